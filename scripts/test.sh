@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every test from nothing: installs dependencies, builds (ASan+UBSan, -Werror), runs unit and
+# integration tests (ctest), then the web app's unit and end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+BUILD=${MEDLEDGER_TEST_BUILD:-build/test}
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
+  -DMEDLEDGER_SANITIZE=ON -DMEDLEDGER_WERROR=ON
+cmake --build "$BUILD" -j "$(nproc)"
+
+if [ -f web/package.json ]; then
+  (cd web && npm run build && npm test)
+fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" --timeout 900

@@ -1,0 +1,72 @@
+// The Ledger interface: what the service layer needs from a permissioned ledger, in the shape of
+// fabric-gateway's Contract API (evaluate / submit). The embedded ledger (ledger/embedded) and the
+// Fabric Gateway client (ledger/fabric) both implement it; nothing above this header knows which.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/time.h"
+#include "identity/signing_identity.h"
+
+namespace medledger::ledger {
+
+struct Invocation {
+  std::string function;
+  std::vector<std::string> args;
+};
+
+// What the caller gets back once its transaction is committed (valid) in a block that is fsynced.
+struct TxReceipt {
+  std::string tx_id;         // hex SHA-256(nonce || creator), as Fabric
+  uint64_t block_number = 0;
+  std::string block_hash;    // hex SHA-256 of the block header (Fabric's BlockHeader hash)
+  Timestamp timestamp;       // the transaction's channel-header timestamp
+  std::string payload;       // the contract's response payload
+};
+
+// Everything an outsider needs to check that a transaction is in the chain, unaltered.
+struct TransactionProof {
+  std::string tx_id;
+  uint64_t block_number = 0;
+  uint32_t tx_index = 0;
+  std::string validation_code;     // "VALID", "MVCC_READ_CONFLICT", ...
+  std::string block_header;        // serialized common.BlockHeader
+  std::string block_hash;          // hex
+  std::string previous_hash;       // hex
+  std::string data_hash;           // hex
+  std::string orderer_signature;   // serialized common.MetadataSignature over the block
+  std::string envelope;            // serialized common.Envelope of the transaction
+  std::vector<std::string> merkle_path;  // reserved: Fabric hashes block data flat, so this stays empty
+};
+
+struct ChainInfo {
+  uint64_t height = 0;            // number of blocks
+  std::string current_hash;       // hex hash of the last block header
+  std::string previous_hash;      // hex
+};
+
+class Ledger {
+ public:
+  using SubmitCallback = std::function<void(Result<TxReceipt>)>;
+
+  virtual ~Ledger() = default;
+
+  // Runs a read-only contract function; nothing is ordered or committed.
+  virtual Result<std::string> Evaluate(const identity::SigningIdentity& caller, const Invocation& call) = 0;
+
+  // Endorses, orders, validates and commits. `done` runs once, after the block holding the
+  // transaction is fsynced, with the receipt, or with the contract's or the validator's error.
+  virtual void SubmitAsync(const identity::SigningIdentity& caller, Invocation call, SubmitCallback done) = 0;
+
+  // Blocking form of SubmitAsync.
+  Result<TxReceipt> Submit(const identity::SigningIdentity& caller, Invocation call);
+
+  virtual Result<ChainInfo> GetChainInfo() = 0;
+  virtual Result<TransactionProof> GetTransactionProof(const std::string& tx_id) = 0;
+};
+
+}  // namespace medledger::ledger
