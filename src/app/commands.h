@@ -1,0 +1,11 @@
+// Each subcommand of `medledger` registers itself here; main.cpp calls every Add*Command.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace medledger::app {
+
+// Owned by the module that implements each command (one cmd_*.cpp per group).
+// Add the declaration here and one call in main.cpp when a command group lands.
+
+}  // namespace medledger::app

@@ -1,0 +1,15 @@
+// `medledger`: one binary for every role of the product (init, users, ledger, content, server).
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"medledger: secure medical records on a permissioned ledger with IPFS-compatible storage"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "medledger 0.1.0");
+
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}
