@@ -1,0 +1,87 @@
+// The state database, history index and transaction index (RocksDB). Derived data: everything here can
+// be rebuilt from the block files, so blocks are fsynced first and the state is caught up on start.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "common/time.h"
+
+namespace medledger::ledger::embedded {
+
+// The height at which a key was last written, as Fabric's version: (block number, tx number).
+struct Version {
+  uint64_t block = 0;
+  uint32_t tx = 0;
+  friend bool operator==(const Version&, const Version&) = default;
+};
+
+struct VersionedValue {
+  std::string value;
+  Version version;
+};
+
+struct KeyWrite {
+  std::string ns;   // chaincode namespace, e.g. "records"
+  std::string key;
+  std::optional<std::string> value;  // nullopt: delete
+};
+
+struct TxUpdate {
+  uint32_t tx_index = 0;
+  std::string tx_id;
+  Timestamp timestamp;
+  int32_t validation_code = 0;  // protos TxValidationCode; 0 = VALID. Only valid txs' writes apply.
+  std::vector<KeyWrite> writes;
+};
+
+struct BlockUpdate {
+  uint64_t block_number = 0;
+  std::vector<TxUpdate> txs;
+};
+
+struct HistoryRecord {
+  std::string tx_id;
+  uint64_t block = 0;
+  uint32_t tx = 0;
+  Timestamp timestamp;
+  std::optional<std::string> value;  // nullopt: the key was deleted by this transaction
+};
+
+struct TxLocation {
+  uint64_t block = 0;
+  uint32_t tx = 0;
+  int32_t validation_code = 0;
+};
+
+class StateDb {
+ public:
+  static Result<std::unique_ptr<StateDb>> Open(const std::string& dir);
+  virtual ~StateDb() = default;
+
+  virtual Result<std::optional<VersionedValue>> Get(std::string_view ns, std::string_view key) const = 0;
+  // Keys in [start, end) ("" end = unbounded), in byte order, at most `limit` (0 = unbounded).
+  virtual Result<std::vector<std::pair<std::string, VersionedValue>>> Range(std::string_view ns,
+                                                                           std::string_view start,
+                                                                           std::string_view end,
+                                                                           uint32_t limit) const = 0;
+  virtual Result<std::vector<HistoryRecord>> History(std::string_view ns, std::string_view key) const = 0;
+  virtual Result<std::optional<TxLocation>> FindTx(std::string_view tx_id) const = 0;
+
+  // Applies one block atomically: the writes of valid transactions, their history entries, the
+  // transaction index for every transaction (valid or not), and the savepoint.
+  virtual Status ApplyBlock(const BlockUpdate& update) = 0;
+  // The last block applied, or nullopt for an empty database.
+  virtual Result<std::optional<uint64_t>> Savepoint() const = 0;
+  // Every (ns, key, value) in the state, for `medledger verify` to compare with a replay.
+  virtual Status ForEach(const std::function<void(std::string_view ns, std::string_view key,
+                                                  const VersionedValue& value)>& fn) const = 0;
+};
+
+}  // namespace medledger::ledger::embedded
