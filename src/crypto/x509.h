@@ -38,20 +38,28 @@ class Certificate {
   // Attributes from the Fabric CA extension; empty map when the extension is absent.
   Result<std::map<std::string, std::string>> FabricAttributes() const;
 
-  // True when `issuer`'s key signed this certificate and the validity period covers `at`.
+  // True when `issuer` is a CA whose subject is this certificate's issuer and whose key signed it.
+  // Validity periods are not checked here: see IsValidAt / VerifyIssuedBy.
   bool IsIssuedBy(const Certificate& issuer) const;
   bool IsValidAt(std::chrono::system_clock::time_point at) const;
+  // IsIssuedBy + both certificates valid at `at`, with a precise error naming what failed.
+  Status VerifyIssuedBy(const Certificate& issuer, std::chrono::system_clock::time_point at) const;
 
-  void* native() const { return x509_.get(); }  // X509*
-  explicit Certificate(std::shared_ptr<void> x509) : x509_(std::move(x509)) {}
+  // The DER encoding identifies a certificate; two certificates are equal when their DER is.
+  friend bool operator==(const Certificate& a, const Certificate& b) { return a.ToDer() == b.ToDer(); }
+
+  void* native() const;  // X509*, owned by this certificate
+
+  struct State;  // X509 + cached public key and DER (x509.cpp)
+  explicit Certificate(std::shared_ptr<const State> state) : state_(std::move(state)) {}
 
  private:
-  std::shared_ptr<void> x509_;
+  std::shared_ptr<const State> state_;  // immutable, shared by copies
 };
 
 struct CertificateRequest {
   std::string common_name;
-  std::string organization;                    // the organisation (MSP) name
+  std::string organization;                       // the organisation (MSP) name
   std::vector<std::string> organizational_units;  // Fabric NodeOUs: "client", "peer", "orderer", "admin"
   std::map<std::string, std::string> attributes;  // written into the Fabric attribute extension when non-empty
   bool is_ca = false;
