@@ -1,0 +1,34 @@
+#include "crypto/kdf.h"
+
+#include <gtest/gtest.h>
+
+#include "common/encoding.h"
+
+namespace medledger::crypto {
+namespace {
+
+std::string Unhex(std::string_view h) {
+  return HexDecode(h).value();
+}
+
+TEST(Hkdf, Rfc5869Case1) {
+  auto okm =
+      HkdfSha256(std::string(22, '\x0b'), Unhex("000102030405060708090a0b0c"), Unhex("f0f1f2f3f4f5f6f7f8f9"), 42);
+  ASSERT_TRUE(okm.ok()) << okm.error().ToString();
+  EXPECT_EQ(HexEncode(*okm), "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
+TEST(Hkdf, Rfc5869Case3EmptySaltAndInfo) {
+  auto okm = HkdfSha256(std::string(22, '\x0b'), "", "", 42);
+  ASSERT_TRUE(okm.ok()) << okm.error().ToString();
+  EXPECT_EQ(HexEncode(*okm), "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
+}
+
+TEST(Hkdf, BadLengths) {
+  EXPECT_EQ(HkdfSha256("k", "s", "i", 0).error().code, "bad_kdf_length");
+  EXPECT_EQ(HkdfSha256("k", "s", "i", 255 * 32 + 1).error().code, "bad_kdf_length");
+  EXPECT_EQ(HkdfSha256("k", "s", "i", 255 * 32).value().size(), 255u * 32);
+}
+
+}  // namespace
+}  // namespace medledger::crypto
