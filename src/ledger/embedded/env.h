@@ -20,19 +20,35 @@ class WritableFile {
   virtual Status Close() = 0;
 };
 
+// A file opened once and read by many threads at once (pread); returned bytes are a copy.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Up to `length` bytes at `offset`: fewer only when the file ends first.
+  virtual Result<std::string> Read(uint64_t offset, uint64_t length) const = 0;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
   static Env* Default();  // the POSIX env; a process-wide immutable singleton
 
   virtual Status CreateDirs(const std::string& path) = 0;
-  virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;
+  virtual Result<std::vector<std::string>> ListDir(const std::string& path) = 0;  // names, sorted
   virtual Result<bool> FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
+  // Up to `length` bytes at `offset`: fewer only when the file ends first.
   virtual Result<std::string> ReadRange(const std::string& path, uint64_t offset, uint64_t length) = 0;
+  // Creates the file if absent and appends at its current end. The caller syncs the directory after
+  // creating a file so that its name survives a power loss.
   virtual Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
+  // Cuts the file to `size` bytes and fsyncs it, so the cut survives a crash.
   virtual Status Truncate(const std::string& path, uint64_t size) = 0;
   virtual Status SyncDir(const std::string& path) = 0;  // makes new file names durable
+
+  // Keeps the file open for repeated reads; the default re-opens the path through ReadRange on each read.
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path);
+  virtual Status RemoveFile(const std::string& path);  // the default reports "not supported"
 };
 
 }  // namespace medledger::ledger::embedded

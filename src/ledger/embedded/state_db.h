@@ -1,5 +1,9 @@
 // The state database, history index and transaction index (RocksDB). Derived data: everything here can
 // be rebuilt from the block files, so blocks are fsynced first and the state is caught up on start.
+// ApplyBlock writes one atomic batch through RocksDB's write-ahead log without fsync by default: a
+// process crash loses nothing (the log is in the page cache), and a power loss loses at most the last
+// few batches as a whole, never part of one; the savepoint then tells the ledger which blocks to replay.
+// All methods are safe to call from many threads; ApplyBlock calls are serialized internally.
 #pragma once
 
 #include <cstdint>
@@ -60,9 +64,16 @@ struct TxLocation {
   int32_t validation_code = 0;
 };
 
+struct StateDbOptions {
+  uint64_t block_cache_bytes = 128ull << 20;  // shared by all column families
+  uint64_t write_buffer_bytes = 32ull << 20;  // per column family memtable
+  bool sync_writes = false;                    // fsync each ApplyBlock (not needed: blocks are replayed)
+};
+
 class StateDb {
  public:
   static Result<std::unique_ptr<StateDb>> Open(const std::string& dir);
+  static Result<std::unique_ptr<StateDb>> Open(const std::string& dir, const StateDbOptions& options);
   virtual ~StateDb() = default;
 
   virtual Result<std::optional<VersionedValue>> Get(std::string_view ns, std::string_view key) const = 0;
@@ -71,11 +82,15 @@ class StateDb {
                                                                            std::string_view start,
                                                                            std::string_view end,
                                                                            uint32_t limit) const = 0;
+  // Every write of the key by a valid transaction, oldest first.
   virtual Result<std::vector<HistoryRecord>> History(std::string_view ns, std::string_view key) const = 0;
   virtual Result<std::optional<TxLocation>> FindTx(std::string_view tx_id) const = 0;
 
   // Applies one block atomically: the writes of valid transactions, their history entries, the
-  // transaction index for every transaction (valid or not), and the savepoint.
+  // transaction index for every transaction (valid or not), and the savepoint. Blocks must come in
+  // order (0, then savepoint + 1): anything else is kInvalidArgument "unexpected_block_number".
+  // A transaction ID already indexed keeps its first location (a replayed ID is committed invalid).
+  // Namespaces must be non-empty without NUL bytes; keys must be non-empty.
   virtual Status ApplyBlock(const BlockUpdate& update) = 0;
   // The last block applied, or nullopt for an empty database.
   virtual Result<std::optional<uint64_t>> Savepoint() const = 0;

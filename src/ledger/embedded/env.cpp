@@ -1,0 +1,33 @@
+// Default implementations of the optional Env members, for Envs that only provide the core set.
+#include <utility>
+
+#include "ledger/embedded/env.h"
+
+namespace medledger::ledger::embedded {
+namespace {
+
+class PathRangeReader final : public RandomAccessFile {
+ public:
+  PathRangeReader(Env* env, std::string path) : env_(env), path_(std::move(path)) {}
+  Result<std::string> Read(uint64_t offset, uint64_t length) const override {
+    return env_->ReadRange(path_, offset, length);
+  }
+
+ private:
+  Env* env_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<RandomAccessFile>> Env::OpenRandomAccess(const std::string& path) {
+  ML_ASSIGN_OR_RETURN(bool exists, FileExists(path));
+  if (!exists) return MakeError(ErrorKind::kNotFound, "file_not_found", path + ": no such file");
+  return std::unique_ptr<RandomAccessFile>(std::make_unique<PathRangeReader>(this, path));
+}
+
+Status Env::RemoveFile(const std::string& path) {
+  return MakeError(ErrorKind::kInternal, "not_supported", "this Env cannot remove " + path);
+}
+
+}  // namespace medledger::ledger::embedded

@@ -1,0 +1,196 @@
+#include "ledger/embedded/env_fault_injection.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+
+namespace medledger::ledger::embedded {
+namespace {
+
+std::string Normalize(const std::string& path) {
+  std::string p = std::filesystem::path(path).lexically_normal().string();
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+std::string ParentOf(const std::string& normalized) {
+  return std::filesystem::path(normalized).parent_path().string();
+}
+
+}  // namespace
+
+class FaultWritableFile final : public WritableFile {
+ public:
+  FaultWritableFile(FaultInjectionEnv* env, std::string path, std::unique_ptr<WritableFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Status Append(std::string_view data) override {
+    const FaultInjectionEnv::AppendPlan plan = env_->PlanAppend(data.size());
+    if (plan.allowed > 0) {
+      ML_RETURN_IF_ERROR(base_->Append(data.substr(0, plan.allowed)));
+      env_->RecordAppend(path_, plan.allowed);
+    }
+    if (plan.fail) {
+      return MakeError(ErrorKind::kIoError, "no_space", "write " + path_ + ": injected: no space left on device");
+    }
+    return OkStatus();
+  }
+
+  Status Sync() override {
+    ML_RETURN_IF_ERROR(env_->CheckSync());
+    ML_RETURN_IF_ERROR(base_->Sync());
+    env_->RecordSync(path_);
+    return OkStatus();
+  }
+
+  Status Close() override { return base_->Close(); }
+
+ private:
+  FaultInjectionEnv* env_;
+  std::string path_;
+  std::unique_ptr<WritableFile> base_;
+};
+
+FaultInjectionEnv::FaultInjectionEnv(Env* base) : base_(base != nullptr ? base : Env::Default()) {}
+
+void FaultInjectionEnv::SetSyncFailure(bool fail) {
+  std::lock_guard lock(mu_);
+  fail_sync_ = fail;
+}
+
+void FaultInjectionEnv::SetDiskFull(bool full) {
+  std::lock_guard lock(mu_);
+  disk_full_ = full;
+}
+
+void FaultInjectionEnv::FailAppendAfter(uint64_t bytes) {
+  std::lock_guard lock(mu_);
+  budget_set_ = true;
+  append_budget_ = bytes;
+}
+
+void FaultInjectionEnv::ClearFaults() {
+  std::lock_guard lock(mu_);
+  fail_sync_ = disk_full_ = budget_set_ = false;
+  append_budget_ = 0;
+}
+
+uint64_t FaultInjectionEnv::sync_count() const {
+  std::lock_guard lock(mu_);
+  return sync_count_;
+}
+
+FaultInjectionEnv::AppendPlan FaultInjectionEnv::PlanAppend(uint64_t n) {
+  std::lock_guard lock(mu_);
+  if (disk_full_) return {0, true};
+  if (!budget_set_) return {n, false};
+  const uint64_t allowed = std::min(n, append_budget_);
+  append_budget_ -= allowed;
+  return {allowed, allowed < n};
+}
+
+void FaultInjectionEnv::RecordAppend(const std::string& path, uint64_t n) {
+  std::lock_guard lock(mu_);
+  files_[Normalize(path)].size += n;
+}
+
+Status FaultInjectionEnv::CheckSync() {
+  std::lock_guard lock(mu_);
+  if (fail_sync_) return MakeError(ErrorKind::kIoError, "io_error", "sync: injected: input/output error");
+  return OkStatus();
+}
+
+void FaultInjectionEnv::RecordSync(const std::string& path) {
+  std::lock_guard lock(mu_);
+  FileState& f = files_[Normalize(path)];
+  f.synced_size = f.size;
+  ++sync_count_;
+}
+
+Status FaultInjectionEnv::DropUnsyncedData() {
+  std::map<std::string, FileState> files;
+  std::set<std::string> unsynced;
+  {
+    std::lock_guard lock(mu_);
+    files = std::move(files_);
+    unsynced = std::move(unsynced_names_);
+    files_.clear();
+    unsynced_names_.clear();
+  }
+  for (const auto& [path, state] : files) {
+    if (unsynced.count(path) != 0) continue;
+    ML_ASSIGN_OR_RETURN(bool exists, base_->FileExists(path));
+    if (!exists) continue;
+    ML_ASSIGN_OR_RETURN(uint64_t size, base_->FileSize(path));
+    if (size > state.synced_size) ML_RETURN_IF_ERROR(base_->Truncate(path, state.synced_size));
+  }
+  for (const auto& path : unsynced) {
+    ML_ASSIGN_OR_RETURN(bool exists, base_->FileExists(path));
+    if (exists) ML_RETURN_IF_ERROR(base_->RemoveFile(path));
+  }
+  return OkStatus();
+}
+
+Status FaultInjectionEnv::CreateDirs(const std::string& path) { return base_->CreateDirs(path); }
+
+Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) { return base_->ListDir(path); }
+
+Result<bool> FaultInjectionEnv::FileExists(const std::string& path) { return base_->FileExists(path); }
+
+Result<uint64_t> FaultInjectionEnv::FileSize(const std::string& path) { return base_->FileSize(path); }
+
+Result<std::string> FaultInjectionEnv::ReadRange(const std::string& path, uint64_t offset, uint64_t length) {
+  return base_->ReadRange(path, offset, length);
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenAppendable(const std::string& path) {
+  ML_ASSIGN_OR_RETURN(bool existed, base_->FileExists(path));
+  ML_ASSIGN_OR_RETURN(auto file, base_->OpenAppendable(path));
+  const std::string key = Normalize(path);
+  {
+    std::lock_guard lock(mu_);
+    if (files_.count(key) == 0) {
+      // Whatever was on disk before this Env saw the file counts as durable.
+      auto size = base_->FileSize(path);
+      const uint64_t on_disk = size.ok() ? *size : 0;
+      files_[key] = FileState{on_disk, on_disk};
+    }
+    if (!existed) unsynced_names_.insert(key);
+  }
+  return std::unique_ptr<WritableFile>(std::make_unique<FaultWritableFile>(this, path, std::move(file)));
+}
+
+Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
+  ML_RETURN_IF_ERROR(base_->Truncate(path, size));
+  std::lock_guard lock(mu_);
+  auto it = files_.find(Normalize(path));
+  if (it != files_.end()) {
+    it->second.size = size;
+    it->second.synced_size = std::min(it->second.synced_size, size);
+  }
+  return OkStatus();
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& path) {
+  ML_RETURN_IF_ERROR(CheckSync());
+  ML_RETURN_IF_ERROR(base_->SyncDir(path));
+  const std::string dir = Normalize(path);
+  std::lock_guard lock(mu_);
+  std::erase_if(unsynced_names_, [&](const std::string& f) { return ParentOf(f) == dir; });
+  ++sync_count_;
+  return OkStatus();
+}
+
+Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::OpenRandomAccess(const std::string& path) {
+  return base_->OpenRandomAccess(path);
+}
+
+Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  ML_RETURN_IF_ERROR(base_->RemoveFile(path));
+  std::lock_guard lock(mu_);
+  files_.erase(Normalize(path));
+  unsynced_names_.erase(Normalize(path));
+  return OkStatus();
+}
+
+}  // namespace medledger::ledger::embedded
