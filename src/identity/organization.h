@@ -1,0 +1,95 @@
+// An organisation on disk: its CA, the orderer and peer node identities, the wallet and the user directory.
+// The embedded ledger, the server and the CLI all work through this class. See docs/IDENTITY.md.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "crypto/ecdsa.h"
+#include "crypto/x509.h"
+#include "identity/password.h"
+#include "identity/signing_identity.h"
+#include "identity/user_directory.h"
+#include "identity/wallet.h"
+
+namespace medledger::identity {
+
+struct OrganizationOptions {
+  PasswordCost password_cost = PasswordCost::Default();
+};
+
+struct CreateOrganizationOptions : OrganizationOptions {
+  // The initial admin user's password; without one the admin cannot log in until SetPassword.
+  std::optional<std::string> admin_password;
+  std::string admin_username = "admin";
+};
+
+struct NewUser {
+  std::string username;
+  Role role = Role::kPatient;
+  std::string display_name;             // defaults to the username
+  std::optional<std::string> password;  // none: enrolled for the ledger, cannot log in yet
+};
+
+// "<Name>MSP" keeping only ASCII letters and digits of the name ("St. Mary's" -> "StMarysMSP").
+Result<std::string> MspIdForName(std::string_view org_name);
+
+class Organization {
+ public:
+  // Creates DIR (which must be absent or empty) with a new CA, orderer, peer and admin.
+  static Result<std::unique_ptr<Organization>> Create(const std::filesystem::path& dir, std::string_view org_name,
+                                                      const CreateOrganizationOptions& options = {});
+  static Result<std::unique_ptr<Organization>> Open(const std::filesystem::path& dir,
+                                                    const OrganizationOptions& options = {});
+
+  Organization(const Organization&) = delete;
+  Organization& operator=(const Organization&) = delete;
+
+  const std::filesystem::path& data_dir() const { return dir_; }
+  const std::string& name() const { return name_; }
+  const std::string& msp_id() const { return msp_id_; }
+  const crypto::Certificate& ca_certificate() const { return ca_cert_; }
+  const SigningIdentity& orderer() const { return orderer_; }
+  const SigningIdentity& peer() const { return peer_; }
+  UserDirectory& users() { return *users_; }
+  const UserDirectory& users() const { return *users_; }
+  const Wallet& wallet() const { return wallet_; }
+
+  // Enrolls a user: a fresh P-256 key, a certificate from the CA (CN = username, OU client or admin,
+  // attributes role / hf.EnrollmentID / hf.Type), the key in the wallet, the record in the directory.
+  Result<User> AddUser(const NewUser& user);
+  // The user's ledger identity, decrypted from the wallet once and cached. "user_disabled" for disabled users.
+  Result<SigningIdentity> LoadIdentity(std::string_view username) const;
+
+  // Checks that `cert` was issued by this organisation's CA and is valid now.
+  Status VerifyMember(const crypto::Certificate& cert) const;
+
+ private:
+  Organization(std::filesystem::path dir, std::string name, std::string msp_id, crypto::Certificate ca_cert,
+               crypto::EcPrivateKey ca_key, SigningIdentity orderer, SigningIdentity peer, Wallet wallet,
+               std::unique_ptr<UserDirectory> users);
+
+  std::filesystem::path dir_;
+  std::string name_;
+  std::string msp_id_;
+  crypto::Certificate ca_cert_;
+  crypto::EcPrivateKey ca_key_;
+  SigningIdentity orderer_;
+  SigningIdentity peer_;
+  Wallet wallet_;
+  std::unique_ptr<UserDirectory> users_;
+
+  std::mutex enroll_mu_;  // one enrollment at a time within the process (the directory locks across processes)
+  mutable std::shared_mutex cache_mu_;
+  mutable std::map<std::string, SigningIdentity, std::less<>> identity_cache_;
+};
+
+}  // namespace medledger::identity

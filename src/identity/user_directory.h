@@ -1,0 +1,82 @@
+// The user directory: username -> role, display name, certificate, Argon2id password hash, disabled flag.
+// Stored as one JSON file (mode 0600), replaced atomically on every change. Writers take an inter-process
+// lock and re-read the file first, so the CLI and a running server can both add users.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "identity/password.h"
+
+namespace medledger::identity {
+
+enum class Role { kAdmin, kDoctor, kPatient, kAuditor };
+const char* RoleName(Role role);  // "admin", "doctor", "patient", "auditor": the certificate's role attribute
+Result<Role> ParseRole(std::string_view name);
+
+// [a-z0-9][a-z0-9._-]{0,63}: safe as a file name, a certificate CN and a URL path segment.
+bool IsValidUsername(std::string_view username);
+Status ValidateUsername(std::string_view username);
+
+struct User {
+  std::string username;
+  Role role = Role::kPatient;
+  std::string display_name;
+  std::string cert_pem;
+  bool disabled = false;
+  bool has_password = false;
+  std::string created;  // RFC 3339
+};
+
+class UserDirectory {
+ public:
+  // Opens (or starts empty if the file does not exist yet) the directory stored at `file`.
+  static Result<std::unique_ptr<UserDirectory>> Open(std::filesystem::path file, PasswordCost cost);
+
+  // `password` is hashed here; without one the user cannot log in until SetPassword.
+  // "user_exists" if the name is taken.
+  Status AddUser(const User& user, const std::optional<std::string>& password);
+  Result<User> GetUser(std::string_view username) const;  // "user_not_found"
+  std::vector<User> ListUsers() const;                    // sorted by username
+  // Same error ("invalid_credentials") and the same Argon2id cost for unknown users, disabled users, users
+  // without a password and wrong passwords, so neither the answer nor its timing reveals which it was.
+  Result<User> VerifyPassword(std::string_view username, std::string_view password) const;
+  Status SetPassword(std::string_view username, std::string_view password);
+  Status SetDisabled(std::string_view username, bool disabled);
+
+ private:
+  struct Record {
+    User user;
+    std::string password_hash;
+  };
+  using Map = std::map<std::string, Record, std::less<>>;
+
+  UserDirectory(std::filesystem::path file, PasswordCost cost, std::string dummy_hash);
+  Result<Map> ReadFile() const;
+  Status WriteFile(const Map& users) const;
+  // Picks up changes another process wrote since we last read the file.
+  void RefreshIfChanged() const;
+  // Runs `mutate` on the freshest copy under both locks, persists it and publishes it.
+  template <class F>
+  Status Update(F&& mutate);
+
+  std::filesystem::path file_;
+  std::filesystem::path lock_file_;
+  PasswordCost cost_;
+  std::string dummy_hash_;  // verified against for unknown users
+
+  std::mutex write_mu_;
+  mutable std::shared_mutex mu_;
+  mutable Map users_;
+  mutable std::string file_stamp_;  // mtime/size/inode when users_ was read
+};
+
+}  // namespace medledger::identity
