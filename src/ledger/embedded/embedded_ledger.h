@@ -1,0 +1,81 @@
+// The embedded ledger: Fabric's execute-order-validate-commit pipeline in one process.
+//
+//   SubmitAsync --(execute pool: proposal, simulate, endorse, creator signs envelope)--> Orderer thread
+//   (cut, hash-chain, sign) --> validation thread (stateless checks, signatures in parallel on the verify
+//   pool) --> commit thread (duplicate txid + MVCC, BlockStore::Append with one fsync, StateDb::ApplyBlock,
+//   callbacks). Blocks live under `dir`/blocks, state under `dir`/state.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crypto/x509.h"
+#include "identity/signing_identity.h"
+#include "ledger/embedded/orderer.h"
+#include "ledger/ledger.h"
+
+namespace medledger::contract {
+class Contract;
+}
+
+namespace medledger::ledger::embedded {
+
+class Env;
+struct VerifyReport;
+struct VerifyOptions;
+
+struct EmbeddedLedgerOptions {
+  std::string dir;  // DATA/ledger
+  std::string channel_id = "medledger";
+  std::string chaincode = "records";
+  std::string msp_id;
+  std::optional<crypto::Certificate> ca_cert;
+  std::shared_ptr<const identity::SigningIdentity> peer;     // endorser
+  std::shared_ptr<const identity::SigningIdentity> orderer;  // block signer
+  std::shared_ptr<contract::Contract> contract;
+  BatchConfig batch;
+  size_t execute_threads = 0;  // 0: one per core
+  size_t verify_threads = 0;   // 0: one per core
+  // The in-process shortcuts (docs/LEDGER.md). With `strict_local_path` every submission is also signed
+  // as a SignedProposal and verified by the endorser, and the validator re-verifies the endorsement
+  // signature the in-process endorser made. Off by default: neither check can fail for bytes that never
+  // left this process; the creator's envelope signature is always verified, and `verify` checks all.
+  bool strict_local_path = false;
+  Env* env = nullptr;  // null: the real file system
+};
+
+class EmbeddedLedger final : public Ledger {
+ public:
+  // Opens (creating if needed) the ledger in options.dir, truncates a torn block-file tail and catches
+  // the state database up with the blocks.
+  static Result<std::unique_ptr<EmbeddedLedger>> Open(EmbeddedLedgerOptions options);
+  ~EmbeddedLedger() override;  // Close()
+
+  Result<std::string> Evaluate(const identity::SigningIdentity& caller, const Invocation& call) override;
+  void SubmitAsync(const identity::SigningIdentity& caller, Invocation call, SubmitCallback done) override;
+  Result<ChainInfo> GetChainInfo() override;
+  Result<TransactionProof> GetTransactionProof(const std::string& tx_id) override;
+
+  // Fabric's endorser entry point: a serialized protos.SignedProposal in, a serialized ProposalResponse out.
+  Result<std::string> ProcessProposal(std::string_view signed_proposal);
+  // Fabric's orderer Broadcast for an already signed envelope; `done` runs after its block commits.
+  void BroadcastAsync(std::string envelope, SubmitCallback done);
+
+  // Re-walks the chain and compares the replayed state with the state database (medledger verify).
+  // Commits wait while it runs.
+  Result<VerifyReport> Verify(const VerifyOptions& options);
+
+  // Stops accepting work, finishes everything in flight (callbacks run), and joins the threads.
+  void Close();
+
+  struct Impl;
+
+ private:
+  explicit EmbeddedLedger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace medledger::ledger::embedded

@@ -1,0 +1,117 @@
+#include "ledger/embedded/orderer.h"
+
+#include "common/common.pb.h"
+#include "crypto/random.h"
+#include "ledger/embedded/protoutil.h"
+
+namespace medledger::ledger::embedded {
+
+Result<std::string> SignBlock(const identity::SigningIdentity& signer, uint64_t number,
+                              std::string_view previous_hash, std::string_view data_hash) {
+  common::OrdererBlockMetadata obm;
+  obm.mutable_last_config()->set_index(0);
+  common::SignatureHeader sh;
+  sh.set_creator(signer.serialized());
+  sh.set_nonce(crypto::RandomBytes(24));
+  common::Metadata md;
+  md.set_value(obm.SerializeAsString());
+  auto* sig = md.add_signatures();
+  sig->set_signature_header(sh.SerializeAsString());
+  std::string signed_bytes = md.value() + sig->signature_header() + BlockHeaderAsn1(number, previous_hash, data_hash);
+  ML_ASSIGN_OR_RETURN(auto signature, signer.Sign(signed_bytes));
+  sig->set_signature(std::move(signature));
+  return md.SerializeAsString();
+}
+
+Orderer::Orderer(const identity::SigningIdentity& signer, BatchConfig config, uint64_t next_number,
+                 std::string previous_hash, Sink sink)
+    : signer_(signer),
+      config_(config),
+      next_number_(next_number),
+      previous_hash_(std::move(previous_hash)),
+      sink_(std::move(sink)),
+      thread_([this] { Run(); }) {}
+
+Orderer::~Orderer() { Stop(); }
+
+bool Orderer::Broadcast(PendingTx&& tx) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return false;
+    if (pending_.empty()) oldest_ = std::chrono::steady_clock::now();
+    pending_bytes_ += tx.envelope.size();
+    pending_.push_back(std::move(tx));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void Orderer::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Orderer::Run() {
+  const auto timeout = std::chrono::milliseconds(config_.timeout_ms);
+  for (;;) {
+    std::vector<PendingTx> batch;
+    {
+      std::unique_lock lock(mu_);
+      for (;;) {
+        if (pending_.size() >= config_.max_tx_count || pending_bytes_ >= config_.max_bytes) break;
+        if (stopping_) break;
+        if (pending_.empty()) {
+          cv_.wait(lock);
+        } else if (cv_.wait_until(lock, oldest_ + timeout) == std::cv_status::timeout) {
+          break;
+        }
+      }
+      if (pending_.empty() && stopping_) return;
+      if (pending_.empty()) continue;
+      // Take at most one block's worth; the rest waits for the next cut (counted from now).
+      size_t take = 0;
+      uint64_t bytes = 0;
+      while (take < pending_.size() && take < config_.max_tx_count &&
+             (take == 0 || bytes + pending_[take].envelope.size() <= config_.max_bytes)) {
+        bytes += pending_[take].envelope.size();
+        ++take;
+      }
+      batch.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.begin() + take));
+      pending_.erase(pending_.begin(), pending_.begin() + take);
+      pending_bytes_ -= bytes;
+      oldest_ = std::chrono::steady_clock::now();
+    }
+    Cut(std::move(batch));
+  }
+}
+
+void Orderer::Cut(std::vector<PendingTx> batch) {
+  std::vector<std::string_view> envelopes;
+  envelopes.reserve(batch.size());
+  for (const auto& tx : batch) envelopes.push_back(tx.envelope);
+  OrderedBlock block;
+  block.number = next_number_;
+  block.previous_hash = previous_hash_;
+  block.data_hash = BlockDataHash(envelopes);
+  block.header_hash = BlockHeaderHash(block.number, block.previous_hash, block.data_hash);
+  auto signatures = SignBlock(signer_, block.number, block.previous_hash, block.data_hash);
+  if (!signatures.ok()) {
+    // Without a signature there is no block: fail this batch, keep the chain where it was.
+    for (auto& tx : batch) {
+      if (tx.done) tx.done(signatures.error());
+    }
+    return;
+  }
+  block.signatures_metadata = std::move(signatures).value();
+  block.txs = std::move(batch);
+  ++next_number_;
+  previous_hash_ = block.header_hash;
+  sink_(std::move(block));
+}
+
+}  // namespace medledger::ledger::embedded

@@ -1,0 +1,161 @@
+#include "ledger/embedded/validator.h"
+
+#include <map>
+#include <set>
+
+#include "ledger/embedded/protoutil.h"
+#include "ledger/embedded/worker_pool.h"
+
+namespace medledger::ledger::embedded {
+
+Result<std::optional<Version>> StateDbView::GetVersion(std::string_view ns, std::string_view key) const {
+  ML_ASSIGN_OR_RETURN(auto v, db_.Get(ns, key));
+  if (!v) return std::optional<Version>();
+  return std::optional<Version>(v->version);
+}
+
+Result<std::vector<std::pair<std::string, Version>>> StateDbView::RangeVersions(std::string_view ns,
+                                                                               std::string_view start,
+                                                                               std::string_view end,
+                                                                               uint32_t limit) const {
+  ML_ASSIGN_OR_RETURN(auto rows, db_.Range(ns, start, end, limit));
+  std::vector<std::pair<std::string, Version>> out;
+  out.reserve(rows.size());
+  for (auto& [k, v] : rows) out.emplace_back(std::move(k), v.version);
+  return out;
+}
+
+Result<bool> StateDbView::HasTx(std::string_view tx_id) const {
+  ML_ASSIGN_OR_RETURN(auto loc, db_.FindTx(tx_id));
+  return loc.has_value();
+}
+
+CheckedTx Validator::CheckStateless(std::string_view envelope, bool trust_endorsement) const {
+  CheckedTx out;
+  out.code = ParseEndorserTransaction(envelope, channel_id_, ns_, &out.tx);
+  if (out.code != kTxValid) return out;
+  const ParsedTx& tx = out.tx;
+
+  auto creator = membership_.Resolve(tx.creator);
+  if (!creator.ok() || !(*creator)->public_key.Verify(tx.payload, tx.signature)) {
+    out.code = kTxBadCreatorSignature;
+    return out;
+  }
+  if (tx.proposal_hash != tx.expected_proposal_hash) {
+    out.code = kTxBadResponsePayload;  // the endorsement was made for another proposal
+    return out;
+  }
+  // Policy: endorsed by the organisation's peer. Every endorsement present must verify.
+  bool endorsed = false;
+  for (const auto& e : tx.endorsements) {
+    auto endorser = membership_.Resolve(e.endorser);
+    if (!endorser.ok()) {
+      out.code = kTxEndorsementPolicyFailure;
+      return out;
+    }
+    if (!trust_endorsement) {
+      std::string signed_bytes = tx.proposal_response_payload + e.endorser;
+      if (!(*endorser)->public_key.Verify(signed_bytes, e.signature)) {
+        out.code = kTxEndorsementPolicyFailure;
+        return out;
+      }
+    }
+    endorsed = endorsed || (*endorser)->is_endorser;
+  }
+  if (!endorsed) out.code = kTxEndorsementPolicyFailure;
+  return out;
+}
+
+std::vector<CheckedTx> Validator::CheckBlockStateless(const std::vector<std::string_view>& envelopes,
+                                                      const std::vector<bool>& trust_endorsement,
+                                                      WorkerPool* pool) const {
+  std::vector<CheckedTx> out(envelopes.size());
+  auto one = [&](size_t i) {
+    bool trust = i < trust_endorsement.size() && trust_endorsement[i];
+    out[i] = CheckStateless(envelopes[i], trust);
+  };
+  if (pool != nullptr) {
+    pool->ParallelFor(envelopes.size(), one);
+  } else {
+    for (size_t i = 0; i < envelopes.size(); ++i) one(i);
+  }
+  return out;
+}
+
+Status Validator::CheckBlockState(std::vector<CheckedTx>& txs, const StateView& state) const {
+  std::set<std::string> seen_txids;
+  std::set<std::string> written;  // keys written by earlier valid txs of this block
+  for (auto& ct : txs) {
+    if (ct.code != kTxValid) continue;
+    ParsedTx& tx = ct.tx;
+    if (seen_txids.count(tx.tx_id) != 0) {
+      ct.code = kTxDuplicateTxId;
+      continue;
+    }
+    ML_ASSIGN_OR_RETURN(bool exists, state.HasTx(tx.tx_id));
+    if (exists) {
+      ct.code = kTxDuplicateTxId;
+      continue;
+    }
+    seen_txids.insert(tx.tx_id);
+
+    for (const auto& r : tx.reads) {
+      if (written.count(r.key) != 0) {
+        ct.code = kTxMvccReadConflict;
+        break;
+      }
+      ML_ASSIGN_OR_RETURN(auto current, state.GetVersion(ns_, r.key));
+      if (current != r.version) {
+        ct.code = kTxMvccReadConflict;
+        break;
+      }
+    }
+    if (ct.code != kTxValid) continue;
+
+    for (const auto& rr : tx.ranges) {
+      // A key written earlier in this block inside the range is a phantom (or a changed version).
+      auto it = written.lower_bound(rr.start);
+      bool hit = it != written.end() && (rr.end.empty() || *it < rr.end);
+      if (hit && !rr.exhausted && !rr.keys.empty() && *it > rr.keys.back().first) hit = false;
+      if (hit) {
+        ct.code = kTxPhantomReadConflict;
+        break;
+      }
+      uint32_t limit = rr.exhausted ? 0 : static_cast<uint32_t>(rr.keys.size());
+      ML_ASSIGN_OR_RETURN(auto now, state.RangeVersions(ns_, rr.start, rr.end, limit));
+      if (now != rr.keys) {
+        ct.code = kTxPhantomReadConflict;
+        break;
+      }
+    }
+    if (ct.code != kTxValid) continue;
+    for (const auto& w : tx.writes) written.insert(w.key);
+  }
+  return OkStatus();
+}
+
+bool IndexesTxId(int32_t code) {
+  return code == kTxValid || code == kTxEndorsementPolicyFailure || code == kTxMvccReadConflict ||
+         code == kTxPhantomReadConflict;
+}
+
+BlockUpdate Validator::MakeUpdate(uint64_t block_number, std::vector<CheckedTx>& txs) {
+  BlockUpdate update;
+  update.block_number = block_number;
+  update.txs.reserve(txs.size());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    CheckedTx& ct = txs[i];
+    TxUpdate u;
+    u.tx_index = static_cast<uint32_t>(i);
+    u.validation_code = ct.code;
+    u.timestamp = ct.tx.timestamp;
+    // A tx_id is indexed only once its creator's signature proved it (and never a second time), so
+    // a forged or replayed transaction cannot claim or shadow someone else's ID.
+    if (IndexesTxId(ct.code)) u.tx_id = ct.tx.tx_id;
+    if (ct.code == kTxValid) u.writes = std::move(ct.tx.writes);
+    update.txs.push_back(std::move(u));
+  }
+  return update;
+}
+
+}  // namespace medledger::ledger::embedded

@@ -1,0 +1,85 @@
+// The committing peer's validation, as Fabric: a stateless part per transaction (structure, creator
+// signature, endorsement policy and signatures) that runs in parallel, and a stateful part per block
+// (duplicate transaction IDs, MVCC and phantom reads against the state plus the block's earlier valid
+// transactions) that runs in order. Shared by the live pipeline and by `medledger verify`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "ledger/embedded/membership.h"
+#include "ledger/embedded/state_db.h"
+#include "ledger/embedded/transaction.h"
+
+namespace medledger::ledger::embedded {
+
+class WorkerPool;
+
+// What the stateful checks read: the committed state (StateDb) in the live pipeline, a replay in verify.
+class StateView {
+ public:
+  virtual ~StateView() = default;
+  virtual Result<std::optional<Version>> GetVersion(std::string_view ns, std::string_view key) const = 0;
+  // Keys in [start, end) with their versions, at most `limit` (0 = unbounded).
+  virtual Result<std::vector<std::pair<std::string, Version>>> RangeVersions(std::string_view ns,
+                                                                              std::string_view start,
+                                                                              std::string_view end,
+                                                                              uint32_t limit) const = 0;
+  virtual Result<bool> HasTx(std::string_view tx_id) const = 0;
+};
+
+class StateDbView final : public StateView {
+ public:
+  explicit StateDbView(const StateDb& db) : db_(db) {}
+  Result<std::optional<Version>> GetVersion(std::string_view ns, std::string_view key) const override;
+  Result<std::vector<std::pair<std::string, Version>>> RangeVersions(std::string_view ns, std::string_view start,
+                                                                      std::string_view end,
+                                                                      uint32_t limit) const override;
+  Result<bool> HasTx(std::string_view tx_id) const override;
+
+ private:
+  const StateDb& db_;
+};
+
+struct CheckedTx {
+  int32_t code = 0;  // TxCode
+  ParsedTx tx;
+};
+
+// Whether a transaction with this code claims its tx_id in the index: only codes given after the creator's
+// signature verified and the tx_id was found unused, so a forged or replayed transaction can neither claim
+// nor shadow someone else's ID. Recovery and verify derive the same index from the stored codes.
+bool IndexesTxId(int32_t code);
+
+class Validator {
+ public:
+  Validator(const Membership& membership, std::string channel_id, std::string ns)
+      : membership_(membership), channel_id_(std::move(channel_id)), ns_(std::move(ns)) {}
+
+  // Stateless checks of one envelope. `trust_endorsement` skips only the endorsement *signature*
+  // verification (the endorser identity and policy are still checked): the live pipeline sets it for
+  // transactions its own in-process endorser signed moments ago. Thread-safe.
+  CheckedTx CheckStateless(std::string_view envelope, bool trust_endorsement) const;
+
+  // Runs CheckStateless over every envelope on `pool` (or inline when null).
+  std::vector<CheckedTx> CheckBlockStateless(const std::vector<std::string_view>& envelopes,
+                                             const std::vector<bool>& trust_endorsement, WorkerPool* pool) const;
+
+  // The stateful checks, in block order, updating each tx's code. Fails only when the state cannot be read.
+  Status CheckBlockState(std::vector<CheckedTx>& txs, const StateView& state) const;
+
+  // The StateDb update for a validated block: writes of valid txs only; every tx has an index entry,
+  // keyed by its tx_id only when IndexesTxId(code).
+  static BlockUpdate MakeUpdate(uint64_t block_number, std::vector<CheckedTx>& txs);
+
+ private:
+  const Membership& membership_;
+  std::string channel_id_;
+  std::string ns_;
+};
+
+}  // namespace medledger::ledger::embedded

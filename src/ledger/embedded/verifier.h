@@ -1,0 +1,43 @@
+// The chain verifier behind `medledger verify` and POST /ledger/verify: re-walks every block (framing,
+// header hash chain, data hash, orderer signature), re-validates every transaction from scratch (creator
+// and endorser signatures, endorsement policy, duplicates, MVCC against a replayed state) and checks the
+// stored validation codes, then compares the replayed state with the state database.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "ledger/embedded/block_store.h"
+#include "ledger/embedded/membership.h"
+#include "ledger/embedded/state_db.h"
+
+namespace medledger::ledger::embedded {
+
+struct VerifyOptions {
+  std::string channel_id = "medledger";
+  std::string chaincode = "records";
+  uint64_t progress_every = 1000;  // blocks between progress calls
+  std::function<void(uint64_t blocks_done, uint64_t height)> progress;
+};
+
+struct VerifyReport {
+  bool ok = false;
+  uint64_t blocks = 0;  // blocks checked
+  uint64_t txs_valid = 0;
+  uint64_t txs_invalid = 0;
+  uint64_t state_keys = 0;
+  std::string last_hash;  // hex
+  // When !ok: where and why.
+  std::optional<uint64_t> bad_block;
+  std::optional<uint32_t> bad_tx;
+  std::string problem;
+};
+
+// Errors only when storage cannot be read; a chain that fails verification gives ok == false.
+Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state, const Membership& membership,
+                                 const VerifyOptions& options);
+
+}  // namespace medledger::ledger::embedded
