@@ -1,0 +1,186 @@
+// kill -9 at random moments: a child process appends blocks (or applies state updates) and reports
+// each acknowledged number through a pipe; after the kill, every acknowledged one must be there.
+// The child is this test binary re-executed (fork + exec), so it starts with no inherited threads.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <thread>
+
+#include "block_test_util.h"
+#include "ledger/embedded/block_store.h"
+#include "ledger/embedded/state_db.h"
+#include "temp_dir.h"
+
+extern char** environ;
+
+namespace medledger::ledger::embedded {
+namespace {
+
+using testing::BlockBytes;
+using testing::TempDir;
+
+constexpr char kDirVar[] = "MEDLEDGER_CRASH_CHILD_DIR";
+constexpr char kFdVar[] = "MEDLEDGER_CRASH_CHILD_FD";
+constexpr int kRounds = 20;
+constexpr int kKeysPerBlock = 50;
+
+size_t BlockSize(uint64_t n) { return 1 + (n * 7919) % (200 << 10); }
+
+BlockStoreOptions CrashOptions() {
+  BlockStoreOptions o;
+  o.max_file_bytes = 1 << 20;  // rolls happen within the run, so crashes land during them too
+  return o;
+}
+
+void Report(int fd, uint64_t n) {
+  if (::write(fd, &n, sizeof n) != static_cast<ssize_t>(sizeof n)) std::_Exit(3);
+}
+
+// The children: skipped unless the parent started this binary to be one.
+TEST(CrashChild, AppendBlocks) {
+  const char* dir = std::getenv(kDirVar);
+  if (dir == nullptr) GTEST_SKIP() << "only runs as a crash-test child";
+  const int fd = std::atoi(std::getenv(kFdVar));
+  auto store = BlockStore::Open(dir, nullptr, CrashOptions());
+  if (!store.ok()) std::_Exit(2);
+  for (;;) {
+    const uint64_t n = (*store)->Height();
+    if (!(*store)->Append(n, BlockBytes(n, BlockSize(n))).ok()) std::_Exit(4);
+    Report(fd, n);
+  }
+}
+
+TEST(CrashChild, ApplyBlocks) {
+  const char* dir = std::getenv(kDirVar);
+  if (dir == nullptr) GTEST_SKIP() << "only runs as a crash-test child";
+  const int fd = std::atoi(std::getenv(kFdVar));
+  auto db = StateDb::Open(dir);
+  if (!db.ok()) std::_Exit(2);
+  auto sp = (*db)->Savepoint();
+  if (!sp.ok()) std::_Exit(2);
+  for (uint64_t b = sp->has_value() ? **sp + 1 : 0;; ++b) {
+    BlockUpdate update{b, {}};
+    TxUpdate tx;
+    tx.tx_id = "tx" + std::to_string(b);
+    for (int i = 0; i < kKeysPerBlock; ++i) {
+      tx.writes.push_back({"records", "b" + std::to_string(b) + "-" + std::to_string(i), std::string(100, 'v')});
+    }
+    tx.writes.push_back({"records", "latest", std::to_string(b)});
+    update.txs.push_back(std::move(tx));
+    if (!(*db)->ApplyBlock(update).ok()) std::_Exit(4);
+    Report(fd, b);
+  }
+}
+
+// Starts this binary running only `test`, lets it work for a random while, SIGKILLs it, and returns
+// the numbers it acknowledged (-1 when it died for another reason).
+int64_t RunAndKill(const std::string& test, const std::string& dir, std::mt19937& rng) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  // Everything the child needs is prepared before fork: only async-signal-safe calls follow it.
+  const std::string filter = "--gtest_filter=" + test;
+  const std::string dir_env = std::string(kDirVar) + "=" + dir;
+  const std::string fd_env = std::string(kFdVar) + "=" + std::to_string(fds[1]);
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  envp.push_back(const_cast<char*>(dir_env.c_str()));
+  envp.push_back(const_cast<char*>(fd_env.c_str()));
+  envp.push_back(nullptr);
+  char self[] = "/proc/self/exe";
+  char* argv[] = {self, const_cast<char*>(filter.c_str()), nullptr};
+  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (devnull >= 0) ::dup2(devnull, STDOUT_FILENO);
+    ::execve(self, argv, envp.data());
+    std::_Exit(127);
+  }
+  ::close(fds[1]);
+  if (devnull >= 0) ::close(devnull);
+  // Start the clock at the first acknowledgement, so the kill lands while the child is writing rather
+  // than while it is still starting up.
+  int64_t last = -1;
+  uint64_t n;
+  pollfd first{fds[0], POLLIN, 0};
+  if (::poll(&first, 1, 20000) == 1 && ::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) {
+    last = static_cast<int64_t>(n);
+  }
+  std::this_thread::sleep_for(std::chrono::microseconds(rng() % 100000));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  while (::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) last = static_cast<int64_t>(n);
+  ::close(fds[0]);
+  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
+    ADD_FAILURE() << "child ended on its own, status " << status;
+    return -2;
+  }
+  return last;
+}
+
+TEST(Crash, KillDashNineNeverLosesAnAcknowledgedBlock) {
+  TempDir dir;
+  std::mt19937 rng(::testing::UnitTest::GetInstance()->random_seed());
+  int64_t acknowledged = -1;
+  uint64_t torn_rounds = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    const int64_t last = RunAndKill("CrashChild.AppendBlocks", dir.Sub("blocks"), rng);
+    ASSERT_GE(last, -1) << "round " << round;
+    acknowledged = std::max(acknowledged, last);
+    auto store = BlockStore::Open(dir.Sub("blocks"), nullptr, CrashOptions());
+    ASSERT_TRUE(store.ok()) << "round " << round << ": " << store.error().ToString();
+    if ((*store)->truncated_bytes() > 0) ++torn_rounds;
+    ASSERT_GE(static_cast<int64_t>((*store)->Height()), acknowledged + 1) << "round " << round;
+    for (uint64_t n = 0; n < (*store)->Height(); ++n) {
+      auto block = (*store)->Read(n);
+      ASSERT_TRUE(block.ok()) << "round " << round << ": " << block.error().ToString();
+      ASSERT_EQ(*block, BlockBytes(n, BlockSize(n))) << "round " << round << " block " << n;
+    }
+  }
+  EXPECT_GT(acknowledged, kRounds);  // the children made real progress
+  RecordProperty("acknowledged_blocks", std::to_string(acknowledged + 1));
+  RecordProperty("rounds_with_torn_tail", std::to_string(torn_rounds));
+}
+
+TEST(Crash, KillDashNineLeavesEachBlockFullyAppliedOrAbsent) {
+  TempDir dir;
+  std::mt19937 rng(::testing::UnitTest::GetInstance()->random_seed() + 1);
+  int64_t acknowledged = -1;
+  for (int round = 0; round < kRounds; ++round) {
+    const int64_t last = RunAndKill("CrashChild.ApplyBlocks", dir.Sub("state"), rng);
+    ASSERT_GE(last, -1) << "round " << round;
+    acknowledged = std::max(acknowledged, last);
+    auto db = StateDb::Open(dir.Sub("state"));
+    ASSERT_TRUE(db.ok()) << db.error().ToString();
+    const auto sp = (*db)->Savepoint().value();
+    const int64_t savepoint = sp ? static_cast<int64_t>(*sp) : -1;
+    ASSERT_GE(savepoint, acknowledged) << "round " << round;  // a process crash keeps the WAL
+    if (savepoint >= 0) {
+      EXPECT_EQ((*db)->Get("records", "latest").value()->value, std::to_string(savepoint));
+    }
+    // The block after the savepoint left nothing; the savepoint's block is complete.
+    const std::string next = "b" + std::to_string(savepoint + 1) + "-";
+    EXPECT_TRUE((*db)->Range("records", next, next + "\xff", 0).value().empty());
+    EXPECT_FALSE((*db)->FindTx("tx" + std::to_string(savepoint + 1)).value().has_value());
+    if (savepoint >= 0) {
+      const std::string cur = "b" + std::to_string(savepoint) + "-";
+      EXPECT_EQ((*db)->Range("records", cur, cur + "\xff", 0).value().size(), static_cast<size_t>(kKeysPerBlock));
+    }
+  }
+  EXPECT_GT(acknowledged, kRounds);
+  RecordProperty("acknowledged_blocks", std::to_string(acknowledged + 1));
+}
+
+}  // namespace
+}  // namespace medledger::ledger::embedded
