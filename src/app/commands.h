@@ -8,4 +8,6 @@ namespace medledger::app {
 // Owned by the module that implements each command (one cmd_*.cpp per group).
 // Add the declaration here and one call in main.cpp when a command group lands.
 
+void AddIdentityCommands(CLI::App& app);  // init, user add|list (cmd_identity.cpp)
+
 }  // namespace medledger::app

@@ -9,6 +9,7 @@ int main(int argc, char** argv) {
   CLI::App app{"medledger: secure medical records on a permissioned ledger with IPFS-compatible storage"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "medledger 0.1.0");
+  medledger::app::AddIdentityCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

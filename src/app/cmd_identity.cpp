@@ -1,0 +1,147 @@
+// `medledger init` and `medledger user add|list`: creating an organisation and enrolling its users.
+#include <cstdio>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "app/commands.h"
+#include "common/encoding.h"
+#include "crypto/random.h"
+#include "identity/durable_file.h"
+#include "identity/organization.h"
+#include "identity/password_file.h"
+
+namespace medledger::app {
+namespace {
+
+using identity::Organization;
+
+// Exit codes: 0 success, 1 failure, 2 bad argument, 3 already exists, 4 not found.
+int ExitCodeFor(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::kInvalidArgument: return 2;
+    case ErrorKind::kAlreadyExists: return 3;
+    case ErrorKind::kNotFound: return 4;
+    default: return 1;
+  }
+}
+
+[[noreturn]] void Fail(const Error& e) {
+  std::cerr << "medledger: " << e.message << " [" << e.code << "]\n";
+  throw CLI::RuntimeError(ExitCodeFor(e));
+}
+
+struct InitOptions {
+  std::string data_dir;
+  std::string org_name;
+  std::string admin_password_file;
+};
+
+void RunInit(const InitOptions& opts) {
+  identity::CreateOrganizationOptions options;
+  bool generated = false;
+  if (!opts.admin_password_file.empty()) {
+    auto pw = identity::ReadPasswordFile(opts.admin_password_file);
+    if (!pw.ok()) Fail(pw.error());
+    options.admin_password = std::move(pw).value();
+  } else {
+    options.admin_password = Base64UrlEncode(crypto::RandomBytes(18));  // 24 characters, 144 bits
+    generated = true;
+  }
+  auto org = Organization::Create(opts.data_dir, opts.org_name, options);
+  if (!org.ok()) Fail(org.error());
+  std::cout << "Initialised organisation '" << (*org)->name() << "' (MSP ID " << (*org)->msp_id() << ") in "
+            << opts.data_dir << "\n"
+            << "  CA:      " << (*org)->ca_certificate().SubjectCommonName() << "\n"
+            << "  orderer: " << (*org)->orderer().certificate().SubjectCommonName() << "\n"
+            << "  peer:    " << (*org)->peer().certificate().SubjectCommonName() << "\n"
+            << "  admin:   admin\n";
+  if (generated) {
+    auto path = (*org)->data_dir() / "keys" / "initial-admin-password";
+    auto st = identity::CreateFileExclusive(path, *options.admin_password + "\n", 0600);
+    if (!st.ok()) Fail(st.error());
+    std::cout << "The admin password was generated and written to " << path.string()
+              << " (mode 0600); change it and delete the file.\n";
+  }
+}
+
+struct UserAddOptions {
+  std::string data_dir;
+  std::string name;
+  std::string role;
+  std::string display_name;
+  std::string password_file;
+};
+
+void RunUserAdd(const UserAddOptions& opts) {
+  auto role = identity::ParseRole(opts.role);
+  if (!role.ok()) Fail(role.error());
+  identity::NewUser user{opts.name, *role, opts.display_name, std::nullopt};
+  if (!opts.password_file.empty()) {
+    auto pw = identity::ReadPasswordFile(opts.password_file);
+    if (!pw.ok()) Fail(pw.error());
+    user.password = std::move(pw).value();
+  }
+  auto org = Organization::Open(opts.data_dir);
+  if (!org.ok()) Fail(org.error());
+  auto added = (*org)->AddUser(user);
+  if (!added.ok()) Fail(added.error());
+  auto cert = crypto::Certificate::FromPem(added->cert_pem);
+  std::cout << "Enrolled '" << added->username << "' as " << identity::RoleName(added->role) << " in "
+            << (*org)->msp_id();
+  if (cert.ok()) std::cout << " (certificate serial " << cert->SerialHex() << ")";
+  std::cout << "\n";
+  if (!user.password) std::cout << "No password was set: this user cannot log in until one is.\n";
+}
+
+void RunUserList(const std::string& data_dir) {
+  // Listing needs no Argon2id work; the cheapest cost keeps `user list` instant.
+  identity::OrganizationOptions options;
+  options.password_cost = identity::PasswordCost::Minimal();
+  auto org = Organization::Open(data_dir, options);
+  if (!org.ok()) Fail(org.error());
+  auto users = (*org)->users().ListUsers();
+  std::cout << std::left << std::setw(24) << "USERNAME" << std::setw(9) << "ROLE" << std::setw(10) << "STATUS"
+            << std::setw(10) << "PASSWORD"
+            << "DISPLAY NAME\n";
+  for (const auto& u : users) {
+    std::cout << std::setw(24) << u.username << std::setw(9) << identity::RoleName(u.role) << std::setw(10)
+              << (u.disabled ? "disabled" : "active") << std::setw(10) << (u.has_password ? "set" : "none")
+              << u.display_name << "\n";
+  }
+  std::cout << users.size() << " user(s) in " << (*org)->msp_id() << "\n";
+}
+
+}  // namespace
+
+void AddIdentityCommands(CLI::App& app) {
+  auto init_opts = std::make_shared<InitOptions>();
+  CLI::App* init = app.add_subcommand("init", "Create an organisation: CA, orderer, peer, admin, encrypted wallet");
+  init->add_option("--data", init_opts->data_dir, "Data directory to create (must be absent or empty)")->required();
+  init->add_option("--org", init_opts->org_name, "Organisation name (the MSP ID is <Name>MSP)")->required();
+  init->add_option("--admin-password-file", init_opts->admin_password_file,
+                   "File holding the admin's password (default: generate one)");
+  init->callback([init_opts] { RunInit(*init_opts); });
+
+  CLI::App* user = app.add_subcommand("user", "Manage the organisation's users");
+  user->require_subcommand(1);
+
+  auto add_opts = std::make_shared<UserAddOptions>();
+  CLI::App* add = user->add_subcommand("add", "Enroll a user: key pair, certificate with role, wallet entry");
+  add->add_option("--data", add_opts->data_dir, "Data directory")->required();
+  add->add_option("--name", add_opts->name, "Username: [a-z0-9][a-z0-9._-]{0,63}")->required();
+  add->add_option("--role", add_opts->role, "admin, doctor, patient or auditor")
+      ->required()
+      ->check(CLI::IsMember({"admin", "doctor", "patient", "auditor"}));
+  add->add_option("--display-name", add_opts->display_name, "Name shown in the app (default: the username)");
+  add->add_option("--password-file", add_opts->password_file, "File holding the password (never pass it in argv)");
+  add->callback([add_opts] { RunUserAdd(*add_opts); });
+
+  auto list_dir = std::make_shared<std::string>();
+  CLI::App* list = user->add_subcommand("list", "List users, their roles and status");
+  list->add_option("--data", *list_dir, "Data directory")->required();
+  list->callback([list_dir] { RunUserList(*list_dir); });
+}
+
+}  // namespace medledger::app
