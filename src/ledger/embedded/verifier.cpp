@@ -62,6 +62,34 @@ class ReplayState final : public StateView {
   std::set<std::string> txids_;
 };
 
+// The state database must hold exactly the replayed state as of its savepoint. Returns "" or why not.
+Result<std::string> CompareState(const StateDb& state, const ReplayState& replay, uint64_t* keys) {
+  const auto& expected = replay.values();
+  auto it = expected.begin();
+  std::string mismatch;
+  uint64_t seen = 0;
+  Status st = state.ForEach([&](std::string_view ns, std::string_view key, const VersionedValue& v) {
+    if (!mismatch.empty()) return;
+    ++seen;
+    std::string k = ReplayState::Key(ns, key);
+    if (it == expected.end() || it->first != k) {
+      mismatch = "state has key '" + std::string(key) + "' that the blocks do not produce (or out of order)";
+      return;
+    }
+    if (it->second.value != v.value || !(it->second.version == v.version)) {
+      mismatch = "state value/version of key '" + std::string(key) + "' differs from the blocks";
+      return;
+    }
+    ++it;
+  });
+  if (!st.ok()) return st.error();
+  if (mismatch.empty() && it != expected.end()) {
+    mismatch = "state lacks key '" + it->first.substr(it->first.find('\0') + 1) + "'";
+  }
+  *keys = seen;
+  return mismatch;
+}
+
 }  // namespace
 
 Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state, const Membership& membership,
@@ -78,6 +106,24 @@ Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state,
     report.problem = std::move(why);
     return report;
   };
+  ML_ASSIGN_OR_RETURN(auto savepoint, state.Savepoint());
+  if (savepoint && *savepoint >= height) {
+    return fail(height, std::nullopt,
+                "state database has applied block " + std::to_string(*savepoint) + " but only " +
+                    std::to_string(height) + " blocks are stored (block files truncated or removed)");
+  }
+  // The state may lag the blocks after a crash (Open replays the rest), so it is compared with the replay
+  // as of its own savepoint.
+  auto check_state = [&]() -> Result<bool> {
+    ML_ASSIGN_OR_RETURN(std::string why, CompareState(state, replay, &report.state_keys));
+    if (why.empty()) return true;
+    fail(savepoint.value_or(0), std::nullopt, "state database: " + why);
+    return false;
+  };
+  if (!savepoint) {
+    ML_ASSIGN_OR_RETURN(bool same, check_state());
+    if (!same) return report;
+  }
 
   for (uint64_t n = 0; n < height; ++n) {
     auto bytes = blocks.Read(n);
@@ -111,39 +157,17 @@ Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state,
     replay.Apply(Validator::MakeUpdate(n, checked));
     previous_hash = BlockHeaderHash(n, block->previous_hash, block->data_hash);
     report.blocks = n + 1;
+    if (savepoint && *savepoint == n) {
+      ML_ASSIGN_OR_RETURN(bool same, check_state());
+      if (!same) return report;
+    }
     if (options.progress && options.progress_every != 0 && (n + 1) % options.progress_every == 0) {
       options.progress(n + 1, height);
     }
   }
   report.last_hash = HexEncode(previous_hash);
+  report.state_lag = height - (savepoint ? *savepoint + 1 : 0);
 
-  // The state database must hold exactly the replayed state.
-  const auto& expected = replay.values();
-  auto it = expected.begin();
-  std::string mismatch;
-  uint64_t seen = 0;
-  Status st = state.ForEach([&](std::string_view ns, std::string_view key, const VersionedValue& v) {
-    if (!mismatch.empty()) return;
-    ++seen;
-    std::string k = ReplayState::Key(ns, key);
-    if (it == expected.end() || it->first != k) {
-      mismatch = "state has key '" + std::string(key) + "' that the blocks do not produce (or out of order)";
-      return;
-    }
-    if (it->second.value != v.value || !(it->second.version == v.version)) {
-      mismatch = "state value/version of key '" + std::string(key) + "' differs from the blocks";
-      return;
-    }
-    ++it;
-  });
-  if (!st.ok()) return st.error();
-  if (mismatch.empty() && it != expected.end()) mismatch = "state lacks key '" + it->first.substr(it->first.find('\0') + 1) + "'";
-  report.state_keys = seen;
-  if (!mismatch.empty()) {
-    report.ok = false;
-    report.problem = "state database: " + mismatch;
-    return report;
-  }
   report.ok = true;
   return report;
 }

@@ -1,0 +1,50 @@
+#include "ledger/embedded/data_dir.h"
+
+#include <filesystem>
+
+#include "identity/organization.h"
+#include "ledger/embedded/block_store.h"
+#include "ledger/embedded/membership.h"
+#include "ledger/embedded/state_db.h"
+
+namespace medledger::ledger::embedded {
+
+std::string LedgerDirFor(const std::string& data_dir) { return (std::filesystem::path(data_dir) / "ledger").string(); }
+
+EmbeddedLedgerOptions OptionsForOrganization(const identity::Organization& org,
+                                             std::shared_ptr<contract::Contract> contract) {
+  EmbeddedLedgerOptions o;
+  o.dir = LedgerDirFor(org.data_dir().string());
+  o.msp_id = org.msp_id();
+  o.ca_cert = org.ca_certificate();
+  o.peer = std::make_shared<const identity::SigningIdentity>(org.peer());
+  o.orderer = std::make_shared<const identity::SigningIdentity>(org.orderer());
+  o.contract = std::move(contract);
+  return o;
+}
+
+Result<VerifyReport> VerifyDataDir(const std::string& data_dir, const VerifyOptions& options) {
+  ML_ASSIGN_OR_RETURN(auto org, identity::Organization::Open(data_dir));
+  std::string dir = LedgerDirFor(data_dir);
+  if (!std::filesystem::exists(dir)) {
+    return MakeError(ErrorKind::kNotFound, "ledger_not_found", "no ledger in " + dir);
+  }
+  BlockStoreOptions bo;
+  bo.read_only = true;
+  // Checksums are checked block by block as the verifier reads them, so damage is reported against the
+  // block it hit rather than failing the open.
+  bo.verify_tail_bytes = 0;
+  auto blocks = BlockStore::Open(dir + "/blocks", nullptr, bo);
+  if (!blocks.ok()) {
+    if (blocks.error().kind != ErrorKind::kCorruption) return blocks.error();
+    VerifyReport report;
+    report.problem = blocks.error().message;
+    return report;
+  }
+  ML_ASSIGN_OR_RETURN(auto state, StateDb::Open(dir + "/state"));
+  Membership membership(org->msp_id(), org->ca_certificate(), org->peer().certificate(),
+                        org->orderer().certificate());
+  return VerifyChain(**blocks, *state, membership, options);
+}
+
+}  // namespace medledger::ledger::embedded
