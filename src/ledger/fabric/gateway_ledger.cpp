@@ -1,0 +1,320 @@
+#include "ledger/fabric/gateway_ledger.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <condition_variable>
+#include <deque>
+#include <regex>
+#include <thread>
+
+#include "common/common.pb.h"
+#include "common/encoding.h"
+#include "common/ledger.pb.h"
+#include "crypto/random.h"
+#include "gateway/gateway.grpc.pb.h"
+#include "google/rpc/status.pb.h"
+#include "ledger/embedded/protoutil.h"
+#include "ledger/embedded/transaction.h"
+#include "peer/proposal.pb.h"
+#include "peer/proposal_response.pb.h"
+
+namespace medledger::ledger::fabric {
+
+namespace embedded = medledger::ledger::embedded;
+
+Error GatewayError(int grpc_code, const std::string& grpc_message, const std::string& operation) {
+  // The contract's own answer travels as "chaincode response <status>, <message>" somewhere in the text.
+  static const std::regex kChaincode(R"(chaincode response (\d{3}), (.*))");
+  std::smatch m;
+  if (std::regex_search(grpc_message, m, kChaincode)) {
+    return embedded::ContractError(std::stoi(m[1].str()), m[2].str());
+  }
+  switch (static_cast<grpc::StatusCode>(grpc_code)) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return MakeError(ErrorKind::kUnavailable, "fabric_unavailable", operation + ": peer unavailable: " + grpc_message);
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return MakeError(ErrorKind::kTimeout, "fabric_timeout", operation + ": no answer in time");
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return MakeError(ErrorKind::kPermissionDenied, "fabric_access_denied", operation + ": " + grpc_message);
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return MakeError(ErrorKind::kInvalidArgument, "fabric_invalid_request", operation + ": " + grpc_message);
+    default:
+      return MakeError(ErrorKind::kUnavailable, "fabric_error", operation + ": " + grpc_message);
+  }
+}
+
+namespace {
+
+// Folds the EndpointError details into the message so GatewayError finds the contract's answer.
+std::string DescribeStatus(const grpc::Status& status) {
+  std::string text = status.error_message();
+  google::rpc::Status details;
+  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+    for (const auto& any : details.details()) {
+      gateway::EndpointError ep;
+      if (any.UnpackTo(&ep)) text += "; " + ep.address() + " (" + ep.msp_id() + "): " + ep.message();
+    }
+  }
+  return text;
+}
+
+bool Retryable(const grpc::Status& s) { return s.error_code() == grpc::StatusCode::UNAVAILABLE; }
+
+}  // namespace
+
+struct GatewayLedger::Impl {
+  FabricConfig config;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<gateway::Gateway::Stub> stub;
+
+  std::mutex mu;
+  std::shared_ptr<const identity::SigningIdentity> query_identity;
+
+  // Submissions block for the whole endorse/submit/commit round trip, so they run on a bounded pool.
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<std::function<void()>> queue;
+  bool stopping = false;
+  std::vector<std::thread> workers;
+
+  ~Impl() {
+    {
+      std::lock_guard lock(queue_mu);
+      stopping = true;
+    }
+    queue_cv.notify_all();
+    for (auto& t : workers) t.join();
+  }
+
+  void Worker() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(queue_mu);
+        queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;
+        job = std::move(queue.front());
+        queue.pop_front();
+      }
+      job();
+    }
+  }
+
+  template <class Request, class Response, class Call>
+  grpc::Status Unary(Call call, const Request& request, Response* response, std::chrono::milliseconds timeout) {
+    grpc::Status status;
+    auto backoff = std::chrono::milliseconds(100);
+    for (int attempt = 1; attempt <= config.max_attempts; ++attempt) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+      status = (stub.get()->*call)(&ctx, request, response);
+      if (status.ok() || !Retryable(status) || attempt == config.max_attempts) break;
+      std::this_thread::sleep_for(backoff);
+      backoff *= 2;
+    }
+    return status;
+  }
+
+  struct Proposal {
+    embedded::ProposalParts parts;
+    protos::SignedProposal signed_proposal;
+  };
+
+  Result<Proposal> Propose(const identity::SigningIdentity& caller, const std::string& chaincode,
+                           const std::vector<std::string>& args) {
+    Proposal p;
+    std::string nonce = crypto::RandomBytes(24);
+    p.parts = embedded::BuildProposal(caller.serialized(), nonce, Timestamp::Now(), config.channel, chaincode, args);
+    ML_ASSIGN_OR_RETURN(std::string sig, caller.Sign(p.parts.proposal));
+    p.signed_proposal.set_proposal_bytes(p.parts.proposal);
+    p.signed_proposal.set_signature(sig);
+    return p;
+  }
+
+  Result<std::string> EvaluateRaw(const identity::SigningIdentity& caller, const std::string& chaincode,
+                                  const std::vector<std::string>& args) {
+    ML_ASSIGN_OR_RETURN(Proposal p, Propose(caller, chaincode, args));
+    gateway::EvaluateRequest req;
+    req.set_transaction_id(p.parts.tx_id);
+    req.set_channel_id(config.channel);
+    *req.mutable_proposed_transaction() = p.signed_proposal;
+    gateway::EvaluateResponse resp;
+    grpc::Status st = Unary(&gateway::Gateway::Stub::Evaluate, req, &resp, config.evaluate_timeout);
+    if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "evaluate");
+    if (resp.result().status() >= 400) return embedded::ContractError(resp.result().status(), resp.result().message());
+    return resp.result().payload();
+  }
+
+  Result<common::Block> BlockByTxId(const identity::SigningIdentity& who, const std::string& tx_id) {
+    ML_ASSIGN_OR_RETURN(std::string bytes, EvaluateRaw(who, "qscc", {"GetBlockByTxID", config.channel, tx_id}));
+    common::Block block;
+    if (!block.ParseFromString(bytes)) {
+      return MakeError(ErrorKind::kCorruption, "bad_block", "qscc returned a block that does not parse");
+    }
+    return block;
+  }
+
+  Result<TxReceipt> SubmitBlocking(const identity::SigningIdentity& caller, const Invocation& call) {
+    std::vector<std::string> args;
+    args.reserve(call.args.size() + 1);
+    args.push_back(call.function);
+    args.insert(args.end(), call.args.begin(), call.args.end());
+    ML_ASSIGN_OR_RETURN(Proposal p, Propose(caller, config.chaincode, args));
+
+    gateway::EndorseRequest ereq;
+    ereq.set_transaction_id(p.parts.tx_id);
+    ereq.set_channel_id(config.channel);
+    *ereq.mutable_proposed_transaction() = p.signed_proposal;
+    gateway::EndorseResponse eresp;
+    grpc::Status st = Unary(&gateway::Gateway::Stub::Endorse, ereq, &eresp, config.endorse_timeout);
+    if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "endorse");
+    if (eresp.result().status() >= 400) {
+      return embedded::ContractError(eresp.result().status(), eresp.result().message());
+    }
+    common::Envelope envelope = eresp.prepared_transaction();
+    ML_ASSIGN_OR_RETURN(std::string env_sig, caller.Sign(envelope.payload()));
+    envelope.set_signature(env_sig);
+
+    gateway::SubmitRequest sreq;
+    sreq.set_transaction_id(p.parts.tx_id);
+    sreq.set_channel_id(config.channel);
+    *sreq.mutable_prepared_transaction() = envelope;
+    gateway::SubmitResponse sresp;
+    st = Unary(&gateway::Gateway::Stub::Submit, sreq, &sresp, config.submit_timeout);
+    if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "submit");
+
+    gateway::CommitStatusRequest creq;
+    creq.set_transaction_id(p.parts.tx_id);
+    creq.set_channel_id(config.channel);
+    creq.set_identity(caller.serialized());
+    gateway::SignedCommitStatusRequest signed_creq;
+    signed_creq.set_request(creq.SerializeAsString());
+    ML_ASSIGN_OR_RETURN(std::string creq_sig, caller.Sign(signed_creq.request()));
+    signed_creq.set_signature(creq_sig);
+    gateway::CommitStatusResponse cresp;
+    st = Unary(&gateway::Gateway::Stub::CommitStatus, signed_creq, &cresp, config.commit_timeout);
+    if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "commit status");
+    if (cresp.result() != 0) return embedded::TxCodeError(cresp.result(), p.parts.tx_id);
+
+    TxReceipt receipt;
+    receipt.tx_id = p.parts.tx_id;
+    receipt.block_number = cresp.block_number();
+    receipt.timestamp = p.parts.timestamp;
+    receipt.payload = eresp.result().payload();
+    // The block hash is not part of CommitStatus; the committed block itself says it.
+    auto block = BlockByTxId(caller, p.parts.tx_id);
+    if (block.ok()) {
+      receipt.block_hash = HexEncode(embedded::BlockHeaderHash(
+          block->header().number(), block->header().previous_hash(), block->header().data_hash()));
+    }
+    return receipt;
+  }
+};
+
+GatewayLedger::GatewayLedger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GatewayLedger::~GatewayLedger() = default;
+
+Result<std::unique_ptr<GatewayLedger>> GatewayLedger::Connect(const FabricConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (config.tls_root_cert.empty()) {
+    creds = grpc::InsecureChannelCredentials();
+  } else {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = config.tls_root_cert;
+    creds = grpc::SslCredentials(ssl);
+  }
+  grpc::ChannelArguments args;
+  if (!config.server_name_override.empty()) args.SetSslTargetNameOverride(config.server_name_override);
+  args.SetMaxReceiveMessageSize(100 * 1024 * 1024);
+  impl->channel = grpc::CreateCustomChannel(config.peer_endpoint, creds, args);
+  impl->stub = gateway::Gateway::NewStub(impl->channel);
+  for (int i = 0; i < 32; ++i) impl->workers.emplace_back([p = impl.get()] { p->Worker(); });
+  return std::make_unique<GatewayLedger>(std::move(impl));
+}
+
+void GatewayLedger::SetQueryIdentity(std::shared_ptr<const identity::SigningIdentity> identity) {
+  std::lock_guard lock(impl_->mu);
+  impl_->query_identity = std::move(identity);
+}
+
+Result<std::string> GatewayLedger::Evaluate(const identity::SigningIdentity& caller, const Invocation& call) {
+  std::vector<std::string> args;
+  args.push_back(call.function);
+  args.insert(args.end(), call.args.begin(), call.args.end());
+  return impl_->EvaluateRaw(caller, impl_->config.chaincode, args);
+}
+
+void GatewayLedger::SubmitAsync(const identity::SigningIdentity& caller, Invocation call, SubmitCallback done) {
+  // The identity is copied: the caller's object need not outlive the asynchronous submission.
+  auto job = [impl = impl_.get(), caller_copy = caller, call = std::move(call), done = std::move(done)]() mutable {
+    done(impl->SubmitBlocking(caller_copy, call));
+  };
+  {
+    std::lock_guard lock(impl_->queue_mu);
+    impl_->queue.push_back(std::move(job));
+  }
+  impl_->queue_cv.notify_one();
+}
+
+Result<ChainInfo> GatewayLedger::GetChainInfo() {
+  std::shared_ptr<const identity::SigningIdentity> who;
+  {
+    std::lock_guard lock(impl_->mu);
+    who = impl_->query_identity;
+  }
+  if (!who) return MakeError(ErrorKind::kInternal, "no_query_identity", "no identity configured for qscc queries");
+  ML_ASSIGN_OR_RETURN(std::string bytes, impl_->EvaluateRaw(*who, "qscc", {"GetChainInfo", impl_->config.channel}));
+  common::BlockchainInfo info;
+  if (!info.ParseFromString(bytes)) {
+    return MakeError(ErrorKind::kCorruption, "bad_chain_info", "qscc returned chain info that does not parse");
+  }
+  return ChainInfo{info.height(), HexEncode(info.currentblockhash()), HexEncode(info.previousblockhash())};
+}
+
+Result<TransactionProof> GatewayLedger::GetTransactionProof(const std::string& tx_id) {
+  std::shared_ptr<const identity::SigningIdentity> who;
+  {
+    std::lock_guard lock(impl_->mu);
+    who = impl_->query_identity;
+  }
+  if (!who) return MakeError(ErrorKind::kInternal, "no_query_identity", "no identity configured for qscc queries");
+  ML_ASSIGN_OR_RETURN(common::Block block, impl_->BlockByTxId(*who, tx_id));
+  TransactionProof proof;
+  proof.tx_id = tx_id;
+  proof.block_number = block.header().number();
+  proof.block_header = block.header().SerializeAsString();
+  proof.block_hash = HexEncode(embedded::BlockHeaderHash(block.header().number(), block.header().previous_hash(),
+                                                         block.header().data_hash()));
+  proof.previous_hash = HexEncode(block.header().previous_hash());
+  proof.data_hash = HexEncode(block.header().data_hash());
+  if (block.metadata().metadata_size() > common::SIGNATURES) {
+    common::Metadata sigs;
+    if (sigs.ParseFromString(block.metadata().metadata(common::SIGNATURES)) && sigs.signatures_size() > 0) {
+      proof.orderer_signature = sigs.signatures(0).SerializeAsString();
+    }
+  }
+  for (int i = 0; i < block.data().data_size(); ++i) {
+    common::Envelope env;
+    common::Payload payload;
+    common::ChannelHeader ch;
+    if (!env.ParseFromString(block.data().data(i)) || !payload.ParseFromString(env.payload()) ||
+        !ch.ParseFromString(payload.header().channel_header()) || ch.tx_id() != tx_id) {
+      continue;
+    }
+    proof.tx_index = static_cast<uint32_t>(i);
+    proof.envelope = block.data().data(i);
+    int32_t code = embedded::kTxNotValidated;
+    if (block.metadata().metadata_size() > common::TRANSACTIONS_FILTER &&
+        block.metadata().metadata(common::TRANSACTIONS_FILTER).size() > size_t(i)) {
+      code = static_cast<uint8_t>(block.metadata().metadata(common::TRANSACTIONS_FILTER)[size_t(i)]);
+    }
+    proof.validation_code = embedded::TxCodeName(code);
+    return proof;
+  }
+  return MakeError(ErrorKind::kNotFound, "tx_not_found", "transaction " + tx_id + " is not in the block qscc returned");
+}
+
+}  // namespace medledger::ledger::fabric
