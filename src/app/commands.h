@@ -9,5 +9,6 @@ namespace medledger::app {
 // Add the declaration here and one call in main.cpp when a command group lands.
 
 void AddIdentityCommands(CLI::App& app);  // init, user add|list (cmd_identity.cpp)
+void AddFabricCommands(CLI::App& app);    // fabric package (cmd_fabric.cpp)
 
 }  // namespace medledger::app

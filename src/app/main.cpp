@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "medledger 0.1.0");
   medledger::app::AddIdentityCommands(app);
+  medledger::app::AddFabricCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;
