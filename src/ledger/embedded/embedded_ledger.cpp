@@ -151,7 +151,10 @@ void EmbeddedLedger::Impl::ValidateLoop() {
 }
 
 void EmbeddedLedger::Impl::CommitLoop() {
-  while (auto vb = to_commit.Pop()) CommitBlock(std::move(*vb));
+  while (auto vb = to_commit.Pop()) {
+    CommitBlock(std::move(*vb));
+    orderer->BlockDone();
+  }
 }
 
 void EmbeddedLedger::Impl::CommitBlock(ValidatedBlock vb) {

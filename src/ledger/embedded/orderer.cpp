@@ -56,6 +56,14 @@ void Orderer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Orderer::BlockDone() {
+  {
+    std::lock_guard lock(mu_);
+    if (blocks_in_flight_ > 0) --blocks_in_flight_;
+  }
+  cv_.notify_one();
+}
+
 void Orderer::Run() {
   const auto timeout = std::chrono::milliseconds(config_.timeout_ms);
   for (;;) {
@@ -63,8 +71,13 @@ void Orderer::Run() {
     {
       std::unique_lock lock(mu_);
       for (;;) {
-        if (pending_.size() >= config_.max_tx_count || pending_bytes_ >= config_.max_bytes) break;
         if (stopping_) break;
+        bool busy = config_.max_blocks_in_flight != 0 && blocks_in_flight_ >= config_.max_blocks_in_flight;
+        if (busy) {
+          cv_.wait(lock);  // BlockDone or Stop
+          continue;
+        }
+        if (pending_.size() >= config_.max_tx_count || pending_bytes_ >= config_.max_bytes) break;
         if (pending_.empty()) {
           cv_.wait(lock);
         } else if (cv_.wait_until(lock, oldest_ + timeout) == std::cv_status::timeout) {
@@ -85,6 +98,7 @@ void Orderer::Run() {
       pending_.erase(pending_.begin(), pending_.begin() + take);
       pending_bytes_ -= bytes;
       oldest_ = std::chrono::steady_clock::now();
+      ++blocks_in_flight_;
     }
     Cut(std::move(batch));
   }
@@ -105,6 +119,7 @@ void Orderer::Cut(std::vector<PendingTx> batch) {
     for (auto& tx : batch) {
       if (tx.done) tx.done(signatures.error());
     }
+    BlockDone();
     return;
   }
   block.signatures_metadata = std::move(signatures).value();

@@ -21,6 +21,10 @@ struct BatchConfig {
   uint32_t max_tx_count = 500;
   uint64_t max_bytes = 8 * 1024 * 1024;
   uint32_t timeout_ms = 2;
+  // Adaptive group commit: while this many cut blocks are still being validated/committed, the orderer
+  // keeps filling the next block instead of cutting (up to the count/size limits), so under load blocks
+  // grow to what one fsync can carry instead of queueing many tiny blocks behind each other.
+  uint32_t max_blocks_in_flight = 2;
 };
 
 struct PendingTx {
@@ -52,6 +56,8 @@ class Orderer {
   bool Broadcast(PendingTx&& tx);
   // Cuts what is pending into a last block, then stops the thread.
   void Stop();
+  // The committer reports each block it has finished with (see BatchConfig::max_blocks_in_flight).
+  void BlockDone();
 
  private:
   void Run();
@@ -67,6 +73,7 @@ class Orderer {
   std::condition_variable cv_;
   std::vector<PendingTx> pending_;
   uint64_t pending_bytes_ = 0;
+  uint32_t blocks_in_flight_ = 0;
   std::chrono::steady_clock::time_point oldest_;
   bool stopping_ = false;
   std::thread thread_;

@@ -1,0 +1,230 @@
+// Ledger benchmark (issue 2): CreateReport-shaped transactions through the whole embedded pipeline
+// (endorse, order, validate, fsync, commit) with 1, 16, 64 and 256 submitters, each keeping one
+// transaction in flight (an async window of that size). Reports committed tx/s and p50/p99 latency from
+// SubmitAsync to the commit callback.
+//
+//   ledger_bench [--tx N] [--levels 1,16,64,256] [--strict] [--dir DIR] [--batch-ms MS] [--records]
+//
+// Until the records contract lands the benchmark runs BenchReportsContract below, which does the same
+// ledger work as CreateReport: read the caller's role from the creator certificate, read the patient,
+// check the report ID is unused, write the report record and a patient index entry, emit an event.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "contract/stub.h"
+#include "crypto/random.h"
+#include "crypto/x509.h"
+#include "identity/organization.h"
+#include "ledger/embedded/data_dir.h"
+#include "ledger/embedded/embedded_ledger.h"
+
+namespace {
+
+using namespace medledger;
+using Clock = std::chrono::steady_clock;
+
+class BenchReportsContract final : public contract::Contract {
+ public:
+  contract::Response Invoke(contract::ChaincodeStub& stub, std::string_view fn,
+                            const std::vector<std::string>& args) override {
+    auto cert = crypto::Certificate::FromPem(stub.GetCreator().cert_pem);
+    if (!cert.ok()) return {403, "bad_creator: " + cert.error().message, ""};
+    auto attrs = cert->FabricAttributes();
+    std::string role = attrs.ok() && attrs->count("role") ? attrs->at("role") : "";
+    if (fn == "RegisterPatient" && args.size() == 1) {
+      if (role != "admin") return {403, "forbidden: admin only", ""};
+      auto st = stub.PutState("patient\x1f" + args[0], R"({"registered":true})");
+      return st.ok() ? contract::Response{200, "", ""} : contract::Response{500, "internal: put failed", ""};
+    }
+    if (fn == "CreateReport" && args.size() == 5) {
+      if (role != "doctor") return {403, "forbidden: doctors only", ""};
+      auto patient = stub.GetState("patient\x1f" + args[1]);
+      if (!patient.ok() || !*patient) return {404, "patient_not_found: " + args[1], ""};
+      auto existing = stub.GetState("report\x1f" + args[0]);
+      if (!existing.ok()) return {500, "internal: read failed", ""};
+      if (*existing) return {409, "report_exists: " + args[0], ""};
+      std::string record = R"({"reportId":")" + args[0] + R"(","patientRef":")" + args[1] + R"(","cid":")" + args[2] +
+                           R"(","contentHash":")" + args[3] + R"(","metadata":)" + args[4] + R"(,"author":")" +
+                           cert->SubjectCommonName() + R"(","txId":")" + stub.GetTxID() + R"(","version":1})";
+      // Fabric's composite-key encoding, written out (the contract module's helper has not landed yet).
+      std::string index = std::string("\0report~patient\0", 16) + args[1] + '\0' + args[0] + '\0';
+      if (!stub.PutState("report\x1f" + args[0], record).ok() || !stub.PutState(index, std::string(1, '\0')).ok() ||
+          !stub.SetEvent("ReportCreated", args[0]).ok()) {
+        return {500, "internal: write failed", ""};
+      }
+      return {200, "", record};
+    }
+    return {400, "unknown_function: " + std::string(fn), ""};
+  }
+};
+
+struct LevelResult {
+  int concurrency = 0;
+  uint64_t committed = 0;
+  uint64_t failed = 0;
+  double seconds = 0;
+  double p50_ms = 0, p99_ms = 0, max_ms = 0;
+  uint64_t blocks = 0;
+};
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  size_t k = static_cast<size_t>(p * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+  return v[k];
+}
+
+LevelResult RunLevel(ledger::Ledger& ledger, const std::vector<identity::SigningIdentity>& doctors, int concurrency,
+                     uint64_t total, const std::string& patient, int level_tag) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<double> latencies;
+  latencies.reserve(total);
+  std::atomic<uint64_t> issued{0};
+  uint64_t done = 0, failed = 0;
+  const std::string metadata = R"({"type":"pathology","title":"Biopsy report","language":"en","pages":3})";
+
+  std::function<void()> submit_one = [&] {
+    uint64_t i = issued.fetch_add(1);
+    if (i >= total) return;
+    std::string report_id = "r-" + std::to_string(level_tag) + "-" + std::to_string(i);
+    ledger::Invocation call{"CreateReport",
+                            {report_id, patient, "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+                             crypto::RandomHex(32), metadata}};
+    auto start = Clock::now();
+    ledger.SubmitAsync(doctors[i % doctors.size()], std::move(call), [&, start](Result<ledger::TxReceipt> r) {
+      double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      submit_one();  // keep the window full
+      // Last touch of this frame's locals: done/notify under the lock, so RunLevel cannot return first.
+      std::lock_guard lock(mu);
+      if (r.ok()) {
+        latencies.push_back(ms);
+      } else {
+        ++failed;
+        if (failed <= 3) std::fprintf(stderr, "  tx failed: %s\n", r.error().ToString().c_str());
+      }
+      ++done;
+      cv.notify_one();
+    });
+  };
+
+  auto before = ledger.GetChainInfo();
+  auto t0 = Clock::now();
+  for (int c = 0; c < concurrency; ++c) submit_one();
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done >= total; });
+  }
+  double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  auto after = ledger.GetChainInfo();
+  LevelResult res;
+  res.concurrency = concurrency;
+  res.committed = latencies.size();
+  res.failed = failed;
+  res.seconds = seconds;
+  res.p50_ms = Percentile(latencies, 0.50);
+  res.p99_ms = Percentile(latencies, 0.99);
+  res.max_ms = latencies.empty() ? 0 : *std::max_element(latencies.begin(), latencies.end());
+  if (before.ok() && after.ok()) res.blocks = after->height - before->height;
+  return res;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t tx_per_level = 20000;
+  std::vector<int> levels = {1, 16, 64, 256};
+  bool strict = false;
+  uint32_t batch_ms = 2;
+  std::string dir;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--tx") {
+      tx_per_level = std::stoull(next());
+    } else if (a == "--levels") {
+      levels.clear();
+      std::string s = next();
+      for (size_t p = 0; p < s.size();) {
+        size_t q = s.find(',', p);
+        levels.push_back(std::stoi(s.substr(p, q - p)));
+        p = q == std::string::npos ? s.size() : q + 1;
+      }
+    } else if (a == "--strict") {
+      strict = true;
+    } else if (a == "--batch-ms") {
+      batch_ms = static_cast<uint32_t>(std::stoul(next()));
+    } else if (a == "--dir") {
+      dir = next();
+    } else {
+      std::fprintf(stderr, "usage: ledger_bench [--tx N] [--levels 1,16,64,256] [--strict] [--batch-ms MS] [--dir D]\n");
+      return 2;
+    }
+  }
+  bool temp = dir.empty();
+  if (temp) dir = (std::filesystem::temp_directory_path() / ("medledger_bench_" + crypto::RandomHex(4))).string();
+
+  auto org = identity::Organization::Create(dir, "BenchHospital");
+  if (!org.ok()) {
+    std::fprintf(stderr, "init: %s\n", org.error().ToString().c_str());
+    return 1;
+  }
+  std::vector<identity::SigningIdentity> doctors;
+  for (int d = 0; d < 4; ++d) {
+    std::string name = "doctor" + std::to_string(d);
+    if (!(*org)->AddUser({name, identity::Role::kDoctor, "", std::nullopt}).ok()) return 1;
+    doctors.push_back((*org)->LoadIdentity(name).value());
+  }
+  auto options = ledger::embedded::OptionsForOrganization(**org, std::make_shared<BenchReportsContract>());
+  options.strict_local_path = strict;
+  options.batch.timeout_ms = batch_ms;
+  auto ledger = ledger::embedded::EmbeddedLedger::Open(std::move(options));
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "open: %s\n", ledger.error().ToString().c_str());
+    return 1;
+  }
+  auto admin = (*org)->LoadIdentity("admin").value();
+  if (auto r = (*ledger)->Submit(admin, {"RegisterPatient", {"p-000001"}}); !r.ok()) {
+    std::fprintf(stderr, "register: %s\n", r.error().ToString().c_str());
+    return 1;
+  }
+  std::printf("contract: BenchReportsContract (CreateReport-shaped), mode: %s, batch timeout %u ms, %u cores\n",
+              strict ? "strict (every signature re-verified)" : "default (in-process shortcuts)", batch_ms,
+              std::thread::hardware_concurrency());
+  std::printf("%-12s %10s %10s %10s %10s %10s %8s %8s\n", "submitters", "tx", "tx/s", "p50 ms", "p99 ms", "max ms",
+              "blocks", "failed");
+  int tag = 0;
+  for (int c : levels) {
+    // A warm-up slice so caches and the identity cache are hot, not counted.
+    RunLevel(**ledger, doctors, c, std::min<uint64_t>(tx_per_level / 10, 2000), "p-000001", 1000 + tag);
+    auto r = RunLevel(**ledger, doctors, c, tx_per_level, "p-000001", tag++);
+    std::printf("%-12d %10llu %10.0f %10.2f %10.2f %10.2f %8llu %8llu\n", r.concurrency,
+                static_cast<unsigned long long>(r.committed), static_cast<double>(r.committed) / r.seconds, r.p50_ms,
+                r.p99_ms, r.max_ms, static_cast<unsigned long long>(r.blocks),
+                static_cast<unsigned long long>(r.failed));
+    std::fflush(stdout);
+  }
+  (*ledger)->Close();
+  ledger::embedded::VerifyOptions vo;
+  auto t0 = Clock::now();
+  auto report = (*ledger)->Verify(vo);
+  double vs = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (report.ok()) {
+    std::printf("verify: %s, %llu blocks, %llu valid / %llu invalid txs in %.1f s (%.0f tx/s)\n",
+                report->ok ? "ok" : report->problem.c_str(), static_cast<unsigned long long>(report->blocks),
+                static_cast<unsigned long long>(report->txs_valid),
+                static_cast<unsigned long long>(report->txs_invalid), vs,
+                static_cast<double>(report->txs_valid + report->txs_invalid) / vs);
+  }
+  ledger->reset();
+  if (temp) std::filesystem::remove_all(dir);
+  return 0;
+}
