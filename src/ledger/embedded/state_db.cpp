@@ -316,7 +316,12 @@ Status RocksStateDb::ApplyBlock(const BlockUpdate& update) {
   }
   std::unordered_set<std::string_view> seen;
 
-  rocksdb::WriteBatch batch;
+  size_t estimate = 64;
+  for (const TxUpdate& tx : update.txs) {
+    estimate += 48 + 2 * tx.tx_id.size();
+    for (const KeyWrite& w : tx.writes) estimate += 2 * (w.ns.size() + w.key.size() + (w.value ? w.value->size() : 0)) + 64;
+  }
+  rocksdb::WriteBatch batch(estimate);  // one allocation instead of repeated doubling of a large buffer
   auto put = [&](rocksdb::ColumnFamilyHandle* cf, std::string_view k, std::string_view v) -> Status {
     rocksdb::Status s = batch.Put(cf, k, v);
     if (!s.ok()) return FromRocks(s, "build write batch");
