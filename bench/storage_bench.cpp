@@ -129,8 +129,8 @@ BlockUpdate ReportBlock(uint64_t number, uint32_t txs, std::mt19937_64& rng) {
   return u;
 }
 
-void BenchState(const std::string& dir, int blocks, uint32_t txs_per_block) {
-  auto db = StateDb::Open(dir);
+void BenchState(const std::string& dir, int blocks, uint32_t txs_per_block, const StateDbOptions& options) {
+  auto db = StateDb::Open(dir, options);
   if (!db.ok()) Die(db.error());
   std::mt19937_64 rng(3);
   std::vector<BlockUpdate> updates;
@@ -195,7 +195,7 @@ void BenchState(const std::string& dir, int blocks, uint32_t txs_per_block) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // storage_bench [dir] [all|blocks|state]
+  // storage_bench [dir|-] [all|blocks|state] [memtable MiB]
   std::string dir;
   bool remove = false;
   if (argc > 1 && std::string(argv[1]) != "-") {
@@ -214,7 +214,9 @@ int main(int argc, char** argv) {
     BenchBlocks(dir + "/blocks100k", 100 << 10, 300);
     BenchBlocks(dir + "/blocks4k", 4 << 10, 300);
   }
-  if (only == "all" || only == "state") BenchState(dir + "/state", 100, 500);
+  StateDbOptions options;
+  if (argc > 3) options.write_buffer_bytes = std::strtoull(argv[3], nullptr, 10) << 20;  // MiB, for tuning runs
+  if (only == "all" || only == "state") BenchState(dir + "/state", 100, 500, options);
   if (remove) std::filesystem::remove_all(dir);
   return 0;
 }
