@@ -113,6 +113,35 @@ void RunUserList(const std::string& data_dir) {
   std::cout << users.size() << " user(s) in " << (*org)->msp_id() << "\n";
 }
 
+struct UserChangeOptions {
+  std::string data_dir;
+  std::string name;
+  std::string password_file;
+};
+
+Organization& OpenForUpdate(const std::string& data_dir, std::unique_ptr<Organization>* holder) {
+  auto org = Organization::Open(data_dir);
+  if (!org.ok()) Fail(org.error());
+  *holder = std::move(org).value();
+  return **holder;
+}
+
+void RunUserPasswd(const UserChangeOptions& opts) {
+  auto pw = identity::ReadPasswordFile(opts.password_file);
+  if (!pw.ok()) Fail(pw.error());
+  std::unique_ptr<Organization> holder;
+  auto st = OpenForUpdate(opts.data_dir, &holder).users().SetPassword(opts.name, *pw);
+  if (!st.ok()) Fail(st.error());
+  std::cout << "Password of '" << opts.name << "' changed.\n";
+}
+
+void RunUserSetDisabled(const UserChangeOptions& opts, bool disabled) {
+  std::unique_ptr<Organization> holder;
+  auto st = OpenForUpdate(opts.data_dir, &holder).users().SetDisabled(opts.name, disabled);
+  if (!st.ok()) Fail(st.error());
+  std::cout << "User '" << opts.name << "' " << (disabled ? "disabled" : "enabled") << ".\n";
+}
+
 }  // namespace
 
 void AddIdentityCommands(CLI::App& app) {
@@ -142,6 +171,22 @@ void AddIdentityCommands(CLI::App& app) {
   CLI::App* list = user->add_subcommand("list", "List users, their roles and status");
   list->add_option("--data", *list_dir, "Data directory")->required();
   list->callback([list_dir] { RunUserList(*list_dir); });
+
+  auto passwd_opts = std::make_shared<UserChangeOptions>();
+  CLI::App* passwd = user->add_subcommand("passwd", "Set a user's password");
+  passwd->add_option("--data", passwd_opts->data_dir, "Data directory")->required();
+  passwd->add_option("--name", passwd_opts->name, "Username")->required();
+  passwd->add_option("--password-file", passwd_opts->password_file, "File holding the new password")->required();
+  passwd->callback([passwd_opts] { RunUserPasswd(*passwd_opts); });
+
+  for (bool disable : {true, false}) {
+    auto opts = std::make_shared<UserChangeOptions>();
+    CLI::App* cmd = user->add_subcommand(disable ? "disable" : "enable",
+                                         disable ? "Disable a user: no login, no signing" : "Re-enable a user");
+    cmd->add_option("--data", opts->data_dir, "Data directory")->required();
+    cmd->add_option("--name", opts->name, "Username")->required();
+    cmd->callback([opts, disable] { RunUserSetDisabled(*opts, disable); });
+  }
 }
 
 }  // namespace medledger::app

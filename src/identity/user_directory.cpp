@@ -67,21 +67,24 @@ Status ValidateUsername(std::string_view username) {
                    "username must be 1-64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
 }
 
-UserDirectory::UserDirectory(std::filesystem::path file, PasswordCost cost, std::string dummy_hash)
-    : file_(std::move(file)), cost_(cost), dummy_hash_(std::move(dummy_hash)) {
+UserDirectory::UserDirectory(std::filesystem::path file, PasswordCost cost) : file_(std::move(file)), cost_(cost) {
   lock_file_ = file_;
   lock_file_ += ".lock";
 }
 
 Result<std::unique_ptr<UserDirectory>> UserDirectory::Open(std::filesystem::path file, PasswordCost cost) {
-  // A hash of a random password at the configured cost: unknown users are checked against it so that
-  // they cost exactly as much as known ones.
-  ML_ASSIGN_OR_RETURN(std::string dummy, HashPassword(crypto::RandomHex(16), cost));
-  std::unique_ptr<UserDirectory> dir(new UserDirectory(std::move(file), cost, std::move(dummy)));
+  std::unique_ptr<UserDirectory> dir(new UserDirectory(std::move(file), cost));
   std::string stamp = FileStamp(dir->file_);
   ML_ASSIGN_OR_RETURN(dir->users_, dir->ReadFile());
   dir->file_stamp_ = std::move(stamp);
   return dir;
+}
+
+const std::string& UserDirectory::DummyHash() const {
+  // A hash of a random password at the configured cost: unknown users are checked against it so that they
+  // cost as much as known ones (whose hashes were made at the same cost).
+  std::call_once(dummy_once_, [this] { dummy_hash_ = HashPassword(crypto::RandomHex(16), cost_).value_or(""); });
+  return dummy_hash_;
 }
 
 Result<UserDirectory::Map> UserDirectory::ReadFile() const {
@@ -213,7 +216,7 @@ Result<User> UserDirectory::VerifyPassword(std::string_view username, std::strin
       hash = it->second.password_hash;
     }
   }
-  bool match = VerifyPasswordHash(user ? hash : dummy_hash_, password);
+  bool match = VerifyPasswordHash(user ? hash : DummyHash(), password);
   if (!user || !match || user->disabled) {
     return MakeError(ErrorKind::kUnauthenticated, "invalid_credentials", "unknown user or wrong password");
   }

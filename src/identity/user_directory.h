@@ -59,7 +59,8 @@ class UserDirectory {
   };
   using Map = std::map<std::string, Record, std::less<>>;
 
-  UserDirectory(std::filesystem::path file, PasswordCost cost, std::string dummy_hash);
+  UserDirectory(std::filesystem::path file, PasswordCost cost);
+  const std::string& DummyHash() const;
   Result<Map> ReadFile() const;
   Status WriteFile(const Map& users) const;
   // Picks up changes another process wrote since we last read the file.
@@ -71,7 +72,10 @@ class UserDirectory {
   std::filesystem::path file_;
   std::filesystem::path lock_file_;
   PasswordCost cost_;
-  std::string dummy_hash_;  // verified against for unknown users
+  // Verified against for unknown users; computed on first use so opening the directory (CLI, `verify`)
+  // does not pay for an Argon2id hash it may never need.
+  mutable std::once_flag dummy_once_;
+  mutable std::string dummy_hash_;
 
   std::mutex write_mu_;
   mutable std::shared_mutex mu_;

@@ -105,12 +105,21 @@ TEST_F(CliTest, InitAddListEndToEnd) {
   EXPECT_NE(list.out.find("The Doctor"), std::string::npos);
   EXPECT_NE(list.out.find("2 user(s)"), std::string::npos) << list.out;
 
+  std::string new_pw = WritePassword("new.pw", "regenerated-1");
+  EXPECT_EQ(Medledger({"user", "passwd", "--data", data, "--name", "dr.who", "--password-file", new_pw}).code, 0);
+  EXPECT_EQ(Medledger({"user", "passwd", "--data", data, "--name", "ghost", "--password-file", new_pw}).code, 4);
+  EXPECT_EQ(Medledger({"user", "disable", "--data", data, "--name", "dr.who"}).code, 0);
+  CliRun disabled_list = Medledger({"user", "list", "--data", data});
+  EXPECT_NE(disabled_list.out.find("disabled"), std::string::npos) << disabled_list.out;
+  EXPECT_EQ(Medledger({"user", "enable", "--data", data, "--name", "dr.who"}).code, 0);
+
   // What the CLI wrote is what the library reads: passwords (with the file's line ending dropped), roles, keys.
   OrganizationOptions fast;
   fast.password_cost = PasswordCost::Minimal();
   auto org = Organization::Open(data, fast).value();
   EXPECT_TRUE(org->users().VerifyPassword("admin", "admin-secret").ok());
-  EXPECT_TRUE(org->users().VerifyPassword("dr.who", "doctor-secret").ok());
+  EXPECT_FALSE(org->users().VerifyPassword("dr.who", "doctor-secret").ok());
+  EXPECT_TRUE(org->users().VerifyPassword("dr.who", "regenerated-1").ok());
   auto id = org->LoadIdentity("dr.who").value();
   EXPECT_EQ(id.certificate().FabricAttributes().value().at("role"), "doctor");
 }
