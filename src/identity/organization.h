@@ -62,6 +62,9 @@ class Organization {
   UserDirectory& users() { return *users_; }
   const UserDirectory& users() const { return *users_; }
   const Wallet& wallet() const { return wallet_; }
+  // For other purpose-bound keys (server secrets, sealed files): derive with a purpose of your own, never
+  // "medledger/wallet/v1".
+  const MasterKey& master_key() const { return wallet_.master_key(); }
 
   // Enrolls a user: a fresh P-256 key, a certificate from the CA (CN = username, OU client or admin,
   // attributes role / hf.EnrollmentID / hf.Type), the key in the wallet, the record in the directory.

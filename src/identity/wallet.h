@@ -30,6 +30,7 @@ class Wallet {
   std::vector<std::string> List() const;
 
   std::filesystem::path PathFor(std::string_view name) const;
+  const MasterKey& master_key() const { return master_key_; }
 
   // The serialized entry format, exposed for tests and tools.
   Result<std::string> Seal(std::string_view name, const SigningIdentity& identity) const;

@@ -63,6 +63,8 @@ TEST_F(OrganizationTest, CreatesTheLayoutWithSafeModes) {
     EXPECT_EQ(Mode(dir_ / "wallet" / (std::string(name) + ".id")), 0600u) << name;
   }
   EXPECT_TRUE(fs::exists(dir_ / "org.json"));
+  auto on_disk = MasterKey::Load(dir_ / "keys" / "master.key").value();
+  EXPECT_EQ(org_->master_key().Derive("x", "s").value(), on_disk.Derive("x", "s").value());
   EXPECT_TRUE(fs::exists(dir_ / "ca" / "ca-cert.pem"));
 }
 
