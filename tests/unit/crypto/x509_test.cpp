@@ -170,3 +170,55 @@ TEST(X509, CertificateSignaturesAreLowS) {
 
 }  // namespace
 }  // namespace medledger::crypto
+
+namespace medledger::crypto {
+namespace {
+
+// Re-signs a copy of `base` (no attribute extension) with an attribute extension holding `json`.
+Certificate WithAttributeExtension(const Certificate& base, const std::string& json, const EcPrivateKey& ca_key) {
+  X509* x = X509_dup(static_cast<X509*>(base.native()));
+  ASN1_OBJECT* obj = OBJ_txt2obj(kFabricAttrOid, 1);
+  ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
+  ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>(json.data()), static_cast<int>(json.size()));
+  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, data);
+  X509_add_ext(x, ext, -1);
+  X509_sign(x, static_cast<EVP_PKEY*>(ca_key.native()), EVP_sha256());
+  unsigned char* der = nullptr;
+  int len = i2d_X509(x, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  X509_EXTENSION_free(ext);
+  ASN1_OCTET_STRING_free(data);
+  ASN1_OBJECT_free(obj);
+  X509_free(x);
+  return Certificate::FromDer(out).value();
+}
+
+TEST(X509, MalformedAttributeExtensionsAreErrorsNotCrashes) {
+  auto ca_key = EcPrivateKey::Generate().value();
+  auto ca = IssueCertificate({.common_name = "ca", .is_ca = true}, ca_key.PublicKey(), ca_key, nullptr).value();
+  auto key = EcPrivateKey::Generate().value();
+  auto plain = IssueCertificate({.common_name = "bob"}, key.PublicKey(), ca_key, &ca).value();
+  EXPECT_TRUE(plain.FabricAttributes().value().empty());
+
+  auto good = WithAttributeExtension(plain, R"({"attrs":{"role":"auditor","x":""}})", ca_key);
+  EXPECT_TRUE(good.IsIssuedBy(ca));
+  EXPECT_EQ(good.FabricAttributes().value().at("role"), "auditor");
+  EXPECT_EQ(good.FabricAttributes().value().at("x"), "");
+
+  for (const char* bad :
+       {"", "not json", "[]", R"({"attrs":[]})", R"({"role":"doctor"})", R"({"attrs":{"role":5}})",
+        R"({"attrs":{"role":null}})", R"({"attrs":{"role":"doctor"})", "{\"attrs\":{\"r\":\"\xff\"}}"}) {
+    auto cert = WithAttributeExtension(plain, bad, ca_key);
+    auto attrs = cert.FabricAttributes();
+    ASSERT_FALSE(attrs.ok()) << bad;
+    EXPECT_EQ(attrs.error().code, "bad_cert_attributes") << bad;
+    EXPECT_EQ(cert.SubjectCommonName(), "bob");  // the rest of the certificate stays usable
+  }
+  // Deep nesting must not exhaust the stack.
+  std::string deep = R"({"attrs":{"role":)" + std::string(100000, '[') + std::string(100000, ']') + "}}";
+  EXPECT_EQ(WithAttributeExtension(plain, deep, ca_key).FabricAttributes().error().code, "bad_cert_attributes");
+}
+
+}  // namespace
+}  // namespace medledger::crypto
