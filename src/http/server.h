@@ -1,0 +1,59 @@
+// The HTTP/1.1 transport: Boost.Beast on Asio C++20 coroutines, optional TLS. It owns sockets, limits and
+// timeouts; everything else is the AppHandler, which runs on a worker pool so that blocking ledger and
+// store calls never stall the I/O threads. Beast stays inside server.cpp.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "http/message.h"
+
+namespace medledger::http {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 8080;  // 0: any free port (see Server::port())
+  size_t max_connections = 1024;
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 8 * 1024 * 1024;
+  // A request (headers and body) must arrive within read_timeout; a kept-alive connection may wait
+  // idle_timeout for its next request. Slow clients are cut off, not waited for.
+  std::chrono::milliseconds read_timeout{10000};
+  std::chrono::milliseconds idle_timeout{30000};
+  std::chrono::milliseconds write_timeout{10000};
+  std::chrono::milliseconds drain_timeout{5000};  // on Stop(), for requests in flight
+  size_t io_threads = 1;
+  size_t worker_threads = 8;
+  std::string tls_cert_file;  // PEM chain; TLS is on when both are set
+  std::string tls_key_file;
+};
+
+using AppHandler = std::function<Response(Request&)>;
+
+class Server {
+ public:
+  // Binds and starts serving on background threads. "bind_failed", "tls_config_invalid".
+  static Result<std::unique_ptr<Server>> Start(ServerOptions options, AppHandler handler);
+  ~Server();  // Stop()
+
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  uint16_t port() const;
+  bool tls() const;
+  size_t active_connections() const;
+  // Stops accepting, lets requests in flight finish (up to drain_timeout), then closes everything.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace medledger::http

@@ -1,0 +1,180 @@
+#include "service/jwt.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/encoding.h"
+#include "crypto/hash.h"
+
+namespace medledger::service {
+namespace {
+
+using json = nlohmann::json;
+
+Error Invalid(std::string message) { return MakeError(ErrorKind::kUnauthenticated, "token_invalid", std::move(message)); }
+
+Result<json> ParseSegment(std::string_view segment, const char* what) {
+  auto bytes = Base64UrlDecode(segment);
+  if (!bytes.ok()) return Invalid(std::string("bad base64url in ") + what);
+  json j = json::parse(*bytes, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Invalid(std::string("the ") + what + " is not a JSON object");
+  return j;
+}
+
+Result<std::string> StringClaim(const json& j, const char* name, bool required) {
+  auto it = j.find(name);
+  if (it == j.end()) {
+    if (required) return Invalid(std::string("missing claim ") + name);
+    return std::string();
+  }
+  if (!it->is_string()) return Invalid(std::string("claim ") + name + " is not a string");
+  return it->get<std::string>();
+}
+
+Result<int64_t> TimeClaim(const json& j, const char* name, bool required) {
+  auto it = j.find(name);
+  if (it == j.end()) {
+    if (required) return Invalid(std::string("missing claim ") + name);
+    return int64_t{0};
+  }
+  if (!it->is_number_integer() && !it->is_number_unsigned()) {
+    return Invalid(std::string("claim ") + name + " is not an integer");
+  }
+  return it->get<int64_t>();
+}
+
+}  // namespace
+
+std::string JwkThumbprint(const crypto::EcPublicKey& key) {
+  std::string point = key.UncompressedPoint();
+  // RFC 7638: members in lexicographic order, no whitespace.
+  std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + Base64UrlEncode(point.substr(1, 32)) +
+                          R"(","y":")" + Base64UrlEncode(point.substr(33, 32)) + R"("})";
+  return Base64UrlEncode(crypto::Sha256(canonical));
+}
+
+std::string PublicJwkJson(const crypto::EcPublicKey& key, std::string_view kid) {
+  std::string point = key.UncompressedPoint();
+  json j = {{"kty", "EC"},
+            {"crv", "P-256"},
+            {"x", Base64UrlEncode(point.substr(1, 32))},
+            {"y", Base64UrlEncode(point.substr(33, 32))},
+            {"kid", kid},
+            {"use", "sig"},
+            {"alg", "ES256"}};
+  return j.dump();
+}
+
+JwtSigner::JwtSigner(crypto::EcPrivateKey key)
+    : key_(std::move(key)), public_(key_.PublicKey()), kid_(JwkThumbprint(public_)) {}
+
+Result<std::string> JwtSigner::Sign(const JwtClaims& c) const {
+  json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid_}};
+  json payload = {{"iss", c.iss}, {"sub", c.sub}, {"aud", c.aud}, {"jti", c.jti},
+                  {"iat", c.iat}, {"nbf", c.nbf}, {"exp", c.exp}};
+  if (!c.role.empty()) payload["role"] = c.role;
+  if (!c.name.empty()) payload["name"] = c.name;
+  std::string signing_input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+  ML_ASSIGN_OR_RETURN(auto der, key_.Sign(signing_input));
+  ML_ASSIGN_OR_RETURN(auto raw, crypto::DerSignatureToRaw(der));
+  return signing_input + "." + Base64UrlEncode(raw);
+}
+
+std::string JwtSigner::JwksJson() const {
+  return R"({"keys":[)" + PublicJwkJson(public_, kid_) + "]}";
+}
+
+Result<std::string> JwtVerifier::PeekKid(std::string_view token) {
+  auto dot = token.find('.');
+  if (dot == std::string_view::npos || token.size() > kMaxTokenBytes) return Invalid("malformed token");
+  ML_ASSIGN_OR_RETURN(auto header, ParseSegment(token.substr(0, dot), "header"));
+  return StringClaim(header, "kid", true);
+}
+
+Result<JwtClaims> JwtVerifier::Verify(std::string_view token, int64_t now) const {
+  if (token.size() > options_.max_token_bytes) return Invalid("token too large");
+  auto d1 = token.find('.');
+  auto d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
+    return Invalid("a JWS compact token has exactly three parts");
+  }
+  std::string_view header_b64 = token.substr(0, d1);
+  std::string_view payload_b64 = token.substr(d1 + 1, d2 - d1 - 1);
+  std::string_view sig_b64 = token.substr(d2 + 1);
+  if (header_b64.empty() || payload_b64.empty() || sig_b64.empty()) return Invalid("empty token part");
+
+  ML_ASSIGN_OR_RETURN(auto header, ParseSegment(header_b64, "header"));
+  ML_ASSIGN_OR_RETURN(auto alg, StringClaim(header, "alg", true));
+  // Only ES256: "none", HS256 (keyed with our public key) and every other algorithm are refused outright.
+  if (alg != "ES256") return Invalid("unsupported alg");
+  for (const char* banned : {"jwk", "jku", "x5u", "x5c", "crit"}) {
+    if (header.contains(banned)) return Invalid(std::string("header parameter not accepted: ") + banned);
+  }
+  ML_ASSIGN_OR_RETURN(auto kid, StringClaim(header, "kid", true));
+  auto key = keys_.find(kid);
+  if (key == keys_.end()) return Invalid("unknown key id");
+
+  auto sig = Base64UrlDecode(sig_b64);
+  if (!sig.ok() || sig->size() != 64) return Invalid("ES256 signatures are 64 bytes");
+  auto der = crypto::RawSignatureToDer(*sig);
+  if (!der.ok()) return Invalid("bad signature encoding");
+  std::string signing_input(token.substr(0, d2));
+  // The signature must verify as given; a high-S twin of a valid signature is refused (no malleability).
+  if (!crypto::IsLowS(*der) || !key->second.Verify(signing_input, *der)) return Invalid("bad signature");
+
+  ML_ASSIGN_OR_RETURN(auto payload, ParseSegment(payload_b64, "payload"));
+  JwtClaims c;
+  ML_ASSIGN_OR_RETURN(c.iss, StringClaim(payload, "iss", true));
+  ML_ASSIGN_OR_RETURN(c.sub, StringClaim(payload, "sub", true));
+  ML_ASSIGN_OR_RETURN(c.jti, StringClaim(payload, "jti", false));
+  ML_ASSIGN_OR_RETURN(c.role, StringClaim(payload, "role", false));
+  ML_ASSIGN_OR_RETURN(c.name, StringClaim(payload, "name", false));
+  ML_ASSIGN_OR_RETURN(c.exp, TimeClaim(payload, "exp", true));
+  ML_ASSIGN_OR_RETURN(c.iat, TimeClaim(payload, "iat", false));
+  ML_ASSIGN_OR_RETURN(c.nbf, TimeClaim(payload, "nbf", false));
+  if (c.iss != options_.issuer) return Invalid("wrong issuer");
+  auto aud = payload.find("aud");
+  bool aud_ok = false;
+  if (aud != payload.end() && aud->is_string()) {
+    aud_ok = aud->get<std::string>() == options_.audience;
+  } else if (aud != payload.end() && aud->is_array()) {
+    for (const auto& a : *aud) aud_ok = aud_ok || (a.is_string() && a.get<std::string>() == options_.audience);
+  }
+  if (!aud_ok) return Invalid("wrong audience");
+  c.aud = options_.audience;
+  if (c.sub.empty()) return Invalid("empty subject");
+  if (now >= c.exp + options_.leeway_seconds) {
+    return MakeError(ErrorKind::kUnauthenticated, "token_expired", "the access token has expired");
+  }
+  if (payload.contains("nbf") && now + options_.leeway_seconds < c.nbf) return Invalid("token not yet valid");
+  if (payload.contains("iat") && now + options_.leeway_seconds < c.iat) return Invalid("token issued in the future");
+  c.raw_payload = payload.dump();
+  return c;
+}
+
+Result<std::vector<std::pair<std::string, crypto::EcPublicKey>>> ParseJwks(std::string_view jwks_json) {
+  json j = json::parse(jwks_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("keys") || !j["keys"].is_array()) {
+    return MakeError(ErrorKind::kInvalidArgument, "jwks_invalid", "not a JWKS document");
+  }
+  std::vector<std::pair<std::string, crypto::EcPublicKey>> out;
+  // json::value() throws on a member of the wrong type; a hostile JWKS must not.
+  auto str = [](const json& obj, const char* name) {
+    auto it = obj.find(name);
+    return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  for (const auto& k : j["keys"]) {
+    if (!k.is_object() || str(k, "kty") != "EC" || str(k, "crv") != "P-256") continue;
+    if (k.contains("use") && str(k, "use") != "sig") continue;
+    auto x = Base64UrlDecode(str(k, "x"));
+    auto y = Base64UrlDecode(str(k, "y"));
+    if (!x.ok() || !y.ok() || x->size() != 32 || y->size() != 32) continue;
+    auto key = crypto::EcPublicKey::FromUncompressedPoint(std::string("\x04", 1) + *x + *y);
+    if (!key.ok()) continue;
+    std::string kid = str(k, "kid");
+    if (kid.empty()) kid = JwkThumbprint(*key);
+    out.emplace_back(std::move(kid), std::move(*key));
+  }
+  return out;
+}
+
+}  // namespace medledger::service

@@ -1,0 +1,80 @@
+// ES256 JSON Web Tokens (RFC 7519/7515/7518) for the built-in issuer, and a strict verifier used for both
+// the built-in issuer and external OpenID Connect providers (keys from their JWKS).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "crypto/ecdsa.h"
+
+namespace medledger::service {
+
+struct JwtClaims {
+  std::string iss;
+  std::string sub;
+  std::string aud;
+  std::string jti;
+  std::string role;          // built-in issuer: the medledger role
+  std::string name;          // display name
+  int64_t iat = 0;
+  int64_t nbf = 0;
+  int64_t exp = 0;
+  std::string raw_payload;   // the verified payload JSON, for claim -> role mapping of external issuers
+};
+
+inline constexpr size_t kMaxTokenBytes = 8192;
+
+// RFC 7638 thumbprint of the P-256 public key: the kid we publish.
+std::string JwkThumbprint(const crypto::EcPublicKey& key);
+// {"kty":"EC","crv":"P-256","x","y","kid","use":"sig","alg":"ES256"}
+std::string PublicJwkJson(const crypto::EcPublicKey& key, std::string_view kid);
+
+class JwtSigner {
+ public:
+  explicit JwtSigner(crypto::EcPrivateKey key);
+  const std::string& kid() const { return kid_; }
+  const crypto::EcPublicKey& public_key() const { return public_; }
+  Result<std::string> Sign(const JwtClaims& claims) const;
+  std::string JwksJson() const;  // {"keys":[...]}
+
+ private:
+  crypto::EcPrivateKey key_;
+  crypto::EcPublicKey public_;
+  std::string kid_;
+};
+
+struct JwtVerifyOptions {
+  std::string issuer;
+  std::string audience;
+  int64_t leeway_seconds = 30;
+  size_t max_token_bytes = kMaxTokenBytes;
+};
+
+// Accepts only alg ES256 with a kid it knows; everything else ("none", HS256 with the public key as an HMAC
+// secret, RS256, embedded jwk/jku/x5u keys, crit extensions) is "token_invalid". Expired tokens are
+// "token_expired" so clients know to refresh.
+class JwtVerifier {
+ public:
+  explicit JwtVerifier(JwtVerifyOptions options) : options_(std::move(options)) {}
+  void AddKey(std::string kid, crypto::EcPublicKey key) { keys_.insert_or_assign(std::move(kid), std::move(key)); }
+  void ClearKeys() { keys_.clear(); }
+  bool HasKey(std::string_view kid) const { return keys_.find(kid) != keys_.end(); }
+  const JwtVerifyOptions& options() const { return options_; }
+
+  Result<JwtClaims> Verify(std::string_view token, int64_t now_seconds) const;
+  // The kid of a token's header, without verifying anything (to decide whether to refresh a JWKS).
+  static Result<std::string> PeekKid(std::string_view token);
+
+ private:
+  JwtVerifyOptions options_;
+  std::map<std::string, crypto::EcPublicKey, std::less<>> keys_;
+};
+
+// Parses a JWKS document, keeping the P-256 signing keys; other key types are skipped.
+Result<std::vector<std::pair<std::string, crypto::EcPublicKey>>> ParseJwks(std::string_view jwks_json);
+
+}  // namespace medledger::service

@@ -1,0 +1,86 @@
+#include "service/sealed_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "crypto/aead.h"
+#include "crypto/random.h"
+
+namespace medledger::service {
+namespace {
+constexpr std::string_view kMagic = "MLS1";
+}
+
+Result<SealedFiles> SealedFiles::Create(const identity::MasterKey& master_key, std::string_view purpose) {
+  ML_ASSIGN_OR_RETURN(auto key, master_key.Derive(purpose, "medledger-server"));
+  return SealedFiles(std::move(key));
+}
+
+Result<std::string> SealedFiles::Seal(std::string_view plaintext, std::string_view aad) const {
+  std::string nonce = crypto::RandomBytes(crypto::kGcmNonceSize);
+  ML_ASSIGN_OR_RETURN(auto sealed, crypto::AesGcmSeal(key_, nonce, plaintext, aad));
+  return std::string(kMagic) + nonce + sealed;
+}
+
+Result<std::string> SealedFiles::Open(std::string_view sealed, std::string_view aad) const {
+  if (sealed.size() < kMagic.size() + crypto::kGcmNonceSize + crypto::kGcmTagSize ||
+      sealed.substr(0, kMagic.size()) != kMagic) {
+    return MakeError(ErrorKind::kCorruption, "sealed_data_corrupt", "sealed data has a bad header");
+  }
+  auto nonce = sealed.substr(kMagic.size(), crypto::kGcmNonceSize);
+  auto body = sealed.substr(kMagic.size() + crypto::kGcmNonceSize);
+  auto plain = crypto::AesGcmOpen(key_, nonce, body, aad);
+  if (!plain.ok()) return MakeError(ErrorKind::kCorruption, "sealed_data_corrupt", "sealed data fails authentication");
+  return plain;
+}
+
+Status SealedFiles::Write(const std::filesystem::path& file, std::string_view plaintext, std::string_view aad) const {
+  ML_ASSIGN_OR_RETURN(auto sealed, Seal(plaintext, aad));
+  return WriteFileAtomically(file, sealed);
+}
+
+Result<std::string> SealedFiles::Read(const std::filesystem::path& file, std::string_view aad) const {
+  ML_ASSIGN_OR_RETURN(auto bytes, ReadWholeFile(file));
+  return Open(bytes, aad);
+}
+
+Status WriteFileAtomically(const std::filesystem::path& file, std::string_view bytes) {
+  std::filesystem::path tmp = file;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + tmp.string());
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return MakeError(ErrorKind::kIoError, "io_error", "cannot write " + tmp.string());
+    }
+    off += static_cast<size_t>(n);
+  }
+  bool ok = ::fsync(fd) == 0;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
+    return MakeError(ErrorKind::kIoError, "io_error", "cannot replace " + file.string());
+  }
+  return OkStatus();
+}
+
+Result<std::string> ReadWholeFile(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return MakeError(ErrorKind::kNotFound, "not_found", "no such file");
+    return MakeError(ErrorKind::kIoError, "io_error", "cannot read " + file.string());
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return MakeError(ErrorKind::kIoError, "io_error", "cannot read " + file.string());
+  return ss.str();
+}
+
+}  // namespace medledger::service
