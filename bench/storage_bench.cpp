@@ -2,9 +2,9 @@
 // and StateDb::Get latency. Usage: storage_bench [dir] (default: a fresh directory under /tmp, removed after).
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -21,7 +21,9 @@ using namespace medledger;
 using namespace medledger::ledger::embedded;
 using Clock = std::chrono::steady_clock;
 
-double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+double Micros(Clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
 
 // CPU time of the calling thread: on a shared, loaded machine it says what an operation costs where
 // wall-clock latency also measures the neighbours.
@@ -66,8 +68,8 @@ void BenchCrc() {
   const auto t0 = Clock::now();
   for (int i = 0; i < 200; ++i) sink += crc32c::Value(data);
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("crc32c (%s): %.0f MB/s (sink %08x)\n", crc32c::HardwareAvailable() ? "sse4.2" : "portable",
-              200.0 / secs, sink);
+  std::printf("crc32c (%s): %.0f MB/s (sink %08x)\n", crc32c::HardwareAvailable() ? "sse4.2" : "portable", 200.0 / secs,
+              sink);
 }
 
 void BenchBlocks(const std::string& dir, size_t block_bytes, int count) {
@@ -87,9 +89,10 @@ void BenchBlocks(const std::string& dir, size_t block_bytes, int count) {
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   const Stats s = Summarize(lat);
-  std::printf("append+fsync %zu KiB x %d: p50 %.0f us, p99 %.0f us, max %.0f us; %.0f blocks/s, %.1f MB/s; CPU %.0f us/block\n",
-              block_bytes >> 10, count, s.p50, s.p99, s.max, count / secs, count * double(block_bytes) / secs / 1e6,
-              cpu / count);
+  std::printf(
+      "append+fsync %zu KiB x %d: p50 %.0f us, p99 %.0f us, max %.0f us; %.0f blocks/s, %.1f MB/s; CPU %.0f us/block\n",
+      block_bytes >> 10, count, s.p50, s.p99, s.max, count / secs, count * double(block_bytes) / secs / 1e6,
+      cpu / count);
 
   std::vector<double> reads;
   for (int i = 0; i < 2000; ++i) {
@@ -147,8 +150,9 @@ void BenchState(const std::string& dir, int blocks, uint32_t txs_per_block, cons
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   const Stats s = Summarize(lat);
-  std::printf("ApplyBlock %u tx x %d blocks: p50 %.2f ms, p99 %.2f ms, max %.2f ms; %.0f tx/s; caller CPU %.2f ms/block\n",
-              txs_per_block, blocks, s.p50, s.p99, s.max, blocks * double(txs_per_block) / secs, cpu / blocks / 1000);
+  std::printf(
+      "ApplyBlock %u tx x %d blocks: p50 %.2f ms, p99 %.2f ms, max %.2f ms; %.0f tx/s; caller CPU %.2f ms/block\n",
+      txs_per_block, blocks, s.p50, s.p99, s.max, blocks * double(txs_per_block) / secs, cpu / blocks / 1000);
 
   for (int threads : {1, 2}) {
     for (bool hit : {true, false}) {
@@ -175,8 +179,8 @@ void BenchState(const std::string& dir, int blocks, uint32_t txs_per_block, cons
       std::vector<double> all;
       for (auto& l : lats) all.insert(all.end(), l.begin(), l.end());
       const Stats g = Summarize(all);
-      std::printf("Get (%s, %d thread%s): p50 %.1f us, p99 %.1f us; %.0f gets/s\n", hit ? "present" : "absent",
-                  threads, threads > 1 ? "s" : "", g.p50, g.p99, kOps / gsecs);
+      std::printf("Get (%s, %d thread%s): p50 %.1f us, p99 %.1f us; %.0f gets/s\n", hit ? "present" : "absent", threads,
+                  threads > 1 ? "s" : "", g.p50, g.p99, kOps / gsecs);
     }
   }
   std::vector<double> hist;

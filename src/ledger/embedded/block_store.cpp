@@ -18,6 +18,7 @@ namespace {
 constexpr std::string_view kFilePrefix = "blockfile_";
 constexpr size_t kFileDigits = 6;
 constexpr size_t kMaxOpenReaders = 64;
+constexpr uint32_t kMaxFileNumber = 999999;  // the names have six digits
 
 struct Location {
   uint32_t file = 0;
@@ -46,8 +47,9 @@ std::optional<uint32_t> ParseFileNumber(std::string_view name) {
 }
 
 Error Corruption(uint64_t block, const std::string& file, uint64_t offset, const std::string& why) {
-  return MakeError(ErrorKind::kCorruption, "block_corrupt",
-                   "block " + std::to_string(block) + " (" + file + " at offset " + std::to_string(offset) + "): " + why);
+  return MakeError(
+      ErrorKind::kCorruption, "block_corrupt",
+      "block " + std::to_string(block) + " (" + file + " at offset " + std::to_string(offset) + "): " + why);
 }
 
 bool AllZero(std::string_view bytes) {
@@ -108,6 +110,7 @@ class BlockStoreImpl final : public BlockStore {
 
   const std::string dir_;
   Env* const env_;
+  std::unique_ptr<FileLock> lock_;  // one writer per directory, across processes
   const BlockStoreOptions options_;
   uint64_t truncated_bytes_ = 0;  // set once by Recover
 
@@ -126,6 +129,11 @@ class BlockStoreImpl final : public BlockStore {
 
 Status BlockStoreImpl::Recover() {
   ML_RETURN_IF_ERROR(env_->CreateDirs(dir_));
+  // Readers (medledger verify) may look while the owner appends: they never write, and ignore a tail
+  // that is still being written.
+  if (!options_.read_only) {
+    ML_ASSIGN_OR_RETURN(lock_, env_->LockFile(dir_ + "/LOCK"));
+  }
   ML_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->ListDir(dir_));
   std::vector<uint32_t> files;
   for (const auto& name : names) {
@@ -223,6 +231,10 @@ Status BlockStoreImpl::OpenWriter(uint32_t file, bool created) {
 Status BlockStoreImpl::RollIfNeeded(uint64_t record_size) {
   if (write_size_ == 0 || write_size_ + record_size <= options_.max_file_bytes) return OkStatus();
   // The old file is complete and synced; the new one only counts once its name is durable.
+  if (write_file_ >= kMaxFileNumber) {
+    return MakeError(ErrorKind::kResourceExhausted, "block_files_exhausted",
+                     "the block directory holds the maximum number of block files");
+  }
   const uint32_t next = write_file_ + 1;
   ML_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> fresh, env_->OpenAppendable(PathOf(next)));
   ML_RETURN_IF_ERROR(env_->SyncDir(dir_));
@@ -302,9 +314,9 @@ Result<std::shared_ptr<RandomAccessFile>> BlockStoreImpl::ReaderFor(uint32_t fil
 Result<Location> BlockStoreImpl::Locate(uint64_t number) const {
   std::shared_lock lock(index_mu_);
   if (number >= index_.size()) {
-    return MakeError(ErrorKind::kNotFound, "block_not_found",
-                     "block " + std::to_string(number) + " does not exist (height " + std::to_string(index_.size()) +
-                         ")");
+    return MakeError(
+        ErrorKind::kNotFound, "block_not_found",
+        "block " + std::to_string(number) + " does not exist (height " + std::to_string(index_.size()) + ")");
   }
   return index_[number];
 }

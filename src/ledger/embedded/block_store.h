@@ -21,7 +21,7 @@ inline constexpr uint64_t kMaxBlockBytes = 1ull << 30;  // one block's payload
 std::string BlockFileName(uint32_t file_number);        // "blockfile_000000", as Fabric names them
 
 struct BlockStoreOptions {
-  uint64_t max_file_bytes = 64ull << 20;   // roll to a new file before a file would grow past this
+  uint64_t max_file_bytes = 64ull << 20;    // roll to a new file before a file would grow past this
   uint64_t verify_tail_bytes = 4ull << 20;  // Open checks the checksums of records in this tail of the last file
   bool verify_all_checksums = false;        // Open checks every record's checksum
   bool read_only = false;                   // never write: a torn tail is left in place (but not indexed)
@@ -33,7 +33,7 @@ struct RawBlockRecord {
   std::string payload;
   uint32_t stored_crc = 0;
   uint32_t computed_crc = 0;
-  std::string file;  // path of the block file
+  std::string file;     // path of the block file
   uint64_t offset = 0;  // of the record header within the file
   bool checksum_ok() const { return stored_crc == computed_crc; }
 };

@@ -76,8 +76,12 @@ __attribute__((target("sse4.2"))) uint32_t ExtendHardware(uint32_t crc, const ch
   return ~static_cast<uint32_t>(c);
 }
 #else
-bool HardwareAvailable() { return false; }
-uint32_t ExtendHardware(uint32_t crc, const char* data, size_t n) { return ExtendPortable(crc, data, n); }
+bool HardwareAvailable() {
+  return false;
+}
+uint32_t ExtendHardware(uint32_t crc, const char* data, size_t n) {
+  return ExtendPortable(crc, data, n);
+}
 #endif
 
 uint32_t Extend(uint32_t crc, const char* data, size_t n) {

@@ -10,7 +10,9 @@ namespace medledger::ledger::embedded::crc32c {
 
 // Continues `crc` (the value returned for the preceding bytes; 0 to start) over `data`.
 uint32_t Extend(uint32_t crc, const char* data, size_t n);
-inline uint32_t Value(std::string_view data) { return Extend(0, data.data(), data.size()); }
+inline uint32_t Value(std::string_view data) {
+  return Extend(0, data.data(), data.size());
+}
 
 // The two implementations, exposed so tests can check they agree.
 uint32_t ExtendPortable(uint32_t crc, const char* data, size_t n);

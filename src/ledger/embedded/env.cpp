@@ -1,7 +1,7 @@
 // Default implementations of the optional Env members, for Envs that only provide the core set.
-#include <utility>
-
 #include "ledger/embedded/env.h"
+
+#include <utility>
 
 namespace medledger::ledger::embedded {
 namespace {
@@ -28,6 +28,10 @@ Result<std::unique_ptr<RandomAccessFile>> Env::OpenRandomAccess(const std::strin
 
 Status Env::RemoveFile(const std::string& path) {
   return MakeError(ErrorKind::kInternal, "not_supported", "this Env cannot remove " + path);
+}
+
+Result<std::unique_ptr<FileLock>> Env::LockFile(const std::string& path) {
+  return MakeError(ErrorKind::kInternal, "not_supported", "this Env cannot lock " + path);
 }
 
 }  // namespace medledger::ledger::embedded

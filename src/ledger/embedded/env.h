@@ -28,6 +28,12 @@ class RandomAccessFile {
   virtual Result<std::string> Read(uint64_t offset, uint64_t length) const = 0;
 };
 
+// Held while a process owns a directory; released when destroyed (or when the process dies).
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
 class Env {
  public:
   virtual ~Env() = default;
@@ -49,6 +55,9 @@ class Env {
   // Keeps the file open for repeated reads; the default re-opens the path through ReadRange on each read.
   virtual Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path);
   virtual Status RemoveFile(const std::string& path);  // the default reports "not supported"
+  // An exclusive advisory lock on `path` (created if absent): kConflict "locked" when another holder
+  // has it. The default reports "not supported".
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path);
 };
 
 }  // namespace medledger::ledger::embedded

@@ -131,13 +131,21 @@ Status FaultInjectionEnv::DropUnsyncedData() {
   return OkStatus();
 }
 
-Status FaultInjectionEnv::CreateDirs(const std::string& path) { return base_->CreateDirs(path); }
+Status FaultInjectionEnv::CreateDirs(const std::string& path) {
+  return base_->CreateDirs(path);
+}
 
-Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) { return base_->ListDir(path); }
+Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& path) {
+  return base_->ListDir(path);
+}
 
-Result<bool> FaultInjectionEnv::FileExists(const std::string& path) { return base_->FileExists(path); }
+Result<bool> FaultInjectionEnv::FileExists(const std::string& path) {
+  return base_->FileExists(path);
+}
 
-Result<uint64_t> FaultInjectionEnv::FileSize(const std::string& path) { return base_->FileSize(path); }
+Result<uint64_t> FaultInjectionEnv::FileSize(const std::string& path) {
+  return base_->FileSize(path);
+}
 
 Result<std::string> FaultInjectionEnv::ReadRange(const std::string& path, uint64_t offset, uint64_t length) {
   return base_->ReadRange(path, offset, length);
@@ -191,6 +199,10 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   files_.erase(Normalize(path));
   unsynced_names_.erase(Normalize(path));
   return OkStatus();
+}
+
+Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
+  return base_->LockFile(path);
 }
 
 }  // namespace medledger::ledger::embedded

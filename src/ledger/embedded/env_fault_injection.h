@@ -43,6 +43,7 @@ class FaultInjectionEnv final : public Env {
   Status SyncDir(const std::string& path) override;
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override;
   Status RemoveFile(const std::string& path) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
 
  private:
   friend class FaultWritableFile;

@@ -2,6 +2,7 @@
 // that newly created file names survive a power loss.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -119,6 +120,14 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   std::string path_;
 };
 
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+
+ private:
+  Fd fd_;  // closing the descriptor releases the flock
+};
+
 // Stateless, hence safe to share between threads as the process-wide default.
 class PosixEnv final : public Env {
  public:
@@ -196,6 +205,24 @@ class PosixEnv final : public Env {
   Status RemoveFile(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return IoError("remove", path, errno);
     return OkStatus();
+  }
+
+  // flock, not fcntl locks: flock locks belong to the open file, so a second open in the same process
+  // conflicts too, and closing some other descriptor of the file does not drop the lock.
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    Fd fd(OpenRetry(path.c_str(), O_RDWR | O_CREAT, 0644));
+    if (fd.get() < 0) return IoError("open", path, errno);
+    int rc;
+    do {
+      rc = ::flock(fd.get(), LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      if (errno == EWOULDBLOCK) {
+        return MakeError(ErrorKind::kConflict, "locked", path + " is locked by another process or store");
+      }
+      return IoError("lock", path, errno);
+    }
+    return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd.release()));
   }
 };
 

@@ -1,6 +1,8 @@
 // StateDb on RocksDB. Column families: "state" (ns \0 key -> version, value), "history" (ns \0 len(key)
 // key block tx -> write), "txid" (tx id -> location), and the default one for the savepoint and format.
 // Layout details and the reasons for them: docs/LEDGER_STORAGE.md.
+#include "ledger/embedded/state_db.h"
+
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
@@ -11,11 +13,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <unordered_set>
 
 #include "common/encoding.h"
-#include "ledger/embedded/state_db.h"
 
 namespace medledger::ledger::embedded {
 namespace {
@@ -157,14 +159,14 @@ class RocksStateDb final : public StateDb {
 
   Result<std::optional<VersionedValue>> Get(std::string_view ns, std::string_view key) const override;
   Result<std::vector<std::pair<std::string, VersionedValue>>> Range(std::string_view ns, std::string_view start,
-                                                                   std::string_view end,
-                                                                   uint32_t limit) const override;
+                                                                    std::string_view end,
+                                                                    uint32_t limit) const override;
   Result<std::vector<HistoryRecord>> History(std::string_view ns, std::string_view key) const override;
   Result<std::optional<TxLocation>> FindTx(std::string_view tx_id) const override;
   Status ApplyBlock(const BlockUpdate& update) override;
   Result<std::optional<uint64_t>> Savepoint() const override;
-  Status ForEach(const std::function<void(std::string_view ns, std::string_view key, const VersionedValue& value)>&
-                     fn) const override;
+  Status ForEach(const std::function<void(std::string_view ns, std::string_view key, const VersionedValue& value)>& fn)
+      const override;
 
  private:
   rocksdb::ColumnFamilyHandle* meta() const { return handles_[0]; }
@@ -181,6 +183,9 @@ class RocksStateDb final : public StateDb {
 };
 
 Status RocksStateDb::Init(const std::string& dir, const StateDbOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // RocksDB creates only the last component
+  if (ec) return MakeError(ErrorKind::kIoError, "state_db_error", "create directory " + dir + ": " + ec.message());
   rocksdb::DBOptions db;
   db.create_if_missing = true;
   db.create_missing_column_families = true;
@@ -209,8 +214,8 @@ Status RocksStateDb::Init(const std::string& dir, const StateDbOptions& options)
   } else if (!s.ok()) {
     return FromRocks(s, "read format marker");
   } else if (value != kFormatVersion) {
-    return MakeError(ErrorKind::kCorruption, "state_db_format", "state database format " + value + " is not " +
-                                                                     kFormatVersion);
+    return MakeError(ErrorKind::kCorruption, "state_db_format",
+                     "state database format " + value + " is not " + kFormatVersion);
   }
   s = db_->Get(rocksdb::ReadOptions(), meta(), kSavepointKey, &value);
   if (s.ok()) {
@@ -234,9 +239,9 @@ Result<std::optional<VersionedValue>> RocksStateDb::Get(std::string_view ns, std
 }
 
 Result<std::vector<std::pair<std::string, VersionedValue>>> RocksStateDb::Range(std::string_view ns,
-                                                                               std::string_view start,
-                                                                               std::string_view end,
-                                                                               uint32_t limit) const {
+                                                                                std::string_view start,
+                                                                                std::string_view end,
+                                                                                uint32_t limit) const {
   ML_RETURN_IF_ERROR(CheckNamespace(ns));
   std::vector<std::pair<std::string, VersionedValue>> out;
   if (!end.empty() && end <= start) return out;
@@ -287,9 +292,9 @@ Status RocksStateDb::CheckBlock(const BlockUpdate& update) const {
   const int64_t sp = savepoint_.load();
   const uint64_t expected = sp < 0 ? 0 : static_cast<uint64_t>(sp) + 1;
   if (update.block_number != expected) {
-    return MakeError(ErrorKind::kInvalidArgument, "unexpected_block_number",
-                     "applying block " + std::to_string(update.block_number) + " but the next block is " +
-                         std::to_string(expected));
+    return MakeError(
+        ErrorKind::kInvalidArgument, "unexpected_block_number",
+        "applying block " + std::to_string(update.block_number) + " but the next block is " + std::to_string(expected));
   }
   for (const TxUpdate& tx : update.txs) {
     if (tx.validation_code != 0) continue;
@@ -319,7 +324,8 @@ Status RocksStateDb::ApplyBlock(const BlockUpdate& update) {
   size_t estimate = 64;
   for (const TxUpdate& tx : update.txs) {
     estimate += 48 + 2 * tx.tx_id.size();
-    for (const KeyWrite& w : tx.writes) estimate += 2 * (w.ns.size() + w.key.size() + (w.value ? w.value->size() : 0)) + 64;
+    for (const KeyWrite& w : tx.writes)
+      estimate += 2 * (w.ns.size() + w.key.size() + (w.value ? w.value->size() : 0)) + 64;
   }
   rocksdb::WriteBatch batch(estimate);  // one allocation instead of repeated doubling of a large buffer
   auto put = [&](rocksdb::ColumnFamilyHandle* cf, std::string_view k, std::string_view v) -> Status {
@@ -331,7 +337,8 @@ Status RocksStateDb::ApplyBlock(const BlockUpdate& update) {
     const TxUpdate& tx = update.txs[i];
     if (!statuses[i].ok() && !statuses[i].IsNotFound()) return FromRocks(statuses[i], "look up transaction id");
     if (!tx.tx_id.empty() && statuses[i].IsNotFound() && seen.insert(tx.tx_id).second) {
-      ML_RETURN_IF_ERROR(put(txid(), tx.tx_id, EncodeTxLocation({update.block_number, tx.tx_index, tx.validation_code})));
+      ML_RETURN_IF_ERROR(
+          put(txid(), tx.tx_id, EncodeTxLocation({update.block_number, tx.tx_index, tx.validation_code})));
     }
     if (tx.validation_code != 0) continue;
     const Version version{update.block_number, tx.tx_index};
@@ -382,7 +389,9 @@ Status RocksStateDb::ForEach(
 
 }  // namespace
 
-Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir) { return Open(dir, StateDbOptions{}); }
+Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir) {
+  return Open(dir, StateDbOptions{});
+}
 
 Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, const StateDbOptions& options) {
   auto db = std::make_unique<RocksStateDb>();

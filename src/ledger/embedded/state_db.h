@@ -32,7 +32,7 @@ struct VersionedValue {
 };
 
 struct KeyWrite {
-  std::string ns;   // chaincode namespace, e.g. "records"
+  std::string ns;  // chaincode namespace, e.g. "records"
   std::string key;
   std::optional<std::string> value;  // nullopt: delete
 };
@@ -67,7 +67,7 @@ struct TxLocation {
 struct StateDbOptions {
   uint64_t block_cache_bytes = 128ull << 20;  // shared by all column families
   uint64_t write_buffer_bytes = 32ull << 20;  // per column family memtable
-  bool sync_writes = false;                    // fsync each ApplyBlock (not needed: blocks are replayed)
+  bool sync_writes = false;                   // fsync each ApplyBlock (not needed: blocks are replayed)
 };
 
 class StateDb {
@@ -78,10 +78,9 @@ class StateDb {
 
   virtual Result<std::optional<VersionedValue>> Get(std::string_view ns, std::string_view key) const = 0;
   // Keys in [start, end) ("" end = unbounded), in byte order, at most `limit` (0 = unbounded).
-  virtual Result<std::vector<std::pair<std::string, VersionedValue>>> Range(std::string_view ns,
-                                                                           std::string_view start,
-                                                                           std::string_view end,
-                                                                           uint32_t limit) const = 0;
+  virtual Result<std::vector<std::pair<std::string, VersionedValue>>> Range(std::string_view ns, std::string_view start,
+                                                                            std::string_view end,
+                                                                            uint32_t limit) const = 0;
   // Every write of the key by a valid transaction, oldest first.
   virtual Result<std::vector<HistoryRecord>> History(std::string_view ns, std::string_view key) const = 0;
   virtual Result<std::optional<TxLocation>> FindTx(std::string_view tx_id) const = 0;
@@ -95,8 +94,8 @@ class StateDb {
   // The last block applied, or nullopt for an empty database.
   virtual Result<std::optional<uint64_t>> Savepoint() const = 0;
   // Every (ns, key, value) in the state, for `medledger verify` to compare with a replay.
-  virtual Status ForEach(const std::function<void(std::string_view ns, std::string_view key,
-                                                  const VersionedValue& value)>& fn) const = 0;
+  virtual Status ForEach(
+      const std::function<void(std::string_view ns, std::string_view key, const VersionedValue& value)>& fn) const = 0;
 };
 
 }  // namespace medledger::ledger::embedded

@@ -43,7 +43,9 @@ void ExpectBlocks(const BlockStore& store, uint64_t count, size_t size) {
   }
 }
 
-std::string File0(const TempDir& dir) { return dir.Sub("blocks/" + BlockFileName(0)); }
+std::string File0(const TempDir& dir) {
+  return dir.Sub("blocks/" + BlockFileName(0));
+}
 
 TEST(BlockStore, AppendReadAndReopen) {
   TempDir dir;
@@ -58,6 +60,22 @@ TEST(BlockStore, AppendReadAndReopen) {
   for (uint64_t n = 0; n < 40; ++n) EXPECT_EQ(store->Read(n).value(), BlockBytes(n, 1 + n * 97));
   ASSERT_TRUE(store->Append(40, "next").ok());
   EXPECT_EQ(store->Read(40).value(), "next");
+}
+
+TEST(BlockStore, OneWriterPerDirectoryButReadersMayLook) {
+  TempDir dir;
+  auto store = MustOpen(dir.Sub("blocks"));
+  AppendBlocks(*store, 2, 10);
+  const auto second = BlockStore::Open(dir.Sub("blocks"));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(second.error().code, "locked");
+  BlockStoreOptions ro;
+  ro.read_only = true;
+  auto reader = MustOpen(dir.Sub("blocks"), nullptr, ro);
+  ExpectBlocks(*reader, 2, 10);
+  store.reset();
+  EXPECT_TRUE(BlockStore::Open(dir.Sub("blocks")).ok());  // released with the store
 }
 
 TEST(BlockStore, RecordFramingIsAsDocumented) {
@@ -237,6 +255,7 @@ TEST(BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
   BlockStoreOptions paranoid;
   paranoid.verify_all_checksums = true;
   paranoid.verify_tail_bytes = 0;
+  paranoid.read_only = true;  // as `medledger verify` would, next to the running store
   EXPECT_EQ(BlockStore::Open(dir.Sub("blocks"), nullptr, paranoid).error().code, "block_corrupt");
 }
 

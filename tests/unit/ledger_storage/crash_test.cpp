@@ -2,12 +2,11 @@
 // each acknowledged number through a pipe; after the kill, every acknowledged one must be there.
 // The child is this test binary re-executed (fork + exec), so it starts with no inherited threads.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -33,7 +32,9 @@ constexpr char kFdVar[] = "MEDLEDGER_CRASH_CHILD_FD";
 constexpr int kRounds = 20;
 constexpr int kKeysPerBlock = 50;
 
-size_t BlockSize(uint64_t n) { return 1 + (n * 7919) % (200 << 10); }
+size_t BlockSize(uint64_t n) {
+  return 1 + (n * 7919) % (200 << 10);
+}
 
 BlockStoreOptions CrashOptions() {
   BlockStoreOptions o;

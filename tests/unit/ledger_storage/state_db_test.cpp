@@ -13,8 +13,12 @@ namespace {
 
 using testing::TempDir;
 
-KeyWrite Put(std::string ns, std::string key, std::string value) { return {std::move(ns), std::move(key), value}; }
-KeyWrite Del(std::string ns, std::string key) { return {std::move(ns), std::move(key), std::nullopt}; }
+KeyWrite Put(std::string ns, std::string key, std::string value) {
+  return {std::move(ns), std::move(key), value};
+}
+KeyWrite Del(std::string ns, std::string key) {
+  return {std::move(ns), std::move(key), std::nullopt};
+}
 
 TxUpdate Tx(uint32_t index, std::string id, std::vector<KeyWrite> writes, int32_t code = 0) {
   TxUpdate tx;
@@ -26,7 +30,9 @@ TxUpdate Tx(uint32_t index, std::string id, std::vector<KeyWrite> writes, int32_
   return tx;
 }
 
-BlockUpdate Block(uint64_t number, std::vector<TxUpdate> txs) { return BlockUpdate{number, std::move(txs)}; }
+BlockUpdate Block(uint64_t number, std::vector<TxUpdate> txs) {
+  return BlockUpdate{number, std::move(txs)};
+}
 
 std::unique_ptr<StateDb> MustOpen(const std::string& dir) {
   auto db = StateDb::Open(dir);
@@ -111,9 +117,7 @@ TEST(StateDb, ATransactionIdKeepsItsFirstLocation) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   constexpr int32_t kDuplicateTxId = 9;
-  ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t", {Put("records", "a", "1")}),
-                                       Tx(1, "t", {}, kDuplicateTxId)}))
-                  .ok());
+  ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t", {Put("records", "a", "1")}), Tx(1, "t", {}, kDuplicateTxId)})).ok());
   ASSERT_TRUE(db->ApplyBlock(Block(1, {Tx(0, "t", {}, kDuplicateTxId)})).ok());
   const auto loc = db->FindTx("t").value();
   ASSERT_TRUE(loc.has_value());
@@ -222,8 +226,9 @@ TEST(StateDb, ReopenKeepsEverything) {
 TEST(StateDb, ForEachVisitsTheWholeState) {
   TempDir dir;
   auto db = MustOpen(dir.path());
-  ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t", {Put("records", "a", "1"), Put("records", std::string("\0c\0", 3), "2"),
-                                                   Put("audit", "x", "3"), Put("records", "gone", "4")})}))
+  ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t",
+                                          {Put("records", "a", "1"), Put("records", std::string("\0c\0", 3), "2"),
+                                           Put("audit", "x", "3"), Put("records", "gone", "4")})}))
                   .ok());
   ASSERT_TRUE(db->ApplyBlock(Block(1, {Tx(0, "u", {Del("records", "gone")})})).ok());
   std::map<std::pair<std::string, std::string>, std::string> seen;
