@@ -1,0 +1,32 @@
+import { Button } from "@heroui/react";
+import { useNav } from "../lib/nav";
+import type { ReportSummary } from "../lib/types";
+import { Badge, Empty, formatDate, Table } from "./ui";
+
+export function ReportList({ items, emptyTitle, emptyText, highlightAuthor }: { items: ReportSummary[]; emptyTitle: string; emptyText?: string; highlightAuthor?: string }) {
+  const { go } = useNav();
+  if (items.length === 0) return <Empty title={emptyTitle}>{emptyText}</Empty>;
+  return (
+    <Table caption="Reports" head={["Title", "Author", "Recorded", "Version", ""]}>
+      {items.map((r) => (
+        <tr key={`${r.reportId}-${r.version}`} className="hover:bg-slate-50">
+          <td className="px-3 py-2 font-medium text-slate-900">
+            {r.title}
+            {r.emergency && <span className="ml-2"><Badge tone="danger">Emergency</Badge></span>}
+          </td>
+          <td className="px-3 py-2">
+            {r.author}
+            {highlightAuthor === r.author && <span className="ml-1 text-xs text-slate-500">(you)</span>}
+          </td>
+          <td className="px-3 py-2 whitespace-nowrap">{formatDate(r.createdAt)}</td>
+          <td className="px-3 py-2">v{r.version}</td>
+          <td className="px-3 py-2 text-right">
+            <Button size="sm" variant="secondary" onPress={() => go({ screen: "report", reportId: r.reportId })} aria-label={`Open ${r.title}`}>
+              Open
+            </Button>
+          </td>
+        </tr>
+      ))}
+    </Table>
+  );
+}

@@ -1,0 +1,155 @@
+export type Role = "admin" | "doctor" | "patient" | "auditor";
+
+export interface User {
+  username: string;
+  role: Role;
+  displayName: string;
+  patientId?: string;
+}
+
+export interface TokenResponse {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+  user: User;
+}
+
+export interface Page<T> {
+  items: T[];
+  bookmark?: string;
+}
+
+export interface Patient {
+  patientId: string;
+  name: string;
+  birthDate: string;
+  username?: string;
+}
+
+export interface Receipt {
+  reportId: string;
+  version: number;
+  cid: string;
+  contentHash: string;
+  txId: string;
+  blockNumber: number;
+  blockHash: string;
+  timestamp: string;
+}
+
+export interface ReportSummary {
+  reportId: string;
+  version: number;
+  patientId: string;
+  title: string;
+  author: string;
+  createdAt: string;
+  cid: string;
+  emergency?: boolean;
+}
+
+export interface Attachment {
+  index: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Report extends ReportSummary {
+  diagnosis: string;
+  content: string;
+  attachments: Attachment[];
+  contentHash: string;
+  txId: string;
+  blockNumber: number;
+  blockHash: string;
+  previousVersion?: number | string;
+}
+
+export interface Version {
+  version: number;
+  reportId: string;
+  txId: string;
+  blockNumber: number;
+  timestamp: string;
+  author: string;
+  cid: string;
+  contentHash: string;
+  reason?: string;
+}
+
+export interface Proof {
+  reportId: string;
+  version: number;
+  cid: string;
+  contentHash: string;
+  txId: string;
+  validationCode: string | number;
+  blockNumber: number;
+  blockHash: string;
+  previousHash: string;
+  dataHash: string;
+  blockHeader?: string;
+  envelope?: string;
+  ordererSignature?: string;
+  creatorCertificate?: string;
+  endorserCertificate?: string;
+  ordererCertificate?: string;
+  caCertificate?: string;
+}
+
+export interface Consent {
+  consentId: string;
+  patientId: string;
+  doctor: string;
+  purpose: string;
+  expiresAt: string;
+  grantedAt: string;
+  revoked: boolean;
+  revokedAt?: string;
+}
+
+export interface AccessEvent {
+  eventId: string;
+  kind: string;
+  reportId?: string;
+  patientId?: string;
+  actor: string;
+  actorRole?: string;
+  purpose?: string;
+  reason?: string;
+  emergency?: boolean;
+  timestamp: string;
+  txId?: string;
+}
+
+export interface EmergencyGrant {
+  grantId: string;
+  reportId: string;
+  doctor: string;
+  reason: string;
+  expiresAt: string;
+}
+
+export interface LedgerStatus {
+  height: number;
+  currentHash: string;
+}
+
+export interface LedgerVerify {
+  ok: boolean;
+  blocks: number;
+  transactions: number;
+  error?: string;
+}
+
+export interface Doctor {
+  username: string;
+  displayName: string;
+}
+
+export interface AuthConfig {
+  oidc?: { issuer: string; authorizationEndpoint: string; clientId: string };
+}

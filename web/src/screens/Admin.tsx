@@ -1,0 +1,151 @@
+import { useMemo, useState, type FormEvent } from "react";
+import { Button } from "@heroui/react";
+import { PatientPicker } from "../components/PatientPicker";
+import { Badge, DefList, Empty, Field, formatDay, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField, Table, useLoad } from "../components/ui";
+import { ApiError, fieldErrors } from "../lib/problems";
+import { useApi } from "../lib/session";
+import type { Patient, User } from "../lib/types";
+import { hasErrors, validatePatient, validateUser, type PatientDraft, type UserDraft } from "../lib/validation";
+
+export function AdminPatients() {
+  const api = useApi();
+  const [d, setD] = useState<PatientDraft>({ mrn: "", name: "", birthDate: "", username: "" });
+  const [touched, setTouched] = useState<Partial<Record<keyof PatientDraft, boolean>>>({});
+  const [server, setServer] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<Patient | null>(null);
+  const [picked, setPicked] = useState<Patient | null>(null);
+  const [listKey, setListKey] = useState(0);
+  const errors = useMemo(() => validatePatient(d), [d]);
+  const err = (k: keyof PatientDraft) => (touched[k] ? errors[k] : undefined) ?? server[k];
+  const set = (k: keyof PatientDraft) => (v: string) => {
+    setD((x) => ({ ...x, [k]: v }));
+    setTouched((t) => ({ ...t, [k]: true }));
+    setServer((s) => ({ ...s, [k]: "" }));
+  };
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setTouched({ mrn: true, name: true, birthDate: true, username: true });
+    if (hasErrors(errors)) return;
+    setBusy(true);
+    setError(null);
+    setCreated(null);
+    try {
+      const p = await api.createPatient({ mrn: d.mrn.trim(), name: d.name.trim(), birthDate: d.birthDate, username: d.username || undefined });
+      setCreated(p);
+      setD({ mrn: "", name: "", birthDate: "", username: "" });
+      setTouched({});
+      setListKey((k) => k + 1);
+    } catch (x) {
+      setError(x);
+      if (x instanceof ApiError) setServer(fieldErrors(x.problem));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Page title="Patients" subtitle="Register patients. On the ledger a patient is known only by a keyed pseudonym.">
+      <div className="grid grid-cols-1 gap-5 lg:grid-cols-2">
+        <Panel title="Register a patient">
+          <form onSubmit={submit} noValidate className="flex flex-col gap-4" aria-label="Register a patient">
+            {created && <Notice title={`${created.name} is registered`}>Patient ID <Mono>{created.patientId}</Mono></Notice>}
+            <ProblemAlert error={error} title="The patient was not registered" />
+            <Field label="Hospital number (MRN)" value={d.mrn} onChange={set("mrn")} required error={err("mrn")} />
+            <Field label="Full name" value={d.name} onChange={set("name")} required error={err("name")} />
+            <Field label="Date of birth" type="date" value={d.birthDate} onChange={set("birthDate")} required error={err("birthDate")} />
+            <Field label="Patient login (optional)" value={d.username} onChange={set("username")} error={err("username")}
+              description="Username of an existing patient account to link to this record." />
+            <Button type="submit" isDisabled={busy} className="bg-teal-700">{busy ? "Registering…" : "Register patient"}</Button>
+          </form>
+        </Panel>
+        <Panel title="Registered patients">
+          <PatientPicker key={listKey} onPick={setPicked} selected={picked} actionLabel="Details" />
+          {picked && (
+            <div className="mt-4 rounded-lg border border-slate-200 p-3">
+              <DefList rows={[
+                ["Name", picked.name],
+                ["Date of birth", formatDay(picked.birthDate)],
+                ["Patient ID", <Mono>{picked.patientId}</Mono>, picked.patientId],
+                ["Login", picked.username ?? "Not linked"],
+              ]} />
+            </div>
+          )}
+        </Panel>
+      </div>
+    </Page>
+  );
+}
+
+const ROLE_TONE: Record<string, "info" | "success" | "warning" | "neutral"> = { doctor: "info", patient: "success", auditor: "warning", admin: "neutral" };
+
+export function AdminUsers() {
+  const api = useApi();
+  const users = useLoad(() => api.users(), []);
+  const [d, setD] = useState<UserDraft>({ username: "", displayName: "", role: "doctor", password: "" });
+  const [touched, setTouched] = useState<Partial<Record<keyof UserDraft, boolean>>>({});
+  const [server, setServer] = useState<Record<string, string>>({});
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<User | null>(null);
+  const errors = validateUser(d);
+  const err = (k: keyof UserDraft) => (touched[k] ? errors[k] : undefined) ?? server[k];
+  const set = (k: keyof UserDraft) => (v: string) => {
+    setD((x) => ({ ...x, [k]: v }));
+    setTouched((t) => ({ ...t, [k]: true }));
+    setServer((s) => ({ ...s, [k]: "" }));
+  };
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setTouched({ username: true, displayName: true, role: true, password: true });
+    if (hasErrors(errors)) return;
+    setBusy(true);
+    setError(null);
+    setCreated(null);
+    try {
+      setCreated(await api.createUser({ ...d, displayName: d.displayName.trim() }));
+      setD({ username: "", displayName: "", role: d.role, password: "" });
+      setTouched({});
+      users.reload();
+    } catch (x) {
+      setError(x);
+      if (x instanceof ApiError) setServer(fieldErrors(x.problem));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Page title="Users and roles" subtitle="Each user gets a ledger identity signed by the organisation's CA, with their role in the certificate.">
+      <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
+        <Panel title="Create a user">
+          <form onSubmit={submit} noValidate className="flex flex-col gap-4" aria-label="Create a user">
+            {created && <Notice title={`${created.displayName} (${created.username}) was created as ${created.role}`} />}
+            <ProblemAlert error={error} title="The user was not created" />
+            <Field label="Username" value={d.username} onChange={set("username")} required error={err("username")} autoComplete="off" />
+            <Field label="Display name" value={d.displayName} onChange={set("displayName")} required error={err("displayName")} />
+            <SelectField id="user-role" label="Role" value={d.role} onChange={set("role")} required error={err("role")}
+              options={[{ value: "doctor", label: "Doctor" }, { value: "patient", label: "Patient" }, { value: "auditor", label: "Auditor" }, { value: "admin", label: "Administrator" }]} />
+            <Field label="Initial password" type="password" value={d.password} onChange={set("password")} required error={err("password")} autoComplete="new-password" />
+            <Button type="submit" isDisabled={busy} className="bg-teal-700">{busy ? "Creating…" : "Create user"}</Button>
+          </form>
+        </Panel>
+        <Panel title="Users">
+          {users.loading && <Loading />}
+          <ProblemAlert error={users.error} title="Could not load users" />
+          {users.data && (users.data.items.length === 0 ? <Empty title="No users" /> : (
+            <Table caption="Users" head={["Username", "Name", "Role", "Patient record"]}>
+              {users.data.items.map((u) => (
+                <tr key={u.username}>
+                  <td className="px-3 py-2 font-mono text-xs">{u.username}</td>
+                  <td className="px-3 py-2">{u.displayName}</td>
+                  <td className="px-3 py-2"><Badge tone={ROLE_TONE[u.role] ?? "neutral"}>{u.role}</Badge></td>
+                  <td className="px-3 py-2 font-mono text-xs">{u.patientId ? u.patientId.slice(0, 12) : "—"}</td>
+                </tr>
+              ))}
+            </Table>
+          ))}
+        </Panel>
+      </div>
+    </Page>
+  );
+}
