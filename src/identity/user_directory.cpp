@@ -30,6 +30,19 @@ Error NotFound(std::string_view username) {
   return MakeError(ErrorKind::kNotFound, "user_not_found", "no user '" + std::string(username.substr(0, 64)) + "'");
 }
 
+// Holds one of the directory's Argon2id slots for the scope's lifetime.
+template <class Slots>
+class HashSlot {
+ public:
+  explicit HashSlot(Slots& slots) : slots_(slots) { slots_.acquire(); }
+  ~HashSlot() { slots_.release(); }
+  HashSlot(const HashSlot&) = delete;
+  HashSlot& operator=(const HashSlot&) = delete;
+
+ private:
+  Slots& slots_;
+};
+
 }  // namespace
 
 const char* RoleName(Role role) {
@@ -83,7 +96,10 @@ Result<std::unique_ptr<UserDirectory>> UserDirectory::Open(std::filesystem::path
 const std::string& UserDirectory::DummyHash() const {
   // A hash of a random password at the configured cost: unknown users are checked against it so that they
   // cost as much as known ones (whose hashes were made at the same cost).
-  std::call_once(dummy_once_, [this] { dummy_hash_ = HashPassword(crypto::RandomHex(16), cost_).value_or(""); });
+  std::call_once(dummy_once_, [this] {
+    HashSlot slot(hash_slots_);
+    dummy_hash_ = HashPassword(crypto::RandomHex(16), cost_).value_or("");
+  });
   return dummy_hash_;
 }
 
@@ -173,6 +189,7 @@ Status UserDirectory::AddUser(const User& user, const std::optional<std::string>
   std::string hash;
   if (password) {
     // Hashed before taking the lock: Argon2id is the slow part and needs no shared state.
+    HashSlot slot(hash_slots_);
     ML_ASSIGN_OR_RETURN(hash, HashPassword(*password, cost_));
   }
   return Update([&](Map& users) -> Status {
@@ -216,7 +233,12 @@ Result<User> UserDirectory::VerifyPassword(std::string_view username, std::strin
       hash = it->second.password_hash;
     }
   }
-  bool match = VerifyPasswordHash(user ? hash : DummyHash(), password);
+  const std::string& expected = user ? hash : DummyHash();
+  bool match = false;
+  {
+    HashSlot slot(hash_slots_);
+    match = VerifyPasswordHash(expected, password);
+  }
   if (!user || !match || user->disabled) {
     return MakeError(ErrorKind::kUnauthenticated, "invalid_credentials", "unknown user or wrong password");
   }
@@ -224,7 +246,11 @@ Result<User> UserDirectory::VerifyPassword(std::string_view username, std::strin
 }
 
 Status UserDirectory::SetPassword(std::string_view username, std::string_view password) {
-  ML_ASSIGN_OR_RETURN(std::string hash, HashPassword(password, cost_));
+  std::string hash;
+  {
+    HashSlot slot(hash_slots_);
+    ML_ASSIGN_OR_RETURN(hash, HashPassword(password, cost_));
+  }
   return Update([&](Map& users) -> Status {
     auto it = users.find(username);
     if (it == users.end()) return NotFound(username);

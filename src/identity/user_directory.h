@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -75,6 +76,10 @@ class UserDirectory {
   // Verified against for unknown users; computed on first use so opening the directory (CLI, `verify`)
   // does not pay for an Argon2id hash it may never need.
   mutable std::once_flag dummy_once_;
+  // Each Argon2id run holds memlimit bytes (64 MiB by default): a burst of logins must queue, not
+  // allocate gigabytes.
+  static constexpr int kMaxConcurrentHashes = 4;
+  mutable std::counting_semaphore<kMaxConcurrentHashes> hash_slots_{kMaxConcurrentHashes};
   mutable std::string dummy_hash_;
 
   std::mutex write_mu_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -180,6 +181,36 @@ TEST_F(UserDirectoryTest, ConcurrentAddsFromTwoInstancesLoseNothing) {
   EXPECT_EQ(users_->ListUsers().size(), 4u * kPerThread + 1);
   EXPECT_EQ(other->ListUsers().size(), 4u * kPerThread + 1);
   EXPECT_EQ(UserDirectory::Open(file_, PasswordCost::Minimal()).value()->ListUsers().size(), 4u * kPerThread + 1);
+}
+
+}  // namespace
+}  // namespace medledger::identity
+
+namespace medledger::identity {
+namespace {
+
+// More concurrent logins than Argon2id slots: all must complete with the right answers (no deadlock, no mixups).
+TEST(UserDirectoryConcurrency, ManyParallelVerifications) {
+  testing::TempDir dir;
+  auto users = UserDirectory::Open(dir.path() / "users.json", PasswordCost::Minimal()).value();
+  User u;
+  u.username = "bob";
+  u.cert_pem = "pem";
+  ASSERT_TRUE(users->AddUser(u, std::string("correct horse")).ok());
+  std::atomic<int> wrong_answers{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        bool expect_ok = (t + i) % 3 == 0;
+        const char* name = (t + i) % 3 == 2 ? "ghost" : "bob";
+        bool ok = users->VerifyPassword(name, expect_ok ? "correct horse" : "wrong horse").ok();
+        if (ok != expect_ok) wrong_answers++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong_answers.load(), 0);
 }
 
 }  // namespace
