@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "ledger/embedded/block_store_index.h"
 #include "ledger/embedded/crc32c.h"
 
 namespace medledger::ledger::embedded {
@@ -103,6 +104,9 @@ class BlockStoreImpl final : public BlockStore {
   Result<std::shared_ptr<RandomAccessFile>> ReaderFor(uint32_t file) const;
   Result<Location> Locate(uint64_t number) const;
   Status ScanFile(uint32_t file, bool is_last);
+  bool LoadSidecar(uint32_t file, uint64_t size);
+  Status WriteSidecar(uint32_t file, uint64_t size, const std::vector<uint64_t>& offsets);
+  std::vector<uint64_t> OffsetsOf(uint32_t file) const;
   Status ClassifyDamage(uint32_t file, uint64_t offset, uint64_t size, const RandomAccessFile& reader,
                         const std::string& why);
   Status OpenWriter(uint32_t file, bool created);
@@ -160,6 +164,10 @@ Status BlockStoreImpl::ScanFile(uint32_t file, bool is_last) {
   if (size == 0 && !is_last) {
     return Corruption(index_.size(), path, 0, "block file is empty but later block files exist");
   }
+  // A sealed file with a valid sidecar index needs no header reads; its records are still checked by
+  // every Read, and verify_all_checksums ignores sidecars.
+  if (!is_last && !options_.verify_all_checksums && LoadSidecar(file, size)) return OkStatus();
+  const size_t first_block = index_.size();
   ML_ASSIGN_OR_RETURN(std::shared_ptr<RandomAccessFile> reader, ReaderFor(file));
   const uint64_t verify_from =
       options_.verify_all_checksums ? 0 : (is_last ? size - std::min(size, options_.verify_tail_bytes) : size);
@@ -192,7 +200,53 @@ Status BlockStoreImpl::ScanFile(uint32_t file, bool is_last) {
     index_.push_back(Location{file, offset, h.length});
     offset += kBlockRecordHeaderSize + h.length;
   }
+  if (!is_last && !options_.read_only) {
+    std::vector<uint64_t> offsets;
+    for (size_t i = first_block; i < index_.size(); ++i) offsets.push_back(index_[i].offset);
+    (void)WriteSidecar(file, size, offsets);  // only saves a scan next time
+  }
   return OkStatus();
+}
+
+bool BlockStoreImpl::LoadSidecar(uint32_t file, uint64_t size) {
+  const std::string path = PathOf(file) + ".idx";
+  auto exists = env_->FileExists(path);
+  if (!exists.ok() || !*exists) return false;
+  auto sidecar_size = env_->FileSize(path);
+  if (!sidecar_size.ok() || *sidecar_size > 64 + 8 * size) return false;
+  auto bytes = env_->ReadRange(path, 0, *sidecar_size);
+  if (!bytes.ok()) return false;
+  auto offsets = DecodeBlockFileIndex(*bytes, size);
+  if (!offsets.ok()) return false;
+  std::vector<Location> locations;
+  locations.reserve(offsets->size());
+  for (size_t i = 0; i < offsets->size(); ++i) {
+    const uint64_t end = i + 1 < offsets->size() ? (*offsets)[i + 1] : size;
+    const uint64_t length = end - (*offsets)[i] - kBlockRecordHeaderSize;
+    if (length > kMaxBlockBytes) return false;
+    locations.push_back(Location{file, (*offsets)[i], static_cast<uint32_t>(length)});
+  }
+  index_.insert(index_.end(), locations.begin(), locations.end());
+  return true;
+}
+
+Status BlockStoreImpl::WriteSidecar(uint32_t file, uint64_t size, const std::vector<uint64_t>& offsets) {
+  const std::string path = PathOf(file) + ".idx";
+  ML_ASSIGN_OR_RETURN(bool exists, env_->FileExists(path));
+  if (exists) ML_RETURN_IF_ERROR(env_->Truncate(path, 0));
+  ML_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env_->OpenAppendable(path));
+  ML_RETURN_IF_ERROR(out->Append(EncodeBlockFileIndex(size, offsets)));
+  ML_RETURN_IF_ERROR(out->Sync());
+  return out->Close();
+}
+
+std::vector<uint64_t> BlockStoreImpl::OffsetsOf(uint32_t file) const {
+  std::shared_lock lock(index_mu_);
+  size_t first = index_.size();
+  while (first > 0 && index_[first - 1].file == file) --first;
+  std::vector<uint64_t> offsets;
+  for (size_t i = first; i < index_.size(); ++i) offsets.push_back(index_[i].offset);
+  return offsets;
 }
 
 // Damage at `offset` of the last file. A crash can only tear the record being written when it struck
@@ -239,6 +293,7 @@ Status BlockStoreImpl::RollIfNeeded(uint64_t record_size) {
   ML_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> fresh, env_->OpenAppendable(PathOf(next)));
   ML_RETURN_IF_ERROR(env_->SyncDir(dir_));
   (void)writer_->Close();
+  (void)WriteSidecar(write_file_, write_size_, OffsetsOf(write_file_));  // only saves a scan at the next Open
   writer_ = std::move(fresh);
   write_file_ = next;
   ML_ASSIGN_OR_RETURN(write_size_, env_->FileSize(PathOf(next)));
@@ -331,7 +386,8 @@ Result<RawBlockRecord> BlockStoreImpl::ReadRaw(uint64_t number) const {
   }
   const Header h = ParseHeader(bytes);
   if (h.magic != kBlockRecordMagic || h.length != loc.length) {
-    return Corruption(number, path, loc.offset, "record header changed after the store was opened");
+    return Corruption(number, path, loc.offset,
+                      "the record header does not match the index (changed since Open, or a bad sidecar index)");
   }
   RawBlockRecord raw;
   raw.payload = bytes.substr(kBlockRecordHeaderSize);

@@ -8,6 +8,7 @@
 
 #include "block_test_util.h"
 #include "common/encoding.h"
+#include "ledger/embedded/block_store_index.h"
 #include "ledger/embedded/crc32c.h"
 #include "ledger/embedded/env_fault_injection.h"
 #include "temp_dir.h"
@@ -300,6 +301,85 @@ TEST(BlockStore, DamageInEarlierFileOrMissingFileFailsOpen) {
     std::filesystem::remove(dir.Sub("blocks/" + BlockFileName(1)));
     EXPECT_EQ(BlockStore::Open(dir.Sub("blocks"), nullptr, o).error().code, "block_file_missing");
   }
+}
+
+TEST(BlockStore, SealedFilesGetSidecarIndexesThatSkipTheHeaderScan) {
+  TempDir dir;
+  BlockStoreOptions o;
+  o.max_file_bytes = 1000;  // 3 blocks of 300 bytes per file
+  {
+    auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
+    AppendBlocks(*store, 10, 300);
+  }
+  const std::string f0 = File0(dir);
+  const auto offsets = DecodeBlockFileIndex(ReadFile(f0 + ".idx"), std::filesystem::file_size(f0));
+  ASSERT_TRUE(offsets.ok()) << offsets.error().ToString();
+  EXPECT_EQ(*offsets, (std::vector<uint64_t>{0, 312, 624}));
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("blocks/" + BlockFileName(3) + ".idx")));  // still open
+
+  // A damaged header in a sealed file is not read at Open any more, but Read still refuses the block.
+  FlipByte(f0, 312);
+  auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
+  ASSERT_EQ(store->Height(), 10u);
+  const auto bad = store->Read(1);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "block_corrupt");
+  EXPECT_NE(bad.error().message.find("block 1 "), std::string::npos) << bad.error().message;
+  EXPECT_EQ(store->Read(2).value(), BlockBytes(2, 300));
+  store.reset();
+  BlockStoreOptions paranoid = o;
+  paranoid.verify_all_checksums = true;  // ignores sidecars
+  const auto opened = BlockStore::Open(dir.Sub("blocks"), nullptr, paranoid);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_NE(opened.error().message.find("block 1 "), std::string::npos) << opened.error().message;
+}
+
+TEST(BlockStore, DamagedOrStaleSidecarIsIgnoredAndRewritten) {
+  TempDir dir;
+  BlockStoreOptions o;
+  o.max_file_bytes = 1000;
+  {
+    auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
+    AppendBlocks(*store, 10, 300);
+  }
+  const std::string f0 = File0(dir), idx0 = File0(dir) + ".idx";
+  const uint64_t size0 = std::filesystem::file_size(f0);
+  for (uint64_t i = 0; i < std::filesystem::file_size(idx0); i += 5) {
+    FlipByte(idx0, i);
+    auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
+    ExpectBlocks(*store, 10, 300);
+    EXPECT_TRUE(DecodeBlockFileIndex(ReadFile(idx0), size0).ok()) << "rewritten after byte " << i;
+  }
+  WriteFile(idx0, EncodeBlockFileIndex(size0 + 1, {0, 312, 624}));  // stale: describes another size
+  {
+    auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
+    ExpectBlocks(*store, 10, 300);
+  }
+  // A well-formed sidecar that lies about the offsets is caught when the block is read.
+  WriteFile(idx0, EncodeBlockFileIndex(size0, {0, 300, 624}));
+  auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
+  EXPECT_EQ(store->Read(0).error().code, "block_corrupt");
+  EXPECT_EQ(store->Read(1).error().code, "block_corrupt");
+  EXPECT_EQ(store->Read(2).value(), BlockBytes(2, 300));
+}
+
+TEST(BlockFileIndex, RoundTripsAndRejectsDamage) {
+  const std::vector<uint64_t> offsets = {0, 20, 1000, 5000};
+  const std::string bytes = EncodeBlockFileIndex(6000, offsets);
+  EXPECT_EQ(DecodeBlockFileIndex(bytes, 6000).value(), offsets);
+  EXPECT_EQ(DecodeBlockFileIndex(bytes, 6001).error().code, "block_index_invalid");
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string damaged = bytes;
+    damaged[i] ^= 0x01;
+    EXPECT_FALSE(DecodeBlockFileIndex(damaged, 6000).ok()) << "byte " << i;
+  }
+  EXPECT_FALSE(DecodeBlockFileIndex(bytes.substr(0, bytes.size() - 1), 6000).ok());
+  EXPECT_FALSE(DecodeBlockFileIndex("", 6000).ok());
+  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {0, 10}), 6000).ok());        // 10-byte record
+  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {0, 500, 400}), 6000).ok());  // not growing
+  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {100}), 6000).ok());          // not from 0
+  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {0, 5995}), 6000).ok());      // past the end
+  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {}), 6000).ok());
 }
 
 TEST(BlockStore, ReadOnlyLeavesTornTailInPlace) {
