@@ -1,0 +1,553 @@
+#include "service/records_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/encoding.h"
+#include "common/time.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+
+namespace medledger::service {
+
+using json = nlohmann::json;
+using identity::Role;
+
+struct RecordsService::CallResult {
+  json payload;
+  ledger::TxReceipt receipt;
+};
+
+namespace {
+
+Error Denied(std::string message) {
+  return MakeError(ErrorKind::kPermissionDenied, "forbidden", std::move(message));
+}
+
+bool Is(const Principal& p, std::initializer_list<Role> roles) {
+  for (Role r : roles) {
+    if (p.role == r) return true;
+  }
+  return false;
+}
+
+bool OwnsPatient(const Principal& p, const std::string& patient_id) {
+  return p.role == Role::kPatient && p.patient_id && *p.patient_id == patient_id;
+}
+
+// Contract records use patientRef; the API calls the same pseudonym patientId.
+std::string Str(const json& j, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    auto it = j.find(n);
+    if (it != j.end() && it->is_string()) return it->get<std::string>();
+  }
+  return {};
+}
+
+uint32_t U32(const json& j, const char* name, uint32_t fallback) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_number_unsigned() ? it->get<uint32_t>() : fallback;
+}
+
+// Renames contract fields to API fields in every object of a list payload.
+json ApiShape(json j) {
+  if (j.is_array()) {
+    for (auto& e : j) e = ApiShape(std::move(e));
+    return j;
+  }
+  if (!j.is_object()) return j;
+  json out = json::object();
+  for (auto& [k, v] : j.items()) {
+    out[k == "patientRef" ? "patientId" : k] = ApiShape(v);
+  }
+  return out;
+}
+
+json ListShape(const json& payload) {
+  json out = json::object();
+  if (payload.is_array()) {
+    out["items"] = ApiShape(payload);
+  } else if (payload.is_object()) {
+    out = ApiShape(payload);
+    if (!out.contains("items")) {
+      for (const char* k : {"records", "reports", "consents", "events", "history", "versions"}) {
+        if (out.contains(k)) {
+          out["items"] = out[k];
+          out.erase(k);
+          break;
+        }
+      }
+    }
+    if (!out.contains("items")) out["items"] = json::array();
+  } else {
+    out["items"] = json::array();
+  }
+  return out;
+}
+
+bool IsHexId(const std::string& s, size_t min, size_t max) {
+  return s.size() >= min && s.size() <= max &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Status CheckReportId(const std::string& id) {
+  if (!IsHexId(id, 32, 32)) return MakeError(ErrorKind::kNotFound, "report_not_found", "no such report");
+  return OkStatus();
+}
+
+Status CheckPatientId(const std::string& id) {
+  if (!IsHexId(id, 64, 64)) return MakeError(ErrorKind::kNotFound, "patient_not_found", "no such patient");
+  return OkStatus();
+}
+
+json AttachmentsMeta(const json& doc) {
+  json out = json::array();
+  if (!doc.contains("attachments") || !doc["attachments"].is_array()) return out;
+  size_t i = 0;
+  for (const auto& a : doc["attachments"]) {
+    out.push_back({{"index", i++},
+                   {"filename", Str(a, {"filename"})},
+                   {"contentType", Str(a, {"contentType"})},
+                   {"size", a.value("size", 0)},
+                   {"sha256", Str(a, {"sha256"})}});
+  }
+  return out;
+}
+
+std::string Canonical(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::strict); }
+
+}  // namespace
+
+std::string Receipt::ToJson() const {
+  json j = {{"reportId", report_id}, {"version", version}, {"cid", cid}, {"contentHash", content_hash},
+            {"txId", tx_id}, {"blockNumber", block_number}, {"blockHash", block_hash}, {"timestamp", timestamp}};
+  if (!flags.empty()) j["flags"] = flags;
+  return j.dump();
+}
+
+Result<Receipt> Receipt::FromJson(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return MakeError(ErrorKind::kCorruption, "receipt_corrupt", "bad receipt");
+  Receipt r;
+  r.report_id = Str(j, {"reportId"});
+  r.version = U32(j, "version", 1);
+  r.cid = Str(j, {"cid"});
+  r.content_hash = Str(j, {"contentHash"});
+  r.tx_id = Str(j, {"txId"});
+  r.block_number = j.value("blockNumber", uint64_t{0});
+  r.block_hash = Str(j, {"blockHash"});
+  r.timestamp = Str(j, {"timestamp"});
+  if (j.contains("flags") && j["flags"].is_array()) {
+    for (const auto& f : j["flags"]) {
+      if (f.is_string()) r.flags.push_back(f.get<std::string>());
+    }
+  }
+  return r;
+}
+
+Result<RecordsService::CallResult> RecordsService::Call(const Principal& who, const std::string& function,
+                                                        const std::string& arg_json, bool submit) {
+  // The caller's own certificate and key: the contract sees who really asked.
+  ML_ASSIGN_OR_RETURN(auto identity, p_.org->LoadIdentity(who.username));
+  CallResult out;
+  std::string payload;
+  if (submit) {
+    ML_ASSIGN_OR_RETURN(out.receipt, p_.ledger->Submit(identity, ledger::Invocation{function, {arg_json}}));
+    payload = out.receipt.payload;
+  } else {
+    ML_ASSIGN_OR_RETURN(payload, p_.ledger->Evaluate(identity, ledger::Invocation{function, {arg_json}}));
+  }
+  if (!payload.empty()) {
+    out.payload = json::parse(payload, nullptr, false);
+    if (out.payload.is_discarded()) {
+      return MakeError(ErrorKind::kInternal, "contract_payload_invalid", function + " returned non-JSON");
+    }
+  }
+  return out;
+}
+
+// ---- patients ---------------------------------------------------------------------------------------
+
+Result<PatientView> RecordsService::RegisterPatient(const Principal& who, const NewPatient& in,
+                                                    std::vector<FieldIssue>* issues) {
+  if (who.role != Role::kAdmin) return Denied("only administrators register patients");
+  std::vector<FieldIssue> local;
+  if (!issues) issues = &local;
+  issues->clear();
+  bool mrn_ok = !in.mrn.empty() && in.mrn.size() <= 64 && std::all_of(in.mrn.begin(), in.mrn.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+  });
+  if (!mrn_ok) issues->push_back({"mrn", "invalid", "1-64 letters, digits, '-', '.', '_'"});
+  std::string name;
+  if (!IsValidUtf8(in.name)) {
+    issues->push_back({"name", "invalid_utf8", "the name is not valid UTF-8"});
+  } else {
+    name = NormalizeText(in.name);
+    std::replace(name.begin(), name.end(), '\n', ' ');
+    if (name.find_first_not_of(" \t") == std::string::npos) {
+      issues->push_back({"name", "required", "this field is required"});
+    } else if (name.size() > 200) {
+      issues->push_back({"name", "too_long", "at most 200 bytes"});
+    } else if (ContainsActiveContent(name)) {
+      issues->push_back({"name", "active_content", "HTML and script content is not accepted"});
+    }
+  }
+  auto birth = in.birth_date.size() == 10 ? Timestamp::FromRfc3339(in.birth_date + "T00:00:00Z")
+                                          : Result<Timestamp>(MakeError(ErrorKind::kInvalidArgument, "x", "x"));
+  if (!birth.ok() || birth->ToRfc3339().substr(0, 10) != in.birth_date) {
+    issues->push_back({"birthDate", "invalid", "a date as YYYY-MM-DD"});
+  } else if (birth->seconds > Timestamp::Now().seconds) {
+    issues->push_back({"birthDate", "in_future", "the birth date is in the future"});
+  }
+  if (!in.username.empty()) {
+    auto user = p_.org->users().GetUser(in.username);
+    if (!user.ok() || user->role != Role::kPatient) {
+      issues->push_back({"username", "not_a_patient_login", "no patient login with this username"});
+    }
+  }
+  if (!issues->empty()) {
+    return MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the patient has invalid fields");
+  }
+  PatientRecord rec{p_.patients->PatientIdForMrn(in.mrn), in.mrn, name, in.birth_date, in.username,
+                    Timestamp::Now().ToRfc3339()};
+  ML_RETURN_IF_ERROR(p_.patients->Add(rec));
+  json arg = {{"patientRef", rec.patient_id}};
+  if (!in.username.empty()) arg["patient"] = in.username;
+  auto done = Call(who, "RegisterPatient", arg.dump(), true);
+  if (!done.ok()) {
+    p_.patients->Remove(rec.patient_id);
+    return done.error();
+  }
+  return PatientView{rec.patient_id, rec.name, rec.birth_date, rec.username};
+}
+
+Result<PatientView> RecordsService::GetPatient(const Principal& who, const std::string& patient_id) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (!Is(who, {Role::kAdmin, Role::kDoctor}) && !OwnsPatient(who, patient_id)) {
+    return Denied("not allowed to see this patient");
+  }
+  ML_ASSIGN_OR_RETURN(auto rec, p_.patients->Get(patient_id));
+  return PatientView{rec.patient_id, rec.name, rec.birth_date, rec.username};
+}
+
+Result<std::vector<PatientView>> RecordsService::SearchPatients(const Principal& who, const std::string& query) {
+  if (!Is(who, {Role::kAdmin, Role::kDoctor})) return Denied("not allowed to search patients");
+  std::vector<PatientView> out;
+  for (auto& r : p_.patients->Search(query)) out.push_back({r.patient_id, r.name, r.birth_date, r.username});
+  return out;
+}
+
+// ---- reports ----------------------------------------------------------------------------------------
+
+Result<Receipt> RecordsService::SealAndCommit(const Principal& who, const std::string& function,
+                                              const std::string& report_id, uint32_t version,
+                                              const std::string& patient_id, const std::string& document,
+                                              const std::string& extra_args_json) {
+  SealContext ctx{report_id, version, patient_id};
+  ML_ASSIGN_OR_RETURN(auto envelope, p_.sealer->Seal(ctx, document));
+  ML_ASSIGN_OR_RETURN(auto cid, p_.content->Add(envelope, content::AddOptions{}));
+  Receipt r;
+  r.report_id = report_id;
+  r.version = version;
+  r.cid = cid;
+  r.content_hash = HexEncode(crypto::Sha256(document));
+  json arg = json::parse(extra_args_json);
+  arg["reportId"] = report_id;
+  arg["patientRef"] = patient_id;
+  arg["cid"] = cid;
+  arg["contentHash"] = r.content_hash;
+  arg["version"] = version;
+  auto done = Call(who, function, arg.dump(), true);
+  if (!done.ok()) {
+    // Nothing on the ledger points at this envelope: destroy its key so the orphan is unreadable.
+    (void)p_.sealer->Shred(ctx);
+    (void)p_.content->Unpin(cid);
+    return done.error();
+  }
+  r.tx_id = done->receipt.tx_id;
+  r.block_number = done->receipt.block_number;
+  r.block_hash = done->receipt.block_hash;
+  r.timestamp = done->receipt.timestamp.ToRfc3339();
+  return r;
+}
+
+Result<Receipt> RecordsService::SubmitReport(const Principal& who, const ReportInput& in,
+                                             const std::string& idempotency_key, const std::string& request_hash,
+                                             std::vector<FieldIssue>* issues) {
+  if (who.role != Role::kDoctor) return Denied("only doctors submit reports");
+  if (!idempotency_key.empty()) {
+    ML_ASSIGN_OR_RETURN(auto begin, p_.idempotency->Start(who.username, idempotency_key, request_hash));
+    if (begin.stored_result) {
+      ML_ASSIGN_OR_RETURN(auto r, Receipt::FromJson(*begin.stored_result));
+      r.replayed = true;
+      return r;
+    }
+  }
+  auto result = [&]() -> Result<Receipt> {
+    ML_ASSIGN_OR_RETURN(auto v, ValidateReport(in, p_.policy, issues));
+    if (!IsHexId(v.patient_id, 64, 64) || !p_.patients->Get(v.patient_id).ok()) {
+      if (issues) issues->push_back({"patientId", "unknown_patient", "no patient with this id"});
+      return MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the report has invalid fields");
+    }
+    std::string report_id = crypto::RandomHex(16);
+    std::string created = Timestamp::Now().ToRfc3339();
+    json atts = json::array();
+    for (const auto& a : v.attachments) {
+      atts.push_back({{"filename", a.filename}, {"contentType", a.content_type}, {"size", a.data.size()},
+                      {"sha256", HexEncode(crypto::Sha256(a.data))}, {"data", Base64Encode(a.data)}});
+    }
+    json doc = {{"schema", "medledger.report.v1"}, {"reportId", report_id}, {"version", 1},
+                {"patientId", v.patient_id}, {"title", v.title}, {"diagnosis", v.diagnosis},
+                {"content", v.content}, {"attachments", atts}, {"author", who.username},
+                {"authorName", who.display_name}, {"createdAt", created}, {"flags", v.flags}};
+    json extra = {{"metadata", {{"schema", "medledger.report.v1"}, {"attachments", v.attachments.size()},
+                                {"flags", v.flags}}}};
+    ML_ASSIGN_OR_RETURN(auto receipt, SealAndCommit(who, "CreateReport", report_id, 1, v.patient_id,
+                                                    Canonical(doc), extra.dump()));
+    receipt.flags = v.flags;
+    return receipt;
+  }();
+  if (!idempotency_key.empty()) {
+    if (result.ok()) {
+      ML_RETURN_IF_ERROR(p_.idempotency->Complete(who.username, idempotency_key, request_hash, result->ToJson()));
+    } else {
+      p_.idempotency->Abandon(who.username, idempotency_key);
+    }
+  }
+  return result;
+}
+
+Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::string& report_id,
+                                              const std::string& purpose) {
+  ML_RETURN_IF_ERROR(CheckReportId(report_id));
+  if (!Is(who, {Role::kDoctor, Role::kPatient})) return Denied("this role cannot read report content");
+  json arg = {{"reportId", report_id}, {"purpose", purpose.empty() ? "treatment" : purpose}};
+  ML_ASSIGN_OR_RETURN(auto access, Call(who, "RecordAccess", arg.dump(), true));
+  const json& rec = access.payload.contains("report") ? access.payload["report"] : access.payload;
+  std::string cid = Str(rec, {"cid"});
+  std::string content_hash = Str(rec, {"contentHash"});
+  std::string patient_id = Str(rec, {"patientRef", "patientId"});
+  uint32_t version = U32(rec, "version", 1);
+  if (cid.empty() || content_hash.empty() || patient_id.empty()) {
+    return MakeError(ErrorKind::kInternal, "contract_payload_invalid", "RecordAccess returned no report record");
+  }
+  ReportView view;
+  ML_ASSIGN_OR_RETURN(view.envelope, p_.content->Cat(cid));  // the store re-hashes every block against the CID
+  ML_ASSIGN_OR_RETURN(view.document, p_.sealer->Open(SealContext{report_id, version, patient_id}, view.envelope));
+  if (!crypto::ConstantTimeEquals(HexEncode(crypto::Sha256(view.document)), content_hash)) {
+    return MakeError(ErrorKind::kCorruption, "content_hash_mismatch", "the document does not match the ledger");
+  }
+  json doc = json::parse(view.document, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return MakeError(ErrorKind::kCorruption, "document_corrupt", "the report document is not JSON");
+  }
+  if (doc.contains("attachments") && doc["attachments"].is_array()) {
+    for (const auto& a : doc["attachments"]) {
+      auto bytes = Base64Decode(Str(a, {"data"}));
+      view.attachments.emplace_back(Str(a, {"contentType"}), bytes.ok() ? *bytes : std::string());
+    }
+  }
+  std::string tx_id = Str(rec, {"txId"});
+  json out = {{"reportId", report_id},
+              {"version", version},
+              {"patientId", patient_id},
+              {"title", Str(doc, {"title"})},
+              {"author", Str(rec, {"author"}).empty() ? Str(doc, {"author"}) : Str(rec, {"author"})},
+              {"createdAt", Str(doc, {"createdAt"})},
+              {"cid", cid},
+              {"diagnosis", Str(doc, {"diagnosis"})},
+              {"content", Str(doc, {"content"})},
+              {"attachments", AttachmentsMeta(doc)},
+              {"contentHash", content_hash},
+              {"txId", tx_id},
+              {"blockNumber", 0},
+              {"blockHash", ""}};
+  if (doc.contains("previousVersion")) out["previousVersion"] = doc["previousVersion"];
+  if (rec.contains("emergency")) out["emergency"] = rec["emergency"];
+  if (!tx_id.empty()) {
+    auto proof = p_.ledger->GetTransactionProof(tx_id);
+    if (proof.ok()) {
+      out["blockNumber"] = proof->block_number;
+      out["blockHash"] = proof->block_hash;
+    }
+  }
+  view.json = out.dump();
+  return view;
+}
+
+Result<Receipt> RecordsService::AmendReport(const Principal& who, const std::string& report_id,
+                                            const AmendInput& in, std::vector<FieldIssue>* issues) {
+  ML_RETURN_IF_ERROR(CheckReportId(report_id));
+  if (who.role != Role::kDoctor) return Denied("only the author amends a report");
+  std::vector<FieldIssue> local;
+  if (!issues) issues = &local;
+  ML_ASSIGN_OR_RETURN(auto current, ReadReport(who, report_id, "amendment"));
+  json cur = json::parse(current.json);
+  json old_doc = json::parse(current.document);
+  if (Str(cur, {"author"}) != who.username) return Denied("only the author amends a report");
+  ReportInput input;
+  input.patient_id = Str(cur, {"patientId"});
+  input.title = in.title.value_or(Str(old_doc, {"title"}));
+  input.diagnosis = in.diagnosis.value_or(Str(old_doc, {"diagnosis"}));
+  input.content = in.content;
+  ML_ASSIGN_OR_RETURN(auto v, ValidateReport(input, p_.policy, issues));
+  std::string reason = NormalizeText(in.reason);
+  if (!IsValidUtf8(in.reason) || reason.empty() || reason.size() > 1000 || ContainsActiveContent(reason)) {
+    issues->push_back({"reason", "invalid", "a plain-text reason of at most 1000 bytes is required"});
+    return MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the amendment has invalid fields");
+  }
+  uint32_t version = cur.value("version", 1u) + 1;
+  json doc = old_doc;
+  doc["version"] = version;
+  doc["title"] = v.title;
+  doc["diagnosis"] = v.diagnosis;
+  doc["content"] = v.content;
+  doc["previousVersion"] = version - 1;
+  doc["amendmentReason"] = reason;
+  doc["createdAt"] = Timestamp::Now().ToRfc3339();
+  doc["flags"] = v.flags;
+  json extra = {{"reason", reason}, {"previousVersion", version - 1}};
+  ML_ASSIGN_OR_RETURN(auto receipt,
+                      SealAndCommit(who, "AmendReport", report_id, version, input.patient_id, Canonical(doc),
+                                    extra.dump()));
+  receipt.flags = v.flags;
+  return receipt;
+}
+
+Result<std::string> RecordsService::ListPatientReports(const Principal& who, const std::string& patient_id,
+                                                       uint32_t page_size, const std::string& bookmark) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (who.role == Role::kPatient && !OwnsPatient(who, patient_id)) return Denied("not your record");
+  if (who.role == Role::kAdmin) return Denied("administrators do not see report lists");
+  json arg = {{"patientRef", patient_id}, {"pageSize", page_size}, {"bookmark", bookmark}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListReportsByPatient", arg.dump(), false));
+  return ListShape(r.payload).dump();
+}
+
+Result<std::string> RecordsService::ReportHistory(const Principal& who, const std::string& report_id) {
+  ML_RETURN_IF_ERROR(CheckReportId(report_id));
+  if (who.role == Role::kAdmin) return Denied("administrators do not see report history");
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "GetReportHistory", json{{"reportId", report_id}}.dump(), false));
+  return ListShape(r.payload).dump();
+}
+
+Result<std::string> RecordsService::ReportProof(const Principal& who, const std::string& report_id) {
+  ML_RETURN_IF_ERROR(CheckReportId(report_id));
+  if (who.role == Role::kAdmin) return Denied("administrators do not see report proofs");
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "GetReport", json{{"reportId", report_id}}.dump(), false));
+  const json& rec = r.payload.contains("report") ? r.payload["report"] : r.payload;
+  std::string tx_id = Str(rec, {"txId"});
+  ML_ASSIGN_OR_RETURN(auto proof, p_.ledger->GetTransactionProof(tx_id));
+  std::string author = Str(rec, {"author"});
+  auto author_user = p_.org->users().GetUser(author);
+  json out = {{"reportId", report_id},
+              {"version", U32(rec, "version", 1)},
+              {"cid", Str(rec, {"cid"})},
+              {"contentHash", Str(rec, {"contentHash"})},
+              {"txId", proof.tx_id},
+              {"validationCode", proof.validation_code},
+              {"blockNumber", proof.block_number},
+              {"blockHash", proof.block_hash},
+              {"previousHash", proof.previous_hash},
+              {"dataHash", proof.data_hash},
+              {"blockHeader", Base64Encode(proof.block_header)},
+              {"envelope", Base64Encode(proof.envelope)},
+              {"ordererSignature", Base64Encode(proof.orderer_signature)},
+              {"creatorCertificate", author_user.ok() ? author_user->cert_pem : std::string()},
+              {"endorserCertificate", p_.org->peer().cert_pem()},
+              {"ordererCertificate", p_.org->orderer().cert_pem()},
+              {"caCertificate", p_.org->ca_certificate().ToPem()}};
+  return out.dump();
+}
+
+// ---- consent, emergency, audit ------------------------------------------------------------------------
+
+Result<std::string> RecordsService::ListConsents(const Principal& who, const std::string& patient_id) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (who.role != Role::kAdmin && !OwnsPatient(who, patient_id)) return Denied("not your record");
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListConsents", json{{"patientRef", patient_id}}.dump(), false));
+  return ListShape(r.payload).dump();
+}
+
+Result<std::string> RecordsService::GrantConsent(const Principal& who, const std::string& patient_id,
+                                                 const std::string& doctor, const std::string& purpose,
+                                                 const std::string& expires_at) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (!OwnsPatient(who, patient_id)) return Denied("only the patient grants consent");
+  auto user = p_.org->users().GetUser(doctor);
+  if (!user.ok() || user->role != Role::kDoctor) {
+    return MakeError(ErrorKind::kInvalidArgument, "unknown_doctor", "no doctor with this username");
+  }
+  auto expiry = Timestamp::FromRfc3339(expires_at);
+  if (!expiry.ok() || expiry->seconds <= Timestamp::Now().seconds) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_expiry", "expiresAt must be a future RFC 3339 time");
+  }
+  if (purpose.empty() || purpose.size() > 200 || !IsValidUtf8(purpose) || ContainsActiveContent(purpose)) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_purpose", "a plain-text purpose is required");
+  }
+  json arg = {{"patientRef", patient_id}, {"doctor", doctor}, {"purpose", NormalizeText(purpose)},
+              {"expiresAt", expiry->ToRfc3339()}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "GrantAccess", arg.dump(), true));
+  json out = ApiShape(r.payload.contains("consent") ? r.payload["consent"] : r.payload);
+  if (!out.is_object()) out = json::object();
+  out["txId"] = r.receipt.tx_id;
+  return out.dump();
+}
+
+Status RecordsService::RevokeConsent(const Principal& who, const std::string& patient_id,
+                                     const std::string& consent_id) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (!OwnsPatient(who, patient_id)) return Denied("only the patient revokes consent");
+  if (consent_id.empty() || consent_id.size() > 128) {
+    return MakeError(ErrorKind::kNotFound, "consent_not_found", "no such consent");
+  }
+  json arg = {{"patientRef", patient_id}, {"consentId", consent_id}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "RevokeAccess", arg.dump(), true));
+  (void)r;
+  return OkStatus();
+}
+
+Result<std::string> RecordsService::EmergencyAccess(const Principal& who, const std::string& report_id,
+                                                    const std::string& reason) {
+  ML_RETURN_IF_ERROR(CheckReportId(report_id));
+  if (who.role != Role::kDoctor) return Denied("only doctors may break the glass");
+  std::string r_norm = IsValidUtf8(reason) ? NormalizeText(reason) : std::string();
+  if (r_norm.size() < 10 || r_norm.size() > 1000 || ContainsActiveContent(r_norm)) {
+    return MakeError(ErrorKind::kInvalidArgument, "reason_required",
+                     "emergency access needs a plain-text reason of 10-1000 bytes");
+  }
+  json arg = {{"reportId", report_id}, {"reason", r_norm}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "EmergencyAccess", arg.dump(), true));
+  json out = ApiShape(r.payload.contains("grant") ? r.payload["grant"] : r.payload);
+  if (!out.is_object()) out = json::object();
+  out["txId"] = r.receipt.tx_id;
+  if (!out.contains("reportId")) out["reportId"] = report_id;
+  if (!out.contains("doctor")) out["doctor"] = who.username;
+  if (!out.contains("reason")) out["reason"] = r_norm;
+  return out.dump();
+}
+
+Result<std::string> RecordsService::AccessLog(const Principal& who, const std::string& patient_id) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (who.role != Role::kAuditor && !OwnsPatient(who, patient_id)) return Denied("not your record");
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListAccessEvents", json{{"patientRef", patient_id}}.dump(), false));
+  return ListShape(r.payload).dump();
+}
+
+Result<std::string> RecordsService::AuditEvents(const Principal& who, const AuditFilter& f) {
+  if (who.role != Role::kAuditor) return Denied("auditors only");
+  json arg = {{"pageSize", f.page_size}, {"bookmark", f.bookmark}, {"emergencyOnly", f.emergency_only}};
+  if (!f.kind.empty()) arg["kind"] = f.kind;
+  if (!f.actor.empty()) arg["actor"] = f.actor;
+  if (!f.patient_id.empty()) arg["patientRef"] = f.patient_id;
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListAccessEvents", arg.dump(), false));
+  return ListShape(r.payload).dump();
+}
+
+Result<std::string> RecordsService::LedgerStatus(const Principal& who) {
+  if (!Is(who, {Role::kAdmin, Role::kAuditor})) return Denied("administrators and auditors only");
+  ML_ASSIGN_OR_RETURN(auto info, p_.ledger->GetChainInfo());
+  return json{{"height", info.height}, {"currentHash", info.current_hash}, {"previousHash", info.previous_hash}}
+      .dump();
+}
+
+}  // namespace medledger::service

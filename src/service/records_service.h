@@ -1,0 +1,125 @@
+// The report workflows over Ledger + ContentStore + identity: patients, submit, read, amend, history,
+// proof, consent, emergency access, access log, audit. Every ledger call is signed with the caller's own
+// wallet identity; the contract is the final authority, and this layer denies by default before it.
+// Lists and ledger records are returned as JSON text (API field names), single objects as structs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "content/content_store.h"
+#include "identity/organization.h"
+#include "ledger/ledger.h"
+#include "service/idempotency_store.h"
+#include "service/patient_directory.h"
+#include "service/principal.h"
+#include "service/report_sealer.h"
+#include "service/report_validation.h"
+
+namespace medledger::service {
+
+struct Receipt {
+  std::string report_id;
+  uint32_t version = 1;
+  std::string cid;
+  std::string content_hash;
+  std::string tx_id;
+  uint64_t block_number = 0;
+  std::string block_hash;
+  std::string timestamp;
+  std::vector<std::string> flags;
+  bool replayed = false;  // an Idempotency-Key retry: nothing new was created
+
+  std::string ToJson() const;
+  static Result<Receipt> FromJson(std::string_view text);
+};
+
+struct PatientView {
+  std::string patient_id;
+  std::string name;
+  std::string birth_date;
+  std::string username;
+};
+
+struct NewPatient {
+  std::string mrn;
+  std::string name;
+  std::string birth_date;
+  std::string username;
+};
+
+struct ReportView {
+  std::string json;      // the API `report` object
+  std::string document;  // canonical document bytes (SHA-256 = contentHash)
+  std::string envelope;  // stored bytes (CID = cid)
+  std::vector<std::pair<std::string, std::string>> attachments;  // content type, bytes
+};
+
+struct AmendInput {
+  std::optional<std::string> title;
+  std::optional<std::string> diagnosis;
+  std::string content;
+  std::string reason;
+};
+
+struct ServiceParts {
+  ledger::Ledger* ledger = nullptr;
+  content::ContentStore* content = nullptr;
+  identity::Organization* org = nullptr;
+  PatientDirectory* patients = nullptr;
+  const ReportSealer* sealer = nullptr;
+  IdempotencyStore* idempotency = nullptr;
+  ValidationPolicy policy;
+};
+
+class RecordsService {
+ public:
+  explicit RecordsService(ServiceParts parts) : p_(std::move(parts)) {}
+
+  Result<PatientView> RegisterPatient(const Principal& who, const NewPatient& in, std::vector<FieldIssue>* issues);
+  Result<PatientView> GetPatient(const Principal& who, const std::string& patient_id);
+  Result<std::vector<PatientView>> SearchPatients(const Principal& who, const std::string& query);
+
+  // `request_hash` identifies the request body for Idempotency-Key checks (empty key: no idempotency).
+  Result<Receipt> SubmitReport(const Principal& who, const ReportInput& in, const std::string& idempotency_key,
+                               const std::string& request_hash, std::vector<FieldIssue>* issues);
+  Result<Receipt> AmendReport(const Principal& who, const std::string& report_id, const AmendInput& in,
+                              std::vector<FieldIssue>* issues);
+  // Records the access on the ledger, then fetches, verifies (CID, hash) and decrypts.
+  Result<ReportView> ReadReport(const Principal& who, const std::string& report_id, const std::string& purpose);
+  Result<std::string> ListPatientReports(const Principal& who, const std::string& patient_id, uint32_t page_size,
+                                         const std::string& bookmark);
+  Result<std::string> ReportHistory(const Principal& who, const std::string& report_id);
+  Result<std::string> ReportProof(const Principal& who, const std::string& report_id);
+
+  Result<std::string> ListConsents(const Principal& who, const std::string& patient_id);
+  Result<std::string> GrantConsent(const Principal& who, const std::string& patient_id, const std::string& doctor,
+                                   const std::string& purpose, const std::string& expires_at);
+  Status RevokeConsent(const Principal& who, const std::string& patient_id, const std::string& consent_id);
+  Result<std::string> EmergencyAccess(const Principal& who, const std::string& report_id, const std::string& reason);
+  Result<std::string> AccessLog(const Principal& who, const std::string& patient_id);
+  struct AuditFilter {
+    std::string kind, actor, patient_id, bookmark;
+    bool emergency_only = false;
+    uint32_t page_size = 50;
+  };
+  Result<std::string> AuditEvents(const Principal& who, const AuditFilter& filter);
+
+  Result<std::string> LedgerStatus(const Principal& who);
+
+ private:
+  struct CallResult;
+  Result<CallResult> Call(const Principal& who, const std::string& function, const std::string& arg_json,
+                          bool submit);
+  Result<Receipt> SealAndCommit(const Principal& who, const std::string& function, const std::string& report_id,
+                                uint32_t version, const std::string& patient_id, const std::string& document,
+                                const std::string& extra_args_json);
+
+  ServiceParts p_;
+};
+
+}  // namespace medledger::service
