@@ -119,7 +119,8 @@ void EmbeddedLedger::Impl::ExecuteAndBroadcast(const identity::SigningIdentity& 
   ProposalParts parts = BuildProposal(caller.serialized(), crypto::RandomBytes(kNonceSize), Timestamp::Now(),
                                       opt.channel_id, opt.chaincode, args);
   Result<EndorsedProposal> endorsed = MakeError(ErrorKind::kInternal, "unreachable", "");
-  if (opt.strict_local_path) {
+  const auto trust = opt.local_trust;
+  if (trust == EmbeddedLedgerOptions::LocalTrust::kNone) {
     auto signature = caller.Sign(parts.proposal);
     if (!signature.ok()) return done(signature.error());
     endorsed = endorser->ProcessSignedProposal(SerializeSignedProposal(parts.proposal, *signature));
@@ -131,19 +132,20 @@ void EmbeddedLedger::Impl::ExecuteAndBroadcast(const identity::SigningIdentity& 
                                              endorsed->endorsement.endorser, endorsed->endorsement.signature);
   auto signature = caller.Sign(payload);
   if (!signature.ok()) return done(signature.error());
-  PendingTx tx{SerializeEnvelope(payload, *signature), !opt.strict_local_path, std::move(done)};
+  PendingTx tx{SerializeEnvelope(payload, *signature), trust != EmbeddedLedgerOptions::LocalTrust::kNone,
+               trust == EmbeddedLedgerOptions::LocalTrust::kAll, std::move(done)};
   if (!orderer->Broadcast(std::move(tx)) && tx.done) tx.done(Closed());
 }
 
 void EmbeddedLedger::Impl::ValidateLoop() {
   while (auto block = to_validate.Pop()) {
     std::vector<std::string_view> envelopes;
-    std::vector<bool> trusted;
+    std::vector<Validator::Trust> trusted;
     envelopes.reserve(block->txs.size());
     trusted.reserve(block->txs.size());
     for (const auto& tx : block->txs) {
       envelopes.push_back(tx.envelope);
-      trusted.push_back(tx.trusted_endorsement);
+      trusted.push_back(Validator::Trust{tx.trusted_endorsement, tx.trusted_creator});
     }
     auto checked = validator->CheckBlockStateless(envelopes, trusted, verify_pool.get());
     to_commit.Push(ValidatedBlock{std::move(*block), std::move(checked)});
@@ -305,7 +307,7 @@ void EmbeddedLedger::BroadcastAsync(std::string envelope, SubmitCallback done) {
   std::shared_lock lock(impl_->lifecycle_mu);
   if (impl_->closed) return done(Closed());
   if (impl_->failed.load()) return done(impl_->failure);
-  PendingTx tx{std::move(envelope), false, std::move(done)};
+  PendingTx tx{std::move(envelope), false, false, std::move(done)};
   if (!impl_->orderer->Broadcast(std::move(tx)) && tx.done) tx.done(Closed());
 }
 

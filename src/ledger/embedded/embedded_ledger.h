@@ -39,11 +39,17 @@ struct EmbeddedLedgerOptions {
   BatchConfig batch;
   size_t execute_threads = 0;  // 0: one per core
   size_t verify_threads = 0;   // 0: one per core
-  // The in-process shortcuts (docs/LEDGER.md). With `strict_local_path` every submission is also signed
-  // as a SignedProposal and verified by the endorser, and the validator re-verifies the endorsement
-  // signature the in-process endorser made. Off by default: neither check can fail for bytes that never
-  // left this process; the creator's envelope signature is always verified, and `verify` checks all.
-  bool strict_local_path = false;
+  // What the live pipeline re-checks for transactions submitted through SubmitAsync, whose proposal,
+  // endorsement and envelope signatures this process made itself moments earlier (docs/LEDGER.md).
+  // Envelopes from BroadcastAsync, recovery and `verify` are always checked in full.
+  //   kNone: the caller signs a SignedProposal the endorser verifies, and the validator re-verifies the
+  //          creator's and the endorser's signatures (everything Fabric does, ~2 signs + 3 verifies per tx).
+  //   kEndorsement (default): no SignedProposal round trip; the validator verifies the creator's envelope
+  //          signature but not the endorsement signature its own peer just made (2 signs + 1 verify).
+  //   kAll: the validator trusts both signatures made in-process (2 signs, no verify); identities,
+  //          tx_id binding, proposal hash, policy, duplicates and MVCC are still checked.
+  enum class LocalTrust { kNone, kEndorsement, kAll };
+  LocalTrust local_trust = LocalTrust::kEndorsement;
   Env* env = nullptr;  // null: the real file system
 };
 

@@ -30,6 +30,7 @@ struct BatchConfig {
 struct PendingTx {
   std::string envelope;
   bool trusted_endorsement = false;  // endorsed by this process's own endorser (see Validator)
+  bool trusted_creator = false;      // the envelope signature was made by this process (see Validator)
   Ledger::SubmitCallback done;       // may be empty
 };
 

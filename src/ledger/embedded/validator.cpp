@@ -30,14 +30,14 @@ Result<bool> StateDbView::HasTx(std::string_view tx_id) const {
   return loc.has_value();
 }
 
-CheckedTx Validator::CheckStateless(std::string_view envelope, bool trust_endorsement) const {
+CheckedTx Validator::CheckStateless(std::string_view envelope, Trust trust) const {
   CheckedTx out;
   out.code = ParseEndorserTransaction(envelope, channel_id_, ns_, &out.tx);
   if (out.code != kTxValid) return out;
   const ParsedTx& tx = out.tx;
 
   auto creator = membership_.Resolve(tx.creator);
-  if (!creator.ok() || !(*creator)->public_key.Verify(tx.payload, tx.signature)) {
+  if (!creator.ok() || (!trust.creator && !(*creator)->public_key.Verify(tx.payload, tx.signature))) {
     out.code = kTxBadCreatorSignature;
     return out;
   }
@@ -53,7 +53,7 @@ CheckedTx Validator::CheckStateless(std::string_view envelope, bool trust_endors
       out.code = kTxEndorsementPolicyFailure;
       return out;
     }
-    if (!trust_endorsement) {
+    if (!trust.endorsement) {
       std::string signed_bytes = tx.proposal_response_payload + e.endorser;
       if (!(*endorser)->public_key.Verify(signed_bytes, e.signature)) {
         out.code = kTxEndorsementPolicyFailure;
@@ -67,13 +67,9 @@ CheckedTx Validator::CheckStateless(std::string_view envelope, bool trust_endors
 }
 
 std::vector<CheckedTx> Validator::CheckBlockStateless(const std::vector<std::string_view>& envelopes,
-                                                      const std::vector<bool>& trust_endorsement,
-                                                      WorkerPool* pool) const {
+                                                      const std::vector<Trust>& trust, WorkerPool* pool) const {
   std::vector<CheckedTx> out(envelopes.size());
-  auto one = [&](size_t i) {
-    bool trust = i < trust_endorsement.size() && trust_endorsement[i];
-    out[i] = CheckStateless(envelopes[i], trust);
-  };
+  auto one = [&](size_t i) { out[i] = CheckStateless(envelopes[i], i < trust.size() ? trust[i] : Trust{}); };
   if (pool != nullptr) {
     pool->ParallelFor(envelopes.size(), one);
   } else {

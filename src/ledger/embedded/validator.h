@@ -60,14 +60,19 @@ class Validator {
   Validator(const Membership& membership, std::string channel_id, std::string ns)
       : membership_(membership), channel_id_(std::move(channel_id)), ns_(std::move(ns)) {}
 
-  // Stateless checks of one envelope. `trust_endorsement` skips only the endorsement *signature*
-  // verification (the endorser identity and policy are still checked): the live pipeline sets it for
-  // transactions its own in-process endorser signed moments ago. Thread-safe.
-  CheckedTx CheckStateless(std::string_view envelope, bool trust_endorsement) const;
+  // Which signatures of a transaction were made by this process moments ago and need no re-verification.
+  // Identities (membership, the endorser being the peer) are checked regardless.
+  struct Trust {
+    bool endorsement = false;
+    bool creator = false;
+  };
 
-  // Runs CheckStateless over every envelope on `pool` (or inline when null).
+  // Stateless checks of one envelope. Thread-safe.
+  CheckedTx CheckStateless(std::string_view envelope, Trust trust) const;
+
+  // Runs CheckStateless over every envelope on `pool` (or inline when null); `trust` empty = trust nothing.
   std::vector<CheckedTx> CheckBlockStateless(const std::vector<std::string_view>& envelopes,
-                                             const std::vector<bool>& trust_endorsement, WorkerPool* pool) const;
+                                             const std::vector<Trust>& trust, WorkerPool* pool) const;
 
   // The stateful checks, in block order, updating each tx's code. Fails only when the state cannot be read.
   Status CheckBlockState(std::vector<CheckedTx>& txs, const StateView& state) const;

@@ -362,15 +362,30 @@ TEST_F(PipelineTest, GarbageEnvelopesAreCommittedInvalidNotFatal) {
   EXPECT_TRUE(VerifyNow().ok);
 }
 
-TEST_F(PipelineTest, StrictLocalPathCommitsToo) {
+class LocalTrustTest : public PipelineTest,
+                       public ::testing::WithParamInterface<embedded::EmbeddedLedgerOptions::LocalTrust> {};
+
+TEST_P(LocalTrustTest, EveryTrustLevelCommitsAndVerifies) {
   auto o = fx_.Options(dir_);
-  o.strict_local_path = true;
+  o.local_trust = GetParam();
   Open(std::move(o));
   std::vector<Invocation> calls;
   for (int i = 0; i < 50; ++i) calls.push_back({"put", {"k" + std::to_string(i), "v"}});
   for (auto& r : SubmitAll(*fx_.alice, calls)) ASSERT_TRUE(r.ok()) << r.error().ToString();
-  EXPECT_EQ(VerifyNow().txs_valid, 50u);
+  // External envelopes are fully checked whatever the level.
+  auto built = Endorse(*fx_.alice, {"put", "k", "forged"});
+  auto forged = Broadcast(Envelope(built, *fx_.bob));
+  ASSERT_FALSE(forged.ok());
+  EXPECT_EQ(forged.error().code, "bad_creator_signature");
+  auto report = VerifyNow();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.txs_valid, 50u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Levels, LocalTrustTest,
+                         ::testing::Values(embedded::EmbeddedLedgerOptions::LocalTrust::kNone,
+                                           embedded::EmbeddedLedgerOptions::LocalTrust::kEndorsement,
+                                           embedded::EmbeddedLedgerOptions::LocalTrust::kAll));
 
 TEST_F(PipelineTest, ReopenRecoversChainAndState) {
   Open();
