@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Button } from "@heroui/react";
 import { PatientPicker } from "../components/PatientPicker";
 import { ReportList } from "../components/ReportList";
-import { Empty, formatDate, formatDay, Loading, Mono, Page, Panel, ProblemAlert, Table, useLoad } from "../components/ui";
+import { Empty, Field, formatDate, formatDay, Loading, Mono, Page, Panel, ProblemAlert, Table, useLoad } from "../components/ui";
 import { useApi, useSession } from "../lib/session";
 import { useNav } from "../lib/nav";
 import type { Patient } from "../lib/types";
@@ -14,7 +14,7 @@ function PatientReports({ patient, onlyMine }: { patient: Patient; onlyMine?: bo
   const r = useLoad(() => api.patientReports(patient.patientId), [patient.patientId]);
   const items = (r.data?.items ?? []).filter((x) => !onlyMine || x.author === user?.username);
   return (
-    <Panel title={`Reports — ${patient.name}`}>
+    <Panel title={`Reports — ${patient.name}`} actions={<Button size="sm" variant="ghost" onPress={r.reload}>Refresh</Button>}>
       <p className="mb-3 text-sm text-slate-600">Born {formatDay(patient.birthDate)}</p>
       {r.loading && <Loading />}
       <ProblemAlert error={r.error} title="Could not load the reports" />
@@ -30,14 +30,39 @@ function PatientReports({ patient, onlyMine }: { patient: Patient; onlyMine?: bo
   );
 }
 
+function OpenById() {
+  const { go } = useNav();
+  const [id, setId] = useState("");
+  return (
+    <form
+      aria-label="Open a report by ID"
+      className="flex flex-col gap-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (id.trim()) go({ screen: "report", reportId: id.trim() });
+      }}
+    >
+      <Field label="Report ID" value={id} onChange={setId} description="Open a specific report, e.g. one referred to you. Without consent you can request emergency access." />
+      <div>
+        <Button type="submit" size="sm" variant="secondary">Open report</Button>
+      </div>
+    </form>
+  );
+}
+
 export function DoctorPatients() {
   const [patient, setPatient] = useState<Patient | null>(null);
   return (
     <Page title="Patients" subtitle="Find a patient to see the reports you may access.">
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
-        <Panel title="Find a patient">
-          <PatientPicker onPick={setPatient} selected={patient} actionLabel="Open" />
-        </Panel>
+        <div className="flex flex-col gap-5">
+          <Panel title="Find a patient">
+            <PatientPicker onPick={setPatient} selected={patient} actionLabel="Open" />
+          </Panel>
+          <Panel title="Open a report by ID">
+            <OpenById />
+          </Panel>
+        </div>
         {patient ? <PatientReports patient={patient} /> : <Empty title="No patient selected">Search on the left and choose a patient.</Empty>}
       </div>
     </Page>

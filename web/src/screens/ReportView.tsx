@@ -3,7 +3,7 @@ import { Button } from "@heroui/react";
 import { Badge, DefList, Empty, Field, formatDate, Loading, Mono, Page, Panel, ProblemAlert, Table, useLoad, Notice } from "../components/ui";
 import { ReceiptPanel } from "../components/Receipt";
 import { VerifyPanel } from "../components/Verify";
-import { ApiError, fieldErrors } from "../lib/problems";
+import { ApiError, fieldErrors, isIntegrityProblem } from "../lib/problems";
 import { useApi, useSession } from "../lib/session";
 import { useNav } from "../lib/nav";
 import type { Receipt, Report } from "../lib/types";
@@ -19,6 +19,7 @@ export function ReportView({ reportId }: { reportId: string }) {
   const [amended, setAmended] = useState<Receipt | null>(null);
 
   const denied = report.error instanceof ApiError && report.error.status === 403;
+  const corrupt = report.error instanceof ApiError && (isIntegrityProblem(report.error.problem) || report.error.status >= 500);
   return (
     <Page
       title={report.data ? report.data.title : "Report"}
@@ -31,6 +32,11 @@ export function ReportView({ reportId }: { reportId: string }) {
     >
       {report.loading && <Loading label="Opening report…" />}
       {!!report.error && !denied && <ProblemAlert error={report.error} title="Could not open the report" />}
+      {corrupt && (
+        <Panel title="Integrity">
+          <VerifyPanel reportId={reportId} />
+        </Panel>
+      )}
       {denied && user?.role === "doctor" && <BreakGlass reportId={reportId} onGranted={() => setReload((n) => n + 1)} />}
       {denied && user?.role !== "doctor" && <ProblemAlert error={report.error} title="Access denied" />}
       {amended && <ReceiptPanel receipt={amended} title="Amendment recorded on the ledger" />}
