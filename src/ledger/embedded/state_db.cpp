@@ -178,16 +178,20 @@ class RocksStateDb final : public StateDb {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; destroyed before db_
   rocksdb::WriteOptions write_options_;
+  bool read_only_ = false;
   std::mutex apply_mu_;
   std::atomic<int64_t> savepoint_{-1};  // -1: nothing applied
 };
 
 Status RocksStateDb::Init(const std::string& dir, const StateDbOptions& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);  // RocksDB creates only the last component
-  if (ec) return MakeError(ErrorKind::kIoError, "state_db_error", "create directory " + dir + ": " + ec.message());
+  read_only_ = options.read_only;
+  if (!read_only_) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);  // RocksDB creates only the last component
+    if (ec) return MakeError(ErrorKind::kIoError, "state_db_error", "create directory " + dir + ": " + ec.message());
+  }
   rocksdb::DBOptions db;
-  db.create_if_missing = true;
+  db.create_if_missing = !read_only_;
   db.create_missing_column_families = true;
   db.max_background_jobs = 2;
   db.bytes_per_sync = 1 << 20;
@@ -201,19 +205,20 @@ Status RocksStateDb::Init(const std::string& dir, const StateDbOptions& options)
       {"txid", TableOptions(options, cache, true)},
   };
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db, dir, cfs, &handles_, &raw);
+  rocksdb::Status s = read_only_ ? rocksdb::DB::OpenForReadOnly(db, dir, cfs, &handles_, &raw)
+                                 : rocksdb::DB::Open(db, dir, cfs, &handles_, &raw);
   if (!s.ok()) return FromRocks(s, "open state database " + dir);
   db_.reset(raw);
   write_options_.sync = options.sync_writes;
 
   std::string value;
   s = db_->Get(rocksdb::ReadOptions(), meta(), kFormatKey, &value);
-  if (s.IsNotFound()) {
+  if (s.IsNotFound() && !read_only_) {
     s = db_->Put(rocksdb::WriteOptions(), meta(), kFormatKey, kFormatVersion);
     if (!s.ok()) return FromRocks(s, "write format marker");
-  } else if (!s.ok()) {
+  } else if (!s.ok() && !s.IsNotFound()) {
     return FromRocks(s, "read format marker");
-  } else if (value != kFormatVersion) {
+  } else if (s.ok() && value != kFormatVersion) {
     return MakeError(ErrorKind::kCorruption, "state_db_format",
                      "state database format " + value + " is not " + kFormatVersion);
   }
@@ -307,6 +312,9 @@ Status RocksStateDb::CheckBlock(const BlockUpdate& update) const {
 }
 
 Status RocksStateDb::ApplyBlock(const BlockUpdate& update) {
+  if (read_only_) {
+    return MakeError(ErrorKind::kInvalidArgument, "state_db_read_only", "the state database was opened read-only");
+  }
   std::lock_guard lock(apply_mu_);
   ML_RETURN_IF_ERROR(CheckBlock(update));
 

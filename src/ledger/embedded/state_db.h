@@ -68,6 +68,9 @@ struct StateDbOptions {
   uint64_t block_cache_bytes = 128ull << 20;  // shared by all column families
   uint64_t write_buffer_bytes = 32ull << 20;  // per column family memtable
   bool sync_writes = false;                   // fsync each ApplyBlock (not needed: blocks are replayed)
+  // Opens a snapshot without the write lock, next to a running ledger (medledger verify); the
+  // database must exist, and ApplyBlock fails with "state_db_read_only".
+  bool read_only = false;
 };
 
 class StateDb {

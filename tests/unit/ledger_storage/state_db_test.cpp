@@ -223,6 +223,21 @@ TEST(StateDb, ReopenKeepsEverything) {
   ASSERT_TRUE(db->ApplyBlock(Block(2, {})).ok());
 }
 
+TEST(StateDb, ReadOnlyOpensBesideTheWriter) {
+  TempDir dir;
+  StateDbOptions ro;
+  ro.read_only = true;
+  EXPECT_FALSE(StateDb::Open(dir.Sub("missing"), ro).ok());
+  auto db = MustOpen(dir.Sub("state"));
+  ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t0", {Put("records", "a", "1")})})).ok());
+  EXPECT_EQ(StateDb::Open(dir.Sub("state")).error().code, "state_db_error");  // the writer holds the lock
+  auto reader = StateDb::Open(dir.Sub("state"), ro);
+  ASSERT_TRUE(reader.ok()) << reader.error().ToString();
+  EXPECT_EQ((*reader)->Savepoint().value(), std::optional<uint64_t>(0));
+  EXPECT_EQ((*reader)->Get("records", "a").value()->value, "1");
+  EXPECT_EQ((*reader)->ApplyBlock(Block(1, {})).error().code, "state_db_read_only");
+}
+
 TEST(StateDb, ForEachVisitsTheWholeState) {
   TempDir dir;
   auto db = MustOpen(dir.path());
