@@ -1,0 +1,21 @@
+// The `records` contract: patients, reports (versioned), consent, emergency access and the access audit
+// trail. Deterministic: it reads only its arguments, the ledger state and the transaction's creator and
+// timestamp. Functions, arguments, roles and errors are listed in docs/CONTRACT.md.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "contract/stub.h"
+
+namespace medledger::contract {
+
+// The chaincode name, and so the state namespace, of the records contract.
+inline constexpr std::string_view kRecordsNamespace = "records";
+inline constexpr std::string_view kRecordsContractName = kRecordsNamespace;
+
+// One instance serves every transaction and may be invoked from several threads at once; it holds only a
+// bounded memo of parsed creator certificates (a pure function of their bytes).
+std::unique_ptr<Contract> NewRecordsContract();
+
+}  // namespace medledger::contract

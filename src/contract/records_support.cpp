@@ -1,0 +1,221 @@
+#include "contract/records_support.h"
+
+#include <cstdio>
+
+#include "common/encoding.h"
+
+namespace medledger::contract::records {
+
+Error Invalid(std::string code, std::string message) {
+  return MakeError(ErrorKind::kInvalidArgument, std::move(code), std::move(message));
+}
+Error Denied(std::string message) {
+  return MakeError(ErrorKind::kPermissionDenied, "permission_denied", std::move(message));
+}
+Error NotFound(std::string code, std::string message) {
+  return MakeError(ErrorKind::kNotFound, std::move(code), std::move(message));
+}
+Error AlreadyExists(std::string code, std::string message) {
+  return MakeError(ErrorKind::kAlreadyExists, std::move(code), std::move(message));
+}
+Error Conflict(std::string code, std::string message) {
+  return MakeError(ErrorKind::kConflict, std::move(code), std::move(message));
+}
+
+std::string VersionKey(int64_t version) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%08lld", static_cast<long long>(version));
+  return buf;
+}
+
+std::string TimeKey(Timestamp t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(t.seconds) * 1000000000LL + t.nanos);
+  return buf;
+}
+
+namespace keys {
+Result<std::string> Patient(std::string_view patient_ref) {
+  return CreateCompositeKey(kPatientType, {std::string(patient_ref)});
+}
+Result<std::string> PatientLogin(std::string_view caller_id) {
+  return CreateCompositeKey(kPatientLoginType, {std::string(caller_id)});
+}
+Result<std::string> ReportHead(std::string_view report_id) {
+  return CreateCompositeKey(kReportType, {std::string(report_id)});
+}
+Result<std::string> ReportVersion(std::string_view report_id, int64_t version) {
+  return CreateCompositeKey(kReportVersionType, {std::string(report_id), VersionKey(version)});
+}
+Result<std::string> PatientReport(std::string_view patient_ref, std::string_view report_id) {
+  return CreateCompositeKey(kPatientReportType, {std::string(patient_ref), std::string(report_id)});
+}
+Result<std::string> Consent(std::string_view patient_ref, std::string_view consent_id) {
+  return CreateCompositeKey(kConsentType, {std::string(patient_ref), std::string(consent_id)});
+}
+Result<std::string> DoctorConsent(std::string_view patient_ref, std::string_view doctor, std::string_view consent_id) {
+  return CreateCompositeKey(kDoctorConsentType,
+                            {std::string(patient_ref), std::string(doctor), std::string(consent_id)});
+}
+Result<std::string> Emergency(std::string_view report_id, std::string_view doctor, std::string_view grant_id) {
+  return CreateCompositeKey(kEmergencyType, {std::string(report_id), std::string(doctor), std::string(grant_id)});
+}
+}  // namespace keys
+
+Result<std::optional<Stored>> Load(ChaincodeStub& stub, const std::string& key) {
+  ML_ASSIGN_OR_RETURN(auto raw, stub.GetState(key));
+  if (!raw) return std::optional<Stored>();
+  Stored s{std::move(*raw), json()};
+  s.doc = json::parse(s.raw, nullptr, /*allow_exceptions=*/false);
+  if (!s.doc.is_object()) {
+    return MakeError(ErrorKind::kCorruption, "corrupt_state", "a stored record is not a JSON object");
+  }
+  return std::optional<Stored>(std::move(s));
+}
+
+Result<Stored> LoadPatient(Ctx& ctx, std::string_view patient_ref) {
+  ML_ASSIGN_OR_RETURN(std::string key, keys::Patient(patient_ref));
+  ML_ASSIGN_OR_RETURN(auto patient, Load(ctx.stub, key));
+  if (!patient) return NotFound("patient_not_found", "no patient is registered under this reference");
+  return std::move(*patient);
+}
+
+Result<Stored> LoadReport(Ctx& ctx, std::string_view report_id) {
+  ML_ASSIGN_OR_RETURN(std::string key, keys::ReportHead(report_id));
+  ML_ASSIGN_OR_RETURN(auto report, Load(ctx.stub, key));
+  if (!report) return NotFound("report_not_found", "no report with this ID");
+  return std::move(*report);
+}
+
+Result<std::string> CallerPatientRef(Ctx& ctx) {
+  if (ctx.caller.role != Role::kPatient) return std::string();
+  ML_ASSIGN_OR_RETURN(std::string key, keys::PatientLogin(ctx.caller.id));
+  ML_ASSIGN_OR_RETURN(auto ref, ctx.stub.GetState(key));
+  return ref ? std::move(*ref) : std::string();
+}
+
+std::string Str(const json& doc, const char* field) {
+  auto it = doc.find(field);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+Result<PageRequest> ParsePage(const Args& args) {
+  PageRequest p;
+  ML_ASSIGN_OR_RETURN(auto size, args.OptionalInt("pageSize", 1, kMaxPageSize));
+  if (size) p.size = static_cast<uint32_t>(*size);
+  ML_ASSIGN_OR_RETURN(auto bookmark, args.OptionalString("bookmark", 2048));
+  if (bookmark && !bookmark->empty()) {
+    auto raw = HexDecode(*bookmark);
+    if (!raw.ok()) return Invalid("invalid_bookmark", "the bookmark is not one this contract issued");
+    p.bookmark = std::move(raw).value();
+  }
+  return p;
+}
+
+Result<Page> RangePage(ChaincodeStub& stub, std::string_view type, const std::vector<std::string>& attrs,
+                       const PageRequest& page) {
+  ML_ASSIGN_OR_RETURN(auto range, PartialCompositeKeyRange(type, attrs));
+  // A bookmark from another listing would let a caller page through keys this listing never authorized.
+  if (!page.bookmark.empty() && (page.bookmark < range.first || page.bookmark >= range.second)) {
+    return Invalid("invalid_bookmark", "the bookmark does not belong to this listing");
+  }
+  return stub.GetStateByRange(range.first, range.second, page.size, page.bookmark);
+}
+
+Result<std::vector<KeyValue>> RangeAll(ChaincodeStub& stub, std::string_view type,
+                                       const std::vector<std::string>& attrs) {
+  ML_ASSIGN_OR_RETURN(auto range, PartialCompositeKeyRange(type, attrs));
+  ML_ASSIGN_OR_RETURN(Page page, stub.GetStateByRange(range.first, range.second, 0, ""));
+  return std::move(page.items);
+}
+
+Status RequireRole(const Ctx& ctx, std::initializer_list<Role> roles, std::string_view action) {
+  for (Role r : roles) {
+    if (ctx.caller.role == r) return OkStatus();
+  }
+  return Denied(std::string("the ") + RoleName(ctx.caller.role) + " role may not " + std::string(action));
+}
+
+Status RequireOwnPatient(Ctx& ctx, std::string_view patient_ref, std::string_view action) {
+  if (ctx.caller.role != Role::kPatient) {
+    return Denied("only the patient may " + std::string(action));
+  }
+  ML_ASSIGN_OR_RETURN(std::string own, CallerPatientRef(ctx));
+  if (own.empty() || own != patient_ref) {
+    return Denied("patients may only " + std::string(action) + " for their own record");
+  }
+  return OkStatus();
+}
+
+bool ConsentActive(const json& consent, Timestamp now) {
+  auto revoked = consent.find("revoked");
+  auto expires = consent.find("expiresAtMs");
+  if (revoked == consent.end() || !revoked->is_boolean() || revoked->get<bool>()) return false;
+  if (expires == consent.end() || !expires->is_number_integer()) return false;
+  return expires->get<int64_t>() > now.UnixMillis();
+}
+
+Result<bool> HasActiveConsent(Ctx& ctx, std::string_view patient_ref, std::string_view doctor) {
+  ML_ASSIGN_OR_RETURN(auto consents, RangeAll(ctx.stub, kDoctorConsentType, {std::string(patient_ref), std::string(doctor)}));
+  for (const auto& kv : consents) {
+    json c = json::parse(kv.value, nullptr, false);
+    if (c.is_object() && ConsentActive(c, ctx.now)) return true;
+  }
+  return false;
+}
+
+Result<bool> HasActiveEmergency(Ctx& ctx, std::string_view report_id, std::string_view doctor) {
+  ML_ASSIGN_OR_RETURN(auto grants, RangeAll(ctx.stub, kEmergencyType, {std::string(report_id), std::string(doctor)}));
+  for (const auto& kv : grants) {
+    json g = json::parse(kv.value, nullptr, false);
+    if (!g.is_object()) continue;
+    auto expires = g.find("expiresAtMs");
+    if (expires != g.end() && expires->is_number_integer() && expires->get<int64_t>() > ctx.now.UnixMillis()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<Access> ReportAccess(Ctx& ctx, const json& report, bool content) {
+  const std::string patient_ref = Str(report, "patientRef");
+  switch (ctx.caller.role) {
+    case Role::kDoctor: {
+      if (Str(report, "author") == ctx.caller.id) return Access{true, false, "author"};
+      ML_ASSIGN_OR_RETURN(bool consent, HasActiveConsent(ctx, patient_ref, ctx.caller.id));
+      if (consent) return Access{true, false, "consent"};
+      ML_ASSIGN_OR_RETURN(bool emergency, HasActiveEmergency(ctx, Str(report, "reportId"), ctx.caller.id));
+      if (emergency) return Access{true, true, "emergency"};
+      return Access{};
+    }
+    case Role::kPatient: {
+      ML_ASSIGN_OR_RETURN(std::string own, CallerPatientRef(ctx));
+      if (!own.empty() && own == patient_ref) return Access{true, false, "self"};
+      return Access{};
+    }
+    case Role::kAuditor:
+      return content ? Access{} : Access{true, false, "audit"};
+    case Role::kAdmin:
+      return Access{};  // administrators manage identities and patients, they do not read reports
+  }
+  return Access{};
+}
+
+Status WriteEvent(Ctx& ctx, json event) {
+  const std::string time_key = TimeKey(ctx.now);
+  const std::string patient_ref = Str(event, "patientRef");
+  event["eventId"] = ctx.tx_id;
+  event["txId"] = ctx.tx_id;
+  event["actor"] = ctx.caller.id;
+  event["actorRole"] = RoleName(ctx.caller.role);
+  event["timestamp"] = ctx.now.ToRfc3339();
+  if (!event.contains("emergency")) event["emergency"] = false;
+  // Serialized once; both index entries hold the same bytes, so listings need no further reads.
+  const std::string text = event.dump();
+  ML_ASSIGN_OR_RETURN(std::string by_time, CreateCompositeKey(kEventType, {time_key, ctx.tx_id}));
+  ML_RETURN_IF_ERROR(ctx.stub.PutState(by_time, text));
+  ML_ASSIGN_OR_RETURN(std::string by_patient, CreateCompositeKey(kPatientEventType, {patient_ref, time_key, ctx.tx_id}));
+  return ctx.stub.PutState(by_patient, text);
+}
+
+}  // namespace medledger::contract::records

@@ -1,0 +1,134 @@
+// Internals shared by the records contract's function files: the call context, the key schema, state
+// helpers, the authorization rules and the audit-event writer. Only the contract's own .cpp files include
+// this header (it pulls in nlohmann/json); everyone else sees records_contract.h.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "contract/args.h"
+#include "contract/client_identity.h"
+#include "contract/stub.h"
+
+namespace medledger::contract::records {
+
+using json = nlohmann::json;
+
+inline constexpr uint32_t kDefaultPageSize = 20;
+inline constexpr int64_t kMaxPageSize = 100;
+inline constexpr int64_t kEmergencySeconds = 4 * 3600;
+inline constexpr int64_t kMaxConsentSeconds = 366LL * 24 * 3600;  // "one year", leap years included
+inline constexpr size_t kMaxPurposeBytes = 200;
+inline constexpr size_t kMaxReasonChars = 500;
+inline constexpr size_t kMinEmergencyReasonChars = 10;
+inline constexpr int64_t kMaxVersion = 1000000;
+
+// Everything a function may depend on: the stub, the resolved caller and the transaction's time.
+struct Ctx {
+  ChaincodeStub& stub;
+  const ClientIdentity& caller;
+  Timestamp now;
+  const std::string& tx_id;
+};
+
+Error Invalid(std::string code, std::string message);
+Error Denied(std::string message);
+Error NotFound(std::string code, std::string message);
+Error AlreadyExists(std::string code, std::string message);
+Error Conflict(std::string code, std::string message);
+
+// ---- key schema (docs/CONTRACT.md) -----------------------------------------------------------------
+namespace keys {
+Result<std::string> Patient(std::string_view patient_ref);
+Result<std::string> PatientLogin(std::string_view caller_id);
+Result<std::string> ReportHead(std::string_view report_id);
+Result<std::string> ReportVersion(std::string_view report_id, int64_t version);
+Result<std::string> PatientReport(std::string_view patient_ref, std::string_view report_id);
+Result<std::string> Consent(std::string_view patient_ref, std::string_view consent_id);
+Result<std::string> DoctorConsent(std::string_view patient_ref, std::string_view doctor, std::string_view consent_id);
+Result<std::string> Emergency(std::string_view report_id, std::string_view doctor, std::string_view grant_id);
+}  // namespace keys
+
+// Object types of the composite keys above; listings scan partial keys of these.
+inline constexpr std::string_view kPatientType = "patient";
+inline constexpr std::string_view kPatientLoginType = "patientlogin";
+inline constexpr std::string_view kReportType = "report";
+inline constexpr std::string_view kReportVersionType = "reportver";
+inline constexpr std::string_view kPatientReportType = "patientreport";
+inline constexpr std::string_view kConsentType = "consent";
+inline constexpr std::string_view kDoctorConsentType = "consentdoc";
+inline constexpr std::string_view kEmergencyType = "emergency";
+inline constexpr std::string_view kEventType = "event";
+inline constexpr std::string_view kPatientEventType = "patientevent";
+
+// Zero-padded, so that byte order is numeric order inside composite keys.
+std::string VersionKey(int64_t version);
+std::string TimeKey(Timestamp t);  // nanoseconds since the epoch, 20 digits
+
+// ---- state ----------------------------------------------------------------------------------------
+struct Stored {
+  std::string raw;  // the bytes on the ledger, returned as-is where possible (no re-serialization)
+  json doc;
+};
+Result<std::optional<Stored>> Load(ChaincodeStub& stub, const std::string& key);
+Result<Stored> LoadPatient(Ctx& ctx, std::string_view patient_ref);
+Result<Stored> LoadReport(Ctx& ctx, std::string_view report_id);
+// The patient record linked to the calling patient login; "" for other roles or an unlinked login.
+Result<std::string> CallerPatientRef(Ctx& ctx);
+
+std::string Str(const json& doc, const char* field);  // "" when missing or not a string
+
+struct PageRequest {
+  uint32_t size = kDefaultPageSize;
+  std::string bookmark;  // a raw key; arrives hex-encoded
+};
+Result<PageRequest> ParsePage(const Args& args);
+// One page of the keys under a partial composite key; the bookmark must lie inside that range.
+Result<Page> RangePage(ChaincodeStub& stub, std::string_view type, const std::vector<std::string>& attrs,
+                       const PageRequest& page);
+Result<std::vector<KeyValue>> RangeAll(ChaincodeStub& stub, std::string_view type,
+                                       const std::vector<std::string>& attrs);
+
+// ---- authorization --------------------------------------------------------------------------------
+Status RequireRole(const Ctx& ctx, std::initializer_list<Role> roles, std::string_view action);
+// The caller is a patient whose linked record is `patient_ref`.
+Status RequireOwnPatient(Ctx& ctx, std::string_view patient_ref, std::string_view action);
+Result<bool> HasActiveConsent(Ctx& ctx, std::string_view patient_ref, std::string_view doctor);
+Result<bool> HasActiveEmergency(Ctx& ctx, std::string_view report_id, std::string_view doctor);
+bool ConsentActive(const json& consent, Timestamp now);
+
+struct Access {
+  bool allowed = false;
+  bool emergency = false;  // allowed only through a break-glass grant
+  std::string basis;       // author | consent | emergency | self | audit
+};
+// Metadata reads (content=false) admit auditors; content reads (content=true) do not.
+Result<Access> ReportAccess(Ctx& ctx, const json& report, bool content);
+
+// ---- audit trail ----------------------------------------------------------------------------------
+// Writes `event` (kind, patientRef and kind-specific fields) with eventId/txId/actor/actorRole/timestamp
+// filled in, under the global time index and the patient's index. One event per transaction.
+Status WriteEvent(Ctx& ctx, json event);
+
+// ---- the functions ----------------------------------------------------------------------------------
+Result<std::string> RegisterPatient(Ctx& ctx, std::string_view arg);
+Result<std::string> GetPatient(Ctx& ctx, std::string_view arg);
+Result<std::string> CreateReport(Ctx& ctx, std::string_view arg);
+Result<std::string> AmendReport(Ctx& ctx, std::string_view arg);
+Result<std::string> GetReport(Ctx& ctx, std::string_view arg);
+Result<std::string> ListReportsByPatient(Ctx& ctx, std::string_view arg);
+Result<std::string> GetReportHistory(Ctx& ctx, std::string_view arg);
+Result<std::string> GrantAccess(Ctx& ctx, std::string_view arg);
+Result<std::string> RevokeAccess(Ctx& ctx, std::string_view arg);
+Result<std::string> ListConsents(Ctx& ctx, std::string_view arg);
+Result<std::string> EmergencyAccess(Ctx& ctx, std::string_view arg);
+Result<std::string> RecordAccess(Ctx& ctx, std::string_view arg);
+Result<std::string> ListAccessEvents(Ctx& ctx, std::string_view arg);
+
+}  // namespace medledger::contract::records
