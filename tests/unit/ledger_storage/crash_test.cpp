@@ -132,7 +132,9 @@ int64_t RunAndKill(const std::string& test, const std::string& dir, std::mt19937
 
 TEST(Crash, KillDashNineNeverLosesAnAcknowledgedBlock) {
   TempDir dir;
-  std::mt19937 rng(::testing::UnitTest::GetInstance()->random_seed());
+  const int seed = ::testing::UnitTest::GetInstance()->random_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
   int64_t acknowledged = -1;
   uint64_t torn_rounds = 0;
   for (int round = 0; round < kRounds; ++round) {
@@ -156,7 +158,9 @@ TEST(Crash, KillDashNineNeverLosesAnAcknowledgedBlock) {
 
 TEST(Crash, KillDashNineLeavesEachBlockFullyAppliedOrAbsent) {
   TempDir dir;
-  std::mt19937 rng(::testing::UnitTest::GetInstance()->random_seed() + 1);
+  const int seed = ::testing::UnitTest::GetInstance()->random_seed();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed + 1);
   int64_t acknowledged = -1;
   for (int round = 0; round < kRounds; ++round) {
     const int64_t last = RunAndKill("CrashChild.ApplyBlocks", dir.Sub("state"), rng);
