@@ -211,7 +211,7 @@ Result<PatientView> RecordsService::RegisterPatient(const Principal& who, const 
                     Timestamp::Now().ToRfc3339()};
   ML_RETURN_IF_ERROR(p_.patients->Add(rec));
   json arg = {{"patientRef", rec.patient_id}};
-  if (!in.username.empty()) arg["patient"] = in.username;
+  if (!in.username.empty()) arg["username"] = in.username;
   auto done = Call(who, "RegisterPatient", arg.dump(), true);
   if (!done.ok()) {
     p_.patients->Remove(rec.patient_id);

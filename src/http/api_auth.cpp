@@ -1,0 +1,144 @@
+// /api/v1/auth/*, /api/v1/me, /api/v1/users, /api/v1/doctors and the built-in issuer's .well-known files.
+#include <algorithm>
+
+#include "http/app.h"
+#include "http/handler_util.h"
+#include "http/problem.h"
+#include "identity/organization.h"
+#include "service/auth_service.h"
+
+namespace medledger::http {
+namespace {
+
+json UserJson(const identity::User& u, const std::optional<std::string>& patient) {
+  json j = {{"username", u.username}, {"role", identity::RoleName(u.role)}, {"displayName", u.display_name}};
+  if (patient) j["patientId"] = *patient;
+  return j;
+}
+
+Response TokenResponse(const service::TokenPair& t, const std::optional<std::string>& patient) {
+  return Json(200, {{"accessToken", t.access_token},
+                    {"refreshToken", t.refresh_token},
+                    {"tokenType", "Bearer"},
+                    {"expiresIn", t.expires_in},
+                    {"user", UserJson(t.user, patient)}});
+}
+
+}  // namespace
+
+void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& options) {
+  service::AuthService* auth = deps.auth;
+  identity::Organization* org = deps.org;
+
+  router.Add("GET", "/.well-known/openid-configuration", RouteAuth::kPublic,
+             [auth](RequestContext&) { return JsonResponse(200, auth->OpenIdConfigurationJson()); });
+  router.Add("GET", "/.well-known/jwks.json", RouteAuth::kPublic,
+             [auth](RequestContext&) { return JsonResponse(200, auth->signer().JwksJson()); });
+  router.Add("GET", "/api/v1/auth/config", RouteAuth::kPublic, [cfg = options.oidc_config_json](RequestContext&) {
+    return JsonResponse(200, cfg.empty() ? "{}" : cfg);
+  });
+
+  router.Add("POST", "/api/v1/auth/login", RouteAuth::kPublic, [auth](RequestContext& ctx) {
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    auto username = StringField(*body, "username", true);
+    if (!username.ok()) return FromError(username.error());
+    auto password = StringField(*body, "password", true);
+    if (!password.ok()) return FromError(password.error());
+    if (username->size() > 128 || password->size() > 1024) {
+      return FromError(MakeError(ErrorKind::kUnauthenticated, "invalid_credentials", "wrong username or password"));
+    }
+    int64_t retry_after = 0;
+    auto tokens = auth->Login(*username, *password, ctx.request.remote_address, &retry_after);
+    if (!tokens.ok()) {
+      Response r = FromError(tokens.error());
+      if (retry_after > 0) r.SetHeader("Retry-After", std::to_string(retry_after));
+      return r;
+    }
+    auto principal = auth->Authenticate(tokens->access_token);
+    return TokenResponse(*tokens, principal.ok() ? principal->patient_id : std::nullopt);
+  });
+
+  router.Add("POST", "/api/v1/auth/refresh", RouteAuth::kPublic, [auth](RequestContext& ctx) {
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    auto token = StringField(*body, "refreshToken", true);
+    if (!token.ok()) return FromError(token.error());
+    auto tokens = auth->Refresh(*token);
+    if (!tokens.ok()) return FromError(tokens.error());
+    auto principal = auth->Authenticate(tokens->access_token);
+    return TokenResponse(*tokens, principal.ok() ? principal->patient_id : std::nullopt);
+  });
+
+  router.Add("POST", "/api/v1/auth/logout", RouteAuth::kAuthenticated, [auth](RequestContext& ctx) {
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    auto token = StringField(*body, "refreshToken", true);
+    if (!token.ok()) return FromError(token.error());
+    auto s = auth->Logout(*token);
+    if (!s.ok()) return FromError(s.error());
+    return NoContent();
+  });
+
+  router.Add("GET", "/api/v1/me", RouteAuth::kAuthenticated, [](RequestContext& ctx) {
+    const auto& p = *ctx.principal;
+    json j = {{"username", p.username}, {"role", identity::RoleName(p.role)}, {"displayName", p.display_name}};
+    if (p.patient_id) j["patientId"] = *p.patient_id;
+    return Json(200, j);
+  });
+
+  router.Add("GET", "/api/v1/users", RouteAuth::kAuthenticated, [org](RequestContext& ctx) {
+    if (ctx.principal->role != identity::Role::kAdmin) {
+      return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden", "administrators only"));
+    }
+    json items = json::array();
+    for (const auto& u : org->users().ListUsers()) {
+      items.push_back({{"username", u.username}, {"role", identity::RoleName(u.role)},
+                       {"displayName", u.display_name}, {"disabled", u.disabled}});
+    }
+    return Json(200, {{"items", items}});
+  });
+
+  router.Add("POST", "/api/v1/users", RouteAuth::kAuthenticated, [org](RequestContext& ctx) {
+    if (ctx.principal->role != identity::Role::kAdmin) {
+      return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden", "administrators only"));
+    }
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    auto username = StringField(*body, "username", true);
+    auto role = StringField(*body, "role", true);
+    auto display = StringField(*body, "displayName", false);
+    auto password = StringField(*body, "password", true);
+    for (auto* r : {&username, &role, &display, &password}) {
+      if (!r->ok()) return FromError(r->error());
+    }
+    auto parsed_role = identity::ParseRole(*role);
+    if (!parsed_role.ok()) {
+      return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad role"),
+                       {{"role", "invalid", "admin, doctor, patient or auditor"}});
+    }
+    if (!identity::IsValidUsername(*username)) {
+      return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad username"),
+                       {{"username", "invalid", "[a-z0-9][a-z0-9._-]{0,63}"}});
+    }
+    auto pw = identity::ValidatePassword(*password);
+    if (!pw.ok()) return FromError(pw.error());
+    identity::NewUser nu{*username, *parsed_role, display->empty() ? *username : *display, *password};
+    auto user = org->AddUser(nu);
+    if (!user.ok()) return FromError(user.error());
+    return Json(201, {{"username", user->username}, {"role", identity::RoleName(user->role)},
+                      {"displayName", user->display_name}});
+  });
+
+  router.Add("GET", "/api/v1/doctors", RouteAuth::kAuthenticated, [org](RequestContext&) {
+    json items = json::array();
+    for (const auto& u : org->users().ListUsers()) {
+      if (u.role == identity::Role::kDoctor && !u.disabled) {
+        items.push_back({{"username", u.username}, {"displayName", u.display_name}});
+      }
+    }
+    return Json(200, {{"items", items}});
+  });
+}
+
+}  // namespace medledger::http

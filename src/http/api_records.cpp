@@ -1,0 +1,285 @@
+// /api/v1 patients, reports, consents, emergency access, audit, ledger and FHIR routes: thin adapters from
+// HTTP to RecordsService.
+#include <charconv>
+
+#include "common/encoding.h"
+#include "crypto/hash.h"
+#include "http/app.h"
+#include "http/handler_util.h"
+#include "service/records_service.h"
+
+namespace medledger::http {
+namespace {
+
+using service::RecordsService;
+
+Error Forbidden(const char* why) { return MakeError(ErrorKind::kPermissionDenied, "forbidden", why); }
+
+json PatientJson(const service::PatientView& p) {
+  json j = {{"patientId", p.patient_id}, {"name", p.name}, {"birthDate", p.birth_date}};
+  if (!p.username.empty()) j["username"] = p.username;
+  return j;
+}
+
+uint32_t PageSize(const Request& req) {
+  auto v = req.QueryParam("pageSize");
+  uint32_t n = 50;
+  if (v) {
+    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (ec != std::errc() || ptr != v->data() + v->size()) n = 50;
+  }
+  return std::clamp<uint32_t>(n, 1, 200);
+}
+
+Result<service::ReportInput> ReportFromJson(const json& b, std::vector<service::FieldIssue>* issues) {
+  service::ReportInput in;
+  for (auto [field, target] : {std::pair{"patientId", &in.patient_id}, std::pair{"title", &in.title},
+                               std::pair{"diagnosis", &in.diagnosis}, std::pair{"content", &in.content}}) {
+    auto v = StringField(b, field, false);
+    if (!v.ok()) {
+      issues->push_back({field, "invalid_type", "must be a string"});
+      continue;
+    }
+    *target = *v;
+  }
+  if (b.contains("attachments")) {
+    const json& atts = b["attachments"];
+    if (!atts.is_array()) {
+      issues->push_back({"attachments", "invalid_type", "must be an array"});
+    } else {
+      for (size_t i = 0; i < atts.size(); ++i) {
+        std::string f = "attachments[" + std::to_string(i) + "]";
+        const json& a = atts[i];
+        if (!a.is_object()) {
+          issues->push_back({f, "invalid_type", "must be an object"});
+          continue;
+        }
+        auto name = StringField(a, "filename", false);
+        auto type = StringField(a, "contentType", false);
+        auto data = StringField(a, "data", true);
+        if (!name.ok() || !type.ok() || !data.ok()) {
+          issues->push_back({f, "invalid_type", "filename, contentType and data (base64) are strings"});
+          continue;
+        }
+        auto bytes = Base64Decode(*data);
+        if (!bytes.ok()) {
+          issues->push_back({f + ".data", "invalid_base64", "data must be base64"});
+          continue;
+        }
+        in.attachments.push_back({*name, *type, std::move(*bytes)});
+      }
+    }
+  }
+  if (!issues->empty()) return MakeError(ErrorKind::kInvalidArgument, "validation_failed", "invalid report fields");
+  return in;
+}
+
+// FHIR R4 DiagnosticReport from our report JSON.
+json ToFhirDiagnosticReport(const json& r) {
+  json fhir = {{"resourceType", "DiagnosticReport"},
+               {"id", r.value("reportId", "")},
+               {"meta", {{"versionId", std::to_string(r.value("version", 1))}}},
+               {"status", r.value("version", 1) > 1 ? "amended" : "final"},
+               {"code", {{"text", r.value("title", "")}}},
+               {"subject", {{"reference", "Patient/" + r.value("patientId", "")}}},
+               {"issued", r.value("createdAt", "")},
+               {"performer", json::array({{{"reference", "Practitioner/" + r.value("author", "")}}})},
+               {"conclusion", r.value("diagnosis", "")},
+               {"presentedForm", json::array({{{"contentType", "text/plain; charset=utf-8"},
+                                               {"data", Base64Encode(r.value("content", ""))},
+                                               {"hash", r.value("contentHash", "")}}})},
+               {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"}, {"value", "urn:cid:" + r.value("cid", "")}}})}};
+  return fhir;
+}
+
+}  // namespace
+
+void AddRecordRoutes(Router& router, const AppDeps& deps) {
+  RecordsService* svc = deps.records;
+
+  // ---- patients
+  router.Add("GET", "/api/v1/patients", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto list = svc->SearchPatients(*ctx.principal, ctx.request.QueryParam("query").value_or(""));
+    if (!list.ok()) return FromError(list.error());
+    json items = json::array();
+    uint32_t n = PageSize(ctx.request);
+    for (const auto& p : *list) {
+      if (items.size() >= n) break;
+      items.push_back(PatientJson(p));
+    }
+    return Json(200, {{"items", items}, {"bookmark", ""}});
+  });
+  router.Add("POST", "/api/v1/patients", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    service::NewPatient in;
+    std::vector<service::FieldIssue> issues;
+    for (auto [field, target] : {std::pair{"mrn", &in.mrn}, std::pair{"name", &in.name},
+                                 std::pair{"birthDate", &in.birth_date}, std::pair{"username", &in.username}}) {
+      auto v = StringField(*body, field, false);
+      if (!v.ok()) issues.push_back({field, "invalid_type", "must be a string"});
+      else *target = *v;
+    }
+    if (!issues.empty()) return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad fields"), issues);
+    auto p = svc->RegisterPatient(*ctx.principal, in, &issues);
+    if (!p.ok()) return FromError(p.error(), issues);
+    return Json(201, PatientJson(*p));
+  });
+  router.Add("GET", "/api/v1/patients/{id}", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto p = svc->GetPatient(*ctx.principal, ctx.Param("id"));
+    if (!p.ok()) return FromError(p.error());
+    return Json(200, PatientJson(*p));
+  });
+  router.Add("GET", "/api/v1/patients/{id}/reports", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto r = svc->ListPatientReports(*ctx.principal, ctx.Param("id"), PageSize(ctx.request),
+                                     ctx.request.QueryParam("bookmark").value_or(""));
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+
+  // ---- reports
+  router.Add("POST", "/api/v1/reports", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    if (ctx.principal->role != identity::Role::kDoctor) return FromError(Forbidden("only doctors submit reports"));
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    std::vector<service::FieldIssue> issues;
+    auto in = ReportFromJson(*body, &issues);
+    if (!in.ok()) return FromError(in.error(), issues);
+    std::string key = ctx.request.Header("idempotency-key");
+    std::string request_hash = HexEncode(crypto::Sha256(ctx.request.body));
+    auto receipt = svc->SubmitReport(*ctx.principal, *in, key, request_hash, &issues);
+    if (!receipt.ok()) return FromError(receipt.error(), issues);
+    Response r = JsonText(receipt->replayed ? 200 : 201, receipt->ToJson());
+    r.SetHeader("Location", "/api/v1/reports/" + receipt->report_id);
+    if (receipt->replayed) r.SetHeader("Idempotent-Replayed", "true");
+    return r;
+  });
+  router.Add("GET", "/api/v1/reports/{id}", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), ctx.request.QueryParam("purpose").value_or(""));
+    return v.ok() ? JsonText(200, v->json) : FromError(v.error());
+  });
+  router.Add("GET", "/api/v1/reports/{id}/document", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "verification");
+    return v.ok() ? JsonText(200, v->document) : FromError(v.error());
+  });
+  router.Add("GET", "/api/v1/reports/{id}/ciphertext", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "verification");
+    if (!v.ok()) return FromError(v.error());
+    Response r;
+    r.SetHeader("Content-Type", "application/octet-stream");
+    r.body = std::move(v->envelope);
+    return r;
+  });
+  router.Add("GET", "/api/v1/reports/{id}/attachments/{n}", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
+    if (!v.ok()) return FromError(v.error());
+    size_t n = 0;
+    const auto& s = ctx.Param("n");
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || ptr != s.data() + s.size() || n >= v->attachments.size()) {
+      return FromError(MakeError(ErrorKind::kNotFound, "attachment_not_found", "no such attachment"));
+    }
+    Response r;
+    r.SetHeader("Content-Type", v->attachments[n].first);
+    r.SetHeader("Content-Disposition", "attachment");
+    r.body = v->attachments[n].second;
+    return r;
+  });
+  router.Add("GET", "/api/v1/reports/{id}/history", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto r = svc->ReportHistory(*ctx.principal, ctx.Param("id"));
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+  router.Add("GET", "/api/v1/reports/{id}/proof", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto r = svc->ReportProof(*ctx.principal, ctx.Param("id"));
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+  router.Add("POST", "/api/v1/reports/{id}/amendments", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    service::AmendInput in;
+    auto title = StringField(*body, "title", false);
+    auto diagnosis = StringField(*body, "diagnosis", false);
+    auto content = StringField(*body, "content", true);
+    auto reason = StringField(*body, "reason", true);
+    for (auto* r : {&title, &diagnosis, &content, &reason}) {
+      if (!r->ok()) return FromError(r->error());
+    }
+    if (body->contains("title")) in.title = *title;
+    if (body->contains("diagnosis")) in.diagnosis = *diagnosis;
+    in.content = *content;
+    in.reason = *reason;
+    std::vector<service::FieldIssue> issues;
+    auto receipt = svc->AmendReport(*ctx.principal, ctx.Param("id"), in, &issues);
+    if (!receipt.ok()) return FromError(receipt.error(), issues);
+    return JsonText(201, receipt->ToJson());
+  });
+
+  // ---- consent, emergency access, audit
+  router.Add("GET", "/api/v1/patients/{id}/consents", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto r = svc->ListConsents(*ctx.principal, ctx.Param("id"));
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+  router.Add("POST", "/api/v1/patients/{id}/consents", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    auto doctor = StringField(*body, "doctor", true);
+    auto purpose = StringField(*body, "purpose", true);
+    auto expires = StringField(*body, "expiresAt", true);
+    for (auto* r : {&doctor, &purpose, &expires}) {
+      if (!r->ok()) return FromError(r->error());
+    }
+    auto r = svc->GrantConsent(*ctx.principal, ctx.Param("id"), *doctor, *purpose, *expires);
+    return r.ok() ? JsonText(201, *r) : FromError(r.error());
+  });
+  router.Add("DELETE", "/api/v1/patients/{id}/consents/{consentId}", RouteAuth::kAuthenticated,
+             [svc](RequestContext& ctx) {
+               auto s = svc->RevokeConsent(*ctx.principal, ctx.Param("id"), ctx.Param("consentId"));
+               return s.ok() ? NoContent() : FromError(s.error());
+             });
+  router.Add("POST", "/api/v1/reports/{id}/emergency-access", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    auto reason = StringField(*body, "reason", true);
+    if (!reason.ok()) return FromError(reason.error());
+    auto r = svc->EmergencyAccess(*ctx.principal, ctx.Param("id"), *reason);
+    return r.ok() ? JsonText(201, *r) : FromError(r.error());
+  });
+  router.Add("GET", "/api/v1/patients/{id}/access-log", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto r = svc->AccessLog(*ctx.principal, ctx.Param("id"));
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+  router.Add("GET", "/api/v1/audit/events", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    RecordsService::AuditFilter f;
+    f.kind = ctx.request.QueryParam("kind").value_or("");
+    f.actor = ctx.request.QueryParam("actor").value_or("");
+    f.patient_id = ctx.request.QueryParam("patientId").value_or("");
+    f.bookmark = ctx.request.QueryParam("bookmark").value_or("");
+    f.emergency_only = ctx.request.QueryParam("emergencyOnly").value_or("") == "true";
+    f.page_size = PageSize(ctx.request);
+    auto r = svc->AuditEvents(*ctx.principal, f);
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+
+  // ---- ledger
+  router.Add("GET", "/api/v1/ledger/status", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto r = svc->LedgerStatus(*ctx.principal);
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+  router.Add("POST", "/api/v1/ledger/verify", RouteAuth::kAuthenticated,
+             [svc, verify = deps.verify_ledger](RequestContext& ctx) {
+               auto allowed = svc->LedgerStatus(*ctx.principal);  // same roles
+               if (!allowed.ok()) return FromError(allowed.error());
+               if (!verify) return FromError(MakeError(ErrorKind::kUnavailable, "verify_unavailable", "not supported"));
+               return JsonText(200, verify());
+             });
+
+  // ---- FHIR R4
+  router.Add("GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
+    if (!v.ok()) return FromError(v.error());
+    Response r = Json(200, ToFhirDiagnosticReport(json::parse(v->json)));
+    r.SetHeader("Content-Type", "application/fhir+json");
+    return r;
+  });
+}
+
+}  // namespace medledger::http

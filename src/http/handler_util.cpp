@@ -1,0 +1,51 @@
+#include "http/handler_util.h"
+
+#include <set>
+
+#include "http/problem.h"
+
+namespace medledger::http {
+
+Result<json> JsonBody(const Request& req) {
+  std::string ct = req.Header("content-type");
+  std::string base = ct.substr(0, ct.find(';'));
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  if (base != "application/json") {
+    return MakeError(ErrorKind::kUnsupportedType, "unsupported_media_type", "send application/json");
+  }
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return MakeError(ErrorKind::kInvalidArgument, "malformed_json", "the body is not valid JSON");
+  if (!j.is_object()) return MakeError(ErrorKind::kInvalidArgument, "malformed_json", "the body must be a JSON object");
+  return j;
+}
+
+Result<std::string> StringField(const json& body, const char* name, bool required) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) {
+    if (required) return MakeError(ErrorKind::kInvalidArgument, "missing_field", std::string(name) + " is required");
+    return std::string();
+  }
+  if (!it->is_string()) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_field", std::string(name) + " must be a string");
+  }
+  return it->get<std::string>();
+}
+
+Response Json(int status, const json& body) {
+  return JsonResponse(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+Response JsonText(int status, const std::string& body) { return JsonResponse(status, body); }
+
+Response FromError(const Error& error, const std::vector<service::FieldIssue>& issues) {
+  static const std::set<std::string, std::less<>> kUnprocessable = {
+      "validation_failed", "idempotency_key_reused", "unknown_doctor", "invalid_expiry",
+      "invalid_purpose",   "reason_required",        "weak_password",  "password_too_long"};
+  int status = 0;
+  if (error.kind == ErrorKind::kInvalidArgument && kUnprocessable.count(error.code)) status = 422;
+  std::vector<FieldError> fields;
+  for (const auto& i : issues) fields.push_back({i.field, i.code, i.message});
+  return ProblemResponse(error, status, fields);
+}
+
+}  // namespace medledger::http

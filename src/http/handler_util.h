@@ -1,0 +1,27 @@
+// Helpers shared by the handler units (JSON bodies, answers, error mapping). Internal to src/http: it
+// includes nlohmann/json, so only handler .cpp files include it.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "http/message.h"
+#include "service/report_validation.h"
+
+namespace medledger::http {
+
+using json = nlohmann::json;
+
+// application/json only ("unsupported_media_type", 415); a JSON object ("malformed_json", 400).
+Result<json> JsonBody(const Request& req);
+// A string member; absent -> "", wrong type -> error "invalid_field" naming it.
+Result<std::string> StringField(const json& body, const char* name, bool required);
+
+Response Json(int status, const json& body);
+Response JsonText(int status, const std::string& body);
+// Error -> problem+json; semantic validation failures are 422 with their field issues.
+Response FromError(const Error& error, const std::vector<service::FieldIssue>& issues = {});
+
+}  // namespace medledger::http
