@@ -229,7 +229,7 @@ void BenchState(const std::string& dir, int blocks, uint32_t txs_per_block, cons
 }  // namespace
 
 int main(int argc, char** argv) {
-  // storage_bench [dir|-] [all|blocks|state] [memtable MiB]
+  // storage_bench [dir|-] [all|blocks|state] [memtable MiB] [state blocks of 500 tx]
   std::string dir;
   bool remove = false;
   if (argc > 1 && std::string(argv[1]) != "-") {
@@ -251,7 +251,8 @@ int main(int argc, char** argv) {
   }
   StateDbOptions options;
   if (argc > 3) options.write_buffer_bytes = std::strtoull(argv[3], nullptr, 10) << 20;  // MiB, for tuning runs
-  if (only == "all" || only == "state") BenchState(dir + "/state", 100, 500, options);
+  const int state_blocks = argc > 4 ? std::atoi(argv[4]) : 100;
+  if (only == "all" || only == "state") BenchState(dir + "/state", state_blocks, 500, options);
   if (remove) std::filesystem::remove_all(dir);
   return 0;
 }
