@@ -4,6 +4,7 @@
 
 #include "common/common.pb.h"
 #include "fake_peer.h"
+#include "fabric_messages.h"
 #include "msp/identities.pb.h"
 #include "peer/chaincode.pb.h"
 #include "peer/proposal.pb.h"
@@ -59,33 +60,9 @@ class EchoContract final : public contract::Contract {
 };
 
 ChaincodeMessage Transaction(const std::string& txid, std::vector<std::string> args, bool with_proposal = true) {
-  ChaincodeMessage m;
-  m.set_type(ChaincodeMessage::TRANSACTION);
-  m.set_txid(txid);
-  m.set_channel_id("medchannel");
-  protos::ChaincodeInput input;
-  for (auto& a : args) input.add_args(a);
-  m.set_payload(input.SerializeAsString());
-  if (with_proposal) {
-    msp::SerializedIdentity id;
-    id.set_mspid("HospitalMSP");
-    id.set_id_bytes("-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n");
-    common::SignatureHeader sh;
-    sh.set_creator(id.SerializeAsString());
-    sh.set_nonce("nonce");
-    common::ChannelHeader ch;
-    ch.mutable_timestamp()->set_seconds(1763900000);
-    ch.set_channel_id("medchannel");
-    ch.set_tx_id(txid);
-    common::Header header;
-    header.set_channel_header(ch.SerializeAsString());
-    header.set_signature_header(sh.SerializeAsString());
-    protos::Proposal proposal;
-    proposal.set_header(header.SerializeAsString());
-    m.mutable_proposal()->set_proposal_bytes(proposal.SerializeAsString());
-    m.mutable_proposal()->set_signature("sig");
-  }
-  return m;
+  return testsupport::ChaincodeTransaction(txid, args, "HospitalMSP",
+                                           "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n",
+                                           1763900000, with_proposal);
 }
 
 ChaincodeMessage OfType(ChaincodeMessage::Type t) {
