@@ -44,7 +44,17 @@ Result<VerifyReport> VerifyDataDir(const std::string& data_dir, const VerifyOpti
   ML_ASSIGN_OR_RETURN(auto state, StateDb::Open(dir + "/state"));
   Membership membership(org->msp_id(), org->ca_certificate(), org->peer().certificate(),
                         org->orderer().certificate());
-  return VerifyChain(**blocks, *state, membership, options);
+  ML_ASSIGN_OR_RETURN(auto report, VerifyChain(**blocks, *state, membership, options));
+  report.torn_tail_bytes = (*blocks)->truncated_bytes();
+  const uint64_t height = (*blocks)->Height();
+  if (!report.ok && report.torn_tail_bytes != 0 && report.bad_block == height) {
+    // A damaged last record looks like a crash's torn tail, but the state database applied it, so it
+    // was complete and acknowledged once: it has been altered since.
+    report.problem = "the stored record fails its checksum (" + std::to_string(report.torn_tail_bytes) +
+                     " bytes at the end of the block files) although the state database applied it: altered after "
+                     "commit";
+  }
+  return report;
 }
 
 }  // namespace medledger::ledger::embedded

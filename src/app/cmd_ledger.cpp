@@ -1,0 +1,216 @@
+// `medledger verify` and `medledger ledger submit|query|info|proof`: the embedded ledger from the shell.
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/commands.h"
+#include "common/encoding.h"
+#include "contract/records_contract.h"
+#include "identity/organization.h"
+#include "ledger/embedded/data_dir.h"
+#include "ledger/embedded/embedded_ledger.h"
+
+namespace medledger::app {
+namespace {
+
+using nlohmann::json;
+
+// Exit codes as the other commands: 0 success, 1 failure, 2 bad argument, 3 already exists, 4 not found.
+int ExitCodeFor(const Error& e) {
+  switch (e.kind) {
+    case ErrorKind::kInvalidArgument: return 2;
+    case ErrorKind::kAlreadyExists: return 3;
+    case ErrorKind::kNotFound: return 4;
+    default: return 1;
+  }
+}
+
+[[noreturn]] void Fail(const Error& e) {
+  std::cerr << "medledger: " << e.message << " [" << e.code << "]\n";
+  throw CLI::RuntimeError(ExitCodeFor(e));
+}
+
+template <class T>
+T OrFail(Result<T> r) {
+  if (!r.ok()) Fail(r.error());
+  return std::move(r).value();
+}
+
+// The contract's payload as JSON when it is JSON, else as a string.
+json PayloadJson(const std::string& payload) {
+  if (payload.empty()) return nullptr;
+  json parsed = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_discarded()) return parsed;
+  if (IsValidUtf8(payload)) return payload;
+  return json{{"base64", Base64Encode(payload)}};
+}
+
+// --args is a JSON array (strings pass as they are, anything else as its compact JSON text) or one JSON
+// object, passed as the single argument the records contract takes.
+std::vector<std::string> ParseArgs(const std::string& text) {
+  if (text.empty()) return {};
+  json parsed = json::parse(text, nullptr, false);
+  if (!parsed.is_discarded() && parsed.is_object()) return {parsed.dump()};
+  if (parsed.is_discarded() || !parsed.is_array()) {
+    Fail(MakeError(ErrorKind::kInvalidArgument, "bad_args",
+                   "--args must be a JSON object or array, e.g. '{\"reportId\":\"r1\"}' or '[\"a\", {\"k\":1}]'"));
+  }
+  std::vector<std::string> out;
+  for (const auto& a : parsed) out.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+  return out;
+}
+
+struct LedgerSession {
+  std::unique_ptr<identity::Organization> org;
+  std::unique_ptr<ledger::embedded::EmbeddedLedger> ledger;
+};
+
+LedgerSession OpenSession(const std::string& data_dir) {
+  LedgerSession s;
+  s.org = OrFail(identity::Organization::Open(data_dir));
+  std::shared_ptr<contract::Contract> records = contract::NewRecordsContract();
+  auto options = ledger::embedded::OptionsForOrganization(*s.org, std::move(records));
+  options.chaincode = std::string(contract::kRecordsNamespace);
+  options.batch.timeout_ms = 1;  // one transaction: cut at once
+  s.ledger = OrFail(ledger::embedded::EmbeddedLedger::Open(std::move(options)));
+  return s;
+}
+
+struct CallOptions {
+  std::string data_dir;
+  std::string user;
+  std::string function;
+  std::string args = "[]";
+};
+
+void RunSubmit(const CallOptions& o) {
+  auto session = OpenSession(o.data_dir);
+  auto caller = OrFail(session.org->LoadIdentity(o.user));
+  auto receipt = OrFail(session.ledger->Submit(caller, {o.function, ParseArgs(o.args)}));
+  json out = {{"txId", receipt.tx_id},
+              {"blockNumber", receipt.block_number},
+              {"blockHash", receipt.block_hash},
+              {"timestamp", receipt.timestamp.ToRfc3339()},
+              {"payload", PayloadJson(receipt.payload)}};
+  std::cout << out.dump(2) << "\n";
+}
+
+void RunQuery(const CallOptions& o) {
+  auto session = OpenSession(o.data_dir);
+  auto caller = OrFail(session.org->LoadIdentity(o.user));
+  auto payload = OrFail(session.ledger->Evaluate(caller, {o.function, ParseArgs(o.args)}));
+  std::cout << PayloadJson(payload).dump(2) << "\n";
+}
+
+void RunInfo(const std::string& data_dir) {
+  auto session = OpenSession(data_dir);
+  auto info = OrFail(session.ledger->GetChainInfo());
+  std::cout << json{{"height", info.height}, {"currentHash", info.current_hash}, {"previousHash", info.previous_hash}}
+                   .dump(2)
+            << "\n";
+}
+
+void RunProof(const std::string& data_dir, const std::string& tx_id) {
+  auto session = OpenSession(data_dir);
+  auto p = OrFail(session.ledger->GetTransactionProof(tx_id));
+  std::cout << json{{"txId", p.tx_id},
+                    {"blockNumber", p.block_number},
+                    {"txIndex", p.tx_index},
+                    {"validationCode", p.validation_code},
+                    {"blockHash", p.block_hash},
+                    {"previousHash", p.previous_hash},
+                    {"dataHash", p.data_hash},
+                    {"blockHeader", Base64Encode(p.block_header)},
+                    {"ordererSignature", Base64Encode(p.orderer_signature)},
+                    {"envelope", Base64Encode(p.envelope)}}
+                   .dump(2)
+            << "\n";
+}
+
+struct VerifyCliOptions {
+  std::string data_dir;
+  uint64_t progress_every = 1000;
+  bool json_output = false;
+};
+
+void RunVerify(const VerifyCliOptions& o) {
+  ledger::embedded::VerifyOptions vo;
+  vo.chaincode = std::string(contract::kRecordsNamespace);
+  vo.progress_every = o.progress_every;
+  vo.progress = [](uint64_t done, uint64_t height) {
+    std::cerr << "verified " << done << "/" << height << " blocks\n";
+  };
+  auto report = OrFail(ledger::embedded::VerifyDataDir(o.data_dir, vo));
+  if (o.json_output) {
+    json out = {{"ok", report.ok},
+                {"blocks", report.blocks},
+                {"txsValid", report.txs_valid},
+                {"txsInvalid", report.txs_invalid},
+                {"stateKeys", report.state_keys},
+                {"stateLag", report.state_lag},
+                {"tornTailBytes", report.torn_tail_bytes},
+                {"lastHash", report.last_hash}};
+    if (!report.ok) {
+      out["problem"] = report.problem;
+      out["badBlock"] = report.bad_block ? json(*report.bad_block) : json(nullptr);
+      out["badTx"] = report.bad_tx ? json(*report.bad_tx) : json(nullptr);
+    }
+    std::cout << out.dump(2) << "\n";
+  } else if (report.ok) {
+    std::cout << "ledger OK: " << report.blocks << " blocks, " << report.txs_valid + report.txs_invalid
+              << " transactions (" << report.txs_valid << " valid, " << report.txs_invalid << " invalid), height "
+              << report.blocks << ", last hash " << (report.last_hash.empty() ? "-" : report.last_hash) << ", "
+              << report.state_keys << " state keys match";
+    if (report.state_lag != 0) std::cout << " (as of " << report.state_lag << " blocks ago; replayed on next open)";
+    if (report.torn_tail_bytes != 0) {
+      std::cout << "; " << report.torn_tail_bytes << " bytes of an unacknowledged partial block (crash) follow";
+    }
+    std::cout << "\n";
+  } else {
+    std::cerr << "ledger verification FAILED";
+    if (report.bad_block) std::cerr << " at block " << *report.bad_block;
+    if (report.bad_tx) std::cerr << ", transaction " << *report.bad_tx;
+    std::cerr << ": " << report.problem << "\n";
+  }
+  if (!report.ok) throw CLI::RuntimeError(1);
+}
+
+}  // namespace
+
+void AddLedgerCommands(CLI::App& app) {
+  auto verify_opts = std::make_shared<VerifyCliOptions>();
+  auto* verify = app.add_subcommand("verify", "Re-check every block, signature and the state database");
+  verify->add_option("--data", verify_opts->data_dir, "Data directory (from medledger init)")->required();
+  verify->add_option("--progress-every", verify_opts->progress_every, "Blocks between progress lines on stderr");
+  verify->add_flag("--json", verify_opts->json_output, "Print the report as JSON");
+  verify->callback([verify_opts] { RunVerify(*verify_opts); });
+
+  auto* ledger = app.add_subcommand("ledger", "Call the records contract on the embedded ledger");
+  ledger->require_subcommand(1);
+  for (const char* name : {"submit", "query"}) {
+    auto opts = std::make_shared<CallOptions>();
+    bool submit = std::string(name) == "submit";
+    auto* cmd = ledger->add_subcommand(name, submit ? "Endorse, order and commit a transaction; prints the receipt"
+                                                    : "Evaluate a read-only function; prints its payload");
+    cmd->add_option("--data", opts->data_dir, "Data directory")->required();
+    cmd->add_option("--as", opts->user, "User whose wallet identity signs the call")->required();
+    cmd->add_option("--fn", opts->function, "Contract function, e.g. CreateReport")->required();
+    cmd->add_option("--args", opts->args, "Arguments: a JSON object (one argument) or a JSON array");
+    cmd->callback([opts, submit] { submit ? RunSubmit(*opts) : RunQuery(*opts); });
+  }
+  auto info_dir = std::make_shared<std::string>();
+  auto* info = ledger->add_subcommand("info", "Chain height and hashes");
+  info->add_option("--data", *info_dir, "Data directory")->required();
+  info->callback([info_dir] { RunInfo(*info_dir); });
+  auto proof_dir = std::make_shared<std::string>();
+  auto proof_tx = std::make_shared<std::string>();
+  auto* proof = ledger->add_subcommand("proof", "The block header, orderer signature and envelope of a transaction");
+  proof->add_option("--data", *proof_dir, "Data directory")->required();
+  proof->add_option("--tx", *proof_tx, "Transaction ID")->required();
+  proof->callback([proof_dir, proof_tx] { RunProof(*proof_dir, *proof_tx); });
+}
+
+}  // namespace medledger::app
