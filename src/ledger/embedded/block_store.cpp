@@ -154,8 +154,9 @@ Status BlockStoreImpl::Recover() {
     ML_RETURN_IF_ERROR(ScanFile(files[i], i + 1 == files.size()));
   }
   if (options_.read_only) return OkStatus();
-  if (files.empty()) return OpenWriter(0, /*created=*/true);
-  return OpenWriter(files.back(), /*created=*/false);
+  // The last file may have been created just before a crash, or by a roll whose directory sync failed:
+  // sync the directory once so that no block is acknowledged in a file whose name could still vanish.
+  return OpenWriter(files.empty() ? 0 : files.back(), /*created=*/true);
 }
 
 Status BlockStoreImpl::ScanFile(uint32_t file, bool is_last) {

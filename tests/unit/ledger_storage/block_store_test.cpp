@@ -476,6 +476,30 @@ TEST(BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
   ExpectBlocks(*store, 20, 100);
 }
 
+// Found by the random fault walk: a roll whose directory sync failed leaves a new file whose name is
+// not durable; after a restart, blocks acknowledged into it must not vanish in a power loss.
+TEST(BlockStore, FileFromAFailedRollIsMadeDurableOnReopen) {
+  TempDir dir;
+  FaultInjectionEnv env;
+  BlockStoreOptions o;
+  o.max_file_bytes = 300;
+  {
+    auto store = MustOpen(dir.Sub("blocks"), &env, o);
+    AppendBlocks(*store, 2, 100);  // file 0 is full
+    env.SetSyncFailure(true);
+    EXPECT_FALSE(store->Append(2, BlockBytes(2, 100)).ok());  // the roll's directory sync fails
+    env.ClearFaults();
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("blocks/" + BlockFileName(1))));
+  {
+    auto store = MustOpen(dir.Sub("blocks"), &env, o);  // a restart, no power loss
+    AppendBlocks(*store, 2, 100);
+  }
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  auto store = MustOpen(dir.Sub("blocks"), &env, o);
+  ExpectBlocks(*store, 4, 100);
+}
+
 TEST(BlockStore, ConcurrentReadersWithOneAppender) {
   TempDir dir;
   BlockStoreOptions o;
