@@ -1,0 +1,131 @@
+#include "content/embedded_store.h"
+
+#include <mutex>
+#include <set>
+#include <system_error>
+
+#include "content/fs_util.h"
+
+namespace medledger::content {
+
+Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(const std::filesystem::path& dir,
+                                                           const EmbeddedStoreOptions& options) {
+  ML_ASSIGN_OR_RETURN(auto blocks, BlockStore::Open(dir / "blocks", options.sync));
+  std::error_code ec;
+  std::filesystem::create_directories(dir / "pins", ec);
+  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create pins directory: " + ec.message());
+  return std::unique_ptr<EmbeddedStore>(new EmbeddedStore(std::move(blocks), dir / "pins", options));
+}
+
+Result<std::string> EmbeddedStore::Add(std::string_view bytes, const AddOptions& options) {
+  ImportOptions io = ImportOptions::Ipfs(options.cid_version, options.raw_leaves);
+  io.threads = options_.threads;
+  ML_ASSIGN_OR_RETURN(auto dag, ImportFile(bytes, io));
+  std::vector<std::pair<Cid, std::string_view>> blocks;
+  blocks.reserve(dag.blocks.size());
+  for (const auto& b : dag.blocks) blocks.emplace_back(b.cid, b.data());
+  std::shared_lock lock(gc_mutex_);
+  ML_RETURN_IF_ERROR(blocks_.PutMany(blocks));
+  if (options.pin) ML_RETURN_IF_ERROR(PinLocked(dag.root));
+  return dag.root.ToString();
+}
+
+BlockFetcher EmbeddedStore::Fetcher() const {
+  return [this](const Cid& cid) { return blocks_.Get(cid); };
+}
+
+Result<std::string> EmbeddedStore::Cat(std::string_view text) {
+  ML_ASSIGN_OR_RETURN(auto cid, Cid::Parse(text));
+  std::shared_lock lock(gc_mutex_);
+  return ReadUnixFsFile(Fetcher(), cid, options_.read_limits);
+}
+
+Status EmbeddedStore::PinLocked(const Cid& cid) {
+  // A recursive pin is only taken over a complete DAG, so GC can trust it.
+  ML_RETURN_IF_ERROR(WalkDag(Fetcher(), cid, [](const Cid&, std::string_view) { return OkStatus(); }));
+  return WriteFileAtomic(pins_dir_ / cid.ToV1().ToString(), cid.ToString(), options_.sync);
+}
+
+Status EmbeddedStore::Pin(std::string_view text) {
+  ML_ASSIGN_OR_RETURN(auto cid, Cid::Parse(text));
+  std::shared_lock lock(gc_mutex_);
+  return PinLocked(cid);
+}
+
+Status EmbeddedStore::Unpin(std::string_view text) {
+  ML_ASSIGN_OR_RETURN(auto cid, Cid::Parse(text));
+  std::shared_lock lock(gc_mutex_);
+  auto path = pins_dir_ / cid.ToV1().ToString();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return MakeError(ErrorKind::kNotFound, "not_pinned", cid.ToString() + " is not pinned");
+  }
+  return RemoveFileDurably(path);
+}
+
+Result<bool> EmbeddedStore::Has(std::string_view text) {
+  ML_ASSIGN_OR_RETURN(auto cid, Cid::Parse(text));
+  return blocks_.Has(cid);
+}
+
+Result<std::vector<std::string>> EmbeddedStore::Pins() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(pins_dir_, ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.find(".tmp.") != std::string::npos) continue;
+    auto stored = ReadFileBytes(it->path());
+    if (stored.ok() && Cid::Parse(*stored).ok()) out.push_back(*stored);
+  }
+  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list pins: " + ec.message());
+  return out;
+}
+
+Result<GcStats> EmbeddedStore::CollectGarbage() {
+  std::unique_lock lock(gc_mutex_);
+  ML_ASSIGN_OR_RETURN(auto pins, Pins());
+  std::set<std::string> live;
+  for (const auto& text : pins) {
+    ML_ASSIGN_OR_RETURN(auto cid, Cid::Parse(text));
+    // A damaged pinned DAG stops GC: deleting around corruption could lose what is still readable.
+    ML_RETURN_IF_ERROR(WalkDag(Fetcher(), cid, [&live](const Cid& c, std::string_view) {
+      live.insert(c.digest());
+      return OkStatus();
+    }));
+  }
+  GcStats stats;
+  std::vector<std::string> dead;
+  ML_RETURN_IF_ERROR(blocks_.ForEach([&](const std::string& digest) {
+    if (live.count(digest)) {
+      ++stats.kept;
+    } else {
+      dead.push_back(digest);
+    }
+  }));
+  for (const auto& d : dead) {
+    ML_RETURN_IF_ERROR(blocks_.Delete(d));
+    ++stats.removed;
+  }
+  return stats;
+}
+
+Result<std::string> EmbeddedStore::GetBlock(const Cid& cid) const {
+  ML_ASSIGN_OR_RETURN(auto block, blocks_.Get(cid));
+  if (!cid.Matches(block)) {
+    return MakeError(ErrorKind::kCorruption, "content_corrupted", "block " + cid.ToString() + " does not match its hash");
+  }
+  return block;
+}
+
+Status EmbeddedStore::PutBlocks(const std::vector<std::pair<Cid, std::string_view>>& blocks) {
+  for (const auto& [cid, data] : blocks) {
+    if (!cid.Matches(data)) {
+      return MakeError(ErrorKind::kCorruption, "content_corrupted", "block " + cid.ToString() + " does not match its hash");
+    }
+  }
+  std::shared_lock lock(gc_mutex_);
+  return blocks_.PutMany(blocks);
+}
+
+}  // namespace medledger::content

@@ -1,0 +1,107 @@
+#include "content/fs_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "crypto/random.h"
+#include "common/encoding.h"
+
+namespace medledger::content {
+namespace {
+
+Error IoError(const std::string& what, const std::filesystem::path& p) {
+  return MakeError(ErrorKind::kIoError, "io_error", what + " " + p.string() + ": " + std::strerror(errno));
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int Release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Status SyncDirectory(const std::filesystem::path& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return IoError("open directory", dir);
+  if (::fsync(fd.get()) != 0) return IoError("fsync directory", dir);
+  return OkStatus();
+}
+
+Status WriteFileAtomic(const std::filesystem::path& file, std::string_view bytes, bool sync, bool private_file) {
+  std::filesystem::path tmp = file;
+  tmp += ".tmp." + HexEncode(crypto::RandomBytes(6));
+  {
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, private_file ? 0600 : 0644));
+    if (fd.get() < 0) return IoError("create", tmp);
+    const char* p = bytes.data();
+    size_t left = bytes.size();
+    while (left > 0) {
+      ssize_t n = ::write(fd.get(), p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        Error e = IoError("write", tmp);
+        ::unlink(tmp.c_str());
+        return e;
+      }
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    if (sync && ::fdatasync(fd.get()) != 0) {
+      Error e = IoError("fsync", tmp);
+      ::unlink(tmp.c_str());
+      return e;
+    }
+  }
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    Error e = IoError("rename", file);
+    ::unlink(tmp.c_str());
+    return e;
+  }
+  if (sync) return SyncDirectory(file.parent_path());
+  return OkStatus();
+}
+
+Result<std::string> ReadFileBytes(const std::filesystem::path& file) {
+  Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) return MakeError(ErrorKind::kNotFound, "not_found", file.filename().string() + " not found");
+    return IoError("open", file);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return IoError("stat", file);
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("read", file);
+    if (n == 0) break;  // truncated under us: the reader's hash check reports it
+    got += static_cast<size_t>(n);
+  }
+  out.resize(got);
+  return out;
+}
+
+Status RemoveFileDurably(const std::filesystem::path& file) {
+  if (::unlink(file.c_str()) != 0) {
+    if (errno == ENOENT) return OkStatus();
+    return IoError("unlink", file);
+  }
+  return SyncDirectory(file.parent_path());
+}
+
+}  // namespace medledger::content

@@ -1,0 +1,22 @@
+// Small POSIX file helpers for the content module: durable atomic writes and whole-file reads.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace medledger::content {
+
+// Writes `bytes` to a temporary sibling, fsyncs it (when `sync`), renames it over `file` and fsyncs the
+// directory. Mode 0600 when `private_file`. "io_error".
+Status WriteFileAtomic(const std::filesystem::path& file, std::string_view bytes, bool sync = true,
+                       bool private_file = false);
+// "not_found" when absent, "io_error" otherwise.
+Result<std::string> ReadFileBytes(const std::filesystem::path& file);
+Status SyncDirectory(const std::filesystem::path& dir);
+// Removes `file` and fsyncs its directory; absent is fine.
+Status RemoveFileDurably(const std::filesystem::path& file);
+
+}  // namespace medledger::content

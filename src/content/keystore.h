@@ -1,0 +1,76 @@
+// Where report data keys live: wrapped by a key-encryption key (KEK), outside the ledger and outside IPFS.
+// The interface admits an HSM later; FileKeystore keeps everything in one directory, encrypted at rest.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace medledger::content {
+
+class Keystore {
+ public:
+  virtual ~Keystore() = default;
+  // Wraps and stores `data_key` for (report_id, key_id). "key_exists" if that key id is taken.
+  virtual Status Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) = 0;
+  // The unwrapped data key. "key_destroyed" when the report was erased (or never had this key).
+  virtual Result<std::string> Load(std::string_view report_id, std::string_view key_id) = 0;
+  // Crypto-shredding: every data key of the report is gone for good. Idempotent.
+  virtual Status Destroy(std::string_view report_id) = 0;
+  // Generates a new KEK and re-wraps every data key with it; content is not touched.
+  virtual Status RotateKek() = 0;
+};
+
+// For tests and benchmarks: keys in memory, wrapped all the same so rotation has something to do.
+class MemoryKeystore final : public Keystore {
+ public:
+  MemoryKeystore();
+  Status Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) override;
+  Result<std::string> Load(std::string_view report_id, std::string_view key_id) override;
+  Status Destroy(std::string_view report_id) override;
+  Status RotateKek() override;
+
+ private:
+  std::mutex mu_;
+  std::string kek_;
+  std::map<std::string, std::map<std::string, std::string>, std::less<>> wrapped_;  // report -> key id -> wrapped
+};
+
+// Files under <dir>: "keks" (every KEK, sealed under a key derived from the 32-byte master key) and
+// keys/<sha256(report_id) hex> (the report's wrapped data keys). Files are 0600, written atomically with fsync.
+// Formats are in docs/CONTENT.md.
+class FileKeystore final : public Keystore {
+ public:
+  // Creates the store (and its first KEK) when `dir` has none. "keystore_locked" when the master key is wrong.
+  static Result<std::unique_ptr<FileKeystore>> Open(const std::filesystem::path& dir, std::string_view master_key);
+  // Erasure needs no key: deleting the report's key file is enough.
+  static Status DestroyIn(const std::filesystem::path& dir, std::string_view report_id);
+
+  Status Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) override;
+  Result<std::string> Load(std::string_view report_id, std::string_view key_id) override;
+  Status Destroy(std::string_view report_id) override;
+  Status RotateKek() override;
+
+  std::string current_kek_id() const;
+
+ private:
+  struct Keks;
+  FileKeystore(std::filesystem::path dir, std::string master, std::unique_ptr<Keks> keks);
+  Status SaveKeks();
+
+  std::filesystem::path dir_;
+  std::string master_;  // derived key that seals the KEK file
+  std::unique_ptr<Keks> keks_;
+  mutable std::mutex mu_;
+
+ public:
+  ~FileKeystore() override;
+};
+
+}  // namespace medledger::content

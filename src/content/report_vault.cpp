@@ -1,0 +1,42 @@
+#include "content/report_vault.h"
+
+#include "common/encoding.h"
+#include "content/content_store.h"
+#include "content/envelope.h"
+#include "content/keystore.h"
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+
+namespace medledger::content {
+
+Result<StoredReport> ReportVault::Put(std::string_view report_id, std::string_view patient_ref,
+                                      std::string_view plaintext) {
+  if (report_id.empty()) return MakeError(ErrorKind::kInvalidArgument, "report_id_required", "empty report id");
+  StoredReport out;
+  out.key_id = HexEncode(crypto::RandomBytes(16));
+  out.content_hash = HexEncode(crypto::Sha256(plaintext));
+  std::string data_key = crypto::RandomBytes(crypto::kAesKeySize);
+  ML_ASSIGN_OR_RETURN(auto envelope, SealEnvelope(data_key, out.key_id, {report_id, patient_ref}, plaintext));
+  // The key is stored first: content without a key is unreadable litter, a key without content is harmless.
+  ML_RETURN_IF_ERROR(keys_.Store(report_id, out.key_id, data_key));
+  ML_ASSIGN_OR_RETURN(out.cid, store_.Add(envelope, AddOptions{}));
+  return out;
+}
+
+Result<std::string> ReportVault::Get(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
+                                     std::string_view content_hash) {
+  ML_ASSIGN_OR_RETURN(auto bytes, store_.Cat(cid));
+  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(bytes));
+  ML_ASSIGN_OR_RETURN(auto data_key, keys_.Load(report_id, envelope.key_id));
+  ML_ASSIGN_OR_RETURN(auto plaintext, OpenEnvelope(data_key, envelope, {report_id, patient_ref}));
+  if (!crypto::ConstantTimeEquals(HexEncode(crypto::Sha256(plaintext)), content_hash)) {
+    return MakeError(ErrorKind::kCorruption, "content_hash_mismatch",
+                     "decrypted content does not match the recorded hash");
+  }
+  return plaintext;
+}
+
+Status ReportVault::Erase(std::string_view report_id) { return keys_.Destroy(report_id); }
+
+}  // namespace medledger::content

@@ -1,0 +1,40 @@
+// The facade the service layer calls: seal a report and add it to the content store; fetch, verify and open
+// it; erase it. Light on includes on purpose (the stores are forward-declared).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace medledger::content {
+
+class ContentStore;
+class Keystore;
+
+struct StoredReport {
+  std::string cid;           // of the envelope, as the content store named it
+  std::string content_hash;  // SHA-256 of the plaintext, lowercase hex: what the ledger records
+  std::string key_id;        // which data key sealed it (also inside the envelope)
+};
+
+class ReportVault {
+ public:
+  // Both must outlive the vault.
+  ReportVault(ContentStore& store, Keystore& keys) : store_(store), keys_(keys) {}
+
+  // A fresh 256-bit data key, AES-256-GCM with the report id and patient ref as AAD, wrapped into the keystore.
+  Result<StoredReport> Put(std::string_view report_id, std::string_view patient_ref, std::string_view plaintext);
+  // Cat (each block re-hashed against the CID) -> open -> check the plaintext against `content_hash`.
+  // Codes: the store's errors, envelope_*, "key_destroyed" (erased), "decrypt_failed", "content_hash_mismatch".
+  Result<std::string> Get(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
+                          std::string_view content_hash);
+  // Crypto-shredding: the ciphertext may stay anywhere; without the data key nobody can read it.
+  Status Erase(std::string_view report_id);
+
+ private:
+  ContentStore& store_;
+  Keystore& keys_;
+};
+
+}  // namespace medledger::content
