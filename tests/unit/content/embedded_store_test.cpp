@@ -2,137 +2,174 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <fstream>
 
+#include "common/encoding.h"
+#include "content/car.h"
+#include "content/dag_pb.h"
+#include "common/encoding.h"
 #include "crypto/random.h"
+#include "test_dir.h"
 
 namespace medledger::content {
 namespace {
 
-namespace fs = std::filesystem;
+using testing::TempDir;
 
-class EmbeddedStoreTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ml-content-" + crypto::RandomHex(8));
-    store_ = EmbeddedStore::Open(dir_).value();
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+std::unique_ptr<EmbeddedStore> OpenStore(const TempDir& dir, bool sync = false) {
+  EmbeddedStoreOptions o;
+  o.sync = sync;
+  auto s = EmbeddedStore::Open(dir.path(), o);
+  EXPECT_TRUE(s.ok());
+  return std::move(*s);
+}
 
-  static void Corrupt(const fs::path& p, size_t offset) {
-    std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekg(static_cast<std::streamoff>(offset));
-    char c = 0;
-    f.read(&c, 1);
-    c = static_cast<char>(c ^ 0x01);
-    f.seekp(static_cast<std::streamoff>(offset));
-    f.write(&c, 1);
-  }
+std::filesystem::path BlockPath(const TempDir& dir, const Cid& cid) {
+  std::string hex = HexEncode(cid.digest());
+  return dir.path() / "blocks" / hex.substr(0, 2) / hex;
+}
 
-  fs::path dir_;
-  std::unique_ptr<EmbeddedStore> store_;
-};
-
-TEST_F(EmbeddedStoreTest, AddCatRoundTripsAtChunkBoundaries) {
-  for (int version : {0, 1}) {
-    for (size_t size : {size_t{0}, size_t{1}, kDefaultChunkSize - 1, kDefaultChunkSize, kDefaultChunkSize + 1,
-                        3 * kDefaultChunkSize + 5}) {
-      std::string bytes = crypto::RandomBytes(size);
-      AddOptions o;
-      o.cid_version = version;
-      auto cid = store_->Add(bytes, o);
+TEST(EmbeddedStore, AddCatRoundTripsWithIpfsCids) {
+  TempDir dir;
+  auto store = OpenStore(dir, /*sync=*/true);
+  EXPECT_EQ(store->Add("hello world", AddOptions{}).value(), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
+  EXPECT_EQ(store->Add("hello world", AddOptions{0, false, true}).value(), "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD");
+  EXPECT_EQ(store->Cat("Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD").value(), "hello world");
+  for (size_t size : {size_t{0}, size_t{1}, kDefaultChunkSize, kDefaultChunkSize + 1, 3 * kDefaultChunkSize + 5}) {
+    std::string bytes = crypto::RandomBytes(size);
+    for (int v : {0, 1}) {
+      AddOptions o{v, v == 1, true};
+      auto cid = store->Add(bytes, o);
       ASSERT_TRUE(cid.ok()) << cid.error().ToString();
-      EXPECT_EQ(*cid, ComputeCid(bytes, ImportOptions::Ipfs(version)).value().ToString());
-      EXPECT_TRUE(store_->Has(*cid).value());
-      auto back = store_->Cat(*cid);
-      ASSERT_TRUE(back.ok()) << back.error().ToString();
-      EXPECT_EQ(*back, bytes);
+      EXPECT_EQ(*cid, ComputeCid(bytes, ImportOptions::Ipfs(v)).value().ToString());
+      EXPECT_EQ(store->Cat(*cid).value(), bytes) << size;
+      EXPECT_TRUE(store->Has(*cid).value());
     }
   }
+  // Reopening finds everything.
+  store.reset();
+  store = OpenStore(dir);
+  EXPECT_EQ(store->Cat("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e").value(), "hello world");
 }
 
-TEST_F(EmbeddedStoreTest, KnownCidsAndDocumentedBlockPath) {
-  auto cid = store_->Add("hello world", {}).value();
-  EXPECT_EQ(cid, "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
-  // docs/CONTENT.md: blocks/<2 chars before the last>/<cidv1>.data
-  fs::path expected = dir_ / "blocks" / "n5" / (cid + ".data");
-  EXPECT_EQ(store_->BlockPath(Cid::Parse(cid).value()), expected);
-  EXPECT_TRUE(fs::exists(expected));
-  AddOptions v0;
-  v0.cid_version = 0;
-  EXPECT_EQ(store_->Add("", v0).value(), "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH");
-}
+TEST(EmbeddedStore, CorruptedTruncatedOrMissingBlocksFailLoudly) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  std::string bytes = crypto::RandomBytes(2 * kDefaultChunkSize + 3);
+  auto root = Cid::Parse(store->Add(bytes, AddOptions{}).value()).value();
+  auto leaf = Cid::Of(1, kCodecRaw, std::string_view(bytes).substr(kDefaultChunkSize, kDefaultChunkSize));
 
-TEST_F(EmbeddedStoreTest, EveryReadReHashesEveryBlock) {
-  std::string bytes = crypto::RandomBytes(2 * kDefaultChunkSize + 10);
-  auto cid = store_->Add(bytes, {}).value();
-  // Corrupt the second leaf: the root still verifies, the leaf must not.
-  Cid leaf = Cid::Of(1, kCodecRaw, std::string_view(bytes).substr(kDefaultChunkSize, kDefaultChunkSize));
-  Corrupt(store_->BlockPath(leaf), 1000);
-  auto r = store_->Cat(cid);
+  {  // flip one byte of a leaf
+    std::fstream f(BlockPath(dir, leaf), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x55' ^ bytes[kDefaultChunkSize + 100]);
+  }
+  auto r = store->Cat(root.ToString());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "content_corrupted");
   EXPECT_EQ(r.error().kind, ErrorKind::kCorruption);
 
-  auto small = store_->Add("a small report", {}).value();
-  Corrupt(store_->BlockPath(Cid::Parse(small).value()), 0);
-  EXPECT_EQ(store_->Cat(small).error().code, "content_corrupted");
-  // Truncation is corruption too.
-  fs::resize_file(store_->BlockPath(Cid::Parse(small).value()), 3);
-  EXPECT_EQ(store_->Cat(small).error().code, "content_corrupted");
+  std::filesystem::resize_file(BlockPath(dir, leaf), 10);  // truncated
+  EXPECT_EQ(store->Cat(root.ToString()).error().code, "content_corrupted");
+  std::filesystem::remove(BlockPath(dir, leaf));  // missing
+  EXPECT_EQ(store->Cat(root.ToString()).error().code, "block_not_found");
+  // Corrupt the root node itself.
+  { std::ofstream(BlockPath(dir, root), std::ios::binary) << "garbage"; }
+  EXPECT_EQ(store->Cat(root.ToString()).error().code, "content_corrupted");
+
+  EXPECT_EQ(store->Cat("not-a-cid").error().code, "multibase_unsupported");
+  EXPECT_EQ(store->Cat("").error().code, "cid_invalid");
+  EXPECT_EQ(store->Cat(Cid::Of(1, kCodecRaw, "absent").ToString()).error().code, "block_not_found");
 }
 
-TEST_F(EmbeddedStoreTest, MissingBlocksAndBadCids) {
-  auto absent = Cid::Of(1, kCodecRaw, "never stored").ToString();
-  EXPECT_EQ(store_->Cat(absent).error().code, "block_not_found");
-  EXPECT_FALSE(store_->Has(absent).value());
-  EXPECT_EQ(store_->Pin(absent).error().code, "block_not_found");
-  EXPECT_EQ(store_->Cat("not-a-cid").error().code, "multibase_unsupported");
-  EXPECT_EQ(store_->Cat("").error().code, "cid_invalid");
-  EXPECT_EQ(store_->Unpin(absent).error().code, "not_pinned");
+TEST(EmbeddedStore, WellHashedButInconsistentDagIsRejected) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  // A root whose UnixFS filesize lies about its one child.
+  Cid child = Cid::Of(1, kCodecRaw, "abc");
+  PbNode node;
+  node.links.push_back(PbLink{child, "", 3});
+  node.data = EncodeUnixFs(UnixFsData{UnixFsType::kFile, std::nullopt, 4, {3}});
+  std::string enc = EncodePbNode(node);
+  Cid root = Cid::Of(1, kCodecDagPb, enc);
+  ASSERT_TRUE(store->PutBlocks({{child, "abc"}, {root, enc}}).ok());
+  EXPECT_EQ(store->Cat(root.ToString()).error().code, "content_corrupted");
+  // A directory is not a file.
+  PbNode dirnode;
+  dirnode.data = EncodeUnixFs(UnixFsData{UnixFsType::kDirectory, std::nullopt, std::nullopt, {}});
+  std::string denc = EncodePbNode(dirnode);
+  Cid droot = Cid::Of(1, kCodecDagPb, denc);
+  ASSERT_TRUE(store->PutBlocks({{droot, denc}}).ok());
+  EXPECT_EQ(store->Cat(droot.ToString()).error().code, "unixfs_unsupported");
+  // PutBlocks refuses a block under the wrong CID.
+  EXPECT_EQ(store->PutBlocks({{child, "abd"}}).error().code, "content_corrupted");
 }
 
-TEST_F(EmbeddedStoreTest, GarbageCollectionKeepsPinnedDagsOnly) {
-  std::string big = crypto::RandomBytes(3 * kDefaultChunkSize);
-  AddOptions unpinned;
-  unpinned.pin = false;
-  auto kept = store_->Add(big, {}).value();
-  auto dropped = store_->Add(crypto::RandomBytes(2 * kDefaultChunkSize + 1), unpinned).value();
-  auto unpinned_later = store_->Add("temporary", {}).value();
-  std::vector<std::string> pins{kept, unpinned_later};
-  std::sort(pins.begin(), pins.end());
-  EXPECT_EQ(store_->ListPins().value(), pins);
-  ASSERT_TRUE(store_->Unpin(unpinned_later).ok());
-  auto stats = store_->CollectGarbage();
-  ASSERT_TRUE(stats.ok()) << stats.error().ToString();
-  EXPECT_EQ(stats->blocks_kept, 4u);     // 3 leaves + root
-  EXPECT_EQ(stats->blocks_removed, 5u);  // 3 leaves + root of `dropped`, and `temporary`
-  EXPECT_EQ(store_->Cat(kept).value(), big);
-  EXPECT_EQ(store_->Cat(dropped).error().code, "block_not_found");
-  EXPECT_EQ(store_->Cat(unpinned_later).error().code, "block_not_found");
-  // Re-adding after GC restores the content.
-  ASSERT_TRUE(store_->Add("temporary", {}).ok());
-  EXPECT_EQ(store_->Cat(unpinned_later).value(), "temporary");
+TEST(EmbeddedStore, PinsAndGarbageCollection) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  std::string a = crypto::RandomBytes(3 * kDefaultChunkSize);
+  std::string b = crypto::RandomBytes(2 * kDefaultChunkSize + 1);
+  auto cid_a = store->Add(a, AddOptions{}).value();
+  auto cid_b = store->Add(b, AddOptions{1, true, /*pin=*/false}).value();
+  EXPECT_EQ(store->Pins().value(), std::vector<std::string>{cid_a});
+
+  auto stats = store->CollectGarbage().value();
+  EXPECT_EQ(stats.removed, 4u);  // b: 3 leaves + root
+  EXPECT_EQ(stats.kept, 4u);     // a: 3 leaves + root
+  EXPECT_EQ(store->Cat(cid_a).value(), a);
+  EXPECT_FALSE(store->Has(cid_b).value());
+  EXPECT_EQ(store->Pin(cid_b).error().code, "block_not_found");  // cannot pin an incomplete DAG
+
+  EXPECT_TRUE(store->Unpin(cid_a).ok());
+  EXPECT_EQ(store->Unpin(cid_a).error().code, "not_pinned");
+  EXPECT_EQ(store->CollectGarbage().value().removed, 4u);
+  EXPECT_EQ(store->Cat(cid_a).error().code, "block_not_found");
+
+  // Shared blocks survive while any pin reaches them.
+  std::string chunk = crypto::RandomBytes(kDefaultChunkSize);
+  auto one = store->Add(chunk + chunk, AddOptions{}).value();  // two links to the same leaf
+  auto two = store->Add(chunk, AddOptions{}).value();          // that leaf alone
+  ASSERT_TRUE(store->Unpin(one).ok());
+  EXPECT_EQ(store->CollectGarbage().value().removed, 1u);  // only the root of `one`
+  EXPECT_EQ(store->Cat(two).value(), chunk);
 }
 
-TEST_F(EmbeddedStoreTest, GarbageCollectionRefusesToRunOnACorruptPinnedDag) {
-  std::string big = crypto::RandomBytes(2 * kDefaultChunkSize);
-  auto cid = Cid::Parse(store_->Add(big, {}).value()).value();
-  auto other = store_->Add("unpinned", AddOptions{1, true, false}).value();
-  Corrupt(store_->BlockPath(cid), 5);
-  EXPECT_EQ(store_->CollectGarbage().error().code, "content_corrupted");
-  EXPECT_TRUE(store_->Has(other).value());  // nothing was swept
-}
+TEST(Car, ExportImportRoundTripWithKnownHeader) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  std::string bytes = crypto::RandomBytes(2 * kDefaultChunkSize + 7);
+  auto root = Cid::Parse(store->Add(bytes, AddOptions{}).value()).value();
+  std::string car = EncodeCarHeader({root});
+  ASSERT_TRUE(WalkDag(store->Fetcher(), root, [&](const Cid& c, std::string_view block) {
+                AppendCarSection(&car, c, block);
+                return OkStatus();
+              }).ok());
+  // Header: varint 0x3a, {"roots": [tag 42 bytes(37)], "version": 1} as go-car writes it.
+  EXPECT_EQ(HexEncode(car.substr(0, 12)), "3aa265726f6f747381d82a58");
+  auto decoded = DecodeCar(car);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().ToString();
+  ASSERT_EQ(decoded->roots.size(), 1u);
+  EXPECT_EQ(decoded->roots[0], root);
+  EXPECT_EQ(decoded->blocks.size(), 4u);
 
-TEST_F(EmbeddedStoreTest, ReopenSeesEverythingAndClearsStaging) {
-  auto cid = store_->Add("durable", {}).value();
-  std::ofstream(dir_ / "tmp" / ".leftover.tmp") << "partial";
-  store_.reset();
-  store_ = EmbeddedStore::Open(dir_).value();
-  EXPECT_EQ(store_->Cat(cid).value(), "durable");
-  EXPECT_EQ(store_->ListPins().value(), std::vector<std::string>{cid});
-  EXPECT_FALSE(fs::exists(dir_ / "tmp" / ".leftover.tmp"));
+  TempDir dir2;
+  auto other = OpenStore(dir2);
+  std::vector<std::pair<Cid, std::string_view>> blocks;
+  for (const auto& b : decoded->blocks) blocks.emplace_back(b.cid, b.data);
+  ASSERT_TRUE(other->PutBlocks(blocks).ok());
+  EXPECT_EQ(other->Cat(root.ToString()).value(), bytes);
+
+  // Damage: a flipped block byte, truncation, a bad header.
+  std::string bad = car;
+  bad[bad.size() - 1] ^= 1;
+  EXPECT_EQ(DecodeCar(bad).error().code, "content_corrupted");
+  EXPECT_EQ(DecodeCar(car.substr(0, car.size() - 1)).error().code, "car_invalid");
+  EXPECT_EQ(DecodeCar(car.substr(0, 5)).error().code, "car_invalid");
+  std::string v2 = car;
+  v2[car.find("version") + 7] = 2;
+  EXPECT_EQ(DecodeCar(v2).error().code, "car_unsupported_version");
+  EXPECT_EQ(DecodeCar("").error().code, "car_invalid");
 }
 
 }  // namespace
