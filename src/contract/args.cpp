@@ -31,7 +31,9 @@ Error Bad(std::string_view code, std::string message) {
   return MakeError(ErrorKind::kInvalidArgument, std::string(code), std::move(message));
 }
 
-std::string Quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+std::string Quoted(std::string_view name) {
+  return "\"" + std::string(name) + "\"";
+}
 
 bool IsIdChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
@@ -46,7 +48,9 @@ bool IsIdent(std::string_view s, bool allow_at) {
   return true;
 }
 
-bool AllIn(std::string_view s, std::string_view alphabet) { return s.find_first_not_of(alphabet) == s.npos; }
+bool AllIn(std::string_view s, std::string_view alphabet) {
+  return s.find_first_not_of(alphabet) == s.npos;
+}
 
 constexpr std::string_view kBase58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 constexpr std::string_view kBase32Lower = "abcdefghijklmnopqrstuvwxyz234567";
@@ -87,8 +91,7 @@ class StrictnessCheck {
         seen.push_back(key);
         break;
       }
-      case json::parse_event_t::value:
-        break;
+      case json::parse_event_t::value: break;
     }
     return true;
   }
@@ -132,8 +135,8 @@ Status CheckMetadataValue(std::string_view key, const json& v) {
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
     if (s.size() > kMaxMetadataText) {
-      return Bad("field_too_long", "metadata." + std::string(key) + " exceeds " + std::to_string(kMaxMetadataText) +
-                                       " bytes");
+      return Bad("field_too_long",
+                 "metadata." + std::string(key) + " exceeds " + std::to_string(kMaxMetadataText) + " bytes");
     }
     if (!MatchesPattern(s, Pattern::kText)) {
       return Bad("invalid_field", "metadata." + std::string(key) + " must be text without control characters");
@@ -143,8 +146,8 @@ Status CheckMetadataValue(std::string_view key, const json& v) {
   if (v.is_number() || v.is_boolean()) return OkStatus();
   if (v.is_array()) {
     if (v.size() > kMaxMetadataList) {
-      return Bad("invalid_field", "metadata." + std::string(key) + " lists more than " +
-                                      std::to_string(kMaxMetadataList) + " items");
+      return Bad("invalid_field",
+                 "metadata." + std::string(key) + " lists more than " + std::to_string(kMaxMetadataList) + " items");
     }
     for (const auto& item : v) {
       if (!item.is_string() || item.get_ref<const std::string&>().size() > kMaxMetadataListItem ||
@@ -155,8 +158,7 @@ Status CheckMetadataValue(std::string_view key, const json& v) {
     }
     return OkStatus();
   }
-  return Bad("invalid_field",
-             "metadata." + std::string(key) + " must be a string, number, boolean or list of strings");
+  return Bad("invalid_field", "metadata." + std::string(key) + " must be a string, number, boolean or list of strings");
 }
 
 }  // namespace
@@ -168,10 +170,8 @@ bool MatchesPattern(std::string_view s, Pattern p) {
         if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) return false;
       }
       return IsValidUtf8(s);
-    case Pattern::kId:
-      return IsIdent(s, false);
-    case Pattern::kHex64:
-      return s.size() == 64 && AllIn(s, "0123456789abcdef");
+    case Pattern::kId: return IsIdent(s, false);
+    case Pattern::kHex64: return s.size() == 64 && AllIn(s, "0123456789abcdef");
     case Pattern::kCallerId: {
       size_t slash = s.find('/');
       if (slash == s.npos) return false;
@@ -243,11 +243,13 @@ Result<std::optional<int64_t>> Args::OptionalInt(std::string_view name, int64_t 
   if (!it->is_number_integer()) return Bad("invalid_field", Quoted(name) + " must be an integer");
   // Unsigned values above INT64_MAX would wrap in get<int64_t>().
   if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max)) {
-    return Bad("out_of_range", Quoted(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return Bad("out_of_range",
+               Quoted(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   int64_t v = it->get<int64_t>();
   if (v < min || v > max) {
-    return Bad("out_of_range", Quoted(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return Bad("out_of_range",
+               Quoted(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return std::optional<int64_t>(v);
 }

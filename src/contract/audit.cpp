@@ -29,8 +29,8 @@ Result<std::string> RecordAccess(Ctx& ctx, std::string_view arg) {
 }
 
 Result<std::string> ListAccessEvents(Ctx& ctx, std::string_view arg) {
-  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"patientRef", "reportId", "actor", "kind", "emergencyOnly",
-                                                "pageSize", "bookmark"}));
+  ML_ASSIGN_OR_RETURN(
+      Args a, Args::Parse(arg, {"patientRef", "reportId", "actor", "kind", "emergencyOnly", "pageSize", "bookmark"}));
   ML_ASSIGN_OR_RETURN(auto ref, a.OptionalString("patientRef", 64, Pattern::kHex64));
   ML_ASSIGN_OR_RETURN(auto report_id, a.OptionalString("reportId", 128, Pattern::kId));
   ML_ASSIGN_OR_RETURN(auto actor, a.OptionalString("actor", 257, Pattern::kCallerId));
@@ -53,7 +53,8 @@ Result<std::string> ListAccessEvents(Ctx& ctx, std::string_view arg) {
     ML_ASSIGN_OR_RETURN(Stored report, LoadReport(ctx, *report_id));
     ref = Str(report.doc, "patientRef");
   }
-  Result<Page> p = ref ? RangePage(ctx.stub, kPatientEventType, {*ref}, page) : RangePage(ctx.stub, kEventType, {}, page);
+  Result<Page> p =
+      ref ? RangePage(ctx.stub, kPatientEventType, {*ref}, page) : RangePage(ctx.stub, kEventType, {}, page);
   if (!p.ok()) return p.error();
 
   std::string out = "{\"bookmark\":\"" + HexEncode(p->bookmark) + "\",\"items\":[";

@@ -79,8 +79,8 @@ Result<std::string> RevokeAccess(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(std::string by_doctor, keys::DoctorConsent(ref, doctor, id));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(by_patient, text));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(by_doctor, text));
-  ML_RETURN_IF_ERROR(WriteEvent(
-      ctx, {{"kind", "consent_revoked"}, {"patientRef", ref}, {"doctor", doctor}, {"consentId", id}}));
+  ML_RETURN_IF_ERROR(
+      WriteEvent(ctx, {{"kind", "consent_revoked"}, {"patientRef", ref}, {"doctor", doctor}, {"consentId", id}}));
   return text;
 }
 

@@ -11,10 +11,8 @@ Result<std::string> RegisterPatient(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(std::string key, keys::Patient(ref));
   ML_ASSIGN_OR_RETURN(auto existing, ctx.stub.GetState(key));
   if (existing) return AlreadyExists("patient_exists", "a patient is already registered under this reference");
-  json patient = {{"patientRef", ref},
-                  {"registeredBy", ctx.caller.id},
-                  {"registeredAt", ctx.now.ToRfc3339()},
-                  {"txId", ctx.tx_id}};
+  json patient = {
+      {"patientRef", ref}, {"registeredBy", ctx.caller.id}, {"registeredAt", ctx.now.ToRfc3339()}, {"txId", ctx.tx_id}};
   if (username && !username->empty()) {
     // The login lives in the registering administrator's organisation.
     std::string login = ctx.caller.msp_id + "/" + *username;

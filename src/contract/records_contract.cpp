@@ -34,18 +34,13 @@ constexpr int64_t kMaxTimestampSeconds = 253402300799;
 int32_t StatusFor(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kInvalidArgument:
-    case ErrorKind::kTooLarge:
-      return 400;
+    case ErrorKind::kTooLarge: return 400;
     case ErrorKind::kUnauthenticated:
-    case ErrorKind::kPermissionDenied:
-      return 403;
-    case ErrorKind::kNotFound:
-      return 404;
+    case ErrorKind::kPermissionDenied: return 403;
+    case ErrorKind::kNotFound: return 404;
     case ErrorKind::kAlreadyExists:
-    case ErrorKind::kConflict:
-      return 409;
-    default:
-      return 500;
+    case ErrorKind::kConflict: return 409;
+    default: return 500;
   }
 }
 
@@ -97,6 +92,8 @@ class RecordsContract final : public Contract {
 
 }  // namespace
 
-std::unique_ptr<Contract> NewRecordsContract() { return std::make_unique<RecordsContract>(); }
+std::unique_ptr<Contract> NewRecordsContract() {
+  return std::make_unique<RecordsContract>();
+}
 
 }  // namespace medledger::contract

@@ -156,7 +156,8 @@ bool ConsentActive(const json& consent, Timestamp now) {
 }
 
 Result<bool> HasActiveConsent(Ctx& ctx, std::string_view patient_ref, std::string_view doctor) {
-  ML_ASSIGN_OR_RETURN(auto consents, RangeAll(ctx.stub, kDoctorConsentType, {std::string(patient_ref), std::string(doctor)}));
+  ML_ASSIGN_OR_RETURN(auto consents,
+                      RangeAll(ctx.stub, kDoctorConsentType, {std::string(patient_ref), std::string(doctor)}));
   for (const auto& kv : consents) {
     json c = json::parse(kv.value, nullptr, false);
     if (c.is_object() && ConsentActive(c, ctx.now)) return true;
@@ -193,10 +194,8 @@ Result<Access> ReportAccess(Ctx& ctx, const json& report, bool content) {
       if (!own.empty() && own == patient_ref) return Access{true, false, "self"};
       return Access{};
     }
-    case Role::kAuditor:
-      return content ? Access{} : Access{true, false, "audit"};
-    case Role::kAdmin:
-      return Access{};  // administrators manage identities and patients, they do not read reports
+    case Role::kAuditor: return content ? Access{} : Access{true, false, "audit"};
+    case Role::kAdmin: return Access{};  // administrators manage identities and patients, they do not read reports
   }
   return Access{};
 }
@@ -214,7 +213,8 @@ Status WriteEvent(Ctx& ctx, json event) {
   const std::string text = event.dump();
   ML_ASSIGN_OR_RETURN(std::string by_time, CreateCompositeKey(kEventType, {time_key, ctx.tx_id}));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(by_time, text));
-  ML_ASSIGN_OR_RETURN(std::string by_patient, CreateCompositeKey(kPatientEventType, {patient_ref, time_key, ctx.tx_id}));
+  ML_ASSIGN_OR_RETURN(std::string by_patient,
+                      CreateCompositeKey(kPatientEventType, {patient_ref, time_key, ctx.tx_id}));
   return ctx.stub.PutState(by_patient, text);
 }
 

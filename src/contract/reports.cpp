@@ -87,8 +87,8 @@ Result<std::string> CreateReport(Ctx& ctx, std::string_view arg) {
 }
 
 Result<std::string> AmendReport(Ctx& ctx, std::string_view arg) {
-  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"reportId", "patientRef", "cid", "contentHash", "reason",
-                                                "metadata", "version"}));
+  ML_ASSIGN_OR_RETURN(
+      Args a, Args::Parse(arg, {"reportId", "patientRef", "cid", "contentHash", "reason", "metadata", "version"}));
   ML_ASSIGN_OR_RETURN(std::string id, a.String("reportId", 128, Pattern::kId));
   ML_ASSIGN_OR_RETURN(auto claimed_ref, a.OptionalString("patientRef", 64, Pattern::kHex64));
   ML_ASSIGN_OR_RETURN(VersionInput in, ParseVersionInput(a));
@@ -136,11 +136,9 @@ Result<std::string> AmendReport(Ctx& ctx, std::string_view arg) {
     record["metadata"] = std::move(head.doc["metadata"]);
   }
   ML_ASSIGN_OR_RETURN(std::string text, WriteVersion(ctx, id, version, record));
-  ML_RETURN_IF_ERROR(WriteEvent(ctx, {{"kind", "report_amended"},
-                                      {"reportId", id},
-                                      {"patientRef", ref},
-                                      {"version", version},
-                                      {"reason", reason}}));
+  ML_RETURN_IF_ERROR(WriteEvent(
+      ctx,
+      {{"kind", "report_amended"}, {"reportId", id}, {"patientRef", ref}, {"version", version}, {"reason", reason}}));
   json event = {{"reportId", id}, {"patientRef", ref}, {"version", version}, {"cid", in.cid}, {"txId", ctx.tx_id}};
   ML_RETURN_IF_ERROR(ctx.stub.SetEvent("ReportAmended", event.dump()));
   return text;
@@ -166,18 +164,14 @@ Result<std::string> ListReportsByPatient(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(PageRequest page, ParsePage(a));
   bool authored_only = false;
   switch (ctx.caller.role) {
-    case Role::kAuditor:
-      break;
-    case Role::kPatient:
-      ML_RETURN_IF_ERROR(RequireOwnPatient(ctx, ref, "list reports"));
-      break;
+    case Role::kAuditor: break;
+    case Role::kPatient: ML_RETURN_IF_ERROR(RequireOwnPatient(ctx, ref, "list reports")); break;
     case Role::kDoctor: {
       ML_ASSIGN_OR_RETURN(bool consent, HasActiveConsent(ctx, ref, ctx.caller.id));
       authored_only = !consent;
       break;
     }
-    case Role::kAdmin:
-      return Denied("administrators manage records but do not read them");
+    case Role::kAdmin: return Denied("administrators manage records but do not read them");
   }
   ML_RETURN_IF_ERROR(LoadPatient(ctx, ref));
   ML_ASSIGN_OR_RETURN(Page p, RangePage(ctx.stub, kPatientReportType, {ref}, page));
