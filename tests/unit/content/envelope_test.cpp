@@ -1,0 +1,160 @@
+#include "content/envelope.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "common/encoding.h"
+#include "content/embedded_store.h"
+#include "content/keystore.h"
+#include "content/report_vault.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+#include "test_dir.h"
+
+namespace medledger::content {
+namespace {
+
+using testing::TempDir;
+
+TEST(Envelope, SealOpenAndEveryTamperingFails) {
+  std::string key = crypto::RandomBytes(32);
+  EnvelopeBinding binding{"rep-1", "pat-9"};
+  auto sealed = SealEnvelope(key, "kid-1", binding, "the report").value();
+  EXPECT_EQ(sealed.substr(0, 7), std::string("MLEV\x01\x01\x05", 7));
+  EXPECT_EQ(sealed.size(), 7 + 5 + 12 + 10 + 16u);
+  auto parsed = ParseEnvelope(sealed).value();
+  EXPECT_EQ(parsed.key_id, "kid-1");
+  EXPECT_EQ(OpenEnvelope(key, parsed, binding).value(), "the report");
+  // Two seals of the same bytes differ (fresh nonce).
+  EXPECT_NE(SealEnvelope(key, "kid-1", binding, "the report").value(), sealed);
+
+  EXPECT_EQ(OpenEnvelope(crypto::RandomBytes(32), parsed, binding).error().code, "decrypt_failed");
+  EXPECT_EQ(OpenEnvelope(key, parsed, {"rep-2", "pat-9"}).error().code, "decrypt_failed");
+  EXPECT_EQ(OpenEnvelope(key, parsed, {"rep-1", "pat-8"}).error().code, "decrypt_failed");
+  // Moving bytes between report id and patient ref is not a collision (length-prefixed AAD).
+  EXPECT_EQ(OpenEnvelope(key, parsed, {"rep-1pat-9", ""}).error().code, "decrypt_failed");
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    if (i == 4 || i == 5) continue;  // version and alg are checked before decryption
+    std::string t = sealed;
+    t[i] ^= 0x01;
+    auto p = ParseEnvelope(t);
+    if (!p.ok()) continue;  // a damaged header may already fail to parse
+    EXPECT_EQ(OpenEnvelope(key, *p, binding).error().code, "decrypt_failed") << "byte " << i;
+  }
+  std::string t = sealed;
+  t[4] = 2;
+  EXPECT_EQ(ParseEnvelope(t).error().code, "envelope_unsupported_version");
+  t = sealed;
+  t[5] = 9;
+  EXPECT_EQ(ParseEnvelope(t).error().code, "envelope_unsupported_alg");
+  EXPECT_EQ(ParseEnvelope("MLEX").error().code, "envelope_invalid");
+  EXPECT_EQ(ParseEnvelope(sealed.substr(0, 30)).error().code, "envelope_invalid");
+  for (size_t n = 0; n < sealed.size(); ++n) {
+    auto p = ParseEnvelope(sealed.substr(0, n));
+    if (p.ok()) {
+      EXPECT_FALSE(OpenEnvelope(key, *p, binding).ok());
+    }
+  }
+  EXPECT_EQ(SealEnvelope("short", "k", binding, "x").error().code, "envelope_bad_key");
+  EXPECT_EQ(SealEnvelope(key, "", binding, "x").error().code, "envelope_bad_key_id");
+}
+
+TEST(FileKeystore, StoresEncryptedAtRestRotatesAndShreds) {
+  TempDir dir;
+  std::string master = crypto::RandomBytes(32);
+  auto ks = FileKeystore::Open(dir.path() / "ks", master).value();
+  std::string dk1 = crypto::RandomBytes(32), dk2 = crypto::RandomBytes(32);
+  ASSERT_TRUE(ks->Store("report-1", "k1", dk1).ok());
+  ASSERT_TRUE(ks->Store("report-2", "k2", dk2).ok());
+  EXPECT_EQ(ks->Store("report-1", "k1", dk1).error().code, "key_exists");
+  EXPECT_EQ(ks->Load("report-1", "k1").value(), dk1);
+  EXPECT_EQ(ks->Load("report-1", "k2").error().code, "key_destroyed");
+
+  // At rest: 0600 files, and neither a data key nor the report id appears in any of them.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path() / "ks")) {
+    if (!e.is_regular_file()) continue;
+    struct stat st {};
+    ASSERT_EQ(::stat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << e.path();
+    std::ifstream in(e.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(bytes.find(dk1), std::string::npos);
+    EXPECT_EQ(bytes.find("report-1"), std::string::npos);
+  }
+  auto key_file = dir.path() / "ks" / "keys" / HexEncode(crypto::Sha256("report-1"));
+  std::string before;
+  {
+    std::ifstream in(key_file, std::ios::binary);
+    before.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  std::string old_kek = ks->current_kek_id();
+  ASSERT_TRUE(ks->RotateKek().ok());
+  EXPECT_NE(ks->current_kek_id(), old_kek);
+  std::string after;
+  {
+    std::ifstream in(key_file, std::ios::binary);
+    after.assign((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+  EXPECT_NE(before, after);  // re-wrapped
+  EXPECT_EQ(ks->Load("report-1", "k1").value(), dk1);
+
+  // Reopen with the right key, then the wrong one.
+  ks.reset();
+  ks = FileKeystore::Open(dir.path() / "ks", master).value();
+  EXPECT_EQ(ks->Load("report-2", "k2").value(), dk2);
+  EXPECT_EQ(FileKeystore::Open(dir.path() / "ks", crypto::RandomBytes(32)).error().code, "keystore_locked");
+  EXPECT_EQ(FileKeystore::Open(dir.path() / "ks", "short").error().code, "keystore_bad_master_key");
+
+  // A stale copy of the key file from before rotation no longer unwraps (its KEK is retired).
+  {
+    std::ofstream out(key_file, std::ios::binary | std::ios::trunc);
+    out << before;
+  }
+  EXPECT_EQ(ks->Load("report-1", "k1").error().code, "keystore_corrupted");
+
+  ASSERT_TRUE(ks->Destroy("report-2").ok());
+  EXPECT_EQ(ks->Load("report-2", "k2").error().code, "key_destroyed");
+  EXPECT_TRUE(ks->Destroy("report-2").ok());  // idempotent
+  // A tampered key file is a precise error, not a crash.
+  ASSERT_TRUE(ks->Store("report-3", "k3", dk1).ok());
+  auto f3 = dir.path() / "ks" / "keys" / HexEncode(crypto::Sha256("report-3"));
+  std::filesystem::resize_file(f3, std::filesystem::file_size(f3) - 3);
+  EXPECT_EQ(ks->Load("report-3", "k3").error().code, "keystore_corrupted");
+}
+
+TEST(ReportVault, SealAddGetEraseWithMemoryAndFileKeystores) {
+  TempDir dir;
+  EmbeddedStoreOptions so;
+  so.sync = false;
+  auto store = EmbeddedStore::Open(dir.path() / "store", so).value();
+  auto file_keys = FileKeystore::Open(dir.path() / "ks", crypto::RandomBytes(32)).value();
+  MemoryKeystore mem_keys;
+  for (Keystore* keys : {static_cast<Keystore*>(file_keys.get()), static_cast<Keystore*>(&mem_keys)}) {
+    ReportVault vault(*store, *keys);
+    std::string doc = "{\"diagnosis\":\"fine\"}" + crypto::RandomBytes(300000);  // more than one chunk
+    auto stored = vault.Put("r-1", "p-1", doc).value();
+    EXPECT_EQ(stored.content_hash, HexEncode(crypto::Sha256(doc)));
+    EXPECT_EQ(stored.cid.substr(0, 4), "bafy");
+    // The ciphertext in the store does not contain the plaintext.
+    auto cipher = store->Cat(stored.cid).value();
+    EXPECT_EQ(cipher.find("diagnosis"), std::string::npos);
+    EXPECT_EQ(vault.Get("r-1", "p-1", stored.cid, stored.content_hash).value(), doc);
+    EXPECT_EQ(vault.Get("r-1", "p-2", stored.cid, stored.content_hash).error().code, "decrypt_failed");
+    EXPECT_EQ(vault.Get("r-1", "p-1", stored.cid, std::string(64, '0')).error().code, "content_hash_mismatch");
+    ASSERT_TRUE(keys->RotateKek().ok());
+    EXPECT_EQ(vault.Get("r-1", "p-1", stored.cid, stored.content_hash).value(), doc);  // content untouched
+
+    // Erase: the content and its CID remain verifiable, the plaintext is gone.
+    ASSERT_TRUE(vault.Erase("r-1").ok());
+    EXPECT_EQ(vault.Get("r-1", "p-1", stored.cid, stored.content_hash).error().code, "key_destroyed");
+    EXPECT_EQ(store->Cat(stored.cid).value(), cipher);
+    EXPECT_EQ(ComputeCid(cipher, ImportOptions::Ipfs(1)).value().ToString(), stored.cid);
+    EXPECT_EQ(vault.Put("", "p", "x").error().code, "report_id_required");
+  }
+}
+
+}  // namespace
+}  // namespace medledger::content
