@@ -1,0 +1,166 @@
+#include "content/sniff.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+
+#include "common/encoding.h"
+
+namespace medledger::content {
+namespace {
+
+Error Refuse(const char* code, std::string message) {
+  return MakeError(ErrorKind::kUnsupportedType, code, std::move(message));
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+bool AsciiIEquals(char a, char b) {
+  return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+}
+
+bool ContainsNoCase(std::string_view hay, std::string_view needle) {
+  return std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), AsciiIEquals) != hay.end();
+}
+
+const char* ExecutableKind(std::string_view b) {
+  if (StartsWith(b, "\x7f" "ELF")) return "ELF executable";
+  if (StartsWith(b, "MZ")) return "PE/DOS executable";
+  if (StartsWith(b, "#!")) return "script with an interpreter line";
+  static constexpr std::array<std::string_view, 5> kMachO = {"\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf", "\xce\xfa\xed\xfe",
+                                                             "\xcf\xfa\xed\xfe", "\xca\xfe\xba\xbe"};
+  for (auto m : kMachO) {
+    if (StartsWith(b, m)) return "Mach-O executable";
+  }
+  return nullptr;
+}
+
+const char* ArchiveKind(std::string_view b) {
+  if (StartsWith(b, "PK\x03\x04") || StartsWith(b, "PK\x05\x06") || StartsWith(b, "PK\x07\x08")) return "zip";
+  if (StartsWith(b, "\x1f\x8b")) return "gzip";
+  if (StartsWith(b, std::string_view("7z\xbc\xaf\x27\x1c", 6))) return "7z";
+  if (StartsWith(b, "Rar!\x1a\x07")) return "rar";
+  if (StartsWith(b, "BZh")) return "bzip2";
+  if (StartsWith(b, std::string_view("\xfd" "7zXZ\0", 6))) return "xz";
+  if (b.size() >= 262 && b.substr(257, 5) == "ustar") return "tar";
+  return nullptr;
+}
+
+// HTML as browsers sniff it (WHATWG MIME sniffing): a known tag opening the document, after whitespace.
+bool LooksLikeHtml(std::string_view text) {
+  size_t i = 0;
+  if (StartsWith(text, "\xef\xbb\xbf")) i = 3;
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  std::string_view rest = text.substr(i);
+  static constexpr std::array<std::string_view, 17> kTags = {
+      "<!doctype html", "<html", "<head", "<script", "<iframe", "<h1", "<div", "<font", "<table", "<a",
+      "<style", "<title", "<b", "<body", "<br", "<p", "<!--"};
+  for (auto tag : kTags) {
+    if (rest.size() > tag.size() && std::equal(tag.begin(), tag.end(), rest.begin(), AsciiIEquals)) {
+      char next = rest[tag.size()];
+      if (tag == "<!--" || next == ' ' || next == '>' || next == '\t' || next == '\n' || next == '\r') return true;
+    }
+  }
+  return false;
+}
+
+// Script anywhere in text that a browser could render as markup.
+bool HasActiveMarkup(std::string_view text) {
+  for (std::string_view marker : {"<script", "javascript:", "<iframe", "<object", "<embed", "<foreignobject"}) {
+    if (ContainsNoCase(text, marker)) return true;
+  }
+  // Event handler attributes (onload=, onerror=, ...) inside a tag.
+  bool in_tag = false;
+  for (size_t i = 0; i + 3 < text.size(); ++i) {
+    char c = text[i];
+    if (c == '<') in_tag = true;
+    if (c == '>') in_tag = false;
+    if (in_tag && std::isspace(static_cast<unsigned char>(c)) && AsciiIEquals(text[i + 1], 'o') &&
+        AsciiIEquals(text[i + 2], 'n')) {
+      size_t j = i + 3;
+      while (j < text.size() && std::isalpha(static_cast<unsigned char>(text[j]))) ++j;
+      while (j < text.size() && std::isspace(static_cast<unsigned char>(text[j]))) ++j;
+      if (j > i + 3 && j < text.size() && text[j] == '=') return true;
+    }
+  }
+  return false;
+}
+
+bool IsPlainText(std::string_view text) {
+  if (!IsValidUtf8(text)) return false;
+  for (unsigned char c : text) {
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') return false;
+    if (c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view MimeTypeOf(AttachmentType type) {
+  switch (type) {
+    case AttachmentType::kPdf: return "application/pdf";
+    case AttachmentType::kPng: return "image/png";
+    case AttachmentType::kJpeg: return "image/jpeg";
+    case AttachmentType::kDicom: return "application/dicom";
+    case AttachmentType::kText: return "text/plain";
+  }
+  return "application/octet-stream";
+}
+
+Result<AttachmentType> ParseMimeType(std::string_view mime) {
+  std::string_view essence = mime.substr(0, mime.find(';'));
+  while (!essence.empty() && std::isspace(static_cast<unsigned char>(essence.back()))) essence.remove_suffix(1);
+  while (!essence.empty() && std::isspace(static_cast<unsigned char>(essence.front()))) essence.remove_prefix(1);
+  for (auto t : {AttachmentType::kPdf, AttachmentType::kPng, AttachmentType::kJpeg, AttachmentType::kDicom,
+                 AttachmentType::kText}) {
+    std::string_view m = MimeTypeOf(t);
+    if (essence.size() == m.size() && std::equal(m.begin(), m.end(), essence.begin(), AsciiIEquals)) return t;
+  }
+  if (mime.size() > 100) mime = mime.substr(0, 100);
+  return Refuse("attachment_type_unsupported", "declared type '" + std::string(mime) +
+                                                   "' is not allowed (PDF, PNG, JPEG, DICOM or plain text)");
+}
+
+Result<AttachmentType> SniffAttachment(std::string_view b, const SniffOptions& options) {
+  if (b.size() > options.max_size) {
+    return MakeError(ErrorKind::kTooLarge, "attachment_too_large",
+                     "attachment of " + std::to_string(b.size()) + " bytes exceeds the limit of " +
+                         std::to_string(options.max_size));
+  }
+  if (b.empty()) return MakeError(ErrorKind::kInvalidArgument, "attachment_empty", "attachment is empty");
+  if (const char* kind = ExecutableKind(b)) return Refuse("attachment_executable", std::string("refused: ") + kind);
+  if (const char* kind = ArchiveKind(b)) return Refuse("attachment_archive", std::string("refused: ") + kind + " archive");
+  if (StartsWith(b, "%PDF-")) {
+    // Scripted PDFs and launch actions are active content; the name tokens are unambiguous in PDF syntax.
+    for (std::string_view action : {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile"}) {
+      if (b.find(action) != std::string_view::npos) {
+        return Refuse("attachment_active_content", "refused: PDF with " + std::string(action.substr(1)));
+      }
+    }
+    return AttachmentType::kPdf;
+  }
+  if (StartsWith(b, "\x89PNG\r\n\x1a\n")) return AttachmentType::kPng;
+  if (StartsWith(b, "\xff\xd8\xff")) return AttachmentType::kJpeg;
+  if (b.size() >= 132 && b.substr(128, 4) == "DICM") return AttachmentType::kDicom;
+  if (IsPlainText(b)) {
+    if (LooksLikeHtml(b)) return Refuse("attachment_html", "refused: HTML document");
+    if (HasActiveMarkup(b)) return Refuse("attachment_active_content", "refused: text with script or markup handlers");
+    return AttachmentType::kText;
+  }
+  return Refuse("attachment_unknown_type", "content is not PDF, PNG, JPEG, DICOM or UTF-8 text");
+}
+
+Result<AttachmentType> CheckAttachment(std::string_view bytes, std::string_view declared_mime,
+                                       const SniffOptions& options) {
+  ML_ASSIGN_OR_RETURN(AttachmentType declared, ParseMimeType(declared_mime));
+  ML_ASSIGN_OR_RETURN(AttachmentType actual, SniffAttachment(bytes, options));
+  if (actual != declared) {
+    return Refuse("attachment_type_mismatch", "declared " + std::string(MimeTypeOf(declared)) + " but the bytes are " +
+                                                  std::string(MimeTypeOf(actual)));
+  }
+  return actual;
+}
+
+}  // namespace medledger::content
