@@ -133,6 +133,7 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
     } catch (const std::exception&) {
       res = ProblemResponse(MakeError(ErrorKind::kInternal, "internal_error", "handler failed"));
     }
+    keep_alive = keep_alive && !impl->stopping.load();  // Stop() may have begun while the handler ran
     co_await WriteResponse(impl, stream, std::move(res), msg.version(), keep_alive, ec);
     impl->in_flight.fetch_sub(1);
     if (ec || !keep_alive) break;

@@ -48,6 +48,12 @@ uint32_t U32(const json& j, const char* name, uint32_t fallback) {
   return it != j.end() && it->is_number_unsigned() ? it->get<uint32_t>() : fallback;
 }
 
+// The contract names callers "<mspId>/<username>"; the API speaks usernames of this organisation.
+std::string CallerUsername(const std::string& caller_id) {
+  auto slash = caller_id.find('/');
+  return slash == std::string::npos ? caller_id : caller_id.substr(slash + 1);
+}
+
 // Renames contract fields to API fields in every object of a list payload.
 json ApiShape(json j) {
   if (j.is_array()) {
@@ -57,6 +63,10 @@ json ApiShape(json j) {
   if (!j.is_object()) return j;
   json out = json::object();
   for (auto& [k, v] : j.items()) {
+    if ((k == "author" || k == "doctor" || k == "actor" || k == "registeredBy") && v.is_string()) {
+      out[k] = CallerUsername(v.get<std::string>());
+      continue;
+    }
     out[k == "patientRef" ? "patientId" : k] = ApiShape(v);
   }
   return out;
@@ -351,7 +361,7 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
               {"version", version},
               {"patientId", patient_id},
               {"title", Str(doc, {"title"})},
-              {"author", Str(rec, {"author"}).empty() ? Str(doc, {"author"}) : Str(rec, {"author"})},
+              {"author", CallerUsername(Str(rec, {"author"}).empty() ? Str(doc, {"author"}) : Str(rec, {"author"}))},
               {"createdAt", Str(doc, {"createdAt"})},
               {"cid", cid},
               {"diagnosis", Str(doc, {"diagnosis"})},
@@ -405,7 +415,7 @@ Result<Receipt> RecordsService::AmendReport(const Principal& who, const std::str
   doc["amendmentReason"] = reason;
   doc["createdAt"] = Timestamp::Now().ToRfc3339();
   doc["flags"] = v.flags;
-  json extra = {{"reason", reason}, {"previousVersion", version - 1}};
+  json extra = {{"reason", reason}};
   ML_ASSIGN_OR_RETURN(auto receipt,
                       SealAndCommit(who, "AmendReport", report_id, version, input.patient_id, Canonical(doc),
                                     extra.dump()));
@@ -437,7 +447,7 @@ Result<std::string> RecordsService::ReportProof(const Principal& who, const std:
   const json& rec = r.payload.contains("report") ? r.payload["report"] : r.payload;
   std::string tx_id = Str(rec, {"txId"});
   ML_ASSIGN_OR_RETURN(auto proof, p_.ledger->GetTransactionProof(tx_id));
-  std::string author = Str(rec, {"author"});
+  std::string author = CallerUsername(Str(rec, {"author"}));
   auto author_user = p_.org->users().GetUser(author);
   json out = {{"reportId", report_id},
               {"version", U32(rec, "version", 1)},
