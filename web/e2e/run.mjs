@@ -159,6 +159,7 @@ try {
   const patientRecord = await pr.json();
 
   fs.mkdirSync(SHOTS, { recursive: true });
+  for (const f of fs.readdirSync(SHOTS)) if (f.endsWith(".png")) fs.rmSync(path.join(SHOTS, f));
   // A fresh profile (--user-data-dir); each tab is its own session (tokens live in memory and
   // sessionStorage, both per tab).
   browser = await chromium.launchPersistentContext(profileDir, {

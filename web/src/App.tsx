@@ -4,13 +4,22 @@ import { NavProvider, useNav, type Route } from "./lib/nav";
 import { SessionProvider, useIdleLogout, useSession, IDLE_TIMEOUT_MS } from "./lib/session";
 import type { ApiClient } from "./lib/api";
 import type { Role } from "./lib/types";
+import { lazy, Suspense } from "react";
 import { SignIn } from "./screens/SignIn";
-import { NewReport } from "./screens/NewReport";
-import { DoctorPatients, MyReports } from "./screens/Doctor";
-import { ReportView } from "./screens/ReportView";
-import { AccessLog, ConsentScreen, MyRecords } from "./screens/Patient";
-import { AuditEvents, BreakGlassReview, ChainStatus } from "./screens/Auditor";
-import { AdminPatients, AdminUsers } from "./screens/Admin";
+
+// Screens load on demand so the sign-in page stays small.
+const NewReport = lazy(() => import("./screens/NewReport").then((m) => ({ default: m.NewReport })));
+const DoctorPatients = lazy(() => import("./screens/Doctor").then((m) => ({ default: m.DoctorPatients })));
+const MyReports = lazy(() => import("./screens/Doctor").then((m) => ({ default: m.MyReports })));
+const ReportView = lazy(() => import("./screens/ReportView").then((m) => ({ default: m.ReportView })));
+const MyRecords = lazy(() => import("./screens/Patient").then((m) => ({ default: m.MyRecords })));
+const AccessLog = lazy(() => import("./screens/Patient").then((m) => ({ default: m.AccessLog })));
+const ConsentScreen = lazy(() => import("./screens/Patient").then((m) => ({ default: m.ConsentScreen })));
+const AuditEvents = lazy(() => import("./screens/Auditor").then((m) => ({ default: m.AuditEvents })));
+const BreakGlassReview = lazy(() => import("./screens/Auditor").then((m) => ({ default: m.BreakGlassReview })));
+const ChainStatus = lazy(() => import("./screens/Auditor").then((m) => ({ default: m.ChainStatus })));
+const AdminPatients = lazy(() => import("./screens/Admin").then((m) => ({ default: m.AdminPatients })));
+const AdminUsers = lazy(() => import("./screens/Admin").then((m) => ({ default: m.AdminUsers })));
 
 const MENUS: Record<Role, Array<{ screen: string; label: string }>> = {
   doctor: [
@@ -110,7 +119,9 @@ function Shell({ idleMs }: { idleMs: number }) {
           </ul>
         </nav>
         <main id="main" className="min-w-0 flex-1">
-          <Screen route={route} />
+          <Suspense fallback={<Loading />}>
+            <Screen route={route} />
+          </Suspense>
         </main>
       </div>
     </div>

@@ -244,7 +244,21 @@ export function Table({ caption, head, children }: { caption: string; head: stri
   );
 }
 
-export function DefList({ rows }: { rows: Array<[string, ReactNode, string?]> }) {
+export function DefList({ rows, stacked }: { rows: Array<[string, ReactNode, string?]>; stacked?: boolean }) {
+  if (stacked)
+    return (
+      <dl className="flex flex-col gap-2 text-sm">
+        {rows.map(([k, v, copy]) => (
+          <div key={k} className="flex items-start justify-between gap-2 border-b border-slate-100 pb-2 last:border-0">
+            <div className="min-w-0">
+              <dt className="text-xs font-semibold uppercase tracking-wide text-slate-500">{k}</dt>
+              <dd className="text-slate-900">{v}</dd>
+            </div>
+            {copy && <CopyButton value={copy} label={k} />}
+          </div>
+        ))}
+      </dl>
+    );
   return (
     <dl className="grid grid-cols-1 gap-x-4 gap-y-2 text-sm sm:grid-cols-[12rem_1fr]">
       {rows.map(([k, v, copy]) => (

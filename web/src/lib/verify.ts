@@ -50,17 +50,17 @@ export async function verifyReport(src: VerifySource, reportId: string, sha256: 
       throw e;
     }
   };
+  let cid = "";
+  let hash = "";
   try {
     cipher = await fetchBytes(() => src.reportCiphertext(reportId), "stored ciphertext");
+    if (cipher) {
+      cid = await computeCid(cipher, sha256);
+      if (cid !== proof.cid) reasons.push(`the stored ciphertext's CID is ${cid}, but the ledger records ${proof.cid}`);
+    }
     doc = await fetchBytes(() => src.reportDocument(reportId), "document");
   } catch (e) {
     return { status: "error", message: `Could not fetch the record: ${(e as Error).message}` };
-  }
-  let cid = "";
-  let hash = "";
-  if (cipher) {
-    cid = await computeCid(cipher, sha256);
-    if (cid !== proof.cid) reasons.push(`the stored ciphertext's CID is ${cid}, but the ledger records ${proof.cid}`);
   }
   if (doc) {
     hash = await sha256Hex(doc, sha256);

@@ -46,7 +46,7 @@ export function AdminPatients() {
   };
   return (
     <Page title="Patients" subtitle="Register patients. On the ledger a patient is known only by a keyed pseudonym.">
-      <div className="grid grid-cols-1 gap-5 lg:grid-cols-2">
+      <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-2">
         <Panel title="Register a patient">
           <form onSubmit={submit} noValidate className="flex flex-col gap-4" aria-label="Register a patient">
             {created && <Notice title={`${created.name} is registered`}>Patient ID <Mono>{created.patientId}</Mono></Notice>}
@@ -116,7 +116,7 @@ export function AdminUsers() {
   };
   return (
     <Page title="Users and roles" subtitle="Each user gets a ledger identity signed by the organisation's CA, with their role in the certificate.">
-      <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
+      <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <Panel title="Create a user">
           <form onSubmit={submit} noValidate className="flex flex-col gap-4" aria-label="Create a user">
             {created && <Notice title={`${created.displayName} (${created.username}) was created as ${created.role}`} />}

@@ -54,7 +54,7 @@ export function DoctorPatients() {
   const [patient, setPatient] = useState<Patient | null>(null);
   return (
     <Page title="Patients" subtitle="Find a patient to see the reports you may access.">
-      <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
+      <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <div className="flex flex-col gap-5">
           <Panel title="Find a patient">
             <PatientPicker onPick={setPatient} selected={patient} actionLabel="Open" />
@@ -93,7 +93,7 @@ export function MyReports() {
           </Table>
         )}
       </Panel>
-      <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
+      <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <Panel title="By patient">
           <PatientPicker onPick={setPatient} selected={patient} actionLabel="Show" />
         </Panel>

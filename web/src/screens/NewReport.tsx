@@ -72,7 +72,7 @@ export function NewReport() {
   const busy = progress !== null;
   return (
     <Page title="New case report" subtitle="The report is encrypted, stored by content address and recorded on the ledger.">
-      <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
+      <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <Panel title="1. Patient">
           {patient ? (
             <div className="flex flex-col gap-2" data-testid="selected-patient">

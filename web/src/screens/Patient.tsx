@@ -145,7 +145,7 @@ export function ConsentScreen() {
     <Page title="Sharing and consent" subtitle="Choose which doctors may read your records, for what purpose and until when.">
       {done && <Notice title={done} />}
       <ProblemAlert error={error} title="The change was not saved" />
-      <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
+      <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <Panel title="Give a doctor access">
           <form onSubmit={grant} noValidate className="flex flex-col gap-4" aria-label="Grant consent">
             {doctors.error ? <ProblemAlert error={doctors.error} title="Could not load the list of doctors" /> : null}

@@ -78,7 +78,7 @@ function ReportBody({ report, canAmend, onAmend }: { report: Report; canAmend: b
     }
   };
   return (
-    <div className="grid grid-cols-1 gap-5 xl:grid-cols-[minmax(0,1fr)_minmax(0,26rem)]">
+    <div className="grid grid-cols-1 items-start gap-5 xl:grid-cols-[minmax(0,1fr)_minmax(0,26rem)]">
       <div className="flex flex-col gap-5">
         <Panel
           title="Clinical content"
@@ -130,6 +130,7 @@ function ReportBody({ report, canAmend, onAmend }: { report: Report; canAmend: b
         </Panel>
         <Panel title="Ledger record">
           <DefList
+            stacked
             rows={[
               ["Report ID", <Mono>{report.reportId}</Mono>, report.reportId],
               ["CID", <Mono>{report.cid}</Mono>, report.cid],
