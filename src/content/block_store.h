@@ -18,13 +18,14 @@ namespace medledger::content {
 class BlockStore {
  public:
   // Creates `dir` if needed. "io_error" when it cannot.
-  static Result<BlockStore> Open(std::filesystem::path dir, bool sync = true);
+  static Result<BlockStore> Open(std::filesystem::path dir, bool sync = true, unsigned threads = 2);
 
   // Stores the blocks (skipping those already present) and makes them durable before returning.
   Status PutMany(const std::vector<std::pair<Cid, std::string_view>>& blocks);
   Status Put(const Cid& cid, std::string_view data) { return PutMany({{cid, data}}); }
   // The stored bytes, NOT verified here (readers re-hash): "block_not_found", "io_error".
   Result<std::string> Get(const Cid& cid) const;
+  Status Read(const Cid& cid, std::string* out) const;  // like Get, reusing `*out`'s capacity
   bool Has(const Cid& cid) const;
   Status Delete(const std::string& digest);
   // Every stored digest (raw 32 bytes); "io_error".
@@ -33,11 +34,14 @@ class BlockStore {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  BlockStore(std::filesystem::path dir, bool sync) : dir_(std::move(dir)), sync_(sync) {}
+  BlockStore(std::filesystem::path dir, bool sync, unsigned threads) : dir_(std::move(dir)), sync_(sync), threads_(threads) {}
   std::filesystem::path PathOf(const std::string& digest) const;
+  // Writes (and, when syncing, fdatasyncs) blocks[begin, end); returns the first error.
+  Status WriteRange(const std::vector<std::pair<Cid, std::string_view>>& blocks, size_t begin, size_t end) const;
 
   std::filesystem::path dir_;
   bool sync_;
+  unsigned threads_;
 };
 
 }  // namespace medledger::content

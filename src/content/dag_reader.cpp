@@ -7,10 +7,10 @@ namespace {
 
 Error Corrupted(const std::string& what) { return MakeError(ErrorKind::kCorruption, "content_corrupted", what); }
 
-Result<std::string> FetchVerified(const BlockFetcher& fetch, const Cid& cid) {
-  ML_ASSIGN_OR_RETURN(auto block, fetch(cid));
-  if (!cid.Matches(block)) return Corrupted("block " + cid.ToString() + " does not match its hash");
-  return block;
+Status FetchVerified(const BlockFetcher& fetch, const Cid& cid, std::string* block) {
+  ML_RETURN_IF_ERROR(fetch(cid, block));
+  if (!cid.Matches(*block)) return Corrupted("block " + cid.ToString() + " does not match its hash");
+  return OkStatus();
 }
 
 class Assembler {
@@ -20,8 +20,9 @@ class Assembler {
   // Appends the bytes under `cid` to out_ and returns how many were appended.
   Result<uint64_t> Append(const Cid& cid, int depth) {
     if (depth > limits_.max_depth) return Corrupted("DAG deeper than " + std::to_string(limits_.max_depth));
-    ML_ASSIGN_OR_RETURN(auto block, FetchVerified(fetch_, cid));
-    if (cid.codec() == kCodecRaw) return AppendBytes(block);
+    ML_RETURN_IF_ERROR(FetchVerified(fetch_, cid, &scratch_));
+    if (cid.codec() == kCodecRaw) return AppendBytes(scratch_);
+    std::string block = scratch_;  // small (a dag-pb node); scratch_ is reused by the children
     ML_ASSIGN_OR_RETURN(auto node, DecodePbNode(block));
     if (!node.data) return Corrupted("dag-pb node without UnixFS data");
     ML_ASSIGN_OR_RETURN(auto fs, DecodeUnixFs(*node.data));
@@ -34,6 +35,8 @@ class Assembler {
     if (fs.filesize && *fs.filesize > limits_.max_file_size) {
       return MakeError(ErrorKind::kTooLarge, "content_too_large", "file exceeds the read limit");
     }
+    // The root announces the file size: one allocation instead of doubling through a multi-GB string.
+    if (depth == 0 && fs.filesize) out_.reserve(*fs.filesize);
     uint64_t total = 0;
     if (fs.data) {
       ML_ASSIGN_OR_RETURN(total, AppendBytes(*fs.data));
@@ -48,7 +51,6 @@ class Assembler {
   }
 
   std::string Take() && { return std::move(out_); }
-  void Reserve(uint64_t n) { out_.reserve(n); }
 
  private:
   Result<uint64_t> AppendBytes(std::string_view bytes) {
@@ -62,12 +64,14 @@ class Assembler {
   const BlockFetcher& fetch_;
   const ReadLimits& limits_;
   std::string out_;
+  std::string scratch_;
 };
 
 Status Walk(const BlockFetcher& fetch, const Cid& cid, const std::function<Status(const Cid&, std::string_view)>& visit,
             int depth, int max_depth) {
   if (depth > max_depth) return Corrupted("DAG deeper than " + std::to_string(max_depth));
-  ML_ASSIGN_OR_RETURN(auto block, FetchVerified(fetch, cid));
+  std::string block;
+  ML_RETURN_IF_ERROR(FetchVerified(fetch, cid, &block));
   ML_RETURN_IF_ERROR(visit(cid, block));
   if (cid.codec() != kCodecDagPb) return OkStatus();
   ML_ASSIGN_OR_RETURN(auto node, DecodePbNode(block));

@@ -10,7 +10,7 @@ namespace medledger::content {
 
 Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(const std::filesystem::path& dir,
                                                            const EmbeddedStoreOptions& options) {
-  ML_ASSIGN_OR_RETURN(auto blocks, BlockStore::Open(dir / "blocks", options.sync));
+  ML_ASSIGN_OR_RETURN(auto blocks, BlockStore::Open(dir / "blocks", options.sync, options.threads));
   std::error_code ec;
   std::filesystem::create_directories(dir / "pins", ec);
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create pins directory: " + ec.message());
@@ -31,7 +31,7 @@ Result<std::string> EmbeddedStore::Add(std::string_view bytes, const AddOptions&
 }
 
 BlockFetcher EmbeddedStore::Fetcher() const {
-  return [this](const Cid& cid) { return blocks_.Get(cid); };
+  return [this](const Cid& cid, std::string* out) { return blocks_.Read(cid, out); };
 }
 
 Result<std::string> EmbeddedStore::Cat(std::string_view text) {

@@ -41,7 +41,8 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   return OkStatus();
 }
 
-Status WriteFileAtomic(const std::filesystem::path& file, std::string_view bytes, bool sync, bool private_file) {
+Status WriteFileAtomic(const std::filesystem::path& file, std::string_view bytes, bool sync, bool private_file,
+                       bool sync_dir) {
   std::filesystem::path tmp = file;
   tmp += ".tmp." + HexEncode(crypto::RandomBytes(6));
   {
@@ -71,11 +72,17 @@ Status WriteFileAtomic(const std::filesystem::path& file, std::string_view bytes
     ::unlink(tmp.c_str());
     return e;
   }
-  if (sync) return SyncDirectory(file.parent_path());
+  if (sync && sync_dir) return SyncDirectory(file.parent_path());
   return OkStatus();
 }
 
 Result<std::string> ReadFileBytes(const std::filesystem::path& file) {
+  std::string out;
+  ML_RETURN_IF_ERROR(ReadFileInto(file, &out));
+  return out;
+}
+
+Status ReadFileInto(const std::filesystem::path& file, std::string* out) {
   Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return MakeError(ErrorKind::kNotFound, "not_found", file.filename().string() + " not found");
@@ -83,17 +90,17 @@ Result<std::string> ReadFileBytes(const std::filesystem::path& file) {
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return IoError("stat", file);
-  std::string out(static_cast<size_t>(st.st_size), '\0');
+  out->resize(static_cast<size_t>(st.st_size));
   size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = ::pread(fd.get(), out.data() + got, out.size() - got, static_cast<off_t>(got));
+  while (got < out->size()) {
+    ssize_t n = ::pread(fd.get(), out->data() + got, out->size() - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return IoError("read", file);
     if (n == 0) break;  // truncated under us: the reader's hash check reports it
     got += static_cast<size_t>(n);
   }
-  out.resize(got);
-  return out;
+  out->resize(got);
+  return OkStatus();
 }
 
 Status RemoveFileDurably(const std::filesystem::path& file) {

@@ -10,11 +10,12 @@
 namespace medledger::content {
 
 // Writes `bytes` to a temporary sibling, fsyncs it (when `sync`), renames it over `file` and fsyncs the
-// directory. Mode 0600 when `private_file`. "io_error".
+// directory (unless `sync_dir` is false: the caller batches it). Mode 0600 when `private_file`. "io_error".
 Status WriteFileAtomic(const std::filesystem::path& file, std::string_view bytes, bool sync = true,
-                       bool private_file = false);
+                       bool private_file = false, bool sync_dir = true);
 // "not_found" when absent, "io_error" otherwise.
 Result<std::string> ReadFileBytes(const std::filesystem::path& file);
+Status ReadFileInto(const std::filesystem::path& file, std::string* out);  // replaces *out, reusing its capacity
 Status SyncDirectory(const std::filesystem::path& dir);
 // Removes `file` and fsyncs its directory; absent is fine.
 Status RemoveFileDurably(const std::filesystem::path& file);
