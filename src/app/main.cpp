@@ -11,7 +11,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "medledger 0.1.0");
   medledger::app::AddIdentityCommands(app);
   medledger::app::AddFabricCommands(app);
+  medledger::app::AddContentCommands(app);
   medledger::app::AddLedgerCommands(app);
+  medledger::app::AddServeCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -40,7 +40,8 @@ Response JsonText(int status, const std::string& body) { return JsonResponse(sta
 Response FromError(const Error& error, const std::vector<service::FieldIssue>& issues) {
   static const std::set<std::string, std::less<>> kUnprocessable = {
       "validation_failed", "idempotency_key_reused", "unknown_doctor", "invalid_expiry",
-      "invalid_purpose",   "reason_required",        "weak_password",  "password_too_long"};
+      "invalid_purpose",   "reason_required",        "weak_password",  "password_too_long",
+      "expiry_too_far",    "expiry_not_in_future"};
   int status = 0;
   if (error.kind == ErrorKind::kInvalidArgument && kUnprocessable.count(error.code)) status = 422;
   std::vector<FieldError> fields;

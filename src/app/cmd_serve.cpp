@@ -1,0 +1,304 @@
+// `medledger serve`: the HTTP API and web app over the embedded ledger and content store.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "app/commands.h"
+#include "content/embedded_store.h"
+#include "contract/records_contract.h"
+#include "crypto/random.h"
+#include "http/app.h"
+#include "http/server.h"
+#include "identity/organization.h"
+#include "ledger/embedded/data_dir.h"
+#include "ledger/embedded/embedded_ledger.h"
+#include "service/auth_service.h"
+#include "service/idempotency_store.h"
+#include "service/patient_directory.h"
+#include "service/records_service.h"
+#include "service/report_sealer.h"
+
+namespace medledger::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ServeOptions {
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8080";
+  std::string tls_cert;
+  std::string tls_key;
+  std::string web_dir;
+  std::string issuer;
+  std::string log_level = "info";
+  bool demo = false;
+  int read_timeout_ms = 10000;
+  int idle_timeout_ms = 30000;
+  size_t max_connections = 1024;
+  size_t max_body_bytes = 8 * 1024 * 1024;
+  size_t worker_threads = 16;
+  bool fast_passwords = false;
+};
+
+struct DemoUser {
+  const char* username;
+  identity::Role role;
+  const char* display;
+};
+
+constexpr DemoUser kDemoUsers[] = {
+    {"admin", identity::Role::kAdmin, "Ada Admin"},        {"dr.house", identity::Role::kDoctor, "Dr. Gregory House"},
+    {"dr.grey", identity::Role::kDoctor, "Dr. Meredith Grey"}, {"alice", identity::Role::kPatient, "Alice Patient"},
+    {"bob", identity::Role::kPatient, "Bob Patient"},      {"audrey", identity::Role::kAuditor, "Audrey Auditor"},
+};
+
+int Fail(const Error& e) {
+  std::cerr << "medledger serve: " << e.ToString() << "\n";
+  return 1;
+}
+
+bool DirEmptyOrAbsent(const fs::path& dir) {
+  std::error_code ec;
+  return !fs::exists(dir, ec) || fs::is_empty(dir, ec);
+}
+
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return MakeError(ErrorKind::kInvalidArgument, "bad_listen", "--listen HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  int port = 0;
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (...) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) return MakeError(ErrorKind::kInvalidArgument, "bad_listen", "bad port in --listen");
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+// Creates the demo organisation and users; the passwords go to DIR/demo-credentials.txt (0600) and to the
+// terminal once, never to the log.
+Result<std::unique_ptr<identity::Organization>> CreateDemo(const ServeOptions& o,
+                                                           const identity::OrganizationOptions& org_options) {
+  identity::CreateOrganizationOptions create;
+  create.password_cost = org_options.password_cost;
+  std::string creds = "# medledger demo credentials (username role password)\n";
+  std::string admin_pw = "demo-" + crypto::RandomHex(6);
+  create.admin_password = admin_pw;
+  ML_ASSIGN_OR_RETURN(auto org, identity::Organization::Create(o.data_dir, "Demo Hospital", create));
+  creds += std::string("admin admin ") + admin_pw + "\n";
+  for (const auto& u : kDemoUsers) {
+    if (std::string(u.username) == "admin") continue;
+    std::string pw = "demo-" + crypto::RandomHex(6);
+    ML_RETURN_IF_ERROR(org->AddUser(identity::NewUser{u.username, u.role, u.display, pw}));
+    creds += std::string(u.username) + " " + identity::RoleName(u.role) + " " + pw + "\n";
+  }
+  fs::path file = fs::path(o.data_dir) / "demo-credentials.txt";
+  {
+    std::ofstream out(file, std::ios::trunc);
+    out << creds;
+    if (!out) return MakeError(ErrorKind::kIoError, "io_error", "cannot write " + file.string());
+  }
+  ::chmod(file.c_str(), 0600);
+  std::cout << "Demo organisation created. Sign in with (also in " << file.string() << "):\n" << creds << std::flush;
+  return org;
+}
+
+service::Principal PrincipalOf(identity::Organization& org, const std::string& username,
+                               service::PatientDirectory& patients) {
+  auto user = org.users().GetUser(username);
+  service::Principal p;
+  p.username = username;
+  p.role = user.ok() ? user->role : identity::Role::kPatient;
+  p.display_name = user.ok() ? user->display_name : username;
+  p.patient_id = patients.ForUsername(username);
+  return p;
+}
+
+Status SeedDemo(identity::Organization& org, service::RecordsService& records, service::PatientDirectory& patients) {
+  auto admin = PrincipalOf(org, "admin", patients);
+  struct P {
+    const char* mrn;
+    const char* name;
+    const char* birth;
+    const char* username;
+  };
+  const P people[] = {{"MRN-1001", "Alice Example", "1984-03-12", "alice"},
+                      {"MRN-1002", "Bob Example", "1979-11-02", "bob"},
+                      {"MRN-1003", "Carol Example", "1992-07-21", ""}};
+  std::vector<std::string> ids;
+  for (const auto& p : people) {
+    ML_ASSIGN_OR_RETURN(auto v, records.RegisterPatient(admin, {p.mrn, p.name, p.birth, p.username}, nullptr));
+    ids.push_back(v.patient_id);
+  }
+  auto house = PrincipalOf(org, "dr.house", patients);
+  auto grey = PrincipalOf(org, "dr.grey", patients);
+  const char* titles[] = {"Initial consultation", "Follow-up: lab results", "Discharge summary"};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    service::ReportInput in;
+    in.patient_id = ids[i];
+    in.title = titles[i];
+    in.diagnosis = "Seasonal influenza (J11.1)";
+    in.content = "Patient presented with fever and cough for three days. Rest, fluids and review in one week.";
+    ML_RETURN_IF_ERROR(records.SubmitReport(i == 1 ? grey : house, in, "", "", nullptr));
+  }
+  return OkStatus();
+}
+
+int RunServe(const ServeOptions& o) {
+  spdlog::set_pattern("%v");
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
+
+  // Signals are taken synchronously by this thread; block them before any other thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto listen = ParseListen(o.listen);
+  if (!listen.ok()) return Fail(listen.error());
+  identity::OrganizationOptions org_options;
+  if (o.fast_passwords) org_options.password_cost = identity::PasswordCost::Minimal();
+
+  bool fresh_demo = o.demo && DirEmptyOrAbsent(o.data_dir);
+  std::unique_ptr<identity::Organization> org;
+  if (fresh_demo) {
+    auto created = CreateDemo(o, org_options);
+    if (!created.ok()) return Fail(created.error());
+    org = std::move(*created);
+  } else {
+    auto opened = identity::Organization::Open(o.data_dir, org_options);
+    if (!opened.ok()) return Fail(opened.error());
+    org = std::move(*opened);
+  }
+  fs::path data(o.data_dir);
+  fs::path server_dir = data / "server";
+
+  auto store = content::EmbeddedStore::Open(data / "content");
+  if (!store.ok()) return Fail(store.error());
+  auto ledger_options = ledger::embedded::OptionsForOrganization(*org, contract::NewRecordsContract());
+  auto ledger = ledger::embedded::EmbeddedLedger::Open(std::move(ledger_options));
+  if (!ledger.ok()) return Fail(ledger.error());
+  auto patients = service::PatientDirectory::Open(server_dir / "patients", org->master_key());
+  if (!patients.ok()) return Fail(patients.error());
+  auto sealer = service::ReportSealer::Open(server_dir / "keys", org->master_key());
+  if (!sealer.ok()) return Fail(sealer.error());
+  auto idempotency = service::IdempotencyStore::Open(server_dir / "idempotency");
+  if (!idempotency.ok()) return Fail(idempotency.error());
+
+  bool tls = !o.tls_cert.empty();
+  http::ServerOptions so;
+  so.address = listen->first;
+  so.port = listen->second;
+  so.tls_cert_file = o.tls_cert;
+  so.tls_key_file = o.tls_key;
+  so.read_timeout = std::chrono::milliseconds(o.read_timeout_ms);
+  so.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
+  so.max_connections = o.max_connections;
+  so.max_body_bytes = o.max_body_bytes;
+  so.worker_threads = o.worker_threads;
+  // Bound first so that the token issuer can name the real port (--listen HOST:0); requests that arrive
+  // before the application is ready get 503.
+  std::atomic<http::App*> app_ptr{nullptr};
+  auto server = http::Server::Start(so, [&app_ptr](http::Request& req) {
+    http::App* a = app_ptr.load(std::memory_order_acquire);
+    if (a == nullptr) return http::JsonResponse(503, R"({"code":"starting","status":503})");
+    return a->Handle(req);
+  });
+  if (!server.ok()) return Fail(server.error());
+  service::AuthConfig auth_config;
+  const std::string base_url =
+      std::string(tls ? "https://" : "http://") + listen->first + ":" + std::to_string((*server)->port());
+  auth_config.issuer = o.issuer.empty() ? base_url : o.issuer;
+  auto auth = service::AuthService::Open(server_dir, org->master_key(), org->users(), auth_config);
+  if (!auth.ok()) return Fail(auth.error());
+  service::PatientDirectory* patients_ptr = patients->get();
+  (*auth)->SetPatientResolver([patients_ptr](std::string_view u) { return patients_ptr->ForUsername(u); });
+
+  service::ServiceParts parts;
+  parts.ledger = ledger->get();
+  parts.content = store->get();
+  parts.org = org.get();
+  parts.patients = patients_ptr;
+  parts.sealer = &*sealer;
+  parts.idempotency = idempotency->get();
+  service::RecordsService records(parts);
+
+  if (fresh_demo) {
+    auto seeded = SeedDemo(*org, records, *patients_ptr);
+    if (!seeded.ok()) return Fail(seeded.error());
+  }
+
+  auto* ledger_ptr = ledger->get();
+  http::AppDeps deps;
+  deps.auth = auth->get();
+  deps.records = &records;
+  deps.org = org.get();
+  deps.ready = [ledger_ptr] { return ledger_ptr->GetChainInfo().ok(); };
+  deps.verify_ledger = [ledger_ptr] {
+    auto report = ledger_ptr->Verify(ledger::embedded::VerifyOptions{});
+    nlohmann::json j;
+    if (!report.ok()) {
+      j = {{"ok", false}, {"error", report.error().code}};
+    } else {
+      j = {{"ok", report->ok}, {"blocks", report->blocks}, {"transactions", report->txs_valid + report->txs_invalid}};
+      if (!report->ok) j["error"] = report->problem;
+    }
+    return j.dump();
+  };
+  deps.gauges = [ledger_ptr] {
+    std::map<std::string, double> g;
+    auto info = ledger_ptr->GetChainInfo();
+    if (info.ok()) g["medledger_ledger_height"] = static_cast<double>(info->height);
+    return g;
+  };
+  http::AppOptions app_options;
+  if (!o.web_dir.empty()) app_options.web_dir = o.web_dir;
+  http::App app(std::move(deps), app_options);
+  app_ptr.store(&app, std::memory_order_release);
+
+  // Tests and scripts read this line to learn the port when --listen asks for port 0.
+  std::cout << "medledger serving on " << base_url << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info(R"({{"msg":"shutting down","signal":{}}})", sig);
+  (*server)->Stop();
+  (*ledger)->Close();
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "Run the HTTP API and web app");
+  cmd->add_option("--data", o->data_dir, "Data directory (medledger init, or empty with --demo)")->required();
+  cmd->add_option("--listen", o->listen, "HOST:PORT (port 0: any free port)");
+  cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (enables TLS)");
+  cmd->add_option("--tls-key", o->tls_key, "PEM private key");
+  cmd->add_option("--web", o->web_dir, "Directory of the built web app");
+  cmd->add_option("--issuer", o->issuer, "Token issuer URL (default: the listen URL)");
+  cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error, off");
+  cmd->add_option("--read-timeout-ms", o->read_timeout_ms, "Time a client has to send one request");
+  cmd->add_option("--idle-timeout-ms", o->idle_timeout_ms, "Keep-alive idle time");
+  cmd->add_option("--max-connections", o->max_connections, "Connection cap");
+  cmd->add_option("--max-body-bytes", o->max_body_bytes, "Request body limit");
+  cmd->add_option("--workers", o->worker_threads, "Worker threads for request handling");
+  cmd->add_flag("--demo", o->demo, "On first run, create a demo organisation, users, patients and reports");
+  cmd->add_flag("--insecure-fast-passwords", o->fast_passwords, "Minimal Argon2id cost (tests and benchmarks only)");
+  cmd->callback([o] { std::exit(RunServe(*o)); });
+}
+
+}  // namespace medledger::app

@@ -1,0 +1,54 @@
+// Starts the real `medledger serve` binary on 127.0.0.1 (any free port) with a fresh --demo data dir and
+// talks HTTP to it through libcurl.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace medledger::testing {
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string Header(const std::string& lower) const {
+    auto it = headers.find(lower);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+class ServerProcess {
+ public:
+  // extra_args are appended to `serve --data DIR --listen 127.0.0.1:0 --demo --insecure-fast-passwords`.
+  explicit ServerProcess(std::vector<std::string> extra_args = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  bool ok() const { return port_ != 0; }
+  int port() const { return port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string Password(const std::string& username) const;
+  // Sends SIGTERM and waits; returns the exit status.
+  int Stop();
+
+  HttpResult Request(const std::string& method, const std::string& path, const std::string& body = "",
+                     const std::vector<std::string>& headers = {}) const;
+  HttpResult Get(const std::string& path, const std::string& token = "") const;
+  HttpResult PostJson(const std::string& path, const std::string& json, const std::string& token = "",
+                      const std::vector<std::string>& headers = {}) const;
+  // Logs in and returns the access token ("" on failure).
+  std::string Login(const std::string& username) const;
+
+ private:
+  std::string data_dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::map<std::string, std::string> passwords_;
+};
+
+}  // namespace medledger::testing
