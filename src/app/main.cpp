@@ -11,7 +11,6 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "medledger 0.1.0");
   medledger::app::AddIdentityCommands(app);
   medledger::app::AddFabricCommands(app);
-  medledger::app::AddContentCommands(app);
   medledger::app::AddLedgerCommands(app);
   medledger::app::AddServeCommand(app);
 
