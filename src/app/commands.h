@@ -10,6 +10,7 @@ namespace medledger::app {
 
 void AddIdentityCommands(CLI::App& app);  // init, user add|list (cmd_identity.cpp)
 void AddFabricCommands(CLI::App& app);    // fabric package (cmd_fabric.cpp)
+void AddContentCommands(CLI::App& app);   // cid (cmd_content.cpp)
 void AddLedgerCommands(CLI::App& app);    // verify, ledger submit|query|info|proof (cmd_ledger.cpp)
 void AddServeCommand(CLI::App& app);      // serve (cmd_serve.cpp)
 

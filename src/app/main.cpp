@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "medledger 0.1.0");
   medledger::app::AddIdentityCommands(app);
   medledger::app::AddFabricCommands(app);
+  medledger::app::AddContentCommands(app);
   medledger::app::AddLedgerCommands(app);
   medledger::app::AddServeCommand(app);
 
