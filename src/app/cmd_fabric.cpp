@@ -1,10 +1,17 @@
 // `medledger fabric package`: writes the chaincode-as-a-service package a Fabric peer installs.
+// `medledger fabric msp`: exports an identity of the organisation as a Fabric MSP folder, so a real peer,
+// orderer or `peer` CLI can use the same CA and keys as medledger.
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "app/commands.h"
 #include "chaincode/package.h"
+#include "identity/organization.h"
 
 namespace medledger::app {
 namespace {
@@ -50,6 +57,87 @@ void RunPackage(PackageArgs& a) {
             << "). Install it with: peer lifecycle chaincode install " << a.out << "\n";
 }
 
+struct MspArgs {
+  std::string data_dir;
+  std::string identity;
+  std::string out;
+  bool ou_config = false;
+};
+
+void FailWith(const Error& e) {
+  std::cerr << "medledger: " << e.message << " [" << e.code << "]\n";
+  throw CLI::RuntimeError(1);
+}
+
+// Writes `contents` to `path` created with `mode` from the start, so a private key is never briefly readable.
+void WriteWithMode(const std::filesystem::path& path, const std::string& contents, mode_t mode) {
+  std::filesystem::remove(path);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    std::cerr << "medledger: cannot write " << path << "\n";
+    throw CLI::RuntimeError(1);
+  }
+  ::chmod(path.c_str(), mode);
+  out << contents;
+  out.close();
+  if (!out) {
+    std::cerr << "medledger: cannot write " << path << "\n";
+    throw CLI::RuntimeError(1);
+  }
+}
+
+// Fabric's NodeOUs: every identity carries exactly one of these OUs; the organisation's CA issues them all,
+// so each classification points at the same CA certificate.
+constexpr char kOuConfig[] =
+    "NodeOUs:\n"
+    "  Enable: true\n"
+    "  ClientOUIdentifier:\n"
+    "    Certificate: cacerts/ca.pem\n"
+    "    OrganizationalUnitIdentifier: client\n"
+    "  PeerOUIdentifier:\n"
+    "    Certificate: cacerts/ca.pem\n"
+    "    OrganizationalUnitIdentifier: peer\n"
+    "  AdminOUIdentifier:\n"
+    "    Certificate: cacerts/ca.pem\n"
+    "    OrganizationalUnitIdentifier: admin\n"
+    "  OrdererOUIdentifier:\n"
+    "    Certificate: cacerts/ca.pem\n"
+    "    OrganizationalUnitIdentifier: orderer\n";
+
+void RunMsp(const MspArgs& a) {
+  namespace fs = std::filesystem;
+  auto org = identity::Organization::Open(a.data_dir);
+  if (!org.ok()) FailWith(org.error());
+  // The node identities live under reserved wallet names; "peer" and "orderer" are not valid usernames,
+  // so accepting them here cannot shadow a user.
+  std::optional<identity::SigningIdentity> id;
+  if (a.identity == "peer") {
+    id = (*org)->peer();
+  } else if (a.identity == "orderer") {
+    id = (*org)->orderer();
+  } else {
+    auto loaded = (*org)->LoadIdentity(a.identity);
+    if (!loaded.ok()) FailWith(loaded.error());
+    id = std::move(*loaded);
+  }
+  const fs::path out(a.out);
+  std::error_code ec;
+  for (const char* sub : {"cacerts", "signcerts", "keystore"}) {
+    fs::create_directories(out / sub, ec);
+    if (ec) {
+      std::cerr << "medledger: cannot create " << (out / sub) << ": " << ec.message() << "\n";
+      throw CLI::RuntimeError(1);
+    }
+  }
+  ::chmod((out / "keystore").c_str(), 0700);
+  WriteWithMode(out / "cacerts" / "ca.pem", (*org)->ca_certificate().ToPem(), 0644);
+  WriteWithMode(out / "signcerts" / "cert.pem", id->cert_pem(), 0644);
+  WriteWithMode(out / "keystore" / "key.pem", id->private_key().ToPem(), 0600);
+  if (a.ou_config) WriteWithMode(out / "config.yaml", kOuConfig, 0644);
+  std::cout << "Wrote MSP folder " << out.string() << " for '" << a.identity << "' of " << (*org)->msp_id()
+            << "\n";
+}
+
 }  // namespace
 
 void AddFabricCommands(CLI::App& app) {
@@ -65,6 +153,15 @@ void AddFabricCommands(CLI::App& app) {
   pkg->add_option("--client-key", args->client_key_file, "PEM file: the peer's TLS client key");
   pkg->add_option("--out", args->out, "Output file")->required();
   pkg->callback([args] { RunPackage(*args); });
+
+  auto msp_args = std::make_shared<MspArgs>();
+  auto* msp = fabric->add_subcommand("msp", "Export an identity as a Fabric MSP folder (cacerts, signcerts, keystore)");
+  msp->add_option("--data", msp_args->data_dir, "Data directory")->required();
+  msp->add_option("--identity", msp_args->identity, "A username, or peer / orderer for the node identities")
+      ->required();
+  msp->add_option("--out", msp_args->out, "Output directory")->required();
+  msp->add_flag("--ou-config", msp_args->ou_config, "Also write config.yaml enabling NodeOUs");
+  msp->callback([msp_args] { RunMsp(*msp_args); });
 }
 
 }  // namespace medledger::app
