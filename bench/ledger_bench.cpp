@@ -3,11 +3,12 @@
 // transaction in flight (an async window of that size). Reports committed tx/s and p50/p99 latency from
 // SubmitAsync to the commit callback.
 //
-//   ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--dir DIR] [--batch-ms MS] [--records]
+//   ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--dir DIR] [--batch-ms MS]
+//                [--contract records|synthetic]
 //
-// Until the records contract lands the benchmark runs BenchReportsContract below, which does the same
-// ledger work as CreateReport: read the caller's role from the creator certificate, read the patient,
-// check the report ID is unused, write the report record and a patient index entry, emit an event.
+// By default it runs the real records contract's CreateReport. `--contract synthetic` runs
+// BenchReportsContract below instead, which does the same ledger work (creator role, patient read,
+// uniqueness read, record + index writes, event) without the records contract's JSON validation.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "contract/records_contract.h"
 #include "contract/stub.h"
 #include "crypto/random.h"
 #include "crypto/x509.h"
@@ -115,7 +117,7 @@ double Percentile(std::vector<double>& v, double p) {
 }
 
 LevelResult RunLevel(ledger::Ledger& ledger, const std::vector<identity::SigningIdentity>& doctors, int concurrency,
-                     uint64_t total, const std::string& patient, int level_tag) {
+                     uint64_t total, const std::string& patient, int level_tag, bool records) {
   std::mutex mu;
   std::condition_variable cv;
   double res_cpu = 0;
@@ -129,9 +131,12 @@ LevelResult RunLevel(ledger::Ledger& ledger, const std::vector<identity::Signing
     uint64_t i = issued.fetch_add(1);
     if (i >= total) return;
     std::string report_id = "r-" + std::to_string(level_tag) + "-" + std::to_string(i);
-    ledger::Invocation call{"CreateReport",
-                            {report_id, patient, "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-                             crypto::RandomHex(32), metadata}};
+    const std::string cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+    ledger::Invocation call{"CreateReport", {report_id, patient, cid, crypto::RandomHex(32), metadata}};
+    if (records) {
+      call.args = {R"({"reportId":")" + report_id + R"(","patientRef":")" + patient + R"(","cid":")" + cid +
+                   R"(","contentHash":")" + crypto::RandomHex(32) + R"(","metadata":)" + metadata + "}"};
+    }
     auto start = Clock::now();
     ledger.SubmitAsync(doctors[i % doctors.size()], std::move(call), [&, start](Result<ledger::TxReceipt> r) {
       double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -182,6 +187,7 @@ int main(int argc, char** argv) {
   std::string trust_name = "endorsement";
   uint32_t batch_ms = 2;
   std::string dir;
+  bool records = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -210,6 +216,13 @@ int main(int argc, char** argv) {
       }
     } else if (a == "--batch-ms") {
       batch_ms = static_cast<uint32_t>(std::stoul(next()));
+    } else if (a == "--contract") {
+      std::string c = next();
+      if (c != "records" && c != "synthetic") {
+        std::fprintf(stderr, "--contract records|synthetic\n");
+        return 2;
+      }
+      records = c == "records";
     } else if (a == "--dir") {
       dir = next();
     } else {
@@ -231,7 +244,14 @@ int main(int argc, char** argv) {
     if (!(*org)->AddUser({name, identity::Role::kDoctor, "", std::nullopt}).ok()) return 1;
     doctors.push_back((*org)->LoadIdentity(name).value());
   }
-  auto options = ledger::embedded::OptionsForOrganization(**org, std::make_shared<BenchReportsContract>());
+  std::shared_ptr<contract::Contract> contract;
+  if (records) {
+    contract = contract::NewRecordsContract();
+  } else {
+    contract = std::make_shared<BenchReportsContract>();
+  }
+  auto options = ledger::embedded::OptionsForOrganization(**org, std::move(contract));
+  options.chaincode = "records";
   options.local_trust = trust;
   options.batch.timeout_ms = batch_ms;
   auto ledger = ledger::embedded::EmbeddedLedger::Open(std::move(options));
@@ -240,20 +260,23 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto admin = (*org)->LoadIdentity("admin").value();
-  if (auto r = (*ledger)->Submit(admin, {"RegisterPatient", {"p-000001"}}); !r.ok()) {
+  const std::string patient = records ? std::string(64, 'a') : "p-000001";
+  ledger::Invocation reg{"RegisterPatient", {patient}};
+  if (records) reg.args = {R"({"patientRef":")" + patient + R"("})"};
+  if (auto r = (*ledger)->Submit(admin, reg); !r.ok()) {
     std::fprintf(stderr, "register: %s\n", r.error().ToString().c_str());
     return 1;
   }
-  std::printf("contract: BenchReportsContract (CreateReport-shaped), local trust: %s, batch timeout %u ms, %u cores\n",
-              trust_name.c_str(), batch_ms,
+  std::printf("contract: %s, local trust: %s, batch timeout %u ms, %u cores\n",
+              records ? "records (CreateReport)" : "synthetic (BenchReportsContract)", trust_name.c_str(), batch_ms,
               std::thread::hardware_concurrency());
   std::printf("%-11s %7s %8s %8s %8s %8s %7s %6s %10s\n", "submitters", "tx", "tx/s", "p50 ms", "p99 ms", "max ms",
               "blocks", "failed", "CPU us/tx");
   int tag = 0;
   for (int c : levels) {
     // A warm-up slice so caches and the identity cache are hot, not counted.
-    RunLevel(**ledger, doctors, c, std::min<uint64_t>(tx_per_level / 10, 2000), "p-000001", 1000 + tag);
-    auto r = RunLevel(**ledger, doctors, c, tx_per_level, "p-000001", tag++);
+    RunLevel(**ledger, doctors, c, std::min<uint64_t>(tx_per_level / 10, 2000), patient, 1000 + tag, records);
+    auto r = RunLevel(**ledger, doctors, c, tx_per_level, patient, tag++, records);
     std::printf("%-11d %7llu %8.0f %8.2f %8.2f %8.2f %7llu %6llu %10.1f\n", r.concurrency,
                 static_cast<unsigned long long>(r.committed), static_cast<double>(r.committed) / r.seconds, r.p50_ms,
                 r.p99_ms, r.max_ms, static_cast<unsigned long long>(r.blocks),
@@ -262,6 +285,7 @@ int main(int argc, char** argv) {
   }
   (*ledger)->Close();
   ledger::embedded::VerifyOptions vo;
+  vo.chaincode = "records";
   auto t0 = Clock::now();
   auto report = (*ledger)->Verify(vo);
   double vs = std::chrono::duration<double>(Clock::now() - t0).count();
