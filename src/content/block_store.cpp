@@ -85,6 +85,20 @@ bool BlockStore::Has(const Cid& cid) const { return ::access(PathOf(cid.digest()
 
 Status BlockStore::Delete(const std::string& digest) { return RemoveFileDurably(PathOf(digest)); }
 
+Result<size_t> BlockStore::RemoveTemporaries() {
+  std::vector<std::filesystem::path> litter;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir_, ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file() && it->path().filename().string().find(".tmp.") != std::string::npos) {
+      litter.push_back(it->path());
+    }
+  }
+  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list blocks: " + ec.message());
+  for (const auto& p : litter) ML_RETURN_IF_ERROR(RemoveFileDurably(p));
+  return litter.size();
+}
+
 Status BlockStore::ForEach(const std::function<void(const std::string& digest)>& fn) const {
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(dir_, ec); !ec && it != std::filesystem::end(it);

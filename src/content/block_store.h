@@ -28,6 +28,8 @@ class BlockStore {
   Status Read(const Cid& cid, std::string* out) const;  // like Get, reusing `*out`'s capacity
   bool Has(const Cid& cid) const;
   Status Delete(const std::string& digest);
+  // Deletes "*.tmp.*" files that interrupted writes left behind; only safe while no write is in flight.
+  Result<size_t> RemoveTemporaries();
   // Every stored digest (raw 32 bytes); "io_error".
   Status ForEach(const std::function<void(const std::string& digest)>& fn) const;
 

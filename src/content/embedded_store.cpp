@@ -95,6 +95,8 @@ Result<GcStats> EmbeddedStore::CollectGarbage() {
     }));
   }
   GcStats stats;
+  // Holding the lock exclusively means no write of this process is in flight: any temp file is litter.
+  ML_ASSIGN_OR_RETURN(stats.temporaries, blocks_.RemoveTemporaries());
   std::vector<std::string> dead;
   ML_RETURN_IF_ERROR(blocks_.ForEach([&](const std::string& digest) {
     if (live.count(digest)) {

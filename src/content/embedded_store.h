@@ -24,6 +24,7 @@ struct EmbeddedStoreOptions {
 struct GcStats {
   size_t kept = 0;
   size_t removed = 0;
+  size_t temporaries = 0;  // litter of interrupted writes, removed too
 };
 
 class EmbeddedStore final : public ContentStore {

@@ -133,6 +133,8 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
   std::filesystem::create_directories(dir / "keys", ec);
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create keystore: " + ec.message());
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  if (!ec) std::filesystem::permissions(dir / "keys", std::filesystem::perms::owner_all, ec);
+  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot restrict keystore permissions: " + ec.message());
   auto keks = std::make_unique<Keks>();
   auto file = ReadFileBytes(dir / "keks");
   if (!file.ok() && file.error().kind != ErrorKind::kNotFound) return file.error();
@@ -178,13 +180,18 @@ Status FileKeystore::SaveKeks() {
   return WriteFileAtomic(dir_ / "keks", std::string(kKeksMagic) + nonce + sealed, true, true);
 }
 
+std::mutex& FileKeystore::StripeFor(std::string_view report_id) {
+  return stripes_[std::hash<std::string_view>{}(report_id) % stripes_.size()];
+}
+
 std::string FileKeystore::current_kek_id() const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(kek_mu_);
   return keks_->current;
 }
 
 Status FileKeystore::Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) {
-  std::lock_guard lock(mu_);
+  std::shared_lock kek_lock(kek_mu_);
+  std::lock_guard lock(StripeFor(report_id));
   auto path = KeyFile(dir_, report_id);
   std::vector<Entry> entries;
   auto existing = ReadFileBytes(path);
@@ -203,7 +210,8 @@ Status FileKeystore::Store(std::string_view report_id, std::string_view key_id, 
 }
 
 Result<std::string> FileKeystore::Load(std::string_view report_id, std::string_view key_id) {
-  std::lock_guard lock(mu_);
+  std::shared_lock kek_lock(kek_mu_);
+  std::lock_guard lock(StripeFor(report_id));
   auto file = ReadFileBytes(KeyFile(dir_, report_id));
   if (!file.ok()) {
     if (file.error().kind == ErrorKind::kNotFound) return Destroyed();
@@ -224,12 +232,13 @@ Status FileKeystore::DestroyIn(const std::filesystem::path& dir, std::string_vie
 }
 
 Status FileKeystore::Destroy(std::string_view report_id) {
-  std::lock_guard lock(mu_);
+  std::shared_lock kek_lock(kek_mu_);
+  std::lock_guard lock(StripeFor(report_id));
   return DestroyIn(dir_, report_id);
 }
 
 Status FileKeystore::RotateKek() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(kek_mu_);
   // 1. Record the new KEK next to the old ones, so a crash mid-rotation leaves every key file readable.
   std::string next_id = HexEncode(crypto::RandomBytes(8));
   std::string next = crypto::RandomBytes(crypto::kAesKeySize);

@@ -7,6 +7,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -67,7 +69,11 @@ class FileKeystore final : public Keystore {
   std::filesystem::path dir_;
   std::string master_;  // derived key that seals the KEK file
   std::unique_ptr<Keks> keks_;
-  mutable std::mutex mu_;
+  // Rotation takes kek_mu_ exclusively; everything else shares it and serializes per report on a stripe,
+  // so seals of different reports (each an fsynced file write) proceed in parallel.
+  mutable std::shared_mutex kek_mu_;
+  std::array<std::mutex, 64> stripes_;
+  std::mutex& StripeFor(std::string_view report_id);
 
  public:
   ~FileKeystore() override;

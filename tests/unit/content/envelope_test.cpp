@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 
 #include "common/encoding.h"
 #include "content/embedded_store.h"
@@ -153,6 +154,34 @@ TEST(ReportVault, SealAddGetEraseWithMemoryAndFileKeystores) {
     EXPECT_EQ(store->Cat(stored.cid).value(), cipher);
     EXPECT_EQ(ComputeCid(cipher, ImportOptions::Ipfs(1)).value().ToString(), stored.cid);
     EXPECT_EQ(vault.Put("", "p", "x").error().code, "report_id_required");
+  }
+}
+
+TEST(FileKeystore, ParallelStoresAndRotationStayConsistent) {
+  TempDir dir;
+  auto ks = FileKeystore::Open(dir.path() / "ks", crypto::RandomBytes(32)).value();
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() / "ks").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((dir.path() / "ks" / "keys").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  std::vector<std::string> keys(40);
+  for (auto& k : keys) k = crypto::RandomBytes(32);
+  {
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < 4; ++t) {
+      workers.emplace_back([&, t] {
+        for (int i = t; i < 40; i += 4) {
+          EXPECT_TRUE(ks->Store("report-" + std::to_string(i % 20), "k" + std::to_string(i), keys[i]).ok());
+        }
+      });
+    }
+    workers.emplace_back([&] {
+      for (int i = 0; i < 3; ++i) EXPECT_TRUE(ks->RotateKek().ok());
+    });
+  }
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(ks->Load("report-" + std::to_string(i % 20), "k" + std::to_string(i)).value(), keys[i]) << i;
   }
 }
 
