@@ -118,10 +118,10 @@ TEST(Args, Metadata) {
   EXPECT_EQ(code(R"({"t":"a\u0000b"})"), "invalid_field");
   EXPECT_EQ(code("{\"t\":\"" + std::string(513, 'x') + "\"}"), "field_too_long");
   nlohmann::json many = nlohmann::json::object();
-  for (int i = 0; i < 17; ++i) many["k" + std::to_string(i)] = i;
+  for (int i = 0; i < 17; ++i) many[std::to_string(i) + "k"] = i;
   EXPECT_EQ(code(many.dump()), "invalid_field");
   nlohmann::json big = nlohmann::json::object();
-  for (int i = 0; i < 10; ++i) big["k" + std::to_string(i)] = std::string(500, 'x');
+  for (int i = 0; i < 10; ++i) big[std::to_string(i) + "k"] = std::string(500, 'x');
   EXPECT_EQ(code(big.dump()), "field_too_long");
   nlohmann::json list = {{"l", nlohmann::json::array()}};
   for (int i = 0; i < 17; ++i) list["l"].push_back("x");

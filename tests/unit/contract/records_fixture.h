@@ -89,6 +89,11 @@ inline const std::string kHash1 = HexEncode(crypto::Sha256("report v1"));
 inline const std::string kHash2 = HexEncode(crypto::Sha256("report v2"));
 
 // The contract, a fake ledger and a clock; usable inside and outside a gtest fixture.
+// prefix + number, by append (GCC 12 -O3 reports a false -Wrestrict for "literal" + std::string&&).
+inline std::string Numbered(std::string prefix, uint64_t n) {
+  return prefix.append(std::to_string(n));
+}
+
 class Harness {
  public:
   Harness() : now_(Timestamp::FromRfc3339("2026-06-01T08:00:00Z").value()) {}

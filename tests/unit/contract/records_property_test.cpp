@@ -45,7 +45,7 @@ json Mutate(std::mt19937_64& rng, json arg) {
                                     "tab\x01",
                                     {{"deep", {{"er", {1}}}}}};
   if (rng() % 4 == 0) {
-    arg["unexpected_" + std::to_string(rng() % 5)] = 1;
+    arg[Numbered("unexpected_", rng() % 5)] = 1;
     return arg;
   }
   auto it = arg.begin();

@@ -203,7 +203,7 @@ TEST_F(RecordsTest, GetReportAuthorization) {
 
 TEST_F(RecordsTest, ListReportsByPatientPaginatesAndAuthorizes) {
   RegisterPatients();
-  for (int i = 0; i < 7; ++i) CreateReport(i % 2 ? "doctor2" : "doctor", "r" + std::to_string(i), kPatientA);
+  for (int i = 0; i < 7; ++i) CreateReport(i % 2 ? "doctor2" : "doctor", Numbered("r", i), kPatientA);
   CreateReport("doctor", "other", kPatientB);
 
   // The patient pages through all seven reports, three at a time.
