@@ -78,6 +78,7 @@ void Orderer::Run() {
           continue;
         }
         if (pending_.size() >= config_.max_tx_count || pending_bytes_ >= config_.max_bytes) break;
+        if (config_.cut_when_idle && !pending_.empty() && blocks_in_flight_ == 0) break;
         if (pending_.empty()) {
           cv_.wait(lock);
         } else if (cv_.wait_until(lock, oldest_ + timeout) == std::cv_status::timeout) {

@@ -25,6 +25,9 @@ struct BatchConfig {
   // keeps filling the next block instead of cutting (up to the count/size limits), so under load blocks
   // grow to what one fsync can carry instead of queueing many tiny blocks behind each other.
   uint32_t max_blocks_in_flight = 2;
+  // With nothing in flight the pipeline is idle, so waiting out the timeout only adds latency: cut at once.
+  // Under load blocks are in flight and batching comes from the rule above. Off: Fabric's plain timeout.
+  bool cut_when_idle = true;
 };
 
 struct PendingTx {

@@ -37,6 +37,7 @@ class ChainVerifyTest : public ::testing::Test {
     o.chaincode = "kv";
     o.batch.max_tx_count = 5;
     o.batch.timeout_ms = 200;
+    o.batch.cut_when_idle = false;  // exactly 5 transactions per block
     o.execute_threads = 1;
     auto ledger = EmbeddedLedger::Open(std::move(o)).value();
     auto alice = org_->LoadIdentity("alice").value();

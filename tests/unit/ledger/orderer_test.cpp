@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/protoutil.h"
@@ -41,6 +42,7 @@ TEST(Orderer, CutsByCountThenByTimeoutAndChainsBlocks) {
   cfg.max_tx_count = 4;
   cfg.timeout_ms = 50;
   cfg.max_blocks_in_flight = 0;  // no committer in this test
+  cfg.cut_when_idle = false;
   {
     Orderer orderer(*fx.orderer, cfg, 5, std::string(32, '\x07'), out.Sink());
     for (int i = 0; i < 10; ++i) ASSERT_TRUE(orderer.Broadcast(Tx(100)));
@@ -79,6 +81,7 @@ TEST(Orderer, CutsBySizeAndFlushesOnStop) {
   cfg.max_bytes = 1000;
   cfg.timeout_ms = 60000;  // only size and Stop may cut
   cfg.max_blocks_in_flight = 0;
+  cfg.cut_when_idle = false;
   {
     Orderer orderer(*fx.orderer, cfg, 0, "", out.Sink());
     for (int i = 0; i < 5; ++i) ASSERT_TRUE(orderer.Broadcast(Tx(400)));
@@ -93,6 +96,28 @@ TEST(Orderer, CutsBySizeAndFlushesOnStop) {
     for (const auto& t : b.txs) bytes += t.envelope.size();
     EXPECT_LE(bytes, 1000u);
   }
+}
+
+TEST(Orderer, CutsAtOnceWhenIdleAndBatchesWhileBusy) {
+  testing::LedgerFixture fx;
+  Collected out;
+  BatchConfig cfg;
+  cfg.timeout_ms = 60000;  // never the reason for a cut here
+  cfg.max_blocks_in_flight = 1;
+  Orderer orderer(*fx.orderer, cfg, 0, "", out.Sink());
+  ASSERT_TRUE(orderer.Broadcast(Tx(10)));
+  out.WaitForTxs(1);  // idle pipeline: cut without waiting for the timeout
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(orderer.Broadcast(Tx(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  {
+    std::lock_guard lock(out.mu);
+    EXPECT_EQ(out.blocks.size(), 1u);  // block 0 is still "in flight": the rest waits and accumulates
+  }
+  orderer.BlockDone();
+  out.WaitForTxs(8);
+  std::lock_guard lock(out.mu);
+  ASSERT_EQ(out.blocks.size(), 2u);
+  EXPECT_EQ(out.blocks[1].txs.size(), 7u);
 }
 
 }  // namespace

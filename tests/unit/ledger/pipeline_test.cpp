@@ -159,6 +159,7 @@ TEST_F(PipelineTest, MvccConflictInOneBlockInvalidatesTheSecondReader) {
   auto o = fx_.Options(dir_);
   o.batch.max_tx_count = 2;
   o.batch.timeout_ms = 300;  // both land in one block
+  o.batch.cut_when_idle = false;
   o.execute_threads = 1;      // deterministic order
   Open(std::move(o));
   auto results = SubmitAll(*fx_.alice, {{"incr", {"counter"}}, {"incr", {"counter"}}});
@@ -195,6 +196,7 @@ TEST_F(PipelineTest, PhantomReadIsDetected) {
   auto o = fx_.Options(dir_);
   o.batch.max_tx_count = 2;
   o.batch.timeout_ms = 300;
+  o.batch.cut_when_idle = false;
   o.execute_threads = 1;
   Open(std::move(o));
   ASSERT_TRUE(SubmitAll(*fx_.alice, {{"put", {"a1", "x"}}, {"put", {"zz", "x"}}})[0].ok());
@@ -238,6 +240,7 @@ TEST_F(PipelineTest, DuplicateTxidWithinOneBlock) {
   auto o = fx_.Options(dir_);
   o.batch.max_tx_count = 2;
   o.batch.timeout_ms = 300;
+  o.batch.cut_when_idle = false;
   Open(std::move(o));
   auto built = Endorse(*fx_.alice, {"put", "k", "v"});
   std::string envelope = Envelope(built, *fx_.alice);
