@@ -1,0 +1,212 @@
+// End-to-end on a REAL Hyperledger Fabric 2.5 network (opt-in: FABRIC_BIN=/path/to/fabric/bin).
+// tests/fabric/network.sh brings up one orderer (etcdraft, TLS) and one peer on 127.0.0.1 from the given
+// binaries with medledger's own config templates, the organisation made by `medledger init`, and the records
+// contract hosted by `medledger-chaincode` as a chaincode-as-a-service. This test then drives the records
+// workflow through medledger's own C++ Gateway client (GatewayLedger), each call signed by the user's wallet
+// identity. Without FABRIC_BIN it reports SKIPPED.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <iostream>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "identity/organization.h"
+#include "ledger/fabric/fabric_config.h"
+#include "ledger/fabric/gateway_ledger.h"
+
+namespace medledger {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ledger::Invocation;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// The network is shared by the whole suite (bringing it up takes ~15 s); it is stopped in TearDownTestSuite
+// and, should the process die, by network.sh's own trap only for failures during `up` — so the work dir and
+// its pids file are printed to let a human clean up.
+class FabricNetworkTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (Env("FABRIC_BIN").empty()) return;
+    char tmpl[] = "/tmp/medledger-fabric-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return;
+    work_ = new fs::path(tmpl);
+    const std::string script = std::string(MEDLEDGER_SOURCE_DIR) + "/tests/fabric/network.sh";
+    // `timeout` bounds the whole bring-up; network.sh stops what it started when it fails.
+    const std::string cmd = "MEDLEDGER_BIN_DIR='" + Env("MEDLEDGER_BIN_DIR") + "' timeout 180 '" + script +
+                            "' up '" + work_->string() + "/net'";
+    up_rc_ = std::system(cmd.c_str());
+  }
+
+  static void TearDownTestSuite() {
+    if (work_ == nullptr) return;
+    const std::string script = std::string(MEDLEDGER_SOURCE_DIR) + "/tests/fabric/network.sh";
+    const std::string cmd = "timeout 30 '" + script + "' down '" + work_->string() + "/net'";
+    (void)std::system(cmd.c_str());
+    if (Env("MEDLEDGER_KEEP_FABRIC").empty() && !::testing::UnitTest::GetInstance()->Failed()) {
+      std::error_code ec;
+      fs::remove_all(*work_, ec);
+    } else {
+      std::cerr << "fabric network files kept in " << work_->string() << "/net\n";
+    }
+    delete work_;
+    work_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (Env("FABRIC_BIN").empty()) GTEST_SKIP() << "set FABRIC_BIN to a directory with Fabric 2.5 binaries";
+    ASSERT_NE(work_, nullptr);
+    ASSERT_EQ(up_rc_, 0) << "network.sh up failed; logs in " << work_->string() << "/net/logs";
+    net_ = *work_ / "net";
+  }
+
+  static fs::path* work_;
+  static int up_rc_;
+  fs::path net_;
+};
+
+fs::path* FabricNetworkTest::work_ = nullptr;
+int FabricNetworkTest::up_rc_ = -1;
+
+std::string Arg(const json& j) { return j.dump(); }
+
+TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
+  auto org = identity::Organization::Open(net_ / "org");
+  ASSERT_TRUE(org.ok()) << org.error().ToString();
+  auto admin = (*org)->LoadIdentity("admin");
+  auto doctor = (*org)->LoadIdentity("doctor1");
+  auto patient = (*org)->LoadIdentity("patient1");
+  auto auditor = (*org)->LoadIdentity("auditor1");
+  ASSERT_TRUE(admin.ok() && doctor.ok() && patient.ok() && auditor.ok());
+
+  auto config = ledger::fabric::LoadFabricConfig((net_ / "fabric.json").string());
+  ASSERT_TRUE(config.ok()) << config.error().ToString();
+  auto gw = ledger::fabric::GatewayLedger::Connect(*config);
+  ASSERT_TRUE(gw.ok()) << gw.error().ToString();
+  auto& ledger = **gw;
+  ledger.SetQueryIdentity(std::make_shared<identity::SigningIdentity>(*auditor));
+
+  const std::string patient_ref(64, 'a');
+  const std::string content_hash(64, 'b');
+  const std::string cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+
+  // 1. The admin registers the patient, linking the patient's login.
+  auto reg = ledger.Submit(*admin, Invocation{"RegisterPatient",
+                                              {Arg({{"patientRef", patient_ref}, {"username", "patient1"}})}});
+  ASSERT_TRUE(reg.ok()) << reg.error().ToString();
+  EXPECT_EQ(reg->tx_id.size(), 64u);
+  EXPECT_GE(reg->block_number, 1u);  // block 0 is the genesis block; lifecycle transactions follow
+
+  // 2. The doctor creates a report: the receipt names the block it was committed in.
+  const json create = {{"reportId", "rep-1"}, {"patientRef", patient_ref}, {"cid", cid},
+                       {"contentHash", content_hash}, {"metadata", {{"title", "Chest X-ray"}}}};
+  auto created = ledger.Submit(*doctor, Invocation{"CreateReport", {Arg(create)}});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  EXPECT_GT(created->block_number, reg->block_number);
+  EXPECT_EQ(created->block_hash.size(), 64u);
+  auto created_json = json::parse(created->payload);
+  EXPECT_EQ(created_json.at("version"), 1);
+  EXPECT_EQ(created_json.at("txId"), created->tx_id);
+
+  // 3. Reads.
+  auto got = ledger.Evaluate(*doctor, Invocation{"GetReport", {Arg({{"reportId", "rep-1"}})}});
+  ASSERT_TRUE(got.ok()) << got.error().ToString();
+  EXPECT_EQ(json::parse(*got).at("cid"), cid);
+  auto access = ledger.Submit(*doctor, Invocation{"RecordAccess", {Arg({{"reportId", "rep-1"},
+                                                                        {"purpose", "treatment"}})}});
+  ASSERT_TRUE(access.ok()) << access.error().ToString();
+  EXPECT_EQ(json::parse(access->payload).at("basis"), "author");
+
+  // 4. Consent: the patient grants another doctor access, then revokes it.
+  identity::NewUser new_doctor;
+  new_doctor.username = "doctor2";
+  new_doctor.role = identity::Role::kDoctor;
+  auto doctor2_user = (*org)->AddUser(new_doctor);
+  ASSERT_TRUE(doctor2_user.ok()) << doctor2_user.error().ToString();
+  auto doctor2 = (*org)->LoadIdentity("doctor2");
+  ASSERT_TRUE(doctor2.ok());
+  auto denied = ledger.Evaluate(*doctor2, Invocation{"GetReport", {Arg({{"reportId", "rep-1"}})}});
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().code, "permission_denied") << denied.error().ToString();
+  auto grant = ledger.Submit(*patient, Invocation{"GrantAccess", {Arg({{"patientRef", patient_ref},
+                                                                       {"doctor", "doctor2"},
+                                                                       {"purpose", "second opinion"},
+                                                                       {"expiresAt", "2099-01-01T00:00:00Z"}})}});
+  // expiresAt must be within 366 days of the transaction time: far future is refused with a stable code.
+  ASSERT_FALSE(grant.ok());
+  EXPECT_EQ(grant.error().code, "expiry_too_far") << grant.error().ToString();
+  const auto now = std::chrono::system_clock::now() + std::chrono::hours(24 * 30);
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  char expires[32];
+  std::strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  grant = ledger.Submit(*patient, Invocation{"GrantAccess", {Arg({{"patientRef", patient_ref},
+                                                                  {"doctor", "doctor2"},
+                                                                  {"purpose", "second opinion"},
+                                                                  {"expiresAt", expires}})}});
+  ASSERT_TRUE(grant.ok()) << grant.error().ToString();
+  const std::string consent_id = json::parse(grant->payload).at("consentId");
+  auto allowed = ledger.Evaluate(*doctor2, Invocation{"GetReport", {Arg({{"reportId", "rep-1"}})}});
+  EXPECT_TRUE(allowed.ok()) << allowed.error().ToString();
+  auto revoke = ledger.Submit(*patient, Invocation{"RevokeAccess", {Arg({{"patientRef", patient_ref},
+                                                                         {"consentId", consent_id}})}});
+  ASSERT_TRUE(revoke.ok()) << revoke.error().ToString();
+  auto denied_again = ledger.Evaluate(*doctor2, Invocation{"GetReport", {Arg({{"reportId", "rep-1"}})}});
+  ASSERT_FALSE(denied_again.ok());
+  EXPECT_EQ(denied_again.error().code, "permission_denied");
+
+  // 5. Break-glass: doctor2 without consent uses emergency access, then may record a read.
+  auto emergency = ledger.Submit(*doctor2, Invocation{"EmergencyAccess", {Arg({{"reportId", "rep-1"},
+                                                                              {"reason", "patient unconscious in ER"}})}});
+  ASSERT_TRUE(emergency.ok()) << emergency.error().ToString();
+  auto emergency_read = ledger.Submit(*doctor2, Invocation{"RecordAccess", {Arg({{"reportId", "rep-1"},
+                                                                                {"purpose", "emergency care"}})}});
+  ASSERT_TRUE(emergency_read.ok()) << emergency_read.error().ToString();
+  EXPECT_EQ(json::parse(emergency_read->payload).at("emergency"), true);
+
+  // 6. History (Fabric's history database through GET_HISTORY_FOR_KEY).
+  auto history = ledger.Evaluate(*doctor, Invocation{"GetReportHistory", {Arg({{"reportId", "rep-1"}})}});
+  ASSERT_TRUE(history.ok()) << history.error().ToString();
+  auto h = json::parse(*history);
+  ASSERT_EQ(h.at("headHistory").size(), 1u);
+  EXPECT_EQ(h.at("headHistory")[0].at("txId"), created->tx_id);
+
+  // 7. Errors keep their stable codes across Fabric's gRPC error path.
+  auto dup = ledger.Submit(*doctor, Invocation{"CreateReport", {Arg(create)}});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().code, "report_exists") << dup.error().ToString();
+  auto forbidden = ledger.Submit(*patient, Invocation{"CreateReport", {Arg(create)}});
+  ASSERT_FALSE(forbidden.ok());
+  EXPECT_EQ(forbidden.error().code, "permission_denied") << forbidden.error().ToString();
+
+  // 8. The audit trail holds the reads, the emergency and the emergency read.
+  auto events = ledger.Evaluate(*auditor, Invocation{"ListAccessEvents", {Arg({{"reportId", "rep-1"}})}});
+  ASSERT_TRUE(events.ok()) << events.error().ToString();
+  EXPECT_GE(json::parse(*events).at("items").size(), 3u);
+
+  // 9. qscc: chain info and a proof for the report's transaction.
+  auto info = ledger.GetChainInfo();
+  ASSERT_TRUE(info.ok()) << info.error().ToString();
+  EXPECT_GT(info->height, created->block_number);
+  EXPECT_EQ(info->current_hash.size(), 64u);
+  auto proof = ledger.GetTransactionProof(created->tx_id);
+  ASSERT_TRUE(proof.ok()) << proof.error().ToString();
+  EXPECT_EQ(proof->block_number, created->block_number);
+  EXPECT_EQ(proof->validation_code, "VALID");
+  EXPECT_EQ(proof->block_hash, created->block_hash);
+  EXPECT_FALSE(proof->envelope.empty());
+}
+
+}  // namespace
+}  // namespace medledger
