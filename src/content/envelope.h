@@ -32,6 +32,7 @@ struct ParsedEnvelope {
 // `data_key` is 32 bytes; `key_id` 1..255 bytes. A fresh random nonce per call.
 Result<std::string> SealEnvelope(std::string_view data_key, std::string_view key_id, const EnvelopeBinding& binding,
                                  std::string_view plaintext);
+// The result views into `bytes` (no copy of the ciphertext), which must outlive it.
 // Codes: "envelope_invalid", "envelope_unsupported_version", "envelope_unsupported_alg".
 Result<ParsedEnvelope> ParseEnvelope(std::string_view bytes);
 // "decrypt_failed" when the key, binding or any byte of the envelope is wrong.

@@ -54,7 +54,8 @@ TEST(Envelope, SealOpenAndEveryTamperingFails) {
   EXPECT_EQ(ParseEnvelope("MLEX").error().code, "envelope_invalid");
   EXPECT_EQ(ParseEnvelope(sealed.substr(0, 30)).error().code, "envelope_invalid");
   for (size_t n = 0; n < sealed.size(); ++n) {
-    auto p = ParseEnvelope(sealed.substr(0, n));
+    std::string prefix = sealed.substr(0, n);  // ParsedEnvelope views into it
+    auto p = ParseEnvelope(prefix);
     if (p.ok()) {
       EXPECT_FALSE(OpenEnvelope(key, *p, binding).ok());
     }
