@@ -1,0 +1,156 @@
+// The authorization matrix over real HTTP: every endpoint x every role x own/other patient, then the
+// consent states (none, active, revoked) and break-glass for a second doctor. Deny by default: any cell
+// not listed as allowed must be refused.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "server_harness.h"
+
+namespace medledger::testing {
+namespace {
+
+using json = nlohmann::json;
+
+const char* const kUsers[] = {"admin", "dr.house", "dr.grey", "alice", "bob", "audrey"};
+
+class MatrixTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new ServerProcess();
+    ASSERT_TRUE(server_->ok());
+    for (const char* u : kUsers) tokens_[u] = server_->Login(u);
+    alice_ = json::parse(server_->Get("/api/v1/me", tokens_["alice"]).body).value("patientId", "");
+    json body = {{"patientId", alice_}, {"title", "Matrix"}, {"diagnosis", "d"}, {"content", "matrix report"}};
+    auto r = server_->PostJson("/api/v1/reports", body.dump(), tokens_["dr.house"]);
+    report_ = json::parse(r.body).value("reportId", "");
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  static std::string Future(int days) {
+    std::time_t t = std::time(nullptr) + days * 24 * 3600;
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return buf;
+  }
+  long Call(const std::string& user, const std::string& method, const std::string& path, const std::string& body) {
+    std::vector<std::string> h = {"Authorization: Bearer " + tokens_[user]};
+    if (method != "GET") h.push_back("Content-Type: application/json");
+    return server_->Request(method, path, body, h).status;
+  }
+  struct Row {
+    std::string method, path, body;
+    std::map<std::string, long> allowed;  // user -> success status; everyone else must get 403
+  };
+  void Check(const std::vector<Row>& rows, const std::string& state) {
+    for (const auto& row : rows) {
+      for (const char* u : kUsers) {
+        auto it = row.allowed.find(u);
+        long want = it == row.allowed.end() ? 403 : it->second;
+        EXPECT_EQ(Call(u, row.method, row.path, row.body), want) << state << ": " << u << " " << row.method << " " << row.path;
+      }
+    }
+  }
+
+  static ServerProcess* server_;
+  static std::map<std::string, std::string> tokens_;
+  static std::string alice_, report_;
+};
+
+ServerProcess* MatrixTest::server_ = nullptr;
+std::map<std::string, std::string> MatrixTest::tokens_;
+std::string MatrixTest::alice_, MatrixTest::report_;
+
+TEST_F(MatrixTest, EndpointsByRoleOwnAndOtherPatient) {
+  ASSERT_EQ(report_.size(), 32u);
+  std::string p = "/api/v1/patients/" + alice_;
+  std::string r = "/api/v1/reports/" + report_;
+  json report_body = {{"patientId", alice_}, {"title", "t"}, {"diagnosis", "d"}, {"content", "c"}};
+  std::vector<Row> rows = {
+      {"GET", r, "", {{"dr.house", 200}, {"alice", 200}}},
+      {"GET", r + "/document", "", {{"dr.house", 200}, {"alice", 200}}},
+      {"GET", r + "/ciphertext", "", {{"dr.house", 200}, {"alice", 200}}},
+      {"GET", r + "/history", "", {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET", r + "/proof", "", {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET", "/fhir/r4/DiagnosticReport/" + report_, "", {{"dr.house", 200}, {"alice", 200}}},
+      {"GET", p, "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}, {"alice", 200}}},
+      {"GET", "/api/v1/patients", "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}}},
+      {"GET", p + "/consents", "", {{"admin", 200}, {"alice", 200}}},
+      {"GET", p + "/access-log", "", {{"alice", 200}, {"audrey", 200}}},
+      {"GET", "/api/v1/audit/events", "", {{"audrey", 200}}},
+      {"GET", "/api/v1/ledger/status", "", {{"admin", 200}, {"audrey", 200}}},
+      {"GET", "/api/v1/users", "", {{"admin", 200}}},
+      {"POST", "/api/v1/reports", report_body.dump(), {{"dr.house", 201}, {"dr.grey", 201}}},
+  };
+  Check(rows, "no consent");
+  // Writes whose success changes state are checked for the refused roles only.
+  json consent = {{"doctor", "dr.grey"}, {"purpose", "care"}, {"expiresAt", Future(30)}};
+  for (const char* u : {"admin", "dr.house", "dr.grey", "bob", "audrey"}) {
+    EXPECT_EQ(Call(u, "POST", p + "/consents", consent.dump()), 403) << u;
+  }
+  json amend = {{"content", "amended text"}, {"reason", "typo fixed"}};
+  for (const char* u : {"admin", "dr.grey", "alice", "bob", "audrey"}) {
+    EXPECT_EQ(Call(u, "POST", r + "/amendments", amend.dump()), 403) << u;
+  }
+  json reason = {{"reason", "Patient unconscious, allergy history needed"}};
+  for (const char* u : {"admin", "alice", "bob", "audrey"}) {
+    EXPECT_EQ(Call(u, "POST", r + "/emergency-access", reason.dump()), 403) << u;
+  }
+  json patient = {{"mrn", "MRN-X1"}, {"name", "New Person"}, {"birthDate", "1990-01-01"}};
+  for (const char* u : {"dr.house", "dr.grey", "alice", "bob", "audrey"}) {
+    EXPECT_EQ(Call(u, "POST", "/api/v1/patients", patient.dump()), 403) << u;
+  }
+  EXPECT_EQ(Call("admin", "POST", "/api/v1/patients", patient.dump()), 201);
+  EXPECT_EQ(Call("admin", "POST", "/api/v1/patients", patient.dump()), 409);  // same MRN
+
+  // The author amends: a new version linked to the old one.
+  auto amended = server_->PostJson(r + "/amendments", amend.dump(), tokens_["dr.house"]);
+  ASSERT_EQ(amended.status, 201) << amended.body;
+  EXPECT_EQ(json::parse(amended.body).value("version", 0), 2);
+  auto now = json::parse(server_->Get(r, tokens_["alice"]).body);
+  EXPECT_EQ(now.value("content", ""), "amended text");
+  EXPECT_EQ(now.value("version", 0), 2);
+  auto history = json::parse(server_->Get(r + "/history", tokens_["audrey"]).body);
+  EXPECT_EQ(history["items"].size(), 2u) << history.dump();
+}
+
+TEST_F(MatrixTest, SecondDoctorAcrossConsentStatesAndBreakGlass) {
+  std::string p = "/api/v1/patients/" + alice_;
+  std::string r = "/api/v1/reports/" + report_;
+  auto grey_reads = [&] {
+    return std::vector<long>{Call("dr.grey", "GET", r, ""), Call("dr.grey", "GET", r + "/history", ""),
+                             Call("dr.grey", "GET", r + "/proof", "")};
+  };
+  EXPECT_EQ(grey_reads(), (std::vector<long>{403, 403, 403})) << "no consent";
+  // Consent for another doctor does not help dr.grey.
+  json for_house = {{"doctor", "dr.house"}, {"purpose", "care"}, {"expiresAt", Future(30)}};
+  ASSERT_EQ(server_->PostJson(p + "/consents", for_house.dump(), tokens_["alice"]).status, 201);
+  EXPECT_EQ(grey_reads(), (std::vector<long>{403, 403, 403})) << "consent for someone else";
+  json for_grey = {{"doctor", "dr.grey"}, {"purpose", "care"}, {"expiresAt", Future(30)}};
+  auto granted = server_->PostJson(p + "/consents", for_grey.dump(), tokens_["alice"]);
+  ASSERT_EQ(granted.status, 201);
+  EXPECT_EQ(grey_reads(), (std::vector<long>{200, 200, 200})) << "active consent";
+  // Bob cannot revoke Alice's consent; Alice can.
+  std::string consent_id = json::parse(granted.body).value("consentId", "");
+  EXPECT_EQ(Call("bob", "DELETE", p + "/consents/" + consent_id, ""), 403);
+  EXPECT_EQ(Call("alice", "DELETE", p + "/consents/" + consent_id, ""), 204);
+  EXPECT_EQ(grey_reads(), (std::vector<long>{403, 403, 403})) << "revoked consent";
+  // A consent that is already expired cannot be created (so none can linger as valid).
+  json expired = {{"doctor", "dr.grey"}, {"purpose", "care"}, {"expiresAt", "2001-01-01T00:00:00Z"}};
+  EXPECT_EQ(server_->PostJson(p + "/consents", expired.dump(), tokens_["alice"]).status, 422);
+  // Break-glass opens this report to dr.grey, and the patient sees it.
+  json reason = {{"reason", "Patient unconscious, allergy history needed"}};
+  ASSERT_EQ(server_->PostJson(r + "/emergency-access", reason.dump(), tokens_["dr.grey"]).status, 201);
+  EXPECT_EQ(Call("dr.grey", "GET", r, ""), 200) << "break-glass";
+  // Bob's records stay closed to dr.grey whatever Alice granted.
+  std::string bob = json::parse(server_->Get("/api/v1/me", tokens_["bob"]).body).value("patientId", "");
+  EXPECT_EQ(Call("dr.grey", "GET", "/api/v1/patients/" + bob + "/access-log", ""), 403);
+  EXPECT_EQ(Call("alice", "GET", "/api/v1/patients/" + bob + "/reports", ""), 403);
+  EXPECT_EQ(Call("bob", "GET", "/api/v1/patients/" + bob + "/reports", ""), 200);
+}
+
+}  // namespace
+}  // namespace medledger::testing
