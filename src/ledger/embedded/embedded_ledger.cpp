@@ -58,7 +58,18 @@ struct EmbeddedLedger::Impl {
   std::shared_mutex lifecycle_mu;  // shared by submitters, exclusive to Close
   bool closed = false;
   std::atomic<bool> failed{false};  // a block could not be stored: nothing further commits
-  Error failure;
+  std::mutex failure_mu;
+  Error failure;  // guarded by failure_mu; set once before `failed`
+
+  void Fail(const Error& e) {
+    std::lock_guard lock(failure_mu);
+    if (!failed.load()) failure = e;
+    failed = true;
+  }
+  Error Failure() {
+    std::lock_guard lock(failure_mu);
+    return failure;
+  }
 
   std::mutex store_mu;   // BlockStore reads vs. appends
   std::mutex commit_mu;  // one block commits at a time; Verify holds it
@@ -169,15 +180,14 @@ void EmbeddedLedger::Impl::CommitBlock(ValidatedBlock vb) {
       if (cb) cb(e);
     }
   };
-  if (failed.load()) return fail_all(failure);
+  if (failed.load()) return fail_all(Failure());
 
   std::unique_lock commit_lock(commit_mu);
   StateDbView view(*state);
   Status st = validator->CheckBlockState(vb.checked, view);
   if (!st.ok()) {
-    failure = st.error();
-    failed = true;
-    return fail_all(failure);
+    Fail(st.error());
+    return fail_all(st.error());
   }
   std::string filter;
   filter.reserve(vb.checked.size());
@@ -190,9 +200,8 @@ void EmbeddedLedger::Impl::CommitBlock(ValidatedBlock vb) {
   }
   if (!st.ok()) {
     // Not durable: nobody is acknowledged, and the chain stops rather than fork from what is on disk.
-    failure = st.error();
-    failed = true;
-    return fail_all(failure);
+    Fail(st.error());
+    return fail_all(st.error());
   }
   // Durable from here: the block's transactions are acknowledged even if the state update fails, since
   // Open() rebuilds the state from the blocks.
@@ -207,10 +216,7 @@ void EmbeddedLedger::Impl::CommitBlock(ValidatedBlock vb) {
     }
   }
   st = state->ApplyBlock(Validator::MakeUpdate(number, vb.checked));
-  if (!st.ok()) {
-    failure = st.error();
-    failed = true;
-  }
+  if (!st.ok()) Fail(st.error());
   {
     std::lock_guard lock(chain_mu);
     chain.height = number + 1;
@@ -295,7 +301,7 @@ Result<std::string> EmbeddedLedger::Evaluate(const identity::SigningIdentity& ca
 void EmbeddedLedger::SubmitAsync(const identity::SigningIdentity& caller, Invocation call, SubmitCallback done) {
   std::shared_lock lock(impl_->lifecycle_mu);
   if (impl_->closed) return done(Closed());
-  if (impl_->failed.load()) return done(impl_->failure);
+  if (impl_->failed.load()) return done(impl_->Failure());
   Impl* impl = impl_.get();
   // The caller's identity is copied (shared key state): the work outlives this call.
   impl_->exec_pool->Post([impl, caller, call = std::move(call), done = std::move(done)]() mutable {
@@ -306,7 +312,7 @@ void EmbeddedLedger::SubmitAsync(const identity::SigningIdentity& caller, Invoca
 void EmbeddedLedger::BroadcastAsync(std::string envelope, SubmitCallback done) {
   std::shared_lock lock(impl_->lifecycle_mu);
   if (impl_->closed) return done(Closed());
-  if (impl_->failed.load()) return done(impl_->failure);
+  if (impl_->failed.load()) return done(impl_->Failure());
   PendingTx tx{std::move(envelope), false, false, std::move(done)};
   if (!impl_->orderer->Broadcast(std::move(tx)) && tx.done) tx.done(Closed());
 }
