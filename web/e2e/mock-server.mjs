@@ -206,6 +206,7 @@ export function startMock({ port = 0, dataDir, webDir }) {
       if (!role("doctor")) return deny();
       let f = body, files = [];
       if (ctype.startsWith("multipart/form-data")) ({ fields: f, files } = parseMultipart(raw, ctype));
+      else files = (body.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, data: Buffer.from(a.data, "base64") }));
       const errors = ["patientId", "title", "diagnosis", "content"].filter((k) => !f[k]?.trim()).map((k) => ({ field: k, code: "required", message: `${k} is required` }));
       if (errors.length) return problem(res, 422, "validation_failed", "Invalid report", errors);
       if (!patients.has(f.patientId)) return problem(res, 404, "patient_not_found", "No such patient");

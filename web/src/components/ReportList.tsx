@@ -7,11 +7,11 @@ export function ReportList({ items, emptyTitle, emptyText, highlightAuthor }: { 
   const { go } = useNav();
   if (items.length === 0) return <Empty title={emptyTitle}>{emptyText}</Empty>;
   return (
-    <Table caption="Reports" head={["Title", "Author", "Recorded", "Version", ""]}>
+    <Table caption="Reports" head={["Report", "Author", "Recorded", "Version", "Report ID", ""]}>
       {items.map((r) => (
         <tr key={`${r.reportId}-${r.version}`} className="hover:bg-slate-50">
           <td className="px-3 py-2 font-medium text-slate-900">
-            {r.title}
+            {r.title || "Case report"}
             {r.emergency && <span className="ml-2"><Badge tone="danger">Emergency</Badge></span>}
           </td>
           <td className="px-3 py-2">
@@ -20,8 +20,9 @@ export function ReportList({ items, emptyTitle, emptyText, highlightAuthor }: { 
           </td>
           <td className="px-3 py-2 whitespace-nowrap">{formatDate(r.createdAt)}</td>
           <td className="px-3 py-2">v{r.version}</td>
+          <td className="px-3 py-2 font-mono text-xs">{r.reportId.slice(0, 12)}</td>
           <td className="px-3 py-2 text-right">
-            <Button size="sm" variant="secondary" onPress={() => go({ screen: "report", reportId: r.reportId })} aria-label={`Open ${r.title}`}>
+            <Button size="sm" variant="secondary" onPress={() => go({ screen: "report", reportId: r.reportId })} aria-label={`Open ${r.title || "report " + r.reportId.slice(0, 12)}`}>
               Open
             </Button>
           </td>

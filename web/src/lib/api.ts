@@ -3,6 +3,7 @@
 // stored in the browser. Requests that fail with 401 refresh once and are retried, so a form in
 // progress is never lost to an expired access token.
 import { ApiError, toProblem } from "./problems";
+import { attachmentType } from "./validation";
 import type {
   AccessEvent, AuthConfig, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, Page, Patient, Proof,
   Receipt, Report, ReportSummary, TokenResponse, User, Version,
@@ -238,21 +239,31 @@ export class ApiClient {
   verifyLedger = () => this.request<LedgerVerify>("POST", "/ledger/verify");
 
   /**
-   * Submits a report as multipart/form-data through XMLHttpRequest so the upload progress of the
-   * attachments can be shown. Retries once after a silent refresh on 401.
+   * Submits a report through XMLHttpRequest so the upload progress of the attachments can be shown.
+   * The body is the JSON form of POST /reports (attachments base64-encoded), which every server
+   * build accepts. Retries once after a silent refresh on 401.
    */
   async submitReport(input: ReportInput, onProgress?: (fraction: number) => void): Promise<Receipt> {
+    const attachments = await Promise.all(
+      input.attachments.map(async (f) => ({
+        filename: f.name,
+        contentType: attachmentType(f),
+        data: toBase64(new Uint8Array(await f.arrayBuffer())),
+      })),
+    );
+    const payload = JSON.stringify({
+      patientId: input.patientId,
+      title: input.title,
+      diagnosis: input.diagnosis,
+      content: input.content,
+      ...(attachments.length ? { attachments } : {}),
+    });
     const attempt = () =>
       new Promise<Receipt>((resolve, reject) => {
-        const form = new FormData();
-        form.append("patientId", input.patientId);
-        form.append("title", input.title);
-        form.append("diagnosis", input.diagnosis);
-        form.append("content", input.content);
-        for (const f of input.attachments) form.append("attachments", f, f.name);
         const xhr = new XMLHttpRequest();
         xhr.open("POST", `${BASE}/reports`);
         xhr.setRequestHeader("Accept", "application/json, application/problem+json");
+        xhr.setRequestHeader("Content-Type", "application/json");
         if (this.accessToken) xhr.setRequestHeader("Authorization", `Bearer ${this.accessToken}`);
         xhr.upload.onprogress = (ev) => {
           if (ev.lengthComputable && onProgress) onProgress(ev.loaded / ev.total);
@@ -270,7 +281,7 @@ export class ApiClient {
             resolve(body as Receipt);
           } else reject(new ApiError(toProblem(xhr.status, body)));
         };
-        xhr.send(form);
+        xhr.send(payload);
       });
     try {
       return await attempt();
@@ -282,3 +293,9 @@ export class ApiClient {
 }
 
 export const api = new ApiClient();
+
+export function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}

@@ -72,8 +72,9 @@ export interface Version {
   version: number;
   reportId: string;
   txId: string;
-  blockNumber: number;
-  timestamp: string;
+  blockNumber?: number;
+  timestamp?: string;
+  createdAt?: string;
   author: string;
   cid: string;
   contentHash: string;

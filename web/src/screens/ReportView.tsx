@@ -160,10 +160,10 @@ function Versions({ reportId }: { reportId: string }) {
           {items.map((v) => (
             <tr key={v.version}>
               <td className="px-3 py-2 font-medium">v{v.version}</td>
-              <td className="px-3 py-2">{formatDate(v.timestamp)}</td>
+              <td className="px-3 py-2">{formatDate(v.timestamp ?? v.createdAt)}</td>
               <td className="px-3 py-2">{v.author}</td>
               <td className="px-3 py-2">{v.reason ?? (v.version === 1 ? "Original" : "—")}</td>
-              <td className="px-3 py-2"><Mono>{String(v.blockNumber)}</Mono></td>
+              <td className="px-3 py-2"><Mono>{v.blockNumber ?? "—"}</Mono></td>
             </tr>
           ))}
         </Table>
