@@ -217,6 +217,34 @@ TEST_F(PipelineTest, PhantomReadIsDetected) {
   EXPECT_TRUE(VerifyNow().ok);
 }
 
+TEST_F(PipelineTest, PaginatedRangeRevalidatesOnlyWhatItSaw) {
+  Open();
+  std::vector<Invocation> seed;
+  for (const char* k : {"a1", "a3", "a5", "a7"}) seed.push_back({"put", {k, "x"}});
+  for (auto& r : SubmitAll(*fx_.alice, seed)) ASSERT_TRUE(r.ok());
+  auto first = ledger_->Submit(*fx_.alice, {"page", {"a", "b", "2"}});
+  ASSERT_TRUE(first.ok()) << first.error().ToString();
+  EXPECT_EQ(first->payload, "a1,a3,|a5");  // two items, bookmark at the third key
+
+  // A key inserted past the bookmark is outside what the page saw: still valid.
+  auto beyond = Endorse(*fx_.alice, {"page", "a", "b", "2"});
+  ASSERT_TRUE(ledger_->Submit(*fx_.alice, {"put", {"a6", "x"}}).ok());
+  ASSERT_TRUE(Broadcast(Envelope(beyond, *fx_.alice)).ok());
+  // A key inserted before the bookmark changes the page (and its bookmark): phantom.
+  auto inside = Endorse(*fx_.alice, {"page", "a", "b", "2"});
+  ASSERT_TRUE(ledger_->Submit(*fx_.alice, {"put", {"a2", "x"}}).ok());
+  auto r = Broadcast(Envelope(inside, *fx_.alice));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "phantom_read_conflict");
+  // Deleting a key the page returned is a phantom too.
+  auto deleted = Endorse(*fx_.alice, {"page", "a", "b", "2"});
+  ASSERT_TRUE(ledger_->Submit(*fx_.alice, {"del", {"a1"}}).ok());
+  auto r2 = Broadcast(Envelope(deleted, *fx_.alice));
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().code, "phantom_read_conflict");
+  EXPECT_TRUE(VerifyNow().ok);
+}
+
 TEST_F(PipelineTest, ReplayedEnvelopeIsDuplicateTxid) {
   Open();
   auto built = Endorse(*fx_.alice, {"put", "k", "v"});

@@ -55,7 +55,7 @@ struct TestOrg {
 
 // A deterministic key-value contract covering every simulator path:
 //   put k v | get k | del k | incr k (read-modify-write) | create k v (409 when k exists)
-//   | deny (403) | scan start end (range read, writes "scan:<start>" = count) | whoami
+//   | deny (403) | scan start end (range read, writes "scan:<start>" = count) | page start end size | whoami
 class KvContract final : public contract::Contract {
  public:
   contract::Response Invoke(contract::ChaincodeStub& stub, std::string_view fn,
@@ -89,6 +89,14 @@ class KvContract final : public contract::Contract {
       if (!page.ok()) return Err(page.error());
       return Check(stub.PutState("scan:" + args[0], std::to_string(page->items.size())),
                    std::to_string(page->items.size()));
+    }
+    if (fn == "page" && args.size() == 3) {  // start end page_size: writes "page:<start>" = keys + bookmark
+      auto page = stub.GetStateByRange(args[0], args[1], static_cast<uint32_t>(std::stoul(args[2])), "");
+      if (!page.ok()) return Err(page.error());
+      std::string seen;
+      for (const auto& kv : page->items) seen += kv.key + ",";
+      seen += "|" + page->bookmark;
+      return Check(stub.PutState("page:" + args[0], seen), seen);
     }
     if (fn == "whoami") return contract::Response{200, "", stub.GetCreator().msp_id};
     return bad("unknown function " + std::string(fn));
