@@ -33,13 +33,17 @@ std::filesystem::path BlockStore::PathOf(const std::string& digest) const {
 Status BlockStore::WriteRange(const std::vector<std::pair<Cid, std::string_view>>& blocks, size_t begin,
                               size_t end) const {
   for (size_t i = begin; i < end; ++i) {
-    const auto& [cid, data] = blocks[i];
-    auto path = PathOf(cid.digest());
-    if (::access(path.c_str(), F_OK) == 0) continue;  // content-addressed: present means identical
-    // The block is fdatasynced before its rename; the shard directories are fsynced once, by the caller.
-    ML_RETURN_IF_ERROR(WriteFileAtomic(path, data, sync_, /*private_file=*/false, /*sync_dir=*/false));
+    // Content-addressed: a present block is identical. Each block is fdatasynced before its rename; the
+    // shard directories are fsynced once, by the caller.
+    ML_RETURN_IF_ERROR(WriteOne(blocks[i].first, blocks[i].second));
   }
   return OkStatus();
+}
+
+Status BlockStore::WriteOne(const Cid& cid, std::string_view data) const {
+  auto path = PathOf(cid.digest());
+  if (::access(path.c_str(), F_OK) == 0) return OkStatus();
+  return WriteFileAtomic(path, data, sync_, /*private_file=*/false, /*sync_dir=*/false);
 }
 
 Status BlockStore::PutMany(const std::vector<std::pair<Cid, std::string_view>>& blocks) {

@@ -23,6 +23,9 @@ class BlockStore {
   // Stores the blocks (skipping those already present) and makes them durable before returning.
   Status PutMany(const std::vector<std::pair<Cid, std::string_view>>& blocks);
   Status Put(const Cid& cid, std::string_view data) { return PutMany({{cid, data}}); }
+  // One block, fdatasynced (when syncing) but without its directory fsync: a later PutMany naming the
+  // same block skips rewriting it and fsyncs its shard. Safe to call from several threads.
+  Status WriteOne(const Cid& cid, std::string_view data) const;
   // The stored bytes, NOT verified here (readers re-hash): "block_not_found", "io_error".
   Result<std::string> Get(const Cid& cid) const;
   Status Read(const Cid& cid, std::string* out) const;  // like Get, reusing `*out`'s capacity

@@ -20,11 +20,14 @@ Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(const std::filesystem
 Result<std::string> EmbeddedStore::Add(std::string_view bytes, const AddOptions& options) {
   ImportOptions io = ImportOptions::Ipfs(options.cid_version, options.raw_leaves);
   io.threads = options_.threads;
+  // Leaves are written by the hashing threads as they go, so hashing and writing overlap.
+  io.leaf_sink = [this](const Cid& cid, std::string_view data) { return blocks_.WriteOne(cid, data); };
+  std::shared_lock lock(gc_mutex_);
   ML_ASSIGN_OR_RETURN(auto dag, ImportFile(bytes, io));
   std::vector<std::pair<Cid, std::string_view>> blocks;
   blocks.reserve(dag.blocks.size());
   for (const auto& b : dag.blocks) blocks.emplace_back(b.cid, b.data());
-  std::shared_lock lock(gc_mutex_);
+  // Writes the inner nodes (leaves are already there) and fsyncs every shard directory touched.
   ML_RETURN_IF_ERROR(blocks_.PutMany(blocks));
   if (options.pin) ML_RETURN_IF_ERROR(PinLocked(dag.root));
   return dag.root.ToString();

@@ -112,21 +112,26 @@ Result<ImportedDag> ImportFile(std::string_view bytes, const ImportOptions& o) {
   ImportedDag dag;
   dag.blocks.resize(n);
   std::vector<Sub> leaves(n);
-  auto work = [&](size_t begin, size_t end) {
+  std::vector<Status> sink_errors(std::max(1u, o.threads));
+  auto work = [&](unsigned worker, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       std::string_view chunk = bytes.substr(std::min(bytes.size(), i * o.chunk_size), o.chunk_size);
       dag.blocks[i] = MakeLeaf(chunk, o, &leaves[i]);
+      if (o.leaf_sink && sink_errors[worker].ok()) sink_errors[worker] = o.leaf_sink(dag.blocks[i].cid, dag.blocks[i].data());
     }
   };
   unsigned threads = std::max(1u, std::min<unsigned>(o.threads, static_cast<unsigned>(n / 2)));
   if (threads <= 1) {
-    work(0, n);
+    work(0, 0, n);
   } else {
     std::vector<std::jthread> pool;
     size_t per = (n + threads - 1) / threads;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, std::min(n, t * per), std::min(n, (t + 1) * per));
-    work(0, std::min(n, per));
+    for (unsigned t = 1; t < threads; ++t) {
+      pool.emplace_back(work, t, std::min(n, t * per), std::min(n, (t + 1) * per));
+    }
+    work(0, 0, std::min(n, per));
   }  // the jthreads join here
+  for (const auto& e : sink_errors) ML_RETURN_IF_ERROR(e);
   BalancedBuilder builder(o, std::move(leaves), &dag.blocks);
   dag.root = builder.Layout().cid;
   return dag;

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/encoding.h"
@@ -222,6 +224,27 @@ TEST(EmbeddedStore, ConcurrentAddsReadsAndGcNeverLosePinnedContent) {
   EXPECT_FALSE(failed.load());
   EXPECT_EQ(adds.load(), 45);
   EXPECT_EQ(store->Pins().value().size(), 30u);  // 2 of every 3 adds pinned, all distinct random inputs
+}
+
+TEST(Importer, LeafSinkSeesEveryLeafOnceAndItsErrorAbortsTheImport) {
+  std::string bytes = crypto::RandomBytes(7 * kDefaultChunkSize + 11);
+  ImportOptions o = ImportOptions::Ipfs(1);
+  o.threads = 3;
+  std::mutex mu;
+  std::set<std::string> seen;
+  o.leaf_sink = [&](const Cid& cid, std::string_view data) {
+    EXPECT_TRUE(cid.Matches(data));
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(seen.insert(cid.digest()).second);
+    return OkStatus();
+  };
+  auto dag = ImportFile(bytes, o).value();
+  EXPECT_EQ(seen.size(), 8u);
+  EXPECT_EQ(dag.root, ComputeCid(bytes, ImportOptions::Ipfs(1)).value());
+  o.leaf_sink = [](const Cid&, std::string_view) -> Status {
+    return MakeError(ErrorKind::kIoError, "io_error", "disk full");
+  };
+  EXPECT_EQ(ImportFile(bytes, o).error().code, "io_error");
 }
 
 }  // namespace
