@@ -361,6 +361,7 @@ try {
   await test("Verify reports tampering after the stored content is corrupted", async () => {
     const file = findBlockFile(dataDir, cid);
     expect(file, `could not find the stored block of ${cid} under ${dataDir}`);
+    console.log(`      corrupting ${path.relative(dataDir, file)} (CID ${cid})`);
     const bytes = fs.readFileSync(file);
     bytes[Math.floor(bytes.length / 2)] ^= 0xff;
     fs.writeFileSync(file, bytes);
@@ -414,12 +415,11 @@ function findBlockFile(dir, cidStr) {
       else if (ent.isFile()) candidates.push(p);
     }
   }
-  const byName = candidates.find((p) => p.includes(cidStr) || p.toLowerCase().includes(hex));
-  if (byName) return byName;
+  // The block itself: a file whose bytes hash to the CID's digest (not, e.g., a pin record named by CID).
   for (const p of candidates) {
     const st = fs.statSync(p);
     if (st.size === 0 || st.size > 64 * 1024 * 1024) continue;
     if (crypto.createHash("sha256").update(fs.readFileSync(p)).digest().equals(digest)) return p;
   }
-  return null;
+  return candidates.find((p) => path.basename(p).toLowerCase() === hex) ?? null;
 }

@@ -72,6 +72,8 @@ const MESSAGES: Record<string, string> = {
   corruption: "The stored record failed its integrity check.",
   integrity_error: "The stored record failed its integrity check.",
   content_corrupted: "The stored record failed its integrity check.",
+  content_hash_mismatch: "The stored record does not match the hash recorded on the ledger.",
+  decrypt_failed: "The stored record could not be decrypted: it fails its integrity check.",
   content_shredded: "This record's content has been erased; only its ledger proof remains.",
   internal: "Something went wrong on the server. Please try again.",
   network_error: "Cannot reach the server. Check your connection and try again.",
@@ -99,7 +101,7 @@ export function humanMessage(p: Pick<Problem, "code" | "status" | "title">): str
 }
 
 export function isIntegrityProblem(p: Problem): boolean {
-  return ["corruption", "integrity_error", "content_corrupted", "cid_mismatch", "hash_mismatch", "decrypt_failed"].includes(
+  return ["corruption", "integrity_error", "content_corrupted", "content_hash_mismatch", "cid_mismatch", "hash_mismatch", "decrypt_failed"].includes(
     p.code,
   );
 }
