@@ -273,6 +273,79 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
              });
 
   // ---- FHIR R4
+  router.Add("POST", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    std::string ct = ctx.request.Header("content-type");
+    if (ct.rfind("application/fhir+json", 0) == 0) ctx.request.headers["content-type"] = "application/json";
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    std::vector<service::FieldIssue> issues;
+    if (body->value("resourceType", "") != "DiagnosticReport") {
+      issues.push_back({"resourceType", "invalid", "must be DiagnosticReport"});
+    }
+    json api = json::object();
+    std::string subject = (*body)["subject"].is_object() ? (*body)["subject"].value("reference", "") : "";
+    if (subject.rfind("Patient/", 0) != 0) issues.push_back({"subject.reference", "invalid", "Patient/<id>"});
+    api["patientId"] = subject.size() > 8 ? subject.substr(8) : "";
+    api["title"] = (*body)["code"].is_object() ? (*body)["code"].value("text", "") : "";
+    api["diagnosis"] = body->value("conclusion", "");
+    const json& forms = (*body)["presentedForm"];
+    std::string content;
+    if (forms.is_array() && !forms.empty() && forms[0].is_object()) {
+      auto decoded = Base64Decode(forms[0].value("data", ""));
+      if (decoded.ok()) content = *decoded;
+      else issues.push_back({"presentedForm[0].data", "invalid_base64", "data must be base64"});
+    }
+    api["content"] = content;
+    if (!issues.empty()) return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad FHIR"), issues);
+    auto in = ReportFromJson(api, &issues);
+    if (!in.ok()) return FromError(in.error(), issues);
+    auto receipt = svc->SubmitReport(*ctx.principal, *in, ctx.request.Header("idempotency-key"),
+                                     HexEncode(crypto::Sha256(ctx.request.body)), &issues);
+    if (!receipt.ok()) return FromError(receipt.error(), issues);
+    Response r = Json(201, {{"resourceType", "DiagnosticReport"}, {"id", receipt->report_id},
+                            {"meta", {{"versionId", std::to_string(receipt->version)}}},
+                            {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"},
+                                                         {"value", "urn:cid:" + receipt->cid}}})}});
+    r.SetHeader("Content-Type", "application/fhir+json");
+    r.SetHeader("Location", "/fhir/r4/DiagnosticReport/" + receipt->report_id);
+    return r;
+  });
+  router.Add("GET", "/fhir/r4/AuditEvent", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    RecordsService::AuditFilter f;
+    f.patient_id = ctx.request.QueryParam("patient").value_or("");
+    f.page_size = PageSize(ctx.request);
+    auto events = svc->AuditEvents(*ctx.principal, f);
+    if (!events.ok()) return FromError(events.error());
+    json list = json::parse(*events, nullptr, false);
+    json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", json::array()}};
+    if (list.is_object() && list["items"].is_array()) {
+      for (const auto& e : list["items"]) {
+        if (!e.is_object()) continue;
+        bool emergency = e.value("emergency", false);
+        json ev = {{"resourceType", "AuditEvent"},
+                   {"id", e.value("eventId", "")},
+                   {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-event-type"}, {"code", "rest"}}},
+                   {"subtype", json::array({{{"code", e.value("kind", "")}}})},
+                   {"action", e.value("kind", "") == "read" ? "R" : "E"},
+                   {"recorded", e.value("timestamp", "")},
+                   {"outcome", "0"},
+                   {"purposeOfEvent", json::array({{{"text", emergency ? "emergency access" : e.value("purpose", "")}}})},
+                   {"agent", json::array({{{"who", {{"display", e.value("actor", "")}}},
+                                           {"role", json::array({{{"text", e.value("actorRole", "")}}})},
+                                           {"requestor", true}}})},
+                   {"source", {{"observer", {{"display", "medledger ledger tx " + e.value("txId", "")}}}}},
+                   {"entity", json::array({{{"what", {{"reference", "Patient/" + e.value("patientId", "")}}}}})}};
+        if (e.contains("reportId")) {
+          ev["entity"].push_back({{"what", {{"reference", "DiagnosticReport/" + e.value("reportId", "")}}}});
+        }
+        bundle["entry"].push_back({{"resource", ev}});
+      }
+    }
+    bundle["total"] = bundle["entry"].size();
+    Response r = Json(200, bundle);
+    r.SetHeader("Content-Type", "application/fhir+json");
+    return r;
+  });
   router.Add("GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
     if (!v.ok()) return FromError(v.error());

@@ -235,6 +235,35 @@ TEST_F(ServerFlowTest, SubmitReadConsentEmergencyAudit) {
   EXPECT_EQ(Parse(fhir).value("resourceType", ""), "DiagnosticReport");
 }
 
+TEST_F(ServerFlowTest, FhirDiagnosticReportAndAuditEvent) {
+  std::string alice = PatientIdOf("alice");
+  json fhir = {{"resourceType", "DiagnosticReport"},
+               {"status", "final"},
+               {"subject", {{"reference", "Patient/" + alice}}},
+               {"code", {{"text", "FHIR lab panel"}}},
+               {"conclusion", "Within normal limits"},
+               {"presentedForm", json::array({{{"contentType", "text/plain"}, {"data", "SGVsbG8gRkhJUg=="}}})}};
+  auto created = server_->Request("POST", "/fhir/r4/DiagnosticReport", fhir.dump(),
+                                  {"Content-Type: application/fhir+json", "Authorization: Bearer " + Token("dr.house")});
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = Parse(created).value("id", "");
+  auto back = Parse(server_->Get("/fhir/r4/DiagnosticReport/" + id, Token("alice")));
+  EXPECT_EQ(back.value("conclusion", ""), "Within normal limits");
+  EXPECT_EQ(back["code"].value("text", ""), "FHIR lab panel");
+  EXPECT_EQ(back["presentedForm"][0].value("data", ""), "SGVsbG8gRkhJUg==");  // "Hello FHIR" round trip
+  fhir["subject"]["reference"] = "Group/1";
+  auto bad = server_->Request("POST", "/fhir/r4/DiagnosticReport", fhir.dump(),
+                              {"Content-Type: application/fhir+json", "Authorization: Bearer " + Token("dr.house")});
+  EXPECT_EQ(bad.status, 422);
+  auto audit = server_->Get("/fhir/r4/AuditEvent?patient=" + alice, Token("audrey"));
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  json bundle = Parse(audit);
+  EXPECT_EQ(bundle.value("resourceType", ""), "Bundle");
+  ASSERT_GE(bundle["entry"].size(), 1u);
+  EXPECT_EQ(bundle["entry"][0]["resource"].value("resourceType", ""), "AuditEvent");
+  EXPECT_EQ(server_->Get("/fhir/r4/AuditEvent", Token("dr.house")).status, 403);
+}
+
 TEST_F(ServerFlowTest, BadInputsAreRefusedPreciselyAndStoreNothing) {
   std::string alice = PatientIdOf("alice");
   uint64_t before = Height();
