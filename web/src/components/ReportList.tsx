@@ -3,9 +3,10 @@ import { useNav } from "../lib/nav";
 import type { ReportSummary } from "../lib/types";
 import { Badge, Empty, formatDate, Table } from "./ui";
 
-export function ReportList({ items, emptyTitle, emptyText, highlightAuthor }: { items: ReportSummary[]; emptyTitle: string; emptyText?: string; highlightAuthor?: string }) {
+export function ReportList({ items: unsorted, emptyTitle, emptyText, highlightAuthor }: { items: ReportSummary[]; emptyTitle: string; emptyText?: string; highlightAuthor?: string }) {
   const { go } = useNav();
-  if (items.length === 0) return <Empty title={emptyTitle}>{emptyText}</Empty>;
+  if (unsorted.length === 0) return <Empty title={emptyTitle}>{emptyText}</Empty>;
+  const items = [...unsorted].sort((a, b) => (b.createdAt ?? "").localeCompare(a.createdAt ?? ""));
   return (
     <Table caption="Reports" head={["Report", "Author", "Recorded", "Version", "Report ID", ""]}>
       {items.map((r) => (

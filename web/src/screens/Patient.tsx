@@ -39,7 +39,8 @@ export const KIND_LABELS: Record<string, string> = {
 
 export const kindLabel = (k: string) => KIND_LABELS[k] ?? k.replace(/_/g, " ");
 
-export function EventTable({ items, caption }: { items: AccessEvent[]; caption: string }) {
+export function EventTable({ items: unsorted, caption }: { items: AccessEvent[]; caption: string }) {
+  const items = [...unsorted].sort((a, b) => (b.timestamp ?? "").localeCompare(a.timestamp ?? ""));
   return (
     <Table caption={caption} head={["When", "Who", "What", "Why", "Report"]}>
       {items.map((e) => (
