@@ -78,8 +78,12 @@ Result<std::vector<std::string>> EmbeddedStore::Pins() const {
        it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (name.find(".tmp.") != std::string::npos) continue;
-    auto stored = ReadFileBytes(it->path());
-    if (stored.ok() && Cid::Parse(*stored).ok()) out.push_back(*stored);
+    // An unreadable pin must stop GC rather than read as "not pinned" and let its content be deleted.
+    ML_ASSIGN_OR_RETURN(auto stored, ReadFileBytes(it->path()));
+    if (!Cid::Parse(stored).ok()) {
+      return MakeError(ErrorKind::kCorruption, "pin_corrupted", "pin file " + name + " does not hold a CID");
+    }
+    out.push_back(std::move(stored));
   }
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list pins: " + ec.message());
   return out;

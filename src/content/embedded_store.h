@@ -38,8 +38,8 @@ class EmbeddedStore final : public ContentStore {
   Status Unpin(std::string_view cid) override;
   Result<bool> Has(std::string_view cid) override;
 
-  Result<std::vector<std::string>> Pins() const;
-  // Removes every block not reachable from a pin.
+  Result<std::vector<std::string>> Pins() const;  // "pin_corrupted" when a pin file is damaged
+  // Removes every block not reachable from a pin; deletes nothing when a pin or a pinned DAG is damaged.
   Result<GcStats> CollectGarbage();
 
   // Raw block access for CAR export/import.

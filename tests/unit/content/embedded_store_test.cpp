@@ -189,6 +189,24 @@ TEST(EmbeddedStore, GcRemovesLitterOfInterruptedWrites) {
   EXPECT_EQ(store->Cat(cid).value(), "kept");
 }
 
+TEST(EmbeddedStore, DamagedPinOrPinnedDagStopsGcBeforeAnyDeletion) {
+  TempDir dir;
+  auto store = OpenStore(dir);
+  auto pinned = store->Add(crypto::RandomBytes(2 * kDefaultChunkSize), AddOptions{}).value();
+  auto loose = store->Add("unpinned", AddOptions{1, true, false}).value();
+  auto pin_file = dir.path() / "pins" / pinned;
+  { std::ofstream(pin_file, std::ios::trunc) << "garbage"; }
+  EXPECT_EQ(store->CollectGarbage().error().code, "pin_corrupted");
+  EXPECT_TRUE(store->Has(loose).value());  // nothing was deleted
+  { std::ofstream(pin_file, std::ios::trunc) << pinned; }
+  // A missing block under a pin stops GC too.
+  auto root = Cid::Parse(pinned).value();
+  auto node = DecodePbNode(store->GetBlock(root).value()).value();
+  std::filesystem::remove(BlockPath(dir, node.links[0].hash));
+  EXPECT_EQ(store->CollectGarbage().error().code, "block_not_found");
+  EXPECT_TRUE(store->Has(loose).value());
+}
+
 TEST(EmbeddedStore, ConcurrentAddsReadsAndGcNeverLosePinnedContent) {
   TempDir dir;
   auto store = OpenStore(dir);
