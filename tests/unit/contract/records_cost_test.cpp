@@ -1,5 +1,7 @@
 // Cost figures for docs (not a pass/fail benchmark: the machine is shared). Run with
 //   contract_tests --gtest_also_run_disabled_tests --gtest_filter='*Cost*'
+#include <time.h>
+
 #include <chrono>
 
 #include "contract/client_identity.h"
@@ -8,9 +10,16 @@
 namespace medledger::contract::testing {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// This thread's CPU time: wall time is meaningless on a machine shared by several builds.
+struct Clock {
+  static std::chrono::nanoseconds now() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  }
+};
 
-double MicrosPer(Clock::duration d, int n) {
+double MicrosPer(std::chrono::nanoseconds d, int n) {
   return std::chrono::duration<double, std::micro>(d).count() / n;
 }
 
@@ -18,6 +27,7 @@ TEST(Cost, DISABLED_CreateReportAndIdentity) {
   constexpr int kN = 20000;
   Harness h;
   h.RegisterPatients();
+  h.CreateReport("doctor", "g1", kPatientA);  // committed, for the GetReport loop
   std::vector<std::string> args;
   args.reserve(kN);
   for (int i = 0; i < kN; ++i) args.push_back(h.CreateArgs(Numbered("r", i), kPatientA).dump());
@@ -27,14 +37,14 @@ TEST(Cost, DISABLED_CreateReportAndIdentity) {
     h.stub_.Begin(doctor, h.NextTxId(), h.now_);
     Response r = h.contract_->Invoke(h.stub_, "CreateReport", {args[i]});
     ASSERT_EQ(r.status, 200) << r.message;
-    h.stub_.Commit();
+    // Not committed: this measures endorsement (the contract's own work), not the fake ledger's growth.
   }
   double create = MicrosPer(Clock::now() - start, kN);
 
   start = Clock::now();
   for (int i = 0; i < kN; ++i) {
     h.stub_.Begin(doctor, h.NextTxId(), h.now_);
-    Response r = h.contract_->Invoke(h.stub_, "GetReport", {R"({"reportId":"r1"})"});
+    Response r = h.contract_->Invoke(h.stub_, "GetReport", {R"({"reportId":"g1"})"});
     ASSERT_EQ(r.status, 200);
   }
   double get = MicrosPer(Clock::now() - start, kN);
@@ -50,8 +60,9 @@ TEST(Cost, DISABLED_CreateReportAndIdentity) {
     ASSERT_TRUE(fresh.Resolve(doctor).ok());
   }
   double miss = MicrosPer(Clock::now() - start, kParses);
-  std::printf("CreateReport %.1f us/tx (incl. fake stub), GetReport %.1f us, identity cached %.2f us, parsed %.1f us\n",
-              create, get, hit, miss);
+  std::printf(
+      "CPU: CreateReport %.1f us/tx (endorsement only), GetReport %.1f us, identity cached %.2f us, parsed %.1f us\n",
+      create, get, hit, miss);
 }
 
 }  // namespace
