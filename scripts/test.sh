@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test from nothing: installs dependencies, builds (ASan+UBSan, -Werror), runs unit and
-# integration tests (ctest), then the web app's unit and end-to-end tests.
+# Runs every test from nothing: installs dependencies, builds (ASan+UBSan, -Werror), runs the web app's
+# unit tests, the C++ unit and integration tests (ctest), then the browser end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -17,3 +17,9 @@ fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" --timeout 900
+
+# End-to-end: the web app in Debian's Chromium against the real `medledger serve` built above.
+if [ -f web/package.json ]; then
+  MEDLEDGER_BIN="$(cd "$BUILD" && pwd)/src/app/medledger"
+  (cd web && MEDLEDGER_BIN="$MEDLEDGER_BIN" npm run e2e)
+fi
