@@ -17,6 +17,7 @@
 #include "ledger/embedded/transaction.h"
 #include "peer/proposal.pb.h"
 #include "peer/proposal_response.pb.h"
+#include "peer/transaction.pb.h"
 
 namespace medledger::ledger::fabric {
 
@@ -45,6 +46,27 @@ Error GatewayError(int grpc_code, const std::string& grpc_message, const std::st
 }
 
 namespace {
+
+// The contract's response as the peer endorsed it: Payload.data = Transaction -> actions[0].payload =
+// ChaincodeActionPayload -> action.proposal_response_payload -> extension = ChaincodeAction -> response.
+// Fabric's EndorseResponse carries nothing else, so this is the only place the result can come from.
+Result<protos::Response> EndorsedResponse(const common::Envelope& prepared) {
+  const auto bad = [](const char* what) {
+    return MakeError(ErrorKind::kInternal, "bad_prepared_transaction",
+                     std::string("the gateway's prepared transaction has no ") + what);
+  };
+  common::Payload payload;
+  if (!payload.ParseFromString(prepared.payload())) return bad("payload");
+  protos::Transaction tx;
+  if (!tx.ParseFromString(payload.data()) || tx.actions_size() < 1) return bad("transaction action");
+  protos::ChaincodeActionPayload cap;
+  if (!cap.ParseFromString(tx.actions(0).payload())) return bad("chaincode action payload");
+  protos::ProposalResponsePayload prp;
+  if (!prp.ParseFromString(cap.action().proposal_response_payload())) return bad("proposal response payload");
+  protos::ChaincodeAction action;
+  if (!action.ParseFromString(prp.extension())) return bad("chaincode action");
+  return action.response();
+}
 
 // Folds the EndpointError details into the message so GatewayError finds the contract's answer.
 std::string DescribeStatus(const grpc::Status& status) {
@@ -169,9 +191,8 @@ struct GatewayLedger::Impl {
     gateway::EndorseResponse eresp;
     grpc::Status st = Unary(&gateway::Gateway::Stub::Endorse, ereq, &eresp, config.endorse_timeout);
     if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "endorse");
-    if (eresp.result().status() >= 400) {
-      return embedded::ContractError(eresp.result().status(), eresp.result().message());
-    }
+    ML_ASSIGN_OR_RETURN(protos::Response result, EndorsedResponse(eresp.prepared_transaction()));
+    if (result.status() >= 400) return embedded::ContractError(result.status(), result.message());
     common::Envelope envelope = eresp.prepared_transaction();
     ML_ASSIGN_OR_RETURN(std::string env_sig, caller.Sign(envelope.payload()));
     envelope.set_signature(env_sig);
@@ -201,7 +222,7 @@ struct GatewayLedger::Impl {
     receipt.tx_id = p.parts.tx_id;
     receipt.block_number = cresp.block_number();
     receipt.timestamp = p.parts.timestamp;
-    receipt.payload = eresp.result().payload();
+    receipt.payload = result.payload();
     // The block hash is not part of CommitStatus; the committed block itself says it.
     auto block = BlockByTxId(caller, p.parts.tx_id);
     if (block.ok()) {

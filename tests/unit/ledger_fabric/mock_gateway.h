@@ -19,6 +19,7 @@
 #include "peer/chaincode.pb.h"
 #include "peer/proposal.pb.h"
 #include "peer/proposal_response.pb.h"
+#include "peer/transaction.pb.h"
 
 namespace medledger::ledger::fabric::testing {
 
@@ -95,9 +96,20 @@ class MockGateway final : public gateway::Gateway::Service {
       return grpc::Status(grpc::StatusCode::ABORTED, "failed to endorse transaction, see attached details",
                           EndpointDetails("chaincode response 409, report_exists: report R1 already exists"));
     }
-    resp->mutable_result()->set_status(200);
-    resp->mutable_result()->set_payload("created:" + args.at(1));
-    std::string payload = "prepared-payload-for-" + req->transaction_id();
+    // A prepared transaction shaped as Fabric's: the result is inside it (ChaincodeAction.response).
+    protos::ChaincodeAction action;
+    action.mutable_response()->set_status(200);
+    action.mutable_response()->set_payload("created:" + args.at(1));
+    protos::ProposalResponsePayload prp;
+    prp.set_extension(action.SerializeAsString());
+    protos::ChaincodeActionPayload cap;
+    cap.mutable_action()->set_proposal_response_payload(prp.SerializeAsString());
+    protos::Transaction tx;
+    tx.add_actions()->set_payload(cap.SerializeAsString());
+    common::Payload prepared;
+    prepared.mutable_header()->set_channel_header("prepared-for-" + req->transaction_id());
+    prepared.set_data(tx.SerializeAsString());
+    std::string payload = prepared.SerializeAsString();
     payloads[req->transaction_id()] = payload;
     resp->mutable_prepared_transaction()->set_payload(payload);
     return grpc::Status::OK;
