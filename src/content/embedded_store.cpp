@@ -18,7 +18,8 @@ Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(const std::filesystem
 }
 
 Result<std::string> EmbeddedStore::Add(std::string_view bytes, const AddOptions& options) {
-  ImportOptions io = ImportOptions::Ipfs(options.cid_version, options.raw_leaves);
+  // The ContentStore contract: CIDv0 always uses dag-pb leaves (like `ipfs add` without --raw-leaves).
+  ImportOptions io = ImportOptions::Ipfs(options.cid_version, options.cid_version == 1 && options.raw_leaves);
   io.threads = options_.threads;
   // Leaves are written by the hashing threads as they go, so hashing and writing overlap.
   io.leaf_sink = [this](const Cid& cid, std::string_view data) { return blocks_.WriteOne(cid, data); };

@@ -144,7 +144,8 @@ struct KuboStore::Impl {
     ML_ASSIGN_OR_RETURN(Response r, Call(path_and_query, upload));
     if (r.status == 200) return std::move(r.body);
     std::string message = NodeMessage(r.body);
-    if (message.find("timeout") != std::string::npos || message.find("deadline") != std::string::npos ||
+    if (message.find("timeout") != std::string::npos || message.find("timed out") != std::string::npos ||
+        message.find("deadline") != std::string::npos ||
         message.find("aborted") != std::string::npos) {
       return MakeError(ErrorKind::kTimeout, "ipfs_timeout", "IPFS node timed out: " + message);
     }

@@ -101,6 +101,7 @@ class IpfsNode {
     config["Addresses"]["API"] = "/ip4/127.0.0.1/tcp/" + std::to_string(node->api_port_);
     config["Addresses"]["Gateway"] = "/ip4/127.0.0.1/tcp/" + std::to_string(FreePort());
     config["Addresses"]["Swarm"] = nlohmann::json::array({"/ip4/127.0.0.1/tcp/" + std::to_string(FreePort())});
+    config["Addresses"]["RPC"] = "/ip4/127.0.0.1/tcp/" + std::to_string(FreePort());  // gRPC; default 5003 is shared
     config["Addresses"]["Delegates"] = nlohmann::json::array();
     config["Bootstrap"] = nlohmann::json::array();
     std::ofstream(repo / "config") << config.dump(2);
