@@ -1,5 +1,7 @@
 #include "content/embedded_store.h"
 
+#include <unistd.h>
+
 #include <mutex>
 #include <set>
 #include <system_error>
@@ -30,7 +32,8 @@ Result<std::string> EmbeddedStore::Add(std::string_view bytes, const AddOptions&
   for (const auto& b : dag.blocks) blocks.emplace_back(b.cid, b.data());
   // Writes the inner nodes (leaves are already there) and fsyncs every shard directory touched.
   ML_RETURN_IF_ERROR(blocks_.PutMany(blocks));
-  if (options.pin) ML_RETURN_IF_ERROR(PinLocked(dag.root));
+  // Every block of this DAG was just written: no need to walk it before pinning.
+  if (options.pin) ML_RETURN_IF_ERROR(WritePin(dag.root));
   return dag.root.ToString();
 }
 
@@ -47,7 +50,13 @@ Result<std::string> EmbeddedStore::Cat(std::string_view text) {
 Status EmbeddedStore::PinLocked(const Cid& cid) {
   // A recursive pin is only taken over a complete DAG, so GC can trust it.
   ML_RETURN_IF_ERROR(WalkDag(Fetcher(), cid, [](const Cid&, std::string_view) { return OkStatus(); }));
-  return WriteFileAtomic(pins_dir_ / cid.ToV1().ToString(), cid.ToString(), options_.sync);
+  return WritePin(cid);
+}
+
+Status EmbeddedStore::WritePin(const Cid& cid) {
+  auto path = pins_dir_ / cid.ToV1().ToString();
+  if (::access(path.c_str(), F_OK) == 0) return OkStatus();
+  return WriteFileAtomic(path, cid.ToString(), options_.sync);
 }
 
 Status EmbeddedStore::Pin(std::string_view text) {

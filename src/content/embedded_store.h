@@ -51,6 +51,7 @@ class EmbeddedStore final : public ContentStore {
   EmbeddedStore(BlockStore blocks, std::filesystem::path pins_dir, EmbeddedStoreOptions options)
       : blocks_(std::move(blocks)), pins_dir_(std::move(pins_dir)), options_(options) {}
   Status PinLocked(const Cid& cid);
+  Status WritePin(const Cid& cid);
 
   BlockStore blocks_;
   std::filesystem::path pins_dir_;
