@@ -68,13 +68,13 @@ Result<protos::Response> EndorsedResponse(const common::Envelope& prepared) {
   return action.response();
 }
 
-// Folds the EndpointError details into the message so GatewayError finds the contract's answer.
+// Folds the ErrorDetail details into the message so GatewayError finds the contract's answer.
 std::string DescribeStatus(const grpc::Status& status) {
   std::string text = status.error_message();
   google::rpc::Status details;
   if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
     for (const auto& any : details.details()) {
-      gateway::EndpointError ep;
+      gateway::ErrorDetail ep;
       if (any.UnpackTo(&ep)) text += "; " + ep.address() + " (" + ep.msp_id() + "): " + ep.message();
     }
   }

@@ -159,7 +159,7 @@ class MockGateway final : public gateway::Gateway::Service {
   }
 
   static std::string EndpointDetails(const std::string& message) {
-    gateway::EndpointError ep;
+    gateway::ErrorDetail ep;
     ep.set_address("peer0.hospital:7051");
     ep.set_msp_id("HospitalMSP");
     ep.set_message(message);
