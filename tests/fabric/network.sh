@@ -177,11 +177,18 @@ start chaincode env CHAINCODE_SERVER_ADDRESS=127.0.0.1:$CHAINCODE_PORT CHAINCODE
 wait_port $CHAINCODE_PORT 30
 
 log "approve and commit (single organisation, default endorsement policy)"
-timeout $T "$FABRIC_BIN/peer" lifecycle chaincode approveformyorg "${ORDERER_ARGS[@]}" --channelID "$CHANNEL" \
-  --name $CC_NAME --version 1.0 --package-id "$PACKAGE_ID" --sequence 1 --waitForEvent >> "$W/logs/cli.log" 2>&1
-timeout $T "$FABRIC_BIN/peer" lifecycle chaincode commit "${ORDERER_ARGS[@]}" --channelID "$CHANNEL" \
+retry() {  # the single orderer may still be electing itself Raft leader ("no Raft leader"): bounded retries
+  for i in $(seq 1 30); do
+    if timeout $T "$@" >> "$W/logs/cli.log" 2>&1; then return 0; fi
+    sleep 1
+  done
+  log "gave up: $*"; return 1
+}
+retry "$FABRIC_BIN/peer" lifecycle chaincode approveformyorg "${ORDERER_ARGS[@]}" --channelID "$CHANNEL" \
+  --name $CC_NAME --version 1.0 --package-id "$PACKAGE_ID" --sequence 1 --waitForEvent
+retry "$FABRIC_BIN/peer" lifecycle chaincode commit "${ORDERER_ARGS[@]}" --channelID "$CHANNEL" \
   --name $CC_NAME --version 1.0 --sequence 1 --peerAddresses 127.0.0.1:$PEER_PORT \
-  --tlsRootCertFiles "$W/tls/ca.crt" --waitForEvent >> "$W/logs/cli.log" 2>&1
+  --tlsRootCertFiles "$W/tls/ca.crt" --waitForEvent
 timeout $T "$FABRIC_BIN/peer" lifecycle chaincode querycommitted --channelID "$CHANNEL" --name $CC_NAME \
   >> "$W/logs/cli.log" 2>&1
 
