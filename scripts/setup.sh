@@ -32,7 +32,9 @@ for dir in web tests/peers; do
     stamp="$dir/node_modules/.medledger-stamp"
     if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ] || [ "$dir/package.json" -nt "$stamp" ]; then
       echo "setup: npm install in $dir"
-      (cd "$dir" && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi)
+      # `npm install` honours package-lock.json; `npm ci` is not used because npm 11 leaves other platforms'
+      # optional packages (esbuild, rollup, tailwind oxide) out of the lock file and then refuses it.
+      (cd "$dir" && npm install --no-audit --no-fund)
       touch "$stamp"
     fi
   fi
