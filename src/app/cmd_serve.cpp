@@ -21,6 +21,8 @@
 #include "identity/organization.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
+#include "ledger/fabric/gateway_ledger.h"
+#include "content/kubo_store.h"
 #include "service/auth_service.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
@@ -47,6 +49,10 @@ struct ServeOptions {
   size_t max_body_bytes = 8 * 1024 * 1024;
   size_t worker_threads = 16;
   bool fast_passwords = false;
+  std::string ledger_kind = "embedded";  // or "fabric"
+  std::string fabric_config;             // with --ledger fabric
+  std::string content_kind = "embedded";  // or "kubo"
+  std::string ipfs_url = "http://127.0.0.1:5001";
 };
 
 struct DemoUser {
@@ -185,11 +191,44 @@ int RunServe(const ServeOptions& o) {
   fs::path data(o.data_dir);
   fs::path server_dir = data / "server";
 
-  auto store = content::EmbeddedStore::Open(data / "content");
-  if (!store.ok()) return Fail(store.error());
-  auto ledger_options = ledger::embedded::OptionsForOrganization(*org, contract::NewRecordsContract());
-  auto ledger = ledger::embedded::EmbeddedLedger::Open(std::move(ledger_options));
-  if (!ledger.ok()) return Fail(ledger.error());
+  // Only this block knows which ledger and content store run; everything after works on the interfaces.
+  std::unique_ptr<content::ContentStore> store;
+  if (o.content_kind == "kubo") {
+    content::KuboOptions kubo;
+    kubo.url = o.ipfs_url;
+    auto created = content::KuboStore::Create(kubo);
+    if (!created.ok()) return Fail(created.error());
+    store = std::move(*created);
+  } else {
+    auto opened = content::EmbeddedStore::Open(data / "content");
+    if (!opened.ok()) return Fail(opened.error());
+    store = std::move(*opened);
+  }
+  std::unique_ptr<ledger::embedded::EmbeddedLedger> embedded;
+  std::unique_ptr<ledger::fabric::GatewayLedger> gateway;
+  ledger::Ledger* ledger_ptr = nullptr;
+  if (o.ledger_kind == "fabric") {
+    auto config = ledger::fabric::LoadFabricConfig(o.fabric_config);
+    if (!config.ok()) return Fail(config.error());
+    if (config->msp_id != org->msp_id()) {
+      return Fail(MakeError(ErrorKind::kInvalidArgument, "msp_mismatch",
+                            "the Fabric config's mspId differs from the organisation's (" + org->msp_id() + ")"));
+    }
+    auto connected = ledger::fabric::GatewayLedger::Connect(*config);
+    if (!connected.ok()) return Fail(connected.error());
+    gateway = std::move(*connected);
+    // Chain information and proofs (qscc) are read with the organisation admin's identity.
+    auto admin = org->LoadIdentity("admin");
+    if (!admin.ok()) return Fail(admin.error());
+    gateway->SetQueryIdentity(std::make_shared<identity::SigningIdentity>(std::move(*admin)));
+    ledger_ptr = gateway.get();
+  } else {
+    auto ledger_options = ledger::embedded::OptionsForOrganization(*org, contract::NewRecordsContract());
+    auto opened = ledger::embedded::EmbeddedLedger::Open(std::move(ledger_options));
+    if (!opened.ok()) return Fail(opened.error());
+    embedded = std::move(*opened);
+    ledger_ptr = embedded.get();
+  }
   auto patients = service::PatientDirectory::Open(server_dir / "patients", org->master_key());
   if (!patients.ok()) return Fail(patients.error());
   auto sealer = service::ReportSealer::Open(server_dir / "keys", org->master_key());
@@ -227,8 +266,8 @@ int RunServe(const ServeOptions& o) {
   (*auth)->SetPatientResolver([patients_ptr](std::string_view u) { return patients_ptr->ForUsername(u); });
 
   service::ServiceParts parts;
-  parts.ledger = ledger->get();
-  parts.content = store->get();
+  parts.ledger = ledger_ptr;
+  parts.content = store.get();
   parts.org = org.get();
   parts.patients = patients_ptr;
   parts.sealer = &*sealer;
@@ -240,15 +279,19 @@ int RunServe(const ServeOptions& o) {
     if (!seeded.ok()) return Fail(seeded.error());
   }
 
-  auto* ledger_ptr = ledger->get();
   http::AppDeps deps;
   deps.auth = auth->get();
   deps.records = &records;
   deps.org = org.get();
   deps.ready = [ledger_ptr] { return ledger_ptr->GetChainInfo().ok(); };
-  deps.verify_ledger = [ledger_ptr] {
-    auto report = ledger_ptr->Verify(ledger::embedded::VerifyOptions{});
+  deps.verify_ledger = [embedded_ptr = embedded.get()] {
     nlohmann::json j;
+    if (embedded_ptr == nullptr) {
+      // On Fabric every peer validates each block as it commits; the full re-walk is an embedded-ledger tool.
+      j = {{"ok", false}, {"error", "verify_not_available_on_fabric"}};
+      return j.dump();
+    }
+    auto report = embedded_ptr->Verify(ledger::embedded::VerifyOptions{});
     if (!report.ok()) {
       j = {{"ok", false}, {"error", report.error().code}};
     } else {
@@ -275,7 +318,7 @@ int RunServe(const ServeOptions& o) {
   sigwait(&signals, &sig);
   spdlog::info(R"({{"msg":"shutting down","signal":{}}})", sig);
   (*server)->Stop();
-  (*ledger)->Close();
+  if (embedded) embedded->Close();
   return 0;
 }
 
@@ -296,6 +339,11 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--max-connections", o->max_connections, "Connection cap");
   cmd->add_option("--max-body-bytes", o->max_body_bytes, "Request body limit");
   cmd->add_option("--workers", o->worker_threads, "Worker threads for request handling");
+  cmd->add_option("--ledger", o->ledger_kind, "embedded (default) or fabric")
+      ->check(CLI::IsMember({"embedded", "fabric"}));
+  cmd->add_option("--fabric-config", o->fabric_config, "With --ledger fabric: the peer/channel config file (docs/FABRIC.md)");
+  cmd->add_option("--content", o->content_kind, "embedded (default) or kubo")->check(CLI::IsMember({"embedded", "kubo"}));
+  cmd->add_option("--ipfs-url", o->ipfs_url, "With --content kubo: the IPFS node's RPC API URL");
   cmd->add_flag("--demo", o->demo, "On first run, create a demo organisation, users, patients and reports");
   cmd->add_flag("--insecure-fast-passwords", o->fast_passwords, "Minimal Argon2id cost (tests and benchmarks only)");
   cmd->callback([o] { std::exit(RunServe(*o)); });
