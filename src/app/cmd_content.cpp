@@ -6,25 +6,12 @@
 #include <sstream>
 #include <string>
 
+#include "app/cli_errors.h"
 #include "app/commands.h"
 #include "content/importer.h"
 
 namespace medledger::app {
 namespace {
-
-// Exit codes: 0 success, 1 failure, 2 bad argument, 4 not found.
-int ExitCodeFor(const Error& e) {
-  switch (e.kind) {
-    case ErrorKind::kInvalidArgument: return 2;
-    case ErrorKind::kNotFound: return 4;
-    default: return 1;
-  }
-}
-
-[[noreturn]] void Fail(const Error& e) {
-  std::cerr << "medledger: " << e.message << " [" << e.code << "]\n";
-  throw CLI::RuntimeError(ExitCodeFor(e));
-}
 
 Result<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

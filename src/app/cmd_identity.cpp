@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "app/cli_errors.h"
 #include "app/commands.h"
 #include "common/encoding.h"
 #include "crypto/random.h"
@@ -16,21 +17,6 @@ namespace medledger::app {
 namespace {
 
 using identity::Organization;
-
-// Exit codes: 0 success, 1 failure, 2 bad argument, 3 already exists, 4 not found.
-int ExitCodeFor(const Error& e) {
-  switch (e.kind) {
-    case ErrorKind::kInvalidArgument: return 2;
-    case ErrorKind::kAlreadyExists: return 3;
-    case ErrorKind::kNotFound: return 4;
-    default: return 1;
-  }
-}
-
-[[noreturn]] void Fail(const Error& e) {
-  std::cerr << "medledger: " << e.message << " [" << e.code << "]\n";
-  throw CLI::RuntimeError(ExitCodeFor(e));
-}
 
 struct InitOptions {
   std::string data_dir;

@@ -1,11 +1,11 @@
 // `medledger verify` and `medledger ledger submit|query|info|proof`: the embedded ledger from the shell.
-#include <nlohmann/json.hpp>
-
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "app/cli_errors.h"
 #include "app/commands.h"
 #include "common/encoding.h"
 #include "contract/records_contract.h"
@@ -17,27 +17,6 @@ namespace medledger::app {
 namespace {
 
 using nlohmann::json;
-
-// Exit codes as the other commands: 0 success, 1 failure, 2 bad argument, 3 already exists, 4 not found.
-int ExitCodeFor(const Error& e) {
-  switch (e.kind) {
-    case ErrorKind::kInvalidArgument: return 2;
-    case ErrorKind::kAlreadyExists: return 3;
-    case ErrorKind::kNotFound: return 4;
-    default: return 1;
-  }
-}
-
-[[noreturn]] void Fail(const Error& e) {
-  std::cerr << "medledger: " << e.message << " [" << e.code << "]\n";
-  throw CLI::RuntimeError(ExitCodeFor(e));
-}
-
-template <class T>
-T OrFail(Result<T> r) {
-  if (!r.ok()) Fail(r.error());
-  return std::move(r).value();
-}
 
 // The contract's payload as JSON when it is JSON, else as a string.
 json PayloadJson(const std::string& payload) {
@@ -108,9 +87,9 @@ void RunQuery(const CallOptions& o) {
 void RunInfo(const std::string& data_dir) {
   auto session = OpenSession(data_dir);
   auto info = OrFail(session.ledger->GetChainInfo());
-  std::cout << json{{"height", info.height}, {"currentHash", info.current_hash}, {"previousHash", info.previous_hash}}
-                   .dump(2)
-            << "\n";
+  std::cout
+      << json{{"height", info.height}, {"currentHash", info.current_hash}, {"previousHash", info.previous_hash}}.dump(2)
+      << "\n";
 }
 
 void RunProof(const std::string& data_dir, const std::string& tx_id) {
