@@ -13,7 +13,11 @@
 #include <string>
 
 #include "app/commands.h"
+#include "app/report_keys.h"
 #include "content/embedded_store.h"
+#include "content/keystore.h"
+#include "content/kubo_store.h"
+#include "content/report_vault.h"
 #include "contract/records_contract.h"
 #include "crypto/random.h"
 #include "http/app.h"
@@ -22,12 +26,10 @@
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "ledger/fabric/gateway_ledger.h"
-#include "content/kubo_store.h"
 #include "service/auth_service.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
-#include "service/report_sealer.h"
 
 namespace medledger::app {
 namespace {
@@ -49,8 +51,8 @@ struct ServeOptions {
   size_t max_body_bytes = 8 * 1024 * 1024;
   size_t worker_threads = 16;
   bool fast_passwords = false;
-  std::string ledger_kind = "embedded";  // or "fabric"
-  std::string fabric_config;             // with --ledger fabric
+  std::string ledger_kind = "embedded";   // or "fabric"
+  std::string fabric_config;              // with --ledger fabric
   std::string content_kind = "embedded";  // or "kubo"
   std::string ipfs_url = "http://127.0.0.1:5001";
 };
@@ -62,9 +64,12 @@ struct DemoUser {
 };
 
 constexpr DemoUser kDemoUsers[] = {
-    {"admin", identity::Role::kAdmin, "Ada Admin"},        {"dr.house", identity::Role::kDoctor, "Dr. Gregory House"},
-    {"dr.grey", identity::Role::kDoctor, "Dr. Meredith Grey"}, {"alice", identity::Role::kPatient, "Alice Patient"},
-    {"bob", identity::Role::kPatient, "Bob Patient"},      {"audrey", identity::Role::kAuditor, "Audrey Auditor"},
+    {"admin", identity::Role::kAdmin, "Ada Admin"},
+    {"dr.house", identity::Role::kDoctor, "Dr. Gregory House"},
+    {"dr.grey", identity::Role::kDoctor, "Dr. Meredith Grey"},
+    {"alice", identity::Role::kPatient, "Alice Patient"},
+    {"bob", identity::Role::kPatient, "Bob Patient"},
+    {"audrey", identity::Role::kAuditor, "Audrey Auditor"},
 };
 
 int Fail(const Error& e) {
@@ -231,8 +236,9 @@ int RunServe(const ServeOptions& o) {
   }
   auto patients = service::PatientDirectory::Open(server_dir / "patients", org->master_key());
   if (!patients.ok()) return Fail(patients.error());
-  auto sealer = service::ReportSealer::Open(server_dir / "keys", org->master_key());
-  if (!sealer.ok()) return Fail(sealer.error());
+  auto keystore = OpenReportKeystore(data, org->master_key());
+  if (!keystore.ok()) return Fail(keystore.error());
+  content::ReportVault vault(*store, **keystore);
   auto idempotency = service::IdempotencyStore::Open(server_dir / "idempotency");
   if (!idempotency.ok()) return Fail(idempotency.error());
 
@@ -270,7 +276,7 @@ int RunServe(const ServeOptions& o) {
   parts.content = store.get();
   parts.org = org.get();
   parts.patients = patients_ptr;
-  parts.sealer = &*sealer;
+  parts.vault = &vault;
   parts.idempotency = idempotency->get();
   service::RecordsService records(parts);
 
@@ -341,8 +347,10 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--workers", o->worker_threads, "Worker threads for request handling");
   cmd->add_option("--ledger", o->ledger_kind, "embedded (default) or fabric")
       ->check(CLI::IsMember({"embedded", "fabric"}));
-  cmd->add_option("--fabric-config", o->fabric_config, "With --ledger fabric: the peer/channel config file (docs/FABRIC.md)");
-  cmd->add_option("--content", o->content_kind, "embedded (default) or kubo")->check(CLI::IsMember({"embedded", "kubo"}));
+  cmd->add_option("--fabric-config", o->fabric_config,
+                  "With --ledger fabric: the peer/channel config file (docs/FABRIC.md)");
+  cmd->add_option("--content", o->content_kind, "embedded (default) or kubo")
+      ->check(CLI::IsMember({"embedded", "kubo"}));
   cmd->add_option("--ipfs-url", o->ipfs_url, "With --content kubo: the IPFS node's RPC API URL");
   cmd->add_flag("--demo", o->demo, "On first run, create a demo organisation, users, patients and reports");
   cmd->add_flag("--insecure-fast-passwords", o->fast_passwords, "Minimal Argon2id cost (tests and benchmarks only)");

@@ -13,5 +13,6 @@ void AddFabricCommands(CLI::App& app);    // fabric package (cmd_fabric.cpp)
 void AddContentCommands(CLI::App& app);   // cid (cmd_content.cpp)
 void AddLedgerCommands(CLI::App& app);    // verify, ledger submit|query|info|proof (cmd_ledger.cpp)
 void AddServeCommand(CLI::App& app);      // serve (cmd_serve.cpp)
+void AddEraseCommand(CLI::App& app);      // erase (cmd_erase.cpp)
 
 }  // namespace medledger::app

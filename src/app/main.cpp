@@ -1,6 +1,5 @@
 // `medledger`: one binary for every role of the product (init, users, ledger, content, server).
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "app/commands.h"
@@ -14,6 +13,7 @@ int main(int argc, char** argv) {
   medledger::app::AddContentCommands(app);
   medledger::app::AddLedgerCommands(app);
   medledger::app::AddServeCommand(app);
+  medledger::app::AddEraseCommand(app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

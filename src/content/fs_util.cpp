@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "crypto/random.h"
 #include "common/encoding.h"
+#include "crypto/random.h"
 
 namespace medledger::content {
 namespace {
@@ -109,6 +109,23 @@ Status RemoveFileDurably(const std::filesystem::path& file) {
     return IoError("unlink", file);
   }
   return SyncDirectory(file.parent_path());
+}
+
+Status AppendLineDurably(const std::filesystem::path& file, std::string_view line) {
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(file, ec);
+  Fd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return IoError("open", file);
+  std::string bytes = std::string(line) + "\n";
+  std::string_view rest = bytes;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return IoError("write", file);
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::fdatasync(fd.get()) != 0) return IoError("fdatasync", file);
+  return existed ? OkStatus() : SyncDirectory(file.parent_path());
 }
 
 }  // namespace medledger::content

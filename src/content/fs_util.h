@@ -19,5 +19,7 @@ Status ReadFileInto(const std::filesystem::path& file, std::string* out);  // re
 Status SyncDirectory(const std::filesystem::path& dir);
 // Removes `file` and fsyncs its directory; absent is fine.
 Status RemoveFileDurably(const std::filesystem::path& file);
+// Appends `line` and a newline to `file` (created 0600 if absent) and fdatasyncs it: an append-only log.
+Status AppendLineDurably(const std::filesystem::path& file, std::string_view line);
 
 }  // namespace medledger::content

@@ -18,7 +18,9 @@ namespace {
 constexpr std::string_view kKeksMagic = "MLKK\x01";
 constexpr std::string_view kKeyFileMagic = "MLKF\x01";
 
-Error Corrupt(const std::string& what) { return MakeError(ErrorKind::kCorruption, "keystore_corrupted", what); }
+Error Corrupt(const std::string& what) {
+  return MakeError(ErrorKind::kCorruption, "keystore_corrupted", what);
+}
 Error Destroyed() {
   return MakeError(ErrorKind::kNotFound, "key_destroyed", "the report's data key is gone (erased or never stored)");
 }
@@ -63,7 +65,9 @@ Result<std::vector<Entry>> DecodeEntries(std::string_view in) {
 
 // Hashed so the file name neither leaks the report id nor lets it escape the directory. The same value binds
 // each wrapped key to its report (as AAD), which lets rotation re-wrap a file knowing only its name.
-std::string ReportBinding(std::string_view report_id) { return HexEncode(crypto::Sha256(report_id)); }
+std::string ReportBinding(std::string_view report_id) {
+  return HexEncode(crypto::Sha256(report_id));
+}
 
 std::filesystem::path KeyFile(const std::filesystem::path& dir, std::string_view report_id) {
   return dir / "keys" / ReportBinding(report_id);
@@ -100,6 +104,21 @@ Status MemoryKeystore::Destroy(std::string_view report_id) {
   return OkStatus();
 }
 
+Status MemoryKeystore::DestroyKey(std::string_view report_id, std::string_view key_id) {
+  std::lock_guard lock(mu_);
+  auto r = wrapped_.find(report_id);
+  if (r == wrapped_.end()) return OkStatus();
+  r->second.erase(std::string(key_id));
+  if (r->second.empty()) wrapped_.erase(r);
+  return OkStatus();
+}
+
+Result<size_t> MemoryKeystore::KeyCount(std::string_view report_id) {
+  std::lock_guard lock(mu_);
+  auto r = wrapped_.find(report_id);
+  return r == wrapped_.end() ? size_t{0} : r->second.size();
+}
+
 Status MemoryKeystore::RotateKek() {
   std::lock_guard lock(mu_);
   std::string next = crypto::RandomBytes(crypto::kAesKeySize);
@@ -113,6 +132,16 @@ Status MemoryKeystore::RotateKek() {
   return OkStatus();
 }
 
+Result<size_t> ShredReport(Keystore& keys, std::string_view report_id) {
+  ML_ASSIGN_OR_RETURN(size_t count, keys.KeyCount(report_id));
+  if (count == 0) {
+    return MakeError(ErrorKind::kNotFound, "report_not_in_keystore",
+                     "the keystore holds no key for this report (an unknown report, or erased before)");
+  }
+  ML_RETURN_IF_ERROR(keys.Destroy(report_id));
+  return count;
+}
+
 // ---- FileKeystore ----
 
 struct FileKeystore::Keks {
@@ -124,7 +153,8 @@ FileKeystore::FileKeystore(std::filesystem::path dir, std::string master, std::u
     : dir_(std::move(dir)), master_(std::move(master)), keks_(std::move(keks)) {}
 FileKeystore::~FileKeystore() = default;
 
-Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::path& dir, std::string_view master_key) {
+Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::path& dir,
+                                                         std::string_view master_key) {
   if (master_key.size() != 32) {
     return MakeError(ErrorKind::kInvalidArgument, "keystore_bad_master_key", "the master key must be 32 bytes");
   }
@@ -235,6 +265,31 @@ Status FileKeystore::Destroy(std::string_view report_id) {
   std::shared_lock kek_lock(kek_mu_);
   std::lock_guard lock(StripeFor(report_id));
   return DestroyIn(dir_, report_id);
+}
+
+Status FileKeystore::DestroyKey(std::string_view report_id, std::string_view key_id) {
+  std::shared_lock kek_lock(kek_mu_);
+  std::lock_guard lock(StripeFor(report_id));
+  auto path = KeyFile(dir_, report_id);
+  auto file = ReadFileBytes(path);
+  if (!file.ok()) return file.error().kind == ErrorKind::kNotFound ? OkStatus() : Status(file.error());
+  ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(*file));
+  std::erase_if(entries, [&](const Entry& e) { return e.key_id == key_id; });
+  // The rewrite replaces the file by rename, so the dropped key's bytes are not in the live file.
+  if (entries.empty()) return RemoveFileDurably(path);
+  return WriteFileAtomic(path, EncodeEntries(entries), true, true);
+}
+
+Result<size_t> FileKeystore::KeyCount(std::string_view report_id) {
+  std::shared_lock kek_lock(kek_mu_);
+  std::lock_guard lock(StripeFor(report_id));
+  auto file = ReadFileBytes(KeyFile(dir_, report_id));
+  if (!file.ok()) {
+    if (file.error().kind == ErrorKind::kNotFound) return size_t{0};
+    return file.error();
+  }
+  ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(*file));
+  return entries.size();
 }
 
 Status FileKeystore::RotateKek() {

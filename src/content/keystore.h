@@ -2,13 +2,13 @@
 // The interface admits an HSM later; FileKeystore keeps everything in one directory, encrypted at rest.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
-#include <array>
 #include <string>
 #include <string_view>
 
@@ -25,9 +25,17 @@ class Keystore {
   virtual Result<std::string> Load(std::string_view report_id, std::string_view key_id) = 0;
   // Crypto-shredding: every data key of the report is gone for good. Idempotent.
   virtual Status Destroy(std::string_view report_id) = 0;
+  // Drops one data key (a version that never reached the ledger); the report's other keys stay. Idempotent.
+  virtual Status DestroyKey(std::string_view report_id, std::string_view key_id) = 0;
+  // How many data keys the report has (0 when erased or unknown).
+  virtual Result<size_t> KeyCount(std::string_view report_id) = 0;
   // Generates a new KEK and re-wraps every data key with it; content is not touched.
   virtual Status RotateKek() = 0;
 };
+
+// Crypto-shredding of one report (every version's key). Returns how many keys were destroyed;
+// "report_not_in_keystore" when there were none (an unknown report, or one erased before).
+Result<size_t> ShredReport(Keystore& keys, std::string_view report_id);
 
 // For tests and benchmarks: keys in memory, wrapped all the same so rotation has something to do.
 class MemoryKeystore final : public Keystore {
@@ -36,6 +44,8 @@ class MemoryKeystore final : public Keystore {
   Status Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) override;
   Result<std::string> Load(std::string_view report_id, std::string_view key_id) override;
   Status Destroy(std::string_view report_id) override;
+  Status DestroyKey(std::string_view report_id, std::string_view key_id) override;
+  Result<size_t> KeyCount(std::string_view report_id) override;
   Status RotateKek() override;
 
  private:
@@ -57,6 +67,8 @@ class FileKeystore final : public Keystore {
   Status Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) override;
   Result<std::string> Load(std::string_view report_id, std::string_view key_id) override;
   Status Destroy(std::string_view report_id) override;
+  Status DestroyKey(std::string_view report_id, std::string_view key_id) override;
+  Result<size_t> KeyCount(std::string_view report_id) override;
   Status RotateKek() override;
 
   std::string current_kek_id() const;

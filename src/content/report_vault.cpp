@@ -26,17 +26,31 @@ Result<StoredReport> ReportVault::Put(std::string_view report_id, std::string_vi
 
 Result<std::string> ReportVault::Get(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
                                      std::string_view content_hash) {
-  ML_ASSIGN_OR_RETURN(auto bytes, store_.Cat(cid));
-  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(bytes));
+  ML_ASSIGN_OR_RETURN(auto opened, Fetch(report_id, patient_ref, cid, content_hash));
+  return std::move(opened.plaintext);
+}
+
+Result<OpenedReport> ReportVault::Fetch(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
+                                        std::string_view content_hash) {
+  OpenedReport out;
+  ML_ASSIGN_OR_RETURN(out.envelope, store_.Cat(cid));
+  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(out.envelope));
   ML_ASSIGN_OR_RETURN(auto data_key, keys_.Load(report_id, envelope.key_id));
-  ML_ASSIGN_OR_RETURN(auto plaintext, OpenEnvelope(data_key, envelope, {report_id, patient_ref}));
-  if (!crypto::ConstantTimeEquals(HexEncode(crypto::Sha256(plaintext)), content_hash)) {
+  ML_ASSIGN_OR_RETURN(out.plaintext, OpenEnvelope(data_key, envelope, {report_id, patient_ref}));
+  if (!crypto::ConstantTimeEquals(HexEncode(crypto::Sha256(out.plaintext)), content_hash)) {
     return MakeError(ErrorKind::kCorruption, "content_hash_mismatch",
                      "decrypted content does not match the recorded hash");
   }
-  return plaintext;
+  return out;
 }
 
-Status ReportVault::Erase(std::string_view report_id) { return keys_.Destroy(report_id); }
+Result<size_t> ReportVault::Erase(std::string_view report_id) {
+  return ShredReport(keys_, report_id);
+}
+
+Status ReportVault::Discard(std::string_view report_id, const StoredReport& stored) {
+  ML_RETURN_IF_ERROR(keys_.DestroyKey(report_id, stored.key_id));
+  return store_.Unpin(stored.cid);
+}
 
 }  // namespace medledger::content

@@ -18,6 +18,11 @@ struct StoredReport {
   std::string key_id;        // which data key sealed it (also inside the envelope)
 };
 
+struct OpenedReport {
+  std::string envelope;   // the stored bytes (what the CID names)
+  std::string plaintext;  // their decryption, checked against the recorded content hash
+};
+
 class ReportVault {
  public:
   // Both must outlive the vault.
@@ -29,8 +34,15 @@ class ReportVault {
   // Codes: the store's errors, envelope_*, "key_destroyed" (erased), "decrypt_failed", "content_hash_mismatch".
   Result<std::string> Get(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
                           std::string_view content_hash);
+  // As Get, keeping the envelope bytes too (for readers who re-check the CID themselves).
+  Result<OpenedReport> Fetch(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
+                             std::string_view content_hash);
   // Crypto-shredding: the ciphertext may stay anywhere; without the data key nobody can read it.
-  Status Erase(std::string_view report_id);
+  // Covers every version of the report (each has its own data key); see ShredReport.
+  Result<size_t> Erase(std::string_view report_id);
+  // Undoes one Put whose ledger transaction failed: its key is destroyed (the report's other versions stay)
+  // and its content unpinned, so the orphan is unreadable and collectable.
+  Status Discard(std::string_view report_id, const StoredReport& stored);
 
  private:
   ContentStore& store_;

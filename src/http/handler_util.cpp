@@ -44,6 +44,8 @@ Response FromError(const Error& error, const std::vector<service::FieldIssue>& i
       "expiry_too_far",    "expiry_not_in_future"};
   int status = 0;
   if (error.kind == ErrorKind::kInvalidArgument && kUnprocessable.count(error.code)) status = 422;
+  // Erased content existed and never will again: 410, so clients do not retry or report it missing.
+  if (error.code == "content_erased") status = 410;
   std::vector<FieldError> fields;
   for (const auto& i : issues) fields.push_back({i.field, i.code, i.message});
   return ProblemResponse(error, status, fields);

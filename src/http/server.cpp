@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -61,7 +62,9 @@ struct CountGuard {
   std::atomic<size_t>& counter;
 };
 
-asio::awaitable<Response> RunHandler(Impl* impl, Request* req) { co_return impl->handler(*req); }
+asio::awaitable<Response> RunHandler(Impl* impl, Request* req) {
+  co_return impl->handler(*req);
+}
 
 Response TransportProblem(int status, const char* code, const char* message) {
   ErrorKind kind = status == 413 || status == 431 ? ErrorKind::kTooLarge : ErrorKind::kInvalidArgument;
@@ -82,11 +85,27 @@ asio::awaitable<void> WriteResponse(Impl* impl, Stream& stream, Response res, un
   co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
 }
 
+// Closing a socket with unread input makes the kernel send a reset, which can destroy the error response
+// still in flight (a client sending an oversized body would see a dropped connection instead of 413). So,
+// like nginx's lingering close, read and discard for a bounded time and amount before closing.
+asio::awaitable<void> DrainBeforeClose(beast::tcp_stream& stream) {
+  constexpr auto kLingerTime = std::chrono::seconds(2);
+  constexpr size_t kLingerBytes = 64u << 20;
+  stream.expires_after(kLingerTime);
+  std::array<char, 16384> sink{};
+  size_t drained = 0;
+  beast::error_code ec;
+  while (!ec && drained < kLingerBytes) {
+    drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
 template <class Stream>
 asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool tls) {
   const auto& opts = impl->opts;
   beast::flat_buffer buffer;
   bool first = true;
+  bool linger = false;  // the client may still be sending what we refused
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
@@ -104,11 +123,13 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
           ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
         break;  // the client left, or was too slow: the connection is already unusable
       }
-      Response problem = ec == bhttp::error::body_limit     ? TransportProblem(413, "body_too_large", "request body too large")
-                         : ec == bhttp::error::header_limit ? TransportProblem(431, "headers_too_large", "request headers too large")
-                                                            : TransportProblem(400, "malformed_request", "malformed HTTP request");
+      Response problem =
+          ec == bhttp::error::body_limit     ? TransportProblem(413, "body_too_large", "request body too large")
+          : ec == bhttp::error::header_limit ? TransportProblem(431, "headers_too_large", "request headers too large")
+                                             : TransportProblem(400, "malformed_request", "malformed HTTP request");
       beast::error_code wec;
       co_await WriteResponse(impl, stream, std::move(problem), 11, false, wec);
+      linger = true;
       break;
     }
     auto msg = parser.release();
@@ -146,6 +167,7 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ignored));
   }
+  if (linger) co_await DrainBeforeClose(beast::get_lowest_layer(stream));
 }
 
 asio::awaitable<void> HandleConnection(Impl* impl, tcp::socket socket) {
@@ -157,8 +179,7 @@ asio::awaitable<void> HandleConnection(Impl* impl, tcp::socket socket) {
   if (impl->ssl) {
     beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *impl->ssl);
     beast::get_lowest_layer(tls_stream).expires_after(impl->opts.read_timeout);
-    co_await tls_stream.async_handshake(asio::ssl::stream_base::server,
-                                        asio::redirect_error(asio::use_awaitable, ec));
+    co_await tls_stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
     co_await Serve(impl, tls_stream, std::move(remote), true);
   } else {
@@ -171,16 +192,15 @@ asio::awaitable<void> RejectConnection(tcp::socket socket) {
   stream.expires_after(std::chrono::seconds(1));
   beast::error_code ec;
   const std::string busy = BusyResponse();
-  co_await asio::async_write(stream, asio::buffer(busy),
-                             asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(stream, asio::buffer(busy), asio::redirect_error(asio::use_awaitable, ec));
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
 asio::awaitable<void> AcceptLoop(Impl* impl) {
   for (;;) {
     beast::error_code ec;
-    tcp::socket socket =
-        co_await impl->acceptor.async_accept(asio::make_strand(impl->ioc), asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket = co_await impl->acceptor.async_accept(asio::make_strand(impl->ioc),
+                                                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (!impl->acceptor.is_open() || impl->stopping.load()) co_return;
       // Out of file descriptors and the like: back off instead of spinning.
@@ -203,7 +223,9 @@ asio::awaitable<void> AcceptLoop(Impl* impl) {
 }  // namespace
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Server::~Server() { Stop(); }
+Server::~Server() {
+  Stop();
+}
 
 Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, AppHandler handler) {
   auto impl = std::make_unique<Impl>(std::max<size_t>(1, options.worker_threads));
@@ -223,7 +245,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, AppHandler 
     if (!ec) impl->ssl->use_certificate_chain_file(opts.tls_cert_file, ec);
     if (!ec) impl->ssl->use_private_key_file(opts.tls_key_file, asio::ssl::context::pem, ec);
     if (ec) {
-      return MakeError(ErrorKind::kInvalidArgument, "tls_config_invalid", "cannot load TLS certificate/key: " + ec.message());
+      return MakeError(ErrorKind::kInvalidArgument, "tls_config_invalid",
+                       "cannot load TLS certificate/key: " + ec.message());
     }
   }
   beast::error_code ec;
@@ -234,7 +257,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, AppHandler 
   if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) impl->acceptor.bind(endpoint, ec);
   if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return MakeError(ErrorKind::kUnavailable, "bind_failed", "cannot listen on " + opts.address + ": " + ec.message());
+  if (ec)
+    return MakeError(ErrorKind::kUnavailable, "bind_failed", "cannot listen on " + opts.address + ": " + ec.message());
   impl->port = impl->acceptor.local_endpoint().port();
   asio::co_spawn(impl->ioc, AcceptLoop(impl.get()), asio::detached);
   for (size_t i = 0; i < std::max<size_t>(1, opts.io_threads); ++i) {
@@ -243,9 +267,15 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, AppHandler 
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
-uint16_t Server::port() const { return impl_->port; }
-bool Server::tls() const { return impl_->ssl.has_value(); }
-size_t Server::active_connections() const { return impl_->connections.load(); }
+uint16_t Server::port() const {
+  return impl_->port;
+}
+bool Server::tls() const {
+  return impl_->ssl.has_value();
+}
+size_t Server::active_connections() const {
+  return impl_->connections.load();
+}
 
 void Server::Stop() {
   if (!impl_ || impl_->stopped) return;

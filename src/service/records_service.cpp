@@ -123,13 +123,16 @@ json AttachmentsMeta(const json& doc) {
   return out;
 }
 
-std::string Canonical(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::strict); }
+std::string Canonical(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::strict);
+}
 
 }  // namespace
 
 std::string Receipt::ToJson() const {
-  json j = {{"reportId", report_id}, {"version", version}, {"cid", cid}, {"contentHash", content_hash},
-            {"txId", tx_id}, {"blockNumber", block_number}, {"blockHash", block_hash}, {"timestamp", timestamp}};
+  json j = {{"reportId", report_id},       {"version", version},    {"cid", cid},
+            {"contentHash", content_hash}, {"txId", tx_id},         {"blockNumber", block_number},
+            {"blockHash", block_hash},     {"timestamp", timestamp}};
   if (!flags.empty()) j["flags"] = flags;
   return j.dump();
 }
@@ -252,25 +255,22 @@ Result<Receipt> RecordsService::SealAndCommit(const Principal& who, const std::s
                                               const std::string& report_id, uint32_t version,
                                               const std::string& patient_id, const std::string& document,
                                               const std::string& extra_args_json) {
-  SealContext ctx{report_id, version, patient_id};
-  ML_ASSIGN_OR_RETURN(auto envelope, p_.sealer->Seal(ctx, document));
-  ML_ASSIGN_OR_RETURN(auto cid, p_.content->Add(envelope, content::AddOptions{}));
+  ML_ASSIGN_OR_RETURN(auto stored, p_.vault->Put(report_id, patient_id, document));
   Receipt r;
   r.report_id = report_id;
   r.version = version;
-  r.cid = cid;
-  r.content_hash = HexEncode(crypto::Sha256(document));
+  r.cid = stored.cid;
+  r.content_hash = stored.content_hash;
   json arg = json::parse(extra_args_json);
   arg["reportId"] = report_id;
   arg["patientRef"] = patient_id;
-  arg["cid"] = cid;
+  arg["cid"] = r.cid;
   arg["contentHash"] = r.content_hash;
   arg["version"] = version;
   auto done = Call(who, function, arg.dump(), true);
   if (!done.ok()) {
     // Nothing on the ledger points at this envelope: destroy its key so the orphan is unreadable.
-    (void)p_.sealer->Shred(ctx);
-    (void)p_.content->Unpin(cid);
+    (void)p_.vault->Discard(report_id, stored);
     return done.error();
   }
   r.tx_id = done->receipt.tx_id;
@@ -302,17 +302,28 @@ Result<Receipt> RecordsService::SubmitReport(const Principal& who, const ReportI
     std::string created = Timestamp::Now().ToRfc3339();
     json atts = json::array();
     for (const auto& a : v.attachments) {
-      atts.push_back({{"filename", a.filename}, {"contentType", a.content_type}, {"size", a.data.size()},
-                      {"sha256", HexEncode(crypto::Sha256(a.data))}, {"data", Base64Encode(a.data)}});
+      atts.push_back({{"filename", a.filename},
+                      {"contentType", a.content_type},
+                      {"size", a.data.size()},
+                      {"sha256", HexEncode(crypto::Sha256(a.data))},
+                      {"data", Base64Encode(a.data)}});
     }
-    json doc = {{"schema", "medledger.report.v1"}, {"reportId", report_id}, {"version", 1},
-                {"patientId", v.patient_id}, {"title", v.title}, {"diagnosis", v.diagnosis},
-                {"content", v.content}, {"attachments", atts}, {"author", who.username},
-                {"authorName", who.display_name}, {"createdAt", created}, {"flags", v.flags}};
-    json extra = {{"metadata", {{"schema", "medledger.report.v1"}, {"attachments", v.attachments.size()},
-                                {"flags", v.flags}}}};
-    ML_ASSIGN_OR_RETURN(auto receipt, SealAndCommit(who, "CreateReport", report_id, 1, v.patient_id,
-                                                    Canonical(doc), extra.dump()));
+    json doc = {{"schema", "medledger.report.v1"},
+                {"reportId", report_id},
+                {"version", 1},
+                {"patientId", v.patient_id},
+                {"title", v.title},
+                {"diagnosis", v.diagnosis},
+                {"content", v.content},
+                {"attachments", atts},
+                {"author", who.username},
+                {"authorName", who.display_name},
+                {"createdAt", created},
+                {"flags", v.flags}};
+    json extra = {
+        {"metadata", {{"schema", "medledger.report.v1"}, {"attachments", v.attachments.size()}, {"flags", v.flags}}}};
+    ML_ASSIGN_OR_RETURN(auto receipt,
+                        SealAndCommit(who, "CreateReport", report_id, 1, v.patient_id, Canonical(doc), extra.dump()));
     receipt.flags = v.flags;
     return receipt;
   }();
@@ -341,11 +352,17 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
     return MakeError(ErrorKind::kInternal, "contract_payload_invalid", "RecordAccess returned no report record");
   }
   ReportView view;
-  ML_ASSIGN_OR_RETURN(view.envelope, p_.content->Cat(cid));  // the store re-hashes every block against the CID
-  ML_ASSIGN_OR_RETURN(view.document, p_.sealer->Open(SealContext{report_id, version, patient_id}, view.envelope));
-  if (!crypto::ConstantTimeEquals(HexEncode(crypto::Sha256(view.document)), content_hash)) {
-    return MakeError(ErrorKind::kCorruption, "content_hash_mismatch", "the document does not match the ledger");
+  // The vault re-hashes every block against the CID, decrypts, and checks the plaintext against the hash.
+  auto opened = p_.vault->Fetch(report_id, patient_id, cid, content_hash);
+  if (!opened.ok()) {
+    if (opened.error().code == "key_destroyed") {
+      return MakeError(ErrorKind::kNotFound, "content_erased",
+                       "this report's content was erased (its key destroyed); its ledger record remains");
+    }
+    return opened.error();
   }
+  view.envelope = std::move(opened->envelope);
+  view.document = std::move(opened->plaintext);
   json doc = json::parse(view.document, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return MakeError(ErrorKind::kCorruption, "document_corrupt", "the report document is not JSON");
@@ -384,8 +401,8 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
   return view;
 }
 
-Result<Receipt> RecordsService::AmendReport(const Principal& who, const std::string& report_id,
-                                            const AmendInput& in, std::vector<FieldIssue>* issues) {
+Result<Receipt> RecordsService::AmendReport(const Principal& who, const std::string& report_id, const AmendInput& in,
+                                            std::vector<FieldIssue>* issues) {
   ML_RETURN_IF_ERROR(CheckReportId(report_id));
   if (who.role != Role::kDoctor) return Denied("only the author amends a report");
   std::vector<FieldIssue> local;
@@ -416,9 +433,8 @@ Result<Receipt> RecordsService::AmendReport(const Principal& who, const std::str
   doc["createdAt"] = Timestamp::Now().ToRfc3339();
   doc["flags"] = v.flags;
   json extra = {{"reason", reason}};
-  ML_ASSIGN_OR_RETURN(auto receipt,
-                      SealAndCommit(who, "AmendReport", report_id, version, input.patient_id, Canonical(doc),
-                                    extra.dump()));
+  ML_ASSIGN_OR_RETURN(auto receipt, SealAndCommit(who, "AmendReport", report_id, version, input.patient_id,
+                                                  Canonical(doc), extra.dump()));
   receipt.flags = v.flags;
   return receipt;
 }
@@ -494,7 +510,9 @@ Result<std::string> RecordsService::GrantConsent(const Principal& who, const std
   if (purpose.empty() || purpose.size() > 200 || !IsValidUtf8(purpose) || ContainsActiveContent(purpose)) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_purpose", "a plain-text purpose is required");
   }
-  json arg = {{"patientRef", patient_id}, {"doctor", doctor}, {"purpose", NormalizeText(purpose)},
+  json arg = {{"patientRef", patient_id},
+              {"doctor", doctor},
+              {"purpose", NormalizeText(purpose)},
               {"expiresAt", expiry->ToRfc3339()}};
   ML_ASSIGN_OR_RETURN(auto r, Call(who, "GrantAccess", arg.dump(), true));
   json out = ApiShape(r.payload.contains("consent") ? r.payload["consent"] : r.payload);
@@ -556,8 +574,7 @@ Result<std::string> RecordsService::AuditEvents(const Principal& who, const Audi
 Result<std::string> RecordsService::LedgerStatus(const Principal& who) {
   if (!Is(who, {Role::kAdmin, Role::kAuditor})) return Denied("administrators and auditors only");
   ML_ASSIGN_OR_RETURN(auto info, p_.ledger->GetChainInfo());
-  return json{{"height", info.height}, {"currentHash", info.current_hash}, {"previousHash", info.previous_hash}}
-      .dump();
+  return json{{"height", info.height}, {"currentHash", info.current_hash}, {"previousHash", info.previous_hash}}.dump();
 }
 
 }  // namespace medledger::service

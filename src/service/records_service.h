@@ -12,12 +12,12 @@
 
 #include "common/result.h"
 #include "content/content_store.h"
+#include "content/report_vault.h"
 #include "identity/organization.h"
 #include "ledger/ledger.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
 #include "service/principal.h"
-#include "service/report_sealer.h"
 #include "service/report_validation.h"
 
 namespace medledger::service {
@@ -53,9 +53,9 @@ struct NewPatient {
 };
 
 struct ReportView {
-  std::string json;      // the API `report` object
-  std::string document;  // canonical document bytes (SHA-256 = contentHash)
-  std::string envelope;  // stored bytes (CID = cid)
+  std::string json;                                              // the API `report` object
+  std::string document;                                          // canonical document bytes (SHA-256 = contentHash)
+  std::string envelope;                                          // stored bytes (CID = cid)
   std::vector<std::pair<std::string, std::string>> attachments;  // content type, bytes
 };
 
@@ -71,7 +71,7 @@ struct ServiceParts {
   content::ContentStore* content = nullptr;
   identity::Organization* org = nullptr;
   PatientDirectory* patients = nullptr;
-  const ReportSealer* sealer = nullptr;
+  content::ReportVault* vault = nullptr;  // seals into `content` with keys from the keystore
   IdempotencyStore* idempotency = nullptr;
   ValidationPolicy policy;
 };
@@ -113,8 +113,7 @@ class RecordsService {
 
  private:
   struct CallResult;
-  Result<CallResult> Call(const Principal& who, const std::string& function, const std::string& arg_json,
-                          bool submit);
+  Result<CallResult> Call(const Principal& who, const std::string& function, const std::string& arg_json, bool submit);
   Result<Receipt> SealAndCommit(const Principal& who, const std::string& function, const std::string& report_id,
                                 uint32_t version, const std::string& patient_id, const std::string& document,
                                 const std::string& extra_args_json);

@@ -20,11 +20,6 @@ namespace {
 
 using json = nlohmann::json;
 
-json Parse(const HttpResult& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  return j.is_discarded() ? json() : j;
-}
-
 // A CIDv1 ("b" + base32 lower, no padding) -> the hex SHA-256 digest inside its multihash.
 std::string CidDigestHex(const std::string& cid) {
   std::string bytes;
@@ -50,11 +45,6 @@ std::string CidDigestHex(const std::string& cid) {
   return hex;
 }
 
-std::string Code(const HttpResult& r) {
-  auto j = Parse(r);
-  return j.is_object() ? j.value("code", "") : "";
-}
-
 class ServerFlowTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -68,10 +58,10 @@ class ServerFlowTest : public ::testing::Test {
   }
   const std::string& Token(const char* user) { return tokens_[user]; }
   std::string PatientIdOf(const char* user) {
-    return Parse(server_->Get("/api/v1/me", Token(user))).value("patientId", "");
+    return ParseBody(server_->Get("/api/v1/me", Token(user))).value("patientId", "");
   }
   uint64_t Height() {
-    return Parse(server_->Get("/api/v1/ledger/status", Token("admin"))).value("height", uint64_t{0});
+    return ParseBody(server_->Get("/api/v1/ledger/status", Token("admin"))).value("height", uint64_t{0});
   }
   json ReportBody(const std::string& patient_id, const std::string& content = "Chest X-ray clear. No acute findings.") {
     return {{"patientId", patient_id}, {"title", "Radiology"}, {"diagnosis", "Normal chest"}, {"content", content}};
@@ -99,34 +89,34 @@ TEST_F(ServerFlowTest, OpsEndpointsAndSecurityHeaders) {
   EXPECT_NE(m.body.find("medledger_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"),
             std::string::npos);
   EXPECT_NE(m.body.find("medledger_ledger_height"), std::string::npos);
-  EXPECT_EQ(Parse(server_->Get("/api/v1/openapi.json")).value("openapi", ""), "3.1.0");
-  auto jwks = Parse(server_->Get("/.well-known/jwks.json"));
+  EXPECT_EQ(ParseBody(server_->Get("/api/v1/openapi.json")).value("openapi", ""), "3.1.0");
+  auto jwks = ParseBody(server_->Get("/.well-known/jwks.json"));
   ASSERT_TRUE(jwks["keys"].is_array());
   EXPECT_EQ(jwks["keys"][0].value("alg", ""), "ES256");
-  EXPECT_EQ(Parse(server_->Get("/.well-known/openid-configuration")).value("issuer", ""), server_->base_url());
+  EXPECT_EQ(ParseBody(server_->Get("/.well-known/openid-configuration")).value("issuer", ""), server_->base_url());
 }
 
 TEST_F(ServerFlowTest, LoginRefreshLogout) {
   for (const auto& [u, t] : tokens_) EXPECT_FALSE(t.empty()) << u;
   auto bad = server_->PostJson("/api/v1/auth/login", R"({"username":"alice","password":"wrong-password"})");
   EXPECT_EQ(bad.status, 401);
-  EXPECT_EQ(Code(bad), "invalid_credentials");
+  EXPECT_EQ(ProblemCode(bad), "invalid_credentials");
   EXPECT_EQ(bad.Header("content-type"), "application/problem+json");
 
   json login = {{"username", "bob"}, {"password", server_->Password("bob")}};
-  auto first = Parse(server_->PostJson("/api/v1/auth/login", login.dump()));
+  auto first = ParseBody(server_->PostJson("/api/v1/auth/login", login.dump()));
   std::string refresh = first.value("refreshToken", "");
   ASSERT_FALSE(refresh.empty());
   EXPECT_EQ(first["user"].value("role", ""), "patient");
   EXPECT_EQ(first.value("expiresIn", 0), 900);
   auto rotated = server_->PostJson("/api/v1/auth/refresh", json{{"refreshToken", refresh}}.dump());
   ASSERT_EQ(rotated.status, 200);
-  std::string refresh2 = Parse(rotated).value("refreshToken", "");
+  std::string refresh2 = ParseBody(rotated).value("refreshToken", "");
   // The spent token is dead; the new one works once and is revoked by logout.
   auto reuse = server_->PostJson("/api/v1/auth/refresh", json{{"refreshToken", refresh}}.dump());
   EXPECT_EQ(reuse.status, 401);
-  EXPECT_EQ(Code(reuse), "refresh_token_invalid");
-  std::string access = Parse(rotated).value("accessToken", "");
+  EXPECT_EQ(ProblemCode(reuse), "refresh_token_invalid");
+  std::string access = ParseBody(rotated).value("accessToken", "");
   EXPECT_EQ(server_->Get("/api/v1/me", access).status, 200);
   auto out = server_->PostJson("/api/v1/auth/logout", json{{"refreshToken", refresh2}}.dump(), access);
   EXPECT_EQ(out.status, 204);
@@ -141,7 +131,7 @@ TEST_F(ServerFlowTest, LoginIsRateLimitedPerUser) {
     if (last.status == 429) limited_at = i;
   }
   EXPECT_EQ(limited_at, 6);  // a burst of 5, then refused
-  EXPECT_EQ(Code(last), "too_many_attempts");
+  EXPECT_EQ(ProblemCode(last), "too_many_attempts");
   EXPECT_GE(std::atoi(last.Header("retry-after").c_str()), 1);
 }
 
@@ -150,7 +140,7 @@ TEST_F(ServerFlowTest, SubmitReadConsentEmergencyAudit) {
   ASSERT_EQ(alice.size(), 64u);
   auto submitted = server_->PostJson("/api/v1/reports", ReportBody(alice).dump(), Token("dr.house"));
   ASSERT_EQ(submitted.status, 201) << submitted.body;
-  json receipt = Parse(submitted);
+  json receipt = ParseBody(submitted);
   std::string id = receipt.value("reportId", "");
   ASSERT_EQ(id.size(), 32u);
   EXPECT_EQ(receipt.value("cid", "").substr(0, 1), "b");
@@ -161,7 +151,7 @@ TEST_F(ServerFlowTest, SubmitReadConsentEmergencyAudit) {
 
   auto read = server_->Get("/api/v1/reports/" + id, Token("dr.house"));
   ASSERT_EQ(read.status, 200) << read.body;
-  json report = Parse(read);
+  json report = ParseBody(read);
   EXPECT_EQ(report.value("content", ""), "Chest X-ray clear. No acute findings.");
   EXPECT_EQ(report.value("author", ""), "dr.house");
   EXPECT_EQ(report.value("contentHash", ""), receipt.value("contentHash", ""));
@@ -182,11 +172,11 @@ TEST_F(ServerFlowTest, SubmitReadConsentEmergencyAudit) {
   EXPECT_EQ(server_->PostJson("/api/v1/patients/" + alice + "/consents", consent_req.dump(), Token("bob")).status, 403);
   auto granted = server_->PostJson("/api/v1/patients/" + alice + "/consents", consent_req.dump(), Token("alice"));
   ASSERT_EQ(granted.status, 201) << granted.body;
-  std::string consent_id = Parse(granted).value("consentId", "");
+  std::string consent_id = ParseBody(granted).value("consentId", "");
   ASSERT_FALSE(consent_id.empty());
-  EXPECT_EQ(Parse(granted).value("doctor", ""), "dr.grey");
+  EXPECT_EQ(ParseBody(granted).value("doctor", ""), "dr.grey");
   EXPECT_EQ(server_->Get("/api/v1/reports/" + id, Token("dr.grey")).status, 200);
-  auto consents = Parse(server_->Get("/api/v1/patients/" + alice + "/consents", Token("alice")));
+  auto consents = ParseBody(server_->Get("/api/v1/patients/" + alice + "/consents", Token("alice")));
   EXPECT_GE(consents["items"].size(), 1u);
   auto revoke = server_->Request("DELETE", "/api/v1/patients/" + alice + "/consents/" + consent_id, "",
                                  {"Authorization: Bearer " + Token("alice")});
@@ -194,15 +184,17 @@ TEST_F(ServerFlowTest, SubmitReadConsentEmergencyAudit) {
   EXPECT_EQ(server_->Get("/api/v1/reports/" + id, Token("dr.grey")).status, 403);
 
   // Break-glass: a stated reason opens the report, flagged for audit.
-  auto no_reason = server_->PostJson("/api/v1/reports/" + id + "/emergency-access", R"({"reason":"x"})", Token("dr.grey"));
+  auto no_reason =
+      server_->PostJson("/api/v1/reports/" + id + "/emergency-access", R"({"reason":"x"})", Token("dr.grey"));
   EXPECT_EQ(no_reason.status, 422);
-  EXPECT_EQ(Code(no_reason), "reason_required");
+  EXPECT_EQ(ProblemCode(no_reason), "reason_required");
   auto grant = server_->PostJson("/api/v1/reports/" + id + "/emergency-access",
                                  R"({"reason":"Unconscious patient in the emergency department"})", Token("dr.grey"));
   ASSERT_EQ(grant.status, 201) << grant.body;
   EXPECT_EQ(server_->Get("/api/v1/reports/" + id, Token("dr.grey")).status, 200);
-  EXPECT_EQ(server_->PostJson("/api/v1/reports/" + id + "/emergency-access",
-                              R"({"reason":"Unconscious patient in the emergency department"})", Token("alice"))
+  EXPECT_EQ(server_
+                ->PostJson("/api/v1/reports/" + id + "/emergency-access",
+                           R"({"reason":"Unconscious patient in the emergency department"})", Token("alice"))
                 .status,
             403);
 
@@ -210,7 +202,7 @@ TEST_F(ServerFlowTest, SubmitReadConsentEmergencyAudit) {
   auto log = server_->Get("/api/v1/patients/" + alice + "/access-log", Token("alice"));
   ASSERT_EQ(log.status, 200) << log.body;
   bool saw_emergency_read = false;
-  json log_json = Parse(log);  // named: a temporary's member would dangle in the range-for
+  json log_json = ParseBody(log);  // named: a temporary's member would dangle in the range-for
   for (const auto& e : log_json["items"]) {
     if (e.value("actor", "") == "dr.grey" && e.value("emergency", false)) saw_emergency_read = true;
   }
@@ -219,20 +211,20 @@ TEST_F(ServerFlowTest, SubmitReadConsentEmergencyAudit) {
   EXPECT_EQ(server_->Get("/api/v1/patients/" + alice + "/access-log", Token("dr.house")).status, 403);
   auto audit = server_->Get("/api/v1/audit/events?emergencyOnly=true", Token("audrey"));
   ASSERT_EQ(audit.status, 200) << audit.body;
-  EXPECT_GE(Parse(audit)["items"].size(), 1u);
+  EXPECT_GE(ParseBody(audit)["items"].size(), 1u);
   EXPECT_EQ(server_->Get("/api/v1/audit/events", Token("dr.house")).status, 403);
 
   // Lists, history and proof.
   auto list = server_->Get("/api/v1/patients/" + alice + "/reports", Token("alice"));
   ASSERT_EQ(list.status, 200) << list.body;
-  EXPECT_GE(Parse(list)["items"].size(), 1u);
+  EXPECT_GE(ParseBody(list)["items"].size(), 1u);
   auto proof = server_->Get("/api/v1/reports/" + id + "/proof", Token("dr.house"));
   ASSERT_EQ(proof.status, 200) << proof.body;
-  EXPECT_EQ(Parse(proof).value("validationCode", ""), "VALID");
-  EXPECT_NE(Parse(proof).value("creatorCertificate", "").find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_EQ(ParseBody(proof).value("validationCode", ""), "VALID");
+  EXPECT_NE(ParseBody(proof).value("creatorCertificate", "").find("BEGIN CERTIFICATE"), std::string::npos);
   auto fhir = server_->Get("/fhir/r4/DiagnosticReport/" + id, Token("dr.house"));
   ASSERT_EQ(fhir.status, 200);
-  EXPECT_EQ(Parse(fhir).value("resourceType", ""), "DiagnosticReport");
+  EXPECT_EQ(ParseBody(fhir).value("resourceType", ""), "DiagnosticReport");
 }
 
 TEST_F(ServerFlowTest, FhirDiagnosticReportAndAuditEvent) {
@@ -243,11 +235,12 @@ TEST_F(ServerFlowTest, FhirDiagnosticReportAndAuditEvent) {
                {"code", {{"text", "FHIR lab panel"}}},
                {"conclusion", "Within normal limits"},
                {"presentedForm", json::array({{{"contentType", "text/plain"}, {"data", "SGVsbG8gRkhJUg=="}}})}};
-  auto created = server_->Request("POST", "/fhir/r4/DiagnosticReport", fhir.dump(),
-                                  {"Content-Type: application/fhir+json", "Authorization: Bearer " + Token("dr.house")});
+  auto created =
+      server_->Request("POST", "/fhir/r4/DiagnosticReport", fhir.dump(),
+                       {"Content-Type: application/fhir+json", "Authorization: Bearer " + Token("dr.house")});
   ASSERT_EQ(created.status, 201) << created.body;
-  std::string id = Parse(created).value("id", "");
-  auto back = Parse(server_->Get("/fhir/r4/DiagnosticReport/" + id, Token("alice")));
+  std::string id = ParseBody(created).value("id", "");
+  auto back = ParseBody(server_->Get("/fhir/r4/DiagnosticReport/" + id, Token("alice")));
   EXPECT_EQ(back.value("conclusion", ""), "Within normal limits");
   EXPECT_EQ(back["code"].value("text", ""), "FHIR lab panel");
   EXPECT_EQ(back["presentedForm"][0].value("data", ""), "SGVsbG8gRkhJUg==");  // "Hello FHIR" round trip
@@ -257,7 +250,7 @@ TEST_F(ServerFlowTest, FhirDiagnosticReportAndAuditEvent) {
   EXPECT_EQ(bad.status, 422);
   auto audit = server_->Get("/fhir/r4/AuditEvent?patient=" + alice, Token("audrey"));
   ASSERT_EQ(audit.status, 200) << audit.body;
-  json bundle = Parse(audit);
+  json bundle = ParseBody(audit);
   EXPECT_EQ(bundle.value("resourceType", ""), "Bundle");
   ASSERT_GE(bundle["entry"].size(), 1u);
   EXPECT_EQ(bundle["entry"][0]["resource"].value("resourceType", ""), "AuditEvent");
@@ -283,11 +276,16 @@ TEST_F(ServerFlowTest, BadInputsAreRefusedPreciselyAndStoreNothing) {
   json bad_utf8 = ReportBody(alice);
   std::string exe = std::string("MZ\x90\x00", 4) + "payload";
   json with_exe = ReportBody(alice);
-  with_exe["attachments"] = json::array({{{"filename", "x.pdf"}, {"contentType", "application/pdf"},
-                                          {"data", "TVqQAHBheWxvYWQ="}}});
+  with_exe["attachments"] =
+      json::array({{{"filename", "x.pdf"}, {"contentType", "application/pdf"}, {"data", "TVqQAHBheWxvYWQ="}}});
   std::vector<Case> cases = {
       {"no token", ReportBody(alice).dump(), {"Content-Type: application/json"}, "", 401, "unauthenticated"},
-      {"garbage token", ReportBody(alice).dump(), {"Content-Type: application/json", "Authorization: Bearer abc.def.ghi"}, "", 401, "token_invalid"},
+      {"garbage token",
+       ReportBody(alice).dump(),
+       {"Content-Type: application/json", "Authorization: Bearer abc.def.ghi"},
+       "",
+       401,
+       "token_invalid"},
       {"patient submits", ReportBody(alice).dump(), {"Content-Type: application/json"}, "alice", 403, "forbidden"},
       {"auditor submits", ReportBody(alice).dump(), {"Content-Type: application/json"}, "audrey", 403, "forbidden"},
       {"not json", "{nope", {"Content-Type: application/json"}, "dr.house", 400, "malformed_json"},
@@ -296,25 +294,39 @@ TEST_F(ServerFlowTest, BadInputsAreRefusedPreciselyAndStoreNothing) {
       {"missing title", missing.dump(), {"Content-Type: application/json"}, "dr.house", 422, "validation_failed"},
       {"html", html.dump(), {"Content-Type: application/json"}, "dr.house", 422, "validation_failed"},
       {"unknown patient", unknown.dump(), {"Content-Type: application/json"}, "dr.house", 422, "validation_failed"},
-      {"invalid utf8", R"({"patientId":")" + alice + "\",\"title\":\"a\xff\",\"diagnosis\":\"d\",\"content\":\"c\"}",
-       {"Content-Type: application/json"}, "dr.house", 400, "malformed_json"},
-      {"executable attachment", with_exe.dump(), {"Content-Type: application/json"}, "dr.house", 415, "unsupported_attachment_type"},
-      {"too large", ReportBody(alice, std::string(9 * 1024 * 1024, 'a')).dump(), {"Content-Type: application/json"}, "dr.house", 413, "body_too_large"},
+      {"invalid utf8",
+       R"({"patientId":")" + alice + "\",\"title\":\"a\xff\",\"diagnosis\":\"d\",\"content\":\"c\"}",
+       {"Content-Type: application/json"},
+       "dr.house",
+       400,
+       "malformed_json"},
+      {"executable attachment",
+       with_exe.dump(),
+       {"Content-Type: application/json"},
+       "dr.house",
+       415,
+       "unsupported_attachment_type"},
+      {"too large",
+       ReportBody(alice, std::string(9 * 1024 * 1024, 'a')).dump(),
+       {"Content-Type: application/json"},
+       "dr.house",
+       413,
+       "body_too_large"},
   };
   for (const auto& c : cases) {
     auto headers = c.headers;
     if (!c.token_user.empty()) headers.push_back("Authorization: Bearer " + Token(c.token_user.c_str()));
     auto r = server_->Request("POST", "/api/v1/reports", c.body, headers);
     EXPECT_EQ(r.status, c.status) << c.name << ": " << r.body.substr(0, 300);
-    EXPECT_EQ(Code(r), c.code) << c.name;
+    EXPECT_EQ(ProblemCode(r), c.code) << c.name;
     if (c.status != 413) {
       EXPECT_EQ(r.Header("content-type"), "application/problem+json") << c.name;
     }
   }
   auto html_r = server_->PostJson("/api/v1/reports", html.dump(), Token("dr.house"));
-  ASSERT_TRUE(Parse(html_r)["errors"].is_array());
-  EXPECT_EQ(Parse(html_r)["errors"][0].value("field", ""), "content");
-  EXPECT_EQ(Parse(html_r)["errors"][0].value("code", ""), "active_content");
+  ASSERT_TRUE(ParseBody(html_r)["errors"].is_array());
+  EXPECT_EQ(ParseBody(html_r)["errors"][0].value("field", ""), "content");
+  EXPECT_EQ(ParseBody(html_r)["errors"][0].value("code", ""), "active_content");
   EXPECT_EQ(server_->Get("/api/v1/reports/" + std::string(32, 'f'), Token("dr.house")).status, 404);
   EXPECT_EQ(server_->Get("/api/v1/reports/..%2F..%2Fetc", Token("dr.house")).status, 404);
   EXPECT_EQ(server_->Get("/api/v1/nope", Token("dr.house")).status, 404);
@@ -331,25 +343,25 @@ TEST_F(ServerFlowTest, IdempotencyKeyReturnsTheFirstReceipt) {
   auto second = server_->PostJson("/api/v1/reports", body, Token("dr.house"), {"Idempotency-Key: key-123"});
   ASSERT_EQ(second.status, 200) << second.body;
   EXPECT_EQ(second.Header("idempotent-replayed"), "true");
-  EXPECT_EQ(Parse(first).value("reportId", "a"), Parse(second).value("reportId", "b"));
-  EXPECT_EQ(Parse(first).value("txId", "a"), Parse(second).value("txId", "b"));
+  EXPECT_EQ(ParseBody(first).value("reportId", "a"), ParseBody(second).value("reportId", "b"));
+  EXPECT_EQ(ParseBody(first).value("txId", "a"), ParseBody(second).value("txId", "b"));
   EXPECT_EQ(Height(), before + 1);  // one report, one block
   auto other = server_->PostJson("/api/v1/reports", ReportBody(bob, "different").dump(), Token("dr.house"),
                                  {"Idempotency-Key: key-123"});
   EXPECT_EQ(other.status, 422);
-  EXPECT_EQ(Code(other), "idempotency_key_reused");
+  EXPECT_EQ(ProblemCode(other), "idempotency_key_reused");
   // Keys are per user: the same key from another doctor is a new request.
   auto grey = server_->PostJson("/api/v1/reports", body, Token("dr.grey"), {"Idempotency-Key: key-123"});
   EXPECT_EQ(grey.status, 201);
-  EXPECT_NE(Parse(grey).value("reportId", ""), Parse(first).value("reportId", ""));
+  EXPECT_NE(ParseBody(grey).value("reportId", ""), ParseBody(first).value("reportId", ""));
 }
 
 TEST_F(ServerFlowTest, TamperedStoredContentIsDetected) {
   std::string alice = PatientIdOf("alice");
   auto submitted = server_->PostJson("/api/v1/reports", ReportBody(alice, "to be tampered").dump(), Token("dr.house"));
   ASSERT_EQ(submitted.status, 201);
-  std::string id = Parse(submitted).value("reportId", "");
-  std::string digest = CidDigestHex(Parse(submitted).value("cid", ""));
+  std::string id = ParseBody(submitted).value("reportId", "");
+  std::string digest = CidDigestHex(ParseBody(submitted).value("cid", ""));
   ASSERT_EQ(digest.size(), 64u);
   namespace fs = std::filesystem;
   bool corrupted = false;
@@ -365,7 +377,7 @@ TEST_F(ServerFlowTest, TamperedStoredContentIsDetected) {
   ASSERT_TRUE(corrupted);
   auto read = server_->Get("/api/v1/reports/" + id, Token("dr.house"));
   EXPECT_EQ(read.status, 500);
-  EXPECT_EQ(Code(read), "content_corrupted");
+  EXPECT_EQ(ProblemCode(read), "content_corrupted");
   EXPECT_EQ(read.body.find("to be tampered"), std::string::npos);
 }
 

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -52,8 +54,9 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
   data_dir_ = mkdtemp(tmpl);
   std::string data = data_dir_ + "/data";
   std::string out_file = data_dir_ + "/stdout.txt";
-  std::vector<std::string> args = {BinaryPath(), "serve", "--data", data, "--listen", "127.0.0.1:0",
-                                   "--demo", "--insecure-fast-passwords", "--log-level", "warn"};
+  std::vector<std::string> args = {BinaryPath(),  "serve",       "--data", data,
+                                   "--listen",    "127.0.0.1:0", "--demo", "--insecure-fast-passwords",
+                                   "--log-level", "warn"};
   for (auto& a : extra_args) args.push_back(a);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -157,6 +160,29 @@ std::string ServerProcess::Login(const std::string& username) const {
   if (r.status != 200) return "";
   auto j = nlohmann::json::parse(r.body, nullptr, false);
   return j.is_object() ? j.value("accessToken", "") : "";
+}
+
+nlohmann::json ParseBody(const HttpResult& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  return j.is_discarded() ? nlohmann::json() : j;
+}
+
+std::string ProblemCode(const HttpResult& r) {
+  auto j = ParseBody(r);
+  return j.is_object() ? j.value("code", "") : "";
+}
+
+CommandResult RunMedledger(const std::string& args) {
+  CommandResult r;
+  std::string cmd = "'" + BinaryPath() + "' " + args + " 2>&1 </dev/null";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 }  // namespace medledger::testing

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,18 @@ struct HttpResult {
     return it == headers.end() ? "" : it->second;
   }
 };
+
+// The body as JSON (null when it is not JSON), and a problem+json body's `code` ("" when absent).
+nlohmann::json ParseBody(const HttpResult& r);
+std::string ProblemCode(const HttpResult& r);
+
+// Runs the `medledger` binary (MEDLEDGER_BIN_DIR) with `args` (a shell fragment: tests pass only their own
+// paths and ids), stdin from /dev/null; returns the exit code and stdout+stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+CommandResult RunMedledger(const std::string& args);
 
 class ServerProcess {
  public:

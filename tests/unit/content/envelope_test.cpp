@@ -1,14 +1,17 @@
 #include "content/envelope.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
+#include <memory>
 #include <thread>
+#include <vector>
 
 #include "common/encoding.h"
 #include "content/embedded_store.h"
+#include "content/fs_util.h"
 #include "content/keystore.h"
 #include "content/report_vault.h"
 #include "crypto/hash.h"
@@ -127,14 +130,25 @@ TEST(FileKeystore, StoresEncryptedAtRestRotatesAndShreds) {
   EXPECT_EQ(ks->Load("report-3", "k3").error().code, "keystore_corrupted");
 }
 
-TEST(ReportVault, SealAddGetEraseWithMemoryAndFileKeystores) {
+// One content store and both keystores: every vault test runs against each.
+struct VaultWorld {
   TempDir dir;
-  EmbeddedStoreOptions so;
-  so.sync = false;
-  auto store = EmbeddedStore::Open(dir.path() / "store", so).value();
-  auto file_keys = FileKeystore::Open(dir.path() / "ks", crypto::RandomBytes(32)).value();
+  std::unique_ptr<EmbeddedStore> store = EmbeddedStore::Open(dir.path() / "store", Unsynced()).value();
+  std::unique_ptr<FileKeystore> file_keys = FileKeystore::Open(dir.path() / "ks", crypto::RandomBytes(32)).value();
   MemoryKeystore mem_keys;
-  for (Keystore* keys : {static_cast<Keystore*>(file_keys.get()), static_cast<Keystore*>(&mem_keys)}) {
+
+  static EmbeddedStoreOptions Unsynced() {
+    EmbeddedStoreOptions so;
+    so.sync = false;
+    return so;
+  }
+  std::vector<Keystore*> Keystores() { return {file_keys.get(), &mem_keys}; }
+};
+
+TEST(ReportVault, SealAddGetEraseWithMemoryAndFileKeystores) {
+  VaultWorld w;
+  auto& store = w.store;
+  for (Keystore* keys : w.Keystores()) {
     ReportVault vault(*store, *keys);
     std::string doc = "{\"diagnosis\":\"fine\"}" + crypto::RandomBytes(300000);  // more than one chunk
     auto stored = vault.Put("r-1", "p-1", doc).value();
@@ -184,6 +198,71 @@ TEST(FileKeystore, ParallelStoresAndRotationStayConsistent) {
   for (int i = 0; i < 40; ++i) {
     EXPECT_EQ(ks->Load("report-" + std::to_string(i % 20), "k" + std::to_string(i)).value(), keys[i]) << i;
   }
+}
+
+TEST(ReportVault, VersionsShareTheReportsKeysEraseCoversAllDiscardOnlyOne) {
+  VaultWorld w;
+  auto& store = w.store;
+  for (Keystore* keys : w.Keystores()) {
+    ReportVault vault(*store, *keys);
+    auto v1 = vault.Put("r-9", "p-1", "version one").value();
+    auto v2 = vault.Put("r-9", "p-1", "version two").value();
+    auto failed = vault.Put("r-9", "p-1", "version three, never committed").value();
+    EXPECT_EQ(keys->KeyCount("r-9").value(), 3u);
+
+    // Discard drops only the failed version's key and unpins its content.
+    ASSERT_TRUE(vault.Discard("r-9", failed).ok());
+    EXPECT_EQ(keys->KeyCount("r-9").value(), 2u);
+    EXPECT_EQ(vault.Get("r-9", "p-1", failed.cid, failed.content_hash).error().code, "key_destroyed");
+    auto pins = store->Pins().value();
+    EXPECT_EQ(std::count(pins.begin(), pins.end(), failed.cid), 0);
+    EXPECT_EQ(std::count(pins.begin(), pins.end(), v2.cid), 1);
+    auto opened = vault.Fetch("r-9", "p-1", v2.cid, v2.content_hash).value();
+    EXPECT_EQ(opened.plaintext, "version two");
+    EXPECT_EQ(opened.envelope, store->Cat(v2.cid).value());
+
+    // Erase covers every version and says how many keys went; a second erase is "not found".
+    EXPECT_EQ(vault.Erase("r-9").value(), 2u);
+    EXPECT_EQ(keys->KeyCount("r-9").value(), 0u);
+    EXPECT_EQ(vault.Get("r-9", "p-1", v1.cid, v1.content_hash).error().code, "key_destroyed");
+    EXPECT_EQ(vault.Get("r-9", "p-1", v2.cid, v2.content_hash).error().code, "key_destroyed");
+    auto again = vault.Erase("r-9");
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code, "report_not_in_keystore");
+    EXPECT_EQ(again.error().kind, ErrorKind::kNotFound);
+    EXPECT_TRUE(keys->DestroyKey("r-9", "no-such-key").ok());  // idempotent
+  }
+}
+
+TEST(FileKeystore, ErasedKeyFileIsGoneFromDiskAndOtherReportsStillOpen) {
+  TempDir dir;
+  std::string master = crypto::RandomBytes(32);
+  auto ks = FileKeystore::Open(dir.path() / "ks", master).value();
+  std::string dk_a = crypto::RandomBytes(32), dk_b = crypto::RandomBytes(32);
+  ASSERT_TRUE(ks->Store("a", "k1", dk_a).ok());
+  ASSERT_TRUE(ks->Store("b", "k1", dk_b).ok());
+  auto file_a = dir.path() / "ks" / "keys" / HexEncode(crypto::Sha256("a"));
+  ASSERT_TRUE(std::filesystem::exists(file_a));
+  EXPECT_EQ(ShredReport(*ks, "a").value(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(file_a));
+  // A reopened keystore agrees, rotation after erasure still works, and the other report is intact.
+  ks.reset();
+  auto reopened = FileKeystore::Open(dir.path() / "ks", master).value();
+  EXPECT_EQ(reopened->Load("a", "k1").error().code, "key_destroyed");
+  ASSERT_TRUE(reopened->RotateKek().ok());
+  EXPECT_EQ(reopened->Load("b", "k1").value(), dk_b);
+}
+
+TEST(FsUtil, AppendLineDurablyAppendsPrivately) {
+  TempDir dir;
+  auto log = dir.path() / "log.jsonl";
+  ASSERT_TRUE(AppendLineDurably(log, "{\"a\":1}").ok());
+  ASSERT_TRUE(AppendLineDurably(log, "{\"b\":2}").ok());
+  EXPECT_EQ(ReadFileBytes(log).value(), "{\"a\":1}\n{\"b\":2}\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(log.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(AppendLineDurably(dir.path() / "missing" / "x", "y").error().code, "io_error");
 }
 
 }  // namespace
