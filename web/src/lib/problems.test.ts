@@ -6,6 +6,8 @@ describe("problem mapping", () => {
     expect(humanMessage({ code: "invalid_credentials", status: 401 })).toBe("The username or password is not correct.");
     expect(humanMessage({ code: "no_consent", status: 403 })).toMatch(/not given you access/);
     expect(humanMessage({ code: "unsupported_type", status: 415 })).toMatch(/file type is not allowed/);
+    expect(humanMessage({ code: "content_erased", status: 410 })).toMatch(/erased.*ledger record and proof remain/);
+    expect(humanMessage({ code: "something_erased", status: 410 })).toMatch(/erased/);
   });
   it("falls back on the status, then on the title", () => {
     expect(humanMessage({ code: "something_new", status: 404 })).toBe("The requested item was not found.");

@@ -74,7 +74,7 @@ const MESSAGES: Record<string, string> = {
   content_corrupted: "The stored record failed its integrity check.",
   content_hash_mismatch: "The stored record does not match the hash recorded on the ledger.",
   decrypt_failed: "The stored record could not be decrypted: it fails its integrity check.",
-  content_shredded: "This record's content has been erased; only its ledger proof remains.",
+  content_erased: "This record's content has been erased at the patient's or hospital's request; its ledger record and proof remain.",
   internal: "Something went wrong on the server. Please try again.",
   network_error: "Cannot reach the server. Check your connection and try again.",
 };
@@ -85,6 +85,7 @@ const BY_STATUS: Record<number, string> = {
   403: "You do not have permission to do this.",
   404: "The requested item was not found.",
   409: "This conflicts with the current state. Please reload and try again.",
+  410: "This content has been erased and can no longer be read.",
   413: "The file or text is too large.",
   415: "This file type is not allowed.",
   422: "Some fields need attention.",
