@@ -1,10 +1,19 @@
+import { useState } from "react";
 import { Button } from "@heroui/react";
-import type { Receipt } from "../lib/types";
-import { DefList, formatDate, Mono } from "./ui";
+import type { ApiClient } from "../lib/api";
+import { useApi } from "../lib/session";
+import type { Proof, Receipt } from "../lib/types";
+import { DefList, formatDate, Mono, ProblemAlert } from "./ui";
 
-export function proofDocument(r: Receipt) {
+/**
+ * The downloadable archival proof: the receipt plus what an outsider needs to check it without trusting this
+ * server: the block header, the signed transaction envelope, the orderer's signature, and the creator,
+ * endorser, orderer and CA certificates (PEM); the fields are described under `proof` in docs/API.md.
+ */
+export function proofDocument(r: Receipt, ledger: Proof) {
   return {
     kind: "medledger-archival-proof",
+    formatVersion: 2,
     reportId: r.reportId,
     version: r.version,
     cid: r.cid,
@@ -13,15 +22,25 @@ export function proofDocument(r: Receipt) {
     blockNumber: r.blockNumber,
     blockHash: r.blockHash,
     timestamp: r.timestamp,
+    ledgerProof: ledger,
   };
 }
 
-export function downloadProof(r: Receipt) {
-  const blob = new Blob([JSON.stringify(proofDocument(r), null, 2)], { type: "application/json" });
+/** Fetches the ledger proof of the receipt's report; refuses to mix a proof of another transaction in. */
+export async function buildProofFile(api: ApiClient, r: Receipt) {
+  const ledger = await api.proof(r.reportId);
+  if (ledger.txId !== r.txId) {
+    throw new Error("The ledger's latest proof is for a newer version of this report; open the report to download it.");
+  }
+  return proofDocument(r, ledger);
+}
+
+function saveJson(filename: string, value: unknown) {
+  const blob = new Blob([JSON.stringify(value, null, 2)], { type: "application/json" });
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
   a.href = url;
-  a.download = `medledger-proof-${r.reportId}-v${r.version}.json`;
+  a.download = filename;
   document.body.appendChild(a);
   a.click();
   a.remove();
@@ -30,6 +49,20 @@ export function downloadProof(r: Receipt) {
 
 /** The archival proof of a submitted (or amended) report: every identifier with a copy button. */
 export function ReceiptPanel({ receipt, title = "Report recorded on the ledger", onOpen }: { receipt: Receipt; title?: string; onOpen?: () => void }) {
+  const api = useApi();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const download = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      saveJson(`medledger-proof-${receipt.reportId}-v${receipt.version}.json`, await buildProofFile(api, receipt));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <section aria-labelledby="receipt-title" className="receipt-print rounded-xl border border-emerald-300 bg-emerald-50/60 p-5" data-testid="receipt">
       <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
@@ -46,11 +79,12 @@ export function ReceiptPanel({ receipt, title = "Report recorded on the ledger",
           <Button size="sm" variant="secondary" onPress={() => window.print()}>
             Print proof
           </Button>
-          <Button size="sm" variant="secondary" onPress={() => downloadProof(receipt)}>
-            Download proof
+          <Button size="sm" variant="secondary" onPress={download} isDisabled={busy}>
+            {busy ? "Preparing proof…" : "Download proof"}
           </Button>
         </div>
       </div>
+      <ProblemAlert error={error} title="Could not prepare the proof" />
       <DefList
         rows={[
           ["Report ID", <Mono>{receipt.reportId}</Mono>, receipt.reportId],
