@@ -1,11 +1,14 @@
 // /api/v1 patients, reports, consents, emergency access, audit, ledger and FHIR routes: thin adapters from
 // HTTP to RecordsService.
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "common/encoding.h"
 #include "crypto/hash.h"
 #include "http/app.h"
 #include "http/handler_util.h"
+#include "http/multipart.h"
 #include "service/records_service.h"
 
 namespace medledger::http {
@@ -13,7 +16,9 @@ namespace {
 
 using service::RecordsService;
 
-Error Forbidden(const char* why) { return MakeError(ErrorKind::kPermissionDenied, "forbidden", why); }
+Error Forbidden(const char* why) {
+  return MakeError(ErrorKind::kPermissionDenied, "forbidden", why);
+}
 
 json PatientJson(const service::PatientView& p) {
   json j = {{"patientId", p.patient_id}, {"name", p.name}, {"birthDate", p.birth_date}};
@@ -74,21 +79,63 @@ Result<service::ReportInput> ReportFromJson(const json& b, std::vector<service::
   return in;
 }
 
+bool IsMultipart(const Request& req) {
+  std::string ct = req.Header("content-type");
+  return ct.size() >= 19 && std::equal(ct.begin(), ct.begin() + 19, "multipart/form-data",
+                                       [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+// The same report as multipart/form-data: text parts patientId, title, diagnosis, content; file parts named
+// "attachments" (each with a filename and, optionally, its Content-Type). The bytes arrive raw, so large
+// attachments skip base64's third. Field validation is the service's, exactly as for JSON.
+Result<service::ReportInput> ReportFromMultipart(const Request& req) {
+  ML_ASSIGN_OR_RETURN(auto boundary, MultipartBoundary(req.Header("content-type")));
+  ML_ASSIGN_OR_RETURN(auto parts, ParseMultipart(req.body, boundary));
+  service::ReportInput in;
+  std::vector<std::string> seen;
+  for (auto& part : parts) {
+    std::string* field = part.name == "patientId"   ? &in.patient_id
+                         : part.name == "title"     ? &in.title
+                         : part.name == "diagnosis" ? &in.diagnosis
+                         : part.name == "content"   ? &in.content
+                                                    : nullptr;
+    if (field != nullptr) {
+      if (std::find(seen.begin(), seen.end(), part.name) != seen.end()) {
+        return MakeError(ErrorKind::kInvalidArgument, "duplicate_field", part.name + " appears twice");
+      }
+      if (!part.filename.empty()) {
+        return MakeError(ErrorKind::kInvalidArgument, "invalid_field", part.name + " must be a text field, not a file");
+      }
+      seen.push_back(part.name);
+      *field = std::move(part.data);
+    } else if (part.name == "attachments") {
+      if (part.filename.empty()) {
+        return MakeError(ErrorKind::kInvalidArgument, "invalid_field", "each attachments part needs a filename");
+      }
+      in.attachments.push_back({std::move(part.filename), std::move(part.content_type), std::move(part.data)});
+    } else {
+      return MakeError(ErrorKind::kInvalidArgument, "unknown_field", "unexpected form field " + part.name);
+    }
+  }
+  return in;
+}
+
 // FHIR R4 DiagnosticReport from our report JSON.
 json ToFhirDiagnosticReport(const json& r) {
-  json fhir = {{"resourceType", "DiagnosticReport"},
-               {"id", r.value("reportId", "")},
-               {"meta", {{"versionId", std::to_string(r.value("version", 1))}}},
-               {"status", r.value("version", 1) > 1 ? "amended" : "final"},
-               {"code", {{"text", r.value("title", "")}}},
-               {"subject", {{"reference", "Patient/" + r.value("patientId", "")}}},
-               {"issued", r.value("createdAt", "")},
-               {"performer", json::array({{{"reference", "Practitioner/" + r.value("author", "")}}})},
-               {"conclusion", r.value("diagnosis", "")},
-               {"presentedForm", json::array({{{"contentType", "text/plain; charset=utf-8"},
-                                               {"data", Base64Encode(r.value("content", ""))},
-                                               {"hash", r.value("contentHash", "")}}})},
-               {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"}, {"value", "urn:cid:" + r.value("cid", "")}}})}};
+  json fhir = {
+      {"resourceType", "DiagnosticReport"},
+      {"id", r.value("reportId", "")},
+      {"meta", {{"versionId", std::to_string(r.value("version", 1))}}},
+      {"status", r.value("version", 1) > 1 ? "amended" : "final"},
+      {"code", {{"text", r.value("title", "")}}},
+      {"subject", {{"reference", "Patient/" + r.value("patientId", "")}}},
+      {"issued", r.value("createdAt", "")},
+      {"performer", json::array({{{"reference", "Practitioner/" + r.value("author", "")}}})},
+      {"conclusion", r.value("diagnosis", "")},
+      {"presentedForm", json::array({{{"contentType", "text/plain; charset=utf-8"},
+                                      {"data", Base64Encode(r.value("content", ""))},
+                                      {"hash", r.value("contentHash", "")}}})},
+      {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"}, {"value", "urn:cid:" + r.value("cid", "")}}})}};
   return fhir;
 }
 
@@ -117,10 +164,13 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     for (auto [field, target] : {std::pair{"mrn", &in.mrn}, std::pair{"name", &in.name},
                                  std::pair{"birthDate", &in.birth_date}, std::pair{"username", &in.username}}) {
       auto v = StringField(*body, field, false);
-      if (!v.ok()) issues.push_back({field, "invalid_type", "must be a string"});
-      else *target = *v;
+      if (!v.ok())
+        issues.push_back({field, "invalid_type", "must be a string"});
+      else
+        *target = *v;
     }
-    if (!issues.empty()) return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad fields"), issues);
+    if (!issues.empty())
+      return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad fields"), issues);
     auto p = svc->RegisterPatient(*ctx.principal, in, &issues);
     if (!p.ok()) return FromError(p.error(), issues);
     return Json(201, PatientJson(*p));
@@ -139,10 +189,15 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
   // ---- reports
   router.Add("POST", "/api/v1/reports", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     if (ctx.principal->role != identity::Role::kDoctor) return FromError(Forbidden("only doctors submit reports"));
-    auto body = JsonBody(ctx.request);
-    if (!body.ok()) return FromError(body.error());
     std::vector<service::FieldIssue> issues;
-    auto in = ReportFromJson(*body, &issues);
+    Result<service::ReportInput> in = service::ReportInput{};
+    if (IsMultipart(ctx.request)) {
+      in = ReportFromMultipart(ctx.request);
+    } else {
+      auto body = JsonBody(ctx.request);
+      if (!body.ok()) return FromError(body.error());
+      in = ReportFromJson(*body, &issues);
+    }
     if (!in.ok()) return FromError(in.error(), issues);
     std::string key = ctx.request.Header("idempotency-key");
     std::string request_hash = HexEncode(crypto::Sha256(ctx.request.body));
@@ -292,20 +347,24 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     std::string content;
     if (forms.is_array() && !forms.empty() && forms[0].is_object()) {
       auto decoded = Base64Decode(forms[0].value("data", ""));
-      if (decoded.ok()) content = *decoded;
-      else issues.push_back({"presentedForm[0].data", "invalid_base64", "data must be base64"});
+      if (decoded.ok())
+        content = *decoded;
+      else
+        issues.push_back({"presentedForm[0].data", "invalid_base64", "data must be base64"});
     }
     api["content"] = content;
-    if (!issues.empty()) return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad FHIR"), issues);
+    if (!issues.empty())
+      return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad FHIR"), issues);
     auto in = ReportFromJson(api, &issues);
     if (!in.ok()) return FromError(in.error(), issues);
     auto receipt = svc->SubmitReport(*ctx.principal, *in, ctx.request.Header("idempotency-key"),
                                      HexEncode(crypto::Sha256(ctx.request.body)), &issues);
     if (!receipt.ok()) return FromError(receipt.error(), issues);
-    Response r = Json(201, {{"resourceType", "DiagnosticReport"}, {"id", receipt->report_id},
-                            {"meta", {{"versionId", std::to_string(receipt->version)}}},
-                            {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"},
-                                                         {"value", "urn:cid:" + receipt->cid}}})}});
+    Response r = Json(
+        201, {{"resourceType", "DiagnosticReport"},
+              {"id", receipt->report_id},
+              {"meta", {{"versionId", std::to_string(receipt->version)}}},
+              {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"}, {"value", "urn:cid:" + receipt->cid}}})}});
     r.SetHeader("Content-Type", "application/fhir+json");
     r.SetHeader("Location", "/fhir/r4/DiagnosticReport/" + receipt->report_id);
     return r;
@@ -322,19 +381,20 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
       for (const auto& e : list["items"]) {
         if (!e.is_object()) continue;
         bool emergency = e.value("emergency", false);
-        json ev = {{"resourceType", "AuditEvent"},
-                   {"id", e.value("eventId", "")},
-                   {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-event-type"}, {"code", "rest"}}},
-                   {"subtype", json::array({{{"code", e.value("kind", "")}}})},
-                   {"action", e.value("kind", "") == "read" ? "R" : "E"},
-                   {"recorded", e.value("timestamp", "")},
-                   {"outcome", "0"},
-                   {"purposeOfEvent", json::array({{{"text", emergency ? "emergency access" : e.value("purpose", "")}}})},
-                   {"agent", json::array({{{"who", {{"display", e.value("actor", "")}}},
-                                           {"role", json::array({{{"text", e.value("actorRole", "")}}})},
-                                           {"requestor", true}}})},
-                   {"source", {{"observer", {{"display", "medledger ledger tx " + e.value("txId", "")}}}}},
-                   {"entity", json::array({{{"what", {{"reference", "Patient/" + e.value("patientId", "")}}}}})}};
+        json ev = {
+            {"resourceType", "AuditEvent"},
+            {"id", e.value("eventId", "")},
+            {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-event-type"}, {"code", "rest"}}},
+            {"subtype", json::array({{{"code", e.value("kind", "")}}})},
+            {"action", e.value("kind", "") == "read" ? "R" : "E"},
+            {"recorded", e.value("timestamp", "")},
+            {"outcome", "0"},
+            {"purposeOfEvent", json::array({{{"text", emergency ? "emergency access" : e.value("purpose", "")}}})},
+            {"agent", json::array({{{"who", {{"display", e.value("actor", "")}}},
+                                    {"role", json::array({{{"text", e.value("actorRole", "")}}})},
+                                    {"requestor", true}}})},
+            {"source", {{"observer", {{"display", "medledger ledger tx " + e.value("txId", "")}}}}},
+            {"entity", json::array({{{"what", {{"reference", "Patient/" + e.value("patientId", "")}}}}})}};
         if (e.contains("reportId")) {
           ev["entity"].push_back({{"what", {{"reference", "DiagnosticReport/" + e.value("reportId", "")}}}});
         }
