@@ -28,6 +28,7 @@
 #include "ledger/fabric/gateway_ledger.h"
 #include "service/auth_service.h"
 #include "service/idempotency_store.h"
+#include "service/oidc.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
 
@@ -55,6 +56,11 @@ struct ServeOptions {
   std::string fabric_config;              // with --ledger fabric
   std::string content_kind = "embedded";  // or "kubo"
   std::string ipfs_url = "http://127.0.0.1:5001";
+  std::string oidc_issuer;  // external OpenID Connect provider (optional)
+  std::string oidc_client_id;
+  std::string oidc_username_claim = "preferred_username";
+  std::string oidc_role_claim = "role";
+  std::string oidc_role_map;
 };
 
 struct DemoUser {
@@ -314,6 +320,23 @@ int RunServe(const ServeOptions& o) {
   };
   http::AppOptions app_options;
   if (!o.web_dir.empty()) app_options.web_dir = o.web_dir;
+  std::unique_ptr<service::OidcProvider> oidc;
+  if (!o.oidc_issuer.empty()) {
+    service::OidcConfig oc;
+    oc.issuer = o.oidc_issuer;
+    oc.client_id = o.oidc_client_id;
+    oc.username_claim = o.oidc_username_claim;
+    oc.role_claim = o.oidc_role_claim;
+    auto role_map = service::ParseRoleMap(o.oidc_role_map);
+    if (!role_map.ok()) return Fail(role_map.error());
+    oc.role_map = std::move(*role_map);
+    if (oc.client_id.empty()) {
+      return Fail(
+          MakeError(ErrorKind::kInvalidArgument, "oidc_client_id_required", "--oidc-issuer needs --oidc-client-id"));
+    }
+    oidc = std::make_unique<service::OidcProvider>(std::move(oc));
+    app_options.oidc = oidc.get();
+  }
   http::App app(std::move(deps), app_options);
   app_ptr.store(&app, std::memory_order_release);
 
@@ -338,6 +361,14 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--tls-cert", o->tls_cert, "PEM certificate chain (enables TLS)");
   cmd->add_option("--tls-key", o->tls_key, "PEM private key");
   cmd->add_option("--web", o->web_dir, "Directory of the built web app");
+  cmd->add_option("--oidc-issuer", o->oidc_issuer,
+                  "External OpenID Connect provider (issuer URL); adds \"Sign in with your organisation\"");
+  cmd->add_option("--oidc-client-id", o->oidc_client_id, "This app's client id at the provider (public client, PKCE)");
+  cmd->add_option("--oidc-username-claim", o->oidc_username_claim,
+                  "ID-token claim naming the enrolled medledger user (default preferred_username)");
+  cmd->add_option("--oidc-role-claim", o->oidc_role_claim, "ID-token claim carrying the role (default role)");
+  cmd->add_option("--oidc-role-map", o->oidc_role_map,
+                  "provider_value=role,... (roles: admin, doctor, patient, auditor); default: the claim is the role");
   cmd->add_option("--issuer", o->issuer, "Token issuer URL (default: the listen URL)");
   cmd->add_option("--log-level", o->log_level, "trace, debug, info, warn, error, off");
   cmd->add_option("--read-timeout-ms", o->read_timeout_ms, "Time a client has to send one request");

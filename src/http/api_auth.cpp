@@ -1,11 +1,13 @@
 // /api/v1/auth/*, /api/v1/me, /api/v1/users, /api/v1/doctors and the built-in issuer's .well-known files.
 #include <algorithm>
 
+#include "common/time.h"
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/problem.h"
 #include "identity/organization.h"
 #include "service/auth_service.h"
+#include "service/oidc.h"
 
 namespace medledger::http {
 namespace {
@@ -34,8 +36,35 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
              [auth](RequestContext&) { return JsonResponse(200, auth->OpenIdConfigurationJson()); });
   router.Add("GET", "/.well-known/jwks.json", RouteAuth::kPublic,
              [auth](RequestContext&) { return JsonResponse(200, auth->signer().JwksJson()); });
-  router.Add("GET", "/api/v1/auth/config", RouteAuth::kPublic, [cfg = options.oidc_config_json](RequestContext&) {
-    return JsonResponse(200, cfg.empty() ? "{}" : cfg);
+  service::OidcProvider* oidc = options.oidc;
+  router.Add("GET", "/api/v1/auth/config", RouteAuth::kPublic, [oidc](RequestContext&) {
+    if (oidc == nullptr) return JsonResponse(200, "{}");
+    auto cfg = oidc->PublicConfigJson();
+    // Password sign-in keeps working while the provider is down; the button just does not show.
+    return JsonResponse(200, cfg.ok() ? *cfg : R"({"oidcUnavailable":true})");
+  });
+
+  // The second half of the authorization-code flow: the browser brings the code, the server redeems it.
+  router.Add("POST", "/api/v1/auth/oidc/token", RouteAuth::kPublic, [auth, oidc](RequestContext& ctx) {
+    if (oidc == nullptr) {
+      return FromError(MakeError(ErrorKind::kNotFound, "oidc_not_configured", "no sign-in provider is configured"));
+    }
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    service::ExternalSignIn in;
+    for (auto [name, target] : {std::pair{"code", &in.code}, std::pair{"codeVerifier", &in.code_verifier},
+                                std::pair{"redirectUri", &in.redirect_uri}, std::pair{"nonce", &in.nonce}}) {
+      auto v = StringField(*body, name, true);
+      if (!v.ok()) return FromError(v.error());
+      if (v->size() > 2048) return FromError(MakeError(ErrorKind::kInvalidArgument, "invalid_field", "too long"));
+      *target = std::move(*v);
+    }
+    auto who = oidc->SignIn(in, Timestamp::Now().seconds);
+    if (!who.ok()) return FromError(who.error());
+    auto tokens = auth->LoginExternal(*who);
+    if (!tokens.ok()) return FromError(tokens.error());
+    auto principal = auth->Authenticate(tokens->access_token);
+    return TokenResponse(*tokens, principal.ok() ? principal->patient_id : std::nullopt);
   });
 
   router.Add("POST", "/api/v1/auth/login", RouteAuth::kPublic, [auth](RequestContext& ctx) {
@@ -93,8 +122,10 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     }
     json items = json::array();
     for (const auto& u : org->users().ListUsers()) {
-      items.push_back({{"username", u.username}, {"role", identity::RoleName(u.role)},
-                       {"displayName", u.display_name}, {"disabled", u.disabled}});
+      items.push_back({{"username", u.username},
+                       {"role", identity::RoleName(u.role)},
+                       {"displayName", u.display_name},
+                       {"disabled", u.disabled}});
     }
     return Json(200, {{"items", items}});
   });
@@ -126,8 +157,9 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     identity::NewUser nu{*username, *parsed_role, display->empty() ? *username : *display, *password};
     auto user = org->AddUser(nu);
     if (!user.ok()) return FromError(user.error());
-    return Json(201, {{"username", user->username}, {"role", identity::RoleName(user->role)},
-                      {"displayName", user->display_name}});
+    return Json(
+        201,
+        {{"username", user->username}, {"role", identity::RoleName(user->role)}, {"displayName", user->display_name}});
   });
 
   router.Add("GET", "/api/v1/doctors", RouteAuth::kAuthenticated, [org](RequestContext&) {

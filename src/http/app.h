@@ -18,6 +18,7 @@ class Organization;
 }
 namespace medledger::service {
 class AuthService;
+class OidcProvider;
 class RecordsService;
 }  // namespace medledger::service
 
@@ -29,14 +30,14 @@ struct AppDeps {
   service::AuthService* auth = nullptr;
   service::RecordsService* records = nullptr;
   identity::Organization* org = nullptr;
-  std::function<bool()> ready;                     // /readyz
-  std::function<std::string()> verify_ledger;      // POST /ledger/verify: JSON {ok, blocks, transactions, error?}
+  std::function<bool()> ready;                 // /readyz
+  std::function<std::string()> verify_ledger;  // POST /ledger/verify: JSON {ok, blocks, transactions, error?}
   std::function<std::map<std::string, double>()> gauges;  // extra /metrics gauges
 };
 
 struct AppOptions {
   std::optional<std::filesystem::path> web_dir;
-  std::string oidc_config_json;  // GET /auth/config answer; "{}" when only the built-in issuer is used
+  service::OidcProvider* oidc = nullptr;  // external sign-in; null when only the built-in issuer is used
 };
 
 class App {

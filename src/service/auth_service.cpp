@@ -14,7 +14,9 @@ namespace {
 using json = nlohmann::json;
 constexpr std::string_view kSigningKeyAad = "medledger jwt signing key v1";
 
-std::string TokenHash(std::string_view token) { return HexEncode(crypto::Sha256(token)); }
+std::string TokenHash(std::string_view token) {
+  return HexEncode(crypto::Sha256(token));
+}
 
 Error BadRefresh() {
   return MakeError(ErrorKind::kUnauthenticated, "refresh_token_invalid", "the refresh token is invalid or expired");
@@ -126,6 +128,21 @@ Result<TokenPair> AuthService::Login(std::string_view username, std::string_view
     return MakeError(ErrorKind::kUnauthenticated, "invalid_credentials", "wrong username or password");
   }
   user_limiter_.Refund(username);
+  return Issue(*user);
+}
+
+Result<TokenPair> AuthService::LoginExternal(const ExternalIdentity& who) {
+  auto user = users_.GetUser(who.username);
+  if (!user.ok()) {
+    return MakeError(ErrorKind::kPermissionDenied, "oidc_user_unknown",
+                     "no enrolled medledger user matches this sign-in; ask an administrator to enroll you");
+  }
+  if (user->disabled) return MakeError(ErrorKind::kUnauthenticated, "user_disabled", "this account is disabled");
+  // The provider vouches for the person, the organisation for the ledger identity: both must agree.
+  if (user->role != who.role) {
+    return MakeError(ErrorKind::kPermissionDenied, "oidc_role_mismatch",
+                     "the provider's role for this user differs from the enrolled role");
+  }
   return Issue(*user);
 }
 

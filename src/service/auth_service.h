@@ -16,6 +16,7 @@
 #include "identity/master_key.h"
 #include "identity/user_directory.h"
 #include "service/jwt.h"
+#include "service/oidc.h"
 #include "service/principal.h"
 #include "service/rate_limiter.h"
 
@@ -48,6 +49,9 @@ class AuthService {
   // "invalid_credentials" (401), "too_many_attempts" (429, *retry_after set).
   Result<TokenPair> Login(std::string_view username, std::string_view password, std::string_view remote_address,
                           int64_t* retry_after);
+  // Sessions for a user the external provider vouched for (see oidc.h): "oidc_user_unknown" (403),
+  // "oidc_role_mismatch" (403), "user_disabled" (401).
+  Result<TokenPair> LoginExternal(const ExternalIdentity& who);
   // Rotates: the presented token is spent; presenting it again fails ("refresh_token_invalid").
   Result<TokenPair> Refresh(std::string_view refresh_token);
   Status Logout(std::string_view refresh_token);

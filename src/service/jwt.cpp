@@ -10,7 +10,9 @@ namespace {
 
 using json = nlohmann::json;
 
-Error Invalid(std::string message) { return MakeError(ErrorKind::kUnauthenticated, "token_invalid", std::move(message)); }
+Error Invalid(std::string message) {
+  return MakeError(ErrorKind::kUnauthenticated, "token_invalid", std::move(message));
+}
 
 Result<json> ParseSegment(std::string_view segment, const char* what) {
   auto bytes = Base64UrlDecode(segment);
@@ -47,8 +49,8 @@ Result<int64_t> TimeClaim(const json& j, const char* name, bool required) {
 std::string JwkThumbprint(const crypto::EcPublicKey& key) {
   std::string point = key.UncompressedPoint();
   // RFC 7638: members in lexicographic order, no whitespace.
-  std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + Base64UrlEncode(point.substr(1, 32)) +
-                          R"(","y":")" + Base64UrlEncode(point.substr(33, 32)) + R"("})";
+  std::string canonical = R"({"crv":"P-256","kty":"EC","x":")" + Base64UrlEncode(point.substr(1, 32)) + R"(","y":")" +
+                          Base64UrlEncode(point.substr(33, 32)) + R"("})";
   return Base64UrlEncode(crypto::Sha256(canonical));
 }
 
@@ -119,7 +121,10 @@ Result<JwtClaims> JwtVerifier::Verify(std::string_view token, int64_t now) const
   if (!der.ok()) return Invalid("bad signature encoding");
   std::string signing_input(token.substr(0, d2));
   // The signature must verify as given; a high-S twin of a valid signature is refused (no malleability).
-  if (!crypto::IsLowS(*der) || !key->second.Verify(signing_input, *der)) return Invalid("bad signature");
+  if (options_.require_low_s && !crypto::IsLowS(*der)) return Invalid("bad signature");
+  // (r, n - s) verifies exactly when (r, s) does; the crypto layer takes only the low-S form.
+  auto low = crypto::NormalizeLowS(*der);
+  if (!low.ok() || !key->second.Verify(signing_input, *low)) return Invalid("bad signature");
 
   ML_ASSIGN_OR_RETURN(auto payload, ParseSegment(payload_b64, "payload"));
   JwtClaims c;

@@ -18,12 +18,12 @@ struct JwtClaims {
   std::string sub;
   std::string aud;
   std::string jti;
-  std::string role;          // built-in issuer: the medledger role
-  std::string name;          // display name
+  std::string role;  // built-in issuer: the medledger role
+  std::string name;  // display name
   int64_t iat = 0;
   int64_t nbf = 0;
   int64_t exp = 0;
-  std::string raw_payload;   // the verified payload JSON, for claim -> role mapping of external issuers
+  std::string raw_payload;  // the verified payload JSON, for claim -> role mapping of external issuers
 };
 
 inline constexpr size_t kMaxTokenBytes = 8192;
@@ -52,6 +52,9 @@ struct JwtVerifyOptions {
   std::string audience;
   int64_t leeway_seconds = 30;
   size_t max_token_bytes = kMaxTokenBytes;
+  // Our own tokens are always low-S, so a high-S twin can only be a forgery attempt. Other issuers' ECDSA
+  // signers (OpenSSL, Node) emit either half at random and JWS does not forbid it: false for them.
+  bool require_low_s = true;
 };
 
 // Accepts only alg ES256 with a kid it knows; everything else ("none", HS256 with the public key as an HMAC

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -115,9 +116,13 @@ std::string ServerProcess::Password(const std::string& username) const {
 
 HttpResult ServerProcess::Request(const std::string& method, const std::string& path, const std::string& body,
                                   const std::vector<std::string>& headers) const {
+  return FetchUrl(method, base_url() + path, body, headers);
+}
+
+HttpResult FetchUrl(const std::string& method, const std::string& url, const std::string& body,
+                    const std::vector<std::string>& headers) {
   HttpResult r;
   CURL* curl = curl_easy_init();
-  std::string url = base_url() + path;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
@@ -170,6 +175,21 @@ nlohmann::json ParseBody(const HttpResult& r) {
 std::string ProblemCode(const HttpResult& r) {
   auto j = ParseBody(r);
   return j.is_object() ? j.value("code", "") : "";
+}
+
+std::string UrlEncode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 CommandResult RunMedledger(const std::string& args) {

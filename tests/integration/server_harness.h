@@ -25,6 +25,12 @@ struct HttpResult {
 nlohmann::json ParseBody(const HttpResult& r);
 std::string ProblemCode(const HttpResult& r);
 
+// Any URL on 127.0.0.1 (a peer the test started), 60 s timeout; status 0 when the connection failed.
+HttpResult FetchUrl(const std::string& method, const std::string& url, const std::string& body = "",
+                    const std::vector<std::string>& headers = {});
+// RFC 3986 percent-encoding of everything but unreserved characters (for query parameters).
+std::string UrlEncode(const std::string& s);
+
 // Runs the `medledger` binary (MEDLEDGER_BIN_DIR) with `args` (a shell fragment: tests pass only their own
 // paths and ids), stdin from /dev/null; returns the exit code and stdout+stderr.
 struct CommandResult {

@@ -39,8 +39,8 @@ class JwtTest : public ::testing::Test {
   }
   json Header() const { return {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", signer_.kid()}}; }
   json Payload() const {
-    return {{"iss", "https://iss"}, {"aud", "api"}, {"sub", "dr.house"}, {"iat", kNow}, {"nbf", kNow},
-            {"exp", kNow + 900}, {"role", "doctor"}};
+    return {{"iss", "https://iss"}, {"aud", "api"},      {"sub", "dr.house"}, {"iat", kNow},
+            {"nbf", kNow},          {"exp", kNow + 900}, {"role", "doctor"}};
   }
   void ExpectRejected(const std::string& token, const char* code = "token_invalid") {
     auto r = verifier_.Verify(token, kNow);
@@ -74,8 +74,8 @@ TEST_F(JwtTest, RejectsAlgNone) {
 }
 
 TEST_F(JwtTest, RejectsHs256KeyedWithThePublicKey) {
-  for (const std::string& secret : {signer_.public_key().ToPem(), signer_.public_key().ToSpkiDer(),
-                                    signer_.public_key().UncompressedPoint()}) {
+  for (const std::string& secret :
+       {signer_.public_key().ToPem(), signer_.public_key().ToSpkiDer(), signer_.public_key().UncompressedPoint()}) {
     json h = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", signer_.kid()}};
     std::string input = Base64UrlEncode(h.dump()) + "." + Base64UrlEncode(Payload().dump());
     ExpectRejected(input + "." + Base64UrlEncode(crypto::HmacSha256(secret, input)));
@@ -157,7 +157,18 @@ TEST_F(JwtTest, RejectsHighSTwinOfAValidSignature) {
     borrow = d < 0;
     s[i] = static_cast<char>(d < 0 ? d + 256 : d);
   }
-  ExpectRejected(token.substr(0, d2 + 1) + Base64UrlEncode(raw.substr(0, 32) + s));
+  const std::string twin = token.substr(0, d2 + 1) + Base64UrlEncode(raw.substr(0, 32) + s);
+  ExpectRejected(twin);
+  // An external issuer's verifier takes either half (other signers emit high-S at random), yet still only a
+  // signature that verifies: the twin of a tampered payload does not.
+  JwtVerifyOptions external{"https://iss", "api"};
+  external.require_low_s = false;
+  JwtVerifier lenient(external);
+  lenient.AddKey(signer_.kid(), signer_.public_key());
+  EXPECT_TRUE(lenient.Verify(twin, kNow).ok());
+  std::string tampered = twin;
+  tampered[tampered.find('.') + 3] ^= 0x01;
+  EXPECT_FALSE(lenient.Verify(tampered, kNow).ok());
 }
 
 TEST_F(JwtTest, RejectsMalformedAndOversizeTokens) {
@@ -195,9 +206,9 @@ TEST(JwksTest, PublishedJwksParsesBackToTheSameKey) {
 TEST(JwksTest, ThumbprintMatchesRfc7638Construction) {
   auto key = *crypto::EcPrivateKey::Generate();
   std::string point = key.PublicKey().UncompressedPoint();
-  std::string expected = Base64UrlEncode(crypto::Sha256(
-      "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" + Base64UrlEncode(point.substr(1, 32)) + "\",\"y\":\"" +
-      Base64UrlEncode(point.substr(33)) + "\"}"));
+  std::string expected = Base64UrlEncode(crypto::Sha256("{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"" +
+                                                        Base64UrlEncode(point.substr(1, 32)) + "\",\"y\":\"" +
+                                                        Base64UrlEncode(point.substr(33)) + "\"}"));
   EXPECT_EQ(JwkThumbprint(key.PublicKey()), expected);
   EXPECT_EQ(expected.size(), 43u);
 }

@@ -1,0 +1,29 @@
+// A small blocking HTTP client for server-to-server calls (OIDC discovery, JWKS, token exchange): libcurl
+// with a total timeout, http/https only, no redirects, and a cap on the response size.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+
+namespace medledger::service {
+
+struct HttpReply {
+  long status = 0;
+  std::string body;
+};
+
+struct HttpCall {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> form;  // non-empty: POST application/x-www-form-urlencoded
+  int64_t timeout_ms = 5000;
+  size_t max_bytes = 1 << 20;
+};
+
+// "http_unavailable" (connection refused, DNS, TLS), "http_timeout", "http_response_too_large".
+Result<HttpReply> HttpFetch(const HttpCall& call);
+
+}  // namespace medledger::service
