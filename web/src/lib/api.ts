@@ -98,6 +98,14 @@ export class ApiClient {
     return t.user;
   }
 
+  /** Finishes "Sign in with your organisation": the server redeems the provider's code. */
+  async loginWithOidc(redemption: { code: string; codeVerifier: string; redirectUri: string; nonce: string }): Promise<User> {
+    const t = await this.raw<TokenResponse>("POST", "/auth/oidc/token", redemption, false);
+    this.setTokens(t);
+    this.emit();
+    return t.user;
+  }
+
   /** Resumes a session after a reload using the refresh token kept in sessionStorage. */
   async resume(): Promise<User | null> {
     const rt = this.storage?.getItem(REFRESH_KEY);

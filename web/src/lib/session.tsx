@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from "react";
 import { api as defaultApi, type ApiClient } from "./api";
+import type { OidcRedemption } from "./oidc";
 import type { User } from "./types";
 
 export const IDLE_TIMEOUT_MS = 15 * 60 * 1000;
@@ -11,6 +12,7 @@ interface SessionValue {
   ready: boolean;
   notice: string | null;
   login(username: string, password: string): Promise<void>;
+  loginWithOidc(redemption: OidcRedemption): Promise<void>;
   logout(reason?: string): Promise<void>;
 }
 
@@ -57,9 +59,19 @@ export function SessionProvider({ children, client = defaultApi }: { children: R
     },
     [client],
   );
+  const loginWithOidc = useCallback(
+    async (redemption: OidcRedemption) => {
+      const u = await client.loginWithOidc(redemption);
+      setNotice(null);
+      setUser(u);
+    },
+    [client],
+  );
   const logout = useCallback((reason = "manual") => client.logout(reason), [client]);
 
-  return <SessionContext.Provider value={{ api: client, user, ready, notice, login, logout }}>{children}</SessionContext.Provider>;
+  return (
+    <SessionContext.Provider value={{ api: client, user, ready, notice, login, loginWithOidc, logout }}>{children}</SessionContext.Provider>
+  );
 }
 
 /**

@@ -152,5 +152,5 @@ export interface Doctor {
 }
 
 export interface AuthConfig {
-  oidc?: { issuer: string; authorizationEndpoint: string; clientId: string };
+  oidc?: { issuer: string; authorizationEndpoint: string; clientId: string; scope?: string };
 }

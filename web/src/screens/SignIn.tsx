@@ -1,11 +1,12 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Button } from "@heroui/react";
 import { Field, Notice, ProblemAlert } from "../components/ui";
+import { beginOidcSignIn, takeOidcCallback } from "../lib/oidc";
 import { useSession } from "../lib/session";
 import type { AuthConfig } from "../lib/types";
 
 export function SignIn() {
-  const { login, notice, api } = useSession();
+  const { login, loginWithOidc, notice, api } = useSession();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [touched, setTouched] = useState(false);
@@ -16,6 +17,28 @@ export function SignIn() {
   useEffect(() => {
     api.authConfig().then(setConfig, () => setConfig({}));
   }, [api]);
+
+  // Back from the organisation's sign-in page: take the code out of the address bar at once, then redeem it.
+  useEffect(() => {
+    const callback = takeOidcCallback(window.location.search, window.sessionStorage);
+    if (callback.kind === "none") return;
+    window.history.replaceState(null, "", window.location.pathname);
+    if (callback.kind === "error") {
+      setError(new Error(callback.message));
+      return;
+    }
+    setBusy(true);
+    loginWithOidc(callback.redemption)
+      .catch(setError)
+      .finally(() => setBusy(false));
+  }, [loginWithOidc]);
+
+  const signInWithOrganisation = async () => {
+    if (!config.oidc) return;
+    setError(null);
+    const url = await beginOidcSignIn(config.oidc, window.location.origin + "/", window.sessionStorage);
+    window.location.assign(url);
+  };
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -34,9 +57,6 @@ export function SignIn() {
   };
 
   const oidc = config.oidc;
-  const oidcHref = oidc
-    ? `${oidc.authorizationEndpoint}?${new URLSearchParams({ client_id: oidc.clientId, response_type: "code", scope: "openid profile", redirect_uri: location.origin + "/" })}`
-    : "";
 
   return (
     <main className="flex min-h-screen items-center justify-center bg-slate-100 px-4">
@@ -59,9 +79,9 @@ export function SignIn() {
             {busy ? "Signing in…" : "Sign in"}
           </Button>
           {oidc && (
-            <a href={oidcHref} className="text-center text-sm font-medium text-teal-800 underline">
+            <Button type="button" variant="secondary" isDisabled={busy} className="w-full" onPress={signInWithOrganisation}>
               Sign in with your organisation
-            </a>
+            </Button>
           )}
         </form>
         <p className="mt-4 text-center text-xs text-slate-500">For authorised clinical staff and patients. All access is recorded.</p>
