@@ -56,11 +56,34 @@ const base = `http://127.0.0.1:${port}`;
 let child = null;
 let mockServer = null;
 let serverLog = "";
+// A real OpenID Connect provider (tests/peers) for "Sign in with your organisation", when installed.
+let idp = null;
+let idpIssuer = "";
+const IDP_SCRIPT = path.join(REPO, "tests", "peers", "oidc_provider.mjs");
+if (!MOCK && fs.existsSync(path.join(REPO, "tests", "peers", "node_modules", "oidc-provider"))) {
+  idp = spawn(process.execPath, [IDP_SCRIPT, "--client-id", "medledger-web", "--redirect-uri", `${base}/`,
+    "--accounts", JSON.stringify({ "dr.grey": { role: "physician", name: "Dr. Meredith Grey" } })], {
+    cwd: path.dirname(IDP_SCRIPT), stdio: ["pipe", "pipe", "ignore"],
+  });
+  idpIssuer = await new Promise((resolve) => {
+    let out = "";
+    idp.stdout.on("data", (d) => {
+      out += d;
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    idp.on("exit", () => resolve(""));
+    setTimeout(() => resolve(""), 30_000);
+  });
+}
+const oidcArgs = idpIssuer
+  ? ["--oidc-issuer", idpIssuer, "--oidc-client-id", "medledger-web", "--oidc-role-claim", "medledger_role", "--oidc-role-map", "physician=doctor"]
+  : [];
 if (MOCK) {
   const { startMock } = await import("./mock-server.mjs");
   ({ server: mockServer } = await startMock({ port, dataDir, webDir: path.join(WEB, "dist") }));
 } else {
-  child = spawn(BIN, ["serve", "--demo", "--data", dataDir, "--listen", `127.0.0.1:${port}`, "--web", path.join(WEB, "dist")], {
+  child = spawn(BIN, ["serve", "--demo", "--data", dataDir, "--listen", `127.0.0.1:${port}`, "--web", path.join(WEB, "dist"), ...oidcArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => (serverLog += d));
@@ -134,6 +157,7 @@ const cleanup = async () => {
     if (child.exitCode === null) child.kill("SIGKILL");
   }
   mockServer?.close();
+  idp?.kill("SIGTERM");
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(profileDir, { recursive: true, force: true });
 };
@@ -185,7 +209,7 @@ try {
     await page.goto(base + "/");
     await page.getByLabel("Username").fill(acct.username);
     await page.getByLabel("Password").fill(acct.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.getByTestId("whoami").waitFor();
   };
   const nav = (page, label) => page.getByRole("navigation", { name: "Main" }).getByRole("button", { name: label }).click();
@@ -206,13 +230,34 @@ try {
 
   await test("sign-in page and error message", async () => {
     await doc1.goto(base + "/");
-    await doc1.getByRole("button", { name: "Sign in" }).waitFor();
+    await doc1.getByRole("button", { name: "Sign in", exact: true }).waitFor();
     await snap(doc1, "sign-in");
     await doc1.getByLabel("Username").fill(doctor1.username);
     await doc1.getByLabel("Password").fill("wrong-password");
-    await doc1.getByRole("button", { name: "Sign in" }).click();
+    await doc1.getByRole("button", { name: "Sign in", exact: true }).click();
     await doc1.getByText("Sign-in failed").waitFor();
   });
+
+  if (idpIssuer) {
+    await test("a doctor signs in with the organisation's OpenID Connect provider", async () => {
+      const page = await newPage();
+      await page.goto(base + "/");
+      await page.getByRole("button", { name: "Sign in with your organisation" }).click();
+      // The provider's own login and consent pages (oidc-provider's development interactions).
+      await page.waitForURL((u) => u.toString().startsWith(idpIssuer));
+      await page.locator('input[name="login"]').fill("dr.grey");
+      await page.locator('input[name="password"]').fill("any");
+      await page.locator('button[type="submit"]').click();
+      await page.locator('button[type="submit"]').click(); // consent: "Continue"
+      await page.getByTestId("whoami").waitFor({ timeout: 30_000 });
+      const who = await page.getByTestId("whoami").innerText();
+      expect(/grey/i.test(who), `signed in as: ${who}`);
+      expect(!page.url().includes("code="), `the code stayed in the address bar: ${page.url()}`);
+      await page.getByRole("heading", { name: "New case report" }).waitFor();
+      await snap(page, "signed-in-with-organisation");
+      await page.close();
+    });
+  }
 
   await test("doctor submits a report with an attachment and sees the receipt", async () => {
     await signIn(doc1, doctor1);
