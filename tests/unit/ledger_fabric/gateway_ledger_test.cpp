@@ -5,34 +5,17 @@
 #include <future>
 
 #include "common/encoding.h"
-
 #include "mock_gateway.h"
+#include "test_identity.h"
 
 namespace medledger::ledger::fabric {
 namespace {
-
-identity::SigningIdentity MakeUser(const std::string& name, const std::string& role) {
-  auto ca_key = crypto::EcPrivateKey::Generate().value();
-  crypto::CertificateRequest ca_req;
-  ca_req.common_name = "ca.hospital";
-  ca_req.organization = "Hospital";
-  ca_req.is_ca = true;
-  auto ca = crypto::IssueCertificate(ca_req, ca_key.PublicKey(), ca_key, nullptr).value();
-  auto key = crypto::EcPrivateKey::Generate().value();
-  crypto::CertificateRequest req;
-  req.common_name = name;
-  req.organization = "Hospital";
-  req.organizational_units = {"client"};
-  req.attributes = {{"role", role}};
-  auto cert = crypto::IssueCertificate(req, key.PublicKey(), ca_key, &ca).value();
-  return identity::SigningIdentity("HospitalMSP", cert, key);
-}
 
 struct GatewayFixture : ::testing::Test {
   testing::MockGateway mock;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<GatewayLedger> ledger;
-  identity::SigningIdentity doctor = MakeUser("dr.house", "doctor");
+  identity::SigningIdentity doctor = MakeTestUser("dr.house", "doctor");
 
   void SetUp() override {
     grpc::ServerBuilder builder;
@@ -145,7 +128,7 @@ TEST(GatewayDown, NothingListeningGivesAClearErrorQuickly) {
   config.evaluate_timeout = std::chrono::milliseconds(300);
   config.max_attempts = 2;
   auto ledger = GatewayLedger::Connect(config).value();
-  auto who = MakeUser("dr.x", "doctor");
+  auto who = MakeTestUser("dr.x", "doctor");
   auto start = std::chrono::steady_clock::now();
   auto r = ledger->Evaluate(who, {"Ping", {}});
   ASSERT_FALSE(r.ok());
@@ -161,11 +144,11 @@ TEST(FabricConfigFile, ParsesAndRejectsPrecisely) {
   ASSERT_TRUE(ok.ok()) << ok.error().ToString();
   EXPECT_EQ(ok->commit_timeout, std::chrono::milliseconds(1000));
   EXPECT_EQ(ok->max_attempts, 2);
-  for (const char* bad : {"[]", "{", R"({"mspId":"M"})", R"({"peerEndpoint":"nocolon","mspId":"M"})",
-                          R"({"peerEndpoint":"p:1","mspId":"M","extra":1})",
-                          R"({"peerEndpoint":"p:1","mspId":"M","maxAttempts":0})",
-                          R"({"peerEndpoint":"p:1","mspId":"M","timeouts":{"evaluateMs":-5}})",
-                          R"({"peerEndpoint":"p:1","mspId":"M","tlsRootCertFile":"/nonexistent/ca.pem"})"}) {
+  for (const char* bad :
+       {"[]", "{", R"({"mspId":"M"})", R"({"peerEndpoint":"nocolon","mspId":"M"})",
+        R"({"peerEndpoint":"p:1","mspId":"M","extra":1})", R"({"peerEndpoint":"p:1","mspId":"M","maxAttempts":0})",
+        R"({"peerEndpoint":"p:1","mspId":"M","timeouts":{"evaluateMs":-5}})",
+        R"({"peerEndpoint":"p:1","mspId":"M","tlsRootCertFile":"/nonexistent/ca.pem"})"}) {
     auto r = ParseFabricConfig(bad, ".");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, "bad_fabric_config");

@@ -23,6 +23,7 @@
 #include "msp/identities.pb.h"
 #include "peer/chaincode.pb.h"
 #include "peer/proposal.pb.h"
+#include "test_identity.h"
 
 namespace medledger::ledger::fabric {
 namespace {
@@ -30,23 +31,6 @@ namespace {
 using json = nlohmann::json;
 
 const std::string kPeers = std::string(MEDLEDGER_SOURCE_DIR) + "/tests/peers";
-
-identity::SigningIdentity MakeDoctor() {
-  auto ca_key = crypto::EcPrivateKey::Generate().value();
-  crypto::CertificateRequest ca_req;
-  ca_req.common_name = "ca.hospital";
-  ca_req.organization = "Hospital";
-  ca_req.is_ca = true;
-  auto ca = crypto::IssueCertificate(ca_req, ca_key.PublicKey(), ca_key, nullptr).value();
-  auto key = crypto::EcPrivateKey::Generate().value();
-  crypto::CertificateRequest req;
-  req.common_name = "dr.house";
-  req.organization = "Hospital";
-  req.organizational_units = {"client"};
-  req.attributes = {{"role", "doctor"}};
-  auto cert = crypto::IssueCertificate(req, key.PublicKey(), ca_key, &ca).value();
-  return identity::SigningIdentity("HospitalMSP", cert, key);
-}
 
 class NodeCrosscheckTest : public ::testing::Test {
  protected:
@@ -81,7 +65,7 @@ class NodeCrosscheckTest : public ::testing::Test {
 };
 
 TEST_F(NodeCrosscheckTest, FabricGatewayProposalDecodesAndVerifiesInCpp) {
-  auto doctor = MakeDoctor();
+  auto doctor = MakeTestUser("dr.house", "doctor");
   json answer = Ask({{"mode", "node-proposal"},
                      {"mspId", doctor.msp_id()},
                      {"certPem", doctor.cert_pem()},
@@ -129,7 +113,7 @@ TEST_F(NodeCrosscheckTest, FabricGatewayProposalDecodesAndVerifiesInCpp) {
 }
 
 TEST_F(NodeCrosscheckTest, MedledgerProposalDecodesAndVerifiesInNode) {
-  auto doctor = MakeDoctor();
+  auto doctor = MakeTestUser("dr.house", "doctor");
   std::vector<std::string> args = {"CreateReport", "{\"reportId\":\"r2\"}", std::string("bin\0ary\xff", 8)};
   auto parts = embedded::BuildProposal(doctor.serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medchannel",
                                        "records", args);
