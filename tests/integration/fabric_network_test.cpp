@@ -10,16 +10,20 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <iostream>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "identity/organization.h"
 #include "ledger/fabric/fabric_config.h"
 #include "ledger/fabric/gateway_ledger.h"
+#include "server_harness.h"
 
 namespace medledger {
 namespace {
@@ -45,8 +49,8 @@ class FabricNetworkTest : public ::testing::Test {
     work_ = new fs::path(tmpl);
     const std::string script = std::string(MEDLEDGER_SOURCE_DIR) + "/tests/fabric/network.sh";
     // `timeout` bounds the whole bring-up; network.sh stops what it started when it fails.
-    const std::string cmd = "MEDLEDGER_BIN_DIR='" + Env("MEDLEDGER_BIN_DIR") + "' timeout 180 '" + script +
-                            "' up '" + work_->string() + "/net'";
+    const std::string cmd = "MEDLEDGER_BIN_DIR='" + Env("MEDLEDGER_BIN_DIR") + "' timeout 180 '" + script + "' up '" +
+                            work_->string() + "/net'";
     up_rc_ = std::system(cmd.c_str());
   }
 
@@ -80,7 +84,9 @@ class FabricNetworkTest : public ::testing::Test {
 fs::path* FabricNetworkTest::work_ = nullptr;
 int FabricNetworkTest::up_rc_ = -1;
 
-std::string Arg(const json& j) { return j.dump(); }
+std::string Arg(const json& j) {
+  return j.dump();
+}
 
 TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   auto org = identity::Organization::Open(net_ / "org");
@@ -103,15 +109,18 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   const std::string cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
 
   // 1. The admin registers the patient, linking the patient's login.
-  auto reg = ledger.Submit(*admin, Invocation{"RegisterPatient",
-                                              {Arg({{"patientRef", patient_ref}, {"username", "patient1"}})}});
+  auto reg = ledger.Submit(
+      *admin, Invocation{"RegisterPatient", {Arg({{"patientRef", patient_ref}, {"username", "patient1"}})}});
   ASSERT_TRUE(reg.ok()) << reg.error().ToString();
   EXPECT_EQ(reg->tx_id.size(), 64u);
   EXPECT_GE(reg->block_number, 1u);  // block 0 is the genesis block; lifecycle transactions follow
 
   // 2. The doctor creates a report: the receipt names the block it was committed in.
-  const json create = {{"reportId", "rep-1"}, {"patientRef", patient_ref}, {"cid", cid},
-                       {"contentHash", content_hash}, {"metadata", {{"title", "Chest X-ray"}}}};
+  const json create = {{"reportId", "rep-1"},
+                       {"patientRef", patient_ref},
+                       {"cid", cid},
+                       {"contentHash", content_hash},
+                       {"metadata", {{"title", "Chest X-ray"}}}};
   auto created = ledger.Submit(*doctor, Invocation{"CreateReport", {Arg(create)}});
   ASSERT_TRUE(created.ok()) << created.error().ToString();
   EXPECT_GT(created->block_number, reg->block_number);
@@ -124,8 +133,8 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   auto got = ledger.Evaluate(*doctor, Invocation{"GetReport", {Arg({{"reportId", "rep-1"}})}});
   ASSERT_TRUE(got.ok()) << got.error().ToString();
   EXPECT_EQ(json::parse(*got).at("cid"), cid);
-  auto access = ledger.Submit(*doctor, Invocation{"RecordAccess", {Arg({{"reportId", "rep-1"},
-                                                                        {"purpose", "treatment"}})}});
+  auto access =
+      ledger.Submit(*doctor, Invocation{"RecordAccess", {Arg({{"reportId", "rep-1"}, {"purpose", "treatment"}})}});
   ASSERT_TRUE(access.ok()) << access.error().ToString();
   EXPECT_EQ(json::parse(access->payload).at("basis"), "author");
 
@@ -140,10 +149,11 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   auto denied = ledger.Evaluate(*doctor2, Invocation{"GetReport", {Arg({{"reportId", "rep-1"}})}});
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.error().code, "permission_denied") << denied.error().ToString();
-  auto grant = ledger.Submit(*patient, Invocation{"GrantAccess", {Arg({{"patientRef", patient_ref},
-                                                                       {"doctor", "doctor2"},
-                                                                       {"purpose", "second opinion"},
-                                                                       {"expiresAt", "2099-01-01T00:00:00Z"}})}});
+  auto grant = ledger.Submit(*patient, Invocation{"GrantAccess",
+                                                  {Arg({{"patientRef", patient_ref},
+                                                        {"doctor", "doctor2"},
+                                                        {"purpose", "second opinion"},
+                                                        {"expiresAt", "2099-01-01T00:00:00Z"}})}});
   // expiresAt must be within 366 days of the transaction time: far future is refused with a stable code.
   ASSERT_FALSE(grant.ok());
   EXPECT_EQ(grant.error().code, "expiry_too_far") << grant.error().ToString();
@@ -151,27 +161,28 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   const std::time_t t = std::chrono::system_clock::to_time_t(now);
   char expires[32];
   std::strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  grant = ledger.Submit(*patient, Invocation{"GrantAccess", {Arg({{"patientRef", patient_ref},
-                                                                  {"doctor", "doctor2"},
-                                                                  {"purpose", "second opinion"},
-                                                                  {"expiresAt", expires}})}});
+  grant = ledger.Submit(*patient, Invocation{"GrantAccess",
+                                             {Arg({{"patientRef", patient_ref},
+                                                   {"doctor", "doctor2"},
+                                                   {"purpose", "second opinion"},
+                                                   {"expiresAt", expires}})}});
   ASSERT_TRUE(grant.ok()) << grant.error().ToString();
   const std::string consent_id = json::parse(grant->payload).at("consentId");
   auto allowed = ledger.Evaluate(*doctor2, Invocation{"GetReport", {Arg({{"reportId", "rep-1"}})}});
   EXPECT_TRUE(allowed.ok()) << allowed.error().ToString();
-  auto revoke = ledger.Submit(*patient, Invocation{"RevokeAccess", {Arg({{"patientRef", patient_ref},
-                                                                         {"consentId", consent_id}})}});
+  auto revoke = ledger.Submit(
+      *patient, Invocation{"RevokeAccess", {Arg({{"patientRef", patient_ref}, {"consentId", consent_id}})}});
   ASSERT_TRUE(revoke.ok()) << revoke.error().ToString();
   auto denied_again = ledger.Evaluate(*doctor2, Invocation{"GetReport", {Arg({{"reportId", "rep-1"}})}});
   ASSERT_FALSE(denied_again.ok());
   EXPECT_EQ(denied_again.error().code, "permission_denied");
 
   // 5. Break-glass: doctor2 without consent uses emergency access, then may record a read.
-  auto emergency = ledger.Submit(*doctor2, Invocation{"EmergencyAccess", {Arg({{"reportId", "rep-1"},
-                                                                              {"reason", "patient unconscious in ER"}})}});
+  auto emergency = ledger.Submit(
+      *doctor2, Invocation{"EmergencyAccess", {Arg({{"reportId", "rep-1"}, {"reason", "patient unconscious in ER"}})}});
   ASSERT_TRUE(emergency.ok()) << emergency.error().ToString();
-  auto emergency_read = ledger.Submit(*doctor2, Invocation{"RecordAccess", {Arg({{"reportId", "rep-1"},
-                                                                                {"purpose", "emergency care"}})}});
+  auto emergency_read = ledger.Submit(
+      *doctor2, Invocation{"RecordAccess", {Arg({{"reportId", "rep-1"}, {"purpose", "emergency care"}})}});
   ASSERT_TRUE(emergency_read.ok()) << emergency_read.error().ToString();
   EXPECT_EQ(json::parse(emergency_read->payload).at("emergency"), true);
 
@@ -206,6 +217,97 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   EXPECT_EQ(proof->validation_code, "VALID");
   EXPECT_EQ(proof->block_hash, created->block_hash);
   EXPECT_FALSE(proof->envelope.empty());
+}
+
+// The product itself on Fabric: `medledger serve --ledger fabric` with users enrolled by the organisation's CA
+// (passwords set with `user add --password-file`), driven over HTTP exactly as the web app drives it.
+TEST_F(FabricNetworkTest, ServerOverHttpRunsTheReportWorkflowOnFabric) {
+  using testing::ParseBody;
+  using testing::ProblemCode;
+  const std::string org = (net_ / "org").string();
+  const std::string password = "Fabric-Http-Test-2026!";
+  const fs::path pw_file = net_ / "http-users.pw";
+  std::ofstream(pw_file) << password << "\n";
+  fs::permissions(pw_file, fs::perms::owner_read | fs::perms::owner_write);
+  for (const auto& [name, role] : std::vector<std::pair<std::string, std::string>>{{"http.admin", "admin"},
+                                                                                   {"http.doc", "doctor"},
+                                                                                   {"http.doc2", "doctor"},
+                                                                                   {"http.pat", "patient"},
+                                                                                   {"http.aud", "auditor"}}) {
+    auto added = testing::RunMedledger("user add --data '" + org + "' --name " + name + " --role " + role +
+                                       " --password-file '" + pw_file.string() + "'");
+    ASSERT_EQ(added.exit_code, 0) << added.output;
+  }
+  testing::ServerProcess server(org, {"--ledger", "fabric", "--fabric-config", (net_ / "fabric.json").string()});
+  ASSERT_TRUE(server.ok()) << "serve --ledger fabric did not start";
+  std::map<std::string, std::string> token;
+  for (const char* u : {"http.admin", "http.doc", "http.doc2", "http.pat", "http.aud"}) {
+    server.SetPassword(u, password);
+    token[u] = server.Login(u);
+    ASSERT_FALSE(token[u].empty()) << u << " could not sign in";
+  }
+
+  auto patient = server.PostJson(
+      "/api/v1/patients",
+      json{{"mrn", "FAB-0001"}, {"name", "Fabric Patient"}, {"birthDate", "1970-01-01"}, {"username", "http.pat"}}
+          .dump(),
+      token["http.admin"]);
+  ASSERT_EQ(patient.status, 201) << patient.body;
+  const std::string pid = ParseBody(patient).value("patientId", "");
+  auto submitted = server.PostJson("/api/v1/reports",
+                                   json{{"patientId", pid},
+                                        {"title", "Nephrology"},
+                                        {"diagnosis", "CKD stage 3"},
+                                        {"content", "eGFR 45. Start ACE inhibitor; recheck in 3 months."}}
+                                       .dump(),
+                                   token["http.doc"]);
+  ASSERT_EQ(submitted.status, 201) << submitted.body;
+  json receipt = ParseBody(submitted);
+  const std::string id = receipt.value("reportId", "");
+  EXPECT_EQ(receipt.value("txId", "").size(), 64u);
+  EXPECT_GT(receipt.value("blockNumber", uint64_t{0}), 0u);
+
+  // Read (an access event on Fabric), and the patient sees who read it.
+  auto read = server.Get("/api/v1/reports/" + id, token["http.doc"]);
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_NE(read.body.find("eGFR 45"), std::string::npos);
+  auto log = server.Get("/api/v1/patients/" + pid + "/access-log", token["http.pat"]);
+  ASSERT_EQ(log.status, 200) << log.body;
+  EXPECT_NE(log.body.find("http.doc"), std::string::npos);
+
+  // Consent: another doctor is refused, allowed while consent lasts, refused again after revocation.
+  EXPECT_EQ(server.Get("/api/v1/reports/" + id, token["http.doc2"]).status, 403);
+  std::time_t in_30_days = std::time(nullptr) + 30 * 24 * 3600;
+  char expires[32];
+  std::strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&in_30_days));
+  auto consent = server.PostJson("/api/v1/patients/" + pid + "/consents",
+                                 json{{"doctor", "http.doc2"}, {"purpose", "treatment"}, {"expiresAt", expires}}.dump(),
+                                 token["http.pat"]);
+  ASSERT_EQ(consent.status, 201) << consent.body;
+  EXPECT_EQ(server.Get("/api/v1/reports/" + id, token["http.doc2"]).status, 200);
+  const std::string consent_id = ParseBody(consent).value("consentId", "");
+  auto revoked = server.Request("DELETE", "/api/v1/patients/" + pid + "/consents/" + consent_id, "",
+                                {"Authorization: Bearer " + token["http.pat"]});
+  EXPECT_EQ(revoked.status, 204) << revoked.body;
+  EXPECT_EQ(server.Get("/api/v1/reports/" + id, token["http.doc2"]).status, 403);
+
+  // History from the peer's history database; the proof from qscc.
+  auto history = server.Get("/api/v1/reports/" + id + "/history", token["http.doc"]);
+  ASSERT_EQ(history.status, 200) << history.body;
+  EXPECT_NE(history.body.find(receipt.value("txId", "")), std::string::npos);
+  auto proof = server.Get("/api/v1/reports/" + id + "/proof", token["http.doc"]);
+  ASSERT_EQ(proof.status, 200) << proof.body;
+  EXPECT_EQ(ParseBody(proof).value("validationCode", ""), "VALID");
+
+  // Break-glass: granted with a reason, then the read succeeds and the auditor sees it flagged.
+  auto emergency = server.PostJson("/api/v1/reports/" + id + "/emergency-access",
+                                   json{{"reason", "Unconscious in the emergency department, renal dosing"}}.dump(),
+                                   token["http.doc2"]);
+  ASSERT_EQ(emergency.status, 201) << emergency.body;
+  EXPECT_EQ(server.Get("/api/v1/reports/" + id, token["http.doc2"]).status, 200);
+  auto audit = server.Get("/api/v1/audit/events?emergencyOnly=true", token["http.aud"]);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_NE(audit.body.find("http.doc2"), std::string::npos);
 }
 
 }  // namespace

@@ -53,12 +53,32 @@ size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
 ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
   char tmpl[] = "/tmp/medledger-server-test-XXXXXX";
   data_dir_ = mkdtemp(tmpl);
-  std::string data = data_dir_ + "/data";
-  std::string out_file = data_dir_ + "/stdout.txt";
-  std::vector<std::string> args = {BinaryPath(),  "serve",       "--data", data,
-                                   "--listen",    "127.0.0.1:0", "--demo", "--insecure-fast-passwords",
-                                   "--log-level", "warn"};
+  const std::string data = data_dir_ + "/data";
+  std::vector<std::string> args = {"--demo", "--insecure-fast-passwords"};
   for (auto& a : extra_args) args.push_back(a);
+  if (!Start(data, args)) return;
+  std::ifstream creds(data + "/demo-credentials.txt");
+  std::string user, role, pw;
+  std::string line;
+  while (std::getline(creds, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ss(line);
+    ss >> user >> role >> pw;
+    passwords_[user] = pw;
+  }
+}
+
+ServerProcess::ServerProcess(const std::string& existing_data_dir, std::vector<std::string> extra_args) {
+  char tmpl[] = "/tmp/medledger-server-test-XXXXXX";
+  data_dir_ = mkdtemp(tmpl);  // only the server's stdout goes here
+  Start(existing_data_dir, extra_args);
+}
+
+bool ServerProcess::Start(const std::string& data, const std::vector<std::string>& extra_args) {
+  std::string out_file = data_dir_ + "/stdout.txt";
+  std::vector<std::string> args = {BinaryPath(), "serve",       "--data",      data,
+                                   "--listen",   "127.0.0.1:0", "--log-level", "warn"};
+  for (const auto& a : extra_args) args.push_back(a);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -67,7 +87,7 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
   posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
   posix_spawn_file_actions_destroy(&actions);
-  if (pid_ < 0) return;
+  if (pid_ < 0) return false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
   while (std::chrono::steady_clock::now() < deadline && port_ == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -80,18 +100,10 @@ ServerProcess::ServerProcess(std::vector<std::string> extra_args) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return;
+      return false;
     }
   }
-  std::ifstream creds(data + "/demo-credentials.txt");
-  std::string user, role, pw;
-  std::string line;
-  while (std::getline(creds, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream ss(line);
-    ss >> user >> role >> pw;
-    passwords_[user] = pw;
-  }
+  return port_ != 0;
 }
 
 ServerProcess::~ServerProcess() {

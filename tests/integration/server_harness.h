@@ -43,6 +43,9 @@ class ServerProcess {
  public:
   // extra_args are appended to `serve --data DIR --listen 127.0.0.1:0 --demo --insecure-fast-passwords`.
   explicit ServerProcess(std::vector<std::string> extra_args = {});
+  // `serve --data EXISTING --listen 127.0.0.1:0 EXTRA...`: an organisation the test made (no demo users);
+  // give Login the passwords with SetPassword.
+  ServerProcess(const std::string& existing_data_dir, std::vector<std::string> extra_args);
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -52,6 +55,7 @@ class ServerProcess {
   const std::string& data_dir() const { return data_dir_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string Password(const std::string& username) const;
+  void SetPassword(const std::string& username, const std::string& password) { passwords_[username] = password; }
   // Sends SIGTERM and waits; returns the exit status.
   int Stop();
 
@@ -64,6 +68,8 @@ class ServerProcess {
   std::string Login(const std::string& username) const;
 
  private:
+  bool Start(const std::string& data, const std::vector<std::string>& extra_args);
+
   std::string data_dir_;
   pid_t pid_ = -1;
   int port_ = 0;
