@@ -45,7 +45,19 @@ if [[ "$CMD" == down ]]; then down; exit 0; fi
 
 : "${FABRIC_BIN:?set FABRIC_BIN to the directory holding the Fabric peer, orderer, configtxgen, osnadmin}"
 : "${MEDLEDGER_BIN_DIR:?set MEDLEDGER_BIN_DIR to the medledger build directory}"
-BASE_PORT="${BASE_PORT:-27050}"
+# Seven consecutive free ports on 127.0.0.1 (BASE_PORT pins them): parallel runs and busy machines do not collide.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pick_base_port() {
+  local base p ok
+  for _ in $(seq 1 50); do
+    base=$((20000 + RANDOM % 30000))
+    ok=1
+    for p in $(seq "$base" $((base + 6))); do port_open "$p" && { ok=0; break; }; done
+    [[ $ok == 1 ]] && { echo "$base"; return 0; }
+  done
+  echo "no free port range found" >&2; return 1
+}
+BASE_PORT="${BASE_PORT:-$(pick_base_port)}"
 ORDERER_PORT=$BASE_PORT
 ORDERER_ADMIN_PORT=$((BASE_PORT + 1))
 ORDERER_OPS_PORT=$((BASE_PORT + 2))
@@ -98,7 +110,7 @@ log "TLS (openssl, P-256)"
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key 2>/dev/null
   openssl req -new -x509 -key ca.key -out ca.crt -days 30 -subj "/O=Hospital/CN=tlsca.hospital" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  for node in orderer peer; do
+  for node in orderer peer chaincode; do
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$node.key" 2>/dev/null
     openssl req -new -key "$node.key" -out "$node.csr" -subj "/O=Hospital/CN=$node.hospital" 2>/dev/null
     printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
@@ -167,13 +179,18 @@ done
 log "peer joined $CHANNEL"
 
 log "chaincode package and install"
+# Mutual TLS between the peer and medledger-chaincode: the package tells the peer the chaincode server's CA and
+# gives it a client certificate; the chaincode server requires one signed by that CA.
 "$ML" fabric package --label records_1.0 --address 127.0.0.1:$CHAINCODE_PORT --out "$W/records.tar.gz" \
+  --tls-root-cert "$W/tls/ca.crt" --client-cert "$W/tls/peer.crt" --client-key "$W/tls/peer.key" \
   >> "$W/logs/cli.log"
 timeout $T "$FABRIC_BIN/peer" lifecycle chaincode install "$W/records.tar.gz" >> "$W/logs/cli.log" 2>&1
 PACKAGE_ID="$(timeout $T "$FABRIC_BIN/peer" lifecycle chaincode calculatepackageid "$W/records.tar.gz")"
 log "package id $PACKAGE_ID"
 
-start chaincode env CHAINCODE_SERVER_ADDRESS=127.0.0.1:$CHAINCODE_PORT CHAINCODE_ID="$PACKAGE_ID" "$MLCC"
+start chaincode env CHAINCODE_SERVER_ADDRESS=127.0.0.1:$CHAINCODE_PORT CHAINCODE_ID="$PACKAGE_ID" \
+  CHAINCODE_TLS_CERT="$W/tls/chaincode.crt" CHAINCODE_TLS_KEY="$W/tls/chaincode.key" \
+  CHAINCODE_CLIENT_CA_CERT="$W/tls/ca.crt" "$MLCC"
 wait_port $CHAINCODE_PORT 30
 
 log "approve and commit (single organisation, default endorsement policy)"

@@ -89,6 +89,11 @@ std::string Arg(const json& j) {
 }
 
 TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
+  // The peer reaches medledger-chaincode over mutual TLS (network.sh packages the CA and a client certificate).
+  std::ifstream cc_log(net_ / "logs" / "chaincode.log");
+  std::string cc_line;
+  ASSERT_TRUE(std::getline(cc_log, cc_line));
+  EXPECT_NE(cc_line.find("\"tls\":true"), std::string::npos) << cc_line;
   auto org = identity::Organization::Open(net_ / "org");
   ASSERT_TRUE(org.ok()) << org.error().ToString();
   auto admin = (*org)->LoadIdentity("admin");
