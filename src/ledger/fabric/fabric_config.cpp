@@ -18,7 +18,7 @@ Result<FabricConfig> ParseFabricConfig(std::string_view json_text, const std::st
   nlohmann::json j = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Bad("the Fabric config is not a JSON object");
   static const char* kKnown[] = {"peerEndpoint", "tlsRootCertFile", "tlsRootCert", "serverNameOverride", "mspId",
-                                 "channel",      "chaincode",       "timeouts",    "maxAttempts"};
+                                 "channel",      "chaincode",       "timeouts",    "maxAttempts",        "maxInFlight"};
   for (const auto& [key, value] : j.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
       return Bad("unknown field \"" + key + "\"");
@@ -56,6 +56,13 @@ Result<FabricConfig> ParseFabricConfig(std::string_view json_text, const std::st
       return Bad("\"maxAttempts\" must be an integer from 1 to 10");
     }
     c.max_attempts = j["maxAttempts"].get<int>();
+  }
+  if (j.contains("maxInFlight")) {
+    if (!j["maxInFlight"].is_number_integer() || j["maxInFlight"].get<int>() < 1 ||
+        j["maxInFlight"].get<int>() > 1024) {
+      return Bad("\"maxInFlight\" must be an integer from 1 to 1024");
+    }
+    c.max_in_flight = j["maxInFlight"].get<int>();
   }
   if (j.contains("timeouts")) {
     const auto& t = j["timeouts"];

@@ -21,11 +21,14 @@ struct FabricConfig {
   std::chrono::milliseconds submit_timeout{5000};
   std::chrono::milliseconds commit_timeout{60000};
   int max_attempts = 3;  // for UNAVAILABLE answers, with exponential backoff
+  // Submissions in flight at once (each holds a client thread through endorse, submit and the commit wait,
+  // which is mostly the orderer's batch timeout): more waiting than this queue in the client.
+  int max_in_flight = 128;
 };
 
 // Parses the JSON form: {"peerEndpoint", "tlsRootCertFile" | "tlsRootCert", "serverNameOverride", "mspId",
-// "channel", "chaincode", "timeouts": {"evaluateMs", "endorseMs", "submitMs", "commitMs"}, "maxAttempts"}.
-// Relative certificate paths are resolved against `base_dir`.
+// "channel", "chaincode", "timeouts": {"evaluateMs", "endorseMs", "submitMs", "commitMs"}, "maxAttempts",
+// "maxInFlight"}. Relative certificate paths are resolved against `base_dir`.
 Result<FabricConfig> ParseFabricConfig(std::string_view json_text, const std::string& base_dir);
 Result<FabricConfig> LoadFabricConfig(const std::string& path);
 

@@ -2,9 +2,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cctype>
 #include <condition_variable>
 #include <deque>
-#include <cctype>
+#include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "common/common.pb.h"
@@ -38,7 +41,8 @@ Error GatewayError(int grpc_code, const std::string& grpc_message, const std::st
   }
   switch (static_cast<grpc::StatusCode>(grpc_code)) {
     case grpc::StatusCode::UNAVAILABLE:
-      return MakeError(ErrorKind::kUnavailable, "fabric_unavailable", operation + ": peer unavailable: " + grpc_message);
+      return MakeError(ErrorKind::kUnavailable, "fabric_unavailable",
+                       operation + ": peer unavailable: " + grpc_message);
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return MakeError(ErrorKind::kTimeout, "fabric_timeout", operation + ": no answer in time");
     case grpc::StatusCode::PERMISSION_DENIED:
@@ -46,8 +50,7 @@ Error GatewayError(int grpc_code, const std::string& grpc_message, const std::st
       return MakeError(ErrorKind::kPermissionDenied, "fabric_access_denied", operation + ": " + grpc_message);
     case grpc::StatusCode::INVALID_ARGUMENT:
       return MakeError(ErrorKind::kInvalidArgument, "fabric_invalid_request", operation + ": " + grpc_message);
-    default:
-      return MakeError(ErrorKind::kUnavailable, "fabric_error", operation + ": " + grpc_message);
+    default: return MakeError(ErrorKind::kUnavailable, "fabric_error", operation + ": " + grpc_message);
   }
 }
 
@@ -87,7 +90,9 @@ std::string DescribeStatus(const grpc::Status& status) {
   return text;
 }
 
-bool Retryable(const grpc::Status& s) { return s.error_code() == grpc::StatusCode::UNAVAILABLE; }
+bool Retryable(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAVAILABLE;
+}
 
 }  // namespace
 
@@ -229,14 +234,46 @@ struct GatewayLedger::Impl {
     receipt.block_number = cresp.block_number();
     receipt.timestamp = p.parts.timestamp;
     receipt.payload = result.payload();
-    // The block hash is not part of CommitStatus; the committed block itself says it.
-    auto block = BlockByTxId(caller, p.parts.tx_id);
-    if (block.ok()) {
-      receipt.block_hash = HexEncode(embedded::BlockHeaderHash(
-          block->header().number(), block->header().previous_hash(), block->header().data_hash()));
-    }
+    receipt.block_hash = BlockHashFor(caller, receipt.block_number, p.parts.tx_id);
     return receipt;
   }
+
+  // The block hash is not part of CommitStatus; the committed block itself says it. Many transactions share a
+  // block, so one qscc fetch per block serves them all (concurrent callers wait for the first one's answer):
+  // fetching the whole block once per transaction made the peer, not the client, the bottleneck.
+  std::string BlockHashFor(const identity::SigningIdentity& caller, uint64_t block_number, const std::string& tx_id) {
+    std::promise<std::string> mine;
+    std::shared_future<std::string> answer;
+    bool fetch = false;
+    {
+      std::lock_guard lock(block_hash_mu);
+      auto it = block_hashes.find(block_number);
+      if (it == block_hashes.end()) {
+        answer = mine.get_future().share();
+        block_hashes.emplace(block_number, answer);
+        fetch = true;
+        if (block_hashes.size() > 1024) block_hashes.erase(block_hashes.begin());
+      } else {
+        answer = it->second;
+      }
+    }
+    if (!fetch) return answer.get();
+    std::string hash;
+    auto block = BlockByTxId(caller, tx_id);
+    if (block.ok()) {
+      hash = HexEncode(embedded::BlockHeaderHash(block->header().number(), block->header().previous_hash(),
+                                                 block->header().data_hash()));
+    }
+    mine.set_value(hash);
+    if (hash.empty()) {  // not cached: the next caller tries again
+      std::lock_guard lock(block_hash_mu);
+      block_hashes.erase(block_number);
+    }
+    return hash;
+  }
+
+  std::mutex block_hash_mu;
+  std::map<uint64_t, std::shared_future<std::string>> block_hashes;  // block number -> hex header hash
 };
 
 GatewayLedger::GatewayLedger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -258,7 +295,7 @@ Result<std::unique_ptr<GatewayLedger>> GatewayLedger::Connect(const FabricConfig
   args.SetMaxReceiveMessageSize(100 * 1024 * 1024);
   impl->channel = grpc::CreateCustomChannel(config.peer_endpoint, creds, args);
   impl->stub = gateway::Gateway::NewStub(impl->channel);
-  for (int i = 0; i < 32; ++i) impl->workers.emplace_back([p = impl.get()] { p->Worker(); });
+  for (int i = 0; i < config.max_in_flight; ++i) impl->workers.emplace_back([p = impl.get()] { p->Worker(); });
   return std::make_unique<GatewayLedger>(std::move(impl));
 }
 
@@ -313,8 +350,8 @@ Result<TransactionProof> GatewayLedger::GetTransactionProof(const std::string& t
   proof.tx_id = tx_id;
   proof.block_number = block.header().number();
   proof.block_header = block.header().SerializeAsString();
-  proof.block_hash = HexEncode(embedded::BlockHeaderHash(block.header().number(), block.header().previous_hash(),
-                                                         block.header().data_hash()));
+  proof.block_hash = HexEncode(
+      embedded::BlockHeaderHash(block.header().number(), block.header().previous_hash(), block.header().data_hash()));
   proof.previous_hash = HexEncode(block.header().previous_hash());
   proof.data_hash = HexEncode(block.header().data_hash());
   if (block.metadata().metadata_size() > common::SIGNATURES) {
