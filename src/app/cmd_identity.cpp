@@ -1,7 +1,9 @@
 // `medledger init` and `medledger user add|list`: creating an organisation and enrolling its users.
 #include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -81,6 +83,34 @@ void RunUserAdd(const UserAddOptions& opts) {
   if (!user.password) std::cout << "No password was set: this user cannot log in until one is.\n";
 }
 
+struct UserImportOptions {
+  std::string data_dir, name, cert_file, key_file, ca_file, display_name, password_file;
+};
+
+std::string ReadSmallFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(MakeError(ErrorKind::kNotFound, "file_not_found", std::string("cannot read the ") + what + " " + path));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() > 64 * 1024)
+    Fail(MakeError(ErrorKind::kInvalidArgument, "file_too_large", path + " is not a PEM file"));
+  return bytes;
+}
+
+void RunUserImport(const UserImportOptions& opts) {
+  identity::ImportedUser user;
+  user.username = opts.name;
+  user.cert_pem = ReadSmallFile(opts.cert_file, "certificate");
+  user.key_pem = ReadSmallFile(opts.key_file, "key");
+  if (!opts.ca_file.empty()) user.issuer_ca_pem = ReadSmallFile(opts.ca_file, "CA certificate");
+  user.display_name = opts.display_name;
+  if (!opts.password_file.empty()) user.password = OrFail(identity::ReadPasswordFile(opts.password_file));
+  auto org = OrFail(Organization::Open(opts.data_dir));
+  auto added = OrFail(org->ImportUser(user));
+  std::cout << "Imported '" << added.username << "' as " << identity::RoleName(added.role) << " in " << org->msp_id()
+            << " (key sealed in the wallet; the role comes from the certificate)\n";
+  if (!user.password) std::cout << "No password was set: this user cannot log in until one is.\n";
+}
+
 void RunUserList(const std::string& data_dir) {
   // Listing needs no Argon2id work; the cheapest cost keeps `user list` instant.
   identity::OrganizationOptions options;
@@ -153,26 +183,40 @@ void AddIdentityCommands(CLI::App& app) {
   add->add_option("--password-file", add_opts->password_file, "File holding the password (never pass it in argv)");
   add->callback([add_opts] { RunUserAdd(*add_opts); });
 
-  auto list_dir = std::make_shared<std::string>();
-  CLI::App* list = user->add_subcommand("list", "List users, their roles and status");
-  list->add_option("--data", *list_dir, "Data directory")->required();
-  list->callback([list_dir] { RunUserList(*list_dir); });
+  auto import_opts = std::make_shared<UserImportOptions>();
+  CLI::App* import = user->add_subcommand(
+      "import", "Import an identity enrolled elsewhere (e.g. by Fabric CA): certificate and key into the wallet");
+  import->add_option("--data", import_opts->data_dir, "Data directory")->required();
+  import->add_option("--name", import_opts->name, "Username: must equal the certificate's CN")->required();
+  import->add_option("--cert", import_opts->cert_file, "PEM certificate with Fabric CA's role attribute")->required();
+  import->add_option("--key", import_opts->key_file, "PEM private key (P-256) of that certificate")->required();
+  import->add_option("--ca", import_opts->ca_file, "PEM CA that issued it (default: this organisation's CA)");
+  import->add_option("--display-name", import_opts->display_name, "Name shown in the app (default: the username)");
+  import->add_option("--password-file", import_opts->password_file, "File holding the password (never in argv)");
+  import->footer("The key file is read once and sealed in the wallet; delete the plaintext copy afterwards.");
+  import->callback([import_opts] { RunUserImport(*import_opts);
+});
 
-  auto passwd_opts = std::make_shared<UserChangeOptions>();
-  CLI::App* passwd = user->add_subcommand("passwd", "Set a user's password");
-  passwd->add_option("--data", passwd_opts->data_dir, "Data directory")->required();
-  passwd->add_option("--name", passwd_opts->name, "Username")->required();
-  passwd->add_option("--password-file", passwd_opts->password_file, "File holding the new password")->required();
-  passwd->callback([passwd_opts] { RunUserPasswd(*passwd_opts); });
+auto list_dir = std::make_shared<std::string>();
+CLI::App* list = user->add_subcommand("list", "List users, their roles and status");
+list->add_option("--data", *list_dir, "Data directory")->required();
+list->callback([list_dir] { RunUserList(*list_dir); });
 
-  for (bool disable : {true, false}) {
-    auto opts = std::make_shared<UserChangeOptions>();
-    CLI::App* cmd = user->add_subcommand(disable ? "disable" : "enable",
-                                         disable ? "Disable a user: no login, no signing" : "Re-enable a user");
-    cmd->add_option("--data", opts->data_dir, "Data directory")->required();
-    cmd->add_option("--name", opts->name, "Username")->required();
-    cmd->callback([opts, disable] { RunUserSetDisabled(*opts, disable); });
-  }
+auto passwd_opts = std::make_shared<UserChangeOptions>();
+CLI::App* passwd = user->add_subcommand("passwd", "Set a user's password");
+passwd->add_option("--data", passwd_opts->data_dir, "Data directory")->required();
+passwd->add_option("--name", passwd_opts->name, "Username")->required();
+passwd->add_option("--password-file", passwd_opts->password_file, "File holding the new password")->required();
+passwd->callback([passwd_opts] { RunUserPasswd(*passwd_opts); });
+
+for (bool disable : {true, false}) {
+  auto opts = std::make_shared<UserChangeOptions>();
+  CLI::App* cmd = user->add_subcommand(disable ? "disable" : "enable",
+                                       disable ? "Disable a user: no login, no signing" : "Re-enable a user");
+  cmd->add_option("--data", opts->data_dir, "Data directory")->required();
+  cmd->add_option("--name", opts->name, "Username")->required();
+  cmd->callback([opts, disable] { RunUserSetDisabled(*opts, disable); });
 }
+}  // namespace medledger::app
 
 }  // namespace medledger::app

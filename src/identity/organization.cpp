@@ -243,6 +243,62 @@ Result<User> Organization::AddUser(const NewUser& request) {
   return users_->GetUser(request.username);
 }
 
+Result<User> Organization::ImportUser(const ImportedUser& request) {
+  ML_RETURN_IF_ERROR(ValidateUsername(request.username));
+  if (request.password) ML_RETURN_IF_ERROR(ValidatePassword(*request.password));
+  auto cert = crypto::Certificate::FromPem(request.cert_pem);
+  if (!cert.ok())
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_certificate", "the certificate does not parse");
+  auto key = crypto::EcPrivateKey::FromPem(request.key_pem);
+  if (!key.ok()) return MakeError(ErrorKind::kInvalidArgument, "invalid_key", "the key is not a P-256 private key");
+  const auto now = std::chrono::system_clock::now();
+  if (request.issuer_ca_pem.empty()) {
+    if (auto s = cert->VerifyIssuedBy(ca_cert_, now); !s.ok()) {
+      return MakeError(ErrorKind::kPermissionDenied, "untrusted_certificate",
+                       "not issued by this organisation's CA (name the issuing CA): " + s.error().message);
+    }
+  } else {
+    auto ca = crypto::Certificate::FromPem(request.issuer_ca_pem);
+    if (!ca.ok())
+      return MakeError(ErrorKind::kInvalidArgument, "invalid_certificate", "the CA certificate does not parse");
+    if (auto s = cert->VerifyIssuedBy(*ca, now); !s.ok()) {
+      return MakeError(ErrorKind::kPermissionDenied, "untrusted_certificate", s.error().message);
+    }
+  }
+  if (cert->SubjectCommonName() != request.username) {
+    return MakeError(ErrorKind::kInvalidArgument, "username_mismatch",
+                     "the certificate names '" + cert->SubjectCommonName() + "', not '" + request.username + "'");
+  }
+  ML_ASSIGN_OR_RETURN(auto attrs, cert->FabricAttributes());
+  auto role_attr = attrs.find("role");
+  if (role_attr == attrs.end()) {
+    return MakeError(ErrorKind::kInvalidArgument, "role_attribute_missing",
+                     "the certificate has no Fabric CA 'role' attribute (enroll with --enrollment.attrs role)");
+  }
+  ML_ASSIGN_OR_RETURN(Role role, ParseRole(role_attr->second));
+  auto identity = SigningIdentity::Create(msp_id_, *cert, std::move(*key));
+  if (!identity.ok())
+    return MakeError(ErrorKind::kInvalidArgument, "key_mismatch", "the key does not match the certificate");
+
+  std::lock_guard lock(enroll_mu_);
+  ML_ASSIGN_OR_RETURN(FileLock enroll_lock, FileLock::Acquire(Layout(dir_).enroll_lock));
+  if (users_->GetUser(request.username).ok()) {
+    return MakeError(ErrorKind::kAlreadyExists, "user_exists", "user '" + request.username + "' already exists");
+  }
+  ML_RETURN_IF_ERROR(wallet_.Put(request.username, *identity));
+  User user;
+  user.username = request.username;
+  user.role = role;
+  user.display_name = request.display_name.empty() ? request.username : request.display_name;
+  user.cert_pem = identity->cert_pem();
+  ML_RETURN_IF_ERROR(users_->AddUser(user, request.password));
+  {
+    std::unique_lock cache_lock(cache_mu_);
+    identity_cache_.insert_or_assign(request.username, *identity);
+  }
+  return users_->GetUser(request.username);
+}
+
 Result<SigningIdentity> Organization::LoadIdentity(std::string_view username) const {
   ML_ASSIGN_OR_RETURN(User user, users_->GetUser(username));
   if (user.disabled) {

@@ -39,6 +39,16 @@ struct NewUser {
   std::optional<std::string> password;  // none: enrolled for the ledger, cannot log in yet
 };
 
+// An identity enrolled elsewhere (a Fabric CA): its certificate and key, imported into the wallet as they are.
+struct ImportedUser {
+  std::string username;  // must equal the certificate's CN (Fabric CA: the enrollment ID)
+  std::string cert_pem;
+  std::string key_pem;        // PKCS#8 or SEC1, P-256, matching the certificate
+  std::string issuer_ca_pem;  // the CA that issued it; empty: this organisation's own CA
+  std::string display_name;
+  std::optional<std::string> password;  // none: a ledger identity that cannot log in yet
+};
+
 // "<Name>MSP" keeping only ASCII letters and digits of the name ("St. Mary's" -> "StMarysMSP").
 Result<std::string> MspIdForName(std::string_view org_name);
 
@@ -69,6 +79,11 @@ class Organization {
   // Enrolls a user: a fresh P-256 key, a certificate from the CA (CN = username, OU client or admin,
   // attributes role / hf.EnrollmentID / hf.Type), the key in the wallet, the record in the directory.
   Result<User> AddUser(const NewUser& user);
+  // Imports an identity issued by the organisation's CA or by `issuer_ca_pem` (e.g. its Fabric CA): the key must
+  // match the certificate, the certificate must be valid now and carry Fabric CA's `role` attribute, which
+  // becomes the user's role. Codes: "user_exists", "key_mismatch", "untrusted_certificate",
+  // "role_attribute_missing", "username_mismatch", "invalid_certificate", "invalid_key".
+  Result<User> ImportUser(const ImportedUser& user);
   // The user's ledger identity, decrypted from the wallet once and cached. "user_disabled" for disabled users.
   Result<SigningIdentity> LoadIdentity(std::string_view username) const;
 

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "crypto/random.h"
+#include "crypto/x509.h"
 #include "identity/durable_file.h"
 #include "test_dir.h"
 
@@ -225,6 +227,60 @@ TEST(OrganizationErrors, BadNamesAndMissingDirs) {
   EXPECT_EQ(Organization::Create(tmp.path() / "d", std::string(65, 'a'), FastOptions()).error().code, "bad_org_name");
   EXPECT_EQ(Organization::Open(tmp.path() / "none", FastOpen()).error().code, "org_not_found");
   EXPECT_FALSE(fs::exists(tmp.path() / "a"));  // validation happens before anything is created
+}
+
+// Identities enrolled by another CA (a Fabric CA) join the wallet as they are, only when everything checks.
+TEST_F(OrganizationTest, ImportsExternallyEnrolledIdentitiesAndRefusesBadOnes) {
+  auto fabric_ca_key = crypto::EcPrivateKey::Generate().value();
+  crypto::CertificateRequest ca_req;
+  ca_req.common_name = "fabric-ca.hospital";
+  ca_req.organization = "Hospital";
+  ca_req.is_ca = true;
+  auto fabric_ca = crypto::IssueCertificate(ca_req, fabric_ca_key.PublicKey(), fabric_ca_key, nullptr).value();
+  auto enroll = [&](const std::string& cn, std::map<std::string, std::string> attrs, const crypto::EcPrivateKey& key) {
+    crypto::CertificateRequest req;
+    req.common_name = cn;
+    req.organization = "Hospital";
+    req.organizational_units = {"client"};
+    req.attributes = std::move(attrs);
+    return crypto::IssueCertificate(req, key.PublicKey(), fabric_ca_key, &fabric_ca).value();
+  };
+  auto key = crypto::EcPrivateKey::Generate().value();
+  auto cert = enroll("dr.cuddy", {{"role", "doctor"}, {"hf.EnrollmentID", "dr.cuddy"}}, key);
+  ImportedUser in{"dr.cuddy", cert.ToPem(), key.ToPem(), fabric_ca.ToPem(), "Dr. Lisa Cuddy", "cuddy-password-1"};
+
+  // Without naming the issuing CA, a foreign certificate is not trusted.
+  ImportedUser untrusted = in;
+  untrusted.issuer_ca_pem.clear();
+  EXPECT_EQ(org_->ImportUser(untrusted).error().code, "untrusted_certificate");
+  ImportedUser wrong_key = in;
+  wrong_key.key_pem = crypto::EcPrivateKey::Generate().value().ToPem();
+  EXPECT_EQ(org_->ImportUser(wrong_key).error().code, "key_mismatch");
+  ImportedUser wrong_name = in;
+  wrong_name.username = "dr.house2";
+  EXPECT_EQ(org_->ImportUser(wrong_name).error().code, "username_mismatch");
+  auto no_role_key = crypto::EcPrivateKey::Generate().value();
+  ImportedUser no_role{
+      "nurse.x", enroll("nurse.x", {}, no_role_key).ToPem(), no_role_key.ToPem(), fabric_ca.ToPem(), "", std::nullopt};
+  EXPECT_EQ(org_->ImportUser(no_role).error().code, "role_attribute_missing");
+  ImportedUser garbage = in;
+  garbage.cert_pem = "not a certificate";
+  EXPECT_EQ(org_->ImportUser(garbage).error().code, "invalid_certificate");
+  EXPECT_FALSE(org_->users().GetUser("dr.cuddy").ok()) << "a refused import stores nothing";
+
+  auto user = org_->ImportUser(in);
+  ASSERT_TRUE(user.ok()) << user.error().ToString();
+  EXPECT_EQ(user->role, Role::kDoctor);
+  EXPECT_EQ(user->display_name, "Dr. Lisa Cuddy");
+  EXPECT_TRUE(org_->users().VerifyPassword("dr.cuddy", "cuddy-password-1").ok());
+  EXPECT_EQ(org_->ImportUser(in).error().code, "user_exists");
+  // The wallet gives back the same certificate and a key that signs for it, also after reopening.
+  org_.reset();
+  auto reopened = Organization::Open(dir_, {PasswordCost::Minimal()}).value();
+  auto identity = reopened->LoadIdentity("dr.cuddy").value();
+  EXPECT_EQ(identity.cert_pem(), cert.ToPem());
+  auto sig = identity.Sign("proposal bytes").value();
+  EXPECT_TRUE(cert.PublicKey().Verify("proposal bytes", sig));
 }
 
 }  // namespace
