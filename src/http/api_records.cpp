@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
+#include <tuple>
 
 #include "common/encoding.h"
 #include "crypto/hash.h"
@@ -148,13 +150,31 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
   router.Add("GET", "/api/v1/patients", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto list = svc->SearchPatients(*ctx.principal, ctx.request.QueryParam("query").value_or(""));
     if (!list.ok()) return FromError(list.error());
-    json items = json::array();
-    uint32_t n = PageSize(ctx.request);
-    for (const auto& p : *list) {
-      if (items.size() >= n) break;
-      items.push_back(PatientJson(p));
+    // Pages in (name, patientId) order; the bookmark is the last patientId of the page before.
+    std::sort(list->begin(), list->end(), [](const service::PatientView& a, const service::PatientView& b) {
+      return std::tie(a.name, a.patient_id) < std::tie(b.name, b.patient_id);
+    });
+    auto begin = list->begin();
+    const std::string bookmark = ctx.request.QueryParam("bookmark").value_or("");
+    if (!bookmark.empty()) {
+      begin = std::find_if(list->begin(), list->end(),
+                           [&](const service::PatientView& p) { return p.patient_id == bookmark; });
+      if (begin == list->end()) {
+        return FromError(MakeError(ErrorKind::kInvalidArgument, "invalid_bookmark", "the bookmark names no patient"));
+      }
+      ++begin;
     }
-    return Json(200, {{"items", items}, {"bookmark", ""}});
+    json items = json::array();
+    const uint32_t n = PageSize(ctx.request);
+    std::string next;
+    for (auto it = begin; it != list->end(); ++it) {
+      if (items.size() == n) {
+        next = std::prev(it)->patient_id;  // more remain: hand out where this page ended
+        break;
+      }
+      items.push_back(PatientJson(*it));
+    }
+    return Json(200, {{"items", items}, {"bookmark", next}});
   });
   router.Add("POST", "/api/v1/patients", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto body = JsonBody(ctx.request);

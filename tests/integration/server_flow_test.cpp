@@ -74,6 +74,35 @@ class ServerFlowTest : public ::testing::Test {
 ServerProcess* ServerFlowTest::server_ = nullptr;
 std::map<std::string, std::string> ServerFlowTest::tokens_;
 
+TEST_F(ServerFlowTest, PatientSearchPagesWithBookmarks) {
+  for (const char* name : {"Pager Echo", "Pager Alpha", "Pager Delta", "Pager Bravo", "Pager Charlie"}) {
+    json p = {{"mrn", "PG" + std::to_string(static_cast<unsigned char>(name[6]))},
+              {"name", name},
+              {"birthDate", "1980-02-03"}};
+    ASSERT_EQ(server_->PostJson("/api/v1/patients", p.dump(), Token("admin")).status, 201);
+  }
+  std::vector<std::string> seen;
+  std::string bookmark;
+  int pages = 0;
+  do {
+    auto r = server_->Get("/api/v1/patients?query=pager&pageSize=2" + (bookmark.empty() ? "" : "&bookmark=" + bookmark),
+                          Token("dr.house"));
+    ASSERT_EQ(r.status, 200) << r.body;
+    json page = ParseBody(r);
+    EXPECT_LE(page["items"].size(), 2u);
+    for (const auto& item : page["items"]) seen.push_back(item.value("name", ""));
+    bookmark = page.value("bookmark", "");
+    ASSERT_LT(++pages, 10) << "paging does not end";
+  } while (!bookmark.empty());
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"Pager Alpha", "Pager Bravo", "Pager Charlie", "Pager Delta", "Pager Echo"}));
+  auto bad = server_->Get("/api/v1/patients?query=pager&bookmark=nonsense", Token("dr.house"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(ProblemCode(bad), "invalid_bookmark");
+  EXPECT_EQ(server_->Get("/api/v1/patients?query=pager", Token("alice")).status, 403);
+}
+
 TEST_F(ServerFlowTest, OpsEndpointsAndSecurityHeaders) {
   auto h = server_->Get("/healthz");
   EXPECT_EQ(h.status, 200);
