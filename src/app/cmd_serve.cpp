@@ -15,6 +15,7 @@
 #include "app/commands.h"
 #include "app/report_keys.h"
 #include "content/embedded_store.h"
+#include "content/fs_util.h"
 #include "content/keystore.h"
 #include "content/kubo_store.h"
 #include "content/report_vault.h"
@@ -211,7 +212,10 @@ int RunServe(const ServeOptions& o) {
     if (!created.ok()) return Fail(created.error());
     store = std::move(*created);
   } else {
-    auto opened = content::EmbeddedStore::Open(data / "content");
+    // Blocks and pins are flushed by the per-report durability barrier below, not one by one.
+    content::EmbeddedStoreOptions store_options;
+    store_options.sync = false;
+    auto opened = content::EmbeddedStore::Open(data / "content", store_options);
     if (!opened.ok()) return Fail(opened.error());
     store = std::move(*opened);
   }
@@ -242,7 +246,7 @@ int RunServe(const ServeOptions& o) {
   }
   auto patients = service::PatientDirectory::Open(server_dir / "patients", org->master_key());
   if (!patients.ok()) return Fail(patients.error());
-  auto keystore = OpenReportKeystore(data, org->master_key());
+  auto keystore = OpenReportKeystore(data, org->master_key(), /*sync_stores=*/false);
   if (!keystore.ok()) return Fail(keystore.error());
   content::ReportVault vault(*store, **keystore);
   auto idempotency = service::IdempotencyStore::Open(server_dir / "idempotency");
@@ -283,6 +287,9 @@ int RunServe(const ServeOptions& o) {
   parts.org = org.get();
   parts.patients = patients_ptr;
   parts.vault = &vault;
+  // One syncfs per report covers its content block, pin and key file (several fsyncs each otherwise), and
+  // concurrent reports share the filesystem's journal commit: group commit for the stores.
+  parts.durability_barrier = [dir = data] { return content::SyncFilesystem(dir); };
   parts.idempotency = idempotency->get();
   service::RecordsService records(parts);
 

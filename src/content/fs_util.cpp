@@ -111,6 +111,13 @@ Status RemoveFileDurably(const std::filesystem::path& file) {
   return SyncDirectory(file.parent_path());
 }
 
+Status SyncFilesystem(const std::filesystem::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return IoError("open", path);
+  if (::syncfs(fd.get()) != 0) return IoError("syncfs", path);
+  return OkStatus();
+}
+
 Status AppendLineDurably(const std::filesystem::path& file, std::string_view line) {
   std::error_code ec;
   const bool existed = std::filesystem::exists(file, ec);

@@ -19,6 +19,9 @@ Status ReadFileInto(const std::filesystem::path& file, std::string* out);  // re
 Status SyncDirectory(const std::filesystem::path& dir);
 // Removes `file` and fsyncs its directory; absent is fine.
 Status RemoveFileDurably(const std::filesystem::path& file);
+// syncfs(2) on the filesystem holding `path`: every write before it, to any file there, is durable after
+// it. One call serves many unsynced writes (a durability barrier); concurrent calls share the journal commit.
+Status SyncFilesystem(const std::filesystem::path& path);
 // Appends `line` and a newline to `file` (created 0600 if absent) and fdatasyncs it: an append-only log.
 Status AppendLineDurably(const std::filesystem::path& file, std::string_view line);
 

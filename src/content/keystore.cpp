@@ -154,7 +154,7 @@ FileKeystore::FileKeystore(std::filesystem::path dir, std::string master, std::u
 FileKeystore::~FileKeystore() = default;
 
 Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::path& dir,
-                                                         std::string_view master_key) {
+                                                         std::string_view master_key, bool sync_stores) {
   if (master_key.size() != 32) {
     return MakeError(ErrorKind::kInvalidArgument, "keystore_bad_master_key", "the master key must be 32 bytes");
   }
@@ -190,6 +190,7 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
     if (!keks->by_id.count(keks->current)) return Corrupt("current KEK missing");
   }
   std::unique_ptr<FileKeystore> ks(new FileKeystore(dir, std::move(sealing), std::move(keks)));
+  ks->sync_stores_ = sync_stores;
   if (!file.ok()) {
     ks->keks_->current = HexEncode(crypto::RandomBytes(8));
     ks->keks_->by_id[ks->keks_->current] = crypto::RandomBytes(crypto::kAesKeySize);
@@ -236,7 +237,10 @@ Status FileKeystore::Store(std::string_view report_id, std::string_view key_id, 
   const std::string& kek = keks_->by_id.at(keks_->current);
   ML_ASSIGN_OR_RETURN(auto wrapped, WrapKey(kek, ReportBinding(report_id), key_id, data_key));
   entries.push_back(Entry{std::string(key_id), keks_->current, std::move(wrapped)});
-  return WriteFileAtomic(path, EncodeEntries(entries), true, true);
+  // Deferring the flush is safe only for a new file: a crash before the barrier loses just this key, whose
+  // report was never acknowledged. Rewriting a file that holds earlier, acknowledged keys always syncs.
+  const bool sync = sync_stores_ || entries.size() > 1;
+  return WriteFileAtomic(path, EncodeEntries(entries), sync, true, sync);
 }
 
 Result<std::string> FileKeystore::Load(std::string_view report_id, std::string_view key_id) {

@@ -60,7 +60,10 @@ class MemoryKeystore final : public Keystore {
 class FileKeystore final : public Keystore {
  public:
   // Creates the store (and its first KEK) when `dir` has none. "keystore_locked" when the master key is wrong.
-  static Result<std::unique_ptr<FileKeystore>> Open(const std::filesystem::path& dir, std::string_view master_key);
+  // `sync_stores` false: Store() leaves its write to a durability barrier the caller runs before anything
+  // depends on the key (see SyncFilesystem); erasure, rotation and the KEK file are always synced.
+  static Result<std::unique_ptr<FileKeystore>> Open(const std::filesystem::path& dir, std::string_view master_key,
+                                                    bool sync_stores = true);
   // Erasure needs no key: deleting the report's key file is enough.
   static Status DestroyIn(const std::filesystem::path& dir, std::string_view report_id);
 
@@ -79,6 +82,7 @@ class FileKeystore final : public Keystore {
   Status SaveKeks();
 
   std::filesystem::path dir_;
+  bool sync_stores_ = true;
   std::string master_;  // derived key that seals the KEK file
   std::unique_ptr<Keks> keks_;
   // Rotation takes kek_mu_ exclusively; everything else shares it and serializes per report on a stripe,

@@ -256,6 +256,12 @@ Result<Receipt> RecordsService::SealAndCommit(const Principal& who, const std::s
                                               const std::string& patient_id, const std::string& document,
                                               const std::string& extra_args_json) {
   ML_ASSIGN_OR_RETURN(auto stored, p_.vault->Put(report_id, patient_id, document));
+  if (p_.durability_barrier) {
+    if (auto synced = p_.durability_barrier(); !synced.ok()) {
+      (void)p_.vault->Discard(report_id, stored);
+      return synced.error();
+    }
+  }
   Receipt r;
   r.report_id = report_id;
   r.version = version;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,9 @@ struct ServiceParts {
   identity::Organization* org = nullptr;
   PatientDirectory* patients = nullptr;
   content::ReportVault* vault = nullptr;  // seals into `content` with keys from the keystore
+  // Makes the vault's writes durable (one syncfs for the content block, pin and key file of a report) before
+  // the ledger transaction that points at them; empty when the stores sync each write themselves.
+  std::function<Status()> durability_barrier;
   IdempotencyStore* idempotency = nullptr;
   ValidationPolicy policy;
 };
