@@ -41,7 +41,8 @@ TEST(Multipart, BoundaryFromContentType) {
 }
 
 TEST(Multipart, ParsesFieldsAndFilesWithBinaryData) {
-  std::string binary("\x00\r\n--not-the-boundary\r\n\xff", 27);
+  static constexpr char kBinary[] = "\x00\r\n--not-the-boundary\r\n\xff";
+  const std::string binary(kBinary, sizeof(kBinary) - 1);  // keeps the leading NUL
   std::vector<MultipartPart> parts = {
       {"title", "", "", "Chest X-ray"}, {"attachments", "scan.png", "image/png", binary}, {"content", "", "", ""}};
   auto parsed = ParseMultipart("preamble to ignore\r\n" + Body("XyZ", parts) + "epilogue", "XyZ");
