@@ -1,5 +1,6 @@
 #include "service/jwt.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
@@ -106,25 +107,41 @@ Result<JwtClaims> JwtVerifier::Verify(std::string_view token, int64_t now) const
 
   ML_ASSIGN_OR_RETURN(auto header, ParseSegment(header_b64, "header"));
   ML_ASSIGN_OR_RETURN(auto alg, StringClaim(header, "alg", true));
-  // Only ES256: "none", HS256 (keyed with our public key) and every other algorithm are refused outright.
-  if (alg != "ES256") return Invalid("unsupported alg");
+  // Only the configured algorithms: "none", HS256 (keyed with a public key) and the rest are refused outright.
+  const auto& algs = options_.algorithms;
+  if (std::find(algs.begin(), algs.end(), alg) == algs.end()) return Invalid("unsupported alg");
   for (const char* banned : {"jwk", "jku", "x5u", "x5c", "crit"}) {
     if (header.contains(banned)) return Invalid(std::string("header parameter not accepted: ") + banned);
   }
   ML_ASSIGN_OR_RETURN(auto kid, StringClaim(header, "kid", true));
-  auto key = keys_.find(kid);
-  if (key == keys_.end()) return Invalid("unknown key id");
+  auto entry = keys_.find(kid);
+  if (entry == keys_.end()) return Invalid("unknown key id");
+  const VerificationKey& key = entry->second;
+  if (!key.alg.empty() && key.alg != alg) return Invalid("the key is not for " + alg);
 
   auto sig = Base64UrlDecode(sig_b64);
-  if (!sig.ok() || sig->size() != 64) return Invalid("ES256 signatures are 64 bytes");
-  auto der = crypto::RawSignatureToDer(*sig);
-  if (!der.ok()) return Invalid("bad signature encoding");
+  if (!sig.ok()) return Invalid("bad signature encoding");
   std::string signing_input(token.substr(0, d2));
-  // The signature must verify as given; a high-S twin of a valid signature is refused (no malleability).
-  if (options_.require_low_s && !crypto::IsLowS(*der)) return Invalid("bad signature");
-  // (r, n - s) verifies exactly when (r, s) does; the crypto layer takes only the low-S form.
-  auto low = crypto::NormalizeLowS(*der);
-  if (!low.ok() || !key->second.Verify(signing_input, *low)) return Invalid("bad signature");
+  if (alg == "ES256") {
+    const auto* ec = std::get_if<crypto::EcPublicKey>(&key.key);
+    if (ec == nullptr) return Invalid("the key is not an EC key");
+    if (sig->size() != 64) return Invalid("ES256 signatures are 64 bytes");
+    auto der = crypto::RawSignatureToDer(*sig);
+    if (!der.ok()) return Invalid("bad signature encoding");
+    // The signature must verify as given; a high-S twin of a valid signature is refused (no malleability).
+    if (options_.require_low_s && !crypto::IsLowS(*der)) return Invalid("bad signature");
+    // (r, n - s) verifies exactly when (r, s) does; the crypto layer takes only the low-S form.
+    auto low = crypto::NormalizeLowS(*der);
+    if (!low.ok() || !ec->Verify(signing_input, *low)) return Invalid("bad signature");
+  } else if (alg == "RS256" || alg == "PS256") {
+    const auto* rsa = std::get_if<crypto::RsaPublicKey>(&key.key);
+    if (rsa == nullptr) return Invalid("the key is not an RSA key");
+    const auto padding =
+        alg == "PS256" ? crypto::RsaPublicKey::Padding::kPss : crypto::RsaPublicKey::Padding::kPkcs1v15;
+    if (!rsa->VerifySha256(signing_input, *sig, padding)) return Invalid("bad signature");
+  } else {
+    return Invalid("unsupported alg");  // configured, but not an algorithm this verifier implements
+  }
 
   ML_ASSIGN_OR_RETURN(auto payload, ParseSegment(payload_b64, "payload"));
   JwtClaims c;
@@ -156,28 +173,48 @@ Result<JwtClaims> JwtVerifier::Verify(std::string_view token, int64_t now) const
   return c;
 }
 
-Result<std::vector<std::pair<std::string, crypto::EcPublicKey>>> ParseJwks(std::string_view jwks_json) {
+Result<std::vector<std::pair<std::string, VerificationKey>>> ParseJwks(std::string_view jwks_json) {
   json j = json::parse(jwks_json, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("keys") || !j["keys"].is_array()) {
     return MakeError(ErrorKind::kInvalidArgument, "jwks_invalid", "not a JWKS document");
   }
-  std::vector<std::pair<std::string, crypto::EcPublicKey>> out;
+  std::vector<std::pair<std::string, VerificationKey>> out;
   // json::value() throws on a member of the wrong type; a hostile JWKS must not.
   auto str = [](const json& obj, const char* name) {
     auto it = obj.find(name);
     return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
   for (const auto& k : j["keys"]) {
-    if (!k.is_object() || str(k, "kty") != "EC" || str(k, "crv") != "P-256") continue;
+    if (!k.is_object()) continue;
     if (k.contains("use") && str(k, "use") != "sig") continue;
-    auto x = Base64UrlDecode(str(k, "x"));
-    auto y = Base64UrlDecode(str(k, "y"));
-    if (!x.ok() || !y.ok() || x->size() != 32 || y->size() != 32) continue;
-    auto key = crypto::EcPublicKey::FromUncompressedPoint(std::string("\x04", 1) + *x + *y);
-    if (!key.ok()) continue;
+    const std::string kty = str(k, "kty");
+    const std::string alg = str(k, "alg");
+    if (k.contains("alg") && alg.empty()) continue;
     std::string kid = str(k, "kid");
-    if (kid.empty()) kid = JwkThumbprint(*key);
-    out.emplace_back(std::move(kid), std::move(*key));
+    if (kty == "EC") {
+      if (str(k, "crv") != "P-256" || (!alg.empty() && alg != "ES256")) continue;
+      auto x = Base64UrlDecode(str(k, "x"));
+      auto y = Base64UrlDecode(str(k, "y"));
+      if (!x.ok() || !y.ok() || x->size() != 32 || y->size() != 32) continue;
+      auto key = crypto::EcPublicKey::FromUncompressedPoint(std::string("\x04", 1) + *x + *y);
+      if (!key.ok()) continue;
+      if (kid.empty()) kid = JwkThumbprint(*key);
+      out.emplace_back(std::move(kid), VerificationKey{std::move(*key), alg});
+    } else if (kty == "RSA") {
+      if (!alg.empty() && alg != "RS256" && alg != "PS256") continue;
+      const std::string n_b64 = str(k, "n");
+      const std::string e_b64 = str(k, "e");
+      auto n = Base64UrlDecode(n_b64);
+      auto e = Base64UrlDecode(e_b64);
+      if (!n.ok() || !e.ok()) continue;
+      auto key = crypto::RsaPublicKey::FromComponents(*n, *e);
+      if (!key.ok()) continue;
+      if (kid.empty()) {
+        // RFC 7638 section 3.2: required members in lexicographic order.
+        kid = Base64UrlEncode(crypto::Sha256(R"({"e":")" + e_b64 + R"(","kty":"RSA","n":")" + n_b64 + R"("})"));
+      }
+      out.emplace_back(std::move(kid), VerificationKey{std::move(*key), alg});
+    }
   }
   return out;
 }

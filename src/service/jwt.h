@@ -1,15 +1,18 @@
 // ES256 JSON Web Tokens (RFC 7519/7515/7518) for the built-in issuer, and a strict verifier used for both
-// the built-in issuer and external OpenID Connect providers (keys from their JWKS).
+// the built-in issuer (ES256 only) and external OpenID Connect providers (keys from their JWKS; ES256, RS256
+// or PS256, since most providers sign ID tokens with RSA by default).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "common/result.h"
 #include "crypto/ecdsa.h"
+#include "crypto/rsa.h"
 
 namespace medledger::service {
 
@@ -55,15 +58,27 @@ struct JwtVerifyOptions {
   // Our own tokens are always low-S, so a high-S twin can only be a forgery attempt. Other issuers' ECDSA
   // signers (OpenSSL, Node) emit either half at random and JWS does not forbid it: false for them.
   bool require_low_s = true;
+  // The "alg" values accepted at all; anything else (notably "none" and HS256) is refused before any key is
+  // looked at. Each also has to match the type of the key its kid names.
+  std::vector<std::string> algorithms = {"ES256"};
 };
 
-// Accepts only alg ES256 with a kid it knows; everything else ("none", HS256 with the public key as an HMAC
-// secret, RS256, embedded jwk/jku/x5u keys, crit extensions) is "token_invalid". Expired tokens are
+// A verification key. Which algorithm it verifies follows from its type (EC: ES256; RSA: RS256 or PS256)
+// and, when its JWK names one, from that "alg" too; never from the token alone.
+struct VerificationKey {
+  std::variant<crypto::EcPublicKey, crypto::RsaPublicKey> key;
+  std::string alg;  // the JWK's "alg", or empty
+};
+
+// Accepts only the configured algorithms, with a kid it knows whose key is of that algorithm's type;
+// everything else ("none", HS256 with the public key as an HMAC secret, an RSA alg naming an EC key or the
+// reverse, embedded jwk/jku/x5u keys, crit extensions) is "token_invalid". Expired tokens are
 // "token_expired" so clients know to refresh.
 class JwtVerifier {
  public:
   explicit JwtVerifier(JwtVerifyOptions options) : options_(std::move(options)) {}
-  void AddKey(std::string kid, crypto::EcPublicKey key) { keys_.insert_or_assign(std::move(kid), std::move(key)); }
+  void AddKey(std::string kid, crypto::EcPublicKey key) { AddKey(std::move(kid), VerificationKey{std::move(key), ""}); }
+  void AddKey(std::string kid, VerificationKey key) { keys_.insert_or_assign(std::move(kid), std::move(key)); }
   void ClearKeys() { keys_.clear(); }
   bool HasKey(std::string_view kid) const { return keys_.find(kid) != keys_.end(); }
   const JwtVerifyOptions& options() const { return options_; }
@@ -74,10 +89,12 @@ class JwtVerifier {
 
  private:
   JwtVerifyOptions options_;
-  std::map<std::string, crypto::EcPublicKey, std::less<>> keys_;
+  std::map<std::string, VerificationKey, std::less<>> keys_;
 };
 
-// Parses a JWKS document, keeping the P-256 signing keys; other key types are skipped.
-Result<std::vector<std::pair<std::string, crypto::EcPublicKey>>> ParseJwks(std::string_view jwks_json);
+// Parses a JWKS document, keeping the P-256 and RSA (2048-8192 bit) signing keys; other key types, keys for
+// encryption, keys naming another algorithm and malformed keys are skipped. A key without a kid gets its
+// RFC 7638 thumbprint.
+Result<std::vector<std::pair<std::string, VerificationKey>>> ParseJwks(std::string_view jwks_json);
 
 }  // namespace medledger::service

@@ -37,6 +37,9 @@ JwtVerifyOptions VerifyOptionsFor(const OidcConfig& c) {
   o.issuer = c.issuer;
   o.audience = c.client_id;
   o.require_low_s = false;
+  // OpenID Connect's default ID token algorithm is RS256 (Core 1.0 section 3.1.3.7); PS256 and ES256 are the
+  // other ones providers commonly offer.
+  o.algorithms = {"ES256", "RS256", "PS256"};
   return o;
 }
 

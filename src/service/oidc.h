@@ -1,8 +1,8 @@
 // Sign-in through an external OpenID Connect provider (authorization code + PKCE). The browser talks to the
 // provider; the server exchanges the code at the provider's token endpoint itself, verifies the ID token
-// against the provider's JWKS (issuer, audience = client id, expiry, nonce, ES256), maps the role claim, and
-// the caller becomes the enrolled medledger user named by the username claim, whose role must agree.
-// Nothing from the request body names the user: only the verified token does.
+// against the provider's JWKS (issuer, audience = client id, expiry, nonce; ES256, RS256 or PS256), maps the role
+// claim, and the caller becomes the enrolled medledger user named by the username claim, whose role must agree. Nothing
+// from the request body names the user: only the verified token does.
 #pragma once
 
 #include <cstdint>

@@ -42,11 +42,12 @@ std::string FindNode() {
 // The provider process: stdin is a pipe it watches, so it exits with the test even if the test crashes.
 class OidcProviderProcess {
  public:
-  OidcProviderProcess(const std::string& node, const std::string& script, const std::string& accounts) {
+  OidcProviderProcess(const std::string& node, const std::string& script, const std::string& accounts,
+                      const std::string& alg = "ES256") {
     int in[2], out[2];
     if (::pipe(in) != 0 || ::pipe(out) != 0) return;
-    std::vector<std::string> args = {node,         script,       "--client-id", kClientId,       "--redirect-uri",
-                                     kRedirectUri, "--accounts", accounts,      "--ttl-seconds", "300"};
+    std::vector<std::string> args = {node,         script,   "--client-id",   kClientId, "--redirect-uri", kRedirectUri,
+                                     "--accounts", accounts, "--ttl-seconds", "300",     "--alg",          alg};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -196,6 +197,24 @@ TEST_F(ServerOidcTest, CodeFlowWithPkceMapsEnrolledUsersAndRefusesTheRest) {
   EXPECT_EQ(down.status, 503) << down.body;
   EXPECT_EQ(ProblemCode(down), "oidc_unavailable");
   EXPECT_FALSE(server.Login("admin").empty());
+}
+
+// Most providers sign ID tokens with RSA (RS256 is OpenID Connect's default; PS256 the PSS variant).
+TEST_F(ServerOidcTest, RsaSignedIdTokensAreAccepted) {
+  json accounts = {{"dr.house", {{"role", "physician"}}}};
+  for (const std::string alg : {"RS256", "PS256"}) {
+    SCOPED_TRACE(alg);
+    OidcProviderProcess provider(node_, script_, accounts.dump(), alg);
+    ASSERT_FALSE(provider.issuer().empty()) << "oidc-provider did not start";
+    ServerProcess server({"--oidc-issuer", provider.issuer(), "--oidc-client-id", kClientId, "--oidc-role-claim",
+                          "medledger_role", "--oidc-role-map", "physician=doctor"});
+    ASSERT_TRUE(server.ok()) << "the server did not start";
+    const std::string authz = ParseBody(server.Get("/api/v1/auth/config"))["oidc"].value("authorizationEndpoint", "");
+    auto signed_in = Redeem(server, Authorize(provider.issuer(), authz, "dr.house", "n-" + alg), "n-" + alg);
+    ASSERT_EQ(signed_in.status, 200) << signed_in.body;
+    const std::string token = ParseBody(signed_in).value("accessToken", "");
+    EXPECT_EQ(ParseBody(server.Get("/api/v1/me", token)).value("role", ""), "doctor");
+  }
 }
 
 TEST(ServerOidcConfigTest, WithoutAProviderTheRouteSaysSo) {

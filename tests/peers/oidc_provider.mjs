@@ -1,10 +1,11 @@
 // A real OpenID Connect provider (the npm package oidc-provider) on 127.0.0.1 for the integration tests.
 //
-//   node oidc_provider.mjs --client-id ID --redirect-uri URI --accounts JSON [--ttl-seconds N]
+//   node oidc_provider.mjs --client-id ID --redirect-uri URI --accounts JSON [--ttl-seconds N] [--alg ES256|RS256|PS256]
 //
 // Prints "READY <issuer>" once listening on a free port, and exits when stdin closes or after --ttl-seconds
 // (default 600), so a crashed test never leaves it behind. Accounts: {"<login>": {"role": "...", "name": "..."}}.
-// ID tokens are ES256, with preferred_username, name and medledger_role claims in the ID token.
+// ID tokens are signed with --alg (default ES256; RS256 is OpenID Connect's default and what most providers use),
+// with preferred_username, name and medledger_role claims in the ID token.
 //
 // GET /__test/authorize?login=<account>&url=<authorization URL> plays the browser: it follows the authorization
 // request through the provider's own login and consent interactions (with their cookies) and answers the final
@@ -23,7 +24,9 @@ const server = http.createServer();
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
-const jwk = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "jwk" });
+const alg = args.alg ?? "ES256";
+const keyPair = alg === "ES256" ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
+const jwk = keyPair.privateKey.export({ format: "jwk" });
 const provider = new Provider(issuer, {
   clients: [
     {
@@ -32,10 +35,11 @@ const provider = new Provider(issuer, {
       redirect_uris: [args["redirect-uri"]],
       grant_types: ["authorization_code"],
       response_types: ["code"],
-      id_token_signed_response_alg: "ES256",
+      id_token_signed_response_alg: alg,
     },
   ],
-  jwks: { keys: [{ ...jwk, kid: randomUUID(), alg: "ES256", use: "sig" }] },
+  jwks: { keys: [{ ...jwk, kid: randomUUID(), alg, use: "sig" }] },
+  enabledJWA: { idTokenSigningAlgValues: [alg] },
   claims: { openid: ["sub"], profile: ["preferred_username", "name", "medledger_role"] },
   conformIdTokenClaims: false,
   pkce: { required: () => true },

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "common/encoding.h"
 #include "crypto/hash.h"
+#include "rsa_test_key.h"
 
 namespace medledger::service {
 namespace {
@@ -196,7 +198,7 @@ TEST(JwksTest, PublishedJwksParsesBackToTheSameKey) {
   ASSERT_TRUE(keys.ok());
   ASSERT_EQ(keys->size(), 1u);
   EXPECT_EQ((*keys)[0].first, signer.kid());
-  EXPECT_TRUE((*keys)[0].second == key.PublicKey());
+  EXPECT_TRUE(std::get<crypto::EcPublicKey>((*keys)[0].second.key) == key.PublicKey());
   EXPECT_FALSE(ParseJwks("[]").ok());
   auto hostile = ParseJwks(R"({"keys":[{"kty":1,"crv":[],"x":{}},"str",{"kty":"RSA","n":"x","e":"AQAB"}]})");
   ASSERT_TRUE(hostile.ok());
@@ -211,6 +213,157 @@ TEST(JwksTest, ThumbprintMatchesRfc7638Construction) {
                                                         Base64UrlEncode(point.substr(33)) + "\"}"));
   EXPECT_EQ(JwkThumbprint(key.PublicKey()), expected);
   EXPECT_EQ(expected.size(), 43u);
+}
+
+}  // namespace
+}  // namespace medledger::service
+
+namespace medledger::service {
+namespace {
+
+// External providers: RS256 is OpenID Connect's default ID token algorithm, PS256 the other common RSA one.
+class RsaJwtTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { rsa_ = std::make_unique<testing::RsaTestKey>(); }
+  static void TearDownTestSuite() { rsa_.reset(); }
+
+  RsaJwtTest() : ec_(*crypto::EcPrivateKey::Generate()), verifier_(Options()) {
+    json rsa_jwk = {{"kty", "RSA"},
+                    {"kid", "rsa1"},
+                    {"use", "sig"},
+                    {"n", Base64UrlEncode(rsa_->modulus())},
+                    {"e", Base64UrlEncode(rsa_->exponent())}};
+    jwks_["keys"] = json::array({rsa_jwk, json::parse(PublicJwkJson(ec_.PublicKey(), "ec1"))});
+    auto keys = ParseJwks(jwks_.dump());  // named: a range-for over *temporary would dangle
+    for (auto& [kid, key] : *keys) verifier_.AddKey(kid, std::move(key));
+  }
+  static JwtVerifyOptions Options() {
+    JwtVerifyOptions o{"https://idp", "medledger-web"};
+    o.require_low_s = false;
+    o.algorithms = {"ES256", "RS256", "PS256"};
+    return o;
+  }
+  static json Payload() {
+    return {{"iss", "https://idp"}, {"aud", "medledger-web"}, {"sub", "u-42"}, {"iat", kNow}, {"exp", kNow + 300}};
+  }
+  static std::string SignRsa(const std::string& alg, const std::string& kid, const json& payload) {
+    json header = {{"alg", alg}, {"kid", kid}, {"typ", "JWT"}};
+    std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+    return input + "." + Base64UrlEncode(rsa_->Sign(input, alg == "PS256"));
+  }
+  std::string Code(const std::string& token) const {
+    auto r = verifier_.Verify(token, kNow);
+    return r.ok() ? "ok" : r.error().code;
+  }
+
+  static std::unique_ptr<testing::RsaTestKey> rsa_;
+  crypto::EcPrivateKey ec_;
+  json jwks_;
+  JwtVerifier verifier_;
+};
+std::unique_ptr<testing::RsaTestKey> RsaJwtTest::rsa_;
+
+TEST_F(RsaJwtTest, AcceptsRs256AndPs256FromTheJwks) {
+  auto claims = verifier_.Verify(SignRsa("RS256", "rsa1", Payload()), kNow);
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->sub, "u-42");
+  EXPECT_EQ(Code(SignRsa("PS256", "rsa1", Payload())), "ok");
+  // ES256 from the same JWKS still works alongside.
+  json header = {{"alg", "ES256"}, {"kid", "ec1"}};
+  EXPECT_EQ(Code(SignRaw(ec_, header, Payload())), "ok");
+}
+
+TEST_F(RsaJwtTest, RefusesTamperingAndAlgorithmConfusion) {
+  std::string token = SignRsa("RS256", "rsa1", Payload());
+  std::string tampered = token;
+  tampered[token.find('.') + 4] ^= 0x01;
+  EXPECT_EQ(Code(tampered), "token_invalid");
+  std::string bad_sig = token;
+  bad_sig[bad_sig.size() - 5] = bad_sig[bad_sig.size() - 5] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(Code(bad_sig), "token_invalid");
+  // The padding is the algorithm's: an RS256 signature labelled PS256 (or the reverse) does not verify.
+  json ps_header = {{"alg", "PS256"}, {"kid", "rsa1"}};
+  std::string input = Base64UrlEncode(ps_header.dump()) + "." + Base64UrlEncode(Payload().dump());
+  EXPECT_EQ(Code(input + "." + Base64UrlEncode(rsa_->Sign(input, /*pss=*/false))), "token_invalid");
+  // An RSA alg naming the EC key's kid, or ES256 naming the RSA key's, is refused whatever the signature.
+  EXPECT_EQ(Code(SignRsa("RS256", "ec1", Payload())), "token_invalid");
+  json es_header = {{"alg", "ES256"}, {"kid", "rsa1"}};
+  EXPECT_EQ(Code(SignRaw(ec_, es_header, Payload())), "token_invalid");
+  // HS256 keyed with the RSA modulus (the classic confusion attack) and "none" are not algorithms here.
+  EXPECT_EQ(Code(SignRsa("HS256", "rsa1", Payload())), "token_invalid");
+  EXPECT_EQ(Code(SignRsa("none", "rsa1", Payload())), "token_invalid");
+  EXPECT_EQ(Code(SignRsa("RS512", "rsa1", Payload())), "token_invalid");
+}
+
+TEST_F(RsaJwtTest, BuiltInVerifierStaysEs256Only) {
+  JwtVerifier builtin({"https://idp", "medledger-web"});
+  auto keys = ParseJwks(jwks_.dump());
+  for (auto& [kid, key] : *keys) builtin.AddKey(kid, std::move(key));
+  auto r = builtin.Verify(SignRsa("RS256", "rsa1", Payload()), kNow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "unsupported alg");
+}
+
+TEST_F(RsaJwtTest, AJwkAlgBindsItsKeyToThatAlgorithm) {
+  jwks_["keys"][0]["alg"] = "RS256";
+  JwtVerifier strict(Options());
+  auto keys = ParseJwks(jwks_.dump());
+  for (auto& [kid, key] : *keys) strict.AddKey(kid, std::move(key));
+  EXPECT_TRUE(strict.Verify(SignRsa("RS256", "rsa1", Payload()), kNow).ok());
+  EXPECT_FALSE(strict.Verify(SignRsa("PS256", "rsa1", Payload()), kNow).ok());
+}
+
+// Property: changing any byte of a signed token's header or payload, or cutting it anywhere, never yields a
+// token that verifies, whatever the algorithm; and the JWKS parser survives arbitrary mutations of a real
+// document. (fuzz/jwt_fuzzer.cpp does the same unguided under libFuzzer.)
+TEST_F(RsaJwtTest, MutatedTokensNeverVerify) {
+  std::mt19937 rng(20261124);
+  const std::vector<std::string> tokens = {SignRsa("RS256", "rsa1", Payload()), SignRsa("PS256", "rsa1", Payload()),
+                                           SignRaw(ec_, {{"alg", "ES256"}, {"kid", "ec1"}}, Payload())};
+  for (const std::string& token : tokens) {
+    ASSERT_EQ(Code(token), "ok");
+    const size_t signed_part = token.rfind('.');
+    for (int i = 0; i < 400; ++i) {
+      std::string m = token;
+      const size_t at = rng() % signed_part;
+      const char c = static_cast<char>(rng() % 256);
+      if (c == m[at]) continue;
+      m[at] = c;
+      EXPECT_NE(Code(m), "ok") << m;
+      EXPECT_NE(Code(token.substr(0, rng() % token.size())), "ok");
+    }
+  }
+  const std::string doc = jwks_.dump();
+  for (int i = 0; i < 2000; ++i) {
+    std::string m = doc;
+    for (int k = 0; k < 3; ++k) m[rng() % m.size()] = static_cast<char>(rng() % 256);
+    auto keys = ParseJwks(m);
+    if (keys.ok()) {
+      for (const auto& [kid, key] : *keys) EXPECT_FALSE(kid.empty());
+    }
+  }
+}
+
+TEST(JwksRsaTest, SkipsWeakEncryptionAndMalformedRsaKeys) {
+  testing::RsaTestKey weak(1024);
+  testing::RsaTestKey good;
+  auto jwk = [](const testing::RsaTestKey& k, json extra) {
+    json j = {{"kty", "RSA"}, {"n", Base64UrlEncode(k.modulus())}, {"e", Base64UrlEncode(k.exponent())}};
+    j.update(extra);
+    return j;
+  };
+  json doc = {{"keys",
+               {jwk(weak, {{"kid", "weak"}}), jwk(good, {{"kid", "enc"}, {"use", "enc"}}),
+                jwk(good, {{"kid", "oaep"}, {"alg", "RSA-OAEP"}}), jwk(good, {{"kid", "bad-n"}, {"n", "!!"}}),
+                jwk(good, {{"kid", "num-n"}, {"n", 5}}), jwk(good, {{"kid", "alg-num"}, {"alg", 1}}),
+                jwk(good, json::object())}}};
+  auto keys = ParseJwks(doc.dump());
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);  // only the last, which has no kid: it gets its RFC 7638 thumbprint
+  const std::string expected =
+      Base64UrlEncode(crypto::Sha256(R"({"e":")" + Base64UrlEncode(good.exponent()) + R"(","kty":"RSA","n":")" +
+                                     Base64UrlEncode(good.modulus()) + R"("})"));
+  EXPECT_EQ((*keys)[0].first, expected);
 }
 
 }  // namespace
