@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -105,18 +106,27 @@ TEST(CrashRecovery, KillNineNeverLosesAcknowledgedTransactions) {
     ::close(fds[1]);
 
     std::vector<std::string> acked;
+    std::atomic<bool> first_ack{false};
     std::thread reader([&] {
       std::string buf;
       char chunk[4096];
       for (ssize_t n; (n = ::read(fds[0], chunk, sizeof chunk)) > 0;) {
         buf.append(chunk, static_cast<size_t>(n));
         for (size_t nl; (nl = buf.find('\n')) != std::string::npos; buf.erase(0, nl + 1)) {
-          if (buf.compare(0, 4, "ACK ") == 0) acked.push_back(buf.substr(4, nl - 4));
+          if (buf.compare(0, 4, "ACK ") == 0) {
+            acked.push_back(buf.substr(4, nl - 4));
+            first_ack = true;
+          }
         }
       }
     });
-    // Kill at a random moment once the child is committing.
-    std::this_thread::sleep_for(std::chrono::milliseconds(700 + rng() % 800));
+    // Kill at a random moment once the child is committing. The start is awaited rather than guessed: on a
+    // loaded machine (a CI running builds beside the tests) a sanitized child can take seconds to get there.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!first_ack && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 600));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
