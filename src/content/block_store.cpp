@@ -2,78 +2,382 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
 #include <system_error>
-#include <thread>
+#include <unordered_map>
 
 #include "common/encoding.h"
+#include "common/unique_fd.h"
 #include "content/fs_util.h"
+#include "crypto/hash.h"
 
 namespace medledger::content {
+namespace {
 
-Result<BlockStore> BlockStore::Open(std::filesystem::path dir, bool sync, unsigned threads) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + dir.string() + ": " + ec.message());
-  // All 256 shards up front: PutMany then never races on creating a directory.
-  for (int i = 0; i < 256; ++i) {
-    std::filesystem::create_directories(dir / HexEncode(std::string(1, static_cast<char>(i))), ec);
-    if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create shard: " + ec.message());
+namespace fs = std::filesystem;
+
+constexpr char kMagic[4] = {'M', 'L', 'B', '1'};
+constexpr char kIdxMagic[8] = {'M', 'L', 'B', 'I', 'D', 'X', '1', '\n'};
+constexpr size_t kHeaderSize = 48;
+constexpr size_t kDigestSize = 32;
+constexpr uint8_t kBlock = 1;
+constexpr uint8_t kTombstone = 2;
+constexpr size_t kIdxEntrySize = 48;  // digest 32 | kind 1 | 3 zero | length u32 | data offset u64
+
+Error IoError(const std::string& what, int err = errno) {
+  return MakeError(ErrorKind::kIoError, "io_error", what + ": " + std::strerror(err));
+}
+
+void PutU32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+void PutU64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+uint32_t GetU32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+uint64_t GetU64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string PackName(uint32_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "pack-%08u.dat", n);
+  return buf;
+}
+
+std::optional<uint32_t> PackNumber(const std::string& name) {
+  if (name.size() != 17 || name.rfind("pack-", 0) != 0 || name.substr(13) != ".dat") return std::nullopt;
+  uint32_t n = 0;
+  for (size_t i = 5; i < 13; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint32_t>(name[i] - '0');
   }
-  return BlockStore(std::move(dir), sync, std::max(1u, threads));
+  return n;
 }
 
-std::filesystem::path BlockStore::PathOf(const std::string& digest) const {
-  std::string hex = HexEncode(digest);
-  return dir_ / hex.substr(0, 2) / hex;
-}
+// One record as the index files and the open pack's scan describe it.
+struct Record {
+  std::string digest;
+  uint8_t kind = 0;
+  uint32_t size = 0;
+  uint64_t offset = 0;  // of the data
+};
 
-Status BlockStore::WriteRange(const std::vector<std::pair<Cid, std::string_view>>& blocks, size_t begin,
-                              size_t end) const {
-  for (size_t i = begin; i < end; ++i) {
-    // Content-addressed: a present block is identical. Each block is fdatasynced before its rename; the
-    // shard directories are fsynced once, by the caller.
-    ML_RETURN_IF_ERROR(WriteOne(blocks[i].first, blocks[i].second));
+// A pack's descriptor, shared by readers that outlive a compaction removing the pack.
+using File = UniqueFd;
+
+Status PreadAll(int fd, char* buf, size_t n, uint64_t offset, const std::string& what) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return IoError("read " + what);
+    if (r == 0) return MakeError(ErrorKind::kCorruption, "content_corrupted", what + " ends early");
+    done += static_cast<size_t>(r);
   }
   return OkStatus();
 }
 
-Status BlockStore::WriteOne(const Cid& cid, std::string_view data) const {
-  auto path = PathOf(cid.digest());
-  // Content-addressed: a present block of the right size is this block. A wrong size is a write that a crash
-  // cut short before anything was acknowledged (possible when syncing is deferred to a barrier): rewrite it.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && static_cast<size_t>(st.st_size) == data.size()) return OkStatus();
-  return WriteFileAtomic(path, data, sync_, /*private_file=*/false, /*sync_dir=*/false);
+std::string EncodeIndex(const std::vector<Record>& records) {
+  std::string out(kIdxMagic, sizeof kIdxMagic);
+  out.reserve(out.size() + records.size() * kIdxEntrySize + 32);
+  char e[kIdxEntrySize];
+  for (const auto& r : records) {
+    std::memset(e, 0, sizeof e);
+    std::memcpy(e, r.digest.data(), kDigestSize);
+    e[32] = static_cast<char>(r.kind);
+    PutU32(e + 36, r.size);
+    PutU64(e + 40, r.offset);
+    out.append(e, sizeof e);
+  }
+  out += crypto::Sha256(out);
+  return out;
+}
+
+std::optional<std::vector<Record>> DecodeIndex(std::string_view bytes, uint64_t pack_size) {
+  if (bytes.size() < sizeof kIdxMagic + 32 || (bytes.size() - sizeof kIdxMagic - 32) % kIdxEntrySize != 0 ||
+      bytes.substr(0, sizeof kIdxMagic) != std::string_view(kIdxMagic, sizeof kIdxMagic) ||
+      crypto::Sha256(bytes.substr(0, bytes.size() - 32)) != bytes.substr(bytes.size() - 32)) {
+    return std::nullopt;
+  }
+  std::vector<Record> out;
+  for (size_t at = sizeof kIdxMagic; at + 32 < bytes.size(); at += kIdxEntrySize) {
+    const char* e = bytes.data() + at;
+    Record r{std::string(e, kDigestSize), static_cast<uint8_t>(e[32]), GetU32(e + 36), GetU64(e + 40)};
+    if ((r.kind != kBlock && r.kind != kTombstone) || r.offset + r.size > pack_size) return std::nullopt;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+struct BlockStore::State {
+  struct Loc {
+    uint32_t pack;
+    uint32_t size;
+    uint64_t offset;
+  };
+
+  fs::path dir;
+  BlockStoreOptions options;
+  bool legacy = false;  // one-file-per-block shards from earlier versions exist
+
+  mutable std::shared_mutex mu;  // exclusive: appends, deletes, compaction; shared: lookups
+  std::unordered_map<std::string, Loc> index;
+  std::map<uint32_t, std::shared_ptr<File>> packs;  // every pack, open for reading (the last also for appends)
+  std::map<uint32_t, uint64_t> live_bytes;          // per pack: record bytes of indexed blocks
+  std::map<uint32_t, uint64_t> pack_size;
+  uint32_t active = 0;
+  uint64_t active_end = 0;
+  std::vector<Record> active_records;  // the open pack's, for its index when it is sealed
+
+  fs::path PackPath(uint32_t n) const { return dir / PackName(n); }
+  fs::path IdxPath(uint32_t n) const { return dir / (PackName(n) + ".idx"); }
+  fs::path LegacyPath(const std::string& digest) const {
+    std::string hex = HexEncode(digest);
+    return dir / hex.substr(0, 2) / hex;
+  }
+
+  void Apply(uint32_t pack, const Record& r) {
+    auto it = index.find(r.digest);
+    if (it != index.end()) {
+      live_bytes[it->second.pack] -= kHeaderSize + it->second.size;
+      index.erase(it);
+    }
+    if (r.kind == kBlock) {
+      index.emplace(r.digest, Loc{pack, r.size, r.offset});
+      live_bytes[pack] += kHeaderSize + r.size;
+    }
+  }
+
+  Result<std::shared_ptr<File>> OpenPack(uint32_t n, bool create) {
+    int fd = ::open(PackPath(n).c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
+    if (fd < 0) return IoError("open " + PackPath(n).string());
+    return std::make_shared<File>(fd);
+  }
+
+  // Reads the records of a pack by walking its headers, up to the first that does not parse or fit. With
+  // `verify`, each record's data is re-hashed too, and the walk ends after the last record that verifies: a
+  // bad record followed by good ones is damage (kept indexed, so readers report it), one with nothing good
+  // after it is a write a crash cut short. Returns the end of the last record kept.
+  Result<uint64_t> Scan(int fd, uint64_t size, bool verify, std::vector<Record>* out, const std::string& what) {
+    uint64_t at = 0;
+    uint64_t good_end = 0;
+    size_t good_count = 0;
+    char h[kHeaderSize];
+    std::string data;
+    while (at + kHeaderSize <= size) {
+      ML_RETURN_IF_ERROR(PreadAll(fd, h, kHeaderSize, at, what));
+      if (std::memcmp(h, kMagic, 4) != 0) break;
+      Record r{std::string(h + 16, kDigestSize), static_cast<uint8_t>(h[4]), GetU32(h + 8), at + kHeaderSize};
+      if ((r.kind != kBlock && r.kind != kTombstone) || r.offset + r.size > size) break;
+      if (r.kind == kTombstone && r.size != 0) break;
+      bool good = true;
+      if (verify && r.kind == kBlock) {
+        data.resize(r.size);
+        ML_RETURN_IF_ERROR(PreadAll(fd, data.data(), r.size, r.offset, what));
+        good = crypto::Sha256(data) == r.digest;
+      }
+      at = r.offset + r.size;
+      out->push_back(std::move(r));
+      if (good) {
+        good_end = at;
+        good_count = out->size();
+      }
+    }
+    if (!verify) return at;
+    out->resize(good_count);
+    return good_end;
+  }
+
+  Status Load() {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + dir.string() + ": " + ec.message());
+    std::vector<uint32_t> numbers;
+    for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (auto n = PackNumber(name)) numbers.push_back(*n);
+      if (name.size() == 2 && it->is_directory()) legacy = true;
+    }
+    if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list " + dir.string() + ": " + ec.message());
+    std::sort(numbers.begin(), numbers.end());
+    if (numbers.empty()) {
+      active = 1;
+      ML_ASSIGN_OR_RETURN(packs[active], OpenPack(active, /*create=*/true));
+      pack_size[active] = 0;
+      return SyncDirectory(dir);
+    }
+    for (uint32_t n : numbers) {
+      ML_ASSIGN_OR_RETURN(auto file, OpenPack(n, false));
+      struct stat st {};
+      if (::fstat(file->get(), &st) != 0) return IoError("stat " + PackPath(n).string());
+      const uint64_t size = static_cast<uint64_t>(st.st_size);
+      const bool last = n == numbers.back();
+      std::vector<Record> records;
+      if (!last) {
+        // Sealed: its index if intact, else a walk of its headers (data is checked by every reader).
+        auto idx = ReadFileBytes(IdxPath(n));
+        std::optional<std::vector<Record>> decoded;
+        if (idx.ok()) decoded = DecodeIndex(*idx, size);
+        if (decoded) {
+          records = std::move(*decoded);
+        } else {
+          ML_ASSIGN_OR_RETURN(uint64_t end, Scan(file->get(), size, false, &records, PackPath(n).string()));
+          // Rewritten only when the walk reached the end: a damaged pack keeps what it has, unindexed.
+          if (end == size) ML_RETURN_IF_ERROR(WriteFileAtomic(IdxPath(n), EncodeIndex(records), true));
+        }
+      } else {
+        ML_ASSIGN_OR_RETURN(uint64_t end, Scan(file->get(), size, true, &records, PackPath(n).string()));
+        if (end < size) ML_RETURN_IF_ERROR(CutTail(n, file->get(), end, size));
+        active_records = records;
+        active = n;
+        active_end = end;
+      }
+      pack_size[n] = last ? active_end : size;
+      live_bytes[n] += 0;
+      for (const auto& r : records) Apply(n, r);
+      packs[n] = std::move(file);
+    }
+    return OkStatus();
+  }
+
+  // The open pack's tail from `end` did not verify: a write cut short by a crash. Kept aside (it might be
+  // something a person wants to look at), then truncated so appends continue from a clean record boundary.
+  Status CutTail(uint32_t n, int fd, uint64_t end, uint64_t size) {
+    std::string tail(size - end, '\0');
+    ML_RETURN_IF_ERROR(PreadAll(fd, tail.data(), tail.size(), end, PackPath(n).string()));
+    if (tail.find_first_not_of('\0') != std::string::npos) {
+      ML_RETURN_IF_ERROR(WriteFileAtomic(dir / (PackName(n) + ".torn-" + std::to_string(end)), tail, true));
+    }
+    if (::ftruncate(fd, static_cast<off_t>(end)) != 0 || ::fdatasync(fd) != 0) {
+      return IoError("truncate " + PackPath(n).string());
+    }
+    return OkStatus();
+  }
+
+  // Seals the open pack (synced, indexed) and starts the next one. Called with `mu` held exclusively.
+  Status Roll() {
+    const int fd = packs[active]->get();
+    if (::fdatasync(fd) != 0) return IoError("sync " + PackPath(active).string());
+    ML_RETURN_IF_ERROR(WriteFileAtomic(IdxPath(active), EncodeIndex(active_records), true));
+    const uint32_t next = active + 1;
+    ML_ASSIGN_OR_RETURN(packs[next], OpenPack(next, true));
+    ML_RETURN_IF_ERROR(SyncDirectory(dir));
+    active = next;
+    active_end = 0;
+    pack_size[active] = 0;
+    active_records.clear();
+    return OkStatus();
+  }
+
+  // Appends one record to the open pack. Called with `mu` held exclusively.
+  Status Append(uint8_t kind, const std::string& digest, std::string_view data) {
+    if (data.size() > UINT32_MAX) {
+      return MakeError(ErrorKind::kTooLarge, "block_too_large", "a block is limited to 4 GiB");
+    }
+    const uint64_t record = kHeaderSize + data.size();
+    if (active_end > 0 && active_end + record > options.pack_bytes) ML_RETURN_IF_ERROR(Roll());
+    char h[kHeaderSize] = {};
+    std::memcpy(h, kMagic, 4);
+    h[4] = static_cast<char>(kind);
+    PutU32(h + 8, static_cast<uint32_t>(data.size()));
+    std::memcpy(h + 16, digest.data(), kDigestSize);
+    iovec iov[2] = {{h, kHeaderSize}, {const_cast<char*>(data.data()), data.size()}};
+    const int fd = packs[active]->get();
+    uint64_t done = 0;
+    while (done < record) {
+      // Advance the iovecs past what earlier partial writes took.
+      iovec part[2];
+      int count = 0;
+      uint64_t skip = done;
+      for (const auto& v : iov) {
+        if (skip >= v.iov_len) {
+          skip -= v.iov_len;
+          continue;
+        }
+        part[count++] = {static_cast<char*>(v.iov_base) + skip, v.iov_len - skip};
+        skip = 0;
+      }
+      ssize_t w = ::pwritev(fd, part, count, static_cast<off_t>(active_end + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        // Nothing past active_end is indexed; the next append overwrites the partial record.
+        return IoError("append to " + PackPath(active).string());
+      }
+      done += static_cast<uint64_t>(w);
+    }
+    Record r{digest, kind, static_cast<uint32_t>(data.size()), active_end + kHeaderSize};
+    active_end += record;
+    pack_size[active] = active_end;
+    Apply(active, r);
+    active_records.push_back(std::move(r));
+    return OkStatus();
+  }
+
+  Status SyncActive() {
+    std::shared_ptr<File> file;
+    {
+      std::shared_lock lock(mu);
+      file = packs[active];
+    }
+    // Outside the lock: appends continue while the disk flushes, and concurrent callers share its commit.
+    if (::fdatasync(file->get()) != 0) return IoError("sync pack");
+    return OkStatus();
+  }
+};
+
+BlockStore::BlockStore(std::unique_ptr<State> state) : state_(std::move(state)) {}
+BlockStore::BlockStore(BlockStore&&) noexcept = default;
+BlockStore& BlockStore::operator=(BlockStore&&) noexcept = default;
+BlockStore::~BlockStore() = default;
+
+Result<BlockStore> BlockStore::Open(std::filesystem::path dir, const BlockStoreOptions& options) {
+  if (options.pack_bytes < kHeaderSize) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_argument", "pack size too small");
+  }
+  auto state = std::make_unique<State>();
+  state->dir = std::move(dir);
+  state->options = options;
+  ML_RETURN_IF_ERROR(state->Load());
+  return BlockStore(std::move(state));
+}
+
+const std::filesystem::path& BlockStore::dir() const {
+  return state_->dir;
+}
+
+Status BlockStore::WriteOne(const Cid& cid, std::string_view data) {
+  std::unique_lock lock(state_->mu);
+  // Content-addressed: a present block is this block (its bytes were verified when the pack was opened or
+  // are re-hashed by every reader).
+  if (state_->index.count(cid.digest()) != 0) return OkStatus();
+  return state_->Append(kBlock, cid.digest(), data);
 }
 
 Status BlockStore::PutMany(const std::vector<std::pair<Cid, std::string_view>>& blocks) {
-  size_t n = blocks.size();
-  unsigned threads = static_cast<unsigned>(std::min<size_t>(threads_, n / 4 + 1));
-  if (threads <= 1) {
-    ML_RETURN_IF_ERROR(WriteRange(blocks, 0, n));
-  } else {
-    // Writing is copying into the page cache plus, when syncing, waiting on the disk: both overlap well.
-    std::vector<Status> results(threads);
-    {
-      std::vector<std::jthread> pool;
-      size_t per = (n + threads - 1) / threads;
-      for (unsigned t = 0; t < threads; ++t) {
-        pool.emplace_back(
-            [&, t] { results[t] = WriteRange(blocks, std::min(n, t * per), std::min(n, (t + 1) * per)); });
-      }
-    }
-    for (const auto& r : results) ML_RETURN_IF_ERROR(r);
-  }
-  if (sync_) {
-    std::set<std::filesystem::path> dirs;
-    for (const auto& [cid, data] : blocks) dirs.insert(PathOf(cid.digest()).parent_path());
-    for (const auto& d : dirs) ML_RETURN_IF_ERROR(SyncDirectory(d));
-  }
+  for (const auto& [cid, data] : blocks) ML_RETURN_IF_ERROR(WriteOne(cid, data));
+  if (state_->options.sync) return Sync();
   return OkStatus();
+}
+
+Status BlockStore::Sync() {
+  return state_->SyncActive();
 }
 
 Result<std::string> BlockStore::Get(const Cid& cid) const {
@@ -83,25 +387,99 @@ Result<std::string> BlockStore::Get(const Cid& cid) const {
 }
 
 Status BlockStore::Read(const Cid& cid, std::string* out) const {
-  auto r = ReadFileInto(PathOf(cid.digest()), out);
-  if (!r.ok() && r.error().kind == ErrorKind::kNotFound) {
-    return MakeError(ErrorKind::kNotFound, "block_not_found", "block " + cid.ToString() + " is not in the store");
+  std::shared_ptr<File> file;
+  State::Loc loc{};
+  {
+    std::shared_lock lock(state_->mu);
+    auto it = state_->index.find(cid.digest());
+    if (it != state_->index.end()) {
+      loc = it->second;
+      file = state_->packs.at(loc.pack);
+    }
   }
-  return r;
+  if (file) {
+    out->resize(loc.size);
+    return PreadAll(file->get(), out->data(), loc.size, loc.offset, "block " + cid.ToString());
+  }
+  if (state_->legacy) {
+    auto r = ReadFileInto(state_->LegacyPath(cid.digest()), out);
+    if (r.ok() || r.error().kind != ErrorKind::kNotFound) return r;
+  }
+  return MakeError(ErrorKind::kNotFound, "block_not_found", "block " + cid.ToString() + " is not in the store");
 }
 
 bool BlockStore::Has(const Cid& cid) const {
-  return ::access(PathOf(cid.digest()).c_str(), F_OK) == 0;
+  {
+    std::shared_lock lock(state_->mu);
+    if (state_->index.count(cid.digest()) != 0) return true;
+  }
+  return state_->legacy && ::access(state_->LegacyPath(cid.digest()).c_str(), F_OK) == 0;
 }
 
 Status BlockStore::Delete(const std::string& digest) {
-  return RemoveFileDurably(PathOf(digest));
+  if (digest.size() != kDigestSize) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_argument", "a block digest is 32 bytes");
+  }
+  {
+    std::unique_lock lock(state_->mu);
+    if (state_->index.count(digest) != 0) ML_RETURN_IF_ERROR(state_->Append(kTombstone, digest, {}));
+  }
+  if (state_->options.sync) ML_RETURN_IF_ERROR(Sync());
+  if (state_->legacy) return RemoveFileDurably(state_->LegacyPath(digest));
+  return OkStatus();
+}
+
+Result<CompactStats> BlockStore::Compact(double max_dead_fraction) {
+  CompactStats stats;
+  std::unique_lock lock(state_->mu);
+  State& s = *state_;
+  std::vector<uint32_t> victims;
+  for (const auto& [n, size] : s.pack_size) {
+    if (n == s.active || size == 0) continue;
+    const double dead = static_cast<double>(size - s.live_bytes[n]) / static_cast<double>(size);
+    if (dead > max_dead_fraction) victims.push_back(n);
+  }
+  for (uint32_t n : victims) {
+    auto file = s.packs.at(n);
+    std::vector<Record> records;
+    struct stat st {};
+    if (::fstat(file->get(), &st) != 0) return IoError("stat " + s.PackPath(n).string());
+    auto idx = ReadFileBytes(s.IdxPath(n));
+    std::optional<std::vector<Record>> decoded;
+    if (idx.ok()) decoded = DecodeIndex(*idx, static_cast<uint64_t>(st.st_size));
+    if (!decoded) continue;  // a pack without a trustworthy index is left as it is
+    std::string data;
+    for (const auto& r : *decoded) {
+      auto it = s.index.find(r.digest);
+      if (r.kind == kBlock && it != s.index.end() && it->second.pack == n && it->second.offset == r.offset) {
+        data.resize(r.size);
+        ML_RETURN_IF_ERROR(PreadAll(file->get(), data.data(), r.size, r.offset, s.PackPath(n).string()));
+        ML_RETURN_IF_ERROR(s.Append(kBlock, r.digest, data));
+        ++stats.records_moved;
+      } else if (r.kind == kTombstone && it == s.index.end()) {
+        // Still deleted: the tombstone must outlive this pack, or an older record would come back on open.
+        ML_RETURN_IF_ERROR(s.Append(kTombstone, r.digest, {}));
+        ++stats.records_moved;
+      }
+    }
+    // The copies are durable before the original goes.
+    if (::fdatasync(s.packs.at(s.active)->get()) != 0) return IoError("sync pack");
+    ML_RETURN_IF_ERROR(RemoveFileDurably(s.IdxPath(n)));
+    ML_RETURN_IF_ERROR(RemoveFileDurably(s.PackPath(n)));
+    stats.bytes_reclaimed += static_cast<uint64_t>(st.st_size);
+    ++stats.packs_rewritten;
+    s.packs.erase(n);
+    s.pack_size.erase(n);
+    s.live_bytes.erase(n);
+  }
+  return stats;
 }
 
 Result<size_t> BlockStore::RemoveTemporaries() {
+  if (!state_->legacy) return size_t{0};
   std::vector<std::filesystem::path> litter;
   std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir_, ec); !ec && it != std::filesystem::end(it);
+  for (auto it = std::filesystem::recursive_directory_iterator(state_->dir, ec); !ec && it != std::filesystem::end(it);
        it.increment(ec)) {
     if (it->is_regular_file() && it->path().filename().string().find(".tmp.") != std::string::npos) {
       litter.push_back(it->path());
@@ -113,8 +491,16 @@ Result<size_t> BlockStore::RemoveTemporaries() {
 }
 
 Status BlockStore::ForEach(const std::function<void(const std::string& digest)>& fn) const {
+  std::vector<std::string> digests;
+  {
+    std::shared_lock lock(state_->mu);
+    digests.reserve(state_->index.size());
+    for (const auto& [digest, loc] : state_->index) digests.push_back(digest);
+  }
+  for (const auto& d : digests) fn(d);
+  if (!state_->legacy) return OkStatus();
   std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir_, ec); !ec && it != std::filesystem::end(it);
+  for (auto it = std::filesystem::recursive_directory_iterator(state_->dir, ec); !ec && it != std::filesystem::end(it);
        it.increment(ec)) {
     if (!it->is_regular_file()) continue;
     std::string name = it->path().filename().string();
@@ -124,6 +510,21 @@ Status BlockStore::ForEach(const std::function<void(const std::string& digest)>&
   }
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list blocks: " + ec.message());
   return OkStatus();
+}
+
+std::optional<BlockStore::Location> BlockStore::Locate(const std::string& digest) const {
+  std::shared_lock lock(state_->mu);
+  auto it = state_->index.find(digest);
+  if (it != state_->index.end()) {
+    return Location{state_->PackPath(it->second.pack), it->second.offset, it->second.size};
+  }
+  if (state_->legacy) {
+    std::error_code ec;
+    auto path = state_->LegacyPath(digest);
+    auto size = std::filesystem::file_size(path, ec);
+    if (!ec) return Location{path, 0, static_cast<uint32_t>(size)};
+  }
+  return std::nullopt;
 }
 
 }  // namespace medledger::content

@@ -12,11 +12,10 @@ namespace medledger::content {
 
 Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(const std::filesystem::path& dir,
                                                            const EmbeddedStoreOptions& options) {
-  ML_ASSIGN_OR_RETURN(auto blocks, BlockStore::Open(dir / "blocks", options.sync, options.threads));
-  std::error_code ec;
-  std::filesystem::create_directories(dir / "pins", ec);
-  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create pins directory: " + ec.message());
-  return std::unique_ptr<EmbeddedStore>(new EmbeddedStore(std::move(blocks), dir / "pins", options));
+  ML_ASSIGN_OR_RETURN(auto blocks,
+                      BlockStore::Open(dir / "blocks", BlockStoreOptions{options.sync, options.pack_bytes}));
+  ML_ASSIGN_OR_RETURN(auto pins, PinLog::Open(dir, options.sync));
+  return std::unique_ptr<EmbeddedStore>(new EmbeddedStore(std::move(blocks), std::move(pins), options));
 }
 
 Result<std::string> EmbeddedStore::Add(std::string_view bytes, const AddOptions& options) {
@@ -30,7 +29,7 @@ Result<std::string> EmbeddedStore::Add(std::string_view bytes, const AddOptions&
   std::vector<std::pair<Cid, std::string_view>> blocks;
   blocks.reserve(dag.blocks.size());
   for (const auto& b : dag.blocks) blocks.emplace_back(b.cid, b.data());
-  // Writes the inner nodes (leaves are already there) and fsyncs every shard directory touched.
+  // Writes the inner nodes (leaves are already there) and, when syncing, flushes the pack once for all.
   ML_RETURN_IF_ERROR(blocks_.PutMany(blocks));
   // Every block of this DAG was just written: no need to walk it before pinning.
   if (options.pin) ML_RETURN_IF_ERROR(WritePin(dag.root));
@@ -54,9 +53,7 @@ Status EmbeddedStore::PinLocked(const Cid& cid) {
 }
 
 Status EmbeddedStore::WritePin(const Cid& cid) {
-  auto path = pins_dir_ / cid.ToV1().ToString();
-  if (::access(path.c_str(), F_OK) == 0) return OkStatus();
-  return WriteFileAtomic(path, cid.ToString(), options_.sync);
+  return pins_->Add(cid);
 }
 
 Status EmbeddedStore::Pin(std::string_view text) {
@@ -68,12 +65,7 @@ Status EmbeddedStore::Pin(std::string_view text) {
 Status EmbeddedStore::Unpin(std::string_view text) {
   ML_ASSIGN_OR_RETURN(auto cid, Cid::Parse(text));
   std::shared_lock lock(gc_mutex_);
-  auto path = pins_dir_ / cid.ToV1().ToString();
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return MakeError(ErrorKind::kNotFound, "not_pinned", cid.ToString() + " is not pinned");
-  }
-  return RemoveFileDurably(path);
+  return pins_->Remove(cid);
 }
 
 Result<bool> EmbeddedStore::Has(std::string_view text) {
@@ -81,22 +73,9 @@ Result<bool> EmbeddedStore::Has(std::string_view text) {
   return blocks_.Has(cid);
 }
 
+// An unreadable pin must stop GC rather than read as "not pinned" and let its content be deleted.
 Result<std::vector<std::string>> EmbeddedStore::Pins() const {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(pins_dir_, ec); !ec && it != std::filesystem::end(it);
-       it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (name.find(".tmp.") != std::string::npos) continue;
-    // An unreadable pin must stop GC rather than read as "not pinned" and let its content be deleted.
-    ML_ASSIGN_OR_RETURN(auto stored, ReadFileBytes(it->path()));
-    if (!Cid::Parse(stored).ok()) {
-      return MakeError(ErrorKind::kCorruption, "pin_corrupted", "pin file " + name + " does not hold a CID");
-    }
-    out.push_back(std::move(stored));
-  }
-  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list pins: " + ec.message());
-  return out;
+  return pins_->List();
 }
 
 Result<GcStats> EmbeddedStore::CollectGarbage() {
@@ -126,13 +105,17 @@ Result<GcStats> EmbeddedStore::CollectGarbage() {
     ML_RETURN_IF_ERROR(blocks_.Delete(d));
     ++stats.removed;
   }
+  if (!dead.empty()) {
+    ML_ASSIGN_OR_RETURN(stats.compaction, blocks_.Compact());
+  }
   return stats;
 }
 
 Result<std::string> EmbeddedStore::GetBlock(const Cid& cid) const {
   ML_ASSIGN_OR_RETURN(auto block, blocks_.Get(cid));
   if (!cid.Matches(block)) {
-    return MakeError(ErrorKind::kCorruption, "content_corrupted", "block " + cid.ToString() + " does not match its hash");
+    return MakeError(ErrorKind::kCorruption, "content_corrupted",
+                     "block " + cid.ToString() + " does not match its hash");
   }
   return block;
 }
@@ -140,7 +123,8 @@ Result<std::string> EmbeddedStore::GetBlock(const Cid& cid) const {
 Status EmbeddedStore::PutBlocks(const std::vector<std::pair<Cid, std::string_view>>& blocks) {
   for (const auto& [cid, data] : blocks) {
     if (!cid.Matches(data)) {
-      return MakeError(ErrorKind::kCorruption, "content_corrupted", "block " + cid.ToString() + " does not match its hash");
+      return MakeError(ErrorKind::kCorruption, "content_corrupted",
+                       "block " + cid.ToString() + " does not match its hash");
     }
   }
   std::shared_lock lock(gc_mutex_);

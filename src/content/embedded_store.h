@@ -1,5 +1,6 @@
-// The embedded ContentStore: blocks on local disk (BlockStore), recursive pins, garbage collection of
-// unpinned blocks, and re-hashing of every block read. Layout: <dir>/blocks/..., <dir>/pins/<CIDv1 text>.
+// The embedded ContentStore: blocks on local disk (BlockStore, pack files), recursive pins (PinLog), garbage
+// collection of unpinned blocks, and re-hashing of every block read. Layout: <dir>/blocks/pack-*.dat,
+// <dir>/pins.log.
 #pragma once
 
 #include <filesystem>
@@ -12,19 +13,22 @@
 #include "content/content_store.h"
 #include "content/dag_reader.h"
 #include "content/importer.h"
+#include "content/pin_log.h"
 
 namespace medledger::content {
 
 struct EmbeddedStoreOptions {
-  bool sync = true;  // fsync blocks and pins; off only for tests and benchmarks
-  unsigned threads = 2;
+  bool sync = true;      // fsync blocks and pins; off for tests, benchmarks and callers with a filesystem barrier
+  unsigned threads = 2;  // hashing threads of an add
+  uint64_t pack_bytes = uint64_t{512} << 20;
   ReadLimits read_limits;
 };
 
 struct GcStats {
   size_t kept = 0;
   size_t removed = 0;
-  size_t temporaries = 0;  // litter of interrupted writes, removed too
+  size_t temporaries = 0;   // litter of interrupted writes (one-file-per-block layout), removed too
+  CompactStats compaction;  // packs rewritten to reclaim the removed blocks' space
 };
 
 class EmbeddedStore final : public ContentStore {
@@ -46,15 +50,17 @@ class EmbeddedStore final : public ContentStore {
   Result<std::string> GetBlock(const Cid& cid) const;
   Status PutBlocks(const std::vector<std::pair<Cid, std::string_view>>& blocks);
   BlockFetcher Fetcher() const;
+  // Where a block's bytes are on disk (diagnostics, tests); nullopt when absent.
+  std::optional<BlockStore::Location> LocateBlock(const Cid& cid) const { return blocks_.Locate(cid.digest()); }
 
  private:
-  EmbeddedStore(BlockStore blocks, std::filesystem::path pins_dir, EmbeddedStoreOptions options)
-      : blocks_(std::move(blocks)), pins_dir_(std::move(pins_dir)), options_(options) {}
+  EmbeddedStore(BlockStore blocks, std::unique_ptr<PinLog> pins, EmbeddedStoreOptions options)
+      : blocks_(std::move(blocks)), pins_(std::move(pins)), options_(options) {}
   Status PinLocked(const Cid& cid);
   Status WritePin(const Cid& cid);
 
   BlockStore blocks_;
-  std::filesystem::path pins_dir_;
+  std::unique_ptr<PinLog> pins_;
   EmbeddedStoreOptions options_;
   // Shared by adds and reads, exclusive for GC, so GC never deletes a block an add is about to pin.
   mutable std::shared_mutex gc_mutex_;

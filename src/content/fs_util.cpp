@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/encoding.h"
+#include "common/unique_fd.h"
 #include "crypto/random.h"
 
 namespace medledger::content {
@@ -17,20 +18,7 @@ Error IoError(const std::string& what, const std::filesystem::path& p) {
   return MakeError(ErrorKind::kIoError, "io_error", what + " " + p.string() + ": " + std::strerror(errno));
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 }  // namespace
 

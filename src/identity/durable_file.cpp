@@ -9,6 +9,7 @@
 #include <cstring>
 #include <utility>
 
+#include "common/unique_fd.h"
 #include "crypto/random.h"
 
 namespace medledger::identity {
@@ -19,21 +20,7 @@ Error IoError(std::string_view what, const std::filesystem::path& path, int err)
                    std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 
-// Closes on scope exit; the fd is checked by the caller before use.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Close() { return ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 Status WriteAll(int fd, std::string_view data, const std::filesystem::path& path) {
   while (!data.empty()) {

@@ -394,14 +394,21 @@ TEST_F(ServerFlowTest, TamperedStoredContentIsDetected) {
   ASSERT_EQ(digest.size(), 64u);
   namespace fs = std::filesystem;
   bool corrupted = false;
-  // docs/SERVER.md: a small report is one raw block, stored under its SHA-256 (the CID's digest).
-  for (const auto& e : fs::recursive_directory_iterator(server_->data_dir() + "/data/content/blocks")) {
-    if (e.path().filename().string().rfind(digest, 0) == 0) {
-      std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
-      f.seekp(10);
-      f.put('\x42');
-      corrupted = true;
-    }
+  // docs/CONTENT.md: a small report is one raw block; pack records carry the block's SHA-256 (the CID's
+  // digest) right before its bytes.
+  std::string raw;
+  for (size_t i = 0; i < digest.size(); i += 2)
+    raw.push_back(static_cast<char>(std::stoi(digest.substr(i, 2), nullptr, 16)));
+  for (const auto& e : fs::directory_iterator(server_->data_dir() + "/data/content/blocks")) {
+    if (e.path().extension() != ".dat") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string pack((std::istreambuf_iterator<char>(in)), {});
+    const size_t at = pack.find(raw);
+    if (at == std::string::npos) continue;
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(at + raw.size() + 10));
+    f.put(static_cast<char>(pack[at + raw.size() + 10] ^ 0x42));
+    corrupted = true;
   }
   ASSERT_TRUE(corrupted);
   auto read = server_->Get("/api/v1/reports/" + id, Token("dr.house"));

@@ -19,6 +19,11 @@ namespace {
 
 using testing::TempDir;
 
+std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::unique_ptr<EmbeddedStore> OpenStore(const TempDir& dir, bool sync = false) {
   EmbeddedStoreOptions o;
   o.sync = sync;
@@ -27,9 +32,24 @@ std::unique_ptr<EmbeddedStore> OpenStore(const TempDir& dir, bool sync = false) 
   return std::move(*s);
 }
 
-std::filesystem::path BlockPath(const TempDir& dir, const Cid& cid) {
-  std::string hex = HexEncode(cid.digest());
-  return dir.path() / "blocks" / hex.substr(0, 2) / hex;
+// Overwrites `bytes` at `at` within a stored block's bytes on disk.
+void Scribble(const EmbeddedStore& store, const Cid& cid, uint64_t at, std::string_view bytes) {
+  auto loc = store.LocateBlock(cid);
+  ASSERT_TRUE(loc.has_value());
+  std::fstream f(loc->file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(loc->offset + at));
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Removes one block behind the store's back (the store is closed and reopened around it).
+void DropBlock(const TempDir& dir, std::unique_ptr<EmbeddedStore>& store, const Cid& cid) {
+  store.reset();
+  {
+    auto blocks = BlockStore::Open(dir.path() / "blocks", BlockStoreOptions{false});
+    ASSERT_TRUE(blocks.ok());
+    ASSERT_TRUE(blocks->Delete(cid.digest()).ok());
+  }
+  store = OpenStore(dir);
 }
 
 TEST(EmbeddedStore, AddCatRoundTripsWithIpfsCids) {
@@ -57,42 +77,54 @@ TEST(EmbeddedStore, AddCatRoundTripsWithIpfsCids) {
   EXPECT_EQ(store->Cat("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e").value(), "hello world");
 }
 
-// With flushing deferred to a barrier, a crash can leave a block file cut short before anything was
-// acknowledged. Adding the same content again must rewrite it, not trust the name.
-TEST(EmbeddedStore, ReAddRepairsABlockFileACrashLeftShort) {
+// With flushing deferred to a barrier, a crash can leave the last record of the open pack cut short before
+// anything was acknowledged. Opening drops it (kept aside in a .torn file) and adding the content again
+// stores it whole; earlier records are untouched.
+TEST(EmbeddedStore, TornPackTailIsSetAsideAndReAddRepairsIt) {
   TempDir dir;
   auto store = OpenStore(dir);
+  std::string first = crypto::RandomBytes(3000);
   std::string bytes = crypto::RandomBytes(5000);
+  auto kept = store->Add(first, AddOptions{}).value();
   auto cid = Cid::Parse(store->Add(bytes, AddOptions{}).value()).value();
-  std::filesystem::resize_file(BlockPath(dir, cid), 0);
-  EXPECT_EQ(store->Cat(cid.ToString()).error().code, "content_corrupted");
+  auto loc = store->LocateBlock(cid).value();
+  store.reset();
+  std::filesystem::resize_file(loc.file, loc.offset + 1000);  // the crash: half the record on disk
+  store = OpenStore(dir);
+  EXPECT_EQ(store->Cat(cid.ToString()).error().code, "block_not_found");
+  EXPECT_EQ(store->Cat(kept).value(), first);
+  EXPECT_TRUE(std::filesystem::exists(loc.file.string() + ".torn-" + std::to_string(loc.offset - 48)));
   EXPECT_EQ(store->Add(bytes, AddOptions{}).value(), cid.ToString());
+  EXPECT_EQ(store->Cat(cid.ToString()).value(), bytes);
+  store.reset();
+  store = OpenStore(dir);
   EXPECT_EQ(store->Cat(cid.ToString()).value(), bytes);
 }
 
-TEST(EmbeddedStore, CorruptedTruncatedOrMissingBlocksFailLoudly) {
+TEST(EmbeddedStore, CorruptedOrMissingBlocksFailLoudly) {
   TempDir dir;
   auto store = OpenStore(dir);
   std::string bytes = crypto::RandomBytes(2 * kDefaultChunkSize + 3);
   auto root = Cid::Parse(store->Add(bytes, AddOptions{}).value()).value();
   auto leaf = Cid::Of(1, kCodecRaw, std::string_view(bytes).substr(kDefaultChunkSize, kDefaultChunkSize));
 
-  {  // flip one byte of a leaf
-    std::fstream f(BlockPath(dir, leaf), std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(100);
-    f.put('\x55' ^ bytes[kDefaultChunkSize + 100]);
-  }
+  // Flip one byte of a leaf.
+  Scribble(*store, leaf, 100, std::string(1, static_cast<char>('\x55' ^ bytes[kDefaultChunkSize + 100])));
   auto r = store->Cat(root.ToString());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "content_corrupted");
   EXPECT_EQ(r.error().kind, ErrorKind::kCorruption);
-
-  std::filesystem::resize_file(BlockPath(dir, leaf), 10);  // truncated
+  // Still detected after a reopen (the damage is not at the tail, so it is not taken for a torn write).
+  store.reset();
+  store = OpenStore(dir);
   EXPECT_EQ(store->Cat(root.ToString()).error().code, "content_corrupted");
-  std::filesystem::remove(BlockPath(dir, leaf));  // missing
+  Scribble(*store, leaf, 100, std::string(1, bytes[kDefaultChunkSize + 100]));  // repaired
+  EXPECT_EQ(store->Cat(root.ToString()).value(), bytes);
+
+  DropBlock(dir, store, leaf);  // missing
   EXPECT_EQ(store->Cat(root.ToString()).error().code, "block_not_found");
   // Corrupt the root node itself.
-  { std::ofstream(BlockPath(dir, root), std::ios::binary) << "garbage"; }
+  Scribble(*store, root, 0, "garbage");
   EXPECT_EQ(store->Cat(root.ToString()).error().code, "content_corrupted");
 
   EXPECT_EQ(store->Cat("not-a-cid").error().code, "multibase_unsupported");
@@ -190,35 +222,101 @@ TEST(Car, ExportImportRoundTripWithKnownHeader) {
   EXPECT_EQ(DecodeCar("").error().code, "car_invalid");
 }
 
-TEST(EmbeddedStore, GcRemovesLitterOfInterruptedWrites) {
+// Stores written before pack files (one file per block under blocks/<hh>/, one file per pin under pins/) open
+// as they are: their blocks read, list and collect in place, their pins move into the log, and litter of
+// interrupted writes is removed by GC.
+TEST(EmbeddedStore, OneFilePerBlockLayoutOfEarlierVersionsStaysUsable) {
   TempDir dir;
-  auto store = OpenStore(dir);
-  auto cid = store->Add("kept", AddOptions{}).value();
+  const std::string kept = "kept from an earlier version";
+  const std::string loose = "unpinned in an earlier version";
+  const Cid kept_cid = Cid::Of(1, kCodecRaw, kept);
+  const Cid loose_cid = Cid::Of(1, kCodecRaw, loose);
+  for (const auto& [cid, bytes] : {std::pair{kept_cid, kept}, std::pair{loose_cid, loose}}) {
+    std::string hex = HexEncode(cid.digest());
+    std::filesystem::create_directories(dir.path() / "blocks" / hex.substr(0, 2));
+    std::ofstream(dir.path() / "blocks" / hex.substr(0, 2) / hex, std::ios::binary) << bytes;
+  }
+  std::filesystem::create_directories(dir.path() / "pins");
+  std::ofstream(dir.path() / "pins" / kept_cid.ToString()) << kept_cid.ToString();
   auto litter = dir.path() / "blocks" / "ab" / (std::string(64, 'a') + ".tmp.0123456789ab");
+  std::filesystem::create_directories(litter.parent_path());
   { std::ofstream(litter) << "half a block"; }
+
+  auto store = OpenStore(dir);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "pins"));  // imported into pins.log
+  EXPECT_EQ(store->Pins().value(), std::vector<std::string>{kept_cid.ToString()});
+  EXPECT_EQ(store->Cat(kept_cid.ToString()).value(), kept);
   auto stats = store->CollectGarbage().value();
   EXPECT_EQ(stats.temporaries, 1u);
-  EXPECT_EQ(stats.removed, 0u);
+  EXPECT_EQ(stats.removed, 1u);
+  EXPECT_EQ(stats.kept, 1u);
   EXPECT_FALSE(std::filesystem::exists(litter));
-  EXPECT_EQ(store->Cat(cid).value(), "kept");
+  EXPECT_FALSE(store->Has(loose_cid.ToString()).value());
+  auto added = store->Add("new content", AddOptions{}).value();
+  store.reset();
+  store = OpenStore(dir);
+  EXPECT_EQ(store->Cat(kept_cid.ToString()).value(), kept);
+  EXPECT_EQ(store->Cat(added).value(), "new content");
+  EXPECT_EQ(store->Pins().value().size(), 2u);
 }
 
-TEST(EmbeddedStore, DamagedPinOrPinnedDagStopsGcBeforeAnyDeletion) {
+TEST(EmbeddedStore, DamagedPinLogOrPinnedDagStopsGcBeforeAnyDeletion) {
   TempDir dir;
   auto store = OpenStore(dir);
   auto pinned = store->Add(crypto::RandomBytes(2 * kDefaultChunkSize), AddOptions{}).value();
   auto loose = store->Add("unpinned", AddOptions{1, true, false}).value();
-  auto pin_file = dir.path() / "pins" / pinned;
-  { std::ofstream(pin_file, std::ios::trunc) << "garbage"; }
+  store.reset();
+  const auto log = dir.path() / "pins.log";
+  const std::string good = ReadAll(log);
+  { std::ofstream(log, std::ios::app) << "+garbage\n"; }
+  store = OpenStore(dir);
   EXPECT_EQ(store->CollectGarbage().error().code, "pin_corrupted");
-  EXPECT_TRUE(store->Has(loose).value());  // nothing was deleted
-  { std::ofstream(pin_file, std::ios::trunc) << pinned; }
+  EXPECT_EQ(store->Pins().error().code, "pin_corrupted");
+  EXPECT_TRUE(store->Has(loose).value());                               // nothing was deleted
+  EXPECT_EQ(store->Cat(pinned).value().size(), 2 * kDefaultChunkSize);  // reads are unaffected
+  store.reset();
+  { std::ofstream(log, std::ios::trunc | std::ios::binary) << good << "+" << pinned.substr(0, 20); }  // torn tail
+  store = OpenStore(dir);
+  EXPECT_EQ(store->Pins().value(), std::vector<std::string>{pinned});  // the torn line is dropped
   // A missing block under a pin stops GC too.
   auto root = Cid::Parse(pinned).value();
   auto node = DecodePbNode(store->GetBlock(root).value()).value();
-  std::filesystem::remove(BlockPath(dir, node.links[0].hash));
+  DropBlock(dir, store, node.links[0].hash);
   EXPECT_EQ(store->CollectGarbage().error().code, "block_not_found");
   EXPECT_TRUE(store->Has(loose).value());
+}
+
+// Deleted blocks stay deleted across reopen (tombstones), and compaction of sealed packs reclaims their space
+// without touching a live block.
+TEST(EmbeddedStore, GcCompactsSealedPacksAndDeletionsSurviveReopen) {
+  TempDir dir;
+  EmbeddedStoreOptions o;
+  o.sync = false;
+  o.pack_bytes = 64 * 1024;  // small packs: many seal during the test
+  auto store = EmbeddedStore::Open(dir.path(), o).value();
+  std::vector<std::pair<std::string, std::string>> kept, dropped;
+  for (int i = 0; i < 60; ++i) {
+    std::string bytes = crypto::RandomBytes(5000 + static_cast<size_t>(i));
+    bool pin = i % 4 == 0;
+    auto cid = store->Add(bytes, AddOptions{1, true, pin}).value();
+    (pin ? kept : dropped).emplace_back(cid, bytes);
+  }
+  auto stats = store->CollectGarbage().value();
+  EXPECT_EQ(stats.removed, dropped.size());
+  EXPECT_GT(stats.compaction.packs_rewritten, 0u);
+  EXPECT_GT(stats.compaction.bytes_reclaimed, 0u);
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [cid, bytes] : kept) EXPECT_EQ(store->Cat(cid).value(), bytes);
+    for (const auto& [cid, bytes] : dropped) EXPECT_FALSE(store->Has(cid).value()) << cid;
+    store.reset();
+    store = EmbeddedStore::Open(dir.path(), o).value();
+  }
+  // Re-adding a deleted block brings it back, also after a reopen (the later record wins).
+  EXPECT_EQ(store->Add(dropped[0].second, AddOptions{}).value(), dropped[0].first);
+  store.reset();
+  store = EmbeddedStore::Open(dir.path(), o).value();
+  EXPECT_EQ(store->Cat(dropped[0].first).value(), dropped[0].second);
+  EXPECT_EQ(store->CollectGarbage().value().removed, 0u);
 }
 
 TEST(EmbeddedStore, ConcurrentAddsReadsAndGcNeverLosePinnedContent) {

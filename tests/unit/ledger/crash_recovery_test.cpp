@@ -147,7 +147,8 @@ TEST(CrashRecovery, KillNineNeverLosesAcknowledgedTransactions) {
     ASSERT_NE(ledger, nullptr);
     for (const auto& tx_id : all_acked) {
       auto proof = ledger->GetTransactionProof(tx_id);
-      ASSERT_TRUE(proof.ok()) << "round " << round << ": acknowledged " << tx_id << " lost: " << proof.error().ToString();
+      ASSERT_TRUE(proof.ok()) << "round " << round << ": acknowledged " << tx_id
+                              << " lost: " << proof.error().ToString();
       EXPECT_EQ(proof->validation_code, "VALID");
     }
     auto after = ledger->Verify(vo);

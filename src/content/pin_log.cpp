@@ -1,0 +1,138 @@
+#include "content/pin_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "content/fs_util.h"
+
+namespace medledger::content {
+namespace {
+
+namespace fs = std::filesystem;
+
+Error IoError(const std::string& what) {
+  return MakeError(ErrorKind::kIoError, "io_error", what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
+  const fs::path file = dir / "pins.log";
+  std::string text;
+  auto existing = ReadFileBytes(file);
+  if (existing.ok()) {
+    text = std::move(*existing);
+  } else if (existing.error().kind != ErrorKind::kNotFound) {
+    return existing.error();
+  }
+  std::map<std::string, std::string> pins;
+  std::string damage;
+  size_t lines = 0;
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) break;  // a torn last line: never acknowledged, dropped below
+    const std::string_view line(text.data() + at, nl - at);
+    ++lines;
+    auto cid = line.size() > 1 ? Cid::Parse(line.substr(1)) : Result<Cid>(MakeError(ErrorKind::kCorruption, "", ""));
+    if (!cid.ok() || (line[0] != '+' && line[0] != '-')) {
+      if (damage.empty()) damage = "line " + std::to_string(lines) + " of " + file.string() + " is not a pin";
+    } else if (line[0] == '+') {
+      pins[cid->ToV1().ToString()] = std::string(line.substr(1));
+    } else {
+      pins.erase(cid->ToV1().ToString());
+    }
+    at = nl + 1;
+  }
+  // The layout of earlier versions: one file per pin. Imported, then removed once the log holds them.
+  const fs::path legacy = dir / "pins";
+  std::vector<fs::path> imported;
+  std::error_code ec;
+  if (fs::is_directory(legacy, ec)) {
+    for (auto it = fs::directory_iterator(legacy, ec); !ec && it != fs::end(it); it.increment(ec)) {
+      if (it->path().filename().string().find(".tmp.") != std::string::npos) {
+        imported.push_back(it->path());
+        continue;
+      }
+      auto stored = ReadFileBytes(it->path());
+      auto cid = stored.ok() ? Cid::Parse(*stored) : Result<Cid>(MakeError(ErrorKind::kCorruption, "", ""));
+      if (!cid.ok()) {
+        if (damage.empty()) damage = "pin file " + it->path().string() + " does not hold a CID";
+        continue;  // left in place for a person to look at
+      }
+      pins[cid->ToV1().ToString()] = *stored;
+      imported.push_back(it->path());
+    }
+  }
+  // Rewritten when the log has a torn tail, legacy pins to absorb, or mostly superseded lines.
+  if (at != text.size() || !imported.empty() || (damage.empty() && lines > 2 * pins.size() + 4096)) {
+    std::string compact;
+    if (!damage.empty()) compact = text.substr(0, at);  // keep the damaged log as it is, minus the torn tail
+    for (const auto& [v1, original] : pins) compact += "+" + original + "\n";
+    ML_RETURN_IF_ERROR(WriteFileAtomic(file, compact, /*sync=*/true));
+    for (const auto& p : imported) ML_RETURN_IF_ERROR(RemoveFileDurably(p));
+    if (!imported.empty()) fs::remove(legacy, ec);  // only if now empty
+  }
+  int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("open " + file.string());
+  std::unique_ptr<PinLog> log(new PinLog(file, fd, sync));
+  log->pins_ = std::move(pins);
+  log->damage_ = std::move(damage);
+  if (!existing.ok()) ML_RETURN_IF_ERROR(SyncDirectory(dir));
+  return log;
+}
+
+PinLog::~PinLog() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status PinLog::AppendLine(char op, const std::string& cid_text) {
+  const std::string line = op + cid_text + "\n";
+  // O_APPEND and one write per line: concurrent appends never interleave within a line.
+  ssize_t w = ::write(fd_, line.data(), line.size());
+  if (w != static_cast<ssize_t>(line.size())) {
+    if (w >= 0) errno = EIO;
+    return IoError("append to " + file_.string());
+  }
+  if (sync_ && ::fdatasync(fd_) != 0) return IoError("sync " + file_.string());
+  return OkStatus();
+}
+
+Status PinLog::Add(const Cid& cid) {
+  std::lock_guard lock(mu_);
+  const std::string key = cid.ToV1().ToString();
+  if (pins_.count(key) != 0) return OkStatus();
+  const std::string text = cid.ToString();
+  ML_RETURN_IF_ERROR(AppendLine('+', text));
+  pins_[key] = text;
+  return OkStatus();
+}
+
+Status PinLog::Remove(const Cid& cid) {
+  std::lock_guard lock(mu_);
+  auto it = pins_.find(cid.ToV1().ToString());
+  if (it == pins_.end()) return MakeError(ErrorKind::kNotFound, "not_pinned", cid.ToString() + " is not pinned");
+  ML_RETURN_IF_ERROR(AppendLine('-', it->second));
+  pins_.erase(it);
+  return OkStatus();
+}
+
+bool PinLog::Contains(const Cid& cid) const {
+  std::lock_guard lock(mu_);
+  return pins_.count(cid.ToV1().ToString()) != 0;
+}
+
+Result<std::vector<std::string>> PinLog::List() const {
+  std::lock_guard lock(mu_);
+  if (!damage_.empty()) return MakeError(ErrorKind::kCorruption, "pin_corrupted", damage_);
+  std::vector<std::string> out;
+  out.reserve(pins_.size());
+  for (const auto& [v1, original] : pins_) out.push_back(original);
+  return out;
+}
+
+}  // namespace medledger::content
