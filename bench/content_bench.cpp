@@ -122,7 +122,8 @@ void Usage() {
                "  --kubo URL   also run the workloads against this IPFS node's RPC API (e.g. http://127.0.0.1:5001)\n"
                "  --kubo-only  skip the embedded store\n"
                "  --threads N  concurrent callers for the small-input workloads (default 2, this machine's cores)\n"
-               "  --quick      fewer iterations (a smoke run)\n");
+               "  --quick      fewer iterations (a smoke run)\n"
+               "  --only W     one workload: cid, small (4 KiB and 1 MiB adds), large (200 MiB adds) or seal\n");
 }
 
 }  // namespace
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
   bool kubo_only = false;
   bool quick = false;
   unsigned threads = 2;
+  std::string only;  // cid | small | large | seal: one workload (for profiling)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -144,6 +146,8 @@ int main(int argc, char** argv) {
       kubo_only = true;
     } else if (a == "--threads") {
       threads = static_cast<unsigned>(std::max(1, std::atoi(next().c_str())));
+    } else if (a == "--only") {
+      only = next();
     } else if (a == "--quick") {
       quick = true;
     } else {
@@ -158,17 +162,20 @@ int main(int argc, char** argv) {
   const size_t big = quick ? 1 : 3;
 
   if (!kubo_only) {
-    BenchCid(size_t{200} << 20, 1);
-    BenchCid(size_t{200} << 20, 2);
+    auto want = [&only](const char* w) { return only.empty() || only == w; };
+    if (want("cid")) {
+      BenchCid(size_t{200} << 20, 1);
+      BenchCid(size_t{200} << 20, 2);
+    }
     for (bool sync : {false, true}) {
       EmbeddedStoreOptions o;
       o.sync = sync;
       auto store = EmbeddedStore::Open(dir / (sync ? "sync" : "nosync"), o).value();
       const char* label = sync ? "embedded fsync" : "embedded no-sync";
-      BenchAdd(*store, label, 4096, sync ? small / 20 : small, threads);
-      BenchAdd(*store, label, size_t{1} << 20, sync ? 50 : 200, threads);
-      BenchAdd(*store, label, size_t{200} << 20, big, 1);
-      BenchSeal(*store, label, sync ? small / 20 : small, threads);
+      if (want("small")) BenchAdd(*store, label, 4096, sync ? small / 20 : small, threads);
+      if (want("small")) BenchAdd(*store, label, size_t{1} << 20, sync ? 50 : 200, threads);
+      if (want("large")) BenchAdd(*store, label, size_t{200} << 20, big, 1);
+      if (want("seal")) BenchSeal(*store, label, sync ? small / 20 : small, threads);
     }
   }
   if (!kubo.empty()) {

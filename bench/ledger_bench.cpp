@@ -9,6 +9,8 @@
 // By default it runs the real records contract's CreateReport. `--contract synthetic` runs
 // BenchReportsContract below instead, which does the same ledger work (creator role, patient read,
 // uniqueness read, record + index writes, event) without the records contract's JSON validation.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,7 +19,6 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
-#include <sys/resource.h>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -188,6 +189,7 @@ int main(int argc, char** argv) {
   uint32_t batch_ms = 2;
   std::string dir;
   bool records = true;
+  bool verify = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -223,10 +225,14 @@ int main(int argc, char** argv) {
         return 2;
       }
       records = c == "records";
+    } else if (a == "--no-verify") {
+      verify = false;
     } else if (a == "--dir") {
       dir = next();
     } else {
-      std::fprintf(stderr, "usage: ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--batch-ms MS] [--dir D]\n");
+      std::fprintf(stderr,
+                   "usage: ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--batch-ms MS] "
+                   "[--dir D]\n");
       return 2;
     }
   }
@@ -284,6 +290,11 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
   (*ledger)->Close();
+  if (!verify) {
+    ledger->reset();
+    if (temp) std::filesystem::remove_all(dir);
+    return 0;
+  }
   ledger::embedded::VerifyOptions vo;
   vo.chaincode = "records";
   auto t0 = Clock::now();
