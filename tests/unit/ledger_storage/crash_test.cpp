@@ -1,6 +1,6 @@
 // kill -9 at random moments: a child process appends blocks (or applies state updates) and reports
 // each acknowledged number through a pipe; after the kill, every acknowledged one must be there.
-// The child is this test binary re-executed (fork + exec), so it starts with no inherited threads.
+// The child is this test binary re-executed (tests/support/kill_child.h).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -15,11 +15,10 @@
 #include <thread>
 
 #include "block_test_util.h"
+#include "kill_child.h"
 #include "ledger/embedded/block_store.h"
 #include "ledger/embedded/state_db.h"
 #include "temp_dir.h"
-
-extern char** environ;
 
 namespace medledger::ledger::embedded {
 namespace {
@@ -28,7 +27,6 @@ using testing::BlockBytes;
 using testing::TempDir;
 
 constexpr char kDirVar[] = "MEDLEDGER_CRASH_CHILD_DIR";
-constexpr char kFdVar[] = "MEDLEDGER_CRASH_CHILD_FD";
 constexpr int kRounds = 20;
 constexpr int kKeysPerBlock = 50;
 
@@ -43,14 +41,14 @@ BlockStoreOptions CrashOptions() {
 }
 
 void Report(int fd, uint64_t n) {
-  if (::write(fd, &n, sizeof n) != static_cast<ssize_t>(sizeof n)) std::_Exit(3);
+  medledger::testing::ReportAcknowledged(fd, n);
 }
 
 // The children: skipped unless the parent started this binary to be one.
 TEST(CrashChild, AppendBlocks) {
   const char* dir = std::getenv(kDirVar);
   if (dir == nullptr) GTEST_SKIP() << "only runs as a crash-test child";
-  const int fd = std::atoi(std::getenv(kFdVar));
+  const int fd = medledger::testing::CrashChildFd();
   auto store = BlockStore::Open(dir, nullptr, CrashOptions());
   if (!store.ok()) std::_Exit(2);
   for (;;) {
@@ -63,7 +61,7 @@ TEST(CrashChild, AppendBlocks) {
 TEST(CrashChild, ApplyBlocks) {
   const char* dir = std::getenv(kDirVar);
   if (dir == nullptr) GTEST_SKIP() << "only runs as a crash-test child";
-  const int fd = std::atoi(std::getenv(kFdVar));
+  const int fd = medledger::testing::CrashChildFd();
   auto db = StateDb::Open(dir);
   if (!db.ok()) std::_Exit(2);
   auto sp = (*db)->Savepoint();
@@ -82,52 +80,8 @@ TEST(CrashChild, ApplyBlocks) {
   }
 }
 
-// Starts this binary running only `test`, lets it work for a random while, SIGKILLs it, and returns
-// the numbers it acknowledged (-1 when it died for another reason).
 int64_t RunAndKill(const std::string& test, const std::string& dir, std::mt19937& rng) {
-  int fds[2];
-  if (::pipe(fds) != 0) return -1;
-  // Everything the child needs is prepared before fork: only async-signal-safe calls follow it.
-  const std::string filter = "--gtest_filter=" + test;
-  const std::string dir_env = std::string(kDirVar) + "=" + dir;
-  const std::string fd_env = std::string(kFdVar) + "=" + std::to_string(fds[1]);
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
-  envp.push_back(const_cast<char*>(dir_env.c_str()));
-  envp.push_back(const_cast<char*>(fd_env.c_str()));
-  envp.push_back(nullptr);
-  char self[] = "/proc/self/exe";
-  char* argv[] = {self, const_cast<char*>(filter.c_str()), nullptr};
-  const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    if (devnull >= 0) ::dup2(devnull, STDOUT_FILENO);
-    ::execve(self, argv, envp.data());
-    std::_Exit(127);
-  }
-  ::close(fds[1]);
-  if (devnull >= 0) ::close(devnull);
-  // Start the clock at the first acknowledgement, so the kill lands while the child is writing rather
-  // than while it is still starting up.
-  int64_t last = -1;
-  uint64_t n;
-  pollfd first{fds[0], POLLIN, 0};
-  if (::poll(&first, 1, 20000) == 1 && ::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) {
-    last = static_cast<int64_t>(n);
-  }
-  std::this_thread::sleep_for(std::chrono::microseconds(rng() % 100000));
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  while (::read(fds[0], &n, sizeof n) == static_cast<ssize_t>(sizeof n)) last = static_cast<int64_t>(n);
-  ::close(fds[0]);
-  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL) {
-    ADD_FAILURE() << "child ended on its own, status " << status;
-    return -2;
-  }
-  return last;
+  return medledger::testing::RunAndKill(test, {std::string(kDirVar) + "=" + dir}, rng);
 }
 
 TEST(Crash, KillDashNineNeverLosesAnAcknowledgedBlock) {
