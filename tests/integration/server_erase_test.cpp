@@ -94,9 +94,23 @@ TEST(ServerEraseTest, EraseShredsContentOfEveryVersionAndKeepsTheLedgerVerifiabl
   EXPECT_EQ(computed.output.substr(0, computed.output.find('\n')), latest_cid);
 
   // The chain, re-walked from the blocks with every signature, still verifies.
+  const std::string doctor_password = server.Password("dr.house");
   ASSERT_EQ(server.Stop(), 0);
   auto verified = RunMedledger("verify --data '" + data + "'");
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
+
+  // Erasure is permanent: after a restart (keystore, content store and ledger reopened from disk) the content
+  // stays refused while the other report and the erased report's record still read.
+  ServerProcess restarted(data, {});
+  ASSERT_TRUE(restarted.ok()) << "the server did not restart";
+  restarted.SetPassword("dr.house", doctor_password);
+  const std::string again = restarted.Login("dr.house");
+  ASSERT_FALSE(again.empty());
+  auto gone = restarted.Get("/api/v1/reports/" + id, again);
+  EXPECT_EQ(gone.status, 410) << gone.body;
+  EXPECT_EQ(ProblemCode(gone), "content_erased");
+  EXPECT_EQ(restarted.Get("/api/v1/reports/" + other, again).status, 200);
+  EXPECT_EQ(restarted.Get("/api/v1/reports/" + id + "/history", again).status, 200);
 }
 
 }  // namespace
