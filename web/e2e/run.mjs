@@ -404,12 +404,13 @@ try {
   });
 
   await test("Verify reports tampering after the stored content is corrupted", async () => {
-    const file = findBlockFile(dataDir, cid);
-    expect(file, `could not find the stored block of ${cid} under ${dataDir}`);
-    console.log(`      corrupting ${path.relative(dataDir, file)} (CID ${cid})`);
-    const bytes = fs.readFileSync(file);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-    fs.writeFileSync(file, bytes);
+    const block = findBlock(dataDir, cid);
+    expect(block, `could not find the stored block of ${cid} under ${dataDir}`);
+    const at = block.offset + Math.floor(block.length / 2);
+    console.log(`      corrupting byte ${at} of ${path.relative(dataDir, block.file)} (CID ${cid})`);
+    const bytes = fs.readFileSync(block.file);
+    bytes[at] ^= 0xff;
+    fs.writeFileSync(block.file, bytes);
     const page = await newPage();
     await signIn(page, doctor1);
     await nav(page, "Patients");
@@ -435,8 +436,10 @@ console.log(`\ne2e (${MOCK ? "mock server" : BIN}): screenshots in ${path.relati
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
 
-// Finds the file holding the raw block of a CIDv1 (raw codec, sha2-256): by name or by content hash.
-function findBlockFile(dir, cidStr) {
+// Finds where the raw block of a CIDv1 (raw codec, sha2-256) is stored: {file, offset, length}. The server
+// keeps blocks in pack files, each record's bytes right after their SHA-256 and a little-endian u32 length
+// 8 bytes before it (docs/CONTENT.md); the mock server keeps one file per block.
+function findBlock(dir, cidStr) {
   const B32 = "abcdefghijklmnopqrstuvwxyz234567";
   let bits = 0, value = 0;
   const bytes = [];
@@ -449,7 +452,6 @@ function findBlockFile(dir, cidStr) {
     }
   }
   const digest = Buffer.from(bytes.slice(-32));
-  const hex = digest.toString("hex");
   const stack = [dir];
   const candidates = [];
   while (stack.length) {
@@ -460,11 +462,20 @@ function findBlockFile(dir, cidStr) {
       else if (ent.isFile()) candidates.push(p);
     }
   }
-  // The block itself: a file whose bytes hash to the CID's digest (not, e.g., a pin record named by CID).
   for (const p of candidates) {
     const st = fs.statSync(p);
-    if (st.size === 0 || st.size > 64 * 1024 * 1024) continue;
-    if (crypto.createHash("sha256").update(fs.readFileSync(p)).digest().equals(digest)) return p;
+    if (st.size === 0 || st.size > 1024 * 1024 * 1024) continue;
+    const content = fs.readFileSync(p);
+    // A file that is the block itself (not, e.g., a pin record named by the CID).
+    if (crypto.createHash("sha256").update(content).digest().equals(digest)) return { file: p, offset: 0, length: content.length };
+    if (!p.endsWith(".dat")) continue;
+    for (let at = content.indexOf(digest); at >= 8; at = content.indexOf(digest, at + 1)) {
+      const length = content.readUInt32LE(at - 8);
+      const data = content.subarray(at + 32, at + 32 + length);
+      if (data.length === length && crypto.createHash("sha256").update(data).digest().equals(digest)) {
+        return { file: p, offset: at + 32, length };
+      }
+    }
   }
-  return candidates.find((p) => path.basename(p).toLowerCase() === hex) ?? null;
+  return null;
 }
