@@ -120,9 +120,10 @@ Result<UserDirectory::Map> UserDirectory::ReadFile() const {
   Map out;
   for (const auto& [name, u] : users->items()) {
     if (!IsValidUsername(name) || !u.is_object()) return Corrupt(file_, "bad entry");
-    auto get_str = [&u](const char* k) -> std::optional<std::string> {
-      auto it = u.find(k);
-      if (it == u.end() || !it->is_string()) return std::nullopt;
+    const auto& entry = u;  // a structured binding cannot be captured before C++20 compilers catch up (clang 14)
+    auto get_str = [&entry](const char* k) -> std::optional<std::string> {
+      auto it = entry.find(k);
+      if (it == entry.end() || !it->is_string()) return std::nullopt;
       return it->get<std::string>();
     };
     auto role_name = get_str("role");
