@@ -1,6 +1,7 @@
 #include "content/block_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -135,6 +136,7 @@ struct BlockStore::State {
 
   fs::path dir;
   BlockStoreOptions options;
+  UniqueFd lock;        // flock'd <dir>/LOCK: one process appends, or its open could take a live append for torn
   bool legacy = false;  // one-file-per-block shards from earlier versions exist
 
   mutable std::shared_mutex mu;  // exclusive: appends, deletes, compaction; shared: lookups
@@ -209,6 +211,13 @@ struct BlockStore::State {
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + dir.string() + ": " + ec.message());
+    lock = UniqueFd(::open((dir / "LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!lock.valid()) return IoError("open " + (dir / "LOCK").string());
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK) return IoError("lock " + (dir / "LOCK").string());
+      return MakeError(ErrorKind::kUnavailable, "store_locked",
+                       "the content store " + dir.string() + " is in use by another process");
+    }
     std::vector<uint32_t> numbers;
     for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
       const std::string name = it->path().filename().string();

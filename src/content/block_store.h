@@ -48,8 +48,9 @@ struct CompactStats {
 
 class BlockStore {
  public:
-  // Creates `dir` if needed, loads the indexes and repairs a torn tail. "io_error", "content_corrupted" (a
-  // pack that is not ours).
+  // Creates `dir` if needed, takes its lock (one store per directory at a time, across processes: an open
+  // next to a live writer could mistake its append in progress for a torn tail), loads the indexes and
+  // repairs a torn tail. "io_error", "store_locked".
   static Result<BlockStore> Open(std::filesystem::path dir, const BlockStoreOptions& options = {});
   BlockStore(BlockStore&&) noexcept;
   BlockStore& operator=(BlockStore&&) noexcept;

@@ -119,6 +119,17 @@ TEST(PackBlockStore, ConcurrentWritersAndReadersAcrossPackRolls) {
   }
 }
 
+TEST(PackBlockStore, OneOpenStorePerDirectory) {
+  TempDir dir;
+  {
+    auto first = MustOpen(dir, 1 << 20);
+    auto second = BlockStore::Open(dir.path() / "blocks");
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code, "store_locked");
+  }
+  EXPECT_TRUE(BlockStore::Open(dir.path() / "blocks").ok());  // released with the first
+}
+
 TEST(PackBlockStore, RefusesAPackThatIsNotOneAndLocatesBlocks) {
   TempDir dir;
   auto block = RandomBlock(100);
