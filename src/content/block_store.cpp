@@ -143,7 +143,7 @@ struct BlockStore::State {
   std::unordered_map<std::string, Loc> index;
   std::map<uint32_t, std::shared_ptr<File>> packs;  // every pack, open for reading (the last also for appends)
   std::map<uint32_t, uint64_t> live_bytes;          // per pack: record bytes of indexed blocks
-  std::map<uint32_t, uint64_t> pack_size;
+  std::map<uint32_t, uint64_t> sealed_size;         // per sealed pack (the open one's is active_end)
   uint32_t active = 0;
   uint64_t active_end = 0;
   std::vector<Record> active_records;  // the open pack's, for its index when it is sealed
@@ -165,6 +165,13 @@ struct BlockStore::State {
       index.emplace(r.digest, Loc{pack, r.size, r.offset});
       live_bytes[pack] += kHeaderSize + r.size;
     }
+  }
+
+  // A sealed pack's records from its index, or nullopt when the index is missing or not intact.
+  std::optional<std::vector<Record>> ReadIndex(uint32_t n, uint64_t pack_bytes) const {
+    auto idx = ReadFileBytes(IdxPath(n));
+    if (!idx.ok()) return std::nullopt;
+    return DecodeIndex(*idx, pack_bytes);
   }
 
   Result<std::shared_ptr<File>> OpenPack(uint32_t n, bool create) {
@@ -229,7 +236,6 @@ struct BlockStore::State {
     if (numbers.empty()) {
       active = 1;
       ML_ASSIGN_OR_RETURN(packs[active], OpenPack(active, /*create=*/true));
-      pack_size[active] = 0;
       return SyncDirectory(dir);
     }
     for (uint32_t n : numbers) {
@@ -241,10 +247,8 @@ struct BlockStore::State {
       std::vector<Record> records;
       if (!last) {
         // Sealed: its index if intact, else a walk of its headers (data is checked by every reader).
-        auto idx = ReadFileBytes(IdxPath(n));
-        std::optional<std::vector<Record>> decoded;
-        if (idx.ok()) decoded = DecodeIndex(*idx, size);
-        if (decoded) {
+        sealed_size[n] = size;
+        if (auto decoded = ReadIndex(n, size)) {
           records = std::move(*decoded);
         } else {
           ML_ASSIGN_OR_RETURN(uint64_t end, Scan(file->get(), size, false, &records, PackPath(n).string()));
@@ -258,8 +262,6 @@ struct BlockStore::State {
         active = n;
         active_end = end;
       }
-      pack_size[n] = last ? active_end : size;
-      live_bytes[n] += 0;
       for (const auto& r : records) Apply(n, r);
       packs[n] = std::move(file);
     }
@@ -288,9 +290,9 @@ struct BlockStore::State {
     const uint32_t next = active + 1;
     ML_ASSIGN_OR_RETURN(packs[next], OpenPack(next, true));
     ML_RETURN_IF_ERROR(SyncDirectory(dir));
+    sealed_size[active] = active_end;
     active = next;
     active_end = 0;
-    pack_size[active] = 0;
     active_records.clear();
     return OkStatus();
   }
@@ -333,7 +335,6 @@ struct BlockStore::State {
     }
     Record r{digest, kind, static_cast<uint32_t>(data.size()), active_end + kHeaderSize};
     active_end += record;
-    pack_size[active] = active_end;
     Apply(active, r);
     active_records.push_back(std::move(r));
     return OkStatus();
@@ -443,19 +444,15 @@ Result<CompactStats> BlockStore::Compact(double max_dead_fraction) {
   std::unique_lock lock(state_->mu);
   State& s = *state_;
   std::vector<uint32_t> victims;
-  for (const auto& [n, size] : s.pack_size) {
-    if (n == s.active || size == 0) continue;
+  for (const auto& [n, size] : s.sealed_size) {
+    if (size == 0) continue;
     const double dead = static_cast<double>(size - s.live_bytes[n]) / static_cast<double>(size);
     if (dead > max_dead_fraction) victims.push_back(n);
   }
   for (uint32_t n : victims) {
     auto file = s.packs.at(n);
-    std::vector<Record> records;
-    struct stat st {};
-    if (::fstat(file->get(), &st) != 0) return IoError("stat " + s.PackPath(n).string());
-    auto idx = ReadFileBytes(s.IdxPath(n));
-    std::optional<std::vector<Record>> decoded;
-    if (idx.ok()) decoded = DecodeIndex(*idx, static_cast<uint64_t>(st.st_size));
+    const uint64_t size = s.sealed_size.at(n);
+    auto decoded = s.ReadIndex(n, size);
     if (!decoded) continue;  // a pack without a trustworthy index is left as it is
     std::string data;
     for (const auto& r : *decoded) {
@@ -475,10 +472,10 @@ Result<CompactStats> BlockStore::Compact(double max_dead_fraction) {
     if (::fdatasync(s.packs.at(s.active)->get()) != 0) return IoError("sync pack");
     ML_RETURN_IF_ERROR(RemoveFileDurably(s.IdxPath(n)));
     ML_RETURN_IF_ERROR(RemoveFileDurably(s.PackPath(n)));
-    stats.bytes_reclaimed += static_cast<uint64_t>(st.st_size);
+    stats.bytes_reclaimed += size;
     ++stats.packs_rewritten;
     s.packs.erase(n);
-    s.pack_size.erase(n);
+    s.sealed_size.erase(n);
     s.live_bytes.erase(n);
   }
   return stats;
