@@ -77,28 +77,24 @@ Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
     for (const auto& p : imported) ML_RETURN_IF_ERROR(RemoveFileDurably(p));
     if (!imported.empty()) fs::remove(legacy, ec);  // only if now empty
   }
-  int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return IoError("open " + file.string());
-  std::unique_ptr<PinLog> log(new PinLog(file, fd, sync));
+  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return IoError("open " + file.string());
+  std::unique_ptr<PinLog> log(new PinLog(file, std::move(fd), sync));
   log->pins_ = std::move(pins);
   log->damage_ = std::move(damage);
   if (!existing.ok()) ML_RETURN_IF_ERROR(SyncDirectory(dir));
   return log;
 }
 
-PinLog::~PinLog() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Status PinLog::AppendLine(char op, const std::string& cid_text) {
   const std::string line = op + cid_text + "\n";
   // O_APPEND and one write per line: concurrent appends never interleave within a line.
-  ssize_t w = ::write(fd_, line.data(), line.size());
+  ssize_t w = ::write(fd_.get(), line.data(), line.size());
   if (w != static_cast<ssize_t>(line.size())) {
     if (w >= 0) errno = EIO;
     return IoError("append to " + file_.string());
   }
-  if (sync_ && ::fdatasync(fd_) != 0) return IoError("sync " + file_.string());
+  if (sync_ && ::fdatasync(fd_.get()) != 0) return IoError("sync " + file_.string());
   return OkStatus();
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 #include "content/cid.h"
 
 namespace medledger::content {
@@ -22,7 +23,6 @@ class PinLog {
  public:
   // `sync`: fdatasync each change before returning (else the caller flushes, e.g. with a filesystem barrier).
   static Result<std::unique_ptr<PinLog>> Open(const std::filesystem::path& dir, bool sync);
-  ~PinLog();
   PinLog(const PinLog&) = delete;
   PinLog& operator=(const PinLog&) = delete;
 
@@ -33,11 +33,12 @@ class PinLog {
   Result<std::vector<std::string>> List() const;
 
  private:
-  PinLog(std::filesystem::path file, int fd, bool sync) : file_(std::move(file)), fd_(fd), sync_(sync) {}
+  PinLog(std::filesystem::path file, UniqueFd fd, bool sync)
+      : file_(std::move(file)), fd_(std::move(fd)), sync_(sync) {}
   Status AppendLine(char op, const std::string& cid_text);
 
   std::filesystem::path file_;
-  int fd_;
+  UniqueFd fd_;  // O_APPEND
   bool sync_;
   mutable std::mutex mu_;
   std::map<std::string, std::string> pins_;  // CIDv1 text -> the text it was pinned as
