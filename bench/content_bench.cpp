@@ -4,7 +4,7 @@
 // against an IPFS node's Kubo RPC API through KuboStore (bench/run_content_side_by_side.sh starts a js-ipfs
 // daemon for that). Figures: docs/BENCHMARKS.md, "Content".
 //
-// Usage: content_bench [--dir D] [--kubo URL] [--threads N] [--quick]
+// Usage: content_bench [--dir D] [--kubo URL] [--threads N] [--only W] [--store M] [--quick]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -117,13 +117,14 @@ void BenchCid(size_t size, unsigned threads) {
 
 void Usage() {
   std::fprintf(stderr,
-               "usage: content_bench [--dir D] [--kubo URL] [--threads N] [--quick]\n"
+               "usage: content_bench [--dir D] [--kubo URL] [--threads N] [--only W] [--store M] [--quick]\n"
                "  --dir D      where the embedded stores go (default: a fresh directory under /tmp, removed after)\n"
                "  --kubo URL   also run the workloads against this IPFS node's RPC API (e.g. http://127.0.0.1:5001)\n"
                "  --kubo-only  skip the embedded store\n"
                "  --threads N  concurrent callers for the small-input workloads (default 2, this machine's cores)\n"
                "  --quick      fewer iterations (a smoke run)\n"
-               "  --only W     one workload: cid, small (4 KiB and 1 MiB adds), large (200 MiB adds) or seal\n");
+               "  --only W     one workload: cid, small (4 KiB and 1 MiB adds), large (200 MiB adds) or seal\n"
+               "  --store M    one embedded store mode: nosync or sync (fsync before each add returns)\n");
 }
 
 }  // namespace
@@ -134,7 +135,8 @@ int main(int argc, char** argv) {
   bool kubo_only = false;
   bool quick = false;
   unsigned threads = 2;
-  std::string only;  // cid | small | large | seal: one workload (for profiling)
+  std::string only;        // cid | small | large | seal: one workload (for profiling)
+  std::string store_mode;  // nosync | sync: one embedded store mode (for profiling)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -148,6 +150,8 @@ int main(int argc, char** argv) {
       threads = static_cast<unsigned>(std::max(1, std::atoi(next().c_str())));
     } else if (a == "--only") {
       only = next();
+    } else if (a == "--store") {
+      store_mode = next();
     } else if (a == "--quick") {
       quick = true;
     } else {
@@ -168,6 +172,7 @@ int main(int argc, char** argv) {
       BenchCid(size_t{200} << 20, 2);
     }
     for (bool sync : {false, true}) {
+      if (!store_mode.empty() && store_mode != (sync ? "sync" : "nosync")) continue;
       EmbeddedStoreOptions o;
       o.sync = sync;
       auto store = EmbeddedStore::Open(dir / (sync ? "sync" : "nosync"), o).value();

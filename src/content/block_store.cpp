@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -31,6 +32,7 @@ constexpr size_t kHeaderSize = 48;
 constexpr size_t kDigestSize = 32;
 constexpr uint8_t kBlock = 1;
 constexpr uint8_t kTombstone = 2;
+constexpr uint8_t kPadding = 3;       // fills the space of an append that failed, so later records stay reachable
 constexpr size_t kIdxEntrySize = 48;  // digest 32 | kind 1 | 3 zero | length u32 | data offset u64
 
 Error IoError(const std::string& what, int err = errno) {
@@ -75,8 +77,18 @@ struct Record {
   std::string digest;
   uint8_t kind = 0;
   uint32_t size = 0;
-  uint64_t offset = 0;  // of the data
+  uint64_t offset = 0;   // of the data
+  bool suspect = false;  // in the open pack, its data did not re-hash to its digest
 };
+
+// The record whose header is at `at` if the header parses and the record fits in `size` bytes.
+std::optional<Record> ParseHeader(const char* h, uint64_t at, uint64_t size) {
+  if (std::memcmp(h, kMagic, 4) != 0) return std::nullopt;
+  Record r{std::string(h + 16, kDigestSize), static_cast<uint8_t>(h[4]), GetU32(h + 8), at + kHeaderSize};
+  if (r.kind != kBlock && r.kind != kTombstone && r.kind != kPadding) return std::nullopt;
+  if (r.offset + r.size > size || (r.kind == kTombstone && r.size != 0)) return std::nullopt;
+  return r;
+}
 
 // A pack's descriptor, shared by readers that outlive a compaction removing the pack.
 using File = UniqueFd;
@@ -91,6 +103,59 @@ Status PreadAll(int fd, char* buf, size_t n, uint64_t offset, const std::string&
     done += static_cast<size_t>(r);
   }
   return OkStatus();
+}
+
+Status CheckSize(std::string_view data) {
+  if (data.size() > UINT32_MAX) {
+    return MakeError(ErrorKind::kTooLarge, "block_too_large", "a block is limited to 4 GiB");
+  }
+  return OkStatus();
+}
+
+// Writes one record (header and data) at `at`, retrying short writes.
+Status WriteRecord(int fd, uint64_t at, uint8_t kind, const std::string& digest, std::string_view data,
+                   const std::string& what) {
+  char h[kHeaderSize] = {};
+  std::memcpy(h, kMagic, 4);
+  h[4] = static_cast<char>(kind);
+  PutU32(h + 8, static_cast<uint32_t>(data.size()));
+  std::memcpy(h + 16, digest.data(), kDigestSize);
+  iovec iov[2] = {{h, kHeaderSize}, {const_cast<char*>(data.data()), data.size()}};
+  const uint64_t record = kHeaderSize + data.size();
+  uint64_t done = 0;
+  while (done < record) {
+    // Advance the iovecs past what earlier partial writes took.
+    iovec part[2];
+    int count = 0;
+    uint64_t skip = done;
+    for (const auto& v : iov) {
+      if (skip >= v.iov_len) {
+        skip -= v.iov_len;
+        continue;
+      }
+      part[count++] = {static_cast<char*>(v.iov_base) + skip, v.iov_len - skip};
+      skip = 0;
+    }
+    ssize_t w = ::pwritev(fd, part, count, static_cast<off_t>(at + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return IoError("append to " + what);
+    done += static_cast<uint64_t>(w);
+  }
+  return OkStatus();
+}
+
+// The first offset in [from, size) where the record magic starts, or `size`.
+Result<uint64_t> FindMagic(int fd, uint64_t from, uint64_t size, const std::string& what) {
+  constexpr size_t kWindow = 1 << 20;
+  std::string buf;
+  for (uint64_t at = from; at + sizeof kMagic <= size;) {
+    buf.resize(static_cast<size_t>(std::min<uint64_t>(kWindow, size - at)));
+    ML_RETURN_IF_ERROR(PreadAll(fd, buf.data(), buf.size(), at, what));
+    const size_t hit = std::string_view(buf).find(std::string_view(kMagic, sizeof kMagic));
+    if (hit != std::string_view::npos) return at + hit;
+    at += buf.size() - (sizeof kMagic - 1);  // a magic may straddle two windows
+  }
+  return size;
 }
 
 std::string EncodeIndex(const std::vector<Record>& records) {
@@ -132,6 +197,13 @@ struct BlockStore::State {
     uint32_t pack;
     uint32_t size;
     uint64_t offset;
+    bool suspect;  // reads fail on it (they re-hash), and writing the block again replaces it
+  };
+  // Space reserved for one record, written outside the lock.
+  struct Slot {
+    uint32_t pack;
+    std::shared_ptr<File> file;
+    uint64_t offset;  // of the record header
   };
 
   fs::path dir;
@@ -139,14 +211,20 @@ struct BlockStore::State {
   UniqueFd lock;        // flock'd <dir>/LOCK: one process appends, or its open could take a live append for torn
   bool legacy = false;  // one-file-per-block shards from earlier versions exist
 
-  mutable std::shared_mutex mu;  // exclusive: appends, deletes, compaction; shared: lookups
+  mutable std::shared_mutex mu;  // exclusive: reserving space, publishing, deletes, compaction; shared: lookups
   std::unordered_map<std::string, Loc> index;
   std::map<uint32_t, std::shared_ptr<File>> packs;  // every pack, open for reading (the last also for appends)
   std::map<uint32_t, uint64_t> live_bytes;          // per pack: record bytes of indexed blocks
   std::map<uint32_t, uint64_t> sealed_size;         // per sealed pack (the open one's is active_end)
   uint32_t active = 0;
-  uint64_t active_end = 0;
+  uint64_t active_end = 0;             // reserved up to here; records below it may still be in flight
   std::vector<Record> active_records;  // the open pack's, for its index when it is sealed
+  // Block appends write outside `mu` so they overlap (one writer's page-cache copy need not wait for
+  // another's). `in_flight` counts reserved records not yet published; sealing the open pack and the
+  // synchronous appends (tombstones, compaction) wait for it to drain, so every record they index is whole.
+  size_t in_flight = 0;
+  bool sealing = false;
+  std::condition_variable_any idle;  // in_flight reached 0, or a seal ended
 
   fs::path PackPath(uint32_t n) const { return dir / PackName(n); }
   fs::path IdxPath(uint32_t n) const { return dir / (PackName(n) + ".idx"); }
@@ -157,12 +235,13 @@ struct BlockStore::State {
 
   void Apply(uint32_t pack, const Record& r) {
     auto it = index.find(r.digest);
+    if (r.suspect && it != index.end() && !it->second.suspect) return;  // a whole copy beats a damaged one
     if (it != index.end()) {
       live_bytes[it->second.pack] -= kHeaderSize + it->second.size;
       index.erase(it);
     }
     if (r.kind == kBlock) {
-      index.emplace(r.digest, Loc{pack, r.size, r.offset});
+      index.emplace(r.digest, Loc{pack, r.size, r.offset, r.suspect});
       live_bytes[pack] += kHeaderSize + r.size;
     }
   }
@@ -180,36 +259,45 @@ struct BlockStore::State {
     return std::make_shared<File>(fd);
   }
 
-  // Reads the records of a pack by walking its headers, up to the first that does not parse or fit. With
-  // `verify`, each record's data is re-hashed too, and the walk ends after the last record that verifies: a
-  // bad record followed by good ones is damage (kept indexed, so readers report it), one with nothing good
-  // after it is a write a crash cut short. Returns the end of the last record kept.
+  // Reads the records of a pack by walking its headers. Where a header does not parse (a hole an append left:
+  // appends run concurrently, so a crash can cut one short before others that finished, or damage), the walk
+  // skips to the next record magic and, from such a guessed position, takes only a block whose data
+  // re-hashes to its digest (uploaded bytes may look like records; a forged block record is still the block
+  // it names). With `verify`, every block is re-hashed: one that fails is kept as suspect (reads report it;
+  // writing the block again replaces it) when good records follow it, and dropped with the tail otherwise.
+  // Returns the end of the last good record; records past it are a write a crash cut short.
   Result<uint64_t> Scan(int fd, uint64_t size, bool verify, std::vector<Record>* out, const std::string& what) {
     uint64_t at = 0;
     uint64_t good_end = 0;
     size_t good_count = 0;
+    bool trusted = true;  // `at` is where the previous record ended, not a guess
     char h[kHeaderSize];
     std::string data;
     while (at + kHeaderSize <= size) {
       ML_RETURN_IF_ERROR(PreadAll(fd, h, kHeaderSize, at, what));
-      if (std::memcmp(h, kMagic, 4) != 0) break;
-      Record r{std::string(h + 16, kDigestSize), static_cast<uint8_t>(h[4]), GetU32(h + 8), at + kHeaderSize};
-      if ((r.kind != kBlock && r.kind != kTombstone) || r.offset + r.size > size) break;
-      if (r.kind == kTombstone && r.size != 0) break;
-      bool good = true;
-      if (verify && r.kind == kBlock) {
-        data.resize(r.size);
-        ML_RETURN_IF_ERROR(PreadAll(fd, data.data(), r.size, r.offset, what));
-        good = crypto::Sha256(data) == r.digest;
+      std::optional<Record> r = ParseHeader(h, at, size);
+      if (r && (trusted || r->kind == kBlock)) {
+        bool good = true;
+        if (r->kind == kBlock && (verify || !trusted)) {
+          data.resize(r->size);
+          ML_RETURN_IF_ERROR(PreadAll(fd, data.data(), r->size, r->offset, what));
+          good = crypto::Sha256(data) == r->digest;
+        }
+        if (good || trusted) {
+          at = r->offset + r->size;
+          r->suspect = !good;
+          if (r->kind != kPadding) out->push_back(std::move(*r));
+          if (good) {
+            good_end = at;
+            good_count = out->size();
+          }
+          trusted = true;
+          continue;
+        }
       }
-      at = r.offset + r.size;
-      out->push_back(std::move(r));
-      if (good) {
-        good_end = at;
-        good_count = out->size();
-      }
+      trusted = false;
+      ML_ASSIGN_OR_RETURN(at, FindMagic(fd, at + 1, size, what));
     }
-    if (!verify) return at;
     out->resize(good_count);
     return good_end;
   }
@@ -258,7 +346,9 @@ struct BlockStore::State {
       } else {
         ML_ASSIGN_OR_RETURN(uint64_t end, Scan(file->get(), size, true, &records, PackPath(n).string()));
         if (end < size) ML_RETURN_IF_ERROR(CutTail(n, file->get(), end, size));
-        active_records = records;
+        for (const auto& r : records) {
+          if (!r.suspect) active_records.push_back(r);
+        }
         active = n;
         active_end = end;
       }
@@ -282,10 +372,14 @@ struct BlockStore::State {
     return OkStatus();
   }
 
-  // Seals the open pack (synced, indexed) and starts the next one. Called with `mu` held exclusively.
+  // Seals the open pack (synced, indexed) and starts the next one. Called with `mu` held exclusively and
+  // nothing in flight.
   Status Roll() {
     const int fd = packs[active]->get();
     if (::fdatasync(fd) != 0) return IoError("sync " + PackPath(active).string());
+    // Published in the order appends finished; the index lists them in pack order, as a walk would.
+    std::sort(active_records.begin(), active_records.end(),
+              [](const Record& x, const Record& y) { return x.offset < y.offset; });
     ML_RETURN_IF_ERROR(WriteFileAtomic(IdxPath(active), EncodeIndex(active_records), true));
     const uint32_t next = active + 1;
     ML_ASSIGN_OR_RETURN(packs[next], OpenPack(next, true));
@@ -297,46 +391,74 @@ struct BlockStore::State {
     return OkStatus();
   }
 
-  // Appends one record to the open pack. Called with `mu` held exclusively.
-  Status Append(uint8_t kind, const std::string& digest, std::string_view data) {
-    if (data.size() > UINT32_MAX) {
-      return MakeError(ErrorKind::kTooLarge, "block_too_large", "a block is limited to 4 GiB");
-    }
-    const uint64_t record = kHeaderSize + data.size();
-    if (active_end > 0 && active_end + record > options.pack_bytes) ML_RETURN_IF_ERROR(Roll());
-    char h[kHeaderSize] = {};
-    std::memcpy(h, kMagic, 4);
-    h[4] = static_cast<char>(kind);
-    PutU32(h + 8, static_cast<uint32_t>(data.size()));
-    std::memcpy(h + 16, digest.data(), kDigestSize);
-    iovec iov[2] = {{h, kHeaderSize}, {const_cast<char*>(data.data()), data.size()}};
-    const int fd = packs[active]->get();
-    uint64_t done = 0;
-    while (done < record) {
-      // Advance the iovecs past what earlier partial writes took.
-      iovec part[2];
-      int count = 0;
-      uint64_t skip = done;
-      for (const auto& v : iov) {
-        if (skip >= v.iov_len) {
-          skip -= v.iov_len;
-          continue;
-        }
-        part[count++] = {static_cast<char*>(v.iov_base) + skip, v.iov_len - skip};
-        skip = 0;
+  // Space for a record of `record` bytes at the end of the open pack, sealing the pack first when the record
+  // does not fit. `lock` holds `mu` exclusively; it is released while waiting for appends in flight.
+  Result<Slot> Reserve(std::unique_lock<std::shared_mutex>& lock, uint64_t record) {
+    for (;;) {
+      if (sealing) {
+        idle.wait(lock);
+        continue;
       }
-      ssize_t w = ::pwritev(fd, part, count, static_cast<off_t>(active_end + done));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        // Nothing past active_end is indexed; the next append overwrites the partial record.
-        return IoError("append to " + PackPath(active).string());
-      }
-      done += static_cast<uint64_t>(w);
+      if (active_end == 0 || active_end + record <= options.pack_bytes) break;
+      sealing = true;
+      idle.wait(lock, [this] { return in_flight == 0; });
+      Status rolled = Roll();
+      sealing = false;
+      idle.notify_all();
+      ML_RETURN_IF_ERROR(rolled);
     }
-    Record r{digest, kind, static_cast<uint32_t>(data.size()), active_end + kHeaderSize};
+    Slot slot{active, packs[active], active_end};
     active_end += record;
-    Apply(active, r);
+    return slot;
+  }
+
+  void Publish(uint32_t pack, Record r) {
+    Apply(pack, r);
     active_records.push_back(std::move(r));
+  }
+
+  // Appends a record of a block outside the lock: reserve, write, publish.
+  Status AppendConcurrently(const std::string& digest, std::string_view data) {
+    ML_RETURN_IF_ERROR(CheckSize(data));
+    std::unique_lock lock(mu);
+    auto it = index.find(digest);
+    // Content-addressed: a present block is this block (its bytes were verified when the pack was opened or
+    // are re-hashed by every reader).
+    if (it != index.end() && !it->second.suspect) return OkStatus();
+    ML_ASSIGN_OR_RETURN(Slot slot, Reserve(lock, kHeaderSize + data.size()));
+    ++in_flight;
+    lock.unlock();
+    const std::string what = PackPath(slot.pack).string();
+    Status written = WriteRecord(slot.file->get(), slot.offset, kBlock, digest, data, what);
+    if (!written.ok()) {
+      // Marks the space as padding so a walk on open steps over it rather than searching for the next record
+      // (best effort: the disk just refused a write; the walk copes with a hole too).
+      char h[kHeaderSize] = {};
+      std::memcpy(h, kMagic, 4);
+      h[4] = static_cast<char>(kPadding);
+      PutU32(h + 8, static_cast<uint32_t>(data.size()));
+      (void)!::pwrite(slot.file->get(), h, sizeof h, static_cast<off_t>(slot.offset));
+    }
+    lock.lock();
+    if (--in_flight == 0) idle.notify_all();
+    ML_RETURN_IF_ERROR(written);
+    Publish(slot.pack, Record{digest, kBlock, static_cast<uint32_t>(data.size()), slot.offset + kHeaderSize});
+    return OkStatus();
+  }
+
+  // Appends a record while holding `mu` exclusively through `lock` (tombstones, compaction's copies), after
+  // the appends in flight: a tombstone must come after the record it deletes.
+  Status Append(std::unique_lock<std::shared_mutex>& lock, uint8_t kind, const std::string& digest,
+                std::string_view data) {
+    ML_RETURN_IF_ERROR(CheckSize(data));
+    idle.wait(lock, [this] { return in_flight == 0 && !sealing; });
+    ML_ASSIGN_OR_RETURN(Slot slot, Reserve(lock, kHeaderSize + data.size()));
+    Status written = WriteRecord(slot.file->get(), slot.offset, kind, digest, data, PackPath(slot.pack).string());
+    if (!written.ok()) {
+      active_end = slot.offset;  // nothing was reserved after it: the next append overwrites the partial record
+      return written;
+    }
+    Publish(slot.pack, Record{digest, kind, static_cast<uint32_t>(data.size()), slot.offset + kHeaderSize});
     return OkStatus();
   }
 
@@ -373,11 +495,7 @@ const std::filesystem::path& BlockStore::dir() const {
 }
 
 Status BlockStore::WriteOne(const Cid& cid, std::string_view data) {
-  std::unique_lock lock(state_->mu);
-  // Content-addressed: a present block is this block (its bytes were verified when the pack was opened or
-  // are re-hashed by every reader).
-  if (state_->index.count(cid.digest()) != 0) return OkStatus();
-  return state_->Append(kBlock, cid.digest(), data);
+  return state_->AppendConcurrently(cid.digest(), data);
 }
 
 Status BlockStore::PutMany(const std::vector<std::pair<Cid, std::string_view>>& blocks) {
@@ -432,7 +550,7 @@ Status BlockStore::Delete(const std::string& digest) {
   }
   {
     std::unique_lock lock(state_->mu);
-    if (state_->index.count(digest) != 0) ML_RETURN_IF_ERROR(state_->Append(kTombstone, digest, {}));
+    if (state_->index.count(digest) != 0) ML_RETURN_IF_ERROR(state_->Append(lock, kTombstone, digest, {}));
   }
   if (state_->options.sync) ML_RETURN_IF_ERROR(Sync());
   if (state_->legacy) return RemoveFileDurably(state_->LegacyPath(digest));
@@ -460,11 +578,11 @@ Result<CompactStats> BlockStore::Compact(double max_dead_fraction) {
       if (r.kind == kBlock && it != s.index.end() && it->second.pack == n && it->second.offset == r.offset) {
         data.resize(r.size);
         ML_RETURN_IF_ERROR(PreadAll(file->get(), data.data(), r.size, r.offset, s.PackPath(n).string()));
-        ML_RETURN_IF_ERROR(s.Append(kBlock, r.digest, data));
+        ML_RETURN_IF_ERROR(s.Append(lock, kBlock, r.digest, data));
         ++stats.records_moved;
       } else if (r.kind == kTombstone && it == s.index.end()) {
         // Still deleted: the tombstone must outlive this pack, or an older record would come back on open.
-        ML_RETURN_IF_ERROR(s.Append(kTombstone, r.digest, {}));
+        ML_RETURN_IF_ERROR(s.Append(lock, kTombstone, r.digest, {}));
         ++stats.records_moved;
       }
     }

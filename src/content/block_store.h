@@ -1,6 +1,6 @@
 // Blocks on disk in append-only pack files: <dir>/pack-NNNNNNNN.dat, each a sequence of records
 //
-//   magic "MLB1" | kind (1 block, 2 tombstone) | 3 zero bytes | data length u32 LE | 4 zero bytes |
+//   magic "MLB1" | kind (1 block, 2 tombstone, 3 padding) | 3 zero bytes | data length u32 LE | 4 zero bytes |
 //   digest (32 raw bytes, the SHA-256 of the data) | data
 //
 // plus an index in memory (digest -> pack, offset, length). A pack is sealed once it reaches the pack size:
@@ -8,6 +8,8 @@
 // over them) is written, so opening a large store reads the small indexes, not the data. The open pack is
 // re-scanned on open and every record's data re-hashed; an invalid tail (a write a crash cut short, never an
 // acknowledged one) is copied aside to <pack>.torn-<offset> and truncated, so nothing is silently discarded.
+// Block appends reserve space under a lock and write outside it, so they overlap; the walk on open steps over
+// a hole an unfinished one left before finished ones (docs/CONTENT.md, "Open").
 // Deleting appends a tombstone (the later record wins on open); Compact rewrites the live records of mostly
 // dead sealed packs and removes them.
 //

@@ -94,27 +94,39 @@ Status PinLog::AppendLine(char op, const std::string& cid_text) {
     if (w >= 0) errno = EIO;
     return IoError("append to " + file_.string());
   }
+  return OkStatus();
+}
+
+// Outside the lock: concurrent changes share a flush instead of queueing one behind the other. Also run when
+// the change was already there, since the caller that made it may still be flushing.
+Status PinLog::Flush() {
   if (sync_ && ::fdatasync(fd_.get()) != 0) return IoError("sync " + file_.string());
   return OkStatus();
 }
 
 Status PinLog::Add(const Cid& cid) {
-  std::lock_guard lock(mu_);
   const std::string key = cid.ToV1().ToString();
-  if (pins_.count(key) != 0) return OkStatus();
   const std::string text = cid.ToString();
-  ML_RETURN_IF_ERROR(AppendLine('+', text));
-  pins_[key] = text;
-  return OkStatus();
+  {
+    std::lock_guard lock(mu_);
+    if (pins_.count(key) == 0) {
+      ML_RETURN_IF_ERROR(AppendLine('+', text));
+      pins_[key] = text;
+    }
+  }
+  return Flush();
 }
 
 Status PinLog::Remove(const Cid& cid) {
-  std::lock_guard lock(mu_);
-  auto it = pins_.find(cid.ToV1().ToString());
-  if (it == pins_.end()) return MakeError(ErrorKind::kNotFound, "not_pinned", cid.ToString() + " is not pinned");
-  ML_RETURN_IF_ERROR(AppendLine('-', it->second));
-  pins_.erase(it);
-  return OkStatus();
+  const std::string key = cid.ToV1().ToString();
+  {
+    std::lock_guard lock(mu_);
+    auto it = pins_.find(key);
+    if (it == pins_.end()) return MakeError(ErrorKind::kNotFound, "not_pinned", cid.ToString() + " is not pinned");
+    ML_RETURN_IF_ERROR(AppendLine('-', it->second));
+    pins_.erase(it);
+  }
+  return Flush();
 }
 
 bool PinLog::Contains(const Cid& cid) const {

@@ -35,7 +35,8 @@ class PinLog {
  private:
   PinLog(std::filesystem::path file, UniqueFd fd, bool sync)
       : file_(std::move(file)), fd_(std::move(fd)), sync_(sync) {}
-  Status AppendLine(char op, const std::string& cid_text);
+  Status AppendLine(char op, const std::string& cid_text);  // with mu_ held
+  Status Flush();                                           // fdatasync when syncing
 
   std::filesystem::path file_;
   UniqueFd fd_;  // O_APPEND
