@@ -1,5 +1,6 @@
-// CSPRNG (OpenSSL RAND_bytes). A failing system CSPRNG is unrecoverable: these abort rather than
-// return predictable bytes.
+// CSPRNG: OpenSSL's DRBG (RAND_bytes), small draws served from a per-thread, fork-safe pool of its output
+// (random.cpp says why). A failing system CSPRNG is unrecoverable: these abort rather than return
+// predictable bytes.
 #pragma once
 
 #include <cstddef>
