@@ -1,12 +1,18 @@
-// kill -9 at random moments while a child process adds content to the embedded store (fsync on, small packs
-// so seals happen within the run, inputs up to ~600 KiB so some are multi-block DAGs and some kills land inside
-// a large append). After each kill the store must open, and every acknowledged add must read back whole and
-// pinned; the next child continues after the last acknowledged one.
+// kill -9 at random moments while a child process adds content to the embedded store from three threads
+// (fsync on, small packs so seals happen within the run, inputs up to ~600 KiB so some are multi-block DAGs and
+// some kills land inside a large append, concurrent appends so a kill can cut one short before others that
+// finished). After each kill the store must open, and every acknowledged add must read back whole and pinned;
+// the next child continues after the last acknowledged one.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "content/embedded_store.h"
 #include "content/importer.h"
@@ -43,10 +49,26 @@ TEST(ContentCrashChild, AddLoop) {
   const int fd = medledger::testing::CrashChildFd();
   auto store = EmbeddedStore::Open(dir, CrashOptions());
   if (!store.ok()) std::_Exit(2);
-  for (uint64_t i = std::strtoull(std::getenv(kStartVar), nullptr, 10);; ++i) {
-    if (!(*store)->Add(Content(i), AddOptions{}).ok()) std::_Exit(4);
-    medledger::testing::ReportAcknowledged(fd, i);
-  }
+  // Three concurrent adders, so appends overlap and a kill can leave an unfinished record before finished
+  // ones. Reported: the end of the contiguous run of acknowledged adds.
+  const uint64_t start = std::strtoull(std::getenv(kStartVar), nullptr, 10);
+  std::atomic<uint64_t> next{start};
+  std::mutex mu;
+  std::set<uint64_t> acknowledged;
+  uint64_t prefix = start;  // every add below it is acknowledged
+  auto adder = [&] {
+    for (;;) {
+      const uint64_t i = next++;
+      if (!(*store)->Add(Content(i), AddOptions{}).ok()) std::_Exit(4);
+      std::lock_guard lock(mu);
+      acknowledged.insert(i);
+      const uint64_t before = prefix;
+      while (acknowledged.erase(prefix) != 0) ++prefix;
+      if (prefix != before) medledger::testing::ReportAcknowledged(fd, prefix - 1);
+    }
+  };
+  std::vector<std::jthread> adders;
+  for (int t = 0; t < 3; ++t) adders.emplace_back(adder);
 }
 
 TEST(ContentCrash, KillDashNineNeverLosesAnAcknowledgedAdd) {
