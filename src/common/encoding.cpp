@@ -93,10 +93,18 @@ Result<std::string> HexDecode(std::string_view hex) {
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) { return B64Encode(bytes, kB64, true); }
-std::string Base64UrlEncode(std::string_view bytes) { return B64Encode(bytes, kB64Url, false); }
-Result<std::string> Base64Decode(std::string_view text) { return B64Decode(text, kB64); }
-Result<std::string> Base64UrlDecode(std::string_view text) { return B64Decode(text, kB64Url); }
+std::string Base64Encode(std::string_view bytes) {
+  return B64Encode(bytes, kB64, true);
+}
+std::string Base64UrlEncode(std::string_view bytes) {
+  return B64Encode(bytes, kB64Url, false);
+}
+Result<std::string> Base64Decode(std::string_view text) {
+  return B64Decode(text, kB64);
+}
+Result<std::string> Base64UrlDecode(std::string_view text) {
+  return B64Decode(text, kB64Url);
+}
 
 void PutFixed32(std::string* out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out->push_back(char((v >> shift) & 0xff));
@@ -115,6 +123,26 @@ uint32_t DecodeFixed32(const char* p) {
 uint64_t DecodeFixed64(const char* p) {
   uint64_t v = 0;
   for (int i = 0; i < 8; ++i) v = (v << 8) | uint8_t(p[i]);
+  return v;
+}
+
+void EncodeFixed32LE(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = char((v >> (8 * i)) & 0xff);
+}
+
+void EncodeFixed64LE(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = char((v >> (8 * i)) & 0xff);
+}
+
+uint32_t DecodeFixed32LE(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | uint8_t(p[i]);
+  return v;
+}
+
+uint64_t DecodeFixed64LE(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | uint8_t(p[i]);
   return v;
 }
 

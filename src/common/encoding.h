@@ -12,8 +12,8 @@ namespace medledger {
 std::string HexEncode(std::string_view bytes);
 Result<std::string> HexDecode(std::string_view hex);
 
-std::string Base64Encode(std::string_view bytes);     // RFC 4648 §4, padded
-std::string Base64UrlEncode(std::string_view bytes);  // RFC 4648 §5, unpadded (JWT)
+std::string Base64Encode(std::string_view bytes);            // RFC 4648 §4, padded
+std::string Base64UrlEncode(std::string_view bytes);         // RFC 4648 §5, unpadded (JWT)
 Result<std::string> Base64Decode(std::string_view text);     // padded or not
 Result<std::string> Base64UrlDecode(std::string_view text);  // padded or not
 
@@ -22,6 +22,12 @@ void PutFixed32(std::string* out, uint32_t v);
 void PutFixed64(std::string* out, uint64_t v);
 uint32_t DecodeFixed32(const char* p);
 uint64_t DecodeFixed64(const char* p);
+
+// Little-endian fixed-width integers written in place (the content store's pack records and indexes).
+void EncodeFixed32LE(char* p, uint32_t v);
+void EncodeFixed64LE(char* p, uint64_t v);
+uint32_t DecodeFixed32LE(const char* p);
+uint64_t DecodeFixed64LE(const char* p);
 
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool IsValidUtf8(std::string_view text);

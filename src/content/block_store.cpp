@@ -39,23 +39,6 @@ Error IoError(const std::string& what, int err = errno) {
   return MakeError(ErrorKind::kIoError, "io_error", what + ": " + std::strerror(err));
 }
 
-void PutU32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void PutU64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-uint32_t GetU32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-uint64_t GetU64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
 std::string PackName(uint32_t n) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "pack-%08u.dat", n);
@@ -84,7 +67,7 @@ struct Record {
 // The record whose header is at `at` if the header parses and the record fits in `size` bytes.
 std::optional<Record> ParseHeader(const char* h, uint64_t at, uint64_t size) {
   if (std::memcmp(h, kMagic, 4) != 0) return std::nullopt;
-  Record r{std::string(h + 16, kDigestSize), static_cast<uint8_t>(h[4]), GetU32(h + 8), at + kHeaderSize};
+  Record r{std::string(h + 16, kDigestSize), static_cast<uint8_t>(h[4]), DecodeFixed32LE(h + 8), at + kHeaderSize};
   if (r.kind != kBlock && r.kind != kTombstone && r.kind != kPadding) return std::nullopt;
   if (r.offset + r.size > size || (r.kind == kTombstone && r.size != 0)) return std::nullopt;
   return r;
@@ -118,7 +101,7 @@ Status WriteRecord(int fd, uint64_t at, uint8_t kind, const std::string& digest,
   char h[kHeaderSize] = {};
   std::memcpy(h, kMagic, 4);
   h[4] = static_cast<char>(kind);
-  PutU32(h + 8, static_cast<uint32_t>(data.size()));
+  EncodeFixed32LE(h + 8, static_cast<uint32_t>(data.size()));
   std::memcpy(h + 16, digest.data(), kDigestSize);
   iovec iov[2] = {{h, kHeaderSize}, {const_cast<char*>(data.data()), data.size()}};
   const uint64_t record = kHeaderSize + data.size();
@@ -166,8 +149,8 @@ std::string EncodeIndex(const std::vector<Record>& records) {
     std::memset(e, 0, sizeof e);
     std::memcpy(e, r.digest.data(), kDigestSize);
     e[32] = static_cast<char>(r.kind);
-    PutU32(e + 36, r.size);
-    PutU64(e + 40, r.offset);
+    EncodeFixed32LE(e + 36, r.size);
+    EncodeFixed64LE(e + 40, r.offset);
     out.append(e, sizeof e);
   }
   out += crypto::Sha256(out);
@@ -183,7 +166,8 @@ std::optional<std::vector<Record>> DecodeIndex(std::string_view bytes, uint64_t 
   std::vector<Record> out;
   for (size_t at = sizeof kIdxMagic; at + 32 < bytes.size(); at += kIdxEntrySize) {
     const char* e = bytes.data() + at;
-    Record r{std::string(e, kDigestSize), static_cast<uint8_t>(e[32]), GetU32(e + 36), GetU64(e + 40)};
+    Record r{std::string(e, kDigestSize), static_cast<uint8_t>(e[32]), DecodeFixed32LE(e + 36),
+             DecodeFixed64LE(e + 40)};
     if ((r.kind != kBlock && r.kind != kTombstone) || r.offset + r.size > pack_size) return std::nullopt;
     out.push_back(std::move(r));
   }
@@ -436,7 +420,7 @@ struct BlockStore::State {
       char h[kHeaderSize] = {};
       std::memcpy(h, kMagic, 4);
       h[4] = static_cast<char>(kPadding);
-      PutU32(h + 8, static_cast<uint32_t>(data.size()));
+      EncodeFixed32LE(h + 8, static_cast<uint32_t>(data.size()));
       (void)!::pwrite(slot.file->get(), h, sizeof h, static_cast<off_t>(slot.offset));
     }
     lock.lock();

@@ -16,9 +16,13 @@ TEST(Hex, RoundTripsAndRejectsGarbage) {
 
 TEST(Base64, MatchesRfc4648Vectors) {
   // RFC 4648 §10 test vectors.
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-      {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (auto [plain, encoded] : vectors) {
     EXPECT_EQ(Base64Encode(plain), encoded);
     EXPECT_EQ(Base64Decode(encoded).value(), plain);
@@ -57,6 +61,16 @@ TEST(Fixed, BigEndianRoundTrip) {
   EXPECT_EQ(buf[0], 1);
   EXPECT_EQ(DecodeFixed32(buf.data()), 0x01020304u);
   EXPECT_EQ(DecodeFixed64(buf.data() + 4), 0x0102030405060708ull);
+}
+
+TEST(Fixed, LittleEndianInPlace) {
+  char buf[12];
+  EncodeFixed32LE(buf, 0x01020304u);
+  EncodeFixed64LE(buf + 4, 0xf102030405060708ull);
+  EXPECT_EQ(std::string(buf, 4), std::string("\x04\x03\x02\x01", 4));
+  EXPECT_EQ(static_cast<unsigned char>(buf[11]), 0xf1);
+  EXPECT_EQ(DecodeFixed32LE(buf), 0x01020304u);
+  EXPECT_EQ(DecodeFixed64LE(buf + 4), 0xf102030405060708ull);
 }
 
 TEST(Result, CarriesValueOrError) {
