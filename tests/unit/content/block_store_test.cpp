@@ -8,12 +8,12 @@
 
 #include "content/embedded_store.h"
 #include "crypto/random.h"
-#include "test_dir.h"
+#include "temp_dir.h"
 
 namespace medledger::content {
 namespace {
 
-using testing::TempDir;
+using medledger::testing::TempDir;
 
 std::pair<Cid, std::string> RandomBlock(size_t size) {
   std::string bytes = crypto::RandomBytes(size);

@@ -44,8 +44,8 @@ TEST(Multibase, Rfc4648AndBitcoinVectors) {
   EXPECT_EQ(Base58BtcDecode("2NEpo7TZRRrLZSi2U").value(), "Hello World!");
   EXPECT_EQ(Base58BtcDecode("112").value(), std::string("\0\0\x01", 3));
   EXPECT_EQ(Base58BtcDecode("0OIl").error().code, "multibase_invalid");
-  EXPECT_EQ(Base32Decode("mZ").error().code, "multibase_invalid");      // mixed case
-  EXPECT_EQ(Base32Decode("mz").error().code, "multibase_invalid");      // non-zero trailing bits
+  EXPECT_EQ(Base32Decode("mZ").error().code, "multibase_invalid");        // mixed case
+  EXPECT_EQ(Base32Decode("mz").error().code, "multibase_invalid");        // non-zero trailing bits
   EXPECT_EQ(Base32Decode("my======").error().code, "multibase_invalid");  // padding not allowed
   EXPECT_EQ(MultibaseDecode("mAAAA").error().code, "multibase_unsupported");
 }
@@ -136,13 +136,17 @@ TEST(DagPb, NodeRoundTripAndStrictDecoding) {
   EXPECT_EQ(fs.blocksizes, (std::vector<uint64_t>{1, 300}));
   EXPECT_EQ(EncodePbNode(*dec), enc);
 
-  EXPECT_EQ(DecodePbNode("\x0a\x05" "abc").error().code, "dagpb_invalid");     // truncated
-  EXPECT_EQ(DecodePbNode("\x1a\x00").error().code, "dagpb_invalid");           // unknown field 3
-  EXPECT_EQ(DecodePbNode("\x08\x01").error().code, "dagpb_invalid");           // wrong wire type
-  EXPECT_EQ(DecodePbNode("\x0a\x00\x12\x00").error().code, "dagpb_invalid");   // link after data
-  EXPECT_EQ(DecodePbNode("\x12\x00").error().code, "dagpb_invalid");           // link without hash
-  EXPECT_EQ(DecodeUnixFs("\x12\x00").error().code, "unixfs_invalid");          // no Type
-  EXPECT_EQ(DecodeUnixFs("\x08\x09").error().code, "unixfs_invalid");          // bad Type
+  EXPECT_EQ(DecodePbNode("\x0a\x05"
+                         "abc")
+                .error()
+                .code,
+            "dagpb_invalid");                                                 // truncated
+  EXPECT_EQ(DecodePbNode("\x1a\x00").error().code, "dagpb_invalid");          // unknown field 3
+  EXPECT_EQ(DecodePbNode("\x08\x01").error().code, "dagpb_invalid");          // wrong wire type
+  EXPECT_EQ(DecodePbNode("\x0a\x00\x12\x00").error().code, "dagpb_invalid");  // link after data
+  EXPECT_EQ(DecodePbNode("\x12\x00").error().code, "dagpb_invalid");          // link without hash
+  EXPECT_EQ(DecodeUnixFs("\x12\x00").error().code, "unixfs_invalid");         // no Type
+  EXPECT_EQ(DecodeUnixFs("\x08\x09").error().code, "unixfs_invalid");         // bad Type
 }
 
 TEST(Importer, SingleChunkVectors) {

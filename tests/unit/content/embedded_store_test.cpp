@@ -12,12 +12,12 @@
 #include "content/car.h"
 #include "content/dag_pb.h"
 #include "crypto/random.h"
-#include "test_dir.h"
+#include "temp_dir.h"
 
 namespace medledger::content {
 namespace {
 
-using testing::TempDir;
+using medledger::testing::TempDir;
 
 std::string ReadAll(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);

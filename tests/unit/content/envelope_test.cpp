@@ -16,12 +16,12 @@
 #include "content/report_vault.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
-#include "test_dir.h"
+#include "temp_dir.h"
 
 namespace medledger::content {
 namespace {
 
-using testing::TempDir;
+using medledger::testing::TempDir;
 
 TEST(Envelope, SealOpenAndEveryTamperingFails) {
   std::string key = crypto::RandomBytes(32);

@@ -27,7 +27,9 @@ std::string Mutate(std::string s, std::mt19937_64& rng) {
       case 1:
         if (!s.empty()) s.resize(rng() % s.size());  // truncate
         break;
-      case 2: s.insert(s.begin() + static_cast<long>(s.empty() ? 0 : rng() % s.size()), static_cast<char>(rng())); break;
+      case 2:
+        s.insert(s.begin() + static_cast<long>(s.empty() ? 0 : rng() % s.size()), static_cast<char>(rng()));
+        break;
       case 3:
         if (!s.empty()) s.erase(s.begin() + static_cast<long>(rng() % s.size()));
         break;
@@ -45,9 +47,9 @@ void ExpectCoded(const Error& e) {
 
 TEST(Fuzz, CidAndMultibaseParsers) {
   std::mt19937_64 rng(20261123);
-  std::vector<std::string> seeds = {"QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH",
-                                    "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
-                                    Cid::Of(1, kCodecDagPb, "x").ToString(), "z" + Base58BtcEncode(Cid::Of(1, kCodecRaw, "y").Bytes())};
+  std::vector<std::string> seeds = {
+      "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH", "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
+      Cid::Of(1, kCodecDagPb, "x").ToString(), "z" + Base58BtcEncode(Cid::Of(1, kCodecRaw, "y").Bytes())};
   int ok = 0;
   for (int i = 0; i < 20000; ++i) {
     std::string input = i % 10 == 0 ? crypto::RandomBytes(rng() % 80) : Mutate(seeds[rng() % seeds.size()], rng);
@@ -70,12 +72,13 @@ TEST(Fuzz, CidAndMultibaseParsers) {
 
 TEST(Fuzz, DagPbAndUnixFsDecoders) {
   std::mt19937_64 rng(7);
-  auto dag = ImportFile(crypto::RandomBytes(5 * 1000), [] {
-               ImportOptions o = ImportOptions::Ipfs(0);
-               o.chunk_size = 1000;
-               o.max_links = 3;
-               return o;
-             }())
+  auto dag = ImportFile(crypto::RandomBytes(5 * 1000),
+                        [] {
+                          ImportOptions o = ImportOptions::Ipfs(0);
+                          o.chunk_size = 1000;
+                          o.max_links = 3;
+                          return o;
+                        }())
                  .value();
   std::vector<std::string> seeds;
   for (const auto& b : dag.blocks) seeds.emplace_back(b.data());

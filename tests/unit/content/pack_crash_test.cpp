@@ -17,7 +17,7 @@
 #include "content/embedded_store.h"
 #include "content/importer.h"
 #include "kill_child.h"
-#include "test_dir.h"
+#include "temp_dir.h"
 
 namespace medledger::content {
 namespace {
@@ -72,7 +72,7 @@ TEST(ContentCrashChild, AddLoop) {
 }
 
 TEST(ContentCrash, KillDashNineNeverLosesAnAcknowledgedAdd) {
-  testing::TempDir dir;
+  medledger::testing::TempDir dir;
   const int seed = ::testing::UnitTest::GetInstance()->random_seed();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);

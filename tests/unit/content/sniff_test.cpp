@@ -7,7 +7,9 @@
 namespace medledger::content {
 namespace {
 
-std::string Code(const Result<AttachmentType>& r) { return r.ok() ? "ok" : r.error().code; }
+std::string Code(const Result<AttachmentType>& r) {
+  return r.ok() ? "ok" : r.error().code;
+}
 
 std::string Dicom() {
   std::string d(128, '\0');
@@ -26,7 +28,10 @@ TEST(Sniff, AllowedTypesFromBytes) {
 }
 
 TEST(Sniff, ExecutablesAreRefused) {
-  EXPECT_EQ(Code(SniffAttachment(std::string("\x7f" "ELF\x02\x01\x01\0", 8))), "attachment_executable");
+  EXPECT_EQ(Code(SniffAttachment(std::string("\x7f"
+                                             "ELF\x02\x01\x01\0",
+                                             8))),
+            "attachment_executable");
   EXPECT_EQ(Code(SniffAttachment("MZ\x90\x00")), "attachment_executable");
   EXPECT_EQ(Code(SniffAttachment("\xcf\xfa\xed\xfe\x07\x00\x00\x01")), "attachment_executable");
   EXPECT_EQ(Code(SniffAttachment("\xca\xfe\xba\xbe")), "attachment_executable");
@@ -78,7 +83,10 @@ TEST(Sniff, DeclaredTypeMustMatch) {
   EXPECT_EQ(CheckAttachment("plain words", "Text/Plain; charset=utf-8").value(), AttachmentType::kText);
   EXPECT_EQ(Code(CheckAttachment("%PDF-1.7", "image/png")), "attachment_type_mismatch");
   EXPECT_EQ(Code(CheckAttachment("plain words", "text/html")), "attachment_type_unsupported");
-  EXPECT_EQ(Code(CheckAttachment("\x7f" "ELF", "application/pdf")), "attachment_executable");
+  EXPECT_EQ(Code(CheckAttachment("\x7f"
+                                 "ELF",
+                                 "application/pdf")),
+            "attachment_executable");
 }
 
 }  // namespace

@@ -12,14 +12,14 @@
 #include "identity/durable_file.h"
 #include "identity/organization.h"
 #include "identity/password_file.h"
-#include "test_dir.h"
+#include "temp_dir.h"
 
 extern char** environ;
 
 namespace medledger::identity {
 namespace {
 
-using testing::TempDir;
+using medledger::testing::TempDir;
 namespace fs = std::filesystem;
 
 struct CliRun {

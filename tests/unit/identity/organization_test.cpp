@@ -11,12 +11,12 @@
 #include "crypto/random.h"
 #include "crypto/x509.h"
 #include "identity/durable_file.h"
-#include "test_dir.h"
+#include "temp_dir.h"
 
 namespace medledger::identity {
 namespace {
 
-using testing::TempDir;
+using medledger::testing::TempDir;
 namespace fs = std::filesystem;
 
 unsigned Mode(const fs::path& p) {

@@ -8,12 +8,12 @@
 #include <thread>
 
 #include "identity/durable_file.h"
-#include "test_dir.h"
+#include "temp_dir.h"
 
 namespace medledger::identity {
 namespace {
 
-using testing::TempDir;
+using medledger::testing::TempDir;
 
 User MakeUser(const std::string& name, Role role = Role::kDoctor) {
   User u;
@@ -191,7 +191,7 @@ namespace {
 
 // More concurrent logins than Argon2id slots: all must complete with the right answers (no deadlock, no mixups).
 TEST(UserDirectoryConcurrency, ManyParallelVerifications) {
-  testing::TempDir dir;
+  medledger::testing::TempDir dir;
   auto users = UserDirectory::Open(dir.path() / "users.json", PasswordCost::Minimal()).value();
   User u;
   u.username = "bob";

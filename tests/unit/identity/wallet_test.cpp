@@ -7,12 +7,12 @@
 
 #include "crypto/random.h"
 #include "identity/durable_file.h"
-#include "test_dir.h"
+#include "temp_dir.h"
 
 namespace medledger::identity {
 namespace {
 
-using testing::TempDir;
+using medledger::testing::TempDir;
 
 SigningIdentity MakeIdentity(const std::string& cn) {
   auto ca_key = crypto::EcPrivateKey::Generate().value();

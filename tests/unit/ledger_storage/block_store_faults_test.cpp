@@ -12,8 +12,8 @@
 namespace medledger::ledger::embedded {
 namespace {
 
+using medledger::testing::TempDir;
 using testing::BlockBytes;
-using testing::TempDir;
 
 size_t SizeOf(uint64_t n) {
   return 1 + (n * 131) % 700;

@@ -14,9 +14,9 @@
 namespace medledger::ledger::embedded {
 namespace {
 
+using medledger::testing::TempDir;
 using testing::BlockBytes;
 using testing::ReadFile;
-using testing::TempDir;
 using testing::WriteFile;
 
 constexpr uint64_t kBlocks = 24;

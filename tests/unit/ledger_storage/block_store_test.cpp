@@ -16,10 +16,10 @@
 namespace medledger::ledger::embedded {
 namespace {
 
+using medledger::testing::TempDir;
 using testing::BlockBytes;
 using testing::FlipByte;
 using testing::ReadFile;
-using testing::TempDir;
 using testing::WriteFile;
 
 std::unique_ptr<BlockStore> MustOpen(const std::string& dir, Env* env = nullptr, BlockStoreOptions o = {}) {

@@ -23,8 +23,8 @@
 namespace medledger::ledger::embedded {
 namespace {
 
+using medledger::testing::TempDir;
 using testing::BlockBytes;
-using testing::TempDir;
 
 constexpr char kDirVar[] = "MEDLEDGER_CRASH_CHILD_DIR";
 constexpr int kRounds = 20;

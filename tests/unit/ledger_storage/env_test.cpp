@@ -11,8 +11,8 @@
 namespace medledger::ledger::embedded {
 namespace {
 
+using medledger::testing::TempDir;
 using testing::ReadFile;
-using testing::TempDir;
 
 TEST(PosixEnv, WritesReadsAndTruncates) {
   TempDir dir;

@@ -11,7 +11,7 @@
 namespace medledger::ledger::embedded {
 namespace {
 
-using testing::TempDir;
+using medledger::testing::TempDir;
 
 KeyWrite Put(std::string ns, std::string key, std::string value) {
   return {std::move(ns), std::move(key), value};
