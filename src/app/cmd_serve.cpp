@@ -14,6 +14,7 @@
 
 #include "app/commands.h"
 #include "app/report_keys.h"
+#include "common/shared_flush.h"
 #include "content/embedded_store.h"
 #include "content/fs_util.h"
 #include "content/keystore.h"
@@ -287,9 +288,10 @@ int RunServe(const ServeOptions& o) {
   parts.org = org.get();
   parts.patients = patients_ptr;
   parts.vault = &vault;
-  // One syncfs per report covers its content block, pin and key file (several fsyncs each otherwise), and
-  // concurrent reports share the filesystem's journal commit: group commit for the stores.
-  parts.durability_barrier = [dir = data] { return content::SyncFilesystem(dir); };
+  // One syncfs covers a report's content block, pin and key file (several fsyncs each otherwise), and
+  // concurrent reports share runs of it (SharedFlush): group commit for the stores.
+  auto barrier = std::make_shared<SharedFlush>([dir = data] { return content::SyncFilesystem(dir); });
+  parts.durability_barrier = [barrier] { return barrier->Run(); };
   parts.idempotency = idempotency->get();
   service::RecordsService records(parts);
 

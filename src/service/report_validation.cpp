@@ -7,6 +7,21 @@
 #include "common/encoding.h"
 
 namespace medledger::service {
+
+struct CompiledPattern {
+  std::regex re;
+};
+
+SensitivePattern::SensitivePattern(std::string name, std::string regex, PatternAction action)
+    : name(std::move(name)), regex(std::move(regex)), action(action) {
+  try {
+    compiled = std::make_shared<const CompiledPattern>(
+        CompiledPattern{std::regex(this->regex, std::regex::ECMAScript | std::regex::optimize)});
+  } catch (const std::regex_error&) {
+    compiled = nullptr;
+  }
+}
+
 namespace {
 
 std::string Lower(std::string_view s) {
@@ -15,7 +30,9 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // Validates and normalizes one text field, recording problems. Returns the normalized text.
 std::string CheckText(std::string_view field, std::string_view value, size_t max, bool required, bool multiline,
@@ -41,15 +58,10 @@ std::string CheckText(std::string_view field, std::string_view value, size_t max
 
 void ApplyPatterns(std::string* text, const ValidationPolicy& policy, std::vector<std::string>* flags) {
   for (const auto& p : policy.patterns) {
-    std::regex re;
-    try {
-      re = std::regex(p.regex, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error&) {
-      continue;  // configuration is checked at startup (ValidatePolicy); never fail a report on it here
-    }
-    if (!std::regex_search(*text, re)) continue;
+    if (!p.compiled || !std::regex_search(*text, p.compiled->re)) continue;
     if (std::find(flags->begin(), flags->end(), p.name) == flags->end()) flags->push_back(p.name);
-    if (p.action == PatternAction::kRedact) *text = std::regex_replace(*text, re, "[REDACTED:" + p.name + "]");
+    if (p.action == PatternAction::kRedact)
+      *text = std::regex_replace(*text, p.compiled->re, "[REDACTED:" + p.name + "]");
   }
 }
 
@@ -104,9 +116,11 @@ std::string SniffContentType(std::string_view b) {
   if (StartsWith(b, "\x89PNG\r\n\x1a\n")) return "image/png";
   if (StartsWith(b, "\xFF\xD8\xFF")) return "image/jpeg";
   // Executables, scripts and archives are refused whatever they are called.
-  for (std::string_view magic : {std::string_view("MZ"), std::string_view("\x7f" "ELF"), std::string_view("#!"),
-                                 std::string_view("PK\x03\x04"), std::string_view("\xCA\xFE\xBA\xBE"),
-                                 std::string_view("\xCF\xFA\xED\xFE")}) {
+  for (std::string_view magic : {std::string_view("MZ"),
+                                 std::string_view("\x7f"
+                                                  "ELF"),
+                                 std::string_view("#!"), std::string_view("PK\x03\x04"),
+                                 std::string_view("\xCA\xFE\xBA\xBE"), std::string_view("\xCF\xFA\xED\xFE")}) {
     if (StartsWith(b, magic)) return "";
   }
   if (b.find('\0') == std::string_view::npos && IsValidUtf8(b) && !ContainsActiveContent(b)) return "text/plain";
@@ -157,7 +171,8 @@ Result<ValidatedReport> ValidateReport(const ReportInput& in, const ValidationPo
     out.attachments.push_back(std::move(v));
   }
   if (!issues->empty()) {
-    bool only_types = std::all_of(issues->begin(), issues->end(), [](const auto& x) { return x.code == "unsupported_type"; });
+    bool only_types =
+        std::all_of(issues->begin(), issues->end(), [](const auto& x) { return x.code == "unsupported_type"; });
     if (unsupported && only_types) {
       return MakeError(ErrorKind::kUnsupportedType, "unsupported_attachment_type", "attachment type not accepted");
     }
