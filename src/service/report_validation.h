@@ -34,16 +34,15 @@ struct ReportInput {
 
 enum class PatternAction { kFlag, kRedact };
 
-struct CompiledPattern;  // report_validation.cpp: a std::regex, kept out of this header
+struct CompiledPattern;  // report_validation.cpp: the compiled RE2, kept out of this header
 
 struct SensitivePattern {
-  // Compiles `regex` once: compiling a std::regex cost more than validating the rest of a report (a quarter
-  // of a submission's CPU when it was done per report). One that does not compile stays inactive (`compiled`
-  // null) rather than failing reports.
+  // Compiles `regex` (RE2 syntax) once, not per report. One that does not compile stays inactive
+  // (`compiled` null) rather than failing reports.
   SensitivePattern(std::string name, std::string regex, PatternAction action = PatternAction::kRedact);
 
   std::string name;   // "us_ssn"
-  std::string regex;  // ECMAScript
+  std::string regex;  // RE2 syntax (https://github.com/google/re2/wiki/Syntax)
   PatternAction action;
   std::shared_ptr<const CompiledPattern> compiled;  // shared by copies of a policy; matching is const
 };

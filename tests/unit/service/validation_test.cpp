@@ -1,23 +1,32 @@
-#include "service/report_validation.h"
-
 #include <gtest/gtest.h>
+
+#include "service/report_validation.h"
 
 namespace medledger::service {
 namespace {
 
-ReportInput Good() { return {std::string(64, 'a'), "Title", "Diagnosis", "Content text", {}}; }
+ReportInput Good() {
+  return {std::string(64, 'a'), "Title", "Diagnosis", "Content text", {}};
+}
 
 TEST(NormalizeTextTest, StripsControlsAndNormalizesNewlines) {
   EXPECT_EQ(NormalizeText("a\r\nb\rc\nd\te"), "a\nb\nc\nd\te");
   EXPECT_EQ(NormalizeText(std::string("x\0y\x1b[31mz\x7f", 11)), "xy[31mz");
-  EXPECT_EQ(NormalizeText("a\xC2\x85" "b\xE2\x80\xA8" "c\xE2\x80\xA9" "d"), "abcd");  // NEL, LS, PS
-  EXPECT_EQ(NormalizeText("Gr\xC3\xBC\xC3\x9F" "e \xE2\x82\xAC"), "Gr\xC3\xBC\xC3\x9F" "e \xE2\x82\xAC");  // kept
+  EXPECT_EQ(NormalizeText("a\xC2\x85"
+                          "b\xE2\x80\xA8"
+                          "c\xE2\x80\xA9"
+                          "d"),
+            "abcd");  // NEL, LS, PS
+  EXPECT_EQ(NormalizeText("Gr\xC3\xBC\xC3\x9F"
+                          "e \xE2\x82\xAC"),
+            "Gr\xC3\xBC\xC3\x9F"
+            "e \xE2\x82\xAC");  // kept
 }
 
 TEST(ActiveContentTest, RefusesMarkupButKeepsClinicalComparisons) {
-  for (const char* bad : {"<script>x</script>", "<img src=x onerror=alert(1)>", "</b>", "<!-- c -->",
-                          "<?xml version='1.0'?>", "click javascript:alert(1)", "JaVaScRiPt:x",
-                          "data:text/html;base64,xx", "<SVG/onload=alert(1)>"}) {
+  for (const char* bad :
+       {"<script>x</script>", "<img src=x onerror=alert(1)>", "</b>", "<!-- c -->", "<?xml version='1.0'?>",
+        "click javascript:alert(1)", "JaVaScRiPt:x", "data:text/html;base64,xx", "<SVG/onload=alert(1)>"}) {
     EXPECT_TRUE(ContainsActiveContent(bad)) << bad;
   }
   for (const char* ok : {"a < b", "PSA <4 ng/mL", "x<=5", "3 > 2", "temperature < 38.5", "<", ""}) {
@@ -31,7 +40,9 @@ TEST(SniffTest, KnownTypesAndRefusals) {
   EXPECT_EQ(SniffContentType("\xFF\xD8\xFF\xE0...."), "image/jpeg");
   EXPECT_EQ(SniffContentType("plain notes\n"), "text/plain");
   EXPECT_EQ(SniffContentType("MZ\x90\x00"), "");
-  EXPECT_EQ(SniffContentType("\x7f" "ELF\x02"), "");
+  EXPECT_EQ(SniffContentType("\x7f"
+                             "ELF\x02"),
+            "");
   EXPECT_EQ(SniffContentType("#!/bin/sh\nrm -rf /"), "");
   EXPECT_EQ(SniffContentType("PK\x03\x04zip"), "");
   EXPECT_EQ(SniffContentType("<html><body>hi</body></html>"), "");
@@ -115,6 +126,20 @@ TEST(ValidateReportTest, PatternsAreRedactedOrFlagged) {
   ASSERT_TRUE(f.ok());
   EXPECT_EQ(f->content, in.content);
   EXPECT_EQ(f->flags, std::vector<std::string>{"us_ssn"});
+}
+
+// Patterns run on every report's text, which an attacker controls: matching must stay linear in the text
+// (a backtracking engine takes exponential time or overflows its stack on this pattern and input).
+TEST(ValidateReportTest, PatternMatchingStaysLinearOnHostileText) {
+  ReportInput in = Good();
+  in.content = std::string(100000, 'a');
+  ValidationPolicy policy;
+  policy.patterns = {{"nested", "(a|aa)+c", PatternAction::kRedact}, {"run", "a{3}", PatternAction::kFlag}};
+  std::vector<FieldIssue> issues;
+  auto v = ValidateReport(in, policy, &issues);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->content, in.content);
+  EXPECT_EQ(v->flags, std::vector<std::string>{"run"});
 }
 
 }  // namespace
