@@ -184,7 +184,7 @@ Result<Principal> AuthService::PrincipalFor(const identity::User& user, std::str
 }
 
 Result<Principal> AuthService::Authenticate(std::string_view access_token) const {
-  ML_ASSIGN_OR_RETURN(auto claims, verifier_.Verify(access_token, Timestamp::Now().seconds));
+  ML_ASSIGN_OR_RETURN(auto claims, verified_tokens_.Verify(access_token, Timestamp::Now().seconds));
   auto user = users_.GetUser(claims.sub);
   if (!user.ok()) return MakeError(ErrorKind::kUnauthenticated, "token_invalid", "unknown subject");
   // The role is the directory's, not the token's: a role change takes effect at once.

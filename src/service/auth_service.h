@@ -19,6 +19,7 @@
 #include "service/oidc.h"
 #include "service/principal.h"
 #include "service/rate_limiter.h"
+#include "service/verified_token_cache.h"
 
 namespace medledger::service {
 
@@ -82,6 +83,7 @@ class AuthService {
   AuthConfig config_;
   JwtSigner signer_;
   JwtVerifier verifier_;
+  mutable VerifiedTokenCache verified_tokens_{verifier_};  // after verifier_, which it refers to
   RateLimiter user_limiter_;
   RateLimiter address_limiter_;
   std::function<std::optional<std::string>(std::string_view)> patient_resolver_;

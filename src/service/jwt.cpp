@@ -164,13 +164,19 @@ Result<JwtClaims> JwtVerifier::Verify(std::string_view token, int64_t now) const
   if (!aud_ok) return Invalid("wrong audience");
   c.aud = options_.audience;
   if (c.sub.empty()) return Invalid("empty subject");
-  if (now >= c.exp + options_.leeway_seconds) {
-    return MakeError(ErrorKind::kUnauthenticated, "token_expired", "the access token has expired");
-  }
-  if (payload.contains("nbf") && now + options_.leeway_seconds < c.nbf) return Invalid("token not yet valid");
-  if (payload.contains("iat") && now + options_.leeway_seconds < c.iat) return Invalid("token issued in the future");
+  ML_RETURN_IF_ERROR(CheckLifetime(c, now));
   c.raw_payload = payload.dump();
   return c;
+}
+
+Status JwtVerifier::CheckLifetime(const JwtClaims& c, int64_t now) const {
+  // now - leeway, not exp + leeway: exp is the token's and may be near INT64_MAX.
+  if (now - options_.leeway_seconds >= c.exp) {
+    return MakeError(ErrorKind::kUnauthenticated, "token_expired", "the access token has expired");
+  }
+  if (now + options_.leeway_seconds < c.nbf) return Invalid("token not yet valid");
+  if (now + options_.leeway_seconds < c.iat) return Invalid("token issued in the future");
+  return OkStatus();
 }
 
 Result<std::vector<std::pair<std::string, VerificationKey>>> ParseJwks(std::string_view jwks_json) {

@@ -84,6 +84,9 @@ class JwtVerifier {
   const JwtVerifyOptions& options() const { return options_; }
 
   Result<JwtClaims> Verify(std::string_view token, int64_t now_seconds) const;
+  // The time checks Verify ends with, for claims that already verified: "token_expired" once exp (plus the
+  // leeway) has passed, "token_invalid" before nbf or iat (minus the leeway). An absent nbf or iat is 0.
+  Status CheckLifetime(const JwtClaims& claims, int64_t now_seconds) const;
   // The kid of a token's header, without verifying anything (to decide whether to refresh a JWKS).
   static Result<std::string> PeekKid(std::string_view token);
 
