@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "crypto/random.h"
 #include "common/encoding.h"
+#include "crypto/random.h"
 #include "identity/organization.h"
 #include "ledger/fabric/fabric_config.h"
 #include "ledger/fabric/gateway_ledger.h"
@@ -106,7 +106,8 @@ int main(int argc, char** argv) {
       const std::string id = "bench-" + run + "-" + std::to_string(level) + "-" + std::to_string(i);
       const std::string arg = "{\"reportId\":\"" + id + "\",\"patientRef\":\"" + patient_ref +
                               "\",\"cid\":\"bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\","
-                              "\"contentHash\":\"" + RandomHex(32) + "\"}";
+                              "\"contentHash\":\"" +
+                              RandomHex(32) + "\"}";
       const auto t0 = Clock::now();
       ledger.SubmitAsync(*doctor, {"CreateReport", {arg}}, [&, t0](Result<ledger::TxReceipt> r) {
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();

@@ -5,16 +5,15 @@
 //
 // CREDENTIALS_FILE is the demo-credentials.txt of a `medledger serve --demo` data directory; the bench
 // signs in as dr.house and writes to the first patient it finds.
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>

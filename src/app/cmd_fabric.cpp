@@ -134,8 +134,7 @@ void RunMsp(const MspArgs& a) {
   WriteWithMode(out / "signcerts" / "cert.pem", id->cert_pem(), 0644);
   WriteWithMode(out / "keystore" / "key.pem", id->private_key().ToPem(), 0600);
   if (a.ou_config) WriteWithMode(out / "config.yaml", kOuConfig, 0644);
-  std::cout << "Wrote MSP folder " << out.string() << " for '" << a.identity << "' of " << (*org)->msp_id()
-            << "\n";
+  std::cout << "Wrote MSP folder " << out.string() << " for '" << a.identity << "' of " << (*org)->msp_id() << "\n";
 }
 
 }  // namespace
@@ -144,10 +143,10 @@ void AddFabricCommands(CLI::App& app) {
   auto* fabric = app.add_subcommand("fabric", "Hyperledger Fabric deployment helpers");
   fabric->require_subcommand(1);
   auto args = std::make_shared<PackageArgs>();
-  auto* pkg = fabric->add_subcommand("package", "Write the chaincode-as-a-service package (metadata.json + code.tar.gz)");
+  auto* pkg =
+      fabric->add_subcommand("package", "Write the chaincode-as-a-service package (metadata.json + code.tar.gz)");
   pkg->add_option("--label", args->options.label, "Chaincode label")->capture_default_str();
-  pkg->add_option("--address", args->options.address, "host:port where the peer dials medledger-chaincode")
-      ->required();
+  pkg->add_option("--address", args->options.address, "host:port where the peer dials medledger-chaincode")->required();
   pkg->add_option("--tls-root-cert", args->root_cert_file, "PEM file: CA of the chaincode server's TLS certificate");
   pkg->add_option("--client-cert", args->client_cert_file, "PEM file: the peer's TLS client certificate");
   pkg->add_option("--client-key", args->client_key_file, "PEM file: the peer's TLS client key");

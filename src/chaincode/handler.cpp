@@ -18,7 +18,9 @@ struct Handler::Pending {
 
 namespace {
 
-std::string ContextKey(const std::string& channel, const std::string& txid) { return channel + '\x00' + txid; }
+std::string ContextKey(const std::string& channel, const std::string& txid) {
+  return channel + '\x00' + txid;
+}
 
 ChaincodeMessage ErrorMessage(const ChaincodeMessage& for_message, std::string text) {
   ChaincodeMessage out;
@@ -118,15 +120,16 @@ Status Handler::Handle(const ChaincodeMessage& message) {
           queue_cv_.notify_one();
           return OkStatus();
         }
-        default:
-          break;
+        default: break;
       }
       break;
   }
-  const char* state_name = state_ == State::kCreated ? "created" : state_ == State::kEstablished ? "established" : "ready";
+  const char* state_name = state_ == State::kCreated       ? "created"
+                           : state_ == State::kEstablished ? "established"
+                                                           : "ready";
   lock.unlock();
-  std::string text = std::string("cannot handle ") + ChaincodeMessage::Type_Name(message.type()) +
-                     " in state " + state_name;
+  std::string text =
+      std::string("cannot handle ") + ChaincodeMessage::Type_Name(message.type()) + " in state " + state_name;
   (void)sink_.Send(ErrorMessage(message, text));
   return MakeError(ErrorKind::kInvalidArgument, "protocol_violation", text);
 }

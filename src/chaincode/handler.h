@@ -29,8 +29,8 @@ class ChaincodeMessage;
 namespace medledger::chaincode {
 
 struct HandlerOptions {
-  std::string chaincode_name;  // the package ID the peer knows the chaincode by (CHAINCODE_ID)
-  size_t workers = 4;          // transactions executed concurrently
+  std::string chaincode_name;                     // the package ID the peer knows the chaincode by (CHAINCODE_ID)
+  size_t workers = 4;                             // transactions executed concurrently
   std::chrono::milliseconds peer_timeout{30000};  // how long a stub call waits for the peer's answer
 };
 

@@ -126,9 +126,8 @@ Result<std::string> BuildCcaasPackage(const PackageOptions& o) {
   if (o.client_auth_required && (o.client_cert.empty() || o.client_key.empty())) {
     return MakeError(ErrorKind::kInvalidArgument, "missing_client_cert", "client auth needs a certificate and key");
   }
-  nlohmann::ordered_json conn = {{"address", o.address},
-                                 {"dial_timeout", o.dial_timeout},
-                                 {"tls_required", o.tls_required}};
+  nlohmann::ordered_json conn = {
+      {"address", o.address}, {"dial_timeout", o.dial_timeout}, {"tls_required", o.tls_required}};
   if (o.tls_required) {
     conn["client_auth_required"] = o.client_auth_required;
     conn["root_cert"] = o.root_cert;

@@ -135,8 +135,8 @@ Result<std::vector<contract::KeyModification>> PeerStub::GetHistoryForKey(std::s
     for (const auto& item : response.results()) {
       queryresult::KeyModification km;
       if (!km.ParseFromString(item.resultbytes())) return BadReply("KeyModification");
-      out.push_back({km.tx_id(), km.value(), Timestamp{km.timestamp().seconds(), km.timestamp().nanos()},
-                     km.is_delete()});
+      out.push_back(
+          {km.tx_id(), km.value(), Timestamp{km.timestamp().seconds(), km.timestamp().nanos()}, km.is_delete()});
     }
     if (!response.has_more()) break;
     protos::QueryStateNext next;

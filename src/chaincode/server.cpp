@@ -65,7 +65,8 @@ class GrpcChaincodeServer final : public ChaincodeServer {
   int port() const override { return port_; }
   void Wait() override { server_->Wait(); }
   void Shutdown() override {
-    std::call_once(shutdown_once_, [this] { server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5)); });
+    std::call_once(shutdown_once_,
+                   [this] { server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5)); });
   }
 
  private:

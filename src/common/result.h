@@ -44,7 +44,7 @@ inline Error MakeError(ErrorKind kind, std::string code, std::string message) {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
@@ -83,7 +83,9 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status OkStatus() { return {}; }
+inline Status OkStatus() {
+  return {};
+}
 
 }  // namespace medledger
 
@@ -91,9 +93,9 @@ inline Status OkStatus() { return {}; }
 #define ML_CONCAT(a, b) ML_CONCAT_INNER(a, b)
 
 // Returns the error of a Status/Result expression from the enclosing function.
-#define ML_RETURN_IF_ERROR(expr)                   \
-  do {                                             \
-    auto&& ml_status_ = (expr);                    \
+#define ML_RETURN_IF_ERROR(expr)                     \
+  do {                                               \
+    auto&& ml_status_ = (expr);                      \
     if (!ml_status_.ok()) return ml_status_.error(); \
   } while (0)
 

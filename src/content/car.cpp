@@ -5,7 +5,9 @@
 namespace medledger::content {
 namespace {
 
-Error Invalid(const std::string& what) { return MakeError(ErrorKind::kInvalidArgument, "car_invalid", what); }
+Error Invalid(const std::string& what) {
+  return MakeError(ErrorKind::kInvalidArgument, "car_invalid", what);
+}
 
 // dag-cbor major types.
 constexpr uint8_t kMajorUint = 0, kMajorBytes = 2, kMajorText = 3, kMajorArray = 4, kMajorMap = 5, kMajorTag = 6;
@@ -153,7 +155,8 @@ Result<CarFile> DecodeCar(std::string_view in) {
     ML_ASSIGN_OR_RETURN(auto cid, Cid::FromBytes(section.substr(0, cid_len)));
     std::string_view data = section.substr(cid_len);
     if (!cid.Matches(data)) {
-      return MakeError(ErrorKind::kCorruption, "content_corrupted", "CAR block " + cid.ToString() + " does not match its hash");
+      return MakeError(ErrorKind::kCorruption, "content_corrupted",
+                       "CAR block " + cid.ToString() + " does not match its hash");
     }
     car.blocks.push_back(CarBlock{std::move(cid), std::string(data)});
   }

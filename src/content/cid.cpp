@@ -7,7 +7,9 @@
 namespace medledger::content {
 namespace {
 
-Error Invalid(std::string message) { return MakeError(ErrorKind::kInvalidArgument, "cid_invalid", std::move(message)); }
+Error Invalid(std::string message) {
+  return MakeError(ErrorKind::kInvalidArgument, "cid_invalid", std::move(message));
+}
 
 // Parses a multihash that must fill `bytes` exactly.
 Result<std::string> ParseMultihash(std::string_view bytes) {
@@ -90,6 +92,8 @@ std::string Cid::ToString() const {
   return out;
 }
 
-bool Cid::Matches(std::string_view block) const { return crypto::ConstantTimeEquals(crypto::Sha256(block), digest_); }
+bool Cid::Matches(std::string_view block) const {
+  return crypto::ConstantTimeEquals(crypto::Sha256(block), digest_);
+}
 
 }  // namespace medledger::content

@@ -7,7 +7,9 @@ namespace {
 
 enum WireType : uint64_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
-void PutTag(std::string* out, uint64_t field, WireType type) { PutVarint(out, (field << 3) | type); }
+void PutTag(std::string* out, uint64_t field, WireType type) {
+  PutVarint(out, (field << 3) | type);
+}
 
 void PutBytesField(std::string* out, uint64_t field, std::string_view bytes) {
   PutTag(out, field, kLengthDelimited);
@@ -65,7 +67,9 @@ Result<Field> ReadField(std::string_view* in, const char* code) {
   return f;
 }
 
-Error Bad(const char* code, const char* what) { return MakeError(ErrorKind::kInvalidArgument, code, what); }
+Error Bad(const char* code, const char* what) {
+  return MakeError(ErrorKind::kInvalidArgument, code, what);
+}
 
 Result<PbLink> DecodeLink(std::string_view bytes) {
   PbLink link;

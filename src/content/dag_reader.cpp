@@ -5,7 +5,9 @@
 namespace medledger::content {
 namespace {
 
-Error Corrupted(const std::string& what) { return MakeError(ErrorKind::kCorruption, "content_corrupted", what); }
+Error Corrupted(const std::string& what) {
+  return MakeError(ErrorKind::kCorruption, "content_corrupted", what);
+}
 
 Status FetchVerified(const BlockFetcher& fetch, const Cid& cid, std::string* block) {
   ML_RETURN_IF_ERROR(fetch(cid, block));
@@ -87,8 +89,8 @@ Result<std::string> ReadUnixFsFile(const BlockFetcher& fetch, const Cid& root, c
   return std::move(a).Take();
 }
 
-Status WalkDag(const BlockFetcher& fetch, const Cid& root, const std::function<Status(const Cid&, std::string_view)>& visit,
-               int max_depth) {
+Status WalkDag(const BlockFetcher& fetch, const Cid& root,
+               const std::function<Status(const Cid&, std::string_view)>& visit, int max_depth) {
   return Walk(fetch, root, visit, 0, max_depth);
 }
 

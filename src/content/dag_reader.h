@@ -26,7 +26,7 @@ Result<std::string> ReadUnixFsFile(const BlockFetcher& fetch, const Cid& root, c
 
 // Calls `visit` for every block of the DAG under `root` (parents before children, each verified),
 // e.g. to export it as a CAR or to mark it reachable.
-Status WalkDag(const BlockFetcher& fetch, const Cid& root, const std::function<Status(const Cid&, std::string_view)>& visit,
-               int max_depth = 32);
+Status WalkDag(const BlockFetcher& fetch, const Cid& root,
+               const std::function<Status(const Cid&, std::string_view)>& visit, int max_depth = 32);
 
 }  // namespace medledger::content

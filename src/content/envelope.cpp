@@ -19,7 +19,9 @@ std::string Aad(std::string_view header, const EnvelopeBinding& b) {
   return aad;
 }
 
-Error Invalid(const char* what) { return MakeError(ErrorKind::kInvalidArgument, "envelope_invalid", what); }
+Error Invalid(const char* what) {
+  return MakeError(ErrorKind::kInvalidArgument, "envelope_invalid", what);
+}
 
 }  // namespace
 

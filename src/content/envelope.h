@@ -24,7 +24,7 @@ struct ParsedEnvelope {
   uint8_t version = 0;
   uint8_t alg = 0;
   std::string key_id;
-  std::string_view header;      // the bytes before the ciphertext (part of the AAD)
+  std::string_view header;  // the bytes before the ciphertext (part of the AAD)
   std::string_view nonce;
   std::string_view ciphertext;  // with the tag
 };
@@ -36,6 +36,7 @@ Result<std::string> SealEnvelope(std::string_view data_key, std::string_view key
 // Codes: "envelope_invalid", "envelope_unsupported_version", "envelope_unsupported_alg".
 Result<ParsedEnvelope> ParseEnvelope(std::string_view bytes);
 // "decrypt_failed" when the key, binding or any byte of the envelope is wrong.
-Result<std::string> OpenEnvelope(std::string_view data_key, const ParsedEnvelope& envelope, const EnvelopeBinding& binding);
+Result<std::string> OpenEnvelope(std::string_view data_key, const ParsedEnvelope& envelope,
+                                 const EnvelopeBinding& binding);
 
 }  // namespace medledger::content

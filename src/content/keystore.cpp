@@ -153,8 +153,8 @@ FileKeystore::FileKeystore(std::filesystem::path dir, std::string master, std::u
     : dir_(std::move(dir)), master_(std::move(master)), keks_(std::move(keks)) {}
 FileKeystore::~FileKeystore() = default;
 
-Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::path& dir,
-                                                         std::string_view master_key, bool sync_stores) {
+Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::path& dir, std::string_view master_key,
+                                                         bool sync_stores) {
   if (master_key.size() != 32) {
     return MakeError(ErrorKind::kInvalidArgument, "keystore_bad_master_key", "the master key must be 32 bytes");
   }

@@ -117,7 +117,8 @@ struct KuboStore::Impl {
         return MakeError(ErrorKind::kTooLarge, "content_too_large", "IPFS response exceeds the configured limit");
       }
       if (rc == CURLE_OPERATION_TIMEDOUT) {
-        return MakeError(ErrorKind::kTimeout, "ipfs_timeout", "IPFS node did not answer in time: " + path_and_query.substr(0, path_and_query.find('?')));
+        return MakeError(ErrorKind::kTimeout, "ipfs_timeout",
+                         "IPFS node did not answer in time: " + path_and_query.substr(0, path_and_query.find('?')));
       }
       if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_SEND_ERROR ||
           rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING) {
@@ -126,12 +127,13 @@ struct KuboStore::Impl {
         continue;
       }
       if (rc != CURLE_OK) {
-        return MakeError(ErrorKind::kUnavailable, "ipfs_unavailable", std::string("IPFS call failed: ") +
-                                                                          curl_easy_strerror(rc));
+        return MakeError(ErrorKind::kUnavailable, "ipfs_unavailable",
+                         std::string("IPFS call failed: ") + curl_easy_strerror(rc));
       }
       curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
       if (r.status == 502 || r.status == 503 || r.status == 504) {
-        last = MakeError(ErrorKind::kUnavailable, "ipfs_unavailable", "IPFS gateway status " + std::to_string(r.status));
+        last =
+            MakeError(ErrorKind::kUnavailable, "ipfs_unavailable", "IPFS gateway status " + std::to_string(r.status));
         continue;
       }
       return r;
@@ -145,8 +147,7 @@ struct KuboStore::Impl {
     if (r.status == 200) return std::move(r.body);
     std::string message = NodeMessage(r.body);
     if (message.find("timeout") != std::string::npos || message.find("timed out") != std::string::npos ||
-        message.find("deadline") != std::string::npos ||
-        message.find("aborted") != std::string::npos) {
+        message.find("deadline") != std::string::npos || message.find("aborted") != std::string::npos) {
       return MakeError(ErrorKind::kTimeout, "ipfs_timeout", "IPFS node timed out: " + message);
     }
     if (MentionsNotFound(message)) return MakeError(ErrorKind::kNotFound, "ipfs_not_found", message);
@@ -173,8 +174,8 @@ Result<std::string> KuboStore::Add(std::string_view bytes, const AddOptions& opt
   // Same contract as the embedded store: CIDv0 always uses dag-pb leaves.
   bool raw = options.cid_version == 1 && options.raw_leaves;
   ML_ASSIGN_OR_RETURN(Cid expected, ComputeCid(bytes, ImportOptions::Ipfs(options.cid_version, raw)));
-  std::string query = "add?cid-version=" + std::to_string(options.cid_version) + "&raw-leaves=" +
-                      (raw ? "true" : "false") + "&pin=" + (options.pin ? "true" : "false") +
+  std::string query = "add?cid-version=" + std::to_string(options.cid_version) +
+                      "&raw-leaves=" + (raw ? "true" : "false") + "&pin=" + (options.pin ? "true" : "false") +
                       "&chunker=size-262144&quieter=true&progress=false";
   if (options.cid_version == 1) query += "&cid-base=base32";
   std::string upload(bytes);

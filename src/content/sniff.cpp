@@ -14,7 +14,9 @@ Error Refuse(const char* code, std::string message) {
   return MakeError(ErrorKind::kUnsupportedType, code, std::move(message));
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 bool AsciiIEquals(char a, char b) {
   return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
@@ -25,7 +27,10 @@ bool ContainsNoCase(std::string_view hay, std::string_view needle) {
 }
 
 const char* ExecutableKind(std::string_view b) {
-  if (StartsWith(b, "\x7f" "ELF")) return "ELF executable";
+  if (StartsWith(b,
+                 "\x7f"
+                 "ELF"))
+    return "ELF executable";
   if (StartsWith(b, "MZ")) return "PE/DOS executable";
   if (StartsWith(b, "#!")) return "script with an interpreter line";
   static constexpr std::array<std::string_view, 5> kMachO = {"\xfe\xed\xfa\xce", "\xfe\xed\xfa\xcf", "\xce\xfa\xed\xfe",
@@ -42,7 +47,10 @@ const char* ArchiveKind(std::string_view b) {
   if (StartsWith(b, std::string_view("7z\xbc\xaf\x27\x1c", 6))) return "7z";
   if (StartsWith(b, "Rar!\x1a\x07")) return "rar";
   if (StartsWith(b, "BZh")) return "bzip2";
-  if (StartsWith(b, std::string_view("\xfd" "7zXZ\0", 6))) return "xz";
+  if (StartsWith(b, std::string_view("\xfd"
+                                     "7zXZ\0",
+                                     6)))
+    return "xz";
   if (b.size() >= 262 && b.substr(257, 5) == "ustar") return "tar";
   return nullptr;
 }
@@ -54,8 +62,8 @@ bool LooksLikeHtml(std::string_view text) {
   while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
   std::string_view rest = text.substr(i);
   static constexpr std::array<std::string_view, 17> kTags = {
-      "<!doctype html", "<html", "<head", "<script", "<iframe", "<h1", "<div", "<font", "<table", "<a",
-      "<style", "<title", "<b", "<body", "<br", "<p", "<!--"};
+      "<!doctype html", "<html",  "<head", "<script", "<iframe", "<h1", "<div", "<font", "<table", "<a",
+      "<style",         "<title", "<b",    "<body",   "<br",     "<p",  "<!--"};
   for (auto tag : kTags) {
     if (rest.size() > tag.size() && std::equal(tag.begin(), tag.end(), rest.begin(), AsciiIEquals)) {
       char next = rest[tag.size()];
@@ -119,8 +127,8 @@ Result<AttachmentType> ParseMimeType(std::string_view mime) {
     if (essence.size() == m.size() && std::equal(m.begin(), m.end(), essence.begin(), AsciiIEquals)) return t;
   }
   if (mime.size() > 100) mime = mime.substr(0, 100);
-  return Refuse("attachment_type_unsupported", "declared type '" + std::string(mime) +
-                                                   "' is not allowed (PDF, PNG, JPEG, DICOM or plain text)");
+  return Refuse("attachment_type_unsupported",
+                "declared type '" + std::string(mime) + "' is not allowed (PDF, PNG, JPEG, DICOM or plain text)");
 }
 
 Result<AttachmentType> SniffAttachment(std::string_view b, const SniffOptions& options) {
@@ -131,7 +139,8 @@ Result<AttachmentType> SniffAttachment(std::string_view b, const SniffOptions& o
   }
   if (b.empty()) return MakeError(ErrorKind::kInvalidArgument, "attachment_empty", "attachment is empty");
   if (const char* kind = ExecutableKind(b)) return Refuse("attachment_executable", std::string("refused: ") + kind);
-  if (const char* kind = ArchiveKind(b)) return Refuse("attachment_archive", std::string("refused: ") + kind + " archive");
+  if (const char* kind = ArchiveKind(b))
+    return Refuse("attachment_archive", std::string("refused: ") + kind + " archive");
   if (StartsWith(b, "%PDF-")) {
     // Scripted PDFs and launch actions are active content; the name tokens are unambiguous in PDF syntax.
     for (std::string_view action : {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile"}) {

@@ -26,7 +26,9 @@ bool ValidRequestId(const std::string& id) {
   return true;
 }
 
-bool StartsWith(const std::string& s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
+bool StartsWith(const std::string& s, std::string_view p) {
+  return s.compare(0, p.size(), p) == 0;
+}
 
 std::string JsonEscape(std::string_view s) {
   std::string out;
@@ -48,9 +50,8 @@ std::string JsonEscape(std::string_view s) {
 App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(std::move(options)) {
   if (options_.web_dir) static_files_ = std::make_unique<StaticFiles>(*options_.web_dir);
   if (deps_.gauges) metrics_.SetGaugeSource(deps_.gauges);
-  router_.Add("GET", "/healthz", RouteAuth::kPublic, [](RequestContext&) {
-    return JsonResponse(200, R"({"status":"ok"})");
-  });
+  router_.Add("GET", "/healthz", RouteAuth::kPublic,
+              [](RequestContext&) { return JsonResponse(200, R"({"status":"ok"})"); });
   router_.Add("GET", "/readyz", RouteAuth::kPublic, [this](RequestContext&) {
     bool ready = !deps_.ready || deps_.ready();
     return JsonResponse(ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not_ready"})");
@@ -61,9 +62,8 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
     r.body = metrics_.Render();
     return r;
   });
-  router_.Add("GET", "/api/v1/openapi.json", RouteAuth::kPublic, [](RequestContext&) {
-    return JsonResponse(200, OpenApiDocument());
-  });
+  router_.Add("GET", "/api/v1/openapi.json", RouteAuth::kPublic,
+              [](RequestContext&) { return JsonResponse(200, OpenApiDocument()); });
   AddAuthRoutes(router_, deps_, options_);
   AddRecordRoutes(router_, deps_);
 }
@@ -96,7 +96,8 @@ Response App::Dispatch(RequestContext& ctx) {
     std::string authz = req.Header("authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (authz.size() <= kBearer.size() || authz.compare(0, kBearer.size(), kBearer) != 0) {
-      Response r = ProblemResponse(MakeError(ErrorKind::kUnauthenticated, "unauthenticated", "a bearer token is required"));
+      Response r =
+          ProblemResponse(MakeError(ErrorKind::kUnauthenticated, "unauthenticated", "a bearer token is required"));
       r.SetHeader("WWW-Authenticate", "Bearer");
       return r;
     }

@@ -35,13 +35,14 @@ Response Json(int status, const json& body) {
   return JsonResponse(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-Response JsonText(int status, const std::string& body) { return JsonResponse(status, body); }
+Response JsonText(int status, const std::string& body) {
+  return JsonResponse(status, body);
+}
 
 Response FromError(const Error& error, const std::vector<service::FieldIssue>& issues) {
   static const std::set<std::string, std::less<>> kUnprocessable = {
-      "validation_failed", "idempotency_key_reused", "unknown_doctor", "invalid_expiry",
-      "invalid_purpose",   "reason_required",        "weak_password",  "password_too_long",
-      "expiry_too_far",    "expiry_not_in_future"};
+      "validation_failed", "idempotency_key_reused", "unknown_doctor",    "invalid_expiry", "invalid_purpose",
+      "reason_required",   "weak_password",          "password_too_long", "expiry_too_far", "expiry_not_in_future"};
   int status = 0;
   if (error.kind == ErrorKind::kInvalidArgument && kUnprocessable.count(error.code)) status = 422;
   // Erased content existed and never will again: 410, so clients do not retry or report it missing.

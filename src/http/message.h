@@ -14,10 +14,10 @@
 namespace medledger::http {
 
 struct Request {
-  std::string method;  // upper case, e.g. "GET"
-  std::string target;  // as received: path and query
-  std::string path;    // the raw (still percent-encoded) path
-  std::string query;   // the raw query string, without '?'
+  std::string method;                                       // upper case, e.g. "GET"
+  std::string target;                                       // as received: path and query
+  std::string path;                                         // the raw (still percent-encoded) path
+  std::string query;                                        // the raw query string, without '?'
   std::map<std::string, std::string, std::less<>> headers;  // names lower case
   std::string body;
   std::string remote_address;

@@ -3,6 +3,8 @@
 
 namespace medledger::http {
 
-const char* OpenApiDocument() { return kOpenApiJson; }
+const char* OpenApiDocument() {
+  return kOpenApiJson;
+}
 
 }  // namespace medledger::http

@@ -18,7 +18,9 @@ std::vector<std::string> SplitRaw(std::string_view path) {
   return out;
 }
 
-bool IsParam(const std::string& seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+bool IsParam(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
 
 }  // namespace
 
@@ -92,8 +94,7 @@ std::vector<std::string> Router::AllowedMethods(std::string_view raw_path) const
   auto segs = SplitPath(raw_path);
   if (!segs.ok()) return out;
   for (const auto& route : routes_) {
-    if (MatchSegments(route, *segs, nullptr) &&
-        std::find(out.begin(), out.end(), route.method) == out.end()) {
+    if (MatchSegments(route, *segs, nullptr) && std::find(out.begin(), out.end(), route.method) == out.end()) {
       out.push_back(route.method);
     }
   }

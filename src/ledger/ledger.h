@@ -21,11 +21,11 @@ struct Invocation {
 
 // What the caller gets back once its transaction is committed (valid) in a block that is fsynced.
 struct TxReceipt {
-  std::string tx_id;         // hex SHA-256(nonce || creator), as Fabric
+  std::string tx_id;  // hex SHA-256(nonce || creator), as Fabric
   uint64_t block_number = 0;
-  std::string block_hash;    // hex SHA-256 of the block header (Fabric's BlockHeader hash)
-  Timestamp timestamp;       // the transaction's channel-header timestamp
-  std::string payload;       // the contract's response payload
+  std::string block_hash;  // hex SHA-256 of the block header (Fabric's BlockHeader hash)
+  Timestamp timestamp;     // the transaction's channel-header timestamp
+  std::string payload;     // the contract's response payload
 };
 
 // Everything an outsider needs to check that a transaction is in the chain, unaltered.
@@ -33,20 +33,20 @@ struct TransactionProof {
   std::string tx_id;
   uint64_t block_number = 0;
   uint32_t tx_index = 0;
-  std::string validation_code;     // "VALID", "MVCC_READ_CONFLICT", ...
-  std::string block_header;        // serialized common.BlockHeader
-  std::string block_hash;          // hex
-  std::string previous_hash;       // hex
-  std::string data_hash;           // hex
-  std::string orderer_signature;   // serialized common.MetadataSignature over the block
-  std::string envelope;            // serialized common.Envelope of the transaction
+  std::string validation_code;           // "VALID", "MVCC_READ_CONFLICT", ...
+  std::string block_header;              // serialized common.BlockHeader
+  std::string block_hash;                // hex
+  std::string previous_hash;             // hex
+  std::string data_hash;                 // hex
+  std::string orderer_signature;         // serialized common.MetadataSignature over the block
+  std::string envelope;                  // serialized common.Envelope of the transaction
   std::vector<std::string> merkle_path;  // reserved: Fabric hashes block data flat, so this stays empty
 };
 
 struct ChainInfo {
-  uint64_t height = 0;            // number of blocks
-  std::string current_hash;       // hex hash of the last block header
-  std::string previous_hash;      // hex
+  uint64_t height = 0;        // number of blocks
+  std::string current_hash;   // hex hash of the last block header
+  std::string previous_hash;  // hex
 };
 
 class Ledger {

@@ -24,8 +24,7 @@ class IdempotencyStore {
   // "idempotency_key_invalid" (400), "idempotency_key_reused" (422: same key, different request),
   // "idempotency_in_progress" (409: the first attempt is still running).
   Result<Begin> Start(std::string_view user, std::string_view key, std::string_view request_hash);
-  Status Complete(std::string_view user, std::string_view key, std::string_view request_hash,
-                  std::string_view result);
+  Status Complete(std::string_view user, std::string_view key, std::string_view request_hash, std::string_view result);
   void Abandon(std::string_view user, std::string_view key);  // the attempt failed: the key may be reused
 
  private:

@@ -13,7 +13,9 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string Aad(std::string_view id) { return "medledger patient v1:" + std::string(id); }
+std::string Aad(std::string_view id) {
+  return "medledger patient v1:" + std::string(id);
+}
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -22,9 +24,8 @@ std::string Lower(std::string_view s) {
 }
 
 bool IsPatientId(std::string_view id) {
-  return id.size() == 64 && std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return id.size() == 64 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 }  // namespace
@@ -73,8 +74,8 @@ Status PatientDirectory::Add(const PatientRecord& r) {
   if (!r.username.empty() && by_username_.count(r.username)) {
     return MakeError(ErrorKind::kAlreadyExists, "username_linked", "this login is linked to another patient");
   }
-  json j = {{"mrn", r.mrn}, {"name", r.name}, {"birthDate", r.birth_date}, {"username", r.username},
-            {"created", r.created}};
+  json j = {
+      {"mrn", r.mrn}, {"name", r.name}, {"birthDate", r.birth_date}, {"username", r.username}, {"created", r.created}};
   ML_RETURN_IF_ERROR(sealer_.Write(dir_ / (r.patient_id + ".sealed"), j.dump(), Aad(r.patient_id)));
   if (!r.username.empty()) by_username_[r.username] = r.patient_id;
   by_id_[r.patient_id] = r;

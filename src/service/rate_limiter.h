@@ -10,7 +10,7 @@
 namespace medledger::service {
 
 struct RateLimit {
-  double burst = 5;             // bucket size
+  double burst = 5;                // bucket size
   double refill_per_second = 0.2;  // one attempt every 5 s once the burst is spent
 };
 

@@ -106,8 +106,7 @@ class ChaincodeProcess : public ::testing::Test {
       out.set_type(ChaincodeMessage::RESPONSE);
       switch (in.type()) {
         case ChaincodeMessage::COMPLETED:
-        case ChaincodeMessage::ERROR:
-          return in;
+        case ChaincodeMessage::ERROR: return in;
         case ChaincodeMessage::GET_STATE: {
           protos::GetState g;
           g.ParseFromString(in.payload());
@@ -140,15 +139,9 @@ class ChaincodeProcess : public ::testing::Test {
           out.set_payload(resp.SerializeAsString());
           break;
         }
-        case ChaincodeMessage::QUERY_STATE_CLOSE:
-          out.set_payload(protos::QueryResponse().SerializeAsString());
-          break;
-        case ChaincodeMessage::GET_HISTORY_FOR_KEY:
-          out.set_payload(protos::QueryResponse().SerializeAsString());
-          break;
-        default:
-          out.set_type(ChaincodeMessage::ERROR);
-          out.set_payload("unsupported in this test");
+        case ChaincodeMessage::QUERY_STATE_CLOSE: out.set_payload(protos::QueryResponse().SerializeAsString()); break;
+        case ChaincodeMessage::GET_HISTORY_FOR_KEY: out.set_payload(protos::QueryResponse().SerializeAsString()); break;
+        default: out.set_type(ChaincodeMessage::ERROR); out.set_payload("unsupported in this test");
       }
       EXPECT_TRUE(stream_->Write(out));
     }

@@ -2,14 +2,13 @@
 // CIDs from the node must equal the embedded store's for the same bytes; content round-trips; pins work;
 // a missing block and a stopped node give clear errors, quickly.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
@@ -170,9 +169,7 @@ class IpfsNode {
 
 class IpfsKuboTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    node_ = IpfsNode::Start(&why_).release();
-  }
+  static void SetUpTestSuite() { node_ = IpfsNode::Start(&why_).release(); }
   static void TearDownTestSuite() {
     delete node_;
     node_ = nullptr;

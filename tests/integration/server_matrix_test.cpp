@@ -50,7 +50,8 @@ class MatrixTest : public ::testing::Test {
       for (const char* u : kUsers) {
         auto it = row.allowed.find(u);
         long want = it == row.allowed.end() ? 403 : it->second;
-        EXPECT_EQ(Call(u, row.method, row.path, row.body), want) << state << ": " << u << " " << row.method << " " << row.path;
+        EXPECT_EQ(Call(u, row.method, row.path, row.body), want)
+            << state << ": " << u << " " << row.method << " " << row.path;
       }
     }
   }

@@ -2,7 +2,6 @@
 // project's external builder (fabric/builders/ccaas) dials this server's Chaincode.Connect stream.
 // Every option can come from the environment, as Fabric's own ccaas images expect.
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <cstdlib>
 #include <fstream>

@@ -9,7 +9,9 @@
 
 namespace medledger::ledger::embedded {
 
-std::string LedgerDirFor(const std::string& data_dir) { return (std::filesystem::path(data_dir) / "ledger").string(); }
+std::string LedgerDirFor(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "ledger").string();
+}
 
 EmbeddedLedgerOptions OptionsForOrganization(const identity::Organization& org,
                                              std::shared_ptr<contract::Contract> contract) {
@@ -42,8 +44,7 @@ Result<VerifyReport> VerifyDataDir(const std::string& data_dir, const VerifyOpti
     return report;
   }
   ML_ASSIGN_OR_RETURN(auto state, StateDb::Open(dir + "/state"));
-  Membership membership(org->msp_id(), org->ca_certificate(), org->peer().certificate(),
-                        org->orderer().certificate());
+  Membership membership(org->msp_id(), org->ca_certificate(), org->peer().certificate(), org->orderer().certificate());
   ML_ASSIGN_OR_RETURN(auto report, VerifyChain(**blocks, *state, membership, options));
   report.torn_tail_bytes = (*blocks)->truncated_bytes();
   const uint64_t height = (*blocks)->Height();

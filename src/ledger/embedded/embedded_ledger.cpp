@@ -25,7 +25,9 @@ namespace {
 
 constexpr size_t kNonceSize = 24;
 
-Error Closed() { return MakeError(ErrorKind::kUnavailable, "ledger_closed", "the ledger is closed"); }
+Error Closed() {
+  return MakeError(ErrorKind::kUnavailable, "ledger_closed", "the ledger is closed");
+}
 
 size_t ThreadsOr(size_t n) {
   if (n != 0) return n;
@@ -235,7 +237,7 @@ void EmbeddedLedger::Impl::Shutdown() {
     if (closed) return;
     closed = true;
   }
-  exec_pool.reset();  // runs every accepted submission up to Broadcast
+  exec_pool.reset();             // runs every accepted submission up to Broadcast
   if (orderer) orderer->Stop();  // cuts the last partial block
   to_validate.Close();
   if (validate_thread.joinable()) validate_thread.join();
@@ -262,8 +264,8 @@ Result<std::unique_ptr<EmbeddedLedger>> EmbeddedLedger::Open(EmbeddedLedgerOptio
   ML_RETURN_IF_ERROR(env->CreateDirs(o.dir));
   ML_ASSIGN_OR_RETURN(impl->blocks, BlockStore::Open(o.dir + "/blocks", o.env));
   ML_ASSIGN_OR_RETURN(impl->state, StateDb::Open(o.dir + "/state"));
-  impl->membership = std::make_unique<Membership>(o.msp_id, *o.ca_cert, o.peer->certificate(),
-                                                  o.orderer->certificate());
+  impl->membership =
+      std::make_unique<Membership>(o.msp_id, *o.ca_cert, o.peer->certificate(), o.orderer->certificate());
   impl->endorser =
       std::make_unique<Endorser>(*impl->state, *o.contract, *impl->membership, *o.peer, o.channel_id, o.chaincode);
   impl->validator = std::make_unique<Validator>(*impl->membership, o.channel_id, o.chaincode);
@@ -285,15 +287,19 @@ Result<std::unique_ptr<EmbeddedLedger>> EmbeddedLedger::Open(EmbeddedLedgerOptio
 
 EmbeddedLedger::EmbeddedLedger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-EmbeddedLedger::~EmbeddedLedger() { Close(); }
+EmbeddedLedger::~EmbeddedLedger() {
+  Close();
+}
 
-void EmbeddedLedger::Close() { impl_->Shutdown(); }
+void EmbeddedLedger::Close() {
+  impl_->Shutdown();
+}
 
 Result<std::string> EmbeddedLedger::Evaluate(const identity::SigningIdentity& caller, const Invocation& call) {
   ML_ASSIGN_OR_RETURN(auto creator, impl_->membership->Resolve(caller.serialized()));
   std::string nonce = crypto::RandomBytes(kNonceSize);
-  TxContext ctx{impl_->opt.chaincode, impl_->opt.channel_id, ComputeTxId(nonce, caller.serialized()),
-                Timestamp::Now(), contract::Creator{creator->msp_id, creator->cert_pem}};
+  TxContext ctx{impl_->opt.chaincode, impl_->opt.channel_id, ComputeTxId(nonce, caller.serialized()), Timestamp::Now(),
+                contract::Creator{creator->msp_id, creator->cert_pem}};
   ML_ASSIGN_OR_RETURN(auto response, impl_->endorser->Simulate(ctx, call.function, call.args));
   return std::move(response.payload);
 }

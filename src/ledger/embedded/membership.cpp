@@ -46,8 +46,8 @@ Result<std::shared_ptr<const MemberIdentity>> Membership::Parse(std::string_view
     return MakeError(ErrorKind::kPermissionDenied, "untrusted_certificate",
                      "identity certificate is not issued by the " + msp_id_ + " CA");
   }
-  auto member = std::make_shared<MemberIdentity>(MemberIdentity{
-      sid.mspid(), sid.id_bytes(), *cert, cert->PublicKey(), false, false});
+  auto member = std::make_shared<MemberIdentity>(
+      MemberIdentity{sid.mspid(), sid.id_bytes(), *cert, cert->PublicKey(), false, false});
   std::string der = cert->ToDer();
   member->is_endorser = der == peer_der_;
   member->is_orderer = der == orderer_der_;

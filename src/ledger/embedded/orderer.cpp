@@ -6,8 +6,8 @@
 
 namespace medledger::ledger::embedded {
 
-Result<std::string> SignBlock(const identity::SigningIdentity& signer, uint64_t number,
-                              std::string_view previous_hash, std::string_view data_hash) {
+Result<std::string> SignBlock(const identity::SigningIdentity& signer, uint64_t number, std::string_view previous_hash,
+                              std::string_view data_hash) {
   common::OrdererBlockMetadata obm;
   obm.mutable_last_config()->set_index(0);
   common::SignatureHeader sh;
@@ -32,7 +32,9 @@ Orderer::Orderer(const identity::SigningIdentity& signer, BatchConfig config, ui
       sink_(std::move(sink)),
       thread_([this] { Run(); }) {}
 
-Orderer::~Orderer() { Stop(); }
+Orderer::~Orderer() {
+  Stop();
+}
 
 bool Orderer::Broadcast(PendingTx&& tx) {
   {

@@ -39,9 +39,9 @@ struct PendingTx {
 
 struct OrderedBlock {
   uint64_t number = 0;
-  std::string previous_hash;  // raw
-  std::string data_hash;      // raw
-  std::string header_hash;    // raw
+  std::string previous_hash;        // raw
+  std::string data_hash;            // raw
+  std::string header_hash;          // raw
   std::string signatures_metadata;  // serialized common.Metadata for BlockMetadataIndex SIGNATURES
   std::vector<PendingTx> txs;
 };
@@ -50,8 +50,8 @@ class Orderer {
  public:
   using Sink = std::function<void(OrderedBlock)>;
   // Blocks start at `next_number`, chained to `previous_hash`. `sink` runs on the orderer thread.
-  Orderer(const identity::SigningIdentity& signer, BatchConfig config, uint64_t next_number,
-          std::string previous_hash, Sink sink);
+  Orderer(const identity::SigningIdentity& signer, BatchConfig config, uint64_t next_number, std::string previous_hash,
+          Sink sink);
   ~Orderer();  // Stop()
   Orderer(const Orderer&) = delete;
   Orderer& operator=(const Orderer&) = delete;
@@ -85,7 +85,7 @@ class Orderer {
 
 // Signs a block as Fabric's orderer: signature over metadata.value || signature_header || BlockHeaderAsn1.
 // Returns the serialized common.Metadata.
-Result<std::string> SignBlock(const identity::SigningIdentity& signer, uint64_t number,
-                              std::string_view previous_hash, std::string_view data_hash);
+Result<std::string> SignBlock(const identity::SigningIdentity& signer, uint64_t number, std::string_view previous_hash,
+                              std::string_view data_hash);
 
 }  // namespace medledger::ledger::embedded

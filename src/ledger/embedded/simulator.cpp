@@ -79,8 +79,8 @@ Result<std::vector<contract::KeyModification>> Simulator::GetHistoryForKey(std::
   std::vector<contract::KeyModification> out;
   out.reserve(records.size());
   for (auto& r : records) {
-    out.push_back(contract::KeyModification{std::move(r.tx_id), r.value.value_or(""), r.timestamp,
-                                            !r.value.has_value()});
+    out.push_back(
+        contract::KeyModification{std::move(r.tx_id), r.value.value_or(""), r.timestamp, !r.value.has_value()});
   }
   return out;
 }

@@ -18,7 +18,7 @@ inline constexpr size_t kMaxKeySize = 4 * 1024;
 inline constexpr size_t kMaxValueSize = 4 * 1024 * 1024;
 
 struct TxContext {
-  std::string ns;          // chaincode namespace, e.g. "records"
+  std::string ns;  // chaincode namespace, e.g. "records"
   std::string channel_id;
   std::string tx_id;
   Timestamp timestamp;

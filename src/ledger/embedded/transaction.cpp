@@ -180,8 +180,8 @@ int32_t ParseEndorserTransaction(std::string_view envelope, std::string_view cha
     }
     for (const auto& w : kv.writes()) {
       if (w.key().empty() || w.key().size() > kMaxKeySize) return kTxBadRwset;
-      out->writes.push_back(KeyWrite{nsrw.namespace_(), w.key(),
-                                     w.is_delete() ? std::nullopt : std::optional<std::string>(w.value())});
+      out->writes.push_back(
+          KeyWrite{nsrw.namespace_(), w.key(), w.is_delete() ? std::nullopt : std::optional<std::string>(w.value())});
     }
   }
   return kTxValid;

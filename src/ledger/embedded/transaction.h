@@ -57,8 +57,8 @@ struct ParsedTx {
   Timestamp timestamp;
   std::string creator;
   std::string nonce;
-  std::string payload;    // the bytes the creator signed
-  std::string signature;  // the creator's signature
+  std::string payload;                 // the bytes the creator signed
+  std::string signature;               // the creator's signature
   std::string proposal_hash;           // as recorded in the ProposalResponsePayload
   std::string expected_proposal_hash;  // recomputed from the envelope's header and proposal payload
   std::string proposal_response_payload;

@@ -15,9 +15,9 @@ Result<std::optional<Version>> StateDbView::GetVersion(std::string_view ns, std:
 }
 
 Result<std::vector<std::pair<std::string, Version>>> StateDbView::RangeVersions(std::string_view ns,
-                                                                               std::string_view start,
-                                                                               std::string_view end,
-                                                                               uint32_t limit) const {
+                                                                                std::string_view start,
+                                                                                std::string_view end,
+                                                                                uint32_t limit) const {
   ML_ASSIGN_OR_RETURN(auto rows, db_.Range(ns, start, end, limit));
   std::vector<std::pair<std::string, Version>> out;
   out.reserve(rows.size());

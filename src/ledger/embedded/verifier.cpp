@@ -20,8 +20,8 @@ class ReplayState final : public StateView {
     return std::optional<Version>(it->second.version);
   }
   Result<std::vector<std::pair<std::string, Version>>> RangeVersions(std::string_view ns, std::string_view start,
-                                                                      std::string_view end,
-                                                                      uint32_t limit) const override {
+                                                                     std::string_view end,
+                                                                     uint32_t limit) const override {
     std::vector<std::pair<std::string, Version>> out;
     std::string prefix = Key(ns, "");
     for (auto it = values_.lower_bound(Key(ns, start)); it != values_.end(); ++it) {
@@ -136,8 +136,9 @@ Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state,
     if (BlockDataHash(envelopes) != block->data_hash) return fail(n, std::nullopt, "data_hash does not match the data");
     if (std::string why = CheckBlockSignature(*block, membership); !why.empty()) return fail(n, std::nullopt, why);
     if (block->filter.size() != envelopes.size()) {
-      return fail(n, std::nullopt, "transactions filter has " + std::to_string(block->filter.size()) + " codes for " +
-                                       std::to_string(envelopes.size()) + " transactions");
+      return fail(n, std::nullopt,
+                  "transactions filter has " + std::to_string(block->filter.size()) + " codes for " +
+                      std::to_string(envelopes.size()) + " transactions");
     }
 
     auto checked = validator.CheckBlockStateless(envelopes, {}, nullptr);

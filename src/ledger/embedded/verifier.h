@@ -30,8 +30,9 @@ struct VerifyReport {
   uint64_t txs_invalid = 0;
   uint64_t state_keys = 0;
   uint64_t state_lag = 0;
-  uint64_t torn_tail_bytes = 0;  // an unacknowledged partial block after the last one (crash), not indexed  // blocks stored but not yet applied to the state (replayed by the next open)
-  std::string last_hash;  // hex
+  uint64_t torn_tail_bytes = 0;  // an unacknowledged partial block after the last one (crash), not indexed  // blocks
+                                 // stored but not yet applied to the state (replayed by the next open)
+  std::string last_hash;         // hex
   // When !ok: where and why.
   std::optional<uint64_t> bad_block;
   std::optional<uint32_t> bad_tx;

@@ -24,9 +24,9 @@ class FakePeer final : public MessageSink {
  public:
   std::map<std::string, std::string> state;
   std::map<std::string, std::vector<queryresult::KeyModification>> history;
-  int range_batch = 2;                 // results per QueryResponse, to exercise QUERY_STATE_NEXT
-  std::string fail_type;               // a request type name answered with ERROR
-  std::atomic<bool> silent{false};     // never answer requests (timeouts)
+  int range_batch = 2;              // results per QueryResponse, to exercise QUERY_STATE_NEXT
+  std::string fail_type;            // a request type name answered with ERROR
+  std::atomic<bool> silent{false};  // never answer requests (timeouts)
   std::atomic<Handler*> handler{nullptr};
 
   Status Send(const ChaincodeMessage& m) override {
@@ -129,15 +129,9 @@ class FakePeer final : public MessageSink {
         r.set_payload(NextBatch());
         break;
       }
-      case ChaincodeMessage::QUERY_STATE_NEXT:
-        r.set_payload(NextBatch());
-        break;
-      case ChaincodeMessage::QUERY_STATE_CLOSE:
-        closes_++;
-        break;
-      default:
-        r.set_type(ChaincodeMessage::ERROR);
-        r.set_payload("unsupported request");
+      case ChaincodeMessage::QUERY_STATE_NEXT: r.set_payload(NextBatch()); break;
+      case ChaincodeMessage::QUERY_STATE_CLOSE: closes_++; break;
+      default: r.set_type(ChaincodeMessage::ERROR); r.set_payload("unsupported request");
     }
     return r;
   }

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "common/common.pb.h"
-#include "fake_peer.h"
 #include "fabric_messages.h"
+#include "fake_peer.h"
 #include "msp/identities.pb.h"
 #include "peer/chaincode.pb.h"
 #include "peer/proposal.pb.h"
@@ -51,9 +51,9 @@ class EchoContract final : public contract::Contract {
       return {200, "", out};
     }
     if (fn == "whoami") {
-      return {200, "", stub.GetCreator().msp_id + "|" + stub.GetCreator().cert_pem + "|" +
-                           std::to_string(stub.GetTxTimestamp().seconds) + "|" + stub.GetTxID() + "|" +
-                           stub.GetChannelID()};
+      return {200, "",
+              stub.GetCreator().msp_id + "|" + stub.GetCreator().cert_pem + "|" +
+                  std::to_string(stub.GetTxTimestamp().seconds) + "|" + stub.GetTxID() + "|" + stub.GetChannelID()};
     }
     return {400, "unknown_function: " + std::string(fn), ""};
   }
@@ -61,8 +61,8 @@ class EchoContract final : public contract::Contract {
 
 ChaincodeMessage Transaction(const std::string& txid, std::vector<std::string> args, bool with_proposal = true) {
   return testsupport::ChaincodeTransaction(txid, args, "HospitalMSP",
-                                           "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n",
-                                           1763900000, with_proposal);
+                                           "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n", 1763900000,
+                                           with_proposal);
 }
 
 ChaincodeMessage OfType(ChaincodeMessage::Type t) {
@@ -93,8 +93,7 @@ struct Fixture : ::testing::Test {
     EXPECT_TRUE(handler->Handle(tx).ok());
     for (int attempt = 0; attempt < 200; ++attempt) {
       for (const auto& m : peer.sent()) {
-        if (m.txid() == tx.txid() &&
-            (m.type() == ChaincodeMessage::COMPLETED || m.type() == ChaincodeMessage::ERROR)) {
+        if (m.txid() == tx.txid() && (m.type() == ChaincodeMessage::COMPLETED || m.type() == ChaincodeMessage::ERROR)) {
           return m;
         }
       }

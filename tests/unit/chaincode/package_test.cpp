@@ -55,7 +55,8 @@ TEST(CcaasPackage, IsReproducibleAndReadableByStandardTar) {
     std::ofstream f(dir / "pkg.tar.gz", std::ios::binary);
     f << *a;
   }
-  std::string cmd = "cd '" + dir.string() + "' && tar -xzf pkg.tar.gz && tar -xzf code.tar.gz && test -s connection.json";
+  std::string cmd =
+      "cd '" + dir.string() + "' && tar -xzf pkg.tar.gz && tar -xzf code.tar.gz && test -s connection.json";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
   std::ifstream conn(dir / "connection.json");
   auto j = nlohmann::json::parse(conn);
@@ -117,10 +118,11 @@ TEST(ExternalBuilder, DetectBuildReleaseOnOurPackage) {
   // The peer unpacks metadata.json into the metadata dir and code.tar.gz into the source dir.
   std::string d = dir.string();
   std::string b = bin.string();
-  std::string cmd = "set -e; cd '" + d + "/pkg' && tar -xzf p.tar.gz && cp metadata.json ../meta/ && tar -xzf code.tar.gz -C ../src && '" +
+  std::string cmd = "set -e; cd '" + d +
+                    "/pkg' && tar -xzf p.tar.gz && cp metadata.json ../meta/ && tar -xzf code.tar.gz -C ../src && '" +
                     b + "/detect' '" + d + "/src' '" + d + "/meta' && '" + b + "/build' '" + d + "/src' '" + d +
-                    "/meta' '" + d + "/build' && '" + b + "/release' '" + d + "/build' '" + d +
-                    "/release' && cmp '" + d + "/src/connection.json' '" + d + "/release/chaincode/server/connection.json'";
+                    "/meta' '" + d + "/build' && '" + b + "/release' '" + d + "/build' '" + d + "/release' && cmp '" +
+                    d + "/src/connection.json' '" + d + "/release/chaincode/server/connection.json'";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
 
   // detect refuses a package of another type.

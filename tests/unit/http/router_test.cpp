@@ -43,7 +43,9 @@ TEST_F(RouterTest, MatchesLiteralsAndParameters) {
   EXPECT_EQ(m->params["consentId"], "c2");
 }
 
-TEST_F(RouterTest, LiteralSegmentsWinOverParameters) { EXPECT_EQ(Run("GET", "/api/v1/reports/search"), "search"); }
+TEST_F(RouterTest, LiteralSegmentsWinOverParameters) {
+  EXPECT_EQ(Run("GET", "/api/v1/reports/search"), "search");
+}
 
 TEST_F(RouterTest, UnknownPathsAndMethods) {
   EXPECT_EQ(Run("GET", "/api/v1/nothing"), "error:route_not_found");

@@ -47,8 +47,8 @@ TEST_F(StaticFilesTest, ServesFilesWithTypesAndSpaFallback) {
 
 TEST_F(StaticFilesTest, RefusesTraversalDotFilesAndSymlinkEscapes) {
   StaticFiles files(base_ / "web");
-  for (const char* p : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/.env",
-                        "/link.txt", "/a%00b.js", "/assets\\..\\secret.txt"}) {
+  for (const char* p : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/.env", "/link.txt",
+                        "/a%00b.js", "/assets\\..\\secret.txt"}) {
     auto r = files.Serve(p);
     if (r) {
       EXPECT_EQ(r->body, "<html>app</html>") << p;  // at worst the app shell, never the file

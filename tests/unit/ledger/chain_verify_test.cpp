@@ -47,10 +47,11 @@ class ChainVerifyTest : public ::testing::Test {
       for (int i = 0; i < 5; ++i) {
         auto p = std::make_shared<std::promise<Result<TxReceipt>>>();
         futures.push_back(p->get_future());
-        Invocation call = i == 4 ? Invocation{"incr", {"shared"}}
+        Invocation call = i == 4   ? Invocation{"incr", {"shared"}}
                           : i == 3 ? Invocation{"incr", {"shared"}}
-                                   : Invocation{"put", {"key-" + std::to_string(b) + "-" + std::to_string(i),
-                                                        "value-" + std::to_string(b) + "-" + std::to_string(i)}};
+                                   : Invocation{"put",
+                                                {"key-" + std::to_string(b) + "-" + std::to_string(i),
+                                                 "value-" + std::to_string(b) + "-" + std::to_string(i)}};
         ledger->SubmitAsync(alice, call, [p](Result<TxReceipt> r) { p->set_value(std::move(r)); });
       }
       for (auto& f : futures) ASSERT_TRUE(f.get().ok() || true);

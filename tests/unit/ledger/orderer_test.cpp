@@ -33,7 +33,9 @@ struct Collected {
   }
 };
 
-PendingTx Tx(size_t bytes) { return PendingTx{std::string(bytes, 'e'), false, false, nullptr}; }
+PendingTx Tx(size_t bytes) {
+  return PendingTx{std::string(bytes, 'e'), false, false, nullptr};
+}
 
 TEST(Orderer, CutsByCountThenByTimeoutAndChainsBlocks) {
   testing::LedgerFixture fx;

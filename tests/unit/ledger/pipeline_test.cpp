@@ -160,7 +160,7 @@ TEST_F(PipelineTest, MvccConflictInOneBlockInvalidatesTheSecondReader) {
   o.batch.max_tx_count = 2;
   o.batch.timeout_ms = 300;  // both land in one block
   o.batch.cut_when_idle = false;
-  o.execute_threads = 1;      // deterministic order
+  o.execute_threads = 1;  // deterministic order
   Open(std::move(o));
   auto results = SubmitAll(*fx_.alice, {{"incr", {"counter"}}, {"incr", {"counter"}}});
   ASSERT_TRUE(results[0].ok()) << results[0].error().ToString();
@@ -299,8 +299,8 @@ TEST_F(PipelineTest, ForgedCreatorSignatureIsRejected) {
   EXPECT_TRUE(VerifyNow().ok);
 
   // A forged proposal signature is refused at endorsement.
-  auto parts = embedded::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(),
-                                       "medledger", "kv", {"put", "k", "x"});
+  auto parts = embedded::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
+                                       "kv", {"put", "k", "x"});
   auto sp = embedded::SerializeSignedProposal(parts.proposal, fx_.bob->Sign(parts.proposal).value());
   auto pr = ledger_->ProcessProposal(sp);
   ASSERT_FALSE(pr.ok());
@@ -308,7 +308,8 @@ TEST_F(PipelineTest, ForgedCreatorSignatureIsRejected) {
   // A tx_id that is not SHA-256(nonce || creator) is refused.
   parts.tx_id = std::string(64, 'a');
   auto bad = embedded::BuildProposal(fx_.alice->serialized(), "", Timestamp::Now(), "medledger", "kv", {"put"});
-  auto pr2 = ledger_->ProcessProposal(embedded::SerializeSignedProposal(bad.proposal, fx_.alice->Sign(bad.proposal).value()));
+  auto pr2 =
+      ledger_->ProcessProposal(embedded::SerializeSignedProposal(bad.proposal, fx_.alice->Sign(bad.proposal).value()));
   ASSERT_FALSE(pr2.ok());
   EXPECT_EQ(pr2.error().code, "bad_proposal_txid");
   auto garbage = ledger_->ProcessProposal("\x0a\x05hello");
@@ -336,9 +337,9 @@ TEST_F(PipelineTest, UnknownOrWrongOrgCreatorIsRejected) {
   auto built = Endorse(*fx_.alice, {"put", "k", "v"});
   auto parts = embedded::BuildProposal(imposter->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
                                        "kv", {"put", "k", "v"});
-  std::string payload = embedded::BuildEnvelopePayload(parts, built.response.payload(),
-                                                       built.response.endorsement().endorser(),
-                                                       built.response.endorsement().signature());
+  std::string payload =
+      embedded::BuildEnvelopePayload(parts, built.response.payload(), built.response.endorsement().endorser(),
+                                     built.response.endorsement().signature());
   auto r3 = Broadcast(embedded::SerializeEnvelope(payload, imposter->Sign(payload).value()));
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.error().code, "bad_creator_signature");
@@ -368,11 +369,11 @@ TEST_F(PipelineTest, TamperedOrForeignEndorsementFailsPolicy) {
 
   // An endorsement made for another proposal (its hash) cannot be reused under a new tx_id.
   auto other = Endorse(*fx_.alice, {"put", "k", "other"});
-  auto parts = embedded::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(),
-                                       "medledger", "kv", {"put", "k", "other"});
-  std::string p3 = embedded::BuildEnvelopePayload(parts, other.response.payload(),
-                                                  other.response.endorsement().endorser(),
-                                                  other.response.endorsement().signature());
+  auto parts = embedded::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
+                                       "kv", {"put", "k", "other"});
+  std::string p3 =
+      embedded::BuildEnvelopePayload(parts, other.response.payload(), other.response.endorsement().endorser(),
+                                     other.response.endorsement().signature());
   auto r3 = Broadcast(embedded::SerializeEnvelope(p3, fx_.alice->Sign(p3).value()));
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.error().code, "bad_response_payload");

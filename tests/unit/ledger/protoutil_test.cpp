@@ -9,11 +9,15 @@
 namespace medledger::ledger::embedded {
 namespace {
 
-std::string Hex(std::string_view s) { return HexEncode(s); }
+std::string Hex(std::string_view s) {
+  return HexEncode(s);
+}
 
 TEST(ProtoUtil, BlockHeaderAsn1MatchesHandEncodedDer) {
   // SEQUENCE { INTEGER 0, OCTET STRING "", OCTET STRING "" }
-  EXPECT_EQ(Hex(BlockHeaderAsn1(0, "", "")), "3007020100040004" "00");
+  EXPECT_EQ(Hex(BlockHeaderAsn1(0, "", "")),
+            "3007020100040004"
+            "00");
   // 128 needs a leading zero byte to stay positive; 127 does not.
   EXPECT_EQ(Hex(BlockHeaderAsn1(127, "", "")), "300702017f04000400");
   EXPECT_EQ(Hex(BlockHeaderAsn1(128, "", "")), "30080202008004000400");
@@ -22,12 +26,17 @@ TEST(ProtoUtil, BlockHeaderAsn1MatchesHandEncodedDer) {
   EXPECT_EQ(Hex(BlockHeaderAsn1(UINT64_MAX, "", "")), "300f020900ffffffffffffffff04000400");
   // Two 32-byte hashes: body 3 + 34 + 34 = 71 = 0x47.
   std::string a(32, '\x11'), b(32, '\x22');
-  EXPECT_EQ(Hex(BlockHeaderAsn1(1, a, b)), "3047020101" "0420" + Hex(a) + "0420" + Hex(b));
+  EXPECT_EQ(Hex(BlockHeaderAsn1(1, a, b)),
+            "3047020101"
+            "0420" +
+                Hex(a) + "0420" + Hex(b));
   // Long-form lengths once content reaches 128 bytes.
   std::string big(200, '\x33');
   std::string der = BlockHeaderAsn1(2, "", big);
   // body: 3 (INTEGER) + 2 (empty OCTET STRING) + 3 + 200 = 208 = 0xd0.
-  EXPECT_EQ(Hex(der.substr(0, 12)), "3081d00201020400" "0481c833");
+  EXPECT_EQ(Hex(der.substr(0, 12)),
+            "3081d00201020400"
+            "0481c833");
   EXPECT_EQ(der.size(), 3u + 0xd0);
 }
 

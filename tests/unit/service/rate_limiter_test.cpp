@@ -11,8 +11,8 @@ TEST(RateLimiterTest, BurstThenRefillPerKey) {
   RateLimiter rl({3, 0.5});
   auto t0 = RateLimiter::Clock::time_point{} + 1000s;
   for (int i = 0; i < 3; ++i) EXPECT_EQ(rl.Acquire("alice", t0), 0);
-  EXPECT_EQ(rl.Acquire("alice", t0), 2);     // one token every 2 s
-  EXPECT_EQ(rl.Acquire("bob", t0), 0);       // keys are independent
+  EXPECT_EQ(rl.Acquire("alice", t0), 2);  // one token every 2 s
+  EXPECT_EQ(rl.Acquire("bob", t0), 0);    // keys are independent
   EXPECT_EQ(rl.Acquire("alice", t0 + 1s), 1);
   EXPECT_EQ(rl.Acquire("alice", t0 + 2s), 0);
   EXPECT_EQ(rl.Acquire("alice", t0 + 2s), 2);
