@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git clang-format
   libssl-dev libboost1.81-dev protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsodium-dev libcurl4-openssl-dev zlib1g-dev libre2-dev

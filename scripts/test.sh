@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every test from nothing: installs dependencies, builds (ASan+UBSan, -Werror), runs the web app's
+# Runs every test from nothing: installs dependencies, checks C++ formatting, builds (ASan+UBSan, -Werror), runs the web app's
 # unit tests, the C++ unit and integration tests (ctest), then the browser end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/check_format.sh
 
 BUILD=${MEDLEDGER_TEST_BUILD:-build/test}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
