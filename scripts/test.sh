@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test from nothing: installs dependencies, checks C++ formatting, builds (ASan+UBSan, -Werror), runs the web app's
-# unit tests, the C++ unit and integration tests (ctest), then the browser end-to-end tests.
+# Runs every test from nothing: installs dependencies, checks C++ formatting, builds (ASan+UBSan, -Werror),
+# runs the web app's unit tests, the C++ unit and integration tests (ctest), then the browser end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

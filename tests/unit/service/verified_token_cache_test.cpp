@@ -4,8 +4,8 @@
 
 #include <limits>
 #include <string>
+#include <vector>
 
-#include "common/encoding.h"
 #include "crypto/ecdsa.h"
 
 namespace medledger::service {
