@@ -9,12 +9,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/encoding.h"
 #include "common/unique_fd.h"
@@ -34,6 +37,8 @@ constexpr uint8_t kBlock = 1;
 constexpr uint8_t kTombstone = 2;
 constexpr uint8_t kPadding = 3;       // fills the space of an append that failed, so later records stay reachable
 constexpr size_t kIdxEntrySize = 48;  // digest 32 | kind 1 | 3 zero | length u32 | data offset u64
+// Batches start and end here: O_DIRECT needs the logical block size (512 on most disks, 4096 on some).
+constexpr uint64_t kDirectAlign = 4096;
 
 Error IoError(const std::string& what, int err = errno) {
   return MakeError(ErrorKind::kIoError, "io_error", what + ": " + std::strerror(err));
@@ -95,14 +100,50 @@ Status CheckSize(std::string_view data) {
   return OkStatus();
 }
 
+// `h` must hold kHeaderSize bytes; a padding record has no digest (zeros).
+void EncodeHeader(char* h, uint8_t kind, std::string_view digest, uint64_t data_size) {
+  std::memset(h, 0, kHeaderSize);
+  std::memcpy(h, kMagic, 4);
+  h[4] = static_cast<char>(kind);
+  EncodeFixed32LE(h + 8, static_cast<uint32_t>(data_size));
+  if (!digest.empty()) std::memcpy(h + 16, digest.data(), kDigestSize);
+}
+
+// The space before the next `align`ed offset from `end`, as a whole padding record (at least a header) or 0.
+uint64_t GapBefore(uint64_t end, uint64_t align) {
+  uint64_t gap = (align - end % align) % align;
+  if (gap != 0 && gap < kHeaderSize) gap += align;
+  return gap;
+}
+
+// Marks `record_bytes` at `at` as one padding record, so a walk on open steps over the space (best effort:
+// used after the disk refused a write, or before an aligned batch; a walk copes with a hole too).
+Status WritePadding(int fd, uint64_t at, uint64_t record_bytes) {
+  char h[kHeaderSize];
+  EncodeHeader(h, kPadding, {}, record_bytes - kHeaderSize);
+  if (::pwrite(fd, h, sizeof h, static_cast<off_t>(at)) != static_cast<ssize_t>(sizeof h)) {
+    return IoError("write padding");
+  }
+  return OkStatus();
+}
+
+// 0, or the errno of the write that failed.
+int PwriteAll(int fd, const char* buf, size_t n, uint64_t offset) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = ::pwrite(fd, buf + done, n - done, static_cast<off_t>(offset + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return w == 0 ? EIO : errno;
+    done += static_cast<size_t>(w);
+  }
+  return 0;
+}
+
 // Writes one record (header and data) at `at`, retrying short writes.
 Status WriteRecord(int fd, uint64_t at, uint8_t kind, const std::string& digest, std::string_view data,
                    const std::string& what) {
-  char h[kHeaderSize] = {};
-  std::memcpy(h, kMagic, 4);
-  h[4] = static_cast<char>(kind);
-  EncodeFixed32LE(h + 8, static_cast<uint32_t>(data.size()));
-  std::memcpy(h + 16, digest.data(), kDigestSize);
+  char h[kHeaderSize];
+  EncodeHeader(h, kind, digest, data.size());
   iovec iov[2] = {{h, kHeaderSize}, {const_cast<char*>(data.data()), data.size()}};
   const uint64_t record = kHeaderSize + data.size();
   uint64_t done = 0;
@@ -188,6 +229,7 @@ struct BlockStore::State {
     uint32_t pack;
     std::shared_ptr<File> file;
     uint64_t offset;  // of the record header
+    uint64_t gap;     // padding reserved before `offset` to align it
   };
 
   fs::path dir;
@@ -209,6 +251,13 @@ struct BlockStore::State {
   size_t in_flight = 0;
   bool sealing = false;
   std::condition_variable_any idle;  // in_flight reached 0, or a seal ended
+  // The open pack opened again with O_DIRECT, for batches; null where the filesystem refuses it.
+  std::shared_ptr<File> direct;
+  uint32_t direct_pack = 0;
+  bool direct_refused = false;
+  bool seal_running = false;
+  Status seal_status;   // the first background seal that failed
+  std::jthread sealer;  // last: joined before the members it uses go
 
   fs::path PackPath(uint32_t n) const { return dir / PackName(n); }
   fs::path IdxPath(uint32_t n) const { return dir / (PackName(n) + ".idx"); }
@@ -356,44 +405,115 @@ struct BlockStore::State {
     return OkStatus();
   }
 
-  // Seals the open pack (synced, indexed) and starts the next one. Called with `mu` held exclusively and
-  // nothing in flight.
-  Status Roll() {
-    const int fd = packs[active]->get();
-    if (::fdatasync(fd) != 0) return IoError("sync " + PackPath(active).string());
+  // Starts the next pack and seals the open one (synced, then indexed) in the background, so the append that
+  // filled it does not wait for the disk to take up to a pack's worth of bytes. Until its index is written
+  // the sealed pack is one without an index, which Load walks. Called with `lock` holding `mu` exclusively
+  // and nothing in flight.
+  Status Roll(std::unique_lock<std::shared_mutex>& lock) {
+    idle.wait(lock, [this] { return !seal_running; });  // one seal at a time
+    ML_RETURN_IF_ERROR(seal_status);
+    if (sealer.joinable()) sealer.join();  // already done
+    const uint32_t next = active + 1;
+    // The new pack's name is made durable by the directory sync of the index write below, which Sync waits
+    // for: a synchronous one here would be a device flush, waiting for everything written so far.
+    ML_ASSIGN_OR_RETURN(packs[next], OpenPack(next, true));
     // Published in the order appends finished; the index lists them in pack order, as a walk would.
     std::sort(active_records.begin(), active_records.end(),
               [](const Record& x, const Record& y) { return x.offset < y.offset; });
-    ML_RETURN_IF_ERROR(WriteFileAtomic(IdxPath(active), EncodeIndex(active_records), true));
-    const uint32_t next = active + 1;
-    ML_ASSIGN_OR_RETURN(packs[next], OpenPack(next, true));
-    ML_RETURN_IF_ERROR(SyncDirectory(dir));
-    sealed_size[active] = active_end;
+    const uint32_t sealed = active;
+    sealed_size[sealed] = active_end;
+    direct.reset();
     active = next;
     active_end = 0;
+    seal_running = true;
+    sealer = std::jthread([this, sealed, file = packs[sealed], records = std::move(active_records)] {
+      Status sealed_ok = ::fdatasync(file->get()) == 0 ? WriteFileAtomic(IdxPath(sealed), EncodeIndex(records), true)
+                                                       : Status(IoError("sync " + PackPath(sealed).string()));
+      std::lock_guard done(mu);
+      if (!sealed_ok.ok() && seal_status.ok()) seal_status = std::move(sealed_ok);
+      seal_running = false;
+      idle.notify_all();
+    });
     active_records.clear();
     return OkStatus();
   }
 
-  // Space for a record of `record` bytes at the end of the open pack, sealing the pack first when the record
-  // does not fit. `lock` holds `mu` exclusively; it is released while waiting for appends in flight.
-  Result<Slot> Reserve(std::unique_lock<std::shared_mutex>& lock, uint64_t record) {
+  // Waits for a background seal; its failure is reported here from then on, since the sealed pack's bytes
+  // may not be on the disk.
+  template <class Lock>
+  Status WaitForSeal(Lock& lock) {
+    idle.wait(lock, [this] { return !seal_running; });
+    return seal_status;
+  }
+
+  // Space for `record` bytes at the end of the open pack, at an offset that is a multiple of `align`, sealing
+  // the pack first when they do not fit. `lock` holds `mu` exclusively; it is released while waiting for
+  // appends in flight.
+  Result<Slot> Reserve(std::unique_lock<std::shared_mutex>& lock, uint64_t record, uint64_t align = 1) {
     for (;;) {
       if (sealing) {
         idle.wait(lock);
         continue;
       }
-      if (active_end == 0 || active_end + record <= options.pack_bytes) break;
+      if (active_end == 0 || active_end + GapBefore(active_end, align) + record <= options.pack_bytes) break;
       sealing = true;
       idle.wait(lock, [this] { return in_flight == 0; });
-      Status rolled = Roll();
+      Status rolled = Roll(lock);
       sealing = false;
       idle.notify_all();
       ML_RETURN_IF_ERROR(rolled);
     }
-    Slot slot{active, packs[active], active_end};
-    active_end += record;
+    const uint64_t gap = GapBefore(active_end, align);
+    Slot slot{active, packs[active], active_end + gap, gap};
+    active_end += gap + record;
     return slot;
+  }
+
+  // The O_DIRECT descriptor of pack `n` (the open one), or null when the filesystem refuses O_DIRECT.
+  std::shared_ptr<File> DirectFile(uint32_t n) {
+    if (direct_refused) return nullptr;
+    if (!direct || direct_pack != n) {
+      UniqueFd fd(::open(PackPath(n).c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+      if (!fd.valid()) {
+        direct_refused = true;
+        return nullptr;
+      }
+      direct = std::make_shared<File>(std::move(fd));
+      direct_pack = n;
+    }
+    return direct;
+  }
+
+  // Appends `len` bytes of whole records (the blocks in `records`, offsets relative to `buf`; padding to the
+  // end) at an aligned offset, in one write outside the lock, then publishes the blocks.
+  Status AppendBatch(const char* buf, size_t len, const std::vector<Record>& records) {
+    std::unique_lock lock(mu);
+    ML_ASSIGN_OR_RETURN(Slot slot, Reserve(lock, len, kDirectAlign));
+    std::shared_ptr<File> dio = DirectFile(slot.pack);
+    ++in_flight;
+    lock.unlock();
+    const int fd = slot.file->get();
+    Status written = slot.gap > 0 ? WritePadding(fd, slot.offset - slot.gap, slot.gap) : OkStatus();
+    bool refused = false;
+    if (written.ok()) {
+      int err = dio ? PwriteAll(dio->get(), buf, len, slot.offset) : 0;
+      refused = err == EINVAL;  // an alignment this device does not take: written buffered from now on
+      if (!dio || refused) err = PwriteAll(fd, buf, len, slot.offset);
+      if (err != 0) {
+        written = IoError("append to " + PackPath(slot.pack).string(), err);
+        (void)WritePadding(fd, slot.offset, len);
+      }
+    }
+    lock.lock();
+    if (refused) direct_refused = true;
+    if (--in_flight == 0) idle.notify_all();
+    ML_RETURN_IF_ERROR(written);
+    for (const auto& r : records) {
+      Record placed = r;
+      placed.offset += slot.offset;
+      Publish(slot.pack, std::move(placed));
+    }
+    return OkStatus();
   }
 
   void Publish(uint32_t pack, Record r) {
@@ -414,15 +534,7 @@ struct BlockStore::State {
     lock.unlock();
     const std::string what = PackPath(slot.pack).string();
     Status written = WriteRecord(slot.file->get(), slot.offset, kBlock, digest, data, what);
-    if (!written.ok()) {
-      // Marks the space as padding so a walk on open steps over it rather than searching for the next record
-      // (best effort: the disk just refused a write; the walk copes with a hole too).
-      char h[kHeaderSize] = {};
-      std::memcpy(h, kMagic, 4);
-      h[4] = static_cast<char>(kPadding);
-      EncodeFixed32LE(h + 8, static_cast<uint32_t>(data.size()));
-      (void)!::pwrite(slot.file->get(), h, sizeof h, static_cast<off_t>(slot.offset));
-    }
+    if (!written.ok()) (void)WritePadding(slot.file->get(), slot.offset, kHeaderSize + data.size());
     lock.lock();
     if (--in_flight == 0) idle.notify_all();
     ML_RETURN_IF_ERROR(written);
@@ -450,6 +562,7 @@ struct BlockStore::State {
     std::shared_ptr<File> file;
     {
       std::shared_lock lock(mu);
+      ML_RETURN_IF_ERROR(WaitForSeal(lock));
       file = packs[active];
     }
     // Outside the lock: appends continue while the disk flushes, and concurrent callers share its commit.
@@ -545,6 +658,7 @@ Result<CompactStats> BlockStore::Compact(double max_dead_fraction) {
   CompactStats stats;
   std::unique_lock lock(state_->mu);
   State& s = *state_;
+  ML_RETURN_IF_ERROR(s.WaitForSeal(lock));  // a pack is compacted from its index
   std::vector<uint32_t> victims;
   for (const auto& [n, size] : s.sealed_size) {
     if (size == 0) continue;
@@ -618,6 +732,69 @@ Status BlockStore::ForEach(const std::function<void(const std::string& digest)>&
   }
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list blocks: " + ec.message());
   return OkStatus();
+}
+
+struct BlockStore::BatchWriter::Buffer {
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  std::unique_ptr<char, Free> data;  // aligned for O_DIRECT
+  size_t capacity = 0;               // of records; room for the closing padding comes on top
+  size_t used = 0;
+  std::vector<Record> records;              // offsets relative to `data`
+  std::unordered_set<std::string> digests;  // in this batch (a file's repeated chunks are stored once)
+};
+
+BlockStore::BatchWriter::BatchWriter(State* state, size_t batch_bytes)
+    : state_(state), buffer_(std::make_unique<Buffer>()) {
+  buffer_->capacity = std::max<size_t>(batch_bytes, kDirectAlign);
+  // The closing padding record takes less than kDirectAlign + kHeaderSize bytes.
+  const size_t bytes = buffer_->capacity + 2 * kDirectAlign;
+  buffer_->data.reset(static_cast<char*>(std::aligned_alloc(kDirectAlign, bytes)));
+}
+BlockStore::BatchWriter::BatchWriter(BatchWriter&&) noexcept = default;
+BlockStore::BatchWriter& BlockStore::BatchWriter::operator=(BatchWriter&&) noexcept = default;
+BlockStore::BatchWriter::~BatchWriter() = default;
+
+BlockStore::BatchWriter BlockStore::NewBatchWriter(size_t batch_bytes) {
+  return BatchWriter(state_.get(), batch_bytes);
+}
+
+Status BlockStore::BatchWriter::Add(const Cid& cid, std::string_view data) {
+  ML_RETURN_IF_ERROR(CheckSize(data));
+  Buffer& b = *buffer_;
+  const std::string& digest = cid.digest();
+  {
+    std::shared_lock lock(state_->mu);
+    auto it = state_->index.find(digest);
+    if (it != state_->index.end() && !it->second.suspect) return OkStatus();
+  }
+  if (b.digests.count(digest) != 0) return OkStatus();
+  const size_t record = kHeaderSize + data.size();
+  if (!b.data || record > b.capacity) return state_->AppendConcurrently(digest, data);  // no buffer for it
+  if (b.used + record > b.capacity) ML_RETURN_IF_ERROR(Flush());
+  char* at = b.data.get() + b.used;
+  EncodeHeader(at, kBlock, digest, data.size());
+  std::memcpy(at + kHeaderSize, data.data(), data.size());
+  b.records.push_back(Record{digest, kBlock, static_cast<uint32_t>(data.size()), b.used + kHeaderSize});
+  b.digests.insert(digest);
+  b.used += record;
+  return OkStatus();
+}
+
+Status BlockStore::BatchWriter::Flush() {
+  Buffer& b = *buffer_;
+  if (b.records.empty()) return OkStatus();
+  const uint64_t pad = GapBefore(b.used, kDirectAlign);
+  if (pad > 0) {
+    std::memset(b.data.get() + b.used, 0, pad);
+    EncodeHeader(b.data.get() + b.used, kPadding, {}, pad - kHeaderSize);
+  }
+  Status s = state_->AppendBatch(b.data.get(), b.used + pad, b.records);
+  b.used = 0;
+  b.records.clear();
+  b.digests.clear();
+  return s;
 }
 
 std::optional<BlockStore::Location> BlockStore::Locate(const std::string& digest) const {

@@ -4,8 +4,9 @@
 //   digest (32 raw bytes, the SHA-256 of the data) | data
 //
 // plus an index in memory (digest -> pack, offset, length). A pack is sealed once it reaches the pack size:
-// it is fdatasynced and a sidecar <pack>.idx (the records' digests, kinds, offsets, lengths and a SHA-256
-// over them) is written, so opening a large store reads the small indexes, not the data. The open pack is
+// appends move on to the next pack while a background thread fdatasyncs it and writes a sidecar <pack>.idx
+// (the records' digests, kinds, offsets, lengths and a SHA-256 over them), so opening a large store reads the
+// small indexes, not the data; a pack without an intact index is walked instead. The open pack is
 // re-scanned on open and every record's data re-hashed; an invalid tail (a write a crash cut short, never an
 // acknowledged one) is copied aside to <pack>.torn-<offset> and truncated, so nothing is silently discarded.
 // Block appends reserve space under a lock and write outside it, so they overlap; the walk on open steps over
@@ -49,6 +50,8 @@ struct CompactStats {
 };
 
 class BlockStore {
+  struct State;
+
  public:
   // Creates `dir` if needed, takes its lock (one store per directory at a time, across processes: an open
   // next to a live writer could mistake its append in progress for a torn tail), loads the indexes and
@@ -65,6 +68,29 @@ class BlockStore {
   // filesystem barrier). Safe to call from several threads.
   Status WriteOne(const Cid& cid, std::string_view data);
   Status Sync();  // fdatasync of the open pack (sealed packs already are)
+
+  // Collects one writer thread's blocks and appends them as one batch of records per ~8 MiB, at a 4 KiB
+  // aligned offset (a padding record fills the gap) and written with O_DIRECT where the filesystem allows.
+  // For large imports: a buffered write copies every byte into the page cache and is then throttled to the
+  // disk's writeback rate, which here halves a large add (docs/BENCHMARKS.md, "Content"). Blocks are readable
+  // once their batch is flushed and durable as with WriteOne; what is not flushed when the writer goes is
+  // dropped. One thread per writer, and a writer must not outlive its store.
+  class BatchWriter {
+   public:
+    BatchWriter(BatchWriter&&) noexcept;
+    BatchWriter& operator=(BatchWriter&&) noexcept;
+    ~BatchWriter();
+    Status Add(const Cid& cid, std::string_view data);
+    Status Flush();
+
+   private:
+    friend class BlockStore;
+    struct Buffer;
+    BatchWriter(State* state, size_t batch_bytes);
+    State* state_;  // not the BlockStore, which may move
+    std::unique_ptr<Buffer> buffer_;
+  };
+  BatchWriter NewBatchWriter(size_t batch_bytes = size_t{8} << 20);
   // The stored bytes, NOT verified here (readers re-hash): "block_not_found", "io_error".
   Result<std::string> Get(const Cid& cid) const;
   Status Read(const Cid& cid, std::string* out) const;  // like Get, reusing `*out`'s capacity
@@ -90,7 +116,6 @@ class BlockStore {
   const std::filesystem::path& dir() const;
 
  private:
-  struct State;
   explicit BlockStore(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <system_error>
@@ -21,11 +22,22 @@ Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(const std::filesystem
 Result<std::string> EmbeddedStore::Add(std::string_view bytes, const AddOptions& options) {
   // The ContentStore contract: CIDv0 always uses dag-pb leaves (like `ipfs add` without --raw-leaves).
   ImportOptions io = ImportOptions::Ipfs(options.cid_version, options.cid_version == 1 && options.raw_leaves);
-  io.threads = options_.threads;
-  // Leaves are written by the hashing threads as they go, so hashing and writing overlap.
-  io.leaf_sink = [this](const Cid& cid, std::string_view data) { return blocks_.WriteOne(cid, data); };
+  io.threads = std::max(1u, options_.threads);
+  // Leaves are written by the hashing threads as they go, so hashing and writing overlap. A large input goes
+  // through a batch writer per thread (aligned, unbuffered writes of many leaves at once); a small one is
+  // written leaf by leaf, so it neither waits for a batch to fill nor pays for its alignment.
+  std::vector<BlockStore::BatchWriter> batches;
+  if (bytes.size() >= kBatchedAddBytes) {
+    for (unsigned i = 0; i < io.threads; ++i) batches.push_back(blocks_.NewBatchWriter());
+    io.leaf_sink = [&batches](unsigned worker, const Cid& cid, std::string_view data) {
+      return batches[worker].Add(cid, data);
+    };
+  } else {
+    io.leaf_sink = [this](unsigned, const Cid& cid, std::string_view data) { return blocks_.WriteOne(cid, data); };
+  }
   std::shared_lock lock(gc_mutex_);
   ML_ASSIGN_OR_RETURN(auto dag, ImportFile(bytes, io));
+  for (auto& batch : batches) ML_RETURN_IF_ERROR(batch.Flush());
   std::vector<std::pair<Cid, std::string_view>> blocks;
   blocks.reserve(dag.blocks.size());
   for (const auto& b : dag.blocks) blocks.emplace_back(b.cid, b.data());

@@ -17,6 +17,9 @@
 
 namespace medledger::content {
 
+// Inputs of at least this size are written through batch writers (BlockStore::BatchWriter).
+inline constexpr size_t kBatchedAddBytes = size_t{4} << 20;
+
 struct EmbeddedStoreOptions {
   bool sync = true;      // fsync blocks and pins; off for tests, benchmarks and callers with a filesystem barrier
   unsigned threads = 2;  // hashing threads of an add

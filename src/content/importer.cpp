@@ -118,7 +118,7 @@ Result<ImportedDag> ImportFile(std::string_view bytes, const ImportOptions& o) {
       std::string_view chunk = bytes.substr(std::min(bytes.size(), i * o.chunk_size), o.chunk_size);
       dag.blocks[i] = MakeLeaf(chunk, o, &leaves[i]);
       if (o.leaf_sink && sink_errors[worker].ok())
-        sink_errors[worker] = o.leaf_sink(dag.blocks[i].cid, dag.blocks[i].data());
+        sink_errors[worker] = o.leaf_sink(worker, dag.blocks[i].cid, dag.blocks[i].data());
     }
   };
   unsigned threads = std::max(1u, std::min<unsigned>(o.threads, static_cast<unsigned>(n / 2)));

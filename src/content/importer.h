@@ -23,9 +23,11 @@ struct ImportOptions {
   size_t chunk_size = kDefaultChunkSize;
   size_t max_links = kDefaultMaxLinks;
   unsigned threads = 2;  // leaf hashing is spread over this many threads for multi-chunk inputs
-  // Called by the hashing thread for each leaf as soon as it is hashed (possibly concurrently), so a store
-  // can write leaves while other chunks are still being hashed. The first error aborts the import.
-  std::function<Status(const Cid& cid, std::string_view data)> leaf_sink;
+  // Called by the hashing thread for each leaf as soon as it is hashed, so a store can write leaves while
+  // other chunks are still being hashed. `worker` (< max(1, threads)) names the calling thread: calls for one
+  // worker come from one thread, in file order, so a sink can keep per-worker buffers without a lock. The
+  // first error aborts the import.
+  std::function<Status(unsigned worker, const Cid& cid, std::string_view data)> leaf_sink;
 
   // The defaults of `ipfs add`: --raw-leaves follows --cid-version unless given.
   static ImportOptions Ipfs(int cid_version, std::optional<bool> raw_leaves = std::nullopt);

@@ -189,6 +189,78 @@ TEST(PackBlockStore, RecordsAfterAHoleLeftByAnUnfinishedAppendSurviveReopen) {
   EXPECT_EQ(CountFiles(dir, ".dat"), 1u);
 }
 
+// Batches land whole at 4 KiB-aligned offsets among single appends of another thread, skip blocks already
+// stored, and are found again on reopen, including from a sealed pack whose background-written index is
+// missing (as after a crash before the seal finished).
+TEST(PackBlockStore, BatchWriterBesideSingleAppendsAcrossRollsAndReopen) {
+  TempDir dir;
+  std::vector<std::pair<Cid, std::string>> batched;
+  std::vector<std::pair<Cid, std::string>> single;
+  for (int i = 0; i < 120; ++i) batched.push_back(RandomBlock(static_cast<size_t>(3000 + (i * 7919) % 9000)));
+  for (int i = 0; i < 120; ++i) single.push_back(RandomBlock(static_cast<size_t>(100 + (i * 37) % 3000)));
+  {
+    auto store = MustOpen(dir, 256 * 1024);
+    ASSERT_TRUE(store.Put(batched[5].first, batched[5].second).ok());  // already stored: skipped by the batch
+    const auto before = store.Locate(batched[5].first.digest()).value();
+    std::jthread other([&store, &single] {
+      for (const auto& [cid, bytes] : single) ASSERT_TRUE(store.WriteOne(cid, bytes).ok());
+    });
+    auto writer = store.NewBatchWriter(64 * 1024);
+    for (const auto& [cid, bytes] : batched) ASSERT_TRUE(writer.Add(cid, bytes).ok());
+    ASSERT_TRUE(writer.Add(batched[7].first, batched[7].second).ok());  // twice in one batch: stored once
+    ASSERT_TRUE(writer.Flush().ok());
+    other.join();
+    EXPECT_EQ(store.Locate(batched[5].first.digest())->offset, before.offset);
+    EXPECT_EQ((store.Locate(batched[0].first.digest())->offset - 48) % 4096, 0u);  // a batch starts aligned
+    for (const auto& [cid, bytes] : batched) EXPECT_EQ(store.Get(cid).value(), bytes);
+    ASSERT_TRUE(store.Sync().ok());  // waits for the background seals too
+  }
+  EXPECT_GE(CountFiles(dir, ".dat"), 4u);
+  EXPECT_EQ(CountFiles(dir, ".idx"), CountFiles(dir, ".dat") - 1);
+  std::filesystem::remove(dir.path() / "blocks" / "pack-00000002.dat.idx");
+  for (int round = 0; round < 2; ++round) {
+    auto store = MustOpen(dir, 256 * 1024);
+    for (const auto* set : {&batched, &single}) {
+      for (const auto& [cid, bytes] : *set) EXPECT_EQ(store.Get(cid).value(), bytes);
+    }
+    size_t listed = 0;
+    ASSERT_TRUE(store.ForEach([&](const std::string&) { ++listed; }).ok());
+    EXPECT_EQ(listed, batched.size() + single.size());
+  }
+}
+
+// A crash can land after a batch was written but before the padding record in front of it (the gap to the
+// aligned offset) was: the walk on open steps over the hole and keeps the batch's blocks. What a writer had
+// not flushed is not stored.
+TEST(PackBlockStore, BatchSurvivesALostPaddingHeaderAndUnflushedBlocksAreNotStored) {
+  TempDir dir;
+  auto first = RandomBlock(1000);  // leaves the pack's end unaligned
+  std::vector<std::pair<Cid, std::string>> batched;
+  for (int i = 0; i < 5; ++i) batched.push_back(RandomBlock(5000));
+  auto unflushed = RandomBlock(5000);
+  {
+    auto store = MustOpen(dir, 1 << 20);
+    ASSERT_TRUE(store.Put(first.first, first.second).ok());
+    auto writer = store.NewBatchWriter(1 << 20);
+    for (const auto& [cid, bytes] : batched) ASSERT_TRUE(writer.Add(cid, bytes).ok());
+    ASSERT_TRUE(writer.Flush().ok());
+    auto dropped = store.NewBatchWriter(1 << 20);
+    ASSERT_TRUE(dropped.Add(unflushed.first, unflushed.second).ok());
+    EXPECT_FALSE(store.Has(unflushed.first));
+  }
+  const auto loc = MustOpen(dir, 1 << 20).Locate(first.first.digest()).value();
+  Overwrite(loc.file, loc.offset + loc.size, std::string(48, '\0'));  // the gap's padding header
+  for (int round = 0; round < 2; ++round) {
+    auto store = MustOpen(dir, 1 << 20);
+    EXPECT_EQ(store.Get(first.first).value(), first.second);
+    for (const auto& [cid, bytes] : batched) EXPECT_EQ(store.Get(cid).value(), bytes);
+    EXPECT_FALSE(store.Has(unflushed.first));
+    auto more = RandomBlock(700);  // appends continue after the batch
+    ASSERT_TRUE(store.Put(more.first, more.second).ok());
+    EXPECT_GT(store.Locate(more.first.digest())->offset, store.Locate(batched.back().first.digest())->offset);
+  }
+}
+
 // A record whose data no longer matches its digest, with good records after it, is reported on read (not
 // taken for a torn tail) and writing the block again replaces it, before and after a reopen.
 TEST(PackBlockStore, DamagedRecordIsReportedAndRewritingTheBlockRepairsIt) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -75,6 +76,31 @@ TEST(EmbeddedStore, AddCatRoundTripsWithIpfsCids) {
   store.reset();
   store = OpenStore(dir);
   EXPECT_EQ(store->Cat("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e").value(), "hello world");
+}
+
+// Inputs from kBatchedAddBytes up go through batch writers: the same CIDs as `ipfs add`, across pack seals,
+// with a file's repeated chunks stored once, and readable after reopen.
+TEST(EmbeddedStore, LargeAddsThroughBatchWritersRoundTrip) {
+  TempDir dir;
+  EmbeddedStoreOptions o;
+  o.sync = true;
+  o.pack_bytes = 3 << 20;
+  std::string bytes = crypto::RandomBytes(kBatchedAddBytes + 3 * kDefaultChunkSize + 17);
+  bytes.replace(0, kDefaultChunkSize, bytes.substr(2 * kDefaultChunkSize, kDefaultChunkSize));  // a repeat
+  std::vector<std::string> cids;
+  {
+    auto store = EmbeddedStore::Open(dir.path(), o).value();
+    for (int v : {0, 1}) {
+      auto cid = store->Add(bytes, AddOptions{v, v == 1, true});
+      ASSERT_TRUE(cid.ok()) << cid.error().ToString();
+      EXPECT_EQ(*cid, ComputeCid(bytes, ImportOptions::Ipfs(v)).value().ToString());
+      EXPECT_EQ(store->Cat(*cid).value(), bytes);
+      cids.push_back(*cid);
+    }
+  }
+  auto store = EmbeddedStore::Open(dir.path(), o).value();
+  for (const auto& cid : cids) EXPECT_EQ(store->Cat(cid).value(), bytes);
+  EXPECT_EQ(store->Pins().value().size(), 2u);
 }
 
 // With flushing deferred to a barrier, a crash can leave the last record of the open pack cut short before
@@ -360,18 +386,31 @@ TEST(Importer, LeafSinkSeesEveryLeafOnceAndItsErrorAbortsTheImport) {
   std::string bytes = crypto::RandomBytes(7 * kDefaultChunkSize + 11);
   ImportOptions o = ImportOptions::Ipfs(1);
   o.threads = 3;
+  std::map<std::string, size_t> chunk_of;  // digest -> position in the file
+  for (size_t i = 0; i * kDefaultChunkSize < bytes.size(); ++i) {
+    chunk_of[Cid::Of(1, kCodecRaw, std::string_view(bytes).substr(i * kDefaultChunkSize, kDefaultChunkSize)).digest()] =
+        i;
+  }
   std::mutex mu;
   std::set<std::string> seen;
-  o.leaf_sink = [&](const Cid& cid, std::string_view data) {
+  std::vector<long> last(3, -1);  // per worker: the last chunk it passed on, which must grow
+  o.leaf_sink = [&](unsigned worker, const Cid& cid, std::string_view data) {
     EXPECT_TRUE(cid.Matches(data));
     std::lock_guard lock(mu);
     EXPECT_TRUE(seen.insert(cid.digest()).second);
+    if (worker >= last.size()) {
+      ADD_FAILURE() << "worker " << worker;
+      return OkStatus();
+    }
+    const long at = static_cast<long>(chunk_of.at(cid.digest()));
+    EXPECT_GT(at, last[worker]) << "worker " << worker;
+    last[worker] = at;
     return OkStatus();
   };
   auto dag = ImportFile(bytes, o).value();
   EXPECT_EQ(seen.size(), 8u);
   EXPECT_EQ(dag.root, ComputeCid(bytes, ImportOptions::Ipfs(1)).value());
-  o.leaf_sink = [](const Cid&, std::string_view) -> Status {
+  o.leaf_sink = [](unsigned, const Cid&, std::string_view) -> Status {
     return MakeError(ErrorKind::kIoError, "io_error", "disk full");
   };
   EXPECT_EQ(ImportFile(bytes, o).error().code, "io_error");

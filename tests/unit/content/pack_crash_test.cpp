@@ -1,8 +1,8 @@
 // kill -9 at random moments while a child process adds content to the embedded store from three threads
-// (fsync on, small packs so seals happen within the run, inputs up to ~600 KiB so some are multi-block DAGs and
-// some kills land inside a large append, concurrent appends so a kill can cut one short before others that
-// finished). After each kill the store must open, and every acknowledged add must read back whole and pinned;
-// the next child continues after the last acknowledged one.
+// (fsync on, small packs so seals happen within the run, inputs up to ~600 KiB so some are multi-block DAGs
+// and some kills land inside a large append, some of 4-5 MiB written in aligned batches, concurrent appends
+// so a kill can cut one short before others that finished). After each kill the store must open, and every
+// acknowledged add must read back whole and pinned; the next child continues after the last acknowledged one.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,9 +26,11 @@ constexpr char kDirVar[] = "MEDLEDGER_CONTENT_CRASH_DIR";
 constexpr char kStartVar[] = "MEDLEDGER_CONTENT_CRASH_START";
 constexpr int kRounds = 12;
 
+// Every eighth input is large enough to go through the batch writers (aligned, unbuffered appends).
 std::string Content(uint64_t i) {
   std::mt19937_64 rng(i);
-  std::string out(1 + (i * 7919) % (600 << 10), '\0');
+  const size_t size = i % 8 == 7 ? kBatchedAddBytes + (i * 7919) % (1 << 20) : 1 + (i * 7919) % (600 << 10);
+  std::string out(size, '\0');
   for (size_t at = 0; at < out.size(); at += 8) {
     const uint64_t word = rng();
     std::memcpy(out.data() + at, &word, std::min<size_t>(8, out.size() - at));
