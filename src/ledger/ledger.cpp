@@ -11,4 +11,9 @@ Result<TxReceipt> Ledger::Submit(const identity::SigningIdentity& caller, Invoca
   return future.get();
 }
 
+Result<TxBlock> Ledger::GetTransactionBlock(const std::string& tx_id) {
+  ML_ASSIGN_OR_RETURN(auto proof, GetTransactionProof(tx_id));
+  return TxBlock{proof.block_number, std::move(proof.block_hash)};
+}
+
 }  // namespace medledger::ledger

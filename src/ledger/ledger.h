@@ -43,6 +43,12 @@ struct TransactionProof {
   std::vector<std::string> merkle_path;  // reserved: Fabric hashes block data flat, so this stays empty
 };
 
+// Where a committed transaction is: enough for a receipt, without the proof's block contents.
+struct TxBlock {
+  uint64_t block_number = 0;
+  std::string block_hash;  // hex hash of the block header
+};
+
 struct ChainInfo {
   uint64_t height = 0;        // number of blocks
   std::string current_hash;   // hex hash of the last block header
@@ -67,6 +73,9 @@ class Ledger {
 
   virtual Result<ChainInfo> GetChainInfo() = 0;
   virtual Result<TransactionProof> GetTransactionProof(const std::string& tx_id) = 0;
+  // The block of a transaction, for receipts on reads. A ledger that can answer without reading the block
+  // overrides this; the default takes it from GetTransactionProof. "tx_not_found".
+  virtual Result<TxBlock> GetTransactionBlock(const std::string& tx_id);
 };
 
 }  // namespace medledger::ledger

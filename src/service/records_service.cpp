@@ -397,10 +397,10 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
   if (doc.contains("previousVersion")) out["previousVersion"] = doc["previousVersion"];
   if (rec.contains("emergency")) out["emergency"] = rec["emergency"];
   if (!tx_id.empty()) {
-    auto proof = p_.ledger->GetTransactionProof(tx_id);
-    if (proof.ok()) {
-      out["blockNumber"] = proof->block_number;
-      out["blockHash"] = proof->block_hash;
+    auto where = p_.ledger->GetTransactionBlock(tx_id);
+    if (where.ok()) {
+      out["blockNumber"] = where->block_number;
+      out["blockHash"] = where->block_hash;
     }
   }
   view.json = out.dump();

@@ -1,6 +1,7 @@
 #include "ledger/embedded/embedded_ledger.h"
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
@@ -77,6 +78,16 @@ struct EmbeddedLedger::Impl {
   std::mutex commit_mu;  // one block commits at a time; Verify holds it
   std::mutex chain_mu;
   ChainInfo chain;
+  // Header hashes (hex) of recent blocks, for read receipts: a reader needs its report's block hash, and
+  // decoding a whole block of hundreds of transactions for it was ~5% of a read's CPU. Bounded; the oldest
+  // blocks go first.
+  static constexpr size_t kHashCacheBlocks = 16384;
+  std::map<uint64_t, std::string> block_hashes;  // guarded by chain_mu
+
+  void RememberHash(uint64_t number, std::string hash) {  // with chain_mu held
+    block_hashes.insert_or_assign(number, std::move(hash));
+    if (block_hashes.size() > kHashCacheBlocks) block_hashes.erase(block_hashes.begin());
+  }
 
   Status Recover();
   void ExecuteAndBroadcast(const identity::SigningIdentity& caller, const Invocation& call, SubmitCallback& done);
@@ -119,6 +130,7 @@ Status EmbeddedLedger::Impl::Recover() {
     chain.height = height;
     chain.current_hash = HexEncode(BlockHeaderHash(last.number, last.previous_hash, last.data_hash));
     chain.previous_hash = HexEncode(last.previous_hash);
+    RememberHash(height - 1, chain.current_hash);
   }
   return OkStatus();
 }
@@ -224,6 +236,7 @@ void EmbeddedLedger::Impl::CommitBlock(ValidatedBlock vb) {
     chain.height = number + 1;
     chain.previous_hash = HexEncode(block.previous_hash);
     chain.current_hash = block_hash;
+    RememberHash(number, block_hash);
   }
   commit_lock.unlock();
   for (size_t i = 0; i < callbacks.size(); ++i) {
@@ -357,6 +370,20 @@ Result<TransactionProof> EmbeddedLedger::GetTransactionProof(const std::string& 
   proof.orderer_signature = block.signatures_metadata;
   proof.envelope = std::move(block.envelopes[location->tx]);
   return proof;
+}
+
+Result<TxBlock> EmbeddedLedger::GetTransactionBlock(const std::string& tx_id) {
+  ML_ASSIGN_OR_RETURN(auto location, impl_->state->FindTx(tx_id));
+  if (!location) return MakeError(ErrorKind::kNotFound, "tx_not_found", "no transaction " + tx_id);
+  {
+    std::lock_guard lock(impl_->chain_mu);
+    auto it = impl_->block_hashes.find(location->block);
+    if (it != impl_->block_hashes.end()) return TxBlock{location->block, it->second};
+  }
+  ML_ASSIGN_OR_RETURN(auto proof, GetTransactionProof(tx_id));
+  std::lock_guard lock(impl_->chain_mu);
+  impl_->RememberHash(proof.block_number, proof.block_hash);
+  return TxBlock{proof.block_number, std::move(proof.block_hash)};
 }
 
 Result<VerifyReport> EmbeddedLedger::Verify(const VerifyOptions& options) {

@@ -64,6 +64,8 @@ class EmbeddedLedger final : public Ledger {
   void SubmitAsync(const identity::SigningIdentity& caller, Invocation call, SubmitCallback done) override;
   Result<ChainInfo> GetChainInfo() override;
   Result<TransactionProof> GetTransactionProof(const std::string& tx_id) override;
+  // From the transaction index and a cache of recent block hashes: no block read for recent blocks.
+  Result<TxBlock> GetTransactionBlock(const std::string& tx_id) override;
 
   // Fabric's endorser entry point: a serialized protos.SignedProposal in, a serialized ProposalResponse out.
   Result<std::string> ProcessProposal(std::string_view signed_proposal);

@@ -125,6 +125,11 @@ TEST_F(PipelineTest, SubmitCommitsAndEvaluateReads) {
   EXPECT_EQ(HexEncode(embedded::BlockHeaderHash(header.number(), header.previous_hash(), header.data_hash())),
             r->block_hash);
   EXPECT_EQ(HexEncode(embedded::BlockDataHash({proof->envelope})), proof->data_hash);  // one tx in block 0
+  auto where = ledger_->GetTransactionBlock(r->tx_id);
+  ASSERT_TRUE(where.ok()) << where.error().ToString();
+  EXPECT_EQ(where->block_number, proof->block_number);
+  EXPECT_EQ(where->block_hash, r->block_hash);
+  EXPECT_EQ(ledger_->GetTransactionBlock("no-such-tx").error().code, "tx_not_found");
 
   auto report = VerifyNow();
   EXPECT_TRUE(report.ok) << report.problem;
@@ -432,7 +437,14 @@ TEST_F(PipelineTest, ReopenRecoversChainAndState) {
   EXPECT_EQ(after.height, before.height);
   EXPECT_EQ(after.current_hash, before.current_hash);
   EXPECT_EQ(*ledger_->Evaluate(*fx_.alice, {"get", {"k199"}}), "199");
-  for (auto& r : results) EXPECT_EQ(ledger_->GetTransactionProof(r->tx_id)->validation_code, "VALID");
+  for (auto& r : results) {
+    EXPECT_EQ(ledger_->GetTransactionProof(r->tx_id)->validation_code, "VALID");
+    // After a reopen only the last block's hash is cached: the others come from reading their blocks.
+    auto where = ledger_->GetTransactionBlock(r->tx_id);
+    ASSERT_TRUE(where.ok()) << where.error().ToString();
+    EXPECT_EQ(where->block_number, r->block_number);
+    EXPECT_EQ(where->block_hash, r->block_hash);
+  }
   auto next = ledger_->Submit(*fx_.alice, {"put", {"after", "x"}});
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->block_number, before.height);
