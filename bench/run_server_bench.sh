@@ -8,8 +8,9 @@
 #
 # MEDLEDGER_BIN_DIR holds src/app/medledger and bench/http_bench (a Release build). The data directory is
 # removed at the end only: ext4 without a journal skips inodes freed in the last minutes when it allocates new
-# ones (recently_deleted), so deleting ~10,000 files just before a run made each report's key-file create up
-# to a quarter of the server's CPU in our profiles. Leave a few minutes between runs that delete data.
+# ones (recently_deleted), so deleting ~10,000 files just before a run made each report's key-file create (the
+# keystore layout before the key log) up to a quarter of the server's CPU in our profiles. Leave a few minutes
+# between runs that delete data.
 set -euo pipefail
 : "${MEDLEDGER_BIN_DIR:?set MEDLEDGER_BIN_DIR to a build directory with src/app/medledger and bench/http_bench}"
 BIN_DIR="$(cd "$MEDLEDGER_BIN_DIR" && pwd)"
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
     --work) WORK_PARENT="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

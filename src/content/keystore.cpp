@@ -1,5 +1,12 @@
 #include "content/keystore.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <system_error>
 #include <vector>
@@ -31,17 +38,6 @@ struct Entry {
   std::string wrapped;
 };
 
-std::string EncodeEntries(const std::vector<Entry>& entries) {
-  std::string out(kKeyFileMagic);
-  PutFixed32(&out, static_cast<uint32_t>(entries.size()));
-  for (const auto& e : entries) {
-    PutLengthPrefixed(&out, e.key_id);
-    PutLengthPrefixed(&out, e.kek_id);
-    PutLengthPrefixed(&out, e.wrapped);
-  }
-  return out;
-}
-
 Result<std::vector<Entry>> DecodeEntries(std::string_view in) {
   if (in.substr(0, kKeyFileMagic.size()) != kKeyFileMagic || in.size() < kKeyFileMagic.size() + 4) {
     return Corrupt("key file has a bad header");
@@ -67,10 +63,6 @@ Result<std::vector<Entry>> DecodeEntries(std::string_view in) {
 // each wrapped key to its report (as AAD), which lets rotation re-wrap a file knowing only its name.
 std::string ReportBinding(std::string_view report_id) {
   return HexEncode(crypto::Sha256(report_id));
-}
-
-std::filesystem::path KeyFile(const std::filesystem::path& dir, std::string_view report_id) {
-  return dir / "keys" / ReportBinding(report_id);
 }
 
 }  // namespace
@@ -144,6 +136,41 @@ Result<size_t> ShredReport(Keystore& keys, std::string_view report_id) {
 
 // ---- FileKeystore ----
 
+namespace {
+
+// flock(2) on a lock file, released when this goes. Locks of different open files conflict even within one
+// process, so this also serializes threads.
+class FileLock {
+ public:
+  static Result<FileLock> Acquire(const std::filesystem::path& file, bool wait) {
+    UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid()) {
+      return MakeError(ErrorKind::kIoError, "io_error", "open " + file.string() + ": " + std::strerror(errno));
+    }
+    int rc = 0;
+    do {
+      rc = ::flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB));
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      if (errno == EWOULDBLOCK) return MakeError(ErrorKind::kUnavailable, "lock_held", file.string() + " is held");
+      return MakeError(ErrorKind::kIoError, "io_error", "lock " + file.string() + ": " + std::strerror(errno));
+    }
+    return FileLock(std::move(fd));
+  }
+  UniqueFd Release() { return std::move(fd_); }
+
+ private:
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+Error Busy() {
+  return MakeError(ErrorKind::kPermissionDenied, "keystore_busy",
+                   "another process (the server?) owns this keystore; only loading and erasure work here");
+}
+
+}  // namespace
+
 struct FileKeystore::Keks {
   std::string current;
   std::map<std::string, std::string> by_id;
@@ -160,14 +187,19 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
   }
   ML_ASSIGN_OR_RETURN(auto sealing, crypto::HkdfSha256(master_key, "medledger", "content keystore: KEK file", 32));
   std::error_code ec;
-  std::filesystem::create_directories(dir / "keys", ec);
+  std::filesystem::create_directories(dir, ec);
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create keystore: " + ec.message());
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-  if (!ec) std::filesystem::permissions(dir / "keys", std::filesystem::perms::owner_all, ec);
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot restrict keystore permissions: " + ec.message());
+  // The owner lock comes first: the KEK file is created (and later rewritten) only by the owner.
+  auto owner_lock = FileLock::Acquire(dir / "owner.lock", /*wait=*/false);
+  if (!owner_lock.ok() && owner_lock.error().code != "lock_held") return owner_lock.error();
   auto keks = std::make_unique<Keks>();
   auto file = ReadFileBytes(dir / "keks");
   if (!file.ok() && file.error().kind != ErrorKind::kNotFound) return file.error();
+  if (!file.ok() && !owner_lock.ok()) {
+    return MakeError(ErrorKind::kUnavailable, "keystore_busy", "the keystore is being created by another process");
+  }
   if (file.ok()) {
     std::string_view in = *file;
     size_t head = kKeksMagic.size();
@@ -196,7 +228,52 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
     ks->keks_->by_id[ks->keks_->current] = crypto::RandomBytes(crypto::kAesKeySize);
     ML_RETURN_IF_ERROR(ks->SaveKeks());
   }
+  if (!owner_lock.ok()) return ks;  // a reader: every operation scans the log afresh
+  ks->owner_lock_ = owner_lock->Release();
+  ML_ASSIGN_OR_RETURN(ks->log_, KeyLog::Open(dir / "keys.log", KeyLog::Mode::kOwner));
+  ML_RETURN_IF_ERROR(ks->log_->Scan([&](uint64_t offset, const KeyRecord& r) {
+    ks->index_[r.binding].push_back(offset);
+    return OkStatus();
+  }));
+  ML_RETURN_IF_ERROR(ks->ImportKeyFiles());
   return ks;
+}
+
+// The layout before the log: keys/<sha256(report id) hex>, one file of entries per report. Each entry the
+// log lacks is appended (so a crash mid-import repeats nothing), the log is synced, then the files go.
+Status FileKeystore::ImportKeyFiles() {
+  const auto legacy = dir_ / "keys";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(legacy, ec)) return OkStatus();
+  std::vector<std::filesystem::path> done;
+  for (auto it = std::filesystem::directory_iterator(legacy, ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.find(".tmp.") != std::string::npos) {
+      done.push_back(it->path());  // an interrupted rewrite of the old layout; its file was never renamed in
+      continue;
+    }
+    auto binding = HexDecode(name);
+    if (!binding.ok() || binding->size() != crypto::kSha256Size) continue;  // not ours: left for a person
+    ML_ASSIGN_OR_RETURN(auto bytes, ReadFileBytes(it->path()));
+    ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(bytes));
+    ML_ASSIGN_OR_RETURN(auto present, Find(*binding));
+    for (auto& e : entries) {
+      bool have =
+          std::any_of(present.begin(), present.end(), [&](const Located& l) { return l.record.key_id == e.key_id; });
+      if (have) continue;
+      ML_ASSIGN_OR_RETURN(uint64_t offset,
+                          log_->Append(KeyRecord{*binding, e.key_id, e.kek_id, std::move(e.wrapped)}, false));
+      index_[*binding].push_back(offset);
+    }
+    done.push_back(it->path());
+  }
+  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list " + legacy.string() + ": " + ec.message());
+  if (done.empty()) return OkStatus();
+  ML_RETURN_IF_ERROR(log_->Sync());
+  for (const auto& p : done) ML_RETURN_IF_ERROR(RemoveFileDurably(p));
+  std::filesystem::remove(legacy, ec);  // only if now empty
+  return OkStatus();
 }
 
 Status FileKeystore::SaveKeks() {
@@ -220,114 +297,141 @@ std::string FileKeystore::current_kek_id() const {
   return keks_->current;
 }
 
+Result<std::vector<FileKeystore::Located>> FileKeystore::Find(std::string_view binding) {
+  std::vector<Located> out;
+  if (log_ == nullptr) {
+    auto log = KeyLog::Open(dir_ / "keys.log", KeyLog::Mode::kReader);
+    if (!log.ok()) return log.error().code == "not_found" ? Result<std::vector<Located>>(out) : log.error();
+    ML_RETURN_IF_ERROR((*log)->Scan([&](uint64_t offset, const KeyRecord& r) {
+      if (r.binding == binding) out.push_back(Located{offset, r});
+      return OkStatus();
+    }));
+    return out;
+  }
+  std::vector<uint64_t> offsets;
+  {
+    std::lock_guard lock(index_mu_);
+    if (auto it = index_.find(std::string(binding)); it != index_.end()) offsets = it->second;
+  }
+  for (uint64_t offset : offsets) {
+    auto r = log_->ReadAt(offset);
+    if (r.ok()) {
+      out.push_back(Located{offset, std::move(*r)});
+    } else if (r.error().code != "key_destroyed") {  // erased by another process: skipped like a gone key
+      return r.error();
+    }
+  }
+  return out;
+}
+
 Status FileKeystore::Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) {
+  if (log_ == nullptr) return Busy();
   std::shared_lock kek_lock(kek_mu_);
   std::lock_guard lock(StripeFor(report_id));
-  auto path = KeyFile(dir_, report_id);
-  std::vector<Entry> entries;
-  auto existing = ReadFileBytes(path);
-  if (existing.ok()) {
-    ML_ASSIGN_OR_RETURN(entries, DecodeEntries(*existing));
-  } else if (existing.error().kind != ErrorKind::kNotFound) {
-    return existing.error();
-  }
-  for (const auto& e : entries) {
-    if (e.key_id == key_id) return MakeError(ErrorKind::kAlreadyExists, "key_exists", "key id already stored");
+  const std::string binding = crypto::Sha256(report_id);
+  ML_ASSIGN_OR_RETURN(auto present, Find(binding));
+  for (const auto& l : present) {
+    if (l.record.key_id == key_id) return MakeError(ErrorKind::kAlreadyExists, "key_exists", "key id already stored");
   }
   const std::string& kek = keks_->by_id.at(keks_->current);
   ML_ASSIGN_OR_RETURN(auto wrapped, WrapKey(kek, ReportBinding(report_id), key_id, data_key));
-  entries.push_back(Entry{std::string(key_id), keks_->current, std::move(wrapped)});
-  // Deferring the flush is safe only for a new file: a crash before the barrier loses just this key, whose
-  // report was never acknowledged. Rewriting a file that holds earlier, acknowledged keys always syncs.
-  const bool sync = sync_stores_ || entries.size() > 1;
-  return WriteFileAtomic(path, EncodeEntries(entries), sync, true, sync);
+  // Unsynced appends are safe: a crash before the caller's barrier loses only this record (its report was
+  // never acknowledged), and an append never rewrites a record that was.
+  ML_ASSIGN_OR_RETURN(
+      uint64_t offset,
+      log_->Append(KeyRecord{binding, std::string(key_id), keks_->current, std::move(wrapped)}, sync_stores_));
+  std::lock_guard index_lock(index_mu_);
+  index_[binding].push_back(offset);
+  return OkStatus();
 }
 
 Result<std::string> FileKeystore::Load(std::string_view report_id, std::string_view key_id) {
   std::shared_lock kek_lock(kek_mu_);
-  std::lock_guard lock(StripeFor(report_id));
-  auto file = ReadFileBytes(KeyFile(dir_, report_id));
-  if (!file.ok()) {
-    if (file.error().kind == ErrorKind::kNotFound) return Destroyed();
-    return file.error();
-  }
-  ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(*file));
-  for (const auto& e : entries) {
-    if (e.key_id != key_id) continue;
-    auto kek = keks_->by_id.find(e.kek_id);
+  ML_ASSIGN_OR_RETURN(auto present, Find(crypto::Sha256(report_id)));
+  for (const auto& l : present) {
+    if (l.record.key_id != key_id) continue;
+    auto kek = keks_->by_id.find(l.record.kek_id);
     if (kek == keks_->by_id.end()) return Corrupt("data key wrapped by an unknown KEK");
-    return UnwrapKey(kek->second, ReportBinding(report_id), key_id, e.wrapped);
+    return UnwrapKey(kek->second, ReportBinding(report_id), key_id, l.record.wrapped);
   }
   return Destroyed();
 }
 
-Status FileKeystore::DestroyIn(const std::filesystem::path& dir, std::string_view report_id) {
-  return RemoveFileDurably(KeyFile(dir, report_id));
+Status FileKeystore::EraseWhere(std::string_view report_id, const std::function<bool(const KeyRecord&)>& which) {
+  std::shared_lock kek_lock(kek_mu_);
+  std::lock_guard lock(StripeFor(report_id));
+  ML_ASSIGN_OR_RETURN(auto erase_lock, FileLock::Acquire(dir_ / "erase.lock", /*wait=*/true));
+  const std::string binding = crypto::Sha256(report_id);
+  ML_ASSIGN_OR_RETURN(auto present, Find(binding));
+  std::vector<uint64_t> offsets;
+  for (const auto& l : present) {
+    if (which(l.record)) offsets.push_back(l.offset);
+  }
+  if (log_ != nullptr) {
+    ML_RETURN_IF_ERROR(log_->Erase(offsets));
+  } else {
+    ML_ASSIGN_OR_RETURN(auto log, KeyLog::Open(dir_ / "keys.log", KeyLog::Mode::kReader));
+    ML_RETURN_IF_ERROR(log->Erase(offsets));
+  }
+  if (log_ != nullptr) {
+    std::lock_guard index_lock(index_mu_);
+    auto it = index_.find(binding);
+    if (it != index_.end()) {
+      std::erase_if(it->second, [&](uint64_t o) { return std::count(offsets.begin(), offsets.end(), o) > 0; });
+      if (it->second.empty()) index_.erase(it);
+    }
+  }
+  return OkStatus();
 }
 
 Status FileKeystore::Destroy(std::string_view report_id) {
-  std::shared_lock kek_lock(kek_mu_);
-  std::lock_guard lock(StripeFor(report_id));
-  return DestroyIn(dir_, report_id);
+  return EraseWhere(report_id, [](const KeyRecord&) { return true; });
 }
 
 Status FileKeystore::DestroyKey(std::string_view report_id, std::string_view key_id) {
-  std::shared_lock kek_lock(kek_mu_);
-  std::lock_guard lock(StripeFor(report_id));
-  auto path = KeyFile(dir_, report_id);
-  auto file = ReadFileBytes(path);
-  if (!file.ok()) return file.error().kind == ErrorKind::kNotFound ? OkStatus() : Status(file.error());
-  ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(*file));
-  std::erase_if(entries, [&](const Entry& e) { return e.key_id == key_id; });
-  // The rewrite replaces the file by rename, so the dropped key's bytes are not in the live file.
-  if (entries.empty()) return RemoveFileDurably(path);
-  return WriteFileAtomic(path, EncodeEntries(entries), true, true);
+  return EraseWhere(report_id, [&](const KeyRecord& r) { return r.key_id == key_id; });
 }
 
 Result<size_t> FileKeystore::KeyCount(std::string_view report_id) {
   std::shared_lock kek_lock(kek_mu_);
-  std::lock_guard lock(StripeFor(report_id));
-  auto file = ReadFileBytes(KeyFile(dir_, report_id));
-  if (!file.ok()) {
-    if (file.error().kind == ErrorKind::kNotFound) return size_t{0};
-    return file.error();
-  }
-  ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(*file));
-  return entries.size();
+  ML_ASSIGN_OR_RETURN(auto present, Find(crypto::Sha256(report_id)));
+  return present.size();
 }
 
 Status FileKeystore::RotateKek() {
+  if (log_ == nullptr) return Busy();
   std::unique_lock lock(kek_mu_);
-  // 1. Record the new KEK next to the old ones, so a crash mid-rotation leaves every key file readable.
+  // No erasure (here or in another process) may zero a record of the log this replaces.
+  ML_ASSIGN_OR_RETURN(auto erase_lock, FileLock::Acquire(dir_ / "erase.lock", /*wait=*/true));
+  // 1. Record the new KEK next to the old ones, so a crash mid-rotation leaves the log readable.
   std::string next_id = HexEncode(crypto::RandomBytes(8));
   std::string next = crypto::RandomBytes(crypto::kAesKeySize);
   keks_->by_id[next_id] = next;
   keks_->current = next_id;
   ML_RETURN_IF_ERROR(SaveKeks());
-  // 2. Re-wrap every data key; only the key files change, never the content.
-  std::vector<std::filesystem::path> files;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator(dir_ / "keys", ec); !ec && it != std::filesystem::end(it);
-       it.increment(ec)) {
-    if (it->path().filename().string().size() == 64) files.push_back(it->path());
+  // 2. Re-wrap every data key into a new log; content is not touched.
+  std::vector<KeyRecord> records;
+  ML_RETURN_IF_ERROR(log_->Scan([&](uint64_t, const KeyRecord& r) {
+    records.push_back(r);
+    return OkStatus();
+  }));
+  for (auto& r : records) {
+    if (r.kek_id == next_id) continue;
+    auto old = keks_->by_id.find(r.kek_id);
+    if (old == keks_->by_id.end()) return Corrupt("data key wrapped by an unknown KEK");
+    const std::string binding = HexEncode(r.binding);
+    ML_ASSIGN_OR_RETURN(auto dk, UnwrapKey(old->second, binding, r.key_id, r.wrapped));
+    ML_ASSIGN_OR_RETURN(r.wrapped, WrapKey(next, binding, r.key_id, dk));
+    r.kek_id = next_id;
   }
-  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list key files: " + ec.message());
-  for (const auto& path : files) {
-    const std::string binding = path.filename().string();
-    ML_ASSIGN_OR_RETURN(auto bytes, ReadFileBytes(path));
-    ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(bytes));
-    for (auto& e : entries) {
-      if (e.kek_id == next_id) continue;
-      auto old = keks_->by_id.find(e.kek_id);
-      if (old == keks_->by_id.end()) return Corrupt("data key wrapped by an unknown KEK");
-      ML_ASSIGN_OR_RETURN(auto dk, UnwrapKey(old->second, binding, e.key_id, e.wrapped));
-      ML_ASSIGN_OR_RETURN(e.wrapped, WrapKey(next, binding, e.key_id, dk));
-      e.kek_id = next_id;
-    }
-    ML_RETURN_IF_ERROR(WriteFileAtomic(path, EncodeEntries(entries), true, true));
+  ML_ASSIGN_OR_RETURN(auto offsets, log_->Rewrite(records));
+  {
+    std::lock_guard index_lock(index_mu_);
+    index_.clear();
+    for (size_t i = 0; i < records.size(); ++i) index_[records[i].binding].push_back(offsets[i]);
   }
-  // 3. Retire the old KEKs: a copy of a key file erased earlier (in a backup, on a worn SSD page) is now
-  //    wrapped by a KEK that no longer exists anywhere, which completes its shredding.
+  // 3. Retire the old KEKs: a copy of the log taken before (a backup, a worn SSD page), erased records and
+  //    all, is now wrapped by KEKs that no longer exist anywhere, which completes their shredding.
   std::string keep = keks_->by_id[next_id];
   keks_->by_id.clear();
   keks_->by_id[next_id] = std::move(keep);

@@ -5,14 +5,19 @@
 #include <array>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
+#include "content/key_log.h"
 
 namespace medledger::content {
 
@@ -54,19 +59,23 @@ class MemoryKeystore final : public Keystore {
   std::map<std::string, std::map<std::string, std::string>, std::less<>> wrapped_;  // report -> key id -> wrapped
 };
 
-// Files under <dir>: "keks" (every KEK, sealed under a key derived from the 32-byte master key) and
-// keys/<sha256(report_id) hex> (the report's wrapped data keys). Files are 0600, written atomically with fsync.
-// Formats are in docs/CONTENT.md.
+// Files under <dir>: "keks" (every KEK, sealed under a key derived from the 32-byte master key) and "keys.log"
+// (every wrapped data key, one appended record each; see KeyLog). All 0600. Formats are in docs/CONTENT.md.
+//
+// One process owns the store (it holds <dir>/owner.lock): it keeps an index of the log in memory, appends, and
+// rotates. A second process that opens the store meanwhile (`medledger erase` while the server runs) is a
+// reader: it may load, count and erase, each by scanning the log afresh, and erasure works for both because
+// it zeroes the record in the one file both read. Erasures and rotation serialize on <dir>/erase.lock.
 class FileKeystore final : public Keystore {
  public:
   // Creates the store (and its first KEK) when `dir` has none. "keystore_locked" when the master key is wrong.
   // `sync_stores` false: Store() leaves its write to a durability barrier the caller runs before anything
   // depends on the key (see SyncFilesystem); erasure, rotation and the KEK file are always synced.
+  // Key files of the layout before the log (keys/<sha256 hex>) are imported into it and removed.
   static Result<std::unique_ptr<FileKeystore>> Open(const std::filesystem::path& dir, std::string_view master_key,
                                                     bool sync_stores = true);
-  // Erasure needs no key: deleting the report's key file is enough.
-  static Status DestroyIn(const std::filesystem::path& dir, std::string_view report_id);
 
+  // A reader cannot store or rotate: "keystore_busy".
   Status Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) override;
   Result<std::string> Load(std::string_view report_id, std::string_view key_id) override;
   Status Destroy(std::string_view report_id) override;
@@ -75,18 +84,30 @@ class FileKeystore final : public Keystore {
   Status RotateKek() override;
 
   std::string current_kek_id() const;
+  bool owner() const { return log_ != nullptr; }
 
  private:
   struct Keks;
+  struct Located {
+    uint64_t offset;
+    KeyRecord record;
+  };
   FileKeystore(std::filesystem::path dir, std::string master, std::unique_ptr<Keks> keks);
   Status SaveKeks();
+  Status ImportKeyFiles();
+  // The report's live records: from the index (owner) or a fresh scan (reader).
+  Result<std::vector<Located>> Find(std::string_view binding);
+  Status EraseWhere(std::string_view report_id, const std::function<bool(const KeyRecord&)>& which);
 
   std::filesystem::path dir_;
   bool sync_stores_ = true;
   std::string master_;  // derived key that seals the KEK file
   std::unique_ptr<Keks> keks_;
-  // Rotation takes kek_mu_ exclusively; everything else shares it and serializes per report on a stripe,
-  // so seals of different reports (each an fsynced file write) proceed in parallel.
+  UniqueFd owner_lock_;
+  std::unique_ptr<KeyLog> log_;  // the owner's; null in a reader
+  std::mutex index_mu_;
+  std::unordered_map<std::string, std::vector<uint64_t>> index_;  // binding -> offsets of its records
+  // Rotation takes kek_mu_ exclusively; everything else shares it and serializes per report on a stripe.
   mutable std::shared_mutex kek_mu_;
   std::array<std::mutex, 64> stripes_;
   std::mutex& StripeFor(std::string_view report_id);

@@ -89,7 +89,7 @@ TEST(FileKeystore, StoresEncryptedAtRestRotatesAndShreds) {
     EXPECT_EQ(bytes.find(dk1), std::string::npos);
     EXPECT_EQ(bytes.find("report-1"), std::string::npos);
   }
-  auto key_file = dir.path() / "ks" / "keys" / HexEncode(crypto::Sha256("report-1"));
+  auto key_file = dir.path() / "ks" / "keys.log";
   std::string before;
   {
     std::ifstream in(key_file, std::ios::binary);
@@ -113,7 +113,7 @@ TEST(FileKeystore, StoresEncryptedAtRestRotatesAndShreds) {
   EXPECT_EQ(FileKeystore::Open(dir.path() / "ks", crypto::RandomBytes(32)).error().code, "keystore_locked");
   EXPECT_EQ(FileKeystore::Open(dir.path() / "ks", "short").error().code, "keystore_bad_master_key");
 
-  // A stale copy of the key file from before rotation no longer unwraps (its KEK is retired).
+  // A stale copy of the key log from before rotation no longer unwraps (its KEK is retired).
   {
     std::ofstream out(key_file, std::ios::binary | std::ios::trunc);
     out << before;
@@ -123,10 +123,9 @@ TEST(FileKeystore, StoresEncryptedAtRestRotatesAndShreds) {
   ASSERT_TRUE(ks->Destroy("report-2").ok());
   EXPECT_EQ(ks->Load("report-2", "k2").error().code, "key_destroyed");
   EXPECT_TRUE(ks->Destroy("report-2").ok());  // idempotent
-  // A tampered key file is a precise error, not a crash.
+  // A key log cut under a live record is a precise error, not a crash.
   ASSERT_TRUE(ks->Store("report-3", "k3", dk1).ok());
-  auto f3 = dir.path() / "ks" / "keys" / HexEncode(crypto::Sha256("report-3"));
-  std::filesystem::resize_file(f3, std::filesystem::file_size(f3) - 3);
+  std::filesystem::resize_file(key_file, std::filesystem::file_size(key_file) - 3);
   EXPECT_EQ(ks->Load("report-3", "k3").error().code, "keystore_corrupted");
 }
 
@@ -178,8 +177,8 @@ TEST(FileKeystore, ParallelStoresAndRotationStayConsistent) {
   struct stat st {};
   ASSERT_EQ(::stat((dir.path() / "ks").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
-  ASSERT_EQ(::stat((dir.path() / "ks" / "keys").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((dir.path() / "ks" / "keys.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   std::vector<std::string> keys(40);
   for (auto& k : keys) k = crypto::RandomBytes(32);
   {
@@ -234,23 +233,27 @@ TEST(ReportVault, VersionsShareTheReportsKeysEraseCoversAllDiscardOnlyOne) {
   }
 }
 
-TEST(FileKeystore, ErasedKeyFileIsGoneFromDiskAndOtherReportsStillOpen) {
+TEST(FileKeystore, ErasedKeyIsGoneFromDiskAndOtherReportsStillOpen) {
   TempDir dir;
   std::string master = crypto::RandomBytes(32);
   auto ks = FileKeystore::Open(dir.path() / "ks", master).value();
   std::string dk_a = crypto::RandomBytes(32), dk_b = crypto::RandomBytes(32);
   ASSERT_TRUE(ks->Store("a", "k1", dk_a).ok());
   ASSERT_TRUE(ks->Store("b", "k1", dk_b).ok());
-  auto file_a = dir.path() / "ks" / "keys" / HexEncode(crypto::Sha256("a"));
-  ASSERT_TRUE(std::filesystem::exists(file_a));
+  auto log_bytes = [&] {
+    std::ifstream in(dir.path() / "ks" / "keys.log", std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  ASSERT_NE(log_bytes().find(crypto::Sha256("a")), std::string::npos);
   EXPECT_EQ(ShredReport(*ks, "a").value(), 1u);
-  EXPECT_FALSE(std::filesystem::exists(file_a));
+  EXPECT_EQ(log_bytes().find(crypto::Sha256("a")), std::string::npos);  // zeroed in place, with its wrapped key
   // A reopened keystore agrees, rotation after erasure still works, and the other report is intact.
   ks.reset();
   auto reopened = FileKeystore::Open(dir.path() / "ks", master).value();
   EXPECT_EQ(reopened->Load("a", "k1").error().code, "key_destroyed");
   ASSERT_TRUE(reopened->RotateKek().ok());
   EXPECT_EQ(reopened->Load("b", "k1").value(), dk_b);
+  EXPECT_EQ(reopened->KeyCount("a").value(), 0u);
 }
 
 TEST(FsUtil, AppendLineDurablyAppendsPrivately) {
