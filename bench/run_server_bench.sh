@@ -4,33 +4,35 @@
 # /reports/{id} at 64, and prints each run's throughput, p50/p99 and the server's own CPU per request
 # (utime + stime from /proc, which is steadier than throughput on a shared VM).
 #
-#   MEDLEDGER_BIN_DIR=build/rel bench/run_server_bench.sh [--seconds N] [--work DIR] [--port P]
+#   MEDLEDGER_BIN_DIR=build/rel bench/run_server_bench.sh [--seconds N] [--work DIR] [--port P] [--keep]
 #
 # MEDLEDGER_BIN_DIR holds src/app/medledger and bench/http_bench (a Release build). The data directory is
 # removed at the end only: ext4 without a journal skips inodes freed in the last minutes when it allocates new
 # ones (recently_deleted), so deleting ~10,000 files just before a run made each report's key-file create (the
 # keystore layout before the key log) up to a quarter of the server's CPU in our profiles. Leave a few minutes
-# between runs that delete data.
+# between runs that delete data, or pass --keep (the data stays; delete it later, when nothing is measured).
 set -euo pipefail
-: "${MEDLEDGER_BIN_DIR:?set MEDLEDGER_BIN_DIR to a build directory with src/app/medledger and bench/http_bench}"
-BIN_DIR="$(cd "$MEDLEDGER_BIN_DIR" && pwd)"
 SECONDS_PER_RUN=8
 WORK_PARENT="${TMPDIR:-/tmp}"
 PORT=18555
+KEEP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
     --work) WORK_PARENT="$2"; shift 2 ;;
     --port) PORT="$2"; shift 2 ;;
+    --keep) KEEP=1; shift ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+: "${MEDLEDGER_BIN_DIR:?set MEDLEDGER_BIN_DIR to a build directory with src/app/medledger and bench/http_bench}"
+BIN_DIR="$(cd "$MEDLEDGER_BIN_DIR" && pwd)"
 WORK="$(mktemp -d "$WORK_PARENT/medledger-server-bench-XXXXXX")"
 SERVER=""
 cleanup() {
   if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
-  rm -rf "$WORK"
+  if [ "$KEEP" = 1 ]; then echo "data kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 

@@ -52,7 +52,9 @@ struct ServeOptions {
   int idle_timeout_ms = 30000;
   size_t max_connections = 1024;
   size_t max_body_bytes = 8 * 1024 * 1024;
-  size_t worker_threads = 16;
+  // A submission holds its worker until its block commits, so workers bound the transactions in flight and
+  // with them the ledger's blocks: 48 measured best at 64 connections on 2 cores (docs/BENCHMARKS.md).
+  size_t worker_threads = 48;
   bool fast_passwords = false;
   std::string ledger_kind = "embedded";   // or "fabric"
   std::string fabric_config;              // with --ledger fabric
@@ -384,7 +386,9 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--idle-timeout-ms", o->idle_timeout_ms, "Keep-alive idle time");
   cmd->add_option("--max-connections", o->max_connections, "Connection cap");
   cmd->add_option("--max-body-bytes", o->max_body_bytes, "Request body limit");
-  cmd->add_option("--workers", o->worker_threads, "Worker threads for request handling");
+  cmd->add_option("--workers", o->worker_threads,
+                  "Worker threads for request handling (each blocking request, e.g. a submission waiting for its "
+                  "block, holds one)");
   cmd->add_option("--ledger", o->ledger_kind, "embedded (default) or fabric")
       ->check(CLI::IsMember({"embedded", "fabric"}));
   cmd->add_option("--fabric-config", o->fabric_config,

@@ -131,8 +131,12 @@ rocksdb::ColumnFamilyOptions TableOptions(const StateDbOptions& o, const std::sh
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
   t.format_version = 5;
-  t.cache_index_and_filter_blocks = true;
-  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  // Index and filter blocks live with each open table, not in the block cache. Cached, they were evicted
+  // and read back (decompressed, checksummed) on most Gets once compaction made large tables: at 256 in
+  // flight the ledger fell from ~10,000 to ~4,000 tx/s after ~100,000 transactions, with 60% of its CPU in
+  // LZ4 and XXH3 under ReadIndexBlock (docs/BENCHMARKS.md, "Ledger"). Their memory grows with the data
+  // (~1.25 bytes per key for the filters), which is small next to the state itself.
+  t.cache_index_and_filter_blocks = false;
   if (point_lookups) {
     // Most Gets in a transaction are for keys that may not exist yet (uniqueness checks): the bloom
     // filter answers those without touching data blocks.
