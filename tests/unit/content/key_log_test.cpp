@@ -207,6 +207,76 @@ TEST(FileKeystore, SecondProcessIsAReaderWhoseErasureTheOwnerSees) {
   EXPECT_EQ(ReadAll(dir.path() / "ks" / "keys.log").find(crypto::Sha256("r-1")), std::string::npos);
 }
 
+// Property: any sequence of stores, loads, erasures (by the owner or by a reader), rotations and reopens
+// leaves FileKeystore answering exactly as the in-memory model does.
+TEST(FileKeystore, RandomOperationsAgreeWithTheMemoryModel) {
+  TempDir dir;
+  const std::string master = crypto::RandomBytes(32);
+  const fs::path ks_dir = dir.path() / "ks";
+  auto owner = FileKeystore::Open(ks_dir, master, /*sync_stores=*/false).value();
+  MemoryKeystore model;
+  std::mt19937_64 rng(20261205);
+  auto report = [](int r) { return "report-" + std::to_string(r); };
+  auto key_id = [](int k) { return "k" + std::to_string(k); };
+  for (int step = 0; step < 1500; ++step) {
+    const int r = static_cast<int>(rng() % 24);
+    const int k = static_cast<int>(rng() % 3);
+    const uint64_t op = rng() % 100;
+    SCOPED_TRACE("step " + std::to_string(step) + " op " + std::to_string(op));
+    if (op < 45) {
+      const std::string dk = crypto::RandomBytes(32);
+      auto got = owner->Store(report(r), key_id(k), dk);
+      auto want = model.Store(report(r), key_id(k), dk);
+      ASSERT_EQ(got.ok(), want.ok());
+      if (!got.ok()) {
+        EXPECT_EQ(got.error().code, want.error().code);
+      }
+    } else if (op < 75) {
+      auto got = owner->Load(report(r), key_id(k));
+      auto want = model.Load(report(r), key_id(k));
+      ASSERT_EQ(got.ok(), want.ok());
+      if (got.ok()) {
+        EXPECT_EQ(*got, *want);
+      }
+      if (!got.ok()) {
+        EXPECT_EQ(got.error().code, want.error().code);
+      }
+    } else if (op < 82) {
+      ASSERT_EQ(owner->KeyCount(report(r)).value(), model.KeyCount(report(r)).value());
+    } else if (op < 88) {
+      // Erasure of the whole report, half the time by a second opener (a reader: `medledger erase`).
+      if (rng() % 2 == 0) {
+        auto reader = FileKeystore::Open(ks_dir, master).value();
+        ASSERT_FALSE(reader->owner());
+        ASSERT_TRUE(reader->Destroy(report(r)).ok());
+      } else {
+        ASSERT_TRUE(owner->Destroy(report(r)).ok());
+      }
+      ASSERT_TRUE(model.Destroy(report(r)).ok());
+    } else if (op < 94) {
+      ASSERT_TRUE(owner->DestroyKey(report(r), key_id(k)).ok());
+      ASSERT_TRUE(model.DestroyKey(report(r), key_id(k)).ok());
+    } else if (op < 97) {
+      ASSERT_TRUE(owner->RotateKek().ok());
+    } else {
+      owner.reset();
+      owner = FileKeystore::Open(ks_dir, master, /*sync_stores=*/false).value();
+      ASSERT_TRUE(owner->owner());
+    }
+  }
+  for (int r = 0; r < 24; ++r) {
+    ASSERT_EQ(owner->KeyCount(report(r)).value(), model.KeyCount(report(r)).value()) << r;
+    for (int k = 0; k < 3; ++k) {
+      auto got = owner->Load(report(r), key_id(k));
+      auto want = model.Load(report(r), key_id(k));
+      ASSERT_EQ(got.ok(), want.ok()) << r << "/" << k;
+      if (got.ok()) {
+        EXPECT_EQ(*got, *want);
+      }
+    }
+  }
+}
+
 // Data directories of the layout before the log (keys/<sha256 hex>, one file per report) are imported.
 TEST(FileKeystore, ImportsKeyFilesOfTheEarlierLayoutOnce) {
   TempDir dir;
