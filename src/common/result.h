@@ -101,7 +101,10 @@ inline Status OkStatus() {
 
 // `ML_ASSIGN_OR_RETURN(auto x, F());` binds the value or returns the error.
 #define ML_ASSIGN_OR_RETURN(lhs, expr) ML_ASSIGN_OR_RETURN_IMPL(ML_CONCAT(ml_result_, __LINE__), lhs, expr)
+// `tmp` names a variable and `lhs` may be a declaration, so neither can be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define ML_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) return tmp.error();             \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

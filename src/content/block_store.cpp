@@ -20,6 +20,7 @@
 #include <unordered_set>
 
 #include "common/encoding.h"
+#include "common/errno_text.h"
 #include "common/unique_fd.h"
 #include "content/fs_util.h"
 #include "crypto/hash.h"
@@ -41,7 +42,7 @@ constexpr size_t kIdxEntrySize = 48;  // digest 32 | kind 1 | 3 zero | length u3
 constexpr uint64_t kDirectAlign = 4096;
 
 Error IoError(const std::string& what, int err = errno) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + ": " + std::strerror(err));
+  return MakeError(ErrorKind::kIoError, "io_error", what + ": " + ErrnoText(err));
 }
 
 std::string PackName(uint32_t n) {

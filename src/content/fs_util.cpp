@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "common/encoding.h"
+#include "common/errno_text.h"
 #include "common/unique_fd.h"
 #include "crypto/random.h"
 
@@ -15,7 +15,7 @@ namespace medledger::content {
 namespace {
 
 Error IoError(const std::string& what, const std::filesystem::path& p) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + " " + p.string() + ": " + std::strerror(errno));
+  return MakeError(ErrorKind::kIoError, "io_error", what + " " + p.string() + ": " + ErrnoText(errno));
 }
 
 using Fd = UniqueFd;

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 
 #include "common/encoding.h"
+#include "common/errno_text.h"
 #include "content/fs_util.h"
 #include "content/key_wrap.h"
 #include "crypto/hash.h"
@@ -22,7 +22,7 @@ constexpr size_t kHeaderSize = 8;           // length, check
 constexpr uint32_t kMaxBodySize = 1 << 16;  // a body is ~150 bytes; anything near this is damage
 
 Error IoError(const std::string& what, const fs::path& file) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + " " + file.string() + ": " + std::strerror(errno));
+  return MakeError(ErrorKind::kIoError, "io_error", what + " " + file.string() + ": " + ErrnoText(errno));
 }
 Error Corrupt(const std::string& what) {
   return MakeError(ErrorKind::kCorruption, "keystore_corrupted", what);

@@ -6,12 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <map>
 #include <system_error>
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/errno_text.h"
 #include "content/fs_util.h"
 #include "content/key_wrap.h"
 #include "crypto/aead.h"
@@ -145,7 +145,7 @@ class FileLock {
   static Result<FileLock> Acquire(const std::filesystem::path& file, bool wait) {
     UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!fd.valid()) {
-      return MakeError(ErrorKind::kIoError, "io_error", "open " + file.string() + ": " + std::strerror(errno));
+      return MakeError(ErrorKind::kIoError, "io_error", "open " + file.string() + ": " + ErrnoText(errno));
     }
     int rc = 0;
     do {
@@ -153,7 +153,7 @@ class FileLock {
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
       if (errno == EWOULDBLOCK) return MakeError(ErrorKind::kUnavailable, "lock_held", file.string() + " is held");
-      return MakeError(ErrorKind::kIoError, "io_error", "lock " + file.string() + ": " + std::strerror(errno));
+      return MakeError(ErrorKind::kIoError, "io_error", "lock " + file.string() + ": " + ErrnoText(errno));
     }
     return FileLock(std::move(fd));
   }

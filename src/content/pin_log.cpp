@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <system_error>
 
+#include "common/errno_text.h"
 #include "content/fs_util.h"
 
 namespace medledger::content {
@@ -15,7 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 Error IoError(const std::string& what) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + ": " + std::strerror(errno));
+  return MakeError(ErrorKind::kIoError, "io_error", what + ": " + ErrnoText(errno));
 }
 
 }  // namespace

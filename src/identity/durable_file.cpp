@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
+#include "common/errno_text.h"
 #include "common/unique_fd.h"
 #include "crypto/random.h"
 
@@ -16,8 +16,7 @@ namespace medledger::identity {
 namespace {
 
 Error IoError(std::string_view what, const std::filesystem::path& path, int err) {
-  return MakeError(ErrorKind::kIoError, "io_error",
-                   std::string(what) + " " + path.string() + ": " + std::strerror(err));
+  return MakeError(ErrorKind::kIoError, "io_error", std::string(what) + " " + path.string() + ": " + ErrnoText(err));
 }
 
 using Fd = UniqueFd;
