@@ -8,7 +8,8 @@
 
 namespace medledger::app {
 
-// Exit codes shared by all commands: 0 success, 1 failure, 2 bad argument, 3 already exists, 4 not found.
+// Exit codes shared by all commands: 0 success, 1 failure, 2 bad argument, 3 already exists, 4 not found
+// (and 70 from main() for an exception no command expected).
 // Scripts branch on them, so they never change meaning.
 int ExitCodeFor(const Error& e);
 

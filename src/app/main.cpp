@@ -1,5 +1,6 @@
 // `medledger`: one binary for every role of the product (init, users, ledger, content, server).
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <iostream>
 
 #include "app/commands.h"
@@ -15,6 +16,13 @@ int main(int argc, char** argv) {
   medledger::app::AddServeCommand(app);
   medledger::app::AddEraseCommand(app);
 
-  CLI11_PARSE(app, argc, argv);
+  // Commands report their errors as values; anything thrown past them (out of memory, a library's
+  // exception) still gets one clear line and the conventional exit code for an internal error.
+  try {
+    CLI11_PARSE(app, argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "medledger: internal error: " << e.what() << "\n";
+    return 70;  // EX_SOFTWARE
+  }
   return 0;
 }

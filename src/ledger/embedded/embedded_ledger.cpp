@@ -159,7 +159,7 @@ void EmbeddedLedger::Impl::ExecuteAndBroadcast(const identity::SigningIdentity& 
   if (!signature.ok()) return done(signature.error());
   PendingTx tx{SerializeEnvelope(payload, *signature), trust != EmbeddedLedgerOptions::LocalTrust::kNone,
                trust == EmbeddedLedgerOptions::LocalTrust::kAll, std::move(done)};
-  if (!orderer->Broadcast(std::move(tx)) && tx.done) tx.done(Closed());
+  if (!orderer->Broadcast(tx) && tx.done) tx.done(Closed());
 }
 
 void EmbeddedLedger::Impl::ValidateLoop() {
@@ -333,7 +333,7 @@ void EmbeddedLedger::BroadcastAsync(std::string envelope, SubmitCallback done) {
   if (impl_->closed) return done(Closed());
   if (impl_->failed.load()) return done(impl_->Failure());
   PendingTx tx{std::move(envelope), false, false, std::move(done)};
-  if (!impl_->orderer->Broadcast(std::move(tx)) && tx.done) tx.done(Closed());
+  if (!impl_->orderer->Broadcast(tx) && tx.done) tx.done(Closed());
 }
 
 Result<std::string> EmbeddedLedger::ProcessProposal(std::string_view signed_proposal) {

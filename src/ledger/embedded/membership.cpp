@@ -6,8 +6,8 @@
 
 namespace medledger::ledger::embedded {
 
-Membership::Membership(std::string msp_id, crypto::Certificate ca_cert, crypto::Certificate peer_cert,
-                       crypto::Certificate orderer_cert)
+Membership::Membership(std::string msp_id, crypto::Certificate ca_cert, const crypto::Certificate& peer_cert,
+                       const crypto::Certificate& orderer_cert)
     : msp_id_(std::move(msp_id)),
       ca_cert_(std::move(ca_cert)),
       peer_der_(peer_cert.ToDer()),

@@ -27,8 +27,8 @@ struct MemberIdentity {
 class Membership {
  public:
   // `peer_cert` and `orderer_cert` are the organisation's endorsing peer and orderer certificates.
-  Membership(std::string msp_id, crypto::Certificate ca_cert, crypto::Certificate peer_cert,
-             crypto::Certificate orderer_cert);
+  Membership(std::string msp_id, crypto::Certificate ca_cert, const crypto::Certificate& peer_cert,
+             const crypto::Certificate& orderer_cert);
 
   // Errors: "malformed_identity" (not a SerializedIdentity / certificate), "unknown_msp" (another org),
   // "untrusted_certificate" (not issued by the organisation's CA).

@@ -36,7 +36,7 @@ Orderer::~Orderer() {
   Stop();
 }
 
-bool Orderer::Broadcast(PendingTx&& tx) {
+bool Orderer::Broadcast(PendingTx& tx) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;

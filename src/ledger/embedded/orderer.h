@@ -56,8 +56,8 @@ class Orderer {
   Orderer(const Orderer&) = delete;
   Orderer& operator=(const Orderer&) = delete;
 
-  // False after Stop(): the transaction was not accepted and `tx` is left untouched.
-  bool Broadcast(PendingTx&& tx);
+  // Takes `tx` (moves from it) and returns true; after Stop() returns false and leaves `tx` to the caller.
+  bool Broadcast(PendingTx& tx);
   // Cuts what is pending into a last block, then stops the thread.
   void Stop();
   // The committer reports each block it has finished with (see BatchConfig::max_blocks_in_flight).

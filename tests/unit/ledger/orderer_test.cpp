@@ -37,6 +37,10 @@ PendingTx Tx(size_t bytes) {
   return PendingTx{std::string(bytes, 'e'), false, false, nullptr};
 }
 
+bool Send(Orderer& orderer, PendingTx tx) {
+  return orderer.Broadcast(tx);
+}
+
 TEST(Orderer, CutsByCountThenByTimeoutAndChainsBlocks) {
   testing::LedgerFixture fx;
   Collected out;
@@ -47,7 +51,7 @@ TEST(Orderer, CutsByCountThenByTimeoutAndChainsBlocks) {
   cfg.cut_when_idle = false;
   {
     Orderer orderer(*fx.orderer, cfg, 5, std::string(32, '\x07'), out.Sink());
-    for (int i = 0; i < 10; ++i) ASSERT_TRUE(orderer.Broadcast(Tx(100)));
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(Send(orderer, Tx(100)));
     out.WaitForTxs(10);
   }
   ASSERT_EQ(out.blocks.size(), 3u);
@@ -86,11 +90,12 @@ TEST(Orderer, CutsBySizeAndFlushesOnStop) {
   cfg.cut_when_idle = false;
   {
     Orderer orderer(*fx.orderer, cfg, 0, "", out.Sink());
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(orderer.Broadcast(Tx(400)));
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(Send(orderer, Tx(400)));
     out.WaitForTxs(4);  // two blocks of 2 (800 bytes; a third envelope would pass 1000)
     orderer.Stop();
     PendingTx late = Tx(1);
-    EXPECT_FALSE(orderer.Broadcast(std::move(late)));
+    EXPECT_FALSE(orderer.Broadcast(late));
+    EXPECT_EQ(late.envelope.size(), 1u);  // refused: still the caller's
   }
   ASSERT_EQ(out.txs, 5u);
   for (const auto& b : out.blocks) {
@@ -107,9 +112,9 @@ TEST(Orderer, CutsAtOnceWhenIdleAndBatchesWhileBusy) {
   cfg.timeout_ms = 60000;  // never the reason for a cut here
   cfg.max_blocks_in_flight = 1;
   Orderer orderer(*fx.orderer, cfg, 0, "", out.Sink());
-  ASSERT_TRUE(orderer.Broadcast(Tx(10)));
+  ASSERT_TRUE(Send(orderer, Tx(10)));
   out.WaitForTxs(1);  // idle pipeline: cut without waiting for the timeout
-  for (int i = 0; i < 7; ++i) ASSERT_TRUE(orderer.Broadcast(Tx(10)));
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(Send(orderer, Tx(10)));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   {
     std::lock_guard lock(out.mu);
