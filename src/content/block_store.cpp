@@ -83,14 +83,9 @@ std::optional<Record> ParseHeader(const char* h, uint64_t at, uint64_t size) {
 using File = UniqueFd;
 
 Status PreadAll(int fd, char* buf, size_t n, uint64_t offset, const std::string& what) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t r = ::pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return IoError("read " + what);
-    if (r == 0) return MakeError(ErrorKind::kCorruption, "content_corrupted", what + " ends early");
-    done += static_cast<size_t>(r);
-  }
+  const ssize_t got = PreadFull(fd, buf, n, offset);
+  if (got < 0) return IoError("read " + what);
+  if (static_cast<size_t>(got) < n) return MakeError(ErrorKind::kCorruption, "content_corrupted", what + " ends early");
   return OkStatus();
 }
 
@@ -126,18 +121,6 @@ Status WritePadding(int fd, uint64_t at, uint64_t record_bytes) {
     return IoError("write padding");
   }
   return OkStatus();
-}
-
-// 0, or the errno of the write that failed.
-int PwriteAll(int fd, const char* buf, size_t n, uint64_t offset) {
-  size_t done = 0;
-  while (done < n) {
-    ssize_t w = ::pwrite(fd, buf + done, n - done, static_cast<off_t>(offset + done));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return w == 0 ? EIO : errno;
-    done += static_cast<size_t>(w);
-  }
-  return 0;
 }
 
 // Writes one record (header and data) at `at`, retrying short writes.
@@ -497,9 +480,9 @@ struct BlockStore::State {
     Status written = slot.gap > 0 ? WritePadding(fd, slot.offset - slot.gap, slot.gap) : OkStatus();
     bool refused = false;
     if (written.ok()) {
-      int err = dio ? PwriteAll(dio->get(), buf, len, slot.offset) : 0;
+      int err = dio ? PwriteFull(dio->get(), buf, len, slot.offset) : 0;
       refused = err == EINVAL;  // an alignment this device does not take: written buffered from now on
-      if (!dio || refused) err = PwriteAll(fd, buf, len, slot.offset);
+      if (!dio || refused) err = PwriteFull(fd, buf, len, slot.offset);
       if (err != 0) {
         written = IoError("append to " + PackPath(slot.pack).string(), err);
         (void)WritePadding(fd, slot.offset, len);

@@ -76,19 +76,40 @@ Status ReadFileInto(const std::filesystem::path& file, std::string* out) {
     if (errno == ENOENT) return MakeError(ErrorKind::kNotFound, "not_found", file.filename().string() + " not found");
     return IoError("open", file);
   }
+  return ReadFdInto(fd.get(), file, out);
+}
+
+Status ReadFdInto(int fd, const std::filesystem::path& file, std::string* out) {
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return IoError("stat", file);
+  if (::fstat(fd, &st) != 0) return IoError("stat", file);
   out->resize(static_cast<size_t>(st.st_size));
-  size_t got = 0;
-  while (got < out->size()) {
-    ssize_t n = ::pread(fd.get(), out->data() + got, out->size() - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IoError("read", file);
-    if (n == 0) break;  // truncated under us: the reader's hash check reports it
-    got += static_cast<size_t>(n);
-  }
-  out->resize(got);
+  const ssize_t got = PreadFull(fd, out->data(), out->size(), 0);
+  if (got < 0) return IoError("read", file);
+  out->resize(static_cast<size_t>(got));  // shorter if truncated under us: the reader's checks report it
   return OkStatus();
+}
+
+ssize_t PreadFull(int fd, char* buf, size_t n, uint64_t offset) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = ::pread(fd, buf + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+int PwriteFull(int fd, const char* buf, size_t n, uint64_t offset) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = ::pwrite(fd, buf + done, n - done, static_cast<off_t>(offset + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return w == 0 ? EIO : errno;
+    done += static_cast<size_t>(w);
+  }
+  return 0;
 }
 
 Status RemoveFileDurably(const std::filesystem::path& file) {

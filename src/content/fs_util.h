@@ -1,6 +1,9 @@
 // Small POSIX file helpers for the content module: durable atomic writes and whole-file reads.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -16,6 +19,15 @@ Status WriteFileAtomic(const std::filesystem::path& file, std::string_view bytes
 // "not_found" when absent, "io_error" otherwise.
 Result<std::string> ReadFileBytes(const std::filesystem::path& file);
 Status ReadFileInto(const std::filesystem::path& file, std::string* out);  // replaces *out, reusing its capacity
+// The same for an open file: as many bytes as fstat reports, fewer if it shrank meanwhile (`file` names it in
+// errors).
+Status ReadFdInto(int fd, const std::filesystem::path& file, std::string* out);
+// pread(2) until `n` bytes are read or the file ends, retrying short reads and EINTR: the count read (less
+// than `n` only at the end of the file), or -1 with errno set.
+ssize_t PreadFull(int fd, char* buf, size_t n, uint64_t offset);
+// pwrite(2) until all `n` bytes are written, retrying short writes and EINTR: 0, or the errno of the write
+// that failed (EIO for one that wrote nothing).
+int PwriteFull(int fd, const char* buf, size_t n, uint64_t offset);
 Status SyncDirectory(const std::filesystem::path& dir);
 // Removes `file` and fsyncs its directory; absent is fine.
 Status RemoveFileDurably(const std::filesystem::path& file);

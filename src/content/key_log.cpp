@@ -1,7 +1,6 @@
 #include "content/key_log.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,46 +36,26 @@ bool AllZero(std::string_view bytes) {
 }
 
 Status PreadAll(int fd, char* out, size_t n, uint64_t offset, const fs::path& file) {
-  while (n > 0) {
-    ssize_t r = ::pread(fd, out, n, static_cast<off_t>(offset));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return IoError("read", file);
-    if (r == 0) return MakeError(ErrorKind::kCorruption, "keystore_corrupted", "key log ends inside a record");
-    out += r;
-    n -= static_cast<size_t>(r);
-    offset += static_cast<uint64_t>(r);
+  const ssize_t got = PreadFull(fd, out, n, offset);
+  if (got < 0) return IoError("read", file);
+  if (static_cast<size_t>(got) < n) {
+    return MakeError(ErrorKind::kCorruption, "keystore_corrupted", "key log ends inside a record");
   }
   return OkStatus();
 }
 
 Status PwriteAll(int fd, std::string_view bytes, uint64_t offset, const fs::path& file) {
-  while (!bytes.empty()) {
-    ssize_t w = ::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(offset));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      if (w == 0) errno = EIO;
-      return IoError("write", file);
-    }
-    bytes.remove_prefix(static_cast<size_t>(w));
-    offset += static_cast<uint64_t>(w);
+  if (int err = PwriteFull(fd, bytes.data(), bytes.size(), offset); err != 0) {
+    errno = err;
+    return IoError("write", file);
   }
   return OkStatus();
 }
 
+// A reader racing the owner's append may see the file grow meanwhile; what was read is what it scans.
 Result<std::string> ReadWhole(int fd, const fs::path& file) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return IoError("stat", file);
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
-  // A reader racing the owner's append may see the file grow meanwhile; what was read is what it scans.
-  size_t got = 0;
-  while (got < bytes.size()) {
-    ssize_t r = ::pread(fd, bytes.data() + got, bytes.size() - got, static_cast<off_t>(got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return IoError("read", file);
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  bytes.resize(got);
+  std::string bytes;
+  ML_RETURN_IF_ERROR(ReadFdInto(fd, file, &bytes));
   return bytes;
 }
 
