@@ -131,7 +131,8 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes, size_t* used) {
   return r;
 }
 
-Result<std::unique_ptr<KeyLog>> KeyLog::Open(const fs::path& file, Mode mode) {
+Result<std::unique_ptr<KeyLog>> KeyLog::Open(const fs::path& file, Mode mode,
+                                             const std::function<Status(uint64_t, const KeyRecord&)>& each) {
   const bool owner = mode == Mode::kOwner;
   const bool existed = fs::exists(file);
   UniqueFd fd(::open(file.c_str(), (owner ? O_RDWR | O_CREAT : O_RDWR) | O_CLOEXEC, 0600));
@@ -139,15 +140,17 @@ Result<std::unique_ptr<KeyLog>> KeyLog::Open(const fs::path& file, Mode mode) {
     if (errno == ENOENT) return MakeError(ErrorKind::kNotFound, "not_found", "no key log at " + file.string());
     return IoError("open", file);
   }
+  // A reader reads at each Scan: the owner may be appending, so nothing read now would stay current.
+  if (!owner) return std::unique_ptr<KeyLog>(new KeyLog(file, std::move(fd), mode, 0));
   ML_ASSIGN_OR_RETURN(auto bytes, ReadWhole(fd.get(), file));
-  ML_ASSIGN_OR_RETURN(size_t end, Walk(bytes, nullptr, /*tolerate_damage=*/!owner));
-  if (owner && end != bytes.size()) {
+  ML_ASSIGN_OR_RETURN(size_t end, Walk(bytes, each, /*tolerate_damage=*/false));
+  if (end != bytes.size()) {
     // Never acknowledged: a key is acknowledged only after a flush that covers its whole record.
     if (::ftruncate(fd.get(), static_cast<off_t>(end)) != 0 || ::fdatasync(fd.get()) != 0) {
       return IoError("truncate torn tail of", file);
     }
   }
-  if (owner && !existed) ML_RETURN_IF_ERROR(SyncDirectory(file.parent_path()));
+  if (!existed) ML_RETURN_IF_ERROR(SyncDirectory(file.parent_path()));
   return std::unique_ptr<KeyLog>(new KeyLog(file, std::move(fd), mode, end));
 }
 

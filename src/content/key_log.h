@@ -32,7 +32,11 @@ class KeyLog {
   enum class Mode { kOwner, kReader };
 
   // Creates the file (0600) when absent. "keystore_corrupted" when a record before the tail is damaged.
-  static Result<std::unique_ptr<KeyLog>> Open(const std::filesystem::path& file, Mode mode);
+  // An owner's open reads the whole log once; `each` (optional) sees every live record of that read, as
+  // Scan would. A reader's open reads nothing ("not_found" when there is no log).
+  static Result<std::unique_ptr<KeyLog>> Open(
+      const std::filesystem::path& file, Mode mode,
+      const std::function<Status(uint64_t offset, const KeyRecord&)>& each = nullptr);
   KeyLog(const KeyLog&) = delete;
   KeyLog& operator=(const KeyLog&) = delete;
   ~KeyLog();

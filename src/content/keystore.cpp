@@ -230,11 +230,11 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
   }
   if (!owner_lock.ok()) return ks;  // a reader: every operation scans the log afresh
   ks->owner_lock_ = owner_lock->Release();
-  ML_ASSIGN_OR_RETURN(ks->log_, KeyLog::Open(dir / "keys.log", KeyLog::Mode::kOwner));
-  ML_RETURN_IF_ERROR(ks->log_->Scan([&](uint64_t offset, const KeyRecord& r) {
-    ks->index_[r.binding].push_back(offset);
-    return OkStatus();
-  }));
+  ML_ASSIGN_OR_RETURN(ks->log_,
+                      KeyLog::Open(dir / "keys.log", KeyLog::Mode::kOwner, [&](uint64_t offset, const KeyRecord& r) {
+                        ks->index_[r.binding].push_back(offset);
+                        return OkStatus();
+                      }));
   ML_RETURN_IF_ERROR(ks->ImportKeyFiles());
   return ks;
 }
@@ -297,16 +297,27 @@ std::string FileKeystore::current_kek_id() const {
   return keks_->current;
 }
 
+Result<std::unique_ptr<KeyLog>> FileKeystore::OpenReaderLog() const {
+  auto log = KeyLog::Open(dir_ / "keys.log", KeyLog::Mode::kReader);
+  if (!log.ok() && log.error().code == "not_found") return std::unique_ptr<KeyLog>();
+  return log;
+}
+
+Result<std::vector<FileKeystore::Located>> FileKeystore::ScanFor(const KeyLog& log, std::string_view binding) {
+  std::vector<Located> out;
+  ML_RETURN_IF_ERROR(log.Scan([&](uint64_t offset, const KeyRecord& r) {
+    if (r.binding == binding) out.push_back(Located{offset, r});
+    return OkStatus();
+  }));
+  return out;
+}
+
 Result<std::vector<FileKeystore::Located>> FileKeystore::Find(std::string_view binding) {
   std::vector<Located> out;
   if (log_ == nullptr) {
-    auto log = KeyLog::Open(dir_ / "keys.log", KeyLog::Mode::kReader);
-    if (!log.ok()) return log.error().code == "not_found" ? Result<std::vector<Located>>(out) : log.error();
-    ML_RETURN_IF_ERROR((*log)->Scan([&](uint64_t offset, const KeyRecord& r) {
-      if (r.binding == binding) out.push_back(Located{offset, r});
-      return OkStatus();
-    }));
-    return out;
+    ML_ASSIGN_OR_RETURN(auto log, OpenReaderLog());
+    if (log == nullptr) return out;
+    return ScanFor(*log, binding);
   }
   std::vector<uint64_t> offsets;
   {
@@ -362,24 +373,23 @@ Status FileKeystore::EraseWhere(std::string_view report_id, const std::function<
   std::lock_guard lock(StripeFor(report_id));
   ML_ASSIGN_OR_RETURN(auto erase_lock, FileLock::Acquire(dir_ / "erase.lock", /*wait=*/true));
   const std::string binding = crypto::Sha256(report_id);
-  ML_ASSIGN_OR_RETURN(auto present, Find(binding));
+  std::unique_ptr<KeyLog> reader;  // a reader opens the log once, for the scan and the erasure
+  if (log_ == nullptr) {
+    ML_ASSIGN_OR_RETURN(reader, OpenReaderLog());
+    if (reader == nullptr) return OkStatus();
+  }
+  ML_ASSIGN_OR_RETURN(auto present, reader ? ScanFor(*reader, binding) : Find(binding));
   std::vector<uint64_t> offsets;
   for (const auto& l : present) {
     if (which(l.record)) offsets.push_back(l.offset);
   }
-  if (log_ != nullptr) {
-    ML_RETURN_IF_ERROR(log_->Erase(offsets));
-  } else {
-    ML_ASSIGN_OR_RETURN(auto log, KeyLog::Open(dir_ / "keys.log", KeyLog::Mode::kReader));
-    ML_RETURN_IF_ERROR(log->Erase(offsets));
-  }
-  if (log_ != nullptr) {
-    std::lock_guard index_lock(index_mu_);
-    auto it = index_.find(binding);
-    if (it != index_.end()) {
-      std::erase_if(it->second, [&](uint64_t o) { return std::count(offsets.begin(), offsets.end(), o) > 0; });
-      if (it->second.empty()) index_.erase(it);
-    }
+  ML_RETURN_IF_ERROR((reader ? *reader : *log_).Erase(offsets));
+  if (reader) return OkStatus();
+  std::lock_guard index_lock(index_mu_);
+  auto it = index_.find(binding);
+  if (it != index_.end()) {
+    std::erase_if(it->second, [&](uint64_t o) { return std::count(offsets.begin(), offsets.end(), o) > 0; });
+    if (it->second.empty()) index_.erase(it);
   }
   return OkStatus();
 }

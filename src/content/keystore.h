@@ -97,6 +97,9 @@ class FileKeystore final : public Keystore {
   Status ImportKeyFiles();
   // The report's live records: from the index (owner) or a fresh scan (reader).
   Result<std::vector<Located>> Find(std::string_view binding);
+  // A reader's handle on the log; null when there is no log yet.
+  Result<std::unique_ptr<KeyLog>> OpenReaderLog() const;
+  static Result<std::vector<Located>> ScanFor(const KeyLog& log, std::string_view binding);
   Status EraseWhere(std::string_view report_id, const std::function<bool(const KeyRecord&)>& which);
 
   std::filesystem::path dir_;
