@@ -37,14 +37,21 @@ Orderer::~Orderer() {
 }
 
 bool Orderer::Broadcast(PendingTx& tx) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) return false;
-    if (pending_.empty()) oldest_ = std::chrono::steady_clock::now();
+    const bool was_empty = pending_.empty();
+    if (was_empty) oldest_ = std::chrono::steady_clock::now();
     pending_bytes_ += tx.envelope.size();
     pending_.push_back(std::move(tx));
+    // Wake the cutter only when this transaction changes its decision: it sleeps without a deadline on an
+    // empty queue, and otherwise until the batch timeout, a full batch or an idle pipeline. Waking it for
+    // every transaction cost a futex wake and two context switches each (~2% of the CPU at 256 in flight).
+    wake = was_empty || pending_.size() >= config_.max_tx_count || pending_bytes_ >= config_.max_bytes ||
+           (config_.cut_when_idle && blocks_in_flight_ == 0);
   }
-  cv_.notify_one();
+  if (wake) cv_.notify_one();
   return true;
 }
 

@@ -1,8 +1,9 @@
 // The state database, history index and transaction index (RocksDB). Derived data: everything here can
 // be rebuilt from the block files, so blocks are fsynced first and the state is caught up on start.
-// ApplyBlock writes one atomic batch through RocksDB's write-ahead log without fsync by default: a
-// process crash loses nothing (the log is in the page cache), and a power loss loses at most the last
-// few batches as a whole, never part of one; the savepoint then tells the ledger which blocks to replay.
+// The block files serve as its write-ahead log: ApplyBlock writes one atomic batch to the memtables
+// only (RocksDB's own WAL is off), and the column families are flushed together (atomic flush). A crash
+// loses the unflushed batches as a whole, never part of one; the savepoint, flushed with the data it
+// describes, tells the ledger which blocks to replay. A clean close flushes everything.
 // All methods are safe to call from many threads; ApplyBlock calls are serialized internally.
 #pragma once
 
@@ -67,7 +68,6 @@ struct TxLocation {
 struct StateDbOptions {
   uint64_t block_cache_bytes = 128ull << 20;  // shared by all column families
   uint64_t write_buffer_bytes = 32ull << 20;  // per column family memtable
-  bool sync_writes = false;                   // fsync each ApplyBlock (not needed: blocks are replayed)
   // Opens a snapshot without the write lock, next to a running ledger (medledger verify); the
   // database must exist, and ApplyBlock fails with "state_db_read_only".
   bool read_only = false;
