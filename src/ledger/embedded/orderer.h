@@ -66,6 +66,9 @@ class Orderer {
  private:
   void Run();
   void Cut(std::vector<PendingTx> batch);
+  // With mu_ held: whether what is pending should be cut now, without waiting for the batch timeout (a
+  // full batch, or anything pending while the pipeline is idle). Run cuts on it; Broadcast wakes Run on it.
+  bool ReadyToCut() const;
 
   const identity::SigningIdentity& signer_;
   const BatchConfig config_;
