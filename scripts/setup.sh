@@ -29,12 +29,28 @@ fi
 # npm projects: the web app and the real peers the integration tests start (IPFS node, OIDC provider).
 for dir in web tests/peers; do
   if [ -f "$dir/package.json" ]; then
+    # A linked node_modules (a git worktree sharing the main checkout's) belongs to that checkout: `npm ci`
+    # would empty it through the link.
+    if [ -L "$dir/node_modules" ]; then
+      echo "setup: $dir/node_modules is a link; left alone"
+      continue
+    fi
     stamp="$dir/node_modules/.medledger-stamp"
     if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ] || [ "$dir/package.json" -nt "$stamp" ]; then
-      echo "setup: npm install in $dir"
-      # `npm install` honours package-lock.json; `npm ci` is not used because npm 11 leaves other platforms'
-      # optional packages (esbuild, rollup, tailwind oxide) out of the lock file and then refuses it.
-      (cd "$dir" && npm install --no-audit --no-fund)
+      if [ "$dir" = web ]; then
+        # The web lock file lists every platform's optional binaries (esbuild, rollup, tailwind oxide): it was
+        # regenerated with `npm install --package-lock-only` and no node_modules, so `npm ci` installs exactly it.
+        # Regenerate it the same way after changing package.json (an existing node_modules makes npm 11 drop
+        # other platforms' entries, and `npm ci` then refuses the file).
+        echo "setup: npm ci in $dir"
+        (cd "$dir" && npm ci --no-audit --no-fund)
+      else
+        # tests/peers stays on `npm install` (which honours the lock): js-ipfs's optional electron-webrtc pulls
+        # electron-eval, whose optional dependency is a GitHub tarball (`headless`) npm never records in a lock
+        # file, so `npm ci` refuses it as out of sync.
+        echo "setup: npm install in $dir"
+        (cd "$dir" && npm install --no-audit --no-fund)
+      fi
       touch "$stamp"
     fi
   fi
