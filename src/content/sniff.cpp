@@ -95,6 +95,88 @@ bool HasActiveMarkup(std::string_view text) {
   return false;
 }
 
+bool IsPdfDelimiter(char c) {
+  return c == '(' || c == ')' || c == '<' || c == '>' || c == '[' || c == ']' || c == '{' || c == '}' || c == '/' ||
+         c == '%';
+}
+
+bool IsPdfWhitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\0';
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The first name token in the PDF whose decoded form is an action or container a viewer runs or opens. Names
+// are decoded first (PDF 1.2+: "#4A" is "J"), so "/J#61vaScript" is "/JavaScript" as every viewer reads it.
+// Names inside compressed object streams are not seen: see docs/SECURITY.md (residual risks).
+std::string FindActivePdfName(std::string_view b) {
+  static constexpr std::array<std::string_view, 11> kActive = {"JavaScript",    "JS",  "Launch",     "EmbeddedFile",
+                                                               "EmbeddedFiles", "AA",  "SubmitForm", "ImportData",
+                                                               "RichMedia",     "XFA", "GoToE"};
+  std::string name;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (b[i] != '/') continue;
+    name.clear();
+    size_t j = i + 1;
+    while (j < b.size() && !IsPdfWhitespace(b[j]) && !IsPdfDelimiter(b[j]) && name.size() < 64) {
+      int hi = 0, lo = 0;
+      if (b[j] == '#' && j + 2 < b.size() && (hi = HexValue(b[j + 1])) >= 0 && (lo = HexValue(b[j + 2])) >= 0) {
+        name.push_back(static_cast<char>(hi * 16 + lo));
+        j += 3;
+      } else {
+        name.push_back(b[j]);
+        ++j;
+      }
+    }
+    for (auto active : kActive) {
+      if (name == active) return name;
+    }
+    i = j - 1;
+  }
+  return {};
+}
+
+// DICOM Part 10 (PS3.10 §7.1): after the 128-byte preamble and "DICM" comes the File Meta Information, group
+// 0002 in explicit VR little endian, which must hold a Transfer Syntax UID (0002,0010) and be followed by a
+// data set. A file with the magic and anything else after it is malformed, not a DICOM image.
+bool IsWellFormedDicom(std::string_view b) {
+  size_t pos = 132;
+  bool transfer_syntax = false;
+  size_t elements = 0;
+  while (pos + 8 <= b.size()) {
+    auto u16 = [&](size_t at) {
+      return static_cast<uint16_t>(static_cast<unsigned char>(b[at]) | static_cast<unsigned char>(b[at + 1]) << 8);
+    };
+    uint16_t group = u16(pos);
+    if (group != 0x0002) break;  // the meta group ends where the data set begins
+    uint16_t element = u16(pos + 2);
+    char vr0 = b[pos + 4], vr1 = b[pos + 5];
+    if (vr0 < 'A' || vr0 > 'Z' || vr1 < 'A' || vr1 > 'Z') return false;
+    std::string_view vr = b.substr(pos + 4, 2);
+    uint64_t length;
+    size_t header;
+    if (vr == "OB" || vr == "OW" || vr == "OF" || vr == "SQ" || vr == "UT" || vr == "UN" || vr == "UC" || vr == "UR" ||
+        vr == "OD" || vr == "OL" || vr == "OV" || vr == "SV" || vr == "UV") {
+      if (pos + 12 > b.size()) return false;
+      length = u16(pos + 8) | static_cast<uint64_t>(u16(pos + 10)) << 16;
+      header = 12;
+    } else {
+      length = u16(pos + 6);
+      header = 8;
+    }
+    if (length > b.size() - pos - header) return false;  // runs past the end (also 0xFFFFFFFF: undefined)
+    if (element == 0x0010) transfer_syntax = length > 0;
+    pos += header + static_cast<size_t>(length);
+    ++elements;
+  }
+  return elements > 0 && transfer_syntax && pos + 8 <= b.size();
+}
+
 bool IsPlainText(std::string_view text) {
   if (!IsValidUtf8(text)) return false;
   for (unsigned char c : text) {
@@ -142,17 +224,20 @@ Result<AttachmentType> SniffAttachment(std::string_view b, const SniffOptions& o
   if (const char* kind = ArchiveKind(b))
     return Refuse("attachment_archive", std::string("refused: ") + kind + " archive");
   if (StartsWith(b, "%PDF-")) {
-    // Scripted PDFs and launch actions are active content; the name tokens are unambiguous in PDF syntax.
-    for (std::string_view action : {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile"}) {
-      if (b.find(action) != std::string_view::npos) {
-        return Refuse("attachment_active_content", "refused: PDF with " + std::string(action.substr(1)));
-      }
-    }
+    // Scripts, launch and submit actions, event-triggered actions (/AA) and embedded files are active content.
+    std::string active = FindActivePdfName(b);
+    if (!active.empty()) return Refuse("attachment_active_content", "refused: PDF with /" + active);
     return AttachmentType::kPdf;
   }
   if (StartsWith(b, "\x89PNG\r\n\x1a\n")) return AttachmentType::kPng;
   if (StartsWith(b, "\xff\xd8\xff")) return AttachmentType::kJpeg;
-  if (b.size() >= 132 && b.substr(128, 4) == "DICM") return AttachmentType::kDicom;
+  if (b.size() >= 132 && b.substr(128, 4) == "DICM") {
+    if (!IsWellFormedDicom(b)) {
+      return MakeError(ErrorKind::kInvalidArgument, "attachment_malformed",
+                       "DICOM file without a well-formed File Meta Information group (transfer syntax) and data set");
+    }
+    return AttachmentType::kDicom;
+  }
   if (IsPlainText(b)) {
     if (LooksLikeHtml(b)) return Refuse("attachment_html", "refused: HTML document");
     if (HasActiveMarkup(b)) return Refuse("attachment_active_content", "refused: text with script or markup handlers");

@@ -200,17 +200,11 @@ Result<PatientView> RecordsService::RegisterPatient(const Principal& who, const 
       issues->push_back({"name", "required", "this field is required"});
     } else if (name.size() > 200) {
       issues->push_back({"name", "too_long", "at most 200 bytes"});
-    } else if (ContainsActiveContent(name)) {
-      issues->push_back({"name", "active_content", "HTML and script content is not accepted"});
+    } else if (auto issue = CheckPlainText("name", name)) {
+      issues->push_back(std::move(*issue));
     }
   }
-  auto birth = in.birth_date.size() == 10 ? Timestamp::FromRfc3339(in.birth_date + "T00:00:00Z")
-                                          : Result<Timestamp>(MakeError(ErrorKind::kInvalidArgument, "x", "x"));
-  if (!birth.ok() || birth->ToRfc3339().substr(0, 10) != in.birth_date) {
-    issues->push_back({"birthDate", "invalid", "a date as YYYY-MM-DD"});
-  } else if (birth->seconds > Timestamp::Now().seconds) {
-    issues->push_back({"birthDate", "in_future", "the birth date is in the future"});
-  }
+  if (auto issue = CheckBirthDate(in.birth_date, Timestamp::Now())) issues->push_back(std::move(*issue));
   if (!in.username.empty()) {
     auto user = p_.org->users().GetUser(in.username);
     if (!user.ok() || user->role != Role::kPatient) {

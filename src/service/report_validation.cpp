@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "common/encoding.h"
+#include "content/sniff.h"
 
 namespace medledger::service {
 
@@ -31,10 +32,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool StartsWith(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-
 // Validates and normalizes one text field, recording problems. Returns the normalized text.
 std::string CheckText(std::string_view field, std::string_view value, size_t max, bool required, bool multiline,
                       std::vector<FieldIssue>* issues) {
@@ -51,10 +48,40 @@ std::string CheckText(std::string_view field, std::string_view value, size_t max
     issues->push_back({std::string(field), "required", "this field is required"});
   } else if (text.size() > max) {
     issues->push_back({std::string(field), "too_long", "at most " + std::to_string(max) + " bytes"});
-  } else if (ContainsActiveContent(text)) {
-    issues->push_back({std::string(field), "active_content", "HTML and script content is not accepted"});
+  } else if (auto issue = CheckPlainText(field, text)) {
+    issues->push_back(std::move(*issue));
   }
   return text;
+}
+
+std::string Trimmed(std::string_view s) {
+  auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return std::string(s.substr(first, s.find_last_not_of(" \t") - first + 1));
+}
+
+// The one attachment sniffer (content/sniff): the type from the bytes, which a declared type must match
+// ("application/octet-stream" and no type declare nothing). Active content and malformed files are invalid
+// attachments (422); types outside the allowed set are unsupported (415 when nothing else is wrong).
+std::optional<FieldIssue> CheckAttachmentBytes(const std::string& field, const AttachmentInput& a,
+                                               std::string* sniffed_type) {
+  auto sniffed = content::SniffAttachment(a.data, {.max_size = a.data.size()});
+  if (!sniffed.ok()) {
+    const std::string& code = sniffed.error().code;
+    if (code == "attachment_active_content" || code == "attachment_html") {
+      return FieldIssue{field, "active_content", sniffed.error().message};
+    }
+    if (code == "attachment_malformed") return FieldIssue{field, "malformed", sniffed.error().message};
+    return FieldIssue{field, "unsupported_type",
+                      sniffed.error().message + "; only PDF, PNG, JPEG, DICOM and plain text are accepted"};
+  }
+  *sniffed_type = std::string(content::MimeTypeOf(*sniffed));
+  std::string declared = Lower(Trimmed(a.content_type.substr(0, a.content_type.find(';'))));
+  if (!declared.empty() && declared != "application/octet-stream" && declared != *sniffed_type) {
+    return FieldIssue{field, "unsupported_type",
+                      "declared " + declared.substr(0, 100) + " but the bytes are " + *sniffed_type};
+  }
+  return std::nullopt;
 }
 
 void ApplyPatterns(std::string* text, const ValidationPolicy& policy, std::vector<std::string>* flags) {
@@ -104,7 +131,46 @@ std::string NormalizeText(std::string_view in) {
   return out;
 }
 
+bool ContainsBidiControl(std::string_view text) {
+  // U+202A..U+202E are E2 80 AA..AE in UTF-8; U+2066..U+2069 are E2 81 A6..A9.
+  for (size_t i = 0; i + 2 < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) != 0xE2) continue;
+    auto b1 = static_cast<unsigned char>(text[i + 1]);
+    auto b2 = static_cast<unsigned char>(text[i + 2]);
+    if ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9)) return true;
+  }
+  return false;
+}
+
+std::optional<FieldIssue> CheckPlainText(std::string_view field, std::string_view text) {
+  // Bidi first: the more precise reason, and ContainsActiveContent includes it.
+  if (ContainsBidiControl(text)) {
+    return FieldIssue{std::string(field), "bidi_control",
+                      "bidirectional override and isolate characters (U+202A-U+202E, U+2066-U+2069) are not "
+                      "accepted"};
+  }
+  if (ContainsActiveContent(text)) {
+    return FieldIssue{std::string(field), "active_content", "HTML and script content is not accepted"};
+  }
+  return std::nullopt;
+}
+
+std::optional<FieldIssue> CheckBirthDate(std::string_view text, Timestamp now) {
+  auto date = CivilDate::Parse(text);
+  if (!date.ok()) return FieldIssue{"birthDate", "invalid", "a date that exists, as YYYY-MM-DD"};
+  constexpr CivilDate kEarliest{1900, 1, 1};
+  if (*date < kEarliest) return FieldIssue{"birthDate", "too_early", "the birth date is before 1900-01-01"};
+  constexpr int64_t kEasternmostOffset = 14 * 3600;  // UTC+14 (Line Islands): the first place a day begins
+  int64_t shifted = now.seconds + kEasternmostOffset;
+  int64_t today = shifted / 86400 - (shifted % 86400 < 0 ? 1 : 0);
+  if (date->DaysSinceEpoch() > today) {
+    return FieldIssue{"birthDate", "in_future", "the birth date is in the future"};
+  }
+  return std::nullopt;
+}
+
 bool ContainsActiveContent(std::string_view text) {
+  if (ContainsBidiControl(text)) return true;
   std::string t = Lower(text);
   for (size_t i = 0; i + 1 < t.size(); ++i) {
     if (t[i] != '<') continue;
@@ -116,22 +182,6 @@ bool ContainsActiveContent(std::string_view text) {
     if (t.find(needle) != std::string::npos) return true;
   }
   return false;
-}
-
-std::string SniffContentType(std::string_view b) {
-  if (StartsWith(b, "%PDF-")) return "application/pdf";
-  if (StartsWith(b, "\x89PNG\r\n\x1a\n")) return "image/png";
-  if (StartsWith(b, "\xFF\xD8\xFF")) return "image/jpeg";
-  // Executables, scripts and archives are refused whatever they are called.
-  for (std::string_view magic : {std::string_view("MZ"),
-                                 std::string_view("\x7f"
-                                                  "ELF"),
-                                 std::string_view("#!"), std::string_view("PK\x03\x04"),
-                                 std::string_view("\xCA\xFE\xBA\xBE"), std::string_view("\xCF\xFA\xED\xFE")}) {
-    if (StartsWith(b, magic)) return "";
-  }
-  if (b.find('\0') == std::string_view::npos && IsValidUtf8(b) && !ContainsActiveContent(b)) return "text/plain";
-  return "";
 }
 
 Result<ValidatedReport> ValidateReport(const ReportInput& in, const ValidationPolicy& policy,
@@ -166,13 +216,11 @@ Result<ValidatedReport> ValidateReport(const ReportInput& in, const ValidationPo
     if (a.data.size() > policy.max_attachment_bytes) {
       issues->push_back({f + ".data", "too_large", "attachment exceeds the size limit"});
     }
-    v.content_type = SniffContentType(a.data);
-    std::string declared = Lower(a.content_type.substr(0, a.content_type.find(';')));
-    if (!a.data.empty() && (v.content_type.empty() || (!declared.empty() && declared != v.content_type &&
-                                                       declared != "application/octet-stream"))) {
-      unsupported = true;
-      issues->push_back({f + ".data", "unsupported_type",
-                         "only PDF, PNG, JPEG and plain text are accepted, and the declared type must match"});
+    if (!a.data.empty() && a.data.size() <= policy.max_attachment_bytes) {
+      if (auto issue = CheckAttachmentBytes(f + ".data", a, &v.content_type)) {
+        unsupported = unsupported || issue->code == "unsupported_type";
+        issues->push_back(std::move(*issue));
+      }
     }
     v.data = a.data;
     out.attachments.push_back(std::move(v));

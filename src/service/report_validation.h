@@ -1,14 +1,18 @@
 // Checks and normalizes a report before anything is stored: required fields, sizes, UTF-8, control
-// characters stripped, HTML/script refused, attachment types sniffed from their bytes, and configurable
+// characters stripped, HTML/script and bidirectional controls refused, attachment types sniffed from their
+// bytes by content/sniff (PDF actions, malformed DICOM, executables, archives refused), and configurable
 // patterns (e.g. national ID numbers) flagged or redacted in free text.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
+#include "common/time.h"
 
 namespace medledger::service {
 
@@ -59,7 +63,7 @@ struct ValidationPolicy {
 
 struct ValidatedAttachment {
   std::string filename;
-  std::string content_type;  // the sniffed type
+  std::string content_type;  // the sniffed type (content::MimeTypeOf)
   std::string data;
 };
 
@@ -80,10 +84,17 @@ Result<ValidatedReport> ValidateReport(const ReportInput& input, const Validatio
 // Text normalization on its own: "\r\n" and "\r" become "\n"; C0/C1 controls other than "\n" and "\t"
 // and U+2028/2029 are removed. The input must be valid UTF-8.
 std::string NormalizeText(std::string_view text);
-// True when `text` contains markup a browser would act on (tags, comments, javascript: URLs, event handlers).
+// True when `text` contains markup a browser would act on (tags, comments, javascript: URLs, event handlers),
+// or a bidirectional control (below): callers that refuse active content refuse those too.
 bool ContainsActiveContent(std::string_view text);
-// "application/pdf", "image/png", "image/jpeg", "text/plain", or "" (refused: executables, HTML, archives,
-// anything unknown).
-std::string SniffContentType(std::string_view bytes);
+// True when `text` holds a bidirectional embedding, override or isolate control (U+202A-U+202E,
+// U+2066-U+2069): with them a text displays in another order than it is stored and read ("Trojan Source").
+bool ContainsBidiControl(std::string_view text);
+// The issue a normalized free-text value raises, if any: "bidi_control" or "active_content", for `field`.
+std::optional<FieldIssue> CheckPlainText(std::string_view field, std::string_view text);
+// A birth date: a day that exists, written "YYYY-MM-DD", from 1900-01-01 to today. "Today" is the latest date
+// anywhere on Earth at `now` (UTC+14), so a newborn registered in the morning east of UTC is accepted.
+// Codes: "invalid" (not such a date), "too_early", "in_future".
+std::optional<FieldIssue> CheckBirthDate(std::string_view text, Timestamp now);
 
 }  // namespace medledger::service

