@@ -9,8 +9,10 @@
 #include "common/encoding.h"
 #include "crypto/hash.h"
 #include "http/app.h"
+#include "http/fhir_mapping.h"
 #include "http/handler_util.h"
 #include "http/multipart.h"
+#include "http/problem.h"
 #include "service/records_service.h"
 
 namespace medledger::http {
@@ -122,23 +124,10 @@ Result<service::ReportInput> ReportFromMultipart(const Request& req) {
   return in;
 }
 
-// FHIR R4 DiagnosticReport from our report JSON.
-json ToFhirDiagnosticReport(const json& r) {
-  json fhir = {
-      {"resourceType", "DiagnosticReport"},
-      {"id", r.value("reportId", "")},
-      {"meta", {{"versionId", std::to_string(r.value("version", 1))}}},
-      {"status", r.value("version", 1) > 1 ? "amended" : "final"},
-      {"code", {{"text", r.value("title", "")}}},
-      {"subject", {{"reference", "Patient/" + r.value("patientId", "")}}},
-      {"issued", r.value("createdAt", "")},
-      {"performer", json::array({{{"reference", "Practitioner/" + r.value("author", "")}}})},
-      {"conclusion", r.value("diagnosis", "")},
-      {"presentedForm", json::array({{{"contentType", "text/plain; charset=utf-8"},
-                                      {"data", Base64Encode(r.value("content", ""))},
-                                      {"hash", r.value("contentHash", "")}}})},
-      {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"}, {"value", "urn:cid:" + r.value("cid", "")}}})}};
-  return fhir;
+// FHIR routes answer errors as an OperationOutcome, with FHIRPath expressions for the report's field issues.
+Response FhirError(const Error& error, std::vector<service::FieldIssue> issues = {}) {
+  for (auto& i : issues) i.field = fhir::ExpressionFor(i.field);
+  return fhir::OperationOutcomeFrom(FromError(error, issues));
 }
 
 }  // namespace
@@ -343,7 +332,14 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
              [svc, verify = deps.verify_ledger](RequestContext& ctx) {
                auto allowed = svc->LedgerStatus(*ctx.principal);  // same roles
                if (!allowed.ok()) return FromError(allowed.error());
-               if (!verify) return FromError(MakeError(ErrorKind::kUnavailable, "verify_unavailable", "not supported"));
+               // No verifier: a Fabric deployment, where each peer validates every block as it commits and the
+               // whole-chain re-walk is not offered. 501 says "not here" rather than "failed" (200 ok:false).
+               if (!verify) {
+                 return ProblemResponse(MakeError(ErrorKind::kUnavailable, "not_implemented_on_fabric",
+                                                  "chain verification is an embedded-ledger tool; on Fabric every "
+                                                  "peer validates each block as it commits"),
+                                        501);
+               }
                return JsonText(200, verify());
              });
 
@@ -352,34 +348,16 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     std::string ct = ctx.request.Header("content-type");
     if (ct.rfind("application/fhir+json", 0) == 0) ctx.request.headers["content-type"] = "application/json";
     auto body = JsonBody(ctx.request);
-    if (!body.ok()) return FromError(body.error());
+    if (!body.ok()) return FhirError(body.error());
     std::vector<service::FieldIssue> issues;
-    if (body->value("resourceType", "") != "DiagnosticReport") {
-      issues.push_back({"resourceType", "invalid", "must be DiagnosticReport"});
+    service::ReportInput in = fhir::DiagnosticReportToInput(*body, &issues);
+    if (!issues.empty()) {
+      return FhirError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the DiagnosticReport is invalid"),
+                       issues);
     }
-    json api = json::object();
-    std::string subject = (*body)["subject"].is_object() ? (*body)["subject"].value("reference", "") : "";
-    if (subject.rfind("Patient/", 0) != 0) issues.push_back({"subject.reference", "invalid", "Patient/<id>"});
-    api["patientId"] = subject.size() > 8 ? subject.substr(8) : "";
-    api["title"] = (*body)["code"].is_object() ? (*body)["code"].value("text", "") : "";
-    api["diagnosis"] = body->value("conclusion", "");
-    const json& forms = (*body)["presentedForm"];
-    std::string content;
-    if (forms.is_array() && !forms.empty() && forms[0].is_object()) {
-      auto decoded = Base64Decode(forms[0].value("data", ""));
-      if (decoded.ok())
-        content = *decoded;
-      else
-        issues.push_back({"presentedForm[0].data", "invalid_base64", "data must be base64"});
-    }
-    api["content"] = content;
-    if (!issues.empty())
-      return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad FHIR"), issues);
-    auto in = ReportFromJson(api, &issues);
-    if (!in.ok()) return FromError(in.error(), issues);
-    auto receipt = svc->SubmitReport(*ctx.principal, *in, ctx.request.Header("idempotency-key"),
+    auto receipt = svc->SubmitReport(*ctx.principal, in, ctx.request.Header("idempotency-key"),
                                      HexEncode(crypto::Sha256(ctx.request.body)), &issues);
-    if (!receipt.ok()) return FromError(receipt.error(), issues);
+    if (!receipt.ok()) return FhirError(receipt.error(), issues);
     Response r = Json(
         201, {{"resourceType", "DiagnosticReport"},
               {"id", receipt->report_id},
@@ -394,7 +372,7 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     f.patient_id = ctx.request.QueryParam("patient").value_or("");
     f.page_size = PageSize(ctx.request);
     auto events = svc->AuditEvents(*ctx.principal, f);
-    if (!events.ok()) return FromError(events.error());
+    if (!events.ok()) return FhirError(events.error());
     json list = json::parse(*events, nullptr, false);
     json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", json::array()}};
     if (list.is_object() && list["items"].is_array()) {
@@ -428,8 +406,8 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
   });
   router.Add("GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
-    if (!v.ok()) return FromError(v.error());
-    Response r = Json(200, ToFhirDiagnosticReport(json::parse(v->json)));
+    if (!v.ok()) return FhirError(v.error());
+    Response r = Json(200, fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false)));
     r.SetHeader("Content-Type", "application/fhir+json");
     return r;
   });

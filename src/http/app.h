@@ -30,8 +30,9 @@ struct AppDeps {
   service::AuthService* auth = nullptr;
   service::RecordsService* records = nullptr;
   identity::Organization* org = nullptr;
-  std::function<bool()> ready;                 // /readyz
-  std::function<std::string()> verify_ledger;  // POST /ledger/verify: JSON {ok, blocks, transactions, error?}
+  std::function<bool()> ready;  // /readyz
+  // POST /ledger/verify: JSON {ok, blocks, transactions, error?}. Empty (Fabric): 501 not_implemented_on_fabric.
+  std::function<std::string()> verify_ledger;
   std::function<std::map<std::string, double>()> gauges;  // extra /metrics gauges
 };
 

@@ -1,0 +1,155 @@
+// The FHIR mapping is pure: any JSON in, issues or a report input out, never an exception (the route used to
+// answer 500 when value()/operator[] threw nlohmann::type_error on a wrongly typed member).
+#include "http/fhir_mapping.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "common/encoding.h"
+#include "http/problem.h"
+
+namespace medledger::http::fhir {
+namespace {
+
+using json = nlohmann::json;
+
+json Valid() {
+  return {{"resourceType", "DiagnosticReport"},
+          {"subject", {{"reference", "Patient/p-1"}}},
+          {"code", {{"text", "Chest X-ray"}}},
+          {"conclusion", "Normal"},
+          {"presentedForm", json::array({{{"contentType", "text/plain"}, {"data", Base64Encode("findings")}}})}};
+}
+
+std::vector<service::FieldIssue> IssuesOf(const json& r) {
+  std::vector<service::FieldIssue> issues;
+  DiagnosticReportToInput(r, &issues);
+  return issues;
+}
+
+TEST(FhirMapping, ValidResourceMapsToTheReportInput) {
+  std::vector<service::FieldIssue> issues;
+  auto in = DiagnosticReportToInput(Valid(), &issues);
+  EXPECT_TRUE(issues.empty());
+  EXPECT_EQ(in.patient_id, "p-1");
+  EXPECT_EQ(in.title, "Chest X-ray");
+  EXPECT_EQ(in.diagnosis, "Normal");
+  EXPECT_EQ(in.content, "findings");
+}
+
+TEST(FhirMapping, WrongTypesAreIssuesWithTheirFhirPath) {
+  struct Case {
+    const char* member;
+    json value;
+    const char* path;
+  };
+  const Case cases[] = {
+      {"resourceType", 7, "DiagnosticReport.resourceType"},
+      {"resourceType", "Patient", "DiagnosticReport.resourceType"},
+      {"subject", "Patient/p-1", "DiagnosticReport.subject"},
+      {"subject", {{"reference", 42}}, "DiagnosticReport.subject.reference"},
+      {"subject", {{"reference", "Practitioner/x"}}, "DiagnosticReport.subject.reference"},
+      {"code", json::array({1, 2}), "DiagnosticReport.code"},
+      {"code", {{"text", json::object()}}, "DiagnosticReport.code.text"},
+      {"conclusion", json::array(), "DiagnosticReport.conclusion"},
+      {"conclusion", 3.5, "DiagnosticReport.conclusion"},
+      {"presentedForm", "x", "DiagnosticReport.presentedForm"},
+      {"presentedForm", json::array({"x"}), "DiagnosticReport.presentedForm[0]"},
+      {"presentedForm", json::array({{{"data", 5}}}), "DiagnosticReport.presentedForm[0].data"},
+      {"presentedForm", json::array({{{"data", "@@not base64@@"}}}), "DiagnosticReport.presentedForm[0].data"},
+  };
+  for (const auto& c : cases) {
+    json r = Valid();
+    r[c.member] = c.value;
+    auto issues = IssuesOf(r);
+    ASSERT_EQ(issues.size(), 1u) << c.member << " = " << c.value.dump();
+    EXPECT_EQ(issues[0].field, c.path) << c.value.dump();
+  }
+  EXPECT_EQ(IssuesOf(json::array()).at(0).field, "DiagnosticReport");
+  EXPECT_EQ(IssuesOf("text").at(0).code, "invalid_type");
+}
+
+TEST(FhirMapping, OperationOutcomeKeepsTheStatusAndNamesEachIssue) {
+  Response problem = ProblemResponse(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad"), 422,
+                                     {{ExpressionFor("title"), "required", "this field is required"},
+                                      {"DiagnosticReport.subject.reference", "invalid", "Patient/<id>"}});
+  Response r = OperationOutcomeFrom(problem);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.Header("content-type"), "application/fhir+json");
+  json o = json::parse(r.body);
+  EXPECT_EQ(o["resourceType"], "OperationOutcome");
+  ASSERT_EQ(o["issue"].size(), 2u);
+  EXPECT_EQ(o["issue"][0]["severity"], "error");
+  EXPECT_EQ(o["issue"][0]["code"], "required");
+  EXPECT_EQ(o["issue"][0]["expression"][0], "DiagnosticReport.code.text");
+  EXPECT_EQ(o["issue"][0]["diagnostics"], "this field is required");
+  EXPECT_EQ(o["issue"][1]["code"], "invalid");
+
+  Response denied = OperationOutcomeFrom(ProblemResponse(MakeError(ErrorKind::kPermissionDenied, "forbidden", "no")));
+  EXPECT_EQ(denied.status, 403);
+  json d = json::parse(denied.body);
+  ASSERT_EQ(d["issue"].size(), 1u);
+  EXPECT_EQ(d["issue"][0]["code"], "forbidden");
+  EXPECT_EQ(d["issue"][0]["details"]["coding"][0]["code"], "forbidden");
+  EXPECT_FALSE(d["issue"][0].contains("expression"));
+}
+
+TEST(FhirMapping, ReportToDiagnosticReportToleratesMistypedStoredJson) {
+  json out = ReportToDiagnosticReport({{"reportId", 5}, {"version", "two"}, {"title", json::array()}});
+  EXPECT_EQ(out["id"], "");
+  EXPECT_EQ(out["status"], "final");
+  json amended = ReportToDiagnosticReport({{"reportId", "r1"}, {"version", 3}, {"content", "abc"}});
+  EXPECT_EQ(amended["status"], "amended");
+  EXPECT_EQ(amended["meta"]["versionId"], "3");
+  EXPECT_EQ(amended["presentedForm"][0]["data"], Base64Encode("abc"));
+  EXPECT_NO_THROW(ReportToDiagnosticReport(json("not an object")));
+}
+
+// Random JSON of every type and nesting, and the valid resource with random members replaced: the mapping
+// must never throw and must reject anything that is not a usable DiagnosticReport.
+json RandomJson(std::mt19937_64& rng, int depth) {
+  static const char* kKeys[] = {"resourceType", "subject",       "reference", "code", "text",
+                                "conclusion",   "presentedForm", "data",      "x",    ""};
+  switch (rng() % (depth > 3 ? 6 : 8)) {
+    case 0: return nullptr;
+    case 1: return static_cast<bool>(rng() & 1);
+    case 2: return static_cast<int64_t>(rng());
+    case 3: return static_cast<double>(rng() % 1000) / 7.0;
+    case 4: return "Patient/" + std::to_string(rng() % 100);
+    case 5: return static_cast<uint64_t>(rng());
+    case 6: {
+      json a = json::array();
+      for (int i = static_cast<int>(rng() % 4); i > 0; --i) a.push_back(RandomJson(rng, depth + 1));
+      return a;
+    }
+    default: {
+      json o = json::object();
+      for (int i = static_cast<int>(rng() % 5); i > 0; --i) o[kKeys[rng() % 10]] = RandomJson(rng, depth + 1);
+      return o;
+    }
+  }
+}
+
+TEST(FhirMapping, PropertyRandomShapesNeverThrow) {
+  std::mt19937_64 rng(20261207);
+  const char* members[] = {"resourceType", "subject", "code", "conclusion", "presentedForm"};
+  for (int i = 0; i < 20000; ++i) {
+    json r = (i % 2) ? RandomJson(rng, 0) : Valid();
+    if (i % 2 == 0) {
+      for (int k = static_cast<int>(rng() % 3) + 1; k > 0; --k) r[members[rng() % 5]] = RandomJson(rng, 1);
+    }
+    std::vector<service::FieldIssue> issues;
+    service::ReportInput in;
+    ASSERT_NO_THROW(in = DiagnosticReportToInput(r, &issues)) << r.dump();
+    if (issues.empty()) {
+      // Accepted only with a patient reference that was a string "Patient/<id>".
+      ASSERT_FALSE(in.patient_id.empty()) << r.dump();
+    }
+    for (const auto& issue : issues) ASSERT_EQ(issue.field.rfind("DiagnosticReport", 0), 0u) << issue.field;
+    ASSERT_NO_THROW(ReportToDiagnosticReport(r).dump()) << r.dump();
+  }
+}
+
+}  // namespace
+}  // namespace medledger::http::fhir
