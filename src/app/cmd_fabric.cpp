@@ -11,6 +11,7 @@
 
 #include "app/commands.h"
 #include "chaincode/package.h"
+#include "identity/durable_file.h"
 #include "identity/organization.h"
 
 namespace medledger::app {
@@ -69,19 +70,13 @@ void FailWith(const Error& e) {
   throw CLI::RuntimeError(1);
 }
 
-// Writes `contents` to `path` created with `mode` from the start, so a private key is never briefly readable.
+// Writes `contents` to `path` with exactly `mode` from its creation (a temporary created with the mode, fchmod
+// against the umask, fsync, rename): a private key is never readable by others, not even while empty (a reader
+// who opened it then could read the key later through that descriptor, as with the old create-then-chmod).
 void WriteWithMode(const std::filesystem::path& path, const std::string& contents, mode_t mode) {
-  std::filesystem::remove(path);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    std::cerr << "medledger: cannot write " << path << "\n";
-    throw CLI::RuntimeError(1);
-  }
-  ::chmod(path.c_str(), mode);
-  out << contents;
-  out.close();
-  if (!out) {
-    std::cerr << "medledger: cannot write " << path << "\n";
+  Status written = identity::WriteFileAtomic(path, contents, mode);
+  if (!written.ok()) {
+    std::cerr << "medledger: cannot write " << path << ": " << written.error().message << "\n";
     throw CLI::RuntimeError(1);
   }
 }

@@ -1,4 +1,6 @@
 // `medledger`: one binary for every role of the product (init, users, ledger, content, server).
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
@@ -6,6 +8,11 @@
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
+  // Everything this program creates is private (data directory, blocks, RocksDB state, packs, keys, exported
+  // MSP folders). Each creation point asks for 0600/0700 itself; this umask covers the files a library creates
+  // with its own mode (RocksDB: 0644) and any creation point that forgets. The data directory's 0700 (set by
+  // `init`, re-narrowed on every open) guards the same files for a process with another umask.
+  ::umask(077);
   CLI::App app{"medledger: secure medical records on a permissioned ledger with IPFS-compatible storage"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "medledger 0.1.0");

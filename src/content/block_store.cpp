@@ -21,6 +21,7 @@
 
 #include "common/encoding.h"
 #include "common/errno_text.h"
+#include "common/private_dir.h"
 #include "common/unique_fd.h"
 #include "content/fs_util.h"
 #include "crypto/hash.h"
@@ -271,7 +272,7 @@ struct BlockStore::State {
   }
 
   Result<std::shared_ptr<File>> OpenPack(uint32_t n, bool create) {
-    int fd = ::open(PackPath(n).c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0644);
+    int fd = ::open(PackPath(n).c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT | O_EXCL : 0), 0600);
     if (fd < 0) return IoError("open " + PackPath(n).string());
     return std::make_shared<File>(fd);
   }
@@ -320,10 +321,8 @@ struct BlockStore::State {
   }
 
   Status Load() {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + dir.string() + ": " + ec.message());
-    lock = UniqueFd(::open((dir / "LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
+    lock = UniqueFd(::open((dir / "LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!lock.valid()) return IoError("open " + (dir / "LOCK").string());
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
       if (errno != EWOULDBLOCK) return IoError("lock " + (dir / "LOCK").string());

@@ -13,9 +13,10 @@
 namespace medledger::content {
 
 // Writes `bytes` to a temporary sibling, fsyncs it (when `sync`), renames it over `file` and fsyncs the
-// directory (unless `sync_dir` is false: the caller batches it). Mode 0600 when `private_file`. "io_error".
+// directory (unless `sync_dir` is false: the caller batches it). Mode 0600 unless `private_file` is false
+// (0644); every file of the data directory is private, so callers leave the default. "io_error".
 Status WriteFileAtomic(const std::filesystem::path& file, std::string_view bytes, bool sync = true,
-                       bool private_file = false, bool sync_dir = true);
+                       bool private_file = true, bool sync_dir = true);
 // "not_found" when absent, "io_error" otherwise.
 Result<std::string> ReadFileBytes(const std::filesystem::path& file);
 Status ReadFileInto(const std::filesystem::path& file, std::string* out);  // replaces *out, reusing its capacity

@@ -12,6 +12,7 @@
 
 #include "common/encoding.h"
 #include "common/errno_text.h"
+#include "common/private_dir.h"
 #include "content/fs_util.h"
 #include "content/key_wrap.h"
 #include "crypto/aead.h"
@@ -186,9 +187,8 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
     return MakeError(ErrorKind::kInvalidArgument, "keystore_bad_master_key", "the master key must be 32 bytes");
   }
   ML_ASSIGN_OR_RETURN(auto sealing, crypto::HkdfSha256(master_key, "medledger", "content keystore: KEK file", 32));
+  ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create keystore: " + ec.message());
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot restrict keystore permissions: " + ec.message());
   // The owner lock comes first: the KEK file is created (and later rewritten) only by the owner.

@@ -77,7 +77,7 @@ Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
     for (const auto& p : imported) ML_RETURN_IF_ERROR(RemoveFileDurably(p));
     if (!imported.empty()) fs::remove(legacy, ec);  // only if now empty
   }
-  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
   if (!fd.valid()) return IoError("open " + file.string());
   std::unique_ptr<PinLog> log(new PinLog(file, std::move(fd), sync));
   log->pins_ = std::move(pins);

@@ -126,6 +126,14 @@ Status MakeDirectory(const std::filesystem::path& path, unsigned mode) {
   return IoError("mkdir", path, errno);
 }
 
+Status RestrictToOwner(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return IoError("stat", path, errno);
+  if ((st.st_mode & 077) == 0) return OkStatus();
+  if (::chmod(path.c_str(), st.st_mode & 07700) != 0) return IoError("chmod", path, errno);
+  return OkStatus();
+}
+
 Result<FileLock> FileLock::Acquire(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("open lock", path, errno);

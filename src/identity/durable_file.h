@@ -19,6 +19,8 @@ Status CreateFileExclusive(const std::filesystem::path& path, std::string_view d
 Result<std::string> ReadSmallFile(const std::filesystem::path& path, size_t max_size = 16 * 1024 * 1024);
 // mkdir with `mode`; succeeds if it already exists as a directory.
 Status MakeDirectory(const std::filesystem::path& path, unsigned mode = 0700);
+// Removes group and other permissions from an existing file or directory (no-op when there are none).
+Status RestrictToOwner(const std::filesystem::path& path);
 Status SyncDirectory(const std::filesystem::path& dir);
 
 // An exclusive flock(2) on a lock file, released on destruction.

@@ -124,6 +124,9 @@ Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, 
     if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + dir.parent_path().string());
   }
   ML_RETURN_IF_ERROR(MakeDirectory(layout.root, 0700));
+  // An existing (empty) directory keeps the mode it was made with, often 0755: the data directory is the
+  // guard for everything in it, including files a library creates with its own mode (RocksDB's 0644).
+  ML_RETURN_IF_ERROR(RestrictToOwner(layout.root));
   ML_RETURN_IF_ERROR(MakeDirectory(layout.keys_dir, 0700));
   // O_EXCL: of two concurrent inits on the same directory, exactly one gets past this point.
   auto master = MasterKey::Create(layout.master_key);
@@ -147,7 +150,7 @@ Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, 
   ca_req.validity = std::chrono::hours(24 * 365 * 10);
   ML_ASSIGN_OR_RETURN(auto ca_cert, crypto::IssueCertificate(ca_req, ca_key.PublicKey(), ca_key, nullptr));
   ML_RETURN_IF_ERROR(wallet.Put(kCaName, SigningIdentity(msp_id, ca_cert, ca_key)));
-  ML_RETURN_IF_ERROR(WriteFileAtomic(layout.ca_cert, ca_cert.ToPem(), 0644));
+  ML_RETURN_IF_ERROR(WriteFileAtomic(layout.ca_cert, ca_cert.ToPem(), 0600));
 
   ML_ASSIGN_OR_RETURN(auto orderer, IssueNode(name, msp_id, "orderer." + slug, "orderer", ca_key, ca_cert));
   ML_ASSIGN_OR_RETURN(auto peer, IssueNode(name, msp_id, "peer0." + slug, "peer", ca_key, ca_cert));
@@ -165,7 +168,7 @@ Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, 
   // Written last: its presence marks a complete organisation (Open refuses a half-initialised directory).
   nlohmann::json doc = {
       {"version", kVersion}, {"name", name}, {"msp_id", msp_id}, {"created", Timestamp::Now().ToRfc3339()}};
-  ML_RETURN_IF_ERROR(WriteFileAtomic(layout.org_file, doc.dump(2) + "\n", 0644));
+  ML_RETURN_IF_ERROR(WriteFileAtomic(layout.org_file, doc.dump(2) + "\n", 0600));
   return org;
 }
 
@@ -179,6 +182,9 @@ Result<std::unique_ptr<Organization>> Organization::Open(const fs::path& dir, co
     }
     return text.error();
   }
+  // Data directories made before modes were enforced (or loosened by hand) are narrowed on every open. Best
+  // effort: a process that is not the owner cannot chmod, and is refused by the mode it would have set anyway.
+  (void)RestrictToOwner(layout.root);
   nlohmann::json doc = nlohmann::json::parse(text->begin(), text->end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("version") || doc["version"] != kVersion ||
       !doc.contains("name") || !doc["name"].is_string() || !doc.contains("msp_id") || !doc["msp_id"].is_string()) {

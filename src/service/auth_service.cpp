@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/private_dir.h"
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -50,9 +51,7 @@ AuthService::~AuthService() = default;
 Result<std::unique_ptr<AuthService>> AuthService::Open(const std::filesystem::path& state_dir,
                                                        const identity::MasterKey& master_key,
                                                        identity::UserDirectory& users, AuthConfig config) {
-  std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
-  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + state_dir.string());
+  ML_RETURN_IF_ERROR(CreatePrivateDirectories(state_dir));
   ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "jwt-signing-key"));
   ML_ASSIGN_OR_RETURN(auto key, LoadOrCreateSigningKey(state_dir / "jwt-signing-key.sealed", sealer));
   std::unique_ptr<AuthService> svc(

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/private_dir.h"
 #include "crypto/hash.h"
 #include "service/sealed_file.h"
 
@@ -19,9 +20,7 @@ std::string Slot(std::string_view user, std::string_view key) {
 }  // namespace
 
 Result<std::unique_ptr<IdempotencyStore>> IdempotencyStore::Open(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + dir.string());
+  ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
   return std::unique_ptr<IdempotencyStore>(new IdempotencyStore(dir));
 }
 

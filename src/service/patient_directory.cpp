@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/private_dir.h"
 #include "crypto/hash.h"
 
 namespace medledger::service {
@@ -32,10 +33,9 @@ bool IsPatientId(std::string_view id) {
 
 Result<std::unique_ptr<PatientDirectory>> PatientDirectory::Open(const std::filesystem::path& dir,
                                                                  const identity::MasterKey& master_key) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + dir.string());
+  ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
   ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "patient-directory"));
+  std::error_code ec;
   ML_ASSIGN_OR_RETURN(auto pkey, master_key.Derive("patient-pseudonym", "medledger-server"));
   std::unique_ptr<PatientDirectory> d(new PatientDirectory(dir, std::move(sealer), std::move(pkey)));
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {

@@ -1,13 +1,11 @@
 #include "service/sealed_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <sstream>
 
 #include "crypto/aead.h"
 #include "crypto/random.h"
+#include "identity/durable_file.h"
 
 namespace medledger::service {
 namespace {
@@ -48,26 +46,9 @@ Result<std::string> SealedFiles::Read(const std::filesystem::path& file, std::st
 }
 
 Status WriteFileAtomically(const std::filesystem::path& file, std::string_view bytes) {
-  std::filesystem::path tmp = file;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + tmp.string());
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return MakeError(ErrorKind::kIoError, "io_error", "cannot write " + tmp.string());
-    }
-    off += static_cast<size_t>(n);
-  }
-  bool ok = ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), file.c_str()) != 0) {
-    return MakeError(ErrorKind::kIoError, "io_error", "cannot replace " + file.string());
-  }
-  return OkStatus();
+  // identity's writer: a unique temporary name (concurrent writers of one file do not share a temporary),
+  // mode 0600 whatever the umask, and the directory fsynced after the rename so the new name survives a crash.
+  return identity::WriteFileAtomic(file, bytes, 0600);
 }
 
 Result<std::string> ReadWholeFile(const std::filesystem::path& file) {

@@ -26,7 +26,8 @@ class SealedFiles {
   std::string key_;
 };
 
-// Writes `bytes` to `file` via a temporary file, fsync and rename; mode 0600.
+// Writes `bytes` to `file` via a uniquely named temporary file, fsync, rename and an fsync of the directory;
+// mode 0600 whatever the umask.
 Status WriteFileAtomically(const std::filesystem::path& file, std::string_view bytes);
 Result<std::string> ReadWholeFile(const std::filesystem::path& file);  // "not_found", "io_error"
 

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/private_dir.h"
 #include "ledger/embedded/env.h"
 
 namespace medledger::ledger::embedded {
@@ -131,12 +132,7 @@ class PosixFileLock final : public FileLock {
 // Stateless, hence safe to share between threads as the process-wide default.
 class PosixEnv final : public Env {
  public:
-  Status CreateDirs(const std::string& path) override {
-    std::error_code ec;
-    std::filesystem::create_directories(path, ec);
-    if (ec) return MakeError(ErrorKind::kIoError, "io_error", "create directory " + path + ": " + ec.message());
-    return OkStatus();
-  }
+  Status CreateDirs(const std::string& path) override { return CreatePrivateDirectories(path); }
 
   Result<std::vector<std::string>> ListDir(const std::string& path) override {
     DIR* dir = ::opendir(path.c_str());
@@ -174,7 +170,7 @@ class PosixEnv final : public Env {
   }
 
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
-    Fd fd(OpenRetry(path.c_str(), O_WRONLY | O_CREAT, 0644));
+    Fd fd(OpenRetry(path.c_str(), O_WRONLY | O_CREAT, 0600));
     if (fd.get() < 0) return IoError("open", path, errno);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return IoError("stat", path, errno);
@@ -210,7 +206,7 @@ class PosixEnv final : public Env {
   // flock, not fcntl locks: flock locks belong to the open file, so a second open in the same process
   // conflicts too, and closing some other descriptor of the file does not drop the lock.
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    Fd fd(OpenRetry(path.c_str(), O_RDWR | O_CREAT, 0644));
+    Fd fd(OpenRetry(path.c_str(), O_RDWR | O_CREAT, 0600));
     if (fd.get() < 0) return IoError("open", path, errno);
     int rc;
     do {

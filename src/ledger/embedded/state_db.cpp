@@ -18,6 +18,7 @@
 #include <unordered_set>
 
 #include "common/encoding.h"
+#include "common/private_dir.h"
 
 namespace medledger::ledger::embedded {
 namespace {
@@ -193,9 +194,10 @@ class RocksStateDb final : public StateDb {
 Status RocksStateDb::Init(const std::string& dir, const StateDbOptions& options) {
   read_only_ = options.read_only;
   if (!read_only_) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);  // RocksDB creates only the last component
-    if (ec) return MakeError(ErrorKind::kIoError, "state_db_error", "create directory " + dir + ": " + ec.message());
+    // RocksDB creates only the last component, with its own mode; its files get 0644 & ~umask. The data
+    // directory (0700) and `medledger`'s umask 077 keep them private.
+    Status made = CreatePrivateDirectories(dir);
+    if (!made.ok()) return MakeError(ErrorKind::kIoError, "state_db_error", made.error().message);
   }
   rocksdb::DBOptions db;
   db.create_if_missing = !read_only_;
