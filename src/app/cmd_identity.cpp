@@ -14,6 +14,7 @@
 #include "identity/durable_file.h"
 #include "identity/organization.h"
 #include "identity/password_file.h"
+#include "ledger/embedded/data_dir.h"
 
 namespace medledger::app {
 namespace {
@@ -39,6 +40,9 @@ void RunInit(const InitOptions& opts) {
   }
   auto org = Organization::Create(opts.data_dir, opts.org_name, options);
   if (!org.ok()) Fail(org.error());
+  // The ledger exists from here, starting with its genesis (configuration) block: `verify` passes at once.
+  auto ledger = ledger::embedded::CreateLedgerFor(**org);
+  if (!ledger.ok()) Fail(ledger.error());
   std::cout << "Initialised organisation '" << (*org)->name() << "' (MSP ID " << (*org)->msp_id() << ") in "
             << opts.data_dir << "\n"
             << "  CA:      " << (*org)->ca_certificate().SubjectCommonName() << "\n"

@@ -53,6 +53,7 @@ LedgerSession OpenSession(const std::string& data_dir) {
   std::shared_ptr<contract::Contract> records = contract::NewRecordsContract();
   auto options = ledger::embedded::OptionsForOrganization(*s.org, std::move(records));
   options.chaincode = std::string(contract::kRecordsNamespace);
+  options.genesis_block = true;
   options.batch.timeout_ms = 1;  // one transaction: cut at once
   s.ledger = OrFail(ledger::embedded::EmbeddedLedger::Open(std::move(options)));
   return s;
@@ -128,6 +129,7 @@ void RunVerify(const VerifyCliOptions& o) {
                 {"blocks", report.blocks},
                 {"txsValid", report.txs_valid},
                 {"txsInvalid", report.txs_invalid},
+                {"configBlocks", report.config_blocks},
                 {"stateKeys", report.state_keys},
                 {"stateLag", report.state_lag},
                 {"tornTailBytes", report.torn_tail_bytes},
@@ -140,7 +142,8 @@ void RunVerify(const VerifyCliOptions& o) {
     std::cout << out.dump(2) << "\n";
   } else if (report.ok) {
     std::cout << "ledger OK: " << report.blocks << " blocks, " << report.txs_valid + report.txs_invalid
-              << " transactions (" << report.txs_valid << " valid, " << report.txs_invalid << " invalid), height "
+              << " transactions (" << report.txs_valid << " valid, " << report.txs_invalid << " invalid)"
+              << (report.config_blocks != 0 ? " after the genesis configuration block" : "") << ", height "
               << report.blocks << ", last hash " << (report.last_hash.empty() ? "-" : report.last_hash) << ", "
               << report.state_keys << " state keys match";
     if (report.state_lag != 0) std::cout << " (as of " << report.state_lag << " blocks ago; replayed on next open)";

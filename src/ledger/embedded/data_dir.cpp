@@ -4,6 +4,8 @@
 
 #include "identity/organization.h"
 #include "ledger/embedded/block_store.h"
+#include "ledger/embedded/env.h"
+#include "ledger/embedded/genesis.h"
 #include "ledger/embedded/membership.h"
 #include "ledger/embedded/state_db.h"
 
@@ -23,6 +25,19 @@ EmbeddedLedgerOptions OptionsForOrganization(const identity::Organization& org,
   o.orderer = std::make_shared<const identity::SigningIdentity>(org.orderer());
   o.contract = std::move(contract);
   return o;
+}
+
+Status CreateLedgerFor(const identity::Organization& org) {
+  EmbeddedLedgerOptions o;  // only for the channel name the ledger will use
+  std::string dir = LedgerDirFor(org.data_dir().string());
+  ML_RETURN_IF_ERROR(Env::Default()->CreateDirs(dir));
+  ML_ASSIGN_OR_RETURN(auto blocks, BlockStore::Open(dir + "/blocks", nullptr));
+  ML_RETURN_IF_ERROR(
+      WriteGenesisIfEmpty(*blocks, org.orderer(), o.channel_id, org.msp_id(), org.ca_certificate().ToDer()));
+  // The state database exists too (empty: the genesis block writes no state; the first open records it).
+  ML_ASSIGN_OR_RETURN(auto state, StateDb::Open(dir + "/state"));
+  (void)state;
+  return OkStatus();
 }
 
 Result<VerifyReport> VerifyDataDir(const std::string& data_dir, const VerifyOptions& options) {

@@ -51,6 +51,9 @@ struct EmbeddedLedgerOptions {
   enum class LocalTrust { kNone, kEndorsement, kAll };
   LocalTrust local_trust = LocalTrust::kEndorsement;
   Env* env = nullptr;  // null: the real file system
+  // An empty chain starts with a genesis (configuration) block signed by the orderer (genesis.h), as a Fabric
+  // channel does. The programs set it; tests of the pipeline count blocks without it.
+  bool genesis_block = false;
 };
 
 class EmbeddedLedger final : public Ledger {

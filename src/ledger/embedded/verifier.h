@@ -28,6 +28,7 @@ struct VerifyReport {
   uint64_t blocks = 0;  // blocks checked
   uint64_t txs_valid = 0;
   uint64_t txs_invalid = 0;
+  uint64_t config_blocks = 0;  // 1 when the chain starts with a genesis (configuration) block
   uint64_t state_keys = 0;
   uint64_t state_lag = 0;
   uint64_t torn_tail_bytes = 0;  // an unacknowledged partial block after the last one (crash), not indexed  // blocks
