@@ -330,6 +330,7 @@ struct BlockStore::State {
                        "the content store " + dir.string() + " is in use by another process");
     }
     std::vector<uint32_t> numbers;
+    std::error_code ec;
     for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
       const std::string name = it->path().filename().string();
       if (auto n = PackNumber(name)) numbers.push_back(*n);
