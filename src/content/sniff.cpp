@@ -113,7 +113,7 @@ int HexValue(char c) {
 
 // The first name token in the PDF whose decoded form is an action or container a viewer runs or opens. Names
 // are decoded first (PDF 1.2+: "#4A" is "J"), so "/J#61vaScript" is "/JavaScript" as every viewer reads it.
-// Names inside compressed object streams are not seen: see docs/SECURITY.md (residual risks).
+// Names inside compressed object streams are not seen (docs/CONTENT.md, residual risk).
 std::string FindActivePdfName(std::string_view b) {
   static constexpr std::array<std::string_view, 11> kActive = {"JavaScript",    "JS",  "Launch",     "EmbeddedFile",
                                                                "EmbeddedFiles", "AA",  "SubmitForm", "ImportData",
