@@ -25,7 +25,8 @@ class AuthServiceTest : public ::testing::Test {
       u.role = identity::Role::kPatient;
       u.display_name = name;
       u.cert_pem = "cert";
-      ASSERT_TRUE(users_->AddUser(u, std::string("pw-") + name).ok());
+      auto added = users_->AddUser(u, std::string("correct-horse-") + name);
+      ASSERT_TRUE(added.ok()) << added.error().code;
     }
     auth_ = OpenAuth();
   }
@@ -39,7 +40,7 @@ class AuthServiceTest : public ::testing::Test {
 
   TokenPair LoginOk(const std::string& user, const std::string& address = "192.0.2.10") {
     int64_t retry = 0;
-    auto pair = auth_->Login(user, "pw-" + user, address, &retry);
+    auto pair = auth_->Login(user, "correct-horse-" + user, address, &retry);
     EXPECT_TRUE(pair.ok()) << user << " " << (pair.ok() ? "" : pair.error().code);
     return pair.ok() ? *pair : TokenPair{};
   }
@@ -64,7 +65,7 @@ TEST_F(AuthServiceTest, PasswordChangeEndsAccessAndRefreshTokens) {
 
   // Another process (the CLI) changes the password: a second directory object on the same file.
   auto cli = identity::UserDirectory::Open(dir_.path() / "users.json", identity::PasswordCost::Minimal()).value();
-  ASSERT_TRUE(cli->SetPassword("alice", "pw-alice-new").ok());
+  ASSERT_TRUE(cli->SetPassword("alice", "correct-horse-alice-2").ok());
 
   EXPECT_EQ(AuthCode(alice.access_token), "token_revoked");
   EXPECT_EQ(auth_->Refresh(alice.refresh_token).error().code, "refresh_token_invalid");
@@ -73,7 +74,7 @@ TEST_F(AuthServiceTest, PasswordChangeEndsAccessAndRefreshTokens) {
   EXPECT_TRUE(auth_->Refresh(bob.refresh_token).ok());
   // A new sign-in with the new password works.
   int64_t retry = 0;
-  auto again = auth_->Login("alice", "pw-alice-new", "192.0.2.10", &retry);
+  auto again = auth_->Login("alice", "correct-horse-alice-2", "192.0.2.10", &retry);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(AuthCode(again->access_token), "ok");
 }
@@ -216,7 +217,7 @@ TEST_F(AuthServiceTest, AttackerAtAnotherAddressCannotLockAliceOut) {
   EXPECT_GT(refused, 40);  // the attacker's own address is in backoff
   // Alice, from her own address, signs in at once.
   int64_t alice_retry = 0;
-  auto alice = auth_->Login("alice", "pw-alice", "192.0.2.10", &alice_retry);
+  auto alice = auth_->Login("alice", "correct-horse-alice", "192.0.2.10", &alice_retry);
   ASSERT_TRUE(alice.ok()) << alice.error().code;
   EXPECT_EQ(alice_retry, 0);
 }
