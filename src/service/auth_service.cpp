@@ -165,14 +165,15 @@ void AuthService::MakeRoomLocked(std::string_view username) {
       n >= config_.max_sessions_per_user && oldest != sessions_.end()) {
     sessions_.erase(oldest);
   }
-  if (sessions_.size() >= config_.max_sessions) {
+  if (!sessions_.empty() && sessions_.size() >= config_.max_sessions) {
     sessions_.erase(oldest_of([](const Session&) { return true; }).first);
   }
 }
 
 void AuthService::RevokeTokenLocked(const std::string& jti, int64_t exp) {
   if (jti.empty()) return;
-  if (revoked_tokens_.size() >= config_.max_revoked_tokens && revoked_tokens_.count(jti) == 0) {
+  if (!revoked_tokens_.empty() && revoked_tokens_.size() >= config_.max_revoked_tokens &&
+      revoked_tokens_.count(jti) == 0) {
     // Full of live revocations: the one expiring soonest goes. Its token's session has ended too, so only
     // a token without a session (issued before sessions existed) could come back, for what is left of its
     // 15 minutes.
