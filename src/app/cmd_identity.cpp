@@ -152,14 +152,21 @@ void RunUserPasswd(const UserChangeOptions& opts) {
   std::unique_ptr<Organization> holder;
   auto st = OpenForUpdate(opts.data_dir, &holder).users().SetPassword(opts.name, *pw);
   if (!st.ok()) Fail(st.error());
-  std::cout << "Password of '" << opts.name << "' changed.\n";
+  std::cout << "Password of '" << opts.name << "' changed; their sessions have ended.\n";
 }
 
 void RunUserSetDisabled(const UserChangeOptions& opts, bool disabled) {
   std::unique_ptr<Organization> holder;
   auto st = OpenForUpdate(opts.data_dir, &holder).users().SetDisabled(opts.name, disabled);
   if (!st.ok()) Fail(st.error());
-  std::cout << "User '" << opts.name << "' " << (disabled ? "disabled" : "enabled") << ".\n";
+  std::cout << "User '" << opts.name << "' " << (disabled ? "disabled" : "enabled") << "; their sessions have ended.\n";
+}
+
+void RunUserEndSessions(const UserChangeOptions& opts) {
+  std::unique_ptr<Organization> holder;
+  auto st = OpenForUpdate(opts.data_dir, &holder).users().EndSessions(opts.name);
+  if (!st.ok()) Fail(st.error());
+  std::cout << "Sessions of '" << opts.name << "' ended.\n";
 }
 
 }  // namespace
@@ -221,6 +228,12 @@ for (bool disable : {true, false}) {
   cmd->add_option("--name", opts->name, "Username")->required();
   cmd->callback([opts, disable] { RunUserSetDisabled(*opts, disable); });
 }
+
+auto end_opts = std::make_shared<UserChangeOptions>();
+CLI::App* end = user->add_subcommand("end-sessions", "Sign a user out everywhere (e.g. a lost device)");
+end->add_option("--data", end_opts->data_dir, "Data directory")->required();
+end->add_option("--name", end_opts->name, "Username")->required();
+end->callback([end_opts] { RunUserEndSessions(*end_opts); });
 }  // namespace medledger::app
 
 }  // namespace medledger::app

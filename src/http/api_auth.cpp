@@ -99,12 +99,18 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     return TokenResponse(*tokens, principal.ok() ? principal->patient_id : std::nullopt);
   });
 
+  // Ends the session of the bearer token and revokes that token itself; a refresh token in the body (optional)
+  // ends its session too.
   router.Add("POST", "/api/v1/auth/logout", RouteAuth::kAuthenticated, [auth](RequestContext& ctx) {
-    auto body = JsonBody(ctx.request);
-    if (!body.ok()) return FromError(body.error());
-    auto token = StringField(*body, "refreshToken", true);
-    if (!token.ok()) return FromError(token.error());
-    auto s = auth->Logout(*token);
+    std::string token;
+    if (!ctx.request.body.empty()) {
+      auto body = JsonBody(ctx.request);
+      if (!body.ok()) return FromError(body.error());
+      auto field = StringField(*body, "refreshToken", false);
+      if (!field.ok()) return FromError(field.error());
+      token = std::move(*field);
+    }
+    auto s = auth->Logout(*ctx.principal, token);
     if (!s.ok()) return FromError(s.error());
     return NoContent();
   });

@@ -136,8 +136,14 @@ Result<UserDirectory::Map> UserDirectory::ReadFile() const {
     if (!role.ok() || !cert || !hash || !display || !created || disabled == u.end() || !disabled->is_boolean()) {
       return Corrupt(file_, "entry '" + name + "' is incomplete");
     }
+    // Absent in directories written before sessions had epochs: those are epoch 0.
+    uint64_t generation = 0;
+    if (auto g = u.find("token_generation"); g != u.end()) {
+      if (!g->is_number_unsigned()) return Corrupt(file_, "entry '" + name + "' has a bad token_generation");
+      generation = g->get<uint64_t>();
+    }
     Record rec;
-    rec.user = User{name, *role, *display, *cert, disabled->get<bool>(), !hash->empty(), *created};
+    rec.user = User{name, *role, *display, *cert, disabled->get<bool>(), !hash->empty(), *created, generation};
     rec.password_hash = *hash;
     out.emplace(name, std::move(rec));
   }
@@ -147,9 +153,13 @@ Result<UserDirectory::Map> UserDirectory::ReadFile() const {
 Status UserDirectory::WriteFile(const Map& users) const {
   nlohmann::json entries = nlohmann::json::object();
   for (const auto& [name, rec] : users) {
-    entries[name] = {{"role", RoleName(rec.user.role)}, {"display_name", rec.user.display_name},
-                     {"cert", rec.user.cert_pem},       {"password_hash", rec.password_hash},
-                     {"disabled", rec.user.disabled},   {"created", rec.user.created}};
+    entries[name] = {{"role", RoleName(rec.user.role)},
+                     {"display_name", rec.user.display_name},
+                     {"cert", rec.user.cert_pem},
+                     {"password_hash", rec.password_hash},
+                     {"disabled", rec.user.disabled},
+                     {"created", rec.user.created},
+                     {"token_generation", rec.user.token_generation}};
   }
   nlohmann::json doc = {{"version", kVersion}, {"users", std::move(entries)}};
   return WriteFileAtomic(file_, doc.dump(2) + "\n", 0600);
@@ -257,6 +267,7 @@ Status UserDirectory::SetPassword(std::string_view username, std::string_view pa
     if (it == users.end()) return NotFound(username);
     it->second.password_hash = hash;
     it->second.user.has_password = true;
+    ++it->second.user.token_generation;
     return OkStatus();
   });
 }
@@ -266,6 +277,16 @@ Status UserDirectory::SetDisabled(std::string_view username, bool disabled) {
     auto it = users.find(username);
     if (it == users.end()) return NotFound(username);
     it->second.user.disabled = disabled;
+    ++it->second.user.token_generation;
+    return OkStatus();
+  });
+}
+
+Status UserDirectory::EndSessions(std::string_view username) {
+  return Update([&](Map& users) -> Status {
+    auto it = users.find(username);
+    if (it == users.end()) return NotFound(username);
+    ++it->second.user.token_generation;
     return OkStatus();
   });
 }

@@ -35,6 +35,11 @@ struct User {
   bool disabled = false;
   bool has_password = false;
   std::string created;  // RFC 3339
+  // Session epoch: every access and refresh token carries the value it was issued under, and tokens from an
+  // older epoch are refused. Bumped by SetPassword and SetDisabled (either way), so a password change,
+  // reset, disable or re-enable ends every session the user had, including ones a CLI process ends while a
+  // server runs (the server re-reads this file when it changes).
+  uint64_t token_generation = 0;
 };
 
 class UserDirectory {
@@ -50,8 +55,11 @@ class UserDirectory {
   // Same error ("invalid_credentials") and the same Argon2id cost for unknown users, disabled users, users
   // without a password and wrong passwords, so neither the answer nor its timing reveals which it was.
   Result<User> VerifyPassword(std::string_view username, std::string_view password) const;
+  // Both end the user's sessions (token_generation + 1).
   Status SetPassword(std::string_view username, std::string_view password);
   Status SetDisabled(std::string_view username, bool disabled);
+  // Ends the user's sessions without another change.
+  Status EndSessions(std::string_view username);
 
  private:
   struct Record {

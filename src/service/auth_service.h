@@ -1,14 +1,25 @@
 // Sign-in for the built-in identity provider: password login (Argon2id via the user directory), ES256
-// access tokens (15 min), rotating refresh tokens stored only as hashes, logout, login rate limiting, and
+// access tokens (15 min), rotating refresh tokens stored only as hashes, logout, login throttling, and
 // access-token authentication for every API call (built-in or external OIDC issuer).
+//
+// Sessions. A login starts a session (a refresh-token family, id "sid") that lives at most
+// session_lifetime_seconds from the login, however often it is refreshed. Each refresh spends the presented
+// token and issues the next; presenting a spent one again means two parties hold the chain (RFC 6819
+// 5.2.2.3, OAuth 2.0 Security BCP 4.14), so the whole session ends, the newest token with it. Access
+// tokens name their session and the user's session epoch (identity::User::token_generation), and
+// Authenticate refuses, on every request, tokens whose session has ended, whose epoch is older than the
+// user's (password change, disable, enable, end-sessions), or which were presented at logout.
 #pragma once
 
+#include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -27,9 +38,17 @@ struct AuthConfig {
   std::string issuer = "http://127.0.0.1:8080";
   std::string audience = "medledger-api";
   int64_t access_ttl_seconds = 15 * 60;
-  int64_t refresh_ttl_seconds = 7 * 24 * 3600;
-  RateLimit per_user{5, 0.2};
-  RateLimit per_address{30, 1.0};
+  // A refresh token unused this long lapses (idle timeout).
+  int64_t refresh_ttl_seconds = 12 * 3600;
+  // Absolute: a session ends this long after its login; rotation never extends it.
+  int64_t session_lifetime_seconds = 12 * 3600;
+  LoginThrottleConfig login_throttle;
+  // Bounds on what sign-ins can grow. Past them the oldest session (of the user, or of all) ends.
+  size_t max_sessions_per_user = 32;
+  size_t max_sessions = 100000;
+  size_t max_revoked_tokens = 100000;
+  // Seconds since the epoch; tests set it to move time. Empty: the system clock.
+  std::function<int64_t()> clock;
 };
 
 struct TokenPair {
@@ -53,12 +72,20 @@ class AuthService {
   // Sessions for a user the external provider vouched for (see oidc.h): "oidc_user_unknown" (403),
   // "oidc_role_mismatch" (403), "user_disabled" (401).
   Result<TokenPair> LoginExternal(const ExternalIdentity& who);
-  // Rotates: the presented token is spent; presenting it again fails ("refresh_token_invalid").
+  // Rotates: the presented token is spent. Presenting a spent token again ends its whole session
+  // ("refresh_token_invalid", as for unknown, expired and revoked tokens).
   Result<TokenPair> Refresh(std::string_view refresh_token);
-  Status Logout(std::string_view refresh_token);
+  // Ends the caller's session and revokes the very access token the caller presented; `refresh_token`,
+  // when given, ends its session too (a client holding tokens of two sessions).
+  Status Logout(const Principal& caller, std::string_view refresh_token);
 
-  // The caller behind an access token. "token_invalid" / "token_expired" / "user_disabled" (401).
+  // The caller behind an access token. "token_invalid" / "token_expired" / "user_disabled" /
+  // "token_revoked" (401).
   Result<Principal> Authenticate(std::string_view access_token) const;
+
+  // For tests: how many sessions are live and how many revoked access tokens are remembered.
+  size_t session_count() const;
+  size_t revoked_token_count() const;
 
   // Resolves a patient's own record id from their username (the patient directory answers).
   void SetPatientResolver(std::function<std::optional<std::string>(std::string_view)> resolver);
@@ -68,15 +95,28 @@ class AuthService {
   std::string OpenIdConfigurationJson() const;
 
  private:
-  struct RefreshRecord {
+  struct Session {
     std::string username;
-    int64_t expires_at = 0;
+    uint64_t generation = 0;  // the user's token_generation at login
+    int64_t started_at = 0;
+    int64_t expires_at = 0;          // started_at + session_lifetime_seconds: rotation never moves it
+    std::string current;             // SHA-256 (hex) of the live refresh token
+    int64_t current_expires_at = 0;  // idle timeout of the live refresh token, never past expires_at
+    std::deque<std::string> spent;   // first 128 bits (hex) of the hashes of tokens rotated away, oldest first
+    int64_t EndsAt() const { return std::min(expires_at, current_expires_at); }
   };
 
   AuthService(std::filesystem::path tokens_file, identity::UserDirectory& users, AuthConfig config, JwtSigner signer);
-  Result<TokenPair> Issue(const identity::User& user);
+  int64_t Now() const;
+  Status Load();
+  Result<TokenPair> StartSession(const identity::User& user);
+  // Makes a new refresh token and an access token for session `sid`.
+  Result<TokenPair> IssueLocked(const identity::User& user, const std::string& sid, Session& session, int64_t now);
+  void PruneLocked(int64_t now);
+  void MakeRoomLocked(std::string_view username);
+  void RevokeTokenLocked(const std::string& jti, int64_t exp);
   Status PersistLocked() const;
-  Result<Principal> PrincipalFor(const identity::User& user, std::string jti) const;
+  Result<Principal> PrincipalFor(const identity::User& user, const JwtClaims& claims) const;
 
   std::filesystem::path tokens_file_;
   identity::UserDirectory& users_;
@@ -84,12 +124,14 @@ class AuthService {
   JwtSigner signer_;
   JwtVerifier verifier_;
   mutable VerifiedTokenCache verified_tokens_{verifier_};  // after verifier_, which it refers to
-  RateLimiter user_limiter_;
-  RateLimiter address_limiter_;
+  LoginThrottle throttle_;
   std::function<std::optional<std::string>(std::string_view)> patient_resolver_;
 
-  mutable std::mutex mu_;
-  std::map<std::string, RefreshRecord, std::less<>> refresh_;  // hex SHA-256(token) -> record
+  // Authenticate reads under a shared lock; sign-in, refresh and logout write, and persist before they
+  // answer, so a restart resurrects no ended session and no revoked token.
+  mutable std::shared_mutex mu_;
+  std::map<std::string, Session, std::less<>> sessions_;        // sid -> session
+  std::map<std::string, int64_t, std::less<>> revoked_tokens_;  // jti -> exp: kept until the token expires
 };
 
 }  // namespace medledger::service

@@ -76,6 +76,8 @@ Result<std::string> JwtSigner::Sign(const JwtClaims& c) const {
                   {"iat", c.iat}, {"nbf", c.nbf}, {"exp", c.exp}};
   if (!c.role.empty()) payload["role"] = c.role;
   if (!c.name.empty()) payload["name"] = c.name;
+  if (!c.sid.empty()) payload["sid"] = c.sid;
+  if (c.gen != 0) payload["gen"] = c.gen;
   std::string signing_input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
   ML_ASSIGN_OR_RETURN(auto der, key_.Sign(signing_input));
   ML_ASSIGN_OR_RETURN(auto raw, crypto::DerSignatureToRaw(der));
@@ -150,6 +152,10 @@ Result<JwtClaims> JwtVerifier::Verify(std::string_view token, int64_t now) const
   ML_ASSIGN_OR_RETURN(c.jti, StringClaim(payload, "jti", false));
   ML_ASSIGN_OR_RETURN(c.role, StringClaim(payload, "role", false));
   ML_ASSIGN_OR_RETURN(c.name, StringClaim(payload, "name", false));
+  // Read only as the built-in issuer writes them: an external provider's own "sid" or "gen" of another
+  // type must not make its ID tokens unverifiable, and nothing but AuthService gives them meaning.
+  if (auto it = payload.find("sid"); it != payload.end() && it->is_string()) c.sid = it->get<std::string>();
+  if (auto it = payload.find("gen"); it != payload.end() && it->is_number_integer()) c.gen = it->get<int64_t>();
   ML_ASSIGN_OR_RETURN(c.exp, TimeClaim(payload, "exp", true));
   ML_ASSIGN_OR_RETURN(c.iat, TimeClaim(payload, "iat", false));
   ML_ASSIGN_OR_RETURN(c.nbf, TimeClaim(payload, "nbf", false));

@@ -23,6 +23,8 @@ struct JwtClaims {
   std::string jti;
   std::string role;  // built-in issuer: the medledger role
   std::string name;  // display name
+  std::string sid;   // built-in issuer: the session (refresh-token family) the token belongs to
+  int64_t gen = 0;   // built-in issuer: the user's session epoch at issue (identity::User::token_generation)
   int64_t iat = 0;
   int64_t nbf = 0;
   int64_t exp = 0;

@@ -1,6 +1,7 @@
 // Who is calling: established only from a verified token (built-in issuer or an external OIDC provider).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -13,7 +14,9 @@ struct Principal {
   identity::Role role = identity::Role::kPatient;
   std::string display_name;
   std::optional<std::string> patient_id;  // for patients: the record linked to their login
-  std::string token_id;                   // jti, for logs
+  std::string token_id;                   // jti, for logs and for revoking this very token at logout
+  std::string session_id;                 // the token's session (sid), ended at logout
+  int64_t token_expires_at = 0;           // the token's exp: how long its revocation must be remembered
 };
 
 }  // namespace medledger::service

@@ -6,6 +6,9 @@
 // a token differing in any byte (another signature, a high-S twin) is verified in full. The lifetime
 // (exp, nbf, iat against the leeway) is checked again on every hit, so a cached token still expires on
 // time. Only tokens that verified are stored, so unauthenticated callers cannot fill the cache.
+// A hit says only that the bytes are authentic and in their lifetime: whether the token still counts
+// (revoked at logout, its session ended, its user's session epoch moved on) is the caller's check, made on
+// every request (AuthService::Authenticate), never cached here.
 // The verifier's keys must not change while the cache is in use (AuthService's never do: one signing key
 // for the process's life); a verifier whose keys rotate would need the cache cleared with them.
 #pragma once

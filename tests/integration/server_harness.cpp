@@ -132,7 +132,7 @@ HttpResult ServerProcess::Request(const std::string& method, const std::string& 
 }
 
 HttpResult FetchUrl(const std::string& method, const std::string& url, const std::string& body,
-                    const std::vector<std::string>& headers) {
+                    const std::vector<std::string>& headers, const std::string& source_address) {
   HttpResult r;
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -143,6 +143,8 @@ HttpResult FetchUrl(const std::string& method, const std::string& url, const std
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  const std::string interface = "host!" + source_address;
+  if (!source_address.empty()) curl_easy_setopt(curl, CURLOPT_INTERFACE, interface.c_str());
   if (!body.empty() || method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));

@@ -26,8 +26,9 @@ nlohmann::json ParseBody(const HttpResult& r);
 std::string ProblemCode(const HttpResult& r);
 
 // Any URL on 127.0.0.1 (a peer the test started), 60 s timeout; status 0 when the connection failed.
+// `source_address` (e.g. "127.0.0.2": all of 127/8 is loopback) makes the request come from that address.
 HttpResult FetchUrl(const std::string& method, const std::string& url, const std::string& body = "",
-                    const std::vector<std::string>& headers = {});
+                    const std::vector<std::string>& headers = {}, const std::string& source_address = "");
 // RFC 3986 percent-encoding of everything but unreserved characters (for query parameters).
 std::string UrlEncode(const std::string& s);
 

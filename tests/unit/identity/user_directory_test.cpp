@@ -154,6 +154,45 @@ TEST_F(UserDirectoryTest, CorruptFileIsReportedNotCrashed) {
   }
 }
 
+TEST_F(UserDirectoryTest, PasswdDisableEnableAndEndSessionsBumpTheSessionEpoch) {
+  ASSERT_TRUE(users_->AddUser(MakeUser("bob"), std::string("first-password")).ok());
+  ASSERT_TRUE(users_->AddUser(MakeUser("carol"), std::string("first-password")).ok());
+  EXPECT_EQ(users_->GetUser("bob")->token_generation, 0u);
+  // Another process (the CLI) makes the changes; this instance (the server) sees each one on its next lookup.
+  auto cli = UserDirectory::Open(file_, PasswordCost::Minimal()).value();
+  ASSERT_TRUE(cli->SetPassword("bob", "second-password").ok());
+  EXPECT_EQ(users_->GetUser("bob")->token_generation, 1u);
+  ASSERT_TRUE(cli->SetDisabled("bob", true).ok());
+  EXPECT_EQ(users_->GetUser("bob")->token_generation, 2u);
+  ASSERT_TRUE(cli->SetDisabled("bob", false).ok());
+  EXPECT_EQ(users_->GetUser("bob")->token_generation, 3u);
+  ASSERT_TRUE(cli->EndSessions("bob").ok());
+  EXPECT_EQ(users_->GetUser("bob")->token_generation, 4u);
+  EXPECT_EQ(cli->EndSessions("nobody").error().code, "user_not_found");
+  EXPECT_EQ(users_->GetUser("carol")->token_generation, 0u);
+  // Persisted: a fresh open reads it back.
+  EXPECT_EQ(UserDirectory::Open(file_, PasswordCost::Minimal()).value()->GetUser("bob")->token_generation, 4u);
+}
+
+TEST_F(UserDirectoryTest, FileWithoutSessionEpochReadsAsZeroAndBadEpochIsCorrupt) {
+  ASSERT_TRUE(WriteFileAtomic(file_, R"({"version":1,"users":{"bob":{"role":"doctor","display_name":"B","cert":"c",)"
+                                     R"("password_hash":"","disabled":false,"created":""}}})")
+                  .ok());
+  auto old = UserDirectory::Open(file_, PasswordCost::Minimal());
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ((*old)->GetUser("bob")->token_generation, 0u);
+  for (const char* bad : {"-1", "\"1\"", "1.5"}) {
+    ASSERT_TRUE(
+        WriteFileAtomic(file_, std::string(R"({"version":1,"users":{"bob":{"role":"doctor","display_name":"B",)") +
+                                   R"("cert":"c","password_hash":"","disabled":false,"created":"",)" +
+                                   R"("token_generation":)" + bad + "}}}")
+            .ok());
+    auto r = UserDirectory::Open(file_, PasswordCost::Minimal());
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "user_directory_corrupt");
+  }
+}
+
 TEST_F(UserDirectoryTest, ConcurrentAddsFromTwoInstancesLoseNothing) {
   // Two directory objects on one file stand in for two processes (CLI and server): the file lock and
   // re-read-before-write must keep every user.
