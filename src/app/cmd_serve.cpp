@@ -52,7 +52,11 @@ struct ServeOptions {
   int read_timeout_ms = 10000;
   int idle_timeout_ms = 30000;
   size_t max_connections = 1024;
+  size_t max_connections_per_address = 0;  // 0: max_connections / 8
   size_t max_body_bytes = 8 * 1024 * 1024;
+  size_t max_public_body_bytes = 64 * 1024;
+  size_t max_body_bytes_in_flight = 256u * 1024 * 1024;
+  std::string metrics_listen;  // HOST:PORT of the unauthenticated metrics listener; empty: none
   // A submission holds its worker until its block commits, so workers bound the transactions in flight and
   // with them the ledger's blocks: 48 measured best at 64 connections on 2 cores (docs/BENCHMARKS.md).
   size_t worker_threads = 48;
@@ -263,11 +267,18 @@ int RunServe(const ServeOptions& o) {
   so.read_timeout = std::chrono::milliseconds(o.read_timeout_ms);
   so.idle_timeout = std::chrono::milliseconds(o.idle_timeout_ms);
   so.max_connections = o.max_connections;
+  so.max_connections_per_address = o.max_connections_per_address;
   so.max_body_bytes = o.max_body_bytes;
+  so.public_body_bytes = o.max_public_body_bytes;
+  so.max_body_bytes_in_flight = o.max_body_bytes_in_flight;
   so.worker_threads = o.worker_threads;
   // Bound first so that the token issuer can name the real port (--listen HOST:0); requests that arrive
   // before the application is ready get 503.
   std::atomic<http::App*> app_ptr{nullptr};
+  so.admit_large_body = [&app_ptr](const http::Request& head) {
+    http::App* a = app_ptr.load(std::memory_order_acquire);
+    return a != nullptr ? a->AdmitLargeBody(head) : http::BodyAdmission{};
+  };
   auto server = http::Server::Start(so, [&app_ptr](http::Request& req) {
     http::App* a = app_ptr.load(std::memory_order_acquire);
     if (a == nullptr) return http::JsonResponse(503, R"({"code":"starting","status":503})");
@@ -349,12 +360,34 @@ int RunServe(const ServeOptions& o) {
   http::App app(std::move(deps), app_options);
   app_ptr.store(&app, std::memory_order_release);
 
+  // Metrics without authentication, for a private operations network only (docs/SERVER.md).
+  std::unique_ptr<http::Server> metrics_server;
+  if (!o.metrics_listen.empty()) {
+    auto metrics_listen = ParseListen(o.metrics_listen);
+    if (!metrics_listen.ok()) return Fail(metrics_listen.error());
+    http::ServerOptions mo;
+    mo.address = metrics_listen->first;
+    mo.port = metrics_listen->second;
+    mo.max_connections = 16;
+    mo.max_connections_per_address = 16;
+    mo.max_body_bytes = 0;
+    mo.public_body_bytes = 0;
+    mo.max_body_bytes_in_flight = 0;
+    mo.worker_threads = 1;
+    auto started = http::Server::Start(mo, [&app](http::Request& req) { return app.HandleOps(req); });
+    if (!started.ok()) return Fail(started.error());
+    metrics_server = std::move(*started);
+    std::cout << "medledger metrics on http://" << metrics_listen->first << ":" << metrics_server->port() << "/metrics"
+              << std::endl;
+  }
+
   // Tests and scripts read this line to learn the port when --listen asks for port 0.
   std::cout << "medledger serving on " << base_url << std::endl;
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info(R"({{"msg":"shutting down","signal":{}}})", sig);
+  if (metrics_server) metrics_server->Stop();
   (*server)->Stop();
   if (embedded) embedded->Close();
   return 0;
@@ -383,7 +416,17 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--read-timeout-ms", o->read_timeout_ms, "Time a client has to send one request");
   cmd->add_option("--idle-timeout-ms", o->idle_timeout_ms, "Keep-alive idle time");
   cmd->add_option("--max-connections", o->max_connections, "Connection cap");
-  cmd->add_option("--max-body-bytes", o->max_body_bytes, "Request body limit");
+  cmd->add_option("--max-body-bytes", o->max_body_bytes,
+                  "Request body limit for authenticated routes with a bearer token that verifies");
+  cmd->add_option("--max-public-body-bytes", o->max_public_body_bytes,
+                  "Request body limit for everyone else (public routes, no or bad token)");
+  cmd->add_option("--max-body-bytes-in-flight", o->max_body_bytes_in_flight,
+                  "Bytes all request bodies being read or handled may hold together (over it: 503 server_busy)");
+  cmd->add_option("--max-connections-per-address", o->max_connections_per_address,
+                  "Connection cap per client address (IPv6: per /64); 0: --max-connections / 8");
+  cmd->add_option("--metrics-listen", o->metrics_listen,
+                  "HOST:PORT for GET /metrics without authentication (a private ops network); on the API "
+                  "listener /metrics needs an admin or auditor token");
   cmd->add_option("--workers", o->worker_threads,
                   "Worker threads for request handling (each blocking request, e.g. a submission waiting for its "
                   "block, holds one)");

@@ -7,6 +7,7 @@
 #include "crypto/random.h"
 #include "http/problem.h"
 #include "http/static_files.h"
+#include "identity/user_directory.h"
 #include "service/auth_service.h"
 
 namespace medledger::http {
@@ -56,11 +57,14 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
     bool ready = !deps_.ready || deps_.ready();
     return JsonResponse(ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"not_ready"})");
   });
-  router_.Add("GET", "/metrics", RouteAuth::kPublic, [this](RequestContext&) {
-    Response r;
-    r.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    r.body = metrics_.Render();
-    return r;
+  // On the API listener the metrics are for administrators and auditors only (route counts and latencies
+  // describe who does what); scrapers use the separate --metrics-listen address (docs/SERVER.md).
+  router_.Add("GET", "/metrics", RouteAuth::kAuthenticated, [this](RequestContext& ctx) {
+    auto role = ctx.principal->role;
+    if (role != identity::Role::kAdmin && role != identity::Role::kAuditor) {
+      return ProblemResponse(MakeError(ErrorKind::kPermissionDenied, "forbidden", "administrators and auditors only"));
+    }
+    return MetricsResponse();
   });
   router_.Add("GET", "/api/v1/openapi.json", RouteAuth::kPublic,
               [](RequestContext&) { return JsonResponse(200, OpenApiDocument()); });
@@ -69,6 +73,62 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
 }
 
 App::~App() = default;
+
+Response App::MetricsResponse() const {
+  Response r;
+  r.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+  r.SetHeader("Cache-Control", "no-store");
+  r.body = metrics_.Render();
+  return r;
+}
+
+Response App::HandleOps(const Request& req) const {
+  if (req.path != "/metrics") {
+    return ProblemResponse(
+        MakeError(ErrorKind::kNotFound, "route_not_found", "this listener serves GET /metrics only"));
+  }
+  if (req.method != "GET") {
+    Response r =
+        ProblemResponse(MakeError(ErrorKind::kInvalidArgument, "method_not_allowed", "method not allowed"), 405);
+    r.SetHeader("Allow", "GET");
+    return r;
+  }
+  return MetricsResponse();
+}
+
+BodyAdmission App::AdmitLargeBody(const Request& head) const {
+  BodyAdmission admission;
+  auto match = router_.Match(head.method, head.path);
+  if (!match.ok() || match->route->auth != RouteAuth::kAuthenticated || deps_.auth == nullptr) return admission;
+  // The same checks and answers as Dispatch; a token that verified is cached, so Dispatch then pays a hash
+  // and a lookup.
+  auto principal = AuthenticateBearer(head);
+  if (auto* refusal = std::get_if<Response>(&principal)) {
+    refusal->SetHeader("Cache-Control", "no-store");
+    admission.answer = std::move(*refusal);
+    return admission;
+  }
+  admission.large = true;
+  return admission;
+}
+
+std::variant<service::Principal, Response> App::AuthenticateBearer(const Request& req) const {
+  std::string authz = req.Header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authz.size() <= kBearer.size() || authz.compare(0, kBearer.size(), kBearer) != 0) {
+    Response r =
+        ProblemResponse(MakeError(ErrorKind::kUnauthenticated, "unauthenticated", "a bearer token is required"));
+    r.SetHeader("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  auto principal = deps_.auth->Authenticate(std::string_view(authz).substr(kBearer.size()));
+  if (!principal.ok()) {
+    Response r = ProblemResponse(principal.error());
+    r.SetHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    return r;
+  }
+  return std::move(*principal);
+}
 
 Response App::Dispatch(RequestContext& ctx) {
   Request& req = ctx.request;
@@ -93,21 +153,9 @@ Response App::Dispatch(RequestContext& ctx) {
   ctx.route = match->route->pattern;
   ctx.params = std::move(match->params);
   if (match->route->auth == RouteAuth::kAuthenticated) {
-    std::string authz = req.Header("authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (authz.size() <= kBearer.size() || authz.compare(0, kBearer.size(), kBearer) != 0) {
-      Response r =
-          ProblemResponse(MakeError(ErrorKind::kUnauthenticated, "unauthenticated", "a bearer token is required"));
-      r.SetHeader("WWW-Authenticate", "Bearer");
-      return r;
-    }
-    auto principal = deps_.auth->Authenticate(std::string_view(authz).substr(kBearer.size()));
-    if (!principal.ok()) {
-      Response r = ProblemResponse(principal.error());
-      r.SetHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      return r;
-    }
-    ctx.principal = std::move(*principal);
+    auto principal = AuthenticateBearer(req);
+    if (auto* refusal = std::get_if<Response>(&principal)) return std::move(*refusal);
+    ctx.principal = std::get<service::Principal>(std::move(principal));
   }
   return match->route->handler(ctx);
 }
@@ -137,11 +185,12 @@ Response App::Handle(Request& req) {
   if (req.tls) res.SetHeader("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
 
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  metrics_.Observe(req.method, ctx.route, res.status, seconds);
+  const char* method = MethodLabel(req.method);
+  metrics_.Observe(method, ctx.route, res.status, seconds);
   // No paths, queries or bodies: they can carry identifiers and PHI. The route pattern says enough.
   spdlog::info(
       R"({{"msg":"request","requestId":"{}","method":"{}","route":"{}","status":{},"durationMs":{:.3f},"bytes":{},"user":"{}","remote":"{}"}})",
-      ctx.request_id, JsonEscape(req.method), JsonEscape(ctx.route), res.status, seconds * 1000, res.body.size(),
+      ctx.request_id, method, JsonEscape(ctx.route), res.status, seconds * 1000, res.body.size(),
       ctx.principal ? JsonEscape(ctx.principal->username) : "", JsonEscape(req.remote_address));
   return res;
 }

@@ -8,10 +8,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "http/message.h"
 #include "http/metrics.h"
 #include "http/router.h"
+#include "http/server.h"
+#include "service/principal.h"
 
 namespace medledger::identity {
 class Organization;
@@ -47,11 +50,22 @@ class App {
   ~App();
 
   Response Handle(Request& req);
+  // The separate metrics listener (serve --metrics-listen): GET /metrics without authentication, nothing else.
+  Response HandleOps(const Request& req) const;
+  // Decided from the head of a request with a large body, before the body is read
+  // (ServerOptions::admit_large_body): large only for a route that needs authentication and a bearer token
+  // that verifies; a missing or bad token gets its 401 at once (so a client refreshes its token, as it would
+  // after reading the body), and a public or unknown route only the small public limit. An anonymous client
+  // cannot make the server buffer megabytes.
+  BodyAdmission AdmitLargeBody(const Request& head) const;
   const Router& router() const { return router_; }
   Metrics& metrics() { return metrics_; }
 
  private:
   Response Dispatch(RequestContext& ctx);
+  Response MetricsResponse() const;
+  // The principal of the request's bearer token, or the 401 to answer.
+  std::variant<service::Principal, Response> AuthenticateBearer(const Request& req) const;
 
   AppDeps deps_;
   AppOptions options_;

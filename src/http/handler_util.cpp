@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "common/json_strict.h"
 #include "http/problem.h"
 
 namespace medledger::http {
@@ -13,8 +14,8 @@ Result<json> JsonBody(const Request& req) {
   if (base != "application/json") {
     return MakeError(ErrorKind::kUnsupportedType, "unsupported_media_type", "send application/json");
   }
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) return MakeError(ErrorKind::kInvalidArgument, "malformed_json", "the body is not valid JSON");
+  // Depth is bounded while parsing and repeated keys are refused (common/json_strict.h).
+  ML_ASSIGN_OR_RETURN(json j, ParseStrictJson(req.body));
   if (!j.is_object()) return MakeError(ErrorKind::kInvalidArgument, "malformed_json", "the body must be a JSON object");
   return j;
 }

@@ -14,7 +14,8 @@ namespace medledger::http {
 
 using json = nlohmann::json;
 
-// application/json only ("unsupported_media_type", 415); a JSON object ("malformed_json", 400).
+// application/json only ("unsupported_media_type", 415); a JSON object ("malformed_json", 400), nested at
+// most 32 deep ("json_too_deep", 400), with no key twice in one object ("duplicate_json_key", 400).
 Result<json> JsonBody(const Request& req);
 // A string member; absent -> "", wrong type -> error "invalid_field" naming it.
 Result<std::string> StringField(const json& body, const char* name, bool required);

@@ -9,8 +9,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "http/problem.h"
@@ -23,9 +25,10 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-std::string BusyResponse() {
-  const std::string body =
-      R"({"code":"too_many_connections","status":503,"title":"Service Unavailable","type":"about:blank"})";
+std::string BusyResponse(const std::string& code) {
+  const std::string body = R"({"code":")" + code +
+                           R"(","status":503,"title":"Service Unavailable","type":"https://medledger.dev/problems/)" +
+                           code + R"("})";
   return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\n"
          "Connection: close\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -44,6 +47,9 @@ struct Server::Impl {
   asio::thread_pool workers;
   std::vector<std::thread> io_threads;
   std::atomic<size_t> connections{0};
+  std::atomic<size_t> body_bytes{0};  // reserved by requests whose bodies are being read or handled
+  std::mutex address_mu;
+  std::unordered_map<std::string, size_t> per_address;  // live connections by AddressKey; no zero entries
   std::atomic<size_t> in_flight{0};
   std::atomic<bool> stopping{false};
   bool stopped = false;
@@ -62,13 +68,93 @@ struct CountGuard {
   std::atomic<size_t>& counter;
 };
 
+// The address a per-address limit counts: IPv4 as is (also when mapped into IPv6), IPv6 by its /64 prefix,
+// since one client usually holds a whole /64 and could otherwise take a fresh address per connection.
+std::string AddressKey(const asio::ip::address& address) {
+  if (address.is_v6()) {
+    auto v6 = address.to_v6();
+    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).to_string();
+    auto bytes = v6.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return asio::ip::address_v6(bytes).to_string() + "/64";
+  }
+  return address.to_string();
+}
+
+// One connection's share of the per-address count; the entry goes when its last connection does, so the map
+// holds one entry per live address and never more than max_connections.
+class AddressSlot {
+ public:
+  AddressSlot(Impl* impl, std::string key) : impl_(impl), key_(std::move(key)) {}
+  ~AddressSlot() {
+    std::lock_guard lock(impl_->address_mu);
+    auto it = impl_->per_address.find(key_);
+    if (it != impl_->per_address.end() && --it->second == 0) impl_->per_address.erase(it);
+  }
+  AddressSlot(const AddressSlot&) = delete;
+  AddressSlot& operator=(const AddressSlot&) = delete;
+
+ private:
+  Impl* impl_;
+  std::string key_;
+};
+
+// Bytes of the in-flight body budget held by one request, returned when its response has been written.
+class BodyReservation {
+ public:
+  BodyReservation() = default;
+  ~BodyReservation() { Release(); }
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+
+  bool Reserve(std::atomic<size_t>& pool, size_t budget, size_t bytes) {
+    Release();
+    size_t current = pool.load();
+    do {
+      if (bytes > budget || current > budget - bytes) return false;
+    } while (!pool.compare_exchange_weak(current, current + bytes));
+    pool_ = &pool;
+    bytes_ = bytes;
+    return true;
+  }
+  void Release() {
+    if (pool_ != nullptr) pool_->fetch_sub(bytes_);
+    pool_ = nullptr;
+    bytes_ = 0;
+  }
+
+ private:
+  std::atomic<size_t>* pool_ = nullptr;
+  size_t bytes_ = 0;
+};
+
 asio::awaitable<Response> RunHandler(Impl* impl, Request* req) {
   co_return impl->handler(*req);
 }
 
+asio::awaitable<BodyAdmission> RunAdmission(Impl* impl, const Request* head) {
+  co_return impl->opts.admit_large_body(*head);
+}
+
+template <class Fields>
+void CopyHead(const bhttp::request_header<Fields>& msg, Request& req) {
+  req.method = std::string(msg.method_string());
+  req.SetTarget(std::string(msg.target()));
+  for (const auto& field : msg) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    auto [it, inserted] = req.headers.emplace(name, std::string(field.value()));
+    if (!inserted) it->second += ", " + std::string(field.value());
+  }
+}
+
 Response TransportProblem(int status, const char* code, const char* message) {
-  ErrorKind kind = status == 413 || status == 431 ? ErrorKind::kTooLarge : ErrorKind::kInvalidArgument;
-  return ProblemResponse(MakeError(kind, code, message), status);
+  ErrorKind kind = status == 413 || status == 431 ? ErrorKind::kTooLarge
+                   : status == 503                ? ErrorKind::kUnavailable
+                                                  : ErrorKind::kInvalidArgument;
+  Response r = ProblemResponse(MakeError(kind, code, message), status);
+  if (status == 503) r.SetHeader("Retry-After", "1");
+  return r;
 }
 
 template <class Stream>
@@ -114,9 +200,56 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_after(first || buffer.size() > 0 ? opts.read_timeout : opts.idle_timeout);
     co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    BodyReservation reservation;
+    std::optional<Response> refusal;
     if (!ec && !parser.is_done()) {
+      // The body's limit and its share of the in-flight budget are settled from the head, before a byte of
+      // the body is read or buffered.
       lowest.expires_after(opts.read_timeout);
-      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      std::optional<std::uint64_t> declared;
+      if (auto length = parser.content_length()) declared = *length;
+      size_t limit = opts.max_body_bytes;
+      if (opts.admit_large_body) {
+        limit = std::min(opts.public_body_bytes, opts.max_body_bytes);
+        if (!declared || *declared > limit) {
+          Request head;
+          CopyHead(parser.get(), head);
+          head.remote_address = remote;
+          head.tls = tls;
+          // May verify a token (a P-256 verify on a cache miss): a worker's job, not the I/O thread's.
+          BodyAdmission admission;
+          try {
+            admission =
+                co_await asio::co_spawn(impl->workers.get_executor(), RunAdmission(impl, &head), asio::use_awaitable);
+          } catch (const std::exception&) {
+            admission = BodyAdmission{};
+          }
+          if (admission.large) limit = opts.max_body_bytes;
+          if (admission.answer) refusal = std::move(admission.answer);
+        }
+      }
+      if (refusal) {
+        // answered from the head
+      } else if (declared && *declared > limit) {
+        refusal = TransportProblem(413, "body_too_large", "request body too large");
+      } else if (!reservation.Reserve(impl->body_bytes, opts.max_body_bytes_in_flight,
+                                      declared ? static_cast<size_t>(*declared) : limit)) {
+        refusal = TransportProblem(503, "server_busy", "too many request bodies in flight; retry shortly");
+      } else {
+        parser.body_limit(limit);
+        if (bhttp::token_list(parser.get()[bhttp::field::expect]).exists("100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()),
+                                     asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (!ec) co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      }
+    }
+    if (refusal) {
+      beast::error_code wec;
+      co_await WriteResponse(impl, stream, std::move(*refusal), 11, false, wec);
+      linger = true;
+      break;
     }
     if (ec) {
       if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
@@ -134,14 +267,7 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
     }
     auto msg = parser.release();
     Request req;
-    req.method = std::string(msg.method_string());
-    req.SetTarget(std::string(msg.target()));
-    for (const auto& field : msg) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      auto [it, inserted] = req.headers.emplace(name, std::string(field.value()));
-      if (!inserted) it->second += ", " + std::string(field.value());
-    }
+    CopyHead(msg, req);
     req.body = std::move(msg.body());
     req.remote_address = remote;
     req.tls = tls;
@@ -157,6 +283,7 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
     keep_alive = keep_alive && !impl->stopping.load();  // Stop() may have begun while the handler ran
     co_await WriteResponse(impl, stream, std::move(res), msg.version(), keep_alive, ec);
     impl->in_flight.fetch_sub(1);
+    reservation.Release();
     if (ec || !keep_alive) break;
     first = false;
   }
@@ -170,8 +297,9 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
   if (linger) co_await DrainBeforeClose(beast::get_lowest_layer(stream));
 }
 
-asio::awaitable<void> HandleConnection(Impl* impl, tcp::socket socket) {
+asio::awaitable<void> HandleConnection(Impl* impl, tcp::socket socket, std::string address_key) {
   CountGuard guard(impl->connections);
+  AddressSlot slot(impl, std::move(address_key));
   beast::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   std::string remote = ec ? std::string("unknown") : endpoint.address().to_string();
@@ -187,11 +315,11 @@ asio::awaitable<void> HandleConnection(Impl* impl, tcp::socket socket) {
   }
 }
 
-asio::awaitable<void> RejectConnection(tcp::socket socket) {
+asio::awaitable<void> RejectConnection(tcp::socket socket, std::string code) {
   beast::tcp_stream stream(std::move(socket));
   stream.expires_after(std::chrono::seconds(1));
   beast::error_code ec;
-  const std::string busy = BusyResponse();
+  const std::string busy = BusyResponse(code);
   co_await asio::async_write(stream, asio::buffer(busy), asio::redirect_error(asio::use_awaitable, ec));
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
@@ -208,15 +336,32 @@ asio::awaitable<void> AcceptLoop(Impl* impl) {
       co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    const char* refusal = nullptr;
+    auto endpoint = socket.remote_endpoint(ec);
+    std::string key = ec ? std::string("unknown") : AddressKey(endpoint.address());
     if (impl->connections.load() >= impl->opts.max_connections) {
+      refusal = "too_many_connections";
+    } else {
+      const size_t per_address_cap = impl->opts.max_connections_per_address != 0
+                                         ? impl->opts.max_connections_per_address
+                                         : std::max<size_t>(1, impl->opts.max_connections / 8);
+      std::lock_guard lock(impl->address_mu);
+      size_t& count = impl->per_address[key];
+      if (count >= per_address_cap) {
+        refusal = "too_many_connections_from_address";
+      } else {
+        ++count;
+      }
+    }
+    if (refusal != nullptr) {
       if (impl->ssl) continue;  // a TLS client cannot read a plain answer; closing is the message
       auto ex = socket.get_executor();
-      asio::co_spawn(ex, RejectConnection(std::move(socket)), asio::detached);
+      asio::co_spawn(ex, RejectConnection(std::move(socket), refusal), asio::detached);
       continue;
     }
     impl->connections.fetch_add(1);
     auto ex = socket.get_executor();
-    asio::co_spawn(ex, HandleConnection(impl, std::move(socket)), asio::detached);
+    asio::co_spawn(ex, HandleConnection(impl, std::move(socket), std::move(key)), asio::detached);
   }
 }
 
@@ -275,6 +420,9 @@ bool Server::tls() const {
 }
 size_t Server::active_connections() const {
   return impl_->connections.load();
+}
+size_t Server::body_bytes_in_flight() const {
+  return impl_->body_bytes.load();
 }
 
 void Server::Stop() {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/json_strict.h"
 #include "crypto/hash.h"
 
 namespace medledger::service {
@@ -18,9 +19,11 @@ Error Invalid(std::string message) {
 Result<json> ParseSegment(std::string_view segment, const char* what) {
   auto bytes = Base64UrlDecode(segment);
   if (!bytes.ok()) return Invalid(std::string("bad base64url in ") + what);
-  json j = json::parse(*bytes, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Invalid(std::string("the ") + what + " is not a JSON object");
-  return j;
+  // A repeated claim or header member could be read two ways (RFC 7519 section 4 lets a parser refuse it).
+  auto j = ParseStrictJson(*bytes);
+  if (!j.ok()) return Invalid(std::string("the ") + what + " is not strict JSON: " + j.error().code);
+  if (!j->is_object()) return Invalid(std::string("the ") + what + " is not a JSON object");
+  return std::move(*j);
 }
 
 Result<std::string> StringClaim(const json& j, const char* name, bool required) {
@@ -186,8 +189,9 @@ Status JwtVerifier::CheckLifetime(const JwtClaims& c, int64_t now) const {
 }
 
 Result<std::vector<std::pair<std::string, VerificationKey>>> ParseJwks(std::string_view jwks_json) {
-  json j = json::parse(jwks_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("keys") || !j["keys"].is_array()) {
+  auto parsed = ParseStrictJson(jwks_json);
+  json j = parsed.ok() ? std::move(*parsed) : json();
+  if (!parsed.ok() || !j.is_object() || !j.contains("keys") || !j["keys"].is_array()) {
     return MakeError(ErrorKind::kInvalidArgument, "jwks_invalid", "not a JWKS document");
   }
   std::vector<std::pair<std::string, VerificationKey>> out;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "common/json_strict.h"
 #include "service/http_client.h"
 
 namespace medledger::service {
@@ -18,6 +19,13 @@ int64_t MonotonicSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// The provider's documents and tokens through the strict parser (bounded depth, no repeated keys); anything
+// it refuses becomes a discarded value, which every caller below treats as "not a JSON object".
+json Strict(std::string_view text) {
+  auto parsed = ParseStrictJson(text);
+  return parsed.ok() ? std::move(*parsed) : json(json::value_t::discarded);
+}
+
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -27,7 +35,7 @@ Result<json> FetchJson(const std::string& url, int64_t timeout_ms) {
   auto reply = HttpFetch({url, {}, timeout_ms, 1 << 20});
   if (!reply.ok()) return Unavailable(reply.error().message);
   if (reply->status != 200) return Unavailable(url + " answered HTTP " + std::to_string(reply->status));
-  json j = json::parse(reply->body, nullptr, false);
+  json j = Strict(reply->body);
   if (j.is_discarded() || !j.is_object()) return Unavailable(url + " did not answer a JSON object");
   return j;
 }
@@ -109,7 +117,7 @@ Result<std::string> OidcProvider::PublicConfigJson() {
 }
 
 Result<ExternalIdentity> OidcProvider::MapClaims(const JwtClaims& claims) const {
-  json payload = json::parse(claims.raw_payload, nullptr, false);
+  json payload = Strict(claims.raw_payload);
   if (!payload.is_object()) return MakeError(ErrorKind::kUnauthenticated, "oidc_token_invalid", "bad ID token");
   ExternalIdentity id;
   id.subject = claims.sub;
@@ -148,7 +156,7 @@ Result<ExternalIdentity> OidcProvider::SignIn(const ExternalSignIn& in, int64_t 
                           config_.http_timeout_ms,
                           1 << 20});
   if (!reply.ok()) return Unavailable(reply.error().message);
-  json tokens = json::parse(reply->body, nullptr, false);
+  json tokens = Strict(reply->body);
   if (reply->status != 200 || !tokens.is_object()) {
     std::string why = tokens.is_object() ? Str(tokens, "error") : "";
     return MakeError(ErrorKind::kUnauthenticated, "oidc_exchange_failed",
@@ -165,7 +173,7 @@ Result<ExternalIdentity> OidcProvider::SignIn(const ExternalSignIn& in, int64_t 
     return MakeError(ErrorKind::kUnauthenticated, "oidc_token_invalid",
                      "the provider's ID token failed verification: " + claims.error().message);
   }
-  json payload = json::parse(claims->raw_payload, nullptr, false);
+  json payload = Strict(claims->raw_payload);
   // The nonce ties the token to the browser that started this sign-in (OpenID Connect Core 3.1.3.7).
   if (!payload.is_object() || Str(payload, "nonce") != in.nonce) {
     return MakeError(ErrorKind::kUnauthenticated, "oidc_nonce_mismatch", "the ID token's nonce is not this sign-in's");

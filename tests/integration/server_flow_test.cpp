@@ -113,7 +113,12 @@ TEST_F(ServerFlowTest, OpsEndpointsAndSecurityHeaders) {
   EXPECT_EQ(h.Header("referrer-policy"), "no-referrer");
   EXPECT_FALSE(h.Header("x-request-id").empty());
   EXPECT_TRUE(h.Header("strict-transport-security").empty());  // plain HTTP: no HSTS
-  auto m = server_->Get("/metrics");
+  // On the API listener the metrics are for administrators and auditors only (docs/SERVER.md).
+  EXPECT_EQ(server_->Get("/metrics").status, 401);
+  EXPECT_EQ(server_->Get("/metrics", Token("alice")).status, 403);
+  EXPECT_EQ(server_->Get("/metrics", Token("dr.house")).status, 403);
+  EXPECT_EQ(server_->Get("/metrics", Token("admin")).status, 200);
+  auto m = server_->Get("/metrics", Token("audrey"));
   EXPECT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("medledger_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"),
             std::string::npos);

@@ -96,6 +96,8 @@ bool ServerProcess::Start(const std::string& data, const std::vector<std::string
     while (std::getline(in, line)) {
       auto pos = line.find("medledger serving on http://127.0.0.1:");
       if (pos != std::string::npos) port_ = std::atoi(line.c_str() + pos + 38);
+      auto metrics = line.find("medledger metrics on http://127.0.0.1:");
+      if (metrics != std::string::npos) metrics_port_ = std::atoi(line.c_str() + metrics + 38);
     }
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {

@@ -53,6 +53,9 @@ class ServerProcess {
 
   bool ok() const { return port_ != 0; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // The --metrics-listen port, when the server was started with one (0 otherwise).
+  int metrics_port() const { return metrics_port_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::string Password(const std::string& username) const;
@@ -74,6 +77,7 @@ class ServerProcess {
   std::string data_dir_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int metrics_port_ = 0;
   std::map<std::string, std::string> passwords_;
 };
 

@@ -63,6 +63,14 @@ TEST(JsonBodyTest, RequiresJsonObjects) {
   EXPECT_EQ(JsonBody(req).error().code, "malformed_json");
   req.body = "{\"a\":\"\xff\"}";
   EXPECT_EQ(JsonBody(req).error().code, "malformed_json");
+  // Strict: a repeated key is refused (it was "the last wins"), and nesting past 32 stops the parse.
+  req.body = R"({"role":"patient","role":"admin"})";
+  EXPECT_EQ(JsonBody(req).error().code, "duplicate_json_key");
+  req.body = R"({"a":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  EXPECT_EQ(JsonBody(req).error().code, "json_too_deep");
+  req.body = std::string(8u << 20, '[');
+  EXPECT_EQ(JsonBody(req).error().code, "json_too_deep");
+  EXPECT_EQ(StatusForKind(JsonBody(req).error().kind), 400);
   auto ok = nlohmann::json::parse(R"({"s":"x","n":1})");
   EXPECT_EQ(*StringField(ok, "s", true), "x");
   EXPECT_EQ(StringField(ok, "n", true).error().code, "invalid_field");

@@ -191,6 +191,27 @@ TEST_F(JwtTest, RejectsMalformedAndOversizeTokens) {
   ExpectRejected(SignRaw(key_, h, Payload()));
 }
 
+// A repeated claim could be read two ways by two parsers ("sub" first or last); a signed token carrying one
+// is refused, as is a header with a repeated member, a JWKS with a repeated key, and deep nesting.
+TEST_F(JwtTest, RejectsRepeatedMembersAndDeepNestingEvenWhenSigned) {
+  auto sign_text = [this](const std::string& header, const std::string& payload) {
+    std::string input = Base64UrlEncode(header) + "." + Base64UrlEncode(payload);
+    auto raw = crypto::DerSignatureToRaw(*key_.Sign(input));
+    return input + "." + Base64UrlEncode(*raw);
+  };
+  std::string payload = Payload().dump();
+  ASSERT_TRUE(verifier_.Verify(sign_text(Header().dump(), payload), kNow).ok());
+  std::string twice = payload.substr(0, payload.size() - 1) + R"(,"sub":"admin"})";
+  ExpectRejected(sign_text(Header().dump(), twice));
+  std::string header = Header().dump();
+  ExpectRejected(sign_text(header.substr(0, header.size() - 1) + R"(,"alg":"none"})", payload));
+  std::string deep =
+      payload.substr(0, payload.size() - 1) + R"(,"x":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  ExpectRejected(sign_text(Header().dump(), deep));
+  EXPECT_FALSE(JwtVerifier::PeekKid(Base64UrlEncode(R"({"kid":"a","kid":"b"})") + ".e30.x").ok());
+  EXPECT_FALSE(ParseJwks(R"({"keys":[],"keys":[]})").ok());
+}
+
 TEST(JwksTest, PublishedJwksParsesBackToTheSameKey) {
   auto key = *crypto::EcPrivateKey::Generate();
   JwtSigner signer(key);
