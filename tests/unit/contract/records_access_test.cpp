@@ -157,7 +157,11 @@ TEST_F(AccessTest, EmergencyAccessRules) {
 }
 
 TEST_F(AccessTest, RecordAccessTakesOnlyAPurposeCode) {
-  for (const char* text : {"follow-up of the knee", "Treatment", "x"}) {
+  // Words are not even identifiers; identifiers outside the list are not codes.
+  Response words = Call("doctor", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "follow-up of the knee"}});
+  EXPECT_EQ(words.status, 400);
+  EXPECT_EQ(Code(words), "invalid_field");
+  for (const char* text : {"Treatment", "x", "second_opinion"}) {
     Response r = Call("doctor", "RecordAccess", json{{"reportId", "r1"}, {"purpose", text}});
     EXPECT_EQ(r.status, 400) << text;
     EXPECT_EQ(Code(r), "invalid_code") << text;

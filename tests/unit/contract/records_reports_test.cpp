@@ -31,8 +31,9 @@ TEST_F(RecordsTest, CreateReportWritesRecordIndexEventAndChaincodeEvent) {
   EXPECT_EQ(r["metadata"]["size"], 1234);
   EXPECT_FALSE(r.contains("previousVersion"));
 
-  // The hot path: two point reads (patient, report ID) and five writes, no range scans.
-  EXPECT_EQ(stub_.reads(), 2u);
+  // The hot path: three point reads (the doctor's user record for the two-person rule, patient, report ID)
+  // and five writes, no range scans.
+  EXPECT_EQ(stub_.reads(), 3u);
   EXPECT_EQ(stub_.range_queries(), 0u);
   const auto& writes = stub_.last_committed_writes();
   EXPECT_EQ(writes.size(), 5u);
