@@ -15,11 +15,42 @@
 #include "identity/organization.h"
 #include "identity/password_file.h"
 #include "ledger/embedded/data_dir.h"
+#include "service/user_event_outbox.h"
 
 namespace medledger::app {
 namespace {
 
 using identity::Organization;
+
+// The administrator a CLI change is recorded under: --admin when given (it must be an enabled administrator),
+// else the first enabled administrator by name. Resolved before the change, so a bad name changes nothing.
+std::string ActingAdmin(Organization& org, const std::string& requested) {
+  if (!requested.empty()) {
+    auto u = org.users().GetUser(requested);
+    if (!u.ok() || u->role != identity::Role::kAdmin || u->disabled) {
+      Fail(MakeError(ErrorKind::kInvalidArgument, "not_an_admin", "--admin must name an enabled administrator"));
+    }
+    return requested;
+  }
+  for (const auto& u : org.users().ListUsers()) {
+    if (u.role == identity::Role::kAdmin && !u.disabled) return u.username;
+  }
+  return {};
+}
+
+// The ledger belongs to the running server (or to the next `serve`): queue the change for it to record, signed
+// by the acting administrator (src/service/user_event_outbox.h).
+void QueueForLedger(const std::string& data_dir, const std::string& admin, const char* action,
+                    const std::string& username) {
+  if (admin.empty()) {
+    std::cerr << "medledger: warning: no enabled administrator to record this change on the ledger under\n";
+    return;
+  }
+  auto queued = service::UserEventOutbox(data_dir).Append({action, username, admin});
+  if (!queued.ok()) Fail(queued.error());
+  std::cout << "Queued for the ledger as '" << action << "' by '" << admin
+            << "' (the server records it; a stopped server on its next start).\n";
+}
 
 struct InitOptions {
   std::string data_dir;
@@ -59,6 +90,7 @@ void RunInit(const InitOptions& opts) {
 }
 
 struct UserAddOptions {
+  std::string admin;
   std::string data_dir;
   std::string name;
   std::string role;
@@ -77,6 +109,7 @@ void RunUserAdd(const UserAddOptions& opts) {
   }
   auto org = Organization::Open(opts.data_dir);
   if (!org.ok()) Fail(org.error());
+  const std::string admin = ActingAdmin(**org, opts.admin);
   auto added = (*org)->AddUser(user);
   if (!added.ok()) Fail(added.error());
   auto cert = crypto::Certificate::FromPem(added->cert_pem);
@@ -85,10 +118,11 @@ void RunUserAdd(const UserAddOptions& opts) {
   if (cert.ok()) std::cout << " (certificate serial " << cert->SerialHex() << ")";
   std::cout << "\n";
   if (!user.password) std::cout << "No password was set: this user cannot log in until one is.\n";
+  QueueForLedger(opts.data_dir, admin.empty() ? added->username : admin, "enrolled", added->username);
 }
 
 struct UserImportOptions {
-  std::string data_dir, name, cert_file, key_file, ca_file, display_name, password_file;
+  std::string data_dir, name, cert_file, key_file, ca_file, display_name, password_file, admin;
 };
 
 std::string ReadSmallFile(const std::string& path, const char* what) {
@@ -109,10 +143,12 @@ void RunUserImport(const UserImportOptions& opts) {
   user.display_name = opts.display_name;
   if (!opts.password_file.empty()) user.password = OrFail(identity::ReadPasswordFile(opts.password_file));
   auto org = OrFail(Organization::Open(opts.data_dir));
+  const std::string admin = ActingAdmin(*org, opts.admin);
   auto added = OrFail(org->ImportUser(user));
   std::cout << "Imported '" << added.username << "' as " << identity::RoleName(added.role) << " in " << org->msp_id()
             << " (key sealed in the wallet; the role comes from the certificate)\n";
   if (!user.password) std::cout << "No password was set: this user cannot log in until one is.\n";
+  QueueForLedger(opts.data_dir, admin.empty() ? added.username : admin, "enrolled", added.username);
 }
 
 void RunUserList(const std::string& data_dir) {
@@ -137,6 +173,7 @@ struct UserChangeOptions {
   std::string data_dir;
   std::string name;
   std::string password_file;
+  std::string admin;
 };
 
 Organization& OpenForUpdate(const std::string& data_dir, std::unique_ptr<Organization>* holder) {
@@ -150,16 +187,22 @@ void RunUserPasswd(const UserChangeOptions& opts) {
   auto pw = identity::ReadPasswordFile(opts.password_file);
   if (!pw.ok()) Fail(pw.error());
   std::unique_ptr<Organization> holder;
-  auto st = OpenForUpdate(opts.data_dir, &holder).users().SetPassword(opts.name, *pw);
+  Organization& org = OpenForUpdate(opts.data_dir, &holder);
+  const std::string admin = ActingAdmin(org, opts.admin);
+  auto st = org.users().SetPassword(opts.name, *pw);
   if (!st.ok()) Fail(st.error());
   std::cout << "Password of '" << opts.name << "' changed; their sessions have ended.\n";
+  QueueForLedger(opts.data_dir, admin, "password_reset", opts.name);
 }
 
 void RunUserSetDisabled(const UserChangeOptions& opts, bool disabled) {
   std::unique_ptr<Organization> holder;
-  auto st = OpenForUpdate(opts.data_dir, &holder).users().SetDisabled(opts.name, disabled);
+  Organization& org = OpenForUpdate(opts.data_dir, &holder);
+  const std::string admin = ActingAdmin(org, opts.admin);
+  auto st = org.users().SetDisabled(opts.name, disabled);
   if (!st.ok()) Fail(st.error());
   std::cout << "User '" << opts.name << "' " << (disabled ? "disabled" : "enabled") << "; their sessions have ended.\n";
+  QueueForLedger(opts.data_dir, admin, disabled ? "disabled" : "enabled", opts.name);
 }
 
 void RunUserEndSessions(const UserChangeOptions& opts) {
@@ -192,6 +235,8 @@ void AddIdentityCommands(CLI::App& app) {
       ->check(CLI::IsMember({"admin", "doctor", "patient", "auditor"}));
   add->add_option("--display-name", add_opts->display_name, "Name shown in the app (default: the username)");
   add->add_option("--password-file", add_opts->password_file, "File holding the password (never pass it in argv)");
+  add->add_option("--admin", add_opts->admin,
+                  "Administrator the change is recorded under on the ledger (default: the first enabled one)");
   add->callback([add_opts] { RunUserAdd(*add_opts); });
 
   auto import_opts = std::make_shared<UserImportOptions>();
@@ -204,6 +249,8 @@ void AddIdentityCommands(CLI::App& app) {
   import->add_option("--ca", import_opts->ca_file, "PEM CA that issued it (default: this organisation's CA)");
   import->add_option("--display-name", import_opts->display_name, "Name shown in the app (default: the username)");
   import->add_option("--password-file", import_opts->password_file, "File holding the password (never in argv)");
+  import->add_option("--admin", import_opts->admin,
+                     "Administrator the change is recorded under on the ledger (default: the first enabled one)");
   import->footer("The key file is read once and sealed in the wallet; delete the plaintext copy afterwards.");
   import->callback([import_opts] { RunUserImport(*import_opts);
 });
@@ -218,6 +265,8 @@ CLI::App* passwd = user->add_subcommand("passwd", "Set a user's password");
 passwd->add_option("--data", passwd_opts->data_dir, "Data directory")->required();
 passwd->add_option("--name", passwd_opts->name, "Username")->required();
 passwd->add_option("--password-file", passwd_opts->password_file, "File holding the new password")->required();
+passwd->add_option("--admin", passwd_opts->admin,
+                   "Administrator the change is recorded under on the ledger (default: the first enabled one)");
 passwd->callback([passwd_opts] { RunUserPasswd(*passwd_opts); });
 
 for (bool disable : {true, false}) {
@@ -226,6 +275,8 @@ for (bool disable : {true, false}) {
                                        disable ? "Disable a user: no login, no signing" : "Re-enable a user");
   cmd->add_option("--data", opts->data_dir, "Data directory")->required();
   cmd->add_option("--name", opts->name, "Username")->required();
+  cmd->add_option("--admin", opts->admin,
+                  "Administrator the change is recorded under on the ledger (default: the first enabled one)");
   cmd->callback([opts, disable] { RunUserSetDisabled(*opts, disable); });
 }
 

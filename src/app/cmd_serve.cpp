@@ -34,6 +34,7 @@
 #include "service/oidc.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
+#include "service/user_event_outbox.h"
 
 namespace medledger::app {
 namespace {
@@ -70,6 +71,8 @@ struct ServeOptions {
   std::string oidc_username_claim = "preferred_username";
   std::string oidc_role_claim = "role";
   std::string oidc_role_map;
+  bool two_person_enrollment = false;
+  int recent_enrollment_days = 30;
 };
 
 struct DemoUser {
@@ -306,6 +309,33 @@ int RunServe(const ServeOptions& o) {
   parts.durability_barrier = [barrier] { return barrier->Run(); };
   parts.idempotency = idempotency->get();
   service::RecordsService records(parts);
+  records.set_recent_enrollment_days(o.recent_enrollment_days);
+  // User changes made with the CLI reach the ledger through the outbox, signed by the administrator it names.
+  service::UserEventOutbox outbox(data);
+  auto drain_outbox = [&] {
+    auto drained = outbox.Drain([&](const service::PendingUserEvent& e) -> Status {
+      service::Principal admin;
+      admin.username = e.admin;
+      admin.role = identity::Role::kAdmin;
+      // Under the two-person rule a doctor enrolled with the CLI is held, exactly as over the API.
+      bool pending = false;
+      if (o.two_person_enrollment && e.action == "enrolled") {
+        auto user = org->users().GetUser(e.username);
+        pending = user.ok() && user->role == identity::Role::kDoctor;
+        if (pending) ML_RETURN_IF_ERROR(org->users().SetDisabled(e.username, true));
+      }
+      Status s = records.RecordUserEvent(admin, e.action, e.username, "cli", pending);
+      if (!s.ok()) {
+        spdlog::warn(R"({{"msg":"user change not recorded on the ledger","action":"{}","code":"{}"}})", e.action,
+                     s.error().code);
+      }
+      return s;
+    });
+    if (!drained.ok()) {
+      spdlog::warn(R"({{"msg":"user change outbox unreadable","code":"{}"}})", drained.error().code);
+    }
+  };
+  drain_outbox();
 
   if (fresh_demo) {
     auto seeded = SeedDemo(*org, records, *patients_ptr);
@@ -340,6 +370,7 @@ int RunServe(const ServeOptions& o) {
   };
   http::AppOptions app_options;
   if (!o.web_dir.empty()) app_options.web_dir = o.web_dir;
+  app_options.two_person_enrollment = o.two_person_enrollment;
   std::unique_ptr<service::OidcProvider> oidc;
   if (!o.oidc_issuer.empty()) {
     service::OidcConfig oc;
@@ -384,8 +415,10 @@ int RunServe(const ServeOptions& o) {
   // Tests and scripts read this line to learn the port when --listen asks for port 0.
   std::cout << "medledger serving on " << base_url << std::endl;
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  // Between signals, every two seconds, record what the CLI queued meanwhile.
+  int sig = -1;
+  const timespec tick{2, 0};
+  while ((sig = sigtimedwait(&signals, nullptr, &tick)) < 0) drain_outbox();
   spdlog::info(R"({{"msg":"shutting down","signal":{}}})", sig);
   if (metrics_server) metrics_server->Stop();
   (*server)->Stop();
@@ -438,6 +471,12 @@ void AddServeCommand(CLI::App& app) {
       ->check(CLI::IsMember({"embedded", "kubo"}));
   cmd->add_option("--ipfs-url", o->ipfs_url, "With --content kubo: the IPFS node's RPC API URL");
   cmd->add_flag("--demo", o->demo, "On first run, create a demo organisation, users, patients and reports");
+  cmd->add_flag("--two-person-enrollment", o->two_person_enrollment,
+                "A doctor account works only after a second, different administrator approves it "
+                "(POST /api/v1/users/{username}/approve)");
+  cmd->add_option("--recent-enrollment-days", o->recent_enrollment_days,
+                  "Break-glass within this many days of the actor's enrolment is flagged for the auditor")
+      ->check(CLI::Range(0, 3650));
   cmd->add_flag("--insecure-fast-passwords", o->fast_passwords, "Minimal Argon2id cost (tests and benchmarks only)");
   cmd->callback([o] { std::exit(RunServe(*o)); });
 }

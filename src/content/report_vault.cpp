@@ -53,4 +53,31 @@ Status ReportVault::Discard(std::string_view report_id, const StoredReport& stor
   return store_.Unpin(stored.cid);
 }
 
+Result<std::string> ReportVault::PutNote(std::string_view owner, std::string_view label, std::string_view text) {
+  if (owner.empty() || label.empty()) {
+    return MakeError(ErrorKind::kInvalidArgument, "note_owner_required", "a note needs an owner and a label");
+  }
+  const std::string key_id = "note-" + HexEncode(crypto::RandomBytes(16));
+  const std::string binding = "note:" + std::string(label);
+  std::string data_key = crypto::RandomBytes(crypto::kAesKeySize);
+  ML_ASSIGN_OR_RETURN(auto envelope, SealEnvelope(data_key, key_id, {owner, binding}, text));
+  ML_RETURN_IF_ERROR(keys_.Store(owner, key_id, data_key));
+  return store_.Add(envelope, AddOptions{});
+}
+
+Result<std::string> ReportVault::GetNote(std::string_view owner, std::string_view label, std::string_view cid) {
+  ML_ASSIGN_OR_RETURN(std::string bytes, store_.Cat(cid));
+  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(bytes));
+  ML_ASSIGN_OR_RETURN(auto data_key, keys_.Load(owner, envelope.key_id));
+  const std::string binding = "note:" + std::string(label);
+  return OpenEnvelope(data_key, envelope, {owner, binding});
+}
+
+Status ReportVault::DiscardNote(std::string_view owner, std::string_view cid) {
+  ML_ASSIGN_OR_RETURN(std::string bytes, store_.Cat(cid));
+  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(bytes));
+  ML_RETURN_IF_ERROR(keys_.DestroyKey(owner, envelope.key_id));
+  return store_.Unpin(cid);
+}
+
 }  // namespace medledger::content

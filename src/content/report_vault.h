@@ -37,6 +37,15 @@ class ReportVault {
   // As Get, keeping the envelope bytes too (for readers who re-check the CID themselves).
   Result<OpenedReport> Fetch(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
                              std::string_view content_hash);
+  // A short free-text note (a break-glass reason, a consent purpose) sealed exactly like a report, with its own
+  // data key stored under `owner` (a report ID, or a patient ref): erasing the owner shreds the note too. The
+  // binding's second part is "note:" + `label`, which no report's patient ref can equal (those are hex), so a
+  // note can never be opened as a report version or under another label. Returns the note's CID.
+  Result<std::string> PutNote(std::string_view owner, std::string_view label, std::string_view text);
+  // "key_destroyed" once the owner was erased.
+  Result<std::string> GetNote(std::string_view owner, std::string_view label, std::string_view cid);
+  // Undoes a PutNote whose ledger transaction failed.
+  Status DiscardNote(std::string_view owner, std::string_view cid);
   // Crypto-shredding: the ciphertext may stay anywhere; without the data key nobody can read it.
   // Covers every version of the report (each has its own data key); see ShredReport.
   Result<size_t> Erase(std::string_view report_id);

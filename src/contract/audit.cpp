@@ -7,7 +7,7 @@ namespace medledger::contract::records {
 Result<std::string> RecordAccess(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"reportId", "purpose"}));
   ML_ASSIGN_OR_RETURN(std::string id, a.String("reportId", 128, Pattern::kId));
-  ML_ASSIGN_OR_RETURN(std::string purpose, a.String("purpose", kMaxPurposeBytes));
+  ML_ASSIGN_OR_RETURN(std::string purpose, Code(a, "purpose", kAccessPurposes));
   ML_ASSIGN_OR_RETURN(Stored head, LoadReport(ctx, id));
   ML_ASSIGN_OR_RETURN(Access access, ReportAccess(ctx, head.doc, /*content=*/true));
   if (!access.allowed) return Denied("no consent, grant or authorship allows reading this report's content");

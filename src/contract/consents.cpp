@@ -3,24 +3,9 @@
 #include "contract/records_support.h"
 
 namespace medledger::contract::records {
-namespace {
-
-Result<std::string> ParseReason(const Args& a, size_t min_chars) {
-  ML_ASSIGN_OR_RETURN(std::string reason, a.String("reason", 4 * kMaxReasonChars));
-  size_t chars = CodePoints(reason);
-  if (chars > kMaxReasonChars) {
-    return Invalid("field_too_long", "\"reason\" exceeds " + std::to_string(kMaxReasonChars) + " characters");
-  }
-  if (chars < min_chars) {
-    return Invalid("reason_too_short", "\"reason\" needs at least " + std::to_string(min_chars) + " characters");
-  }
-  return reason;
-}
-
-}  // namespace
 
 Result<std::string> GrantAccess(Ctx& ctx, std::string_view arg) {
-  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"patientRef", "doctor", "purpose", "expiresAt"}));
+  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"patientRef", "doctor", "purpose", "purposeNote", "expiresAt"}));
   ML_ASSIGN_OR_RETURN(std::string ref, a.String("patientRef", 64, Pattern::kHex64));
   ML_ASSIGN_OR_RETURN(std::string doctor, a.String("doctor", 257));
   // A bare user name means a doctor of the patient's own organisation.
@@ -28,7 +13,9 @@ Result<std::string> GrantAccess(Ctx& ctx, std::string_view arg) {
   if (!MatchesPattern(doctor, Pattern::kCallerId)) {
     return Invalid("invalid_field", "\"doctor\" must be a caller ID \"<mspId>/<username>\"");
   }
-  ML_ASSIGN_OR_RETURN(std::string purpose, a.String("purpose", kMaxPurposeBytes));
+  ML_ASSIGN_OR_RETURN(std::string purpose, Code(a, "purpose", kConsentPurposes));
+  // The patient's own words, if any, are sealed content erasable off the ledger; only their CID is here.
+  ML_ASSIGN_OR_RETURN(auto purpose_note, a.OptionalString("purposeNote", 128, Pattern::kCid));
   ML_ASSIGN_OR_RETURN(std::string expires_text, a.String("expiresAt", 64));
   auto expires = Timestamp::FromRfc3339(expires_text);
   if (!expires.ok()) return Invalid("invalid_field", "\"expiresAt\" must be an RFC 3339 timestamp");
@@ -47,6 +34,7 @@ Result<std::string> GrantAccess(Ctx& ctx, std::string_view arg) {
                   {"expiresAtMs", expires->UnixMillis()},
                   {"revoked", false},
                   {"txId", ctx.tx_id}};
+  if (purpose_note && !purpose_note->empty()) consent["purposeNote"] = *purpose_note;
   std::string text = consent.dump();
   ML_ASSIGN_OR_RETURN(std::string by_patient, keys::Consent(ref, ctx.tx_id));
   ML_ASSIGN_OR_RETURN(std::string by_doctor, keys::DoctorConsent(ref, doctor, ctx.tx_id));
@@ -100,9 +88,11 @@ Result<std::string> ListConsents(Ctx& ctx, std::string_view arg) {
 }
 
 Result<std::string> EmergencyAccess(Ctx& ctx, std::string_view arg) {
-  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"reportId", "reason"}));
+  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"reportId", "reasonNote"}));
   ML_ASSIGN_OR_RETURN(std::string id, a.String("reportId", 128, Pattern::kId));
-  ML_ASSIGN_OR_RETURN(std::string reason, ParseReason(a, kMinEmergencyReasonChars));
+  // The stated reason is free text: the server seals it under the report's own keys (so erasing the report
+  // erases it) and the grant names the sealed note by CID. A break-glass without a stated reason is refused.
+  ML_ASSIGN_OR_RETURN(std::string reason_note, a.String("reasonNote", 128, Pattern::kCid));
   ML_RETURN_IF_ERROR(RequireRole(ctx, {Role::kDoctor}, "use emergency access"));
   ML_ASSIGN_OR_RETURN(Stored head, LoadReport(ctx, id));
   const std::string ref = Str(head.doc, "patientRef");
@@ -111,7 +101,7 @@ Result<std::string> EmergencyAccess(Ctx& ctx, std::string_view arg) {
                 {"reportId", id},
                 {"patientRef", ref},
                 {"doctor", ctx.caller.id},
-                {"reason", reason},
+                {"reasonNote", reason_note},
                 {"emergency", true},
                 {"grantedAt", ctx.now.ToRfc3339()},
                 {"expiresAt", expires.ToRfc3339()},
@@ -123,7 +113,7 @@ Result<std::string> EmergencyAccess(Ctx& ctx, std::string_view arg) {
   ML_RETURN_IF_ERROR(WriteEvent(ctx, {{"kind", "emergency"},
                                       {"reportId", id},
                                       {"patientRef", ref},
-                                      {"reason", reason},
+                                      {"reasonNote", reason_note},
                                       {"emergency", true},
                                       {"expiresAt", expires.ToRfc3339()}}));
   ML_RETURN_IF_ERROR(ctx.stub.SetEvent("EmergencyAccess", text));

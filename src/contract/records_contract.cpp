@@ -12,7 +12,7 @@ namespace {
 using records::Ctx;
 using Function = Result<std::string> (*)(Ctx&, std::string_view);
 
-constexpr std::array<std::pair<std::string_view, Function>, 13> kFunctions = {{
+constexpr std::array<std::pair<std::string_view, Function>, 15> kFunctions = {{
     {"RegisterPatient", &records::RegisterPatient},
     {"GetPatient", &records::GetPatient},
     {"CreateReport", &records::CreateReport},
@@ -26,6 +26,8 @@ constexpr std::array<std::pair<std::string_view, Function>, 13> kFunctions = {{
     {"EmergencyAccess", &records::EmergencyAccess},
     {"RecordAccess", &records::RecordAccess},
     {"ListAccessEvents", &records::ListAccessEvents},
+    {"RecordUserEvent", &records::RecordUserEvent},
+    {"GetUserRecord", &records::GetUserRecord},
 }};
 
 // Years 1970..9999: keeps fixed-width time keys sortable and "now + 4 h" free of overflow.
@@ -84,6 +86,7 @@ class RecordsContract final : public Contract {
     }
     ML_ASSIGN_OR_RETURN(ClientIdentity caller, identities_.Resolve(stub.GetCreator()));
     Ctx ctx{stub, caller, now, stub.GetTxID()};
+    ML_RETURN_IF_ERROR(records::RequireApprovedAccount(ctx));
     return handler(ctx, args[0]);
   }
 

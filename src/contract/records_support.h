@@ -3,10 +3,13 @@
 // this header (it pulls in nlohmann/json); everyone else sees records_contract.h.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,9 +27,6 @@ inline constexpr uint32_t kDefaultPageSize = 20;
 inline constexpr int64_t kMaxPageSize = 100;
 inline constexpr int64_t kEmergencySeconds = 4 * 3600;
 inline constexpr int64_t kMaxConsentSeconds = 366LL * 24 * 3600;  // "one year", leap years included
-inline constexpr size_t kMaxPurposeBytes = 200;
-inline constexpr size_t kMaxReasonChars = 500;
-inline constexpr size_t kMinEmergencyReasonChars = 10;
 inline constexpr int64_t kMaxVersion = 1000000;
 
 // Everything a function may depend on: the stub, the resolved caller and the transaction's time.
@@ -66,6 +66,7 @@ inline constexpr std::string_view kDoctorConsentType = "consentdoc";
 inline constexpr std::string_view kEmergencyType = "emergency";
 inline constexpr std::string_view kEventType = "event";
 inline constexpr std::string_view kPatientEventType = "patientevent";
+inline constexpr std::string_view kUserType = "user";  // caller ID -> its administration record (users.cpp)
 
 // Zero-padded, so that byte order is numeric order inside composite keys.
 std::string VersionKey(int64_t version);
@@ -116,6 +117,16 @@ Result<Access> ReportAccess(Ctx& ctx, const json& report, bool content);
 // filled in, under the global time index and the patient's index. One event per transaction.
 Status WriteEvent(Ctx& ctx, json event);
 
+// ---- closed codes ---------------------------------------------------------------------------------
+// No free text from a user reaches the ledger (it cannot be erased there): purposes are codes from these
+// lists, and reasons or purpose notes are sealed content named by CID (docs/CONTRACT.md, "No free text").
+inline constexpr std::array<std::string_view, 6> kAccessPurposes = {"treatment", "verification", "amendment",
+                                                                    "emergency", "audit",        "self"};
+inline constexpr std::array<std::string_view, 4> kConsentPurposes = {"treatment", "second_opinion", "care_coordination",
+                                                                     "other"};
+// The string field `name`, which must be one of `allowed` ("invalid_code" otherwise).
+Result<std::string> Code(const Args& a, std::string_view name, std::span<const std::string_view> allowed);
+
 // ---- the functions ----------------------------------------------------------------------------------
 Result<std::string> RegisterPatient(Ctx& ctx, std::string_view arg);
 Result<std::string> GetPatient(Ctx& ctx, std::string_view arg);
@@ -130,5 +141,10 @@ Result<std::string> ListConsents(Ctx& ctx, std::string_view arg);
 Result<std::string> EmergencyAccess(Ctx& ctx, std::string_view arg);
 Result<std::string> RecordAccess(Ctx& ctx, std::string_view arg);
 Result<std::string> ListAccessEvents(Ctx& ctx, std::string_view arg);
+Result<std::string> RecordUserEvent(Ctx& ctx, std::string_view arg);
+// A doctor whose enrolment or role change awaits a second administrator's approval may do nothing (one point
+// read of the caller's user record; other roles pass without it).
+Status RequireApprovedAccount(Ctx& ctx);
+Result<std::string> GetUserRecord(Ctx& ctx, std::string_view arg);
 
 }  // namespace medledger::contract::records

@@ -87,15 +87,13 @@ Result<std::string> CreateReport(Ctx& ctx, std::string_view arg) {
 }
 
 Result<std::string> AmendReport(Ctx& ctx, std::string_view arg) {
-  ML_ASSIGN_OR_RETURN(
-      Args a, Args::Parse(arg, {"reportId", "patientRef", "cid", "contentHash", "reason", "metadata", "version"}));
+  ML_ASSIGN_OR_RETURN(Args a,
+                      Args::Parse(arg, {"reportId", "patientRef", "cid", "contentHash", "metadata", "version"}));
   ML_ASSIGN_OR_RETURN(std::string id, a.String("reportId", 128, Pattern::kId));
   ML_ASSIGN_OR_RETURN(auto claimed_ref, a.OptionalString("patientRef", 64, Pattern::kHex64));
   ML_ASSIGN_OR_RETURN(VersionInput in, ParseVersionInput(a));
-  ML_ASSIGN_OR_RETURN(std::string reason, a.String("reason", 4 * kMaxReasonChars));
-  if (CodePoints(reason) > kMaxReasonChars) {
-    return Invalid("field_too_long", "\"reason\" exceeds " + std::to_string(kMaxReasonChars) + " characters");
-  }
+  // No `reason`: the amendment's reason is free text, so it travels inside the sealed version document, whose
+  // contentHash the ledger records and whose key erasure destroys.
   ML_ASSIGN_OR_RETURN(auto expected_version, a.OptionalInt("version", 2, kMaxVersion));
   ML_RETURN_IF_ERROR(RequireRole(ctx, {Role::kDoctor}, "amend reports"));
 
@@ -127,8 +125,7 @@ Result<std::string> AmendReport(Ctx& ctx, std::string_view arg) {
                  {"updatedAt", ctx.now.ToRfc3339()},
                  {"txId", ctx.tx_id},
                  {"previousVersion", previous},
-                 {"previousTxId", head.doc["txId"]},
-                 {"reason", reason}};
+                 {"previousTxId", head.doc["txId"]}};
   // Without new metadata the amendment keeps the previous version's.
   if (in.metadata) {
     record["metadata"] = *in.metadata;
@@ -136,9 +133,8 @@ Result<std::string> AmendReport(Ctx& ctx, std::string_view arg) {
     record["metadata"] = std::move(head.doc["metadata"]);
   }
   ML_ASSIGN_OR_RETURN(std::string text, WriteVersion(ctx, id, version, record));
-  ML_RETURN_IF_ERROR(WriteEvent(
-      ctx,
-      {{"kind", "report_amended"}, {"reportId", id}, {"patientRef", ref}, {"version", version}, {"reason", reason}}));
+  ML_RETURN_IF_ERROR(
+      WriteEvent(ctx, {{"kind", "report_amended"}, {"reportId", id}, {"patientRef", ref}, {"version", version}}));
   json event = {{"reportId", id}, {"patientRef", ref}, {"version", version}, {"cid", in.cid}, {"txId", ctx.tx_id}};
   ML_RETURN_IF_ERROR(ctx.stub.SetEvent("ReportAmended", event.dump()));
   return text;

@@ -8,6 +8,7 @@
 #include "identity/organization.h"
 #include "service/auth_service.h"
 #include "service/oidc.h"
+#include "service/records_service.h"
 
 namespace medledger::http {
 namespace {
@@ -136,7 +137,9 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     return Json(200, {{"items", items}});
   });
 
-  router.Add("POST", "/api/v1/users", RouteAuth::kAuthenticated, [org](RequestContext& ctx) {
+  service::RecordsService* records = deps.records;
+  const bool two_person = options.two_person_enrollment;
+  router.Add("POST", "/api/v1/users", RouteAuth::kAuthenticated, [org, records, two_person](RequestContext& ctx) {
     if (ctx.principal->role != identity::Role::kAdmin) {
       return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden", "administrators only"));
     }
@@ -163,10 +166,47 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     identity::NewUser nu{*username, *parsed_role, display->empty() ? *username : *display, *password};
     auto user = org->AddUser(nu);
     if (!user.ok()) return FromError(user.error());
-    return Json(
-        201,
-        {{"username", user->username}, {"role", identity::RoleName(user->role)}, {"displayName", user->display_name}});
+    // The enrolment goes on the ledger signed by this administrator, so the trail names who made the account.
+    // A clinical account under the two-person rule stays disabled (and refused by the contract) until a
+    // different administrator approves it. If the ledger refuses, the account must not work unrecorded.
+    const bool pending = two_person && *parsed_role == identity::Role::kDoctor;
+    if (pending) {
+      if (auto s = org->users().SetDisabled(user->username, true); !s.ok()) return FromError(s.error());
+    }
+    if (records != nullptr) {
+      auto recorded = records->RecordUserEvent(*ctx.principal, "enrolled", user->username, "api", pending);
+      if (!recorded.ok()) {
+        (void)org->users().SetDisabled(user->username, true);
+        return FromError(recorded.error());
+      }
+    }
+    json out = {
+        {"username", user->username}, {"role", identity::RoleName(user->role)}, {"displayName", user->display_name}};
+    if (pending) out["pendingApproval"] = true;
+    return Json(201, out);
   });
+
+  // The second administrator's approval of a clinical account (two-person rule). The contract refuses the
+  // enrolling administrator, so the check does not rest on this server alone.
+  router.Add("POST", "/api/v1/users/{username}/approve", RouteAuth::kAuthenticated,
+             [org, records](RequestContext& ctx) {
+               if (ctx.principal->role != identity::Role::kAdmin) {
+                 return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden", "administrators only"));
+               }
+               const std::string name = ctx.Param("username");
+               auto user = org->users().GetUser(name);
+               if (!user.ok()) return FromError(MakeError(ErrorKind::kNotFound, "user_not_found", "no such user"));
+               if (records == nullptr) {
+                 return FromError(MakeError(ErrorKind::kUnavailable, "ledger_unavailable", "no ledger"));
+               }
+               auto approved = records->RecordUserEvent(*ctx.principal, "approved", name, "api");
+               if (!approved.ok()) return FromError(approved.error());
+               if (auto s = org->users().SetDisabled(name, false); !s.ok()) return FromError(s.error());
+               return Json(200, {{"username", user->username},
+                                 {"role", identity::RoleName(user->role)},
+                                 {"displayName", user->display_name},
+                                 {"approvedBy", ctx.principal->username}});
+             });
 
   router.Add("GET", "/api/v1/doctors", RouteAuth::kAuthenticated, [org](RequestContext&) {
     json items = json::array();

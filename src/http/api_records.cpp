@@ -287,11 +287,12 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     if (!body.ok()) return FromError(body.error());
     auto doctor = StringField(*body, "doctor", true);
     auto purpose = StringField(*body, "purpose", true);
+    auto purpose_code = StringField(*body, "purposeCode", false);
     auto expires = StringField(*body, "expiresAt", true);
-    for (auto* r : {&doctor, &purpose, &expires}) {
+    for (auto* r : {&doctor, &purpose, &purpose_code, &expires}) {
       if (!r->ok()) return FromError(r->error());
     }
-    auto r = svc->GrantConsent(*ctx.principal, ctx.Param("id"), *doctor, *purpose, *expires);
+    auto r = svc->GrantConsent(*ctx.principal, ctx.Param("id"), *doctor, *purpose, *purpose_code, *expires);
     return r.ok() ? JsonText(201, *r) : FromError(r.error());
   });
   router.Add("DELETE", "/api/v1/patients/{id}/consents/{consentId}", RouteAuth::kAuthenticated,

@@ -42,6 +42,8 @@ struct AppDeps {
 struct AppOptions {
   std::optional<std::filesystem::path> web_dir;
   service::OidcProvider* oidc = nullptr;  // external sign-in; null when only the built-in issuer is used
+  // Two-person rule: a doctor enrolled over the API works only after a second administrator approves it.
+  bool two_person_enrollment = false;
 };
 
 class App {

@@ -7,6 +7,7 @@
 
 #include "common/encoding.h"
 #include "common/time.h"
+#include "crypto/random.h"
 #include "identity/durable_file.h"
 
 namespace medledger::identity {
@@ -227,11 +228,16 @@ Result<User> Organization::AddUser(const NewUser& request) {
   }
   ML_ASSIGN_OR_RETURN(auto key, crypto::EcPrivateKey::Generate());
   const bool is_admin = request.role == Role::kAdmin;
+  // A patient's ledger identity carries a random enrollment ID, not the login name: every transaction names
+  // its creator's certificate, so a CN equal to the username would link the login to the patient's pseudonym
+  // on the immutable ledger. Only users.json (which holds the certificate) maps one to the other.
+  const std::string enrollment_id =
+      request.role == Role::kPatient ? "p-" + HexEncode(crypto::RandomBytes(16)) : request.username;
   crypto::CertificateRequest req;
-  req.common_name = request.username;
+  req.common_name = enrollment_id;
   req.organization = name_;
   req.organizational_units = {is_admin ? "admin" : "client"};
-  req.attributes = {{"role", RoleName(request.role)}, {"hf.EnrollmentID", request.username}, {"hf.Type", "client"}};
+  req.attributes = {{"role", RoleName(request.role)}, {"hf.EnrollmentID", enrollment_id}, {"hf.Type", "client"}};
   ML_ASSIGN_OR_RETURN(auto cert, crypto::IssueCertificate(req, key.PublicKey(), ca_key_, &ca_cert_));
   SigningIdentity identity(msp_id_, cert, std::move(key));
   ML_RETURN_IF_ERROR(wallet_.Put(request.username, identity));

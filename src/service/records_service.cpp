@@ -1,11 +1,16 @@
 #include "service/records_service.h"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "crypto/x509.h"
 
 namespace medledger::service {
 
@@ -123,6 +128,21 @@ json AttachmentsMeta(const json& doc) {
   return out;
 }
 
+// Closed codes, as the contract checks them (src/contract/records_support.h): no free text on the ledger.
+constexpr std::array<std::string_view, 6> kAccessPurposes = {"treatment", "verification", "amendment",
+                                                             "emergency", "audit",        "self"};
+constexpr std::array<std::string_view, 4> kConsentPurposes = {"treatment", "second_opinion", "care_coordination",
+                                                              "other"};
+
+template <size_t N>
+bool IsCode(std::string_view s, const std::array<std::string_view, N>& codes) {
+  return std::find(codes.begin(), codes.end(), s) != codes.end();
+}
+
+// Labels of sealed notes (ReportVault::PutNote): a note opens only under the label it was sealed with.
+constexpr std::string_view kEmergencyReasonNote = "emergency-reason";
+constexpr std::string_view kConsentPurposeNote = "consent-purpose";
+
 std::string Canonical(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::strict);
 }
@@ -205,10 +225,15 @@ Result<PatientView> RecordsService::RegisterPatient(const Principal& who, const 
     }
   }
   if (auto issue = CheckBirthDate(in.birth_date, Timestamp::Now())) issues->push_back(std::move(*issue));
+  std::string login_id;  // the CN of the patient's certificate: a pseudonym, never the username
   if (!in.username.empty()) {
     auto user = p_.org->users().GetUser(in.username);
     if (!user.ok() || user->role != Role::kPatient) {
       issues->push_back({"username", "not_a_patient_login", "no patient login with this username"});
+    } else {
+      auto cert = crypto::Certificate::FromPem(user->cert_pem);
+      if (!cert.ok()) return MakeError(ErrorKind::kInternal, "certificate_invalid", "the login's certificate");
+      login_id = cert->SubjectCommonName();
     }
   }
   if (!issues->empty()) {
@@ -218,7 +243,7 @@ Result<PatientView> RecordsService::RegisterPatient(const Principal& who, const 
                     Timestamp::Now().ToRfc3339()};
   ML_RETURN_IF_ERROR(p_.patients->Add(rec));
   json arg = {{"patientRef", rec.patient_id}};
-  if (!in.username.empty()) arg["username"] = in.username;
+  if (!login_id.empty()) arg["login"] = login_id;
   auto done = Call(who, "RegisterPatient", arg.dump(), true);
   if (!done.ok()) {
     p_.patients->Remove(rec.patient_id);
@@ -279,6 +304,61 @@ Result<Receipt> RecordsService::SealAndCommit(const Principal& who, const std::s
   r.timestamp = done->receipt.timestamp.ToRfc3339();
   return r;
 }
+
+Result<std::string> RecordsService::SealNote(const std::string& owner, std::string_view label,
+                                             const std::string& text) {
+  ML_ASSIGN_OR_RETURN(std::string cid, p_.vault->PutNote(owner, label, text));
+  if (p_.durability_barrier) {
+    if (auto synced = p_.durability_barrier(); !synced.ok()) {
+      (void)p_.vault->DiscardNote(owner, cid);
+      return synced.error();
+    }
+  }
+  return cid;
+}
+
+Result<std::string> RecordsService::OpenNote(const std::string& owner, std::string_view label, const std::string& cid) {
+  return p_.vault->GetNote(owner, label, cid);
+}
+
+namespace {
+
+// The ledger's record of when and by whom the actor got their role; recentlyEnrolled when that was at most
+// `days` before the event. An actor with no record (enrolled before user administration was recorded, or
+// outside the server) is marked so: that is itself worth a look.
+void MarkEnrollment(json& event, const json& record, int days) {
+  if (!record.is_object()) {
+    event["actorEnrollmentRecorded"] = false;
+    return;
+  }
+  event["actorEnrollmentRecorded"] = true;
+  const bool role_changed = record.contains("roleChangedAt");
+  const std::string since = Str(record, {role_changed ? "roleChangedAt" : "enrolledAt"});
+  const std::string by = Str(record, {role_changed ? "roleChangedBy" : "enrolledBy"});
+  if (since.empty()) return;
+  event["actorEnrolledAt"] = since;
+  event["actorEnrolledBy"] = CallerUsername(by);
+  auto granted = Timestamp::FromRfc3339(since);
+  auto at = Timestamp::FromRfc3339(Str(event, {"timestamp"}));
+  if (granted.ok() && at.ok()) {
+    event["recentlyEnrolled"] = at->seconds - granted->seconds <= int64_t{days} * 86400;
+  }
+}
+
+// Replaces the note's CID in `item` by its text for an allowed reader; an erased note says so instead.
+template <typename Open>
+void AttachNote(json& item, const char* cid_field, const char* text_field, Open&& open) {
+  auto it = item.find(cid_field);
+  if (it == item.end() || !it->is_string()) return;
+  auto text = open(it->get<std::string>());
+  if (text.ok()) {
+    item[text_field] = *text;
+  } else if (text.error().code == "key_destroyed") {
+    item[std::string(text_field) + "Erased"] = true;
+  }
+}
+
+}  // namespace
 
 Result<Receipt> RecordsService::SubmitReport(const Principal& who, const ReportInput& in,
                                              const std::string& idempotency_key, const std::string& request_hash,
@@ -341,7 +421,12 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
                                               const std::string& purpose) {
   ML_RETURN_IF_ERROR(CheckReportId(report_id));
   if (!Is(who, {Role::kDoctor, Role::kPatient})) return Denied("this role cannot read report content");
-  json arg = {{"reportId", report_id}, {"purpose", purpose.empty() ? "treatment" : purpose}};
+  const std::string code = !purpose.empty() ? purpose : who.role == Role::kPatient ? "self" : "treatment";
+  if (!IsCode(code, kAccessPurposes)) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_purpose_code",
+                     "purpose must be one of treatment, verification, amendment, emergency, audit, self");
+  }
+  json arg = {{"reportId", report_id}, {"purpose", code}};
   ML_ASSIGN_OR_RETURN(auto access, Call(who, "RecordAccess", arg.dump(), true));
   const json& rec = access.payload.contains("report") ? access.payload["report"] : access.payload;
   std::string cid = Str(rec, {"cid"});
@@ -389,6 +474,7 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
               {"blockNumber", 0},
               {"blockHash", ""}};
   if (doc.contains("previousVersion")) out["previousVersion"] = doc["previousVersion"];
+  if (doc.contains("amendmentReason")) out["amendmentReason"] = doc["amendmentReason"];
   if (rec.contains("emergency")) out["emergency"] = rec["emergency"];
   if (!tx_id.empty()) {
     auto where = p_.ledger->GetTransactionBlock(tx_id);
@@ -432,9 +518,9 @@ Result<Receipt> RecordsService::AmendReport(const Principal& who, const std::str
   doc["amendmentReason"] = reason;
   doc["createdAt"] = Timestamp::Now().ToRfc3339();
   doc["flags"] = v.flags;
-  json extra = {{"reason", reason}};
-  ML_ASSIGN_OR_RETURN(auto receipt, SealAndCommit(who, "AmendReport", report_id, version, input.patient_id,
-                                                  Canonical(doc), extra.dump()));
+  // The reason stays inside the sealed document (erasable with the report); the ledger gets none of it.
+  ML_ASSIGN_OR_RETURN(auto receipt,
+                      SealAndCommit(who, "AmendReport", report_id, version, input.patient_id, Canonical(doc), "{}"));
   receipt.flags = v.flags;
   return receipt;
 }
@@ -491,12 +577,22 @@ Result<std::string> RecordsService::ListConsents(const Principal& who, const std
   ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
   if (who.role != Role::kAdmin && !OwnsPatient(who, patient_id)) return Denied("not your record");
   ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListConsents", json{{"patientRef", patient_id}}.dump(), false));
-  return ListShape(r.payload).dump();
+  json out = ListShape(r.payload);
+  for (auto& c : out["items"]) {
+    if (!c.is_object()) continue;
+    c["purposeCode"] = c.value("purpose", "");
+    // The patient's own words are decrypted for the patient; an administrator sees only the code.
+    if (OwnsPatient(who, patient_id)) {
+      AttachNote(c, "purposeNote", "purpose",
+                 [&](const std::string& cid) { return OpenNote(patient_id, kConsentPurposeNote, cid); });
+    }
+  }
+  return out.dump();
 }
 
 Result<std::string> RecordsService::GrantConsent(const Principal& who, const std::string& patient_id,
                                                  const std::string& doctor, const std::string& purpose,
-                                                 const std::string& expires_at) {
+                                                 const std::string& purpose_code, const std::string& expires_at) {
   ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
   if (!OwnsPatient(who, patient_id)) return Denied("only the patient grants consent");
   auto user = p_.org->users().GetUser(doctor);
@@ -510,14 +606,39 @@ Result<std::string> RecordsService::GrantConsent(const Principal& who, const std
   if (purpose.empty() || purpose.size() > 200 || !IsValidUtf8(purpose) || ContainsActiveContent(purpose)) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_purpose", "a plain-text purpose is required");
   }
+  if (!purpose_code.empty() && !IsCode(purpose_code, kConsentPurposes)) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_purpose_code",
+                     "purposeCode must be one of treatment, second_opinion, care_coordination, other");
+  }
+  // A purpose that is itself a code goes on the ledger as that code; any other words become a sealed note
+  // (erasable, under the patient's keys) and the ledger gets the code and the note's CID only.
+  const std::string text = NormalizeText(purpose);
+  std::string lowered = text;
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::replace(lowered.begin(), lowered.end(), ' ', '_');
+  const bool text_is_code = IsCode(lowered, kConsentPurposes) && (purpose_code.empty() || purpose_code == lowered);
   json arg = {{"patientRef", patient_id},
               {"doctor", doctor},
-              {"purpose", NormalizeText(purpose)},
+              {"purpose", text_is_code           ? lowered
+                          : purpose_code.empty() ? std::string("other")
+                                                 : purpose_code},
               {"expiresAt", expiry->ToRfc3339()}};
-  ML_ASSIGN_OR_RETURN(auto r, Call(who, "GrantAccess", arg.dump(), true));
-  json out = ApiShape(r.payload.contains("consent") ? r.payload["consent"] : r.payload);
+  std::string note_cid;
+  if (!text_is_code) {
+    ML_ASSIGN_OR_RETURN(note_cid, SealNote(patient_id, kConsentPurposeNote, text));
+    arg["purposeNote"] = note_cid;
+  }
+  auto r = Call(who, "GrantAccess", arg.dump(), true);
+  if (!r.ok()) {
+    if (!note_cid.empty()) (void)p_.vault->DiscardNote(patient_id, note_cid);
+    return r.error();
+  }
+  json out = ApiShape(r->payload.contains("consent") ? r->payload["consent"] : r->payload);
   if (!out.is_object()) out = json::object();
-  out["txId"] = r.receipt.tx_id;
+  out["purposeCode"] = out.value("purpose", "");
+  out["purpose"] = text;
+  out["txId"] = r->receipt.tx_id;
   return out.dump();
 }
 
@@ -543,14 +664,21 @@ Result<std::string> RecordsService::EmergencyAccess(const Principal& who, const 
     return MakeError(ErrorKind::kInvalidArgument, "reason_required",
                      "emergency access needs a plain-text reason of 10-1000 bytes");
   }
-  json arg = {{"reportId", report_id}, {"reason", r_norm}};
-  ML_ASSIGN_OR_RETURN(auto r, Call(who, "EmergencyAccess", arg.dump(), true));
-  json out = ApiShape(r.payload.contains("grant") ? r.payload["grant"] : r.payload);
+  // The reason is sealed under the report's own keys, so `medledger erase` of the report shreds it; the ledger
+  // names it by CID. A report that does not exist leaves an orphan note, discarded below.
+  ML_ASSIGN_OR_RETURN(std::string note_cid, SealNote(report_id, kEmergencyReasonNote, r_norm));
+  json arg = {{"reportId", report_id}, {"reasonNote", note_cid}};
+  auto r = Call(who, "EmergencyAccess", arg.dump(), true);
+  if (!r.ok()) {
+    (void)p_.vault->DiscardNote(report_id, note_cid);
+    return r.error();
+  }
+  json out = ApiShape(r->payload.contains("grant") ? r->payload["grant"] : r->payload);
   if (!out.is_object()) out = json::object();
-  out["txId"] = r.receipt.tx_id;
+  out["txId"] = r->receipt.tx_id;
   if (!out.contains("reportId")) out["reportId"] = report_id;
   if (!out.contains("doctor")) out["doctor"] = who.username;
-  if (!out.contains("reason")) out["reason"] = r_norm;
+  out["reason"] = r_norm;
   return out.dump();
 }
 
@@ -568,7 +696,50 @@ Result<std::string> RecordsService::AuditEvents(const Principal& who, const Audi
   if (!f.actor.empty()) arg["actor"] = f.actor;
   if (!f.patient_id.empty()) arg["patientRef"] = f.patient_id;
   ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListAccessEvents", arg.dump(), false));
-  return ListShape(r.payload).dump();
+  // The actors' caller IDs, before ApiShape turns them into usernames: user records on the ledger are keyed by them.
+  std::vector<std::string> actors;
+  if (r.payload.contains("items") && r.payload["items"].is_array()) {
+    for (const auto& e : r.payload["items"]) actors.push_back(e.is_object() ? Str(e, {"actor"}) : std::string());
+  }
+  json out = ListShape(r.payload);
+  std::map<std::string, json> enrollments;  // per actor, one ledger read per page
+  size_t i = 0;
+  for (auto& e : out["items"]) {
+    const std::string actor = i < actors.size() ? actors[i] : std::string();
+    ++i;
+    if (!e.is_object() || !e.value("emergency", false)) continue;
+    // Break-glass reasons are for the auditor to judge: decrypted here, never stored in clear on the ledger.
+    if (e.value("kind", "") == "emergency") {
+      const std::string report_id = e.value("reportId", "");
+      AttachNote(e, "reasonNote", "reason",
+                 [&](const std::string& cid) { return OpenNote(report_id, kEmergencyReasonNote, cid); });
+    }
+    if (actor.empty()) continue;
+    auto found = enrollments.find(actor);
+    if (found == enrollments.end()) {
+      auto rec = Call(who, "GetUserRecord", json{{"user", actor}}.dump(), false);
+      found = enrollments.emplace(actor, rec.ok() ? rec->payload : json()).first;
+    }
+    MarkEnrollment(e, found->second, recent_enrollment_days_);
+  }
+  return out.dump();
+}
+
+Status RecordsService::RecordUserEvent(const Principal& admin, std::string_view action, const std::string& username,
+                                       std::string_view channel, bool requires_approval) {
+  if (admin.role != Role::kAdmin) return Denied("administrators only");
+  ML_ASSIGN_OR_RETURN(auto user, p_.org->users().GetUser(username));
+  ML_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::FromPem(user.cert_pem));
+  json arg = {
+      {"action", std::string(action)}, {"subject", cert.SubjectCommonName()}, {"channel", std::string(channel)}};
+  if (action == "enrolled" || action == "role_changed") {
+    arg["role"] = identity::RoleName(user.role);
+    if (requires_approval) arg["requiresApproval"] = true;
+  }
+  if (action == "enrolled") arg["certHash"] = HexEncode(crypto::Sha256(user.cert_pem));
+  ML_ASSIGN_OR_RETURN(auto r, Call(admin, "RecordUserEvent", arg.dump(), true));
+  (void)r;
+  return OkStatus();
 }
 
 Result<std::string> RecordsService::LedgerStatus(const Principal& who) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -101,8 +102,11 @@ class RecordsService {
   Result<std::string> ReportProof(const Principal& who, const std::string& report_id);
 
   Result<std::string> ListConsents(const Principal& who, const std::string& patient_id);
+  // `purpose` is the patient's words: a code from the closed list goes to the ledger as is, other text is
+  // sealed (erasable) and the ledger gets `purpose_code` ("other" when empty) and the note's CID.
   Result<std::string> GrantConsent(const Principal& who, const std::string& patient_id, const std::string& doctor,
-                                   const std::string& purpose, const std::string& expires_at);
+                                   const std::string& purpose, const std::string& purpose_code,
+                                   const std::string& expires_at);
   Status RevokeConsent(const Principal& who, const std::string& patient_id, const std::string& consent_id);
   Result<std::string> EmergencyAccess(const Principal& who, const std::string& report_id, const std::string& reason);
   Result<std::string> AccessLog(const Principal& who, const std::string& patient_id);
@@ -115,14 +119,32 @@ class RecordsService {
 
   Result<std::string> LedgerStatus(const Principal& who);
 
+  // User administration on the ledger, signed by the acting administrator `admin` (docs/IDENTITY.md, "What stops
+  // an administrator"). `action`: enrolled | role_changed | disabled | enabled | password_reset | approved;
+  // `channel`: api | cli. The subject is the user's enrollment ID (a pseudonym for patients).
+  // `requires_approval` (enrolled, role_changed): the account stays refused by the contract until a second,
+  // different administrator records `approved`.
+  Status RecordUserEvent(const Principal& admin, std::string_view action, const std::string& username,
+                         std::string_view channel, bool requires_approval = false);
+  // Break-glass by a recently enrolled account is what an administrator who made themselves a doctor looks like:
+  // emergency events in AuditEvents get `actorEnrolledAt`, `actorEnrolledBy` and `recentlyEnrolled` (enrolled
+  // or given the role within this many days of the access) from the ledger's user records.
+  void set_recent_enrollment_days(int days) { recent_enrollment_days_ = days; }
+
  private:
   struct CallResult;
   Result<CallResult> Call(const Principal& who, const std::string& function, const std::string& arg_json, bool submit);
   Result<Receipt> SealAndCommit(const Principal& who, const std::string& function, const std::string& report_id,
                                 uint32_t version, const std::string& patient_id, const std::string& document,
                                 const std::string& extra_args_json);
+  // Free text from a user (a break-glass reason, a consent purpose) sealed as erasable content under `owner`'s
+  // keys, made durable before the transaction that names it; returns its CID, the only thing the ledger gets.
+  Result<std::string> SealNote(const std::string& owner, std::string_view label, const std::string& text);
+  // The note's text for a reader the caller has checked; "key_destroyed" once its owner was erased.
+  Result<std::string> OpenNote(const std::string& owner, std::string_view label, const std::string& cid);
 
   ServiceParts p_;
+  int recent_enrollment_days_ = 30;
 };
 
 }  // namespace medledger::service

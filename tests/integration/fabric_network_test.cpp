@@ -115,7 +115,8 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
 
   // 1. The admin registers the patient, linking the patient's login.
   auto reg = ledger.Submit(
-      *admin, Invocation{"RegisterPatient", {Arg({{"patientRef", patient_ref}, {"username", "patient1"}})}});
+      *admin, Invocation{"RegisterPatient",
+                         {Arg({{"patientRef", patient_ref}, {"login", patient->certificate().SubjectCommonName()}})}});
   ASSERT_TRUE(reg.ok()) << reg.error().ToString();
   EXPECT_EQ(reg->tx_id.size(), 64u);
   EXPECT_GE(reg->block_number, 1u);  // block 0 is the genesis block; lifecycle transactions follow
@@ -157,7 +158,7 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   auto grant = ledger.Submit(*patient, Invocation{"GrantAccess",
                                                   {Arg({{"patientRef", patient_ref},
                                                         {"doctor", "doctor2"},
-                                                        {"purpose", "second opinion"},
+                                                        {"purpose", "second_opinion"},
                                                         {"expiresAt", "2099-01-01T00:00:00Z"}})}});
   // expiresAt must be within 366 days of the transaction time: far future is refused with a stable code.
   ASSERT_FALSE(grant.ok());
@@ -169,7 +170,7 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   grant = ledger.Submit(*patient, Invocation{"GrantAccess",
                                              {Arg({{"patientRef", patient_ref},
                                                    {"doctor", "doctor2"},
-                                                   {"purpose", "second opinion"},
+                                                   {"purpose", "second_opinion"},
                                                    {"expiresAt", expires}})}});
   ASSERT_TRUE(grant.ok()) << grant.error().ToString();
   const std::string consent_id = json::parse(grant->payload).at("consentId");
@@ -183,11 +184,11 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   EXPECT_EQ(denied_again.error().code, "permission_denied");
 
   // 5. Break-glass: doctor2 without consent uses emergency access, then may record a read.
-  auto emergency = ledger.Submit(
-      *doctor2, Invocation{"EmergencyAccess", {Arg({{"reportId", "rep-1"}, {"reason", "patient unconscious in ER"}})}});
+  auto emergency =
+      ledger.Submit(*doctor2, Invocation{"EmergencyAccess", {Arg({{"reportId", "rep-1"}, {"reasonNote", cid}})}});
   ASSERT_TRUE(emergency.ok()) << emergency.error().ToString();
-  auto emergency_read = ledger.Submit(
-      *doctor2, Invocation{"RecordAccess", {Arg({{"reportId", "rep-1"}, {"purpose", "emergency care"}})}});
+  auto emergency_read =
+      ledger.Submit(*doctor2, Invocation{"RecordAccess", {Arg({{"reportId", "rep-1"}, {"purpose", "emergency"}})}});
   ASSERT_TRUE(emergency_read.ok()) << emergency_read.error().ToString();
   EXPECT_EQ(json::parse(emergency_read->payload).at("emergency"), true);
 

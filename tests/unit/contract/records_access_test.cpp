@@ -26,7 +26,7 @@ TEST_F(AccessTest, GrantAccessRecordsConsent) {
   json bare = Ok("alice", "GrantAccess",
                  {{"patientRef", kPatientA},
                   {"doctor", "drstrange"},
-                  {"purpose", "second opinion"},
+                  {"purpose", "second_opinion"},
                   {"expiresAt", Rfc3339(In(3600))}});
   EXPECT_EQ(bare["doctor"], "Org1MSP/drstrange");
   json list = Ok("alice", "ListConsents", {{"patientRef", kPatientA}});
@@ -62,6 +62,11 @@ TEST_F(AccessTest, GrantAccessRules) {
   EXPECT_EQ(grant("alice", {{"doctor", "a/b/c"}}), "400 invalid_field");
   EXPECT_EQ(grant("alice", {{"purpose", std::string(201, 'p')}}), "400 field_too_long");
   EXPECT_EQ(grant("alice", {{"purpose", "bell\a"}}), "400 invalid_field");
+  // Purposes are codes from a closed list; the patient's own words are a sealed note named by CID.
+  EXPECT_EQ(grant("alice", {{"purpose", "knee_surgery"}}), "400 invalid_code");
+  EXPECT_EQ(grant("alice", {{"purpose", "Treatment"}}), "400 invalid_code");
+  EXPECT_EQ(grant("alice", {{"purposeNote", "my knee surgery"}}), "400 invalid_field");
+  EXPECT_EQ(grant("alice", {{"purpose", "other"}, {"purposeNote", kCid2}}), "200 ");
   EXPECT_EQ(grant("alice", {{"scope", "all"}}), "400 unknown_field");
   EXPECT_EQ(grant("alice", {{"expiresAt", Rfc3339(In(365LL * 24 * 3600))}}), "200 ");
 }
@@ -111,8 +116,7 @@ TEST_F(AccessTest, RevocationEndsAccess) {
 
 TEST_F(AccessTest, EmergencyAccessIsTimeLimitedAndFlagged) {
   EXPECT_EQ(Read("doctor3").status, 403);
-  json grant =
-      Ok("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reason", "unconscious in the ER, allergy check"}});
+  json grant = Ok("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reasonNote", kCid2}});
   EXPECT_EQ(grant["doctor"], "Org1MSP/drstrange");
   EXPECT_EQ(grant["emergency"], true);
   EXPECT_EQ(grant["expiresAt"], "2026-06-01T12:00:00.000Z");
@@ -127,7 +131,7 @@ TEST_F(AccessTest, EmergencyAccessIsTimeLimitedAndFlagged) {
   EXPECT_EQ(body["report"], report_);
   // The grant covers that report only, for that doctor only.
   CreateReport("doctor", "r2", kPatientA);
-  EXPECT_EQ(Call("doctor3", "RecordAccess", json{{"reportId", "r2"}, {"purpose", "x"}}).status, 403);
+  EXPECT_EQ(Call("doctor3", "RecordAccess", json{{"reportId", "r2"}, {"purpose", "treatment"}}).status, 403);
   EXPECT_EQ(Read("doctor2").status, 403);
   Advance(4 * 3600 - 1);
   EXPECT_EQ(Read("doctor3").status, 200);
@@ -141,17 +145,30 @@ TEST_F(AccessTest, EmergencyAccessRules) {
     Response r = Call(user, "EmergencyAccess", arg);
     return std::to_string(r.status) + " " + Code(r);
   };
-  json ok = {{"reportId", "r1"}, {"reason", "cardiac arrest"}};
+  json ok = {{"reportId", "r1"}, {"reasonNote", kCid2}};
   for (const char* user : {"admin", "alice", "auditor"}) EXPECT_EQ(emergency(user, ok), "403 permission_denied");
-  EXPECT_EQ(emergency("doctor3", {{"reportId", "r1"}, {"reason", "short"}}), "400 reason_too_short");
-  EXPECT_EQ(emergency("doctor3", {{"reportId", "r1"}, {"reason", std::string(9, 'x')}}), "400 reason_too_short");
+  // The stated reason is sealed content named by CID: the contract refuses free text, so not even a modified
+  // server can put a reason on the ledger in clear.
+  EXPECT_EQ(emergency("doctor3", {{"reportId", "r1"}, {"reason", "cardiac arrest"}}), "400 unknown_field");
+  EXPECT_EQ(emergency("doctor3", {{"reportId", "r1"}, {"reasonNote", "cardiac arrest"}}), "400 invalid_field");
   EXPECT_EQ(emergency("doctor3", {{"reportId", "r1"}}), "400 missing_field");
-  EXPECT_EQ(emergency("doctor3", {{"reportId", "r1"}, {"reason", std::string(501, 'x')}}), "400 field_too_long");
-  // 500 characters of 2-byte UTF-8 are 1000 bytes and still allowed: the limit counts characters.
-  std::string accented;
-  for (int i = 0; i < 500; ++i) accented += "\xC3\xA9";
-  EXPECT_EQ(emergency("doctor3", {{"reportId", "r1"}, {"reason", accented}}), "200 ");
-  EXPECT_EQ(emergency("doctor3", {{"reportId", "zzz"}, {"reason", "cardiac arrest"}}), "404 report_not_found");
+  EXPECT_EQ(emergency("doctor3", ok), "200 ");
+  EXPECT_EQ(emergency("doctor3", {{"reportId", "zzz"}, {"reasonNote", kCid2}}), "404 report_not_found");
+}
+
+TEST_F(AccessTest, RecordAccessTakesOnlyAPurposeCode) {
+  // Words are not even identifiers; identifiers outside the list are not codes.
+  Response words = Call("doctor", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "follow-up of the knee"}});
+  EXPECT_EQ(words.status, 400);
+  EXPECT_EQ(Code(words), "invalid_field");
+  for (const char* text : {"Treatment", "x", "second_opinion"}) {
+    Response r = Call("doctor", "RecordAccess", json{{"reportId", "r1"}, {"purpose", text}});
+    EXPECT_EQ(r.status, 400) << text;
+    EXPECT_EQ(Code(r), "invalid_code") << text;
+  }
+  for (const char* code : {"treatment", "verification", "amendment", "emergency", "audit", "self"}) {
+    EXPECT_EQ(Call("doctor", "RecordAccess", json{{"reportId", "r1"}, {"purpose", code}}).status, 200) << code;
+  }
 }
 
 TEST_F(AccessTest, RecordAccessWritesReadEvents) {
@@ -184,7 +201,7 @@ TEST_F(AccessTest, RecordAccessWritesReadEvents) {
     EXPECT_EQ(Read(user).status, 403) << user;
   }
   EXPECT_EQ(Code(Call("doctor", "RecordAccess", json{{"reportId", "r1"}})), "missing_field");
-  EXPECT_EQ(Call("doctor", "RecordAccess", json{{"reportId", "r9"}, {"purpose", "x"}}).status, 404);
+  EXPECT_EQ(Call("doctor", "RecordAccess", json{{"reportId", "r9"}, {"purpose", "treatment"}}).status, 404);
 }
 
 }  // namespace

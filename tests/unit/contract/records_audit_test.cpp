@@ -14,13 +14,13 @@ class AuditTest : public RecordsTest {
     Advance(1);
     Grant("alice", kPatientA, "Org1MSP/drwho", 3600);  // consent_granted
     Advance(1);
-    Call("doctor2", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "follow-up"}});  // read
+    Call("doctor2", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "verification"}});  // read
     Advance(1);
-    Ok("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reason", "patient collapsed"}});  // emergency
+    Ok("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reasonNote", kCid2}});  // emergency
     Advance(1);
-    Call("doctor3", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "emergency care"}});  // read, flagged
+    Call("doctor3", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "emergency"}});  // read, flagged
     Advance(1);
-    Ok("doctor", "AmendReport", {{"reportId", "r1"}, {"cid", kCid2}, {"contentHash", kHash2}, {"reason", "addendum"}});
+    Ok("doctor", "AmendReport", {{"reportId", "r1"}, {"cid", kCid2}, {"contentHash", kHash2}});
   }
   std::vector<std::string> Kinds(const json& page) {
     std::vector<std::string> out;
@@ -47,7 +47,7 @@ TEST_F(AuditTest, Filters) {
   EXPECT_EQ(emergency["items"][0]["kind"], "emergency");
   EXPECT_EQ(emergency["items"][1]["kind"], "read");
   EXPECT_EQ(emergency["items"][1]["actor"], "Org1MSP/drstrange");
-  EXPECT_EQ(emergency["items"][1]["purpose"], "emergency care");
+  EXPECT_EQ(emergency["items"][1]["purpose"], "emergency");
 
   json by_actor = Ok("auditor", "ListAccessEvents", {{"actor", "Org1MSP/drwho"}});
   EXPECT_EQ(Kinds(by_actor), std::vector<std::string>{"read"});

@@ -59,6 +59,7 @@ class Identities {
       users_[name] = User{Creator{msp, Issue(cn, std::move(attrs))}, msp + "/" + cn};
     };
     add("admin", "Org1MSP", "admin1", {{"role", "admin"}});
+    add("admin2", "Org1MSP", "admin2", {{"role", "admin"}});  // a second administrator (two-person rule)
     add("doctor", "Org1MSP", "drhouse", {{"role", "doctor"}});
     add("doctor2", "Org1MSP", "drwho", {{"role", "doctor"}});
     add("doctor3", "Org1MSP", "drstrange", {{"role", "doctor"}});
@@ -135,8 +136,8 @@ class Harness {
 
   // alice -> patient A, bob -> patient B, patient C without a login.
   void RegisterPatients() {
-    Ok("admin", "RegisterPatient", {{"patientRef", kPatientA}, {"username", "alice"}});
-    Ok("admin", "RegisterPatient", {{"patientRef", kPatientB}, {"username", "bob"}});
+    Ok("admin", "RegisterPatient", {{"patientRef", kPatientA}, {"login", "alice"}});
+    Ok("admin", "RegisterPatient", {{"patientRef", kPatientB}, {"login", "bob"}});
     Ok("admin", "RegisterPatient", {{"patientRef", kPatientC}});
   }
   json CreateArgs(const std::string& id, const std::string& ref) {

@@ -6,10 +6,12 @@ namespace {
 using namespace std::string_literals;
 
 TEST_F(RecordsTest, RegisterPatientWritesRecordLoginLinkAndEvent) {
-  json p = Ok("admin", "RegisterPatient", {{"patientRef", kPatientA}, {"username", "alice"}});
+  json p = Ok("admin", "RegisterPatient", {{"patientRef", kPatientA}, {"login", "alice"}});
   EXPECT_EQ(p["patientRef"], kPatientA);
-  EXPECT_EQ(p["username"], "alice");
-  EXPECT_EQ(p["login"], "Org1MSP/alice");
+  // The login link is a key only; the record names no login (the server sends the certificate's enrollment
+  // ID, a pseudonym for patients, never a login name).
+  EXPECT_FALSE(p.contains("username"));
+  EXPECT_FALSE(p.contains("login"));
   EXPECT_EQ(p["registeredBy"], "Org1MSP/admin1");
   EXPECT_EQ(p["registeredAt"], "2026-06-01T08:00:00.000Z");
   EXPECT_EQ(p["txId"], last_tx_);
@@ -23,11 +25,11 @@ TEST_F(RecordsTest, RegisterPatientRules) {
   EXPECT_EQ(Call("doctor", "RegisterPatient", json{{"patientRef", kPatientA}}).status, 403);
   EXPECT_EQ(Call("alice", "RegisterPatient", json{{"patientRef", kPatientA}}).status, 403);
   EXPECT_EQ(Call("auditor", "RegisterPatient", json{{"patientRef", kPatientA}}).status, 403);
-  Ok("admin", "RegisterPatient", {{"patientRef", kPatientA}, {"username", "alice"}});
+  Ok("admin", "RegisterPatient", {{"patientRef", kPatientA}, {"login", "alice"}});
   Response dup = Call("admin", "RegisterPatient", json{{"patientRef", kPatientA}});
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(Code(dup), "patient_exists");
-  Response relink = Call("admin", "RegisterPatient", json{{"patientRef", kPatientB}, {"username", "alice"}});
+  Response relink = Call("admin", "RegisterPatient", json{{"patientRef", kPatientB}, {"login", "alice"}});
   EXPECT_EQ(relink.status, 409);
   EXPECT_EQ(Code(relink), "login_already_linked");
   // A raw hospital number is not a keyed pseudonym.
@@ -35,14 +37,16 @@ TEST_F(RecordsTest, RegisterPatientRules) {
     Response r = Call("admin", "RegisterPatient", json{{"patientRef", bad}});
     EXPECT_EQ(r.status, 400) << bad;
   }
-  EXPECT_EQ(Call("admin", "RegisterPatient", json{{"patientRef", kPatientB}, {"username", "bob smith"}}).status, 400);
+  EXPECT_EQ(Call("admin", "RegisterPatient", json{{"patientRef", kPatientB}, {"login", "bob smith"}}).status, 400);
   EXPECT_EQ(Call("admin", "RegisterPatient", json{{"patientRef", kPatientB}, {"mrn", "1"}}).status, 400);
+  EXPECT_EQ(Code(Call("admin", "RegisterPatient", json{{"patientRef", kPatientB}, {"username", "bob"}})),
+            "unknown_field");
 }
 
 TEST_F(RecordsTest, GetPatientRoles) {
   RegisterPatients();
   json arg = {{"patientRef", kPatientA}};
-  EXPECT_EQ(Ok("admin", "GetPatient", arg)["username"], "alice");
+  EXPECT_FALSE(Ok("admin", "GetPatient", arg).contains("username"));
   EXPECT_EQ(Ok("doctor", "GetPatient", arg)["patientRef"], kPatientA);
   EXPECT_EQ(Ok("alice", "GetPatient", arg)["patientRef"], kPatientA);
   EXPECT_EQ(Call("bob", "GetPatient", arg).status, 403);

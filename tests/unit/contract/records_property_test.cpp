@@ -79,16 +79,18 @@ TEST_F(RecordsTest, MutatedValidArgumentsAreAlways400) {
   const std::vector<std::pair<const char*, json>> valid = {
       {"RegisterPatient", {{"patientRef", std::string(64, '9')}}},
       {"CreateReport", create},
-      {"AmendReport", {{"reportId", "r1"}, {"cid", kCid2}, {"contentHash", kHash2}, {"reason", "fix"}}},
+      {"AmendReport", {{"reportId", "r1"}, {"cid", kCid2}, {"contentHash", kHash2}}},
       {"GrantAccess",
        {{"patientRef", kPatientA},
         {"doctor", "Org1MSP/drwho"},
-        {"purpose", "x"},
+        {"purpose", "treatment"},
         {"expiresAt", "2026-07-01T00:00:00Z"}}},
-      {"EmergencyAccess", {{"reportId", "r1"}, {"reason", "a long enough reason"}}},
+      {"EmergencyAccess", {{"reportId", "r1"}, {"reasonNote", kCid2}}},
       {"RecordAccess", {{"reportId", "r1"}, {"purpose", "treatment"}}},
       {"GetReport", {{"reportId", "r1"}}},
       {"ListConsents", {{"patientRef", kPatientA}}},
+      {"RecordUserEvent",
+       {{"action", "enrolled"}, {"subject", "dr.x"}, {"role", "doctor"}, {"certHash", kHash1}, {"channel", "api"}}},
   };
   const auto before = stub_.state();
   std::mt19937_64 rng(7);
@@ -115,19 +117,20 @@ TEST(Determinism, SameTransactionsWriteIdenticalBytes) {
         writes.back()["~event"] = stub_.event() ? stub_.event()->first + "|" + stub_.event()->second : "";
         Advance(7);
       };
-      step("admin", "RegisterPatient", {{"patientRef", kPatientA}, {"username", "alice"}});
+      step("admin", "RegisterPatient", {{"patientRef", kPatientA}, {"login", "alice"}});
       step("doctor", "CreateReport", CreateArgs("r1", kPatientA));
       step("doctor", "AmendReport",
            {{"reportId", "r1"},
             {"cid", kCid2},
             {"contentHash", kHash2},
-            {"reason", "addendum"},
             {"metadata", {{"z", 1}, {"a", "first"}, {"flags", {"b", "a"}}}}});
-      step(
-          "alice", "GrantAccess",
-          {{"patientRef", kPatientA}, {"doctor", "drwho"}, {"purpose", "care"}, {"expiresAt", "2026-06-02T00:00:00Z"}});
-      step("doctor2", "RecordAccess", {{"reportId", "r1"}, {"purpose", "care"}});
-      step("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reason", "patient collapsed"}});
+      step("alice", "GrantAccess",
+           {{"patientRef", kPatientA},
+            {"doctor", "drwho"},
+            {"purpose", "treatment"},
+            {"expiresAt", "2026-06-02T00:00:00Z"}});
+      step("doctor2", "RecordAccess", {{"reportId", "r1"}, {"purpose", "treatment"}});
+      step("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reasonNote", kCid2}});
       return writes;
     }
   };

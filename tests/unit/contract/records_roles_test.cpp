@@ -23,17 +23,17 @@ class RoleMatrix : public Harness {
     RegisterPatients();
     CreateReport("doctor", "r1", kPatientA);
     consent_id = Grant("alice", kPatientA, "Org1MSP/drwho", 3600)["consentId"];
-    Ok("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reason", "patient unconscious"}});
+    Ok("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reasonNote", kCid2}});
   }
   std::string consent_id;
 };
 
 TEST(RoleMatrixTest, EveryFunctionForEveryCaller) {
   const std::string consent_id = RoleMatrix().consent_id;  // tx IDs are deterministic per fresh harness
-  const json amend = {{"reportId", "r1"}, {"cid", kCid2}, {"contentHash", kHash2}, {"reason", "addendum"}};
+  const json amend = {{"reportId", "r1"}, {"cid", kCid2}, {"contentHash", kHash2}};
   const json grant = {{"patientRef", kPatientA},
                       {"doctor", "Org1MSP/drstrange"},
-                      {"purpose", "care"},
+                      {"purpose", "treatment"},
                       {"expiresAt", "2026-06-02T00:00:00Z"}};
   const std::vector<Row> rows = {
       //                                                     adm  dr   dr2  dr3  oth  ali  bob  car  aud
@@ -51,9 +51,7 @@ TEST(RoleMatrixTest, EveryFunctionForEveryCaller) {
        {{"patientRef", kPatientA}, {"consentId", consent_id}},
        {403, 403, 403, 403, 403, 200, 403, 403, 403}},
       {"ListConsents", {{"patientRef", kPatientA}}, {200, 403, 403, 403, 403, 200, 403, 403, 403}},
-      {"EmergencyAccess",
-       {{"reportId", "r1"}, {"reason", "sudden deterioration"}},
-       {403, 200, 200, 200, 200, 403, 403, 403, 403}},
+      {"EmergencyAccess", {{"reportId", "r1"}, {"reasonNote", kCid2}}, {403, 200, 200, 200, 200, 403, 403, 403, 403}},
       {"RecordAccess", {{"reportId", "r1"}, {"purpose", "treatment"}}, {403, 200, 200, 200, 403, 200, 403, 403, 403}},
       {"ListAccessEvents", {{"patientRef", kPatientA}}, {403, 403, 403, 403, 403, 200, 403, 403, 200}},
   };

@@ -121,9 +121,16 @@ export interface AccessEvent {
   actorRole?: string;
   purpose?: string;
   reason?: string;
+  /** The break-glass reason was erased with its report (`medledger erase`). */
+  reasonErased?: boolean;
   emergency?: boolean;
   timestamp: string;
   txId?: string;
+  /** From the ledger's user records, on emergency events (auditor only). */
+  actorEnrollmentRecorded?: boolean;
+  actorEnrolledAt?: string;
+  actorEnrolledBy?: string;
+  recentlyEnrolled?: boolean;
 }
 
 export interface EmergencyGrant {

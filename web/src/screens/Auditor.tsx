@@ -66,6 +66,28 @@ export function AuditEvents() {
   );
 }
 
+/** An administrator who makes themselves a doctor and breaks the glass looks like this: a break-glass by an account
+ * enrolled (or given its role) shortly before, or one whose enrolment the ledger never saw. Shown first and loudly. */
+export function SuspiciousActors({ items }: { items: AccessEvent[] }) {
+  const flagged = items.filter((e) => e.kind === "emergency" && (e.recentlyEnrolled || e.actorEnrollmentRecorded === false));
+  if (flagged.length === 0) return null;
+  return (
+    <Notice status="danger" title={`${flagged.length} break-glass access${flagged.length > 1 ? "es" : ""} by a recently enrolled or unrecorded account`}>
+      <ul className="list-disc pl-5" aria-label="Break-glass by recently enrolled accounts">
+        {flagged.map((e) => (
+          <li key={e.eventId}>
+            <strong>{e.actor}</strong> broke the glass on report <Mono>{e.reportId ?? "?"}</Mono> at {new Date(e.timestamp).toLocaleString()}
+            {e.recentlyEnrolled
+              ? <> — enrolled {new Date(e.actorEnrolledAt ?? e.timestamp).toLocaleString()} by <strong>{e.actorEnrolledBy ?? "?"}</strong></>
+              : <> — no enrolment of this account is on the ledger</>}
+            {e.reasonErased ? " (reason erased)" : e.reason ? `: “${e.reason}”` : ""}
+          </li>
+        ))}
+      </ul>
+    </Notice>
+  );
+}
+
 export function BreakGlassReview() {
   const api = useApi();
   const r = useLoad(() => api.auditEvents({ emergencyOnly: true, pageSize: 100 }), []);
@@ -77,6 +99,7 @@ export function BreakGlassReview() {
       {r.data && (items.length === 0 ? <Empty title="No emergency accesses to review" /> : (
         <>
           <Notice status="warning" title={`${items.length} emergency access${items.length > 1 ? "es" : ""} recorded`} />
+          <SuspiciousActors items={items} />
           <EventTable items={items} caption="Emergency accesses" />
         </>
       ))}
