@@ -13,6 +13,11 @@
 
 #include "common/common.pb.h"
 #include "common/encoding.h"
+#include "content/cid.h"
+#include "content/dag_pb.h"
+#include "content/envelope.h"
+#include "content/key_log.h"
+#include "content/multibase.h"
 #include "contract/stub.h"
 #include "fabric_org.h"
 #include "ledger/embedded/block_store.h"
@@ -216,6 +221,50 @@ void JwtSeeds(const fs::path& out) {
         std::string(1, '\2') + R"({"alg":"ES256","kid":"k1","jwk":{"kty":"EC"},"jku":"https://x"})" + "\n" + payload);
 }
 
+// The content formats, as the tests build them (tests/unit/content): sealed envelopes the envelope target
+// can open (its fixed key and binding), dag-pb nodes with links and UnixFS data, key-log records, CIDs.
+void ContentSeeds(const fs::path& out) {
+  using namespace content;
+  const std::string key(32, 'k');
+  auto env = SealEnvelope(key, "key-1", EnvelopeBinding{"report", "patient"}, "report text").value();
+  Write(out / "envelope_fuzzer", "sealed", env);
+  Write(out / "envelope_fuzzer", "sealed_empty", SealEnvelope(key, "k", EnvelopeBinding{"report", "patient"}, "").value());
+  Write(out / "envelope_fuzzer", "other_binding", SealEnvelope(key, "key-2", EnvelopeBinding{"r2", "p2"}, "x").value());
+
+  Cid raw = Cid::Of(1, kCodecRaw, "chunk");
+  Cid pb = Cid::Of(1, kCodecDagPb, "node");
+  UnixFsData file;
+  file.type = UnixFsType::kFile;
+  file.filesize = 10;
+  file.blocksizes = {5, 5};
+  PbNode root;
+  root.links = {PbLink{raw, "", 5}, PbLink{pb, "a.txt", 7}};
+  root.data = EncodeUnixFs(file);
+  Write(out / "dagpb_fuzzer", "file_root", EncodePbNode(root));
+  UnixFsData leaf;
+  leaf.type = UnixFsType::kFile;
+  leaf.data = "hello";
+  leaf.filesize = 5;
+  Write(out / "dagpb_fuzzer", "leaf", EncodePbNode(PbNode{{}, EncodeUnixFs(leaf)}));
+  UnixFsData dir;
+  dir.type = UnixFsType::kDirectory;
+  Write(out / "dagpb_fuzzer", "directory", EncodePbNode(PbNode{{PbLink{pb, "sub", 100}}, EncodeUnixFs(dir)}));
+  Write(out / "dagpb_fuzzer", "empty", EncodePbNode(PbNode{}));
+  Write(out / "dagpb_fuzzer", "unixfs_only", EncodeUnixFs(leaf));
+
+  KeyRecord rec{std::string(32, 'b'), "key-1", "kek-1", std::string(40, 'w')};
+  KeyRecord rec2{std::string(32, 'c'), "key-2", "kek-1", std::string(40, 'v')};
+  Write(out / "keylog_fuzzer", "one", EncodeKeyRecord(rec));
+  Write(out / "keylog_fuzzer", "two", EncodeKeyRecord(rec) + EncodeKeyRecord(rec2));
+
+  Write(out / "cid_fuzzer", "v0", "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH");
+  Write(out / "cid_fuzzer", "v1_raw", "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
+  Write(out / "cid_fuzzer", "v1_dagpb", pb.ToString());
+  Write(out / "cid_fuzzer", "base58_v1", "z" + Base58BtcEncode(raw.Bytes()));
+  Write(out / "cid_fuzzer", "binary_v1", raw.Bytes());
+  Write(out / "cid_fuzzer", "binary_v0", Cid::Parse("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH")->Bytes());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -229,5 +278,6 @@ int main(int argc, char** argv) {
   if (FabricSeeds(out, org, &headers) != 0) return 1;
   ChaincodeSeeds(out, headers);
   JwtSeeds(out);
+  ContentSeeds(out);
   return 0;
 }
