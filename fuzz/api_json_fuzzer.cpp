@@ -3,20 +3,27 @@
 // own type checks), the report mapping, and the FHIR R4 DiagnosticReport mapping. The first input byte picks
 // the route and the Content-Type; the rest is the body.
 //
-// The caller is an auditor and the RecordsService has no ledger or stores: every one of these routes asks
-// the service only after the HTTP layer has validated the body, and the service refuses an auditor before it
-// touches any store (RegisterPatient: admins only; SubmitReport: doctors only). So every byte of handler
-// validation runs, and nothing the fuzzer sends is committed anywhere. Nothing may crash or throw; every
-// answer is a JSON (or problem+json) response with a 2xx/4xx status.
+// The caller is a doctor and the RecordsService has no ledger or content store, only an empty patient
+// directory in a temporary folder: these routes validate the whole body in the HTTP layer, then the
+// service validates the report (ValidateReport: sizes, text rules, attachments) and looks the patient up,
+// which fails, so nothing is ever committed. RegisterPatient refuses a doctor before touching a store. So
+// every byte of handler and service validation runs. Nothing may crash or throw; every answer is a JSON (or
+// problem+json) response with a 2xx/4xx status.
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/router.h"
+#include "identity/master_key.h"
+#include "service/patient_directory.h"
 #include "service/records_service.h"
 
 namespace {
@@ -24,12 +31,22 @@ namespace {
 using namespace medledger::http;
 
 struct Fixture {
-  medledger::service::RecordsService records{medledger::service::ServiceParts{}};
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("medledger_api_json_fuzzer_" + std::to_string(::getpid()));
+  std::unique_ptr<medledger::service::PatientDirectory> patients =
+      medledger::service::PatientDirectory::Open(dir, medledger::identity::MasterKey::FromBytes(std::string(32, 'm')))
+          .value();
+  medledger::service::RecordsService records{
+      medledger::service::ServiceParts{nullptr, nullptr, nullptr, patients.get()}};
   Router router;
   Fixture() {
     AppDeps deps;
     deps.records = &records;
     AddRecordRoutes(router, deps);
+  }
+  ~Fixture() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
   }
 };
 
@@ -64,8 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto match = fx.router.Match(req.method, req.path);
   if (!match.ok()) std::abort();
   RequestContext ctx{req, match->params, medledger::service::Principal{}, "fuzz", match->route->pattern};
-  ctx.principal->username = "auditor1";
-  ctx.principal->role = medledger::identity::Role::kAuditor;
+  ctx.principal->username = "doctor1";
+  ctx.principal->role = medledger::identity::Role::kDoctor;
   Response res = match->route->handler(ctx);
   if (res.status < 200 || res.status >= 500) std::abort();
   return 0;

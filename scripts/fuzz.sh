@@ -40,8 +40,8 @@ log="$BUILD/$TARGET.log"
 
 # detect_leaks: the targets hold static fixtures on purpose; leaks per input would still show as growth.
 set +e
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:symbolize=1} \
-UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+ASAN_OPTIONS=${FUZZ_ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1:symbolize=1} \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   "$BUILD/fuzz/$TARGET" "$corpus" "${dict[@]}" -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2048 \
   -max_len=16384 -print_final_stats=1 -artifact_prefix="$artifacts/" ${FUZZ_ARGS:-} >"$log" 2>&1
 status=$?

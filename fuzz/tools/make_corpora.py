@@ -1,4 +1,4 @@
-# Writes the hand-made seed corpora under fuzz/corpus/ (the rest comes from build/fuzz/fuzz/seedgen). Run from the repo root.
+# Writes the hand-made seed corpora under fuzz/corpus/ (the rest comes from build/test/tests/unit/fuzz/seedgen). Run from the repo root.
 import os, base64, json, subprocess
 root='fuzz'
 def w(t,name,data):
