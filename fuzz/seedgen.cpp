@@ -228,7 +228,8 @@ void ContentSeeds(const fs::path& out) {
   const std::string key(32, 'k');
   auto env = SealEnvelope(key, "key-1", EnvelopeBinding{"report", "patient"}, "report text").value();
   Write(out / "envelope_fuzzer", "sealed", env);
-  Write(out / "envelope_fuzzer", "sealed_empty", SealEnvelope(key, "k", EnvelopeBinding{"report", "patient"}, "").value());
+  Write(out / "envelope_fuzzer", "sealed_empty",
+        SealEnvelope(key, "k", EnvelopeBinding{"report", "patient"}, "").value());
   Write(out / "envelope_fuzzer", "other_binding", SealEnvelope(key, "key-2", EnvelopeBinding{"r2", "p2"}, "x").value());
 
   Cid raw = Cid::Of(1, kCodecRaw, "chunk");
