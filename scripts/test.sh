@@ -19,6 +19,16 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)" --timeout 900
 
+# Fuzz smoke: the libFuzzer targets still build with clang (every library instrumented) and find nothing in
+# a short run from their corpora. A smoke run, not a claim: docs/FUZZING.md has the long runs. A crash fails.
+# MEDLEDGER_FUZZ_SECONDS=0 skips it.
+fuzz_seconds=${MEDLEDGER_FUZZ_SECONDS:-15}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  for target in $(scripts/fuzz.sh --list); do
+    FUZZ_JOBS="$(nproc)" scripts/fuzz.sh "$target" "$fuzz_seconds"
+  done
+fi
+
 # End-to-end: the web app in Debian's Chromium against the real `medledger serve` built above.
 if [ -f web/package.json ]; then
   MEDLEDGER_BIN="$(cd "$BUILD" && pwd)/src/app/medledger"

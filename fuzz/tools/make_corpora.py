@@ -1,0 +1,66 @@
+# Writes the hand-made seed corpora under fuzz/corpus/ (the rest comes from build/test/tests/unit/fuzz/seedgen). Run from the repo root.
+import os, base64, json, subprocess
+root='fuzz'
+def w(t,name,data):
+    d=f'{root}/corpus/{t}'; os.makedirs(d,exist_ok=True)
+    if isinstance(data,str): data=data.encode()
+    open(f'{d}/{name}','wb').write(data)
+pid='a'*64
+# ---- http_request_fuzzer: raw requests as browsers and the tests send them
+reqs={
+ 'get_report': f'GET /api/v1/reports/{"b"*32}?purpose=treatment HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer x.y.z\r\nAccept: application/json\r\n\r\n',
+ 'get_patients_query': 'GET /api/v1/patients?query=Ann%20Lee&pageSize=20&bookmark=abc%2Fdef HTTP/1.1\r\nHost: h\r\n\r\n',
+ 'post_login': 'POST /api/v1/auth/login HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 39\r\n\r\n{"username":"alice","password":"pw123"}',
+ 'chunked': 'POST /api/v1/reports HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n5\r\n{"a":\r\n3\r\n1}\n\r\n0\r\n\r\n',
+ 'delete_consent': f'DELETE /api/v1/patients/{pid}/consents/c1 HTTP/1.1\r\nHost: h\r\nCookie: a=b\r\nCookie: c=d\r\n\r\n',
+ 'encoded_slash': 'GET /api/v1/reports/a%2Fb/history HTTP/1.1\r\nHost: h\r\n\r\n',
+ 'method_not_allowed': 'PUT /api/v1/reports HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n',
+ 'http10_keepalive': 'GET /fhir/r4/AuditEvent?date=ge2026-01-01&_count=10 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n',
+ 'fhir_post': 'POST /fhir/r4/DiagnosticReport HTTP/1.1\r\nHost: h\r\nContent-Type: application/fhir+json\r\nIdempotency-Key: k1\r\nContent-Length: 2\r\n\r\n{}',
+ 'bad_percent': 'GET /api/v1/patients/%zz?query=%00 HTTP/1.1\r\nHost: h\r\n\r\n',
+ 'wellknown': 'GET /.well-known/jwks.json HTTP/1.1\r\nHost: h\r\nIf-None-Match: "x"\r\n\r\n',
+ 'absolute_target': 'GET http://h/api/v1/me HTTP/1.1\r\nHost: h\r\n\r\n',
+}
+for k,v in reqs.items(): w('http_request_fuzzer',k,v)
+# ---- api_json_fuzzer: first byte = route (0 patients, 1 reports, 2 fhir) + 3*content type
+report={"patientId":pid,"title":"Chest X-ray","diagnosis":"No acute findings","content":"Lungs clear.",
+        "attachments":[{"filename":"scan.pdf","contentType":"application/pdf","data":base64.b64encode(b"%PDF-1.4 test").decode()}]}
+fhir={"resourceType":"DiagnosticReport","status":"final","subject":{"reference":"Patient/"+pid},
+      "code":{"text":"Chest X-ray"},"conclusion":"No acute findings",
+      "presentedForm":[{"contentType":"text/plain","data":base64.b64encode(b"Lungs clear.").decode()}]}
+bodies={
+ 'patient': (0, {"name":"Ann Lee","birthDate":"1950-06-01","username":"ann"}),
+ 'patient_types': (0, {"name":5,"birthDate":None,"username":["x"]}),
+ 'report': (1, report),
+ 'report_bad_attachments': (1, {"patientId":pid,"attachments":[1,{"filename":2},{"filename":"a","contentType":"b","data":"!!"}]}),
+ 'report_not_array': (1, {"patientId":pid,"attachments":{}}),
+ 'fhir': (2, fhir),
+ 'fhir_fhir_json': (5, fhir),
+ 'fhir_bad_base64': (2, dict(fhir, presentedForm=[{"data":"***"}])),
+ 'fhir_wrong_subject': (2, dict(fhir, subject={"reference":"Group/1"}, resourceType="Observation")),
+ 'fhir_types': (2, {"resourceType":"DiagnosticReport","subject":"Patient/x","code":[],"presentedForm":{"data":1}}),
+}
+for k,(b,j) in bodies.items(): w('api_json_fuzzer',k,bytes([b])+json.dumps(j).encode())
+w('api_json_fuzzer','not_object',bytes([1])+b'[1,2,3]')
+w('api_json_fuzzer','malformed',bytes([1])+b'{"patientId":')
+w('api_json_fuzzer','text_plain',bytes([9])+b'{}')
+w('api_json_fuzzer','nested',bytes([1])+b'{"a":'+b'['*50+b']'*50+b'}')
+w('api_json_fuzzer','duplicate_keys',bytes([1])+b'{"title":"a","title":"b"}')
+w('api_json_fuzzer','unicode',bytes([1])+'{"title":"\\u202e evil \\ud83d\\ude00","content":"\u00e9"}'.encode())
+# ---- multipart_fuzzer: first byte = length of the Content-Type value
+def mp(ct, body):
+    return bytes([len(ct)])+ct.encode()+body.encode()
+w('multipart_fuzzer','report',mp('multipart/form-data; boundary=XyZ','--XyZ\r\nContent-Disposition: form-data; name="patientId"\r\n\r\n'+pid+'\r\n--XyZ\r\nContent-Disposition: form-data; name="attachments"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--XyZ--\r\n'))
+w('multipart_fuzzer','quoted_boundary',mp('multipart/form-data; boundary="----WebKitFormBoundary7MA4YWxk"','------WebKitFormBoundary7MA4YWxk\r\nContent-Disposition: form-data; name="title"\r\n\r\nT\r\n------WebKitFormBoundary7MA4YWxk--\r\n'))
+w('multipart_fuzzer','unterminated',mp('multipart/form-data; boundary=b','--b\r\nContent-Disposition: form-data; name="x"\r\n\r\nno end'))
+w('multipart_fuzzer','binary',mp('multipart/form-data; boundary=b','--b\r\nContent-Disposition: form-data; name="f"; filename="x.bin"\r\n\r\n\x00\r\n--not-the-boundary\r\n\xff\r\n--b--\r\n'))
+# ---- x509_fuzzer: first byte even = PEM, odd = DER
+import re
+hdr=open(f'{root}/test_identities.h').read()
+pems=re.findall(r'R"PEM\((.*?)\)PEM"',hdr,re.S)
+for i,p in enumerate(pems):
+    w('x509_fuzzer',f'pem_{i}',b'\0'+p.encode())
+    if 'CERTIFICATE' in p:
+        der=base64.b64decode(''.join(l for l in p.splitlines() if l and not l.startswith('-----')))
+        w('x509_fuzzer',f'der_{i}',b'\1'+der)
+w('x509_fuzzer','chain',b'\0'+(pems[3]+pems[1]).encode())
