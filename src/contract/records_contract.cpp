@@ -12,7 +12,7 @@ namespace {
 using records::Ctx;
 using Function = Result<std::string> (*)(Ctx&, std::string_view);
 
-constexpr std::array<std::pair<std::string_view, Function>, 13> kFunctions = {{
+constexpr std::array<std::pair<std::string_view, Function>, 14> kFunctions = {{
     {"RegisterPatient", &records::RegisterPatient},
     {"GetPatient", &records::GetPatient},
     {"CreateReport", &records::CreateReport},
@@ -26,6 +26,7 @@ constexpr std::array<std::pair<std::string_view, Function>, 13> kFunctions = {{
     {"EmergencyAccess", &records::EmergencyAccess},
     {"RecordAccess", &records::RecordAccess},
     {"ListAccessEvents", &records::ListAccessEvents},
+    {"RecordLookup", &records::RecordLookup},
 }};
 
 // Years 1970..9999: keeps fixed-width time keys sortable and "now + 4 h" free of overflow.
