@@ -99,7 +99,9 @@ TEST_F(ServerPagingTest, PatientSeesEveryAccessNewestFirst) {
   int reads_by_house = 0;
   for (size_t p = 0; p < pages.size(); ++p) {
     const json& items = pages[p]["items"];
-    if (p + 1 < pages.size()) EXPECT_EQ(items.size(), 20u) << "page " << p << " is not full";
+    if (p + 1 < pages.size()) {
+      EXPECT_EQ(items.size(), 20u) << "page " << p << " is not full";
+    }
     for (const auto& e : items) {
       ids.push_back(e.value("eventId", ""));
       times.push_back(e.value("timestamp", ""));
