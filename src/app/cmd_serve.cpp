@@ -297,6 +297,9 @@ int RunServe(const ServeOptions& o) {
   service::PatientDirectory* patients_ptr = patients->get();
   (*auth)->SetPatientResolver([patients_ptr](std::string_view u) { return patients_ptr->ForUsername(u); });
 
+  auto bookmarks = service::BookmarkSealer::Create(org->master_key());
+  if (!bookmarks.ok()) return Fail(bookmarks.error());
+
   service::ServiceParts parts;
   parts.ledger = ledger_ptr;
   parts.content = store.get();
@@ -308,6 +311,7 @@ int RunServe(const ServeOptions& o) {
   auto barrier = std::make_shared<SharedFlush>([dir = data] { return content::SyncFilesystem(dir); });
   parts.durability_barrier = [barrier] { return barrier->Run(); };
   parts.idempotency = idempotency->get();
+  parts.bookmarks = &*bookmarks;
   service::RecordsService records(parts);
   records.set_recent_enrollment_days(o.recent_enrollment_days);
   // User changes made with the CLI reach the ledger through the outbox, signed by the administrator it names.

@@ -267,6 +267,28 @@ Result<std::optional<bool>> Args::OptionalBool(std::string_view name) const {
   return std::optional<bool>(it->get<bool>());
 }
 
+Result<std::optional<std::vector<std::string>>> Args::OptionalStringList(std::string_view name, size_t max_items,
+                                                                         size_t max_bytes, Pattern pattern) const {
+  using List = std::optional<std::vector<std::string>>;
+  auto it = impl_->doc.find(name);
+  if (it == impl_->doc.end() || it->is_null()) return List();
+  if (!it->is_array()) return Bad("invalid_field", Quoted(name) + " must be a list of strings");
+  if (it->size() > max_items) {
+    return Bad("field_too_long", Quoted(name) + " has more than " + std::to_string(max_items) + " items");
+  }
+  std::vector<std::string> out;
+  out.reserve(it->size());
+  for (const auto& v : *it) {
+    if (!v.is_string()) return Bad("invalid_field", Quoted(name) + " must be a list of strings");
+    const auto& s = v.get_ref<const std::string&>();
+    if (s.empty() || s.size() > max_bytes || !MatchesPattern(s, pattern)) {
+      return Bad("invalid_field", "each of " + Quoted(name) + " must be " + PatternText(pattern));
+    }
+    out.push_back(s);
+  }
+  return List(std::move(out));
+}
+
 Result<const json*> Args::OptionalMetadata(std::string_view name) const {
   auto it = impl_->doc.find(name);
   if (it == impl_->doc.end() || it->is_null()) return static_cast<const json*>(nullptr);

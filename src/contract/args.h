@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -44,6 +45,9 @@ class Args {
                                                     Pattern pattern = Pattern::kText) const;
   Result<std::optional<int64_t>> OptionalInt(std::string_view name, int64_t min, int64_t max) const;
   Result<std::optional<bool>> OptionalBool(std::string_view name) const;
+  // A list of at most `max_items` non-empty strings, each within `max_bytes` and matching `pattern`.
+  Result<std::optional<std::vector<std::string>>> OptionalStringList(std::string_view name, size_t max_items,
+                                                                     size_t max_bytes, Pattern pattern) const;
   // Report metadata: a flat object (at most 16 fields, keys matching kId up to 64 bytes) whose values are
   // strings (<= 512 bytes), numbers, booleans or lists of at most 16 strings (<= 128 bytes each), at most
   // 4 KiB serialized. Returns nullptr when absent; the pointer lives as long as this Args.

@@ -1,4 +1,7 @@
-// The access trail: RecordAccess (an authorized content read, recorded as an event) and ListAccessEvents.
+// The access trail: RecordAccess (an authorized content read, recorded as an event), RecordLookup (a look at
+// patient registrations) and ListAccessEvents (newest first).
+#include <algorithm>
+
 #include "common/encoding.h"
 #include "contract/records_support.h"
 
@@ -53,27 +56,56 @@ Result<std::string> ListAccessEvents(Ctx& ctx, std::string_view arg) {
     ML_ASSIGN_OR_RETURN(Stored report, LoadReport(ctx, *report_id));
     ref = Str(report.doc, "patientRef");
   }
-  Result<Page> p =
-      ref ? RangePage(ctx.stub, kPatientEventType, {*ref}, page) : RangePage(ctx.stub, kEventType, {}, page);
-  if (!p.ok()) return p.error();
-
-  std::string out = "{\"bookmark\":\"" + HexEncode(p->bookmark) + "\",\"items\":[";
-  bool first = true;
-  for (const auto& kv : p->items) {
-    if (report_id || actor || kind || emergency_only.value_or(false)) {
+  const bool filtered = report_id || actor || kind || emergency_only.value_or(false);
+  KeepFn keep;
+  if (filtered) {
+    keep = [&](const KeyValue& kv) -> Result<bool> {
       json e = json::parse(kv.value, nullptr, false);
       if (!e.is_object()) return MakeError(ErrorKind::kCorruption, "corrupt_state", "an event is not a JSON object");
-      if (report_id && Str(e, "reportId") != *report_id) continue;
-      if (actor && Str(e, "actor") != *actor) continue;
-      if (kind && Str(e, "kind") != *kind) continue;
-      if (emergency_only.value_or(false) && !e.value("emergency", false)) continue;
-    }
-    if (!first) out += ',';
-    first = false;
-    out += kv.value;
+      if (report_id && Str(e, "reportId") != *report_id) return false;
+      if (actor && Str(e, "actor") != *actor) return false;
+      if (kind && Str(e, "kind") != *kind) return false;
+      if (emergency_only.value_or(false) && !e.value("emergency", false)) return false;
+      return true;
+    };
   }
-  out += "]}";
-  return out;
+  ML_ASSIGN_OR_RETURN(Page p, ref ? FilteredRangePage(ctx.stub, kPatientEventType, {*ref}, page, keep)
+                                  : FilteredRangePage(ctx.stub, kEventType, {}, page, keep));
+  std::vector<std::string_view> raws;
+  raws.reserve(p.items.size());
+  for (const auto& kv : p.items) raws.push_back(kv.value);
+  return PageJson(p.bookmark, raws);
+}
+
+// A doctor's or administrator's look at patient registrations: "lookup" (one patient opened) or "search" (the
+// patients a search returned, one page). A lookup is an access to personal data, so it is on the trail, and each
+// patient sees it in their own log. The query text is never an argument: only the patients it returned.
+Result<std::string> RecordLookup(Ctx& ctx, std::string_view arg) {
+  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"kind", "patientRefs", "resultCount"}));
+  ML_ASSIGN_OR_RETURN(std::string kind, a.String("kind", 16, Pattern::kId));
+  ML_ASSIGN_OR_RETURN(auto refs, a.OptionalStringList("patientRefs", kMaxLookupRefs, 64, Pattern::kHex64));
+  ML_ASSIGN_OR_RETURN(auto count, a.OptionalInt("resultCount", 0, 1000000000));
+  ML_RETURN_IF_ERROR(RequireRole(ctx, {Role::kDoctor, Role::kAdmin}, "record patient lookups"));
+  std::vector<std::string> patients = refs ? std::move(*refs) : std::vector<std::string>();
+  std::sort(patients.begin(), patients.end());
+  if (std::adjacent_find(patients.begin(), patients.end()) != patients.end()) {
+    return Invalid("duplicate_patient", "\"patientRefs\" names a patient twice");
+  }
+  for (const auto& ref : patients) ML_RETURN_IF_ERROR(LoadPatient(ctx, ref));
+  if (kind == "lookup") {
+    if (patients.size() != 1 || count) return Invalid("invalid_field", "a lookup names exactly one patient");
+    ML_RETURN_IF_ERROR(WriteEvent(ctx, {{"kind", "lookup"}, {"patientRef", patients[0]}}));
+  } else if (kind == "search") {
+    const int64_t total = count.value_or(static_cast<int64_t>(patients.size()));
+    if (total < static_cast<int64_t>(patients.size())) {
+      return Invalid("invalid_field", "\"resultCount\" is less than the patients named");
+    }
+    ML_RETURN_IF_ERROR(
+        WriteSharedEvent(ctx, {{"kind", "search"}, {"patientRefs", patients}, {"resultCount", total}}, patients));
+  } else {
+    return Invalid("invalid_field", "\"kind\" must be lookup or search");
+  }
+  return json{{"eventId", ctx.tx_id}, {"patients", patients.size()}}.dump();
 }
 
 }  // namespace medledger::contract::records

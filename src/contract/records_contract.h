@@ -3,6 +3,7 @@
 // timestamp. Functions, arguments, roles and errors are listed in docs/CONTRACT.md.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -13,6 +14,12 @@ namespace medledger::contract {
 // The chaincode name, and so the state namespace, of the records contract.
 inline constexpr std::string_view kRecordsNamespace = "records";
 inline constexpr std::string_view kRecordsContractName = kRecordsNamespace;
+
+// Listing pages: the contract refuses larger pageSize values, and the HTTP API validates against the same
+// constants (it includes this header), so the two can never disagree on the range.
+inline constexpr uint32_t kMinPageSize = 1;
+inline constexpr uint32_t kMaxPageSize = 100;
+inline constexpr uint32_t kDefaultPageSize = 20;
 
 // One instance serves every transaction and may be invoked from several threads at once; it holds only a
 // bounded memo of parsed creator certificates (a pure function of their bytes).

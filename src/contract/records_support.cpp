@@ -1,6 +1,8 @@
 #include "contract/records_support.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "common/encoding.h"
 
@@ -31,6 +33,14 @@ std::string VersionKey(int64_t version) {
 std::string TimeKey(Timestamp t) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%020lld", static_cast<long long>(t.seconds) * 1000000000LL + t.nanos);
+  return buf;
+}
+
+std::string InvertedTimeKey(Timestamp t) {
+  const int64_t ns = std::max<int64_t>(0, static_cast<int64_t>(t.seconds) * 1000000000LL + t.nanos);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%020llu",
+                static_cast<unsigned long long>(std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(ns)));
   return buf;
 }
 
@@ -112,14 +122,53 @@ Result<PageRequest> ParsePage(const Args& args) {
   return p;
 }
 
-Result<Page> RangePage(ChaincodeStub& stub, std::string_view type, const std::vector<std::string>& attrs,
-                       const PageRequest& page) {
+Result<Page> FilteredRangePage(ChaincodeStub& stub, std::string_view type, const std::vector<std::string>& attrs,
+                               const PageRequest& page, const KeepFn& keep) {
   ML_ASSIGN_OR_RETURN(auto range, PartialCompositeKeyRange(type, attrs));
   // A bookmark from another listing would let a caller page through keys this listing never authorized.
   if (!page.bookmark.empty() && (page.bookmark < range.first || page.bookmark >= range.second)) {
     return Invalid("invalid_bookmark", "the bookmark does not belong to this listing");
   }
-  return stub.GetStateByRange(range.first, range.second, page.size, page.bookmark);
+  // The successor of `key` in byte order: resuming there never repeats `key` and needs no key that exists.
+  auto after = [](const std::string& key) { return key + '\0'; };
+  Page out;
+  std::string from = page.bookmark.empty() ? range.first : page.bookmark;
+  uint32_t scanned = 0;
+  for (;;) {
+    const uint32_t need = page.size - static_cast<uint32_t>(out.items.size());
+    // Unfiltered listings read exactly a page; filtered ones read ahead a little to save round trips.
+    const uint32_t chunk = std::min(kMaxScannedKeys - scanned, keep ? std::max<uint32_t>(need, 32) : need);
+    ML_ASSIGN_OR_RETURN(Page p, stub.GetStateByRange(from, range.second, chunk, ""));
+    for (size_t i = 0; i < p.items.size(); ++i) {
+      ++scanned;
+      bool take = true;
+      if (keep) {
+        ML_ASSIGN_OR_RETURN(take, keep(p.items[i]));
+      }
+      if (!take) continue;
+      out.items.push_back(std::move(p.items[i]));
+      if (out.items.size() == page.size) {
+        if (i + 1 < p.items.size() || !p.bookmark.empty()) out.bookmark = after(out.items.back().key);
+        return out;
+      }
+    }
+    if (p.bookmark.empty() || p.items.empty()) return out;  // the range is done
+    if (scanned >= kMaxScannedKeys) {
+      out.bookmark = after(p.items.back().key);
+      return out;
+    }
+    from = std::move(p.bookmark);
+  }
+}
+
+std::string PageJson(const std::string& bookmark, const std::vector<std::string_view>& raw_items) {
+  std::string out = "{\"bookmark\":\"" + HexEncode(bookmark) + "\",\"items\":[";
+  for (size_t i = 0; i < raw_items.size(); ++i) {
+    if (i) out += ',';
+    out += raw_items[i];
+  }
+  out += "]}";
+  return out;
 }
 
 Result<std::vector<KeyValue>> RangeAll(ChaincodeStub& stub, std::string_view type,
@@ -200,22 +249,48 @@ Result<Access> ReportAccess(Ctx& ctx, const json& report, bool content) {
   return Access{};
 }
 
-Status WriteEvent(Ctx& ctx, json event) {
-  const std::string time_key = TimeKey(ctx.now);
-  const std::string patient_ref = Str(event, "patientRef");
+namespace {
+
+void FillEvent(Ctx& ctx, json& event) {
   event["eventId"] = ctx.tx_id;
   event["txId"] = ctx.tx_id;
   event["actor"] = ctx.caller.id;
   event["actorRole"] = RoleName(ctx.caller.role);
   event["timestamp"] = ctx.now.ToRfc3339();
   if (!event.contains("emergency")) event["emergency"] = false;
+}
+
+Status PutPatientEvent(Ctx& ctx, const std::string& time_key, const std::string& patient_ref, const std::string& text) {
+  ML_ASSIGN_OR_RETURN(std::string key, CreateCompositeKey(kPatientEventType, {patient_ref, time_key, ctx.tx_id}));
+  return ctx.stub.PutState(key, text);
+}
+
+}  // namespace
+
+Status WriteEvent(Ctx& ctx, json event) {
+  const std::string time_key = InvertedTimeKey(ctx.now);
+  const std::string patient_ref = Str(event, "patientRef");
+  FillEvent(ctx, event);
   // Serialized once; both index entries hold the same bytes, so listings need no further reads.
   const std::string text = event.dump();
   ML_ASSIGN_OR_RETURN(std::string by_time, CreateCompositeKey(kEventType, {time_key, ctx.tx_id}));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(by_time, text));
-  ML_ASSIGN_OR_RETURN(std::string by_patient,
-                      CreateCompositeKey(kPatientEventType, {patient_ref, time_key, ctx.tx_id}));
-  return ctx.stub.PutState(by_patient, text);
+  if (patient_ref.empty()) return OkStatus();  // an event about no patient is only on the global trail
+  return PutPatientEvent(ctx, time_key, patient_ref, text);
+}
+
+Status WriteSharedEvent(Ctx& ctx, json event, const std::vector<std::string>& patient_refs) {
+  const std::string time_key = InvertedTimeKey(ctx.now);
+  FillEvent(ctx, event);
+  ML_ASSIGN_OR_RETURN(std::string by_time, CreateCompositeKey(kEventType, {time_key, ctx.tx_id}));
+  ML_RETURN_IF_ERROR(ctx.stub.PutState(by_time, event.dump()));
+  json own = std::move(event);
+  own.erase("patientRefs");
+  for (const auto& ref : patient_refs) {
+    own["patientRef"] = ref;
+    ML_RETURN_IF_ERROR(PutPatientEvent(ctx, time_key, ref, own.dump()));
+  }
+  return OkStatus();
 }
 
 }  // namespace medledger::contract::records

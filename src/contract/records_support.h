@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,14 +18,18 @@
 #include "common/result.h"
 #include "contract/args.h"
 #include "contract/client_identity.h"
+#include "contract/records_contract.h"
 #include "contract/stub.h"
 
 namespace medledger::contract::records {
 
 using json = nlohmann::json;
 
-inline constexpr uint32_t kDefaultPageSize = 20;
-inline constexpr int64_t kMaxPageSize = 100;
+// A filtered listing scans at most this many keys per call before it hands out a bookmark, so a caller who
+// may see few of many keys cannot make one call read the whole range.
+inline constexpr uint32_t kMaxScannedKeys = 1000;
+// Lookup and search events name at most one page of patients.
+inline constexpr size_t kMaxLookupRefs = kMaxPageSize;
 inline constexpr int64_t kEmergencySeconds = 4 * 3600;
 inline constexpr int64_t kMaxConsentSeconds = 366LL * 24 * 3600;  // "one year", leap years included
 inline constexpr int64_t kMaxVersion = 1000000;
@@ -64,13 +69,17 @@ inline constexpr std::string_view kPatientReportType = "patientreport";
 inline constexpr std::string_view kConsentType = "consent";
 inline constexpr std::string_view kDoctorConsentType = "consentdoc";
 inline constexpr std::string_view kEmergencyType = "emergency";
-inline constexpr std::string_view kEventType = "event";
-inline constexpr std::string_view kPatientEventType = "patientevent";
+// Events are indexed newest first (inverted time, see InvertedTimeKey): Fabric's stub has no reverse range
+// scan, so an ascending scan of these keys is the trail in reverse chronological order.
+inline constexpr std::string_view kEventType = "eventdesc";
+inline constexpr std::string_view kPatientEventType = "patienteventdesc";
 inline constexpr std::string_view kUserType = "user";  // caller ID -> its administration record (users.cpp)
 
 // Zero-padded, so that byte order is numeric order inside composite keys.
 std::string VersionKey(int64_t version);
 std::string TimeKey(Timestamp t);  // nanoseconds since the epoch, 20 digits
+// 2^64-1 minus the nanoseconds since the epoch, 20 digits: later times sort first.
+std::string InvertedTimeKey(Timestamp t);
 
 // ---- state ----------------------------------------------------------------------------------------
 struct Stored {
@@ -87,12 +96,20 @@ std::string Str(const json& doc, const char* field);  // "" when missing or not 
 
 struct PageRequest {
   uint32_t size = kDefaultPageSize;
-  std::string bookmark;  // a raw key; arrives hex-encoded
+  std::string bookmark;  // the raw key to resume from; arrives hex-encoded
 };
 Result<PageRequest> ParsePage(const Args& args);
-// One page of the keys under a partial composite key; the bookmark must lie inside that range.
-Result<Page> RangePage(ChaincodeStub& stub, std::string_view type, const std::vector<std::string>& attrs,
-                       const PageRequest& page);
+// Decides whether the caller gets a scanned entry; may keep state of its own (e.g. the loaded record).
+using KeepFn = std::function<Result<bool>(const KeyValue&)>;
+// One page of the entries under a partial composite key that `keep` accepts (all when `keep` is empty): the
+// scan continues past refused entries until the page is full, the range ends or kMaxScannedKeys were read.
+// The bookmark is the key just after the last entry returned (a full page) or scanned (the scan bound), so it
+// never names an entry the caller was refused, apart from the bound's case; empty when the range is done.
+// The bookmark must lie inside the range.
+Result<Page> FilteredRangePage(ChaincodeStub& stub, std::string_view type, const std::vector<std::string>& attrs,
+                               const PageRequest& page, const KeepFn& keep);
+// The page's JSON envelope: {"bookmark":"<hex>","items":[<raw JSON values>]}.
+std::string PageJson(const std::string& bookmark, const std::vector<std::string_view>& raw_items);
 Result<std::vector<KeyValue>> RangeAll(ChaincodeStub& stub, std::string_view type,
                                        const std::vector<std::string>& attrs);
 
@@ -116,6 +133,9 @@ Result<Access> ReportAccess(Ctx& ctx, const json& report, bool content);
 // Writes `event` (kind, patientRef and kind-specific fields) with eventId/txId/actor/actorRole/timestamp
 // filled in, under the global time index and the patient's index. One event per transaction.
 Status WriteEvent(Ctx& ctx, json event);
+// An event about several patients (a search): the full event under the global index, and under each patient's
+// index a copy that names only that patient, so no patient learns who else was in the result.
+Status WriteSharedEvent(Ctx& ctx, json event, const std::vector<std::string>& patient_refs);
 
 // ---- closed codes ---------------------------------------------------------------------------------
 // No free text from a user reaches the ledger (it cannot be erased there): purposes are codes from these
@@ -146,5 +166,6 @@ Result<std::string> RecordUserEvent(Ctx& ctx, std::string_view arg);
 // read of the caller's user record; other roles pass without it).
 Status RequireApprovedAccount(Ctx& ctx);
 Result<std::string> GetUserRecord(Ctx& ctx, std::string_view arg);
+Result<std::string> RecordLookup(Ctx& ctx, std::string_view arg);
 
 }  // namespace medledger::contract::records

@@ -170,20 +170,20 @@ Result<std::string> ListReportsByPatient(Ctx& ctx, std::string_view arg) {
     case Role::kAdmin: return Denied("administrators manage records but do not read them");
   }
   ML_RETURN_IF_ERROR(LoadPatient(ctx, ref));
-  ML_ASSIGN_OR_RETURN(Page p, RangePage(ctx.stub, kPatientReportType, {ref}, page));
+  // Paging runs over the reports the caller may see: a page of someone else's reports is never handed out as
+  // an empty page whose bookmark names one of them.
   std::vector<Stored> heads;
-  heads.reserve(p.items.size());
-  for (const auto& kv : p.items) {
+  KeepFn keep = [&](const KeyValue& kv) -> Result<bool> {
     ML_ASSIGN_OR_RETURN(Stored head, LoadReport(ctx, kv.value));
-    if (authored_only && Str(head.doc, "author") != ctx.caller.id) continue;
+    if (authored_only && Str(head.doc, "author") != ctx.caller.id) return false;
     heads.push_back(std::move(head));
-  }
+    return true;
+  };
+  ML_ASSIGN_OR_RETURN(Page p, FilteredRangePage(ctx.stub, kPatientReportType, {ref}, page, keep));
   std::vector<std::string_view> raws;
+  raws.reserve(heads.size());
   for (const auto& h : heads) raws.push_back(h.raw);
-  std::string out = "{\"bookmark\":\"" + HexEncode(p.bookmark) + "\",\"items\":";
-  AppendRawArray(out, raws);
-  out += '}';
-  return out;
+  return PageJson(p.bookmark, raws);
 }
 
 Result<std::string> GetReportHistory(Ctx& ctx, std::string_view arg) {

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <iterator>
-#include <tuple>
 
 #include "common/encoding.h"
 #include "crypto/hash.h"
@@ -30,14 +28,20 @@ json PatientJson(const service::PatientView& p) {
   return j;
 }
 
-uint32_t PageSize(const Request& req) {
+// pageSize from the query: absent is the default; anything but an integer in the contract's range is
+// 400 invalid_page_size (never clamped: a client must not get a different page than it asked for silently).
+Result<uint32_t> PageSize(const Request& req) {
   auto v = req.QueryParam("pageSize");
-  uint32_t n = 50;
-  if (v) {
-    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (ec != std::errc() || ptr != v->data() + v->size()) n = 50;
+  if (!v) return service::kDefaultPageSize;
+  uint32_t n = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || ptr != v->data() + v->size()) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_page_size",
+                     "pageSize must be an integer from " + std::to_string(service::kMinPageSize) + " to " +
+                         std::to_string(service::kMaxPageSize));
   }
-  return std::clamp<uint32_t>(n, 1, 200);
+  ML_RETURN_IF_ERROR(service::CheckPageSize(n));
+  return n;
 }
 
 Result<service::ReportInput> ReportFromJson(const json& b, std::vector<service::FieldIssue>* issues) {
@@ -137,33 +141,14 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
 
   // ---- patients
   router.Add("GET", "/api/v1/patients", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
-    auto list = svc->SearchPatients(*ctx.principal, ctx.request.QueryParam("query").value_or(""));
-    if (!list.ok()) return FromError(list.error());
-    // Pages in (name, patientId) order; the bookmark is the last patientId of the page before.
-    std::sort(list->begin(), list->end(), [](const service::PatientView& a, const service::PatientView& b) {
-      return std::tie(a.name, a.patient_id) < std::tie(b.name, b.patient_id);
-    });
-    auto begin = list->begin();
-    const std::string bookmark = ctx.request.QueryParam("bookmark").value_or("");
-    if (!bookmark.empty()) {
-      begin = std::find_if(list->begin(), list->end(),
-                           [&](const service::PatientView& p) { return p.patient_id == bookmark; });
-      if (begin == list->end()) {
-        return FromError(MakeError(ErrorKind::kInvalidArgument, "invalid_bookmark", "the bookmark names no patient"));
-      }
-      ++begin;
-    }
+    auto size = PageSize(ctx.request);
+    if (!size.ok()) return FromError(size.error());
+    auto page = svc->SearchPatients(*ctx.principal, ctx.request.QueryParam("query").value_or(""), *size,
+                                    ctx.request.QueryParam("bookmark").value_or(""));
+    if (!page.ok()) return FromError(page.error());
     json items = json::array();
-    const uint32_t n = PageSize(ctx.request);
-    std::string next;
-    for (auto it = begin; it != list->end(); ++it) {
-      if (items.size() == n) {
-        next = std::prev(it)->patient_id;  // more remain: hand out where this page ended
-        break;
-      }
-      items.push_back(PatientJson(*it));
-    }
-    return Json(200, {{"items", items}, {"bookmark", next}});
+    for (const auto& p : page->items) items.push_back(PatientJson(p));
+    return Json(200, {{"items", items}, {"bookmark", page->bookmark}});
   });
   router.Add("POST", "/api/v1/patients", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto body = JsonBody(ctx.request);
@@ -190,7 +175,9 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     return Json(200, PatientJson(*p));
   });
   router.Add("GET", "/api/v1/patients/{id}/reports", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
-    auto r = svc->ListPatientReports(*ctx.principal, ctx.Param("id"), PageSize(ctx.request),
+    auto size = PageSize(ctx.request);
+    if (!size.ok()) return FromError(size.error());
+    auto r = svc->ListPatientReports(*ctx.principal, ctx.Param("id"), *size,
                                      ctx.request.QueryParam("bookmark").value_or(""));
     return r.ok() ? JsonText(200, *r) : FromError(r.error());
   });
@@ -309,7 +296,9 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     return r.ok() ? JsonText(201, *r) : FromError(r.error());
   });
   router.Add("GET", "/api/v1/patients/{id}/access-log", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
-    auto r = svc->AccessLog(*ctx.principal, ctx.Param("id"));
+    auto size = PageSize(ctx.request);
+    if (!size.ok()) return FromError(size.error());
+    auto r = svc->AccessLog(*ctx.principal, ctx.Param("id"), *size, ctx.request.QueryParam("bookmark").value_or(""));
     return r.ok() ? JsonText(200, *r) : FromError(r.error());
   });
   router.Add("GET", "/api/v1/audit/events", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
@@ -319,7 +308,9 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     f.patient_id = ctx.request.QueryParam("patientId").value_or("");
     f.bookmark = ctx.request.QueryParam("bookmark").value_or("");
     f.emergency_only = ctx.request.QueryParam("emergencyOnly").value_or("") == "true";
-    f.page_size = PageSize(ctx.request);
+    auto size = PageSize(ctx.request);
+    if (!size.ok()) return FromError(size.error());
+    f.page_size = *size;
     auto r = svc->AuditEvents(*ctx.principal, f);
     return r.ok() ? JsonText(200, *r) : FromError(r.error());
   });
@@ -371,7 +362,9 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
   router.Add("GET", "/fhir/r4/AuditEvent", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     RecordsService::AuditFilter f;
     f.patient_id = ctx.request.QueryParam("patient").value_or("");
-    f.page_size = PageSize(ctx.request);
+    auto size = PageSize(ctx.request);
+    if (!size.ok()) return FromError(size.error());
+    f.page_size = *size;
     auto events = svc->AuditEvents(*ctx.principal, f);
     if (!events.ok()) return FhirError(events.error());
     json list = json::parse(*events, nullptr, false);

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "common/encoding.h"
 #include "common/time.h"
@@ -72,7 +73,7 @@ json ApiShape(json j) {
       out[k] = CallerUsername(v.get<std::string>());
       continue;
     }
-    out[k == "patientRef" ? "patientId" : k] = ApiShape(v);
+    out[k == "patientRef" ? "patientId" : k == "patientRefs" ? "patientIds" : k] = ApiShape(v);
   }
   return out;
 }
@@ -143,11 +144,40 @@ bool IsCode(std::string_view s, const std::array<std::string_view, N>& codes) {
 constexpr std::string_view kEmergencyReasonNote = "emergency-reason";
 constexpr std::string_view kConsentPurposeNote = "consent-purpose";
 
+// What a bookmark is bound to: the listing, the caller and every filter of the listing.
+std::string Scope(std::string_view listing, const Principal& who, json filters) {
+  return json::array({listing, who.username, std::move(filters)}).dump();
+}
+
+// The contract's list payload in API shape, its bookmark (a raw ledger position) sealed for `scope`.
+Result<std::string> SealedList(const BookmarkSealer& sealer, const json& payload, const std::string& scope) {
+  json out = ListShape(payload);
+  ML_ASSIGN_OR_RETURN(auto bookmark, sealer.Seal(scope, Str(out, {"bookmark"})));
+  out["bookmark"] = std::move(bookmark);
+  return out.dump();
+}
+
 std::string Canonical(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::strict);
 }
 
 }  // namespace
+
+Status CheckPageSize(uint32_t page_size) {
+  if (page_size < kMinPageSize || page_size > kMaxPageSize) {
+    return MakeError(
+        ErrorKind::kInvalidArgument, "invalid_page_size",
+        "pageSize must be an integer from " + std::to_string(kMinPageSize) + " to " + std::to_string(kMaxPageSize));
+  }
+  return OkStatus();
+}
+
+Result<const BookmarkSealer*> RecordsService::Bookmarks() const {
+  if (p_.bookmarks == nullptr) {
+    return MakeError(ErrorKind::kInternal, "bookmarks_unavailable", "the service has no bookmark key");
+  }
+  return p_.bookmarks;
+}
 
 std::string Receipt::ToJson() const {
   json j = {{"reportId", report_id},       {"version", version},    {"cid", cid},
@@ -258,14 +288,47 @@ Result<PatientView> RecordsService::GetPatient(const Principal& who, const std::
     return Denied("not allowed to see this patient");
   }
   ML_ASSIGN_OR_RETURN(auto rec, p_.patients->Get(patient_id));
+  // Someone other than the patient looked at the record: on the trail before the answer (log before release).
+  if (!OwnsPatient(who, patient_id)) {
+    json arg = {{"kind", "lookup"}, {"patientRefs", json::array({patient_id})}};
+    ML_RETURN_IF_ERROR(Call(who, "RecordLookup", arg.dump(), true));
+  }
   return PatientView{rec.patient_id, rec.name, rec.birth_date, rec.username};
 }
 
-Result<std::vector<PatientView>> RecordsService::SearchPatients(const Principal& who, const std::string& query) {
+Result<PatientPage> RecordsService::SearchPatients(const Principal& who, const std::string& query, uint32_t page_size,
+                                                   const std::string& bookmark) {
   if (!Is(who, {Role::kAdmin, Role::kDoctor})) return Denied("not allowed to search patients");
-  std::vector<PatientView> out;
-  for (auto& r : p_.patients->Search(query)) out.push_back({r.patient_id, r.name, r.birth_date, r.username});
-  return out;
+  ML_RETURN_IF_ERROR(CheckPageSize(page_size));
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("patients", who, query);
+  ML_ASSIGN_OR_RETURN(std::string after, sealer->Open(scope, bookmark));
+  auto matches = p_.patients->Search(query);
+  // Pages in (name, patientId) order; a bookmark holds the last patientId of the page before.
+  std::sort(matches.begin(), matches.end(), [](const PatientRecord& x, const PatientRecord& y) {
+    return std::tie(x.name, x.patient_id) < std::tie(y.name, y.patient_id);
+  });
+  auto begin = matches.begin();
+  if (!after.empty()) {
+    begin = std::find_if(matches.begin(), matches.end(), [&](const PatientRecord& r) { return r.patient_id == after; });
+    if (begin == matches.end()) {
+      return MakeError(ErrorKind::kInvalidArgument, "invalid_bookmark", "the bookmark's patient is no longer listed");
+    }
+    ++begin;
+  }
+  PatientPage page;
+  json refs = json::array();
+  for (auto it = begin; it != matches.end() && page.items.size() < page_size; ++it) {
+    page.items.push_back({it->patient_id, it->name, it->birth_date, it->username});
+    refs.push_back(it->patient_id);
+  }
+  if (!page.items.empty() && begin + static_cast<std::ptrdiff_t>(page.items.size()) != matches.end()) {
+    ML_ASSIGN_OR_RETURN(page.bookmark, sealer->Seal(scope, page.items.back().patient_id));
+  }
+  // One event for the whole page, naming the patients shown and the number of matches, never the query.
+  json arg = {{"kind", "search"}, {"patientRefs", refs}, {"resultCount", matches.size()}};
+  ML_RETURN_IF_ERROR(Call(who, "RecordLookup", arg.dump(), true));
+  return page;
 }
 
 // ---- reports ----------------------------------------------------------------------------------------
@@ -530,9 +593,13 @@ Result<std::string> RecordsService::ListPatientReports(const Principal& who, con
   ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
   if (who.role == Role::kPatient && !OwnsPatient(who, patient_id)) return Denied("not your record");
   if (who.role == Role::kAdmin) return Denied("administrators do not see report lists");
-  json arg = {{"patientRef", patient_id}, {"pageSize", page_size}, {"bookmark", bookmark}};
+  ML_RETURN_IF_ERROR(CheckPageSize(page_size));
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("patient-reports", who, patient_id);
+  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, bookmark));
+  json arg = {{"patientRef", patient_id}, {"pageSize", page_size}, {"bookmark", position}};
   ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListReportsByPatient", arg.dump(), false));
-  return ListShape(r.payload).dump();
+  return SealedList(*sealer, r.payload, scope);
 }
 
 Result<std::string> RecordsService::ReportHistory(const Principal& who, const std::string& report_id) {
@@ -682,16 +749,26 @@ Result<std::string> RecordsService::EmergencyAccess(const Principal& who, const 
   return out.dump();
 }
 
-Result<std::string> RecordsService::AccessLog(const Principal& who, const std::string& patient_id) {
+Result<std::string> RecordsService::AccessLog(const Principal& who, const std::string& patient_id, uint32_t page_size,
+                                              const std::string& bookmark) {
   ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
   if (who.role != Role::kAuditor && !OwnsPatient(who, patient_id)) return Denied("not your record");
-  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListAccessEvents", json{{"patientRef", patient_id}}.dump(), false));
-  return ListShape(r.payload).dump();
+  ML_RETURN_IF_ERROR(CheckPageSize(page_size));
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("access-log", who, patient_id);
+  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, bookmark));
+  json arg = {{"patientRef", patient_id}, {"pageSize", page_size}, {"bookmark", position}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListAccessEvents", arg.dump(), false));
+  return SealedList(*sealer, r.payload, scope);
 }
 
 Result<std::string> RecordsService::AuditEvents(const Principal& who, const AuditFilter& f) {
   if (who.role != Role::kAuditor) return Denied("auditors only");
-  json arg = {{"pageSize", f.page_size}, {"bookmark", f.bookmark}, {"emergencyOnly", f.emergency_only}};
+  ML_RETURN_IF_ERROR(CheckPageSize(f.page_size));
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("audit-events", who, {f.kind, f.actor, f.patient_id, f.emergency_only});
+  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, f.bookmark));
+  json arg = {{"pageSize", f.page_size}, {"bookmark", position}, {"emergencyOnly", f.emergency_only}};
   if (!f.kind.empty()) arg["kind"] = f.kind;
   if (!f.actor.empty()) arg["actor"] = f.actor;
   if (!f.patient_id.empty()) arg["patientRef"] = f.patient_id;
@@ -722,6 +799,8 @@ Result<std::string> RecordsService::AuditEvents(const Principal& who, const Audi
     }
     MarkEnrollment(e, found->second, recent_enrollment_days_);
   }
+  ML_ASSIGN_OR_RETURN(auto sealed, sealer->Seal(scope, Str(out, {"bookmark"})));
+  out["bookmark"] = std::move(sealed);
   return out.dump();
 }
 

@@ -15,14 +15,24 @@
 #include "common/result.h"
 #include "content/content_store.h"
 #include "content/report_vault.h"
+#include "contract/records_contract.h"
 #include "identity/organization.h"
 #include "ledger/ledger.h"
+#include "service/bookmarks.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
 #include "service/principal.h"
 #include "service/report_validation.h"
 
 namespace medledger::service {
+
+// Listing pages hold kMinPageSize..kMaxPageSize items: the contract's own range, so the API cannot accept a
+// size the ledger refuses. A size outside it is `invalid_page_size`, never silently clamped.
+inline constexpr uint32_t kMinPageSize = contract::kMinPageSize;
+inline constexpr uint32_t kMaxPageSize = contract::kMaxPageSize;
+inline constexpr uint32_t kDefaultPageSize = 50;
+static_assert(kDefaultPageSize >= kMinPageSize && kDefaultPageSize <= kMaxPageSize);
+Status CheckPageSize(uint32_t page_size);
 
 struct Receipt {
   std::string report_id;
@@ -78,7 +88,13 @@ struct ServiceParts {
   // the ledger transaction that points at them; empty when the stores sync each write themselves.
   std::function<Status()> durability_barrier;
   IdempotencyStore* idempotency = nullptr;
+  const BookmarkSealer* bookmarks = nullptr;  // seals every listing's bookmark; required
   ValidationPolicy policy;
+};
+
+struct PatientPage {
+  std::vector<PatientView> items;
+  std::string bookmark;  // sealed; "" on the last page
 };
 
 class RecordsService {
@@ -86,8 +102,13 @@ class RecordsService {
   explicit RecordsService(ServiceParts parts) : p_(std::move(parts)) {}
 
   Result<PatientView> RegisterPatient(const Principal& who, const NewPatient& in, std::vector<FieldIssue>* issues);
+  // A doctor's or administrator's lookup is recorded on the ledger (an access event the patient sees) before
+  // the registration is returned.
   Result<PatientView> GetPatient(const Principal& who, const std::string& patient_id);
-  Result<std::vector<PatientView>> SearchPatients(const Principal& who, const std::string& query);
+  // Matches in (name, patientId) order, one page; the page's patients (never the query) are recorded on the
+  // ledger as one `search` event.
+  Result<PatientPage> SearchPatients(const Principal& who, const std::string& query, uint32_t page_size,
+                                     const std::string& bookmark);
 
   // `request_hash` identifies the request body for Idempotency-Key checks (empty key: no idempotency).
   Result<Receipt> SubmitReport(const Principal& who, const ReportInput& in, const std::string& idempotency_key,
@@ -109,11 +130,13 @@ class RecordsService {
                                    const std::string& expires_at);
   Status RevokeConsent(const Principal& who, const std::string& patient_id, const std::string& consent_id);
   Result<std::string> EmergencyAccess(const Principal& who, const std::string& report_id, const std::string& reason);
-  Result<std::string> AccessLog(const Principal& who, const std::string& patient_id);
+  // Newest first, one page; bookmarks are sealed (BookmarkSealer) and bound to the caller and the listing.
+  Result<std::string> AccessLog(const Principal& who, const std::string& patient_id, uint32_t page_size,
+                                const std::string& bookmark);
   struct AuditFilter {
     std::string kind, actor, patient_id, bookmark;
     bool emergency_only = false;
-    uint32_t page_size = 50;
+    uint32_t page_size = kDefaultPageSize;
   };
   Result<std::string> AuditEvents(const Principal& who, const AuditFilter& filter);
 
@@ -142,6 +165,7 @@ class RecordsService {
   Result<std::string> SealNote(const std::string& owner, std::string_view label, const std::string& text);
   // The note's text for a reader the caller has checked; "key_destroyed" once its owner was erased.
   Result<std::string> OpenNote(const std::string& owner, std::string_view label, const std::string& cid);
+  Result<const BookmarkSealer*> Bookmarks() const;
 
   ServiceParts p_;
   int recent_enrollment_days_ = 30;

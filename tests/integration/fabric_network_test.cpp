@@ -314,6 +314,12 @@ TEST_F(FabricNetworkTest, ServerOverHttpRunsTheReportWorkflowOnFabric) {
   auto audit = server.Get("/api/v1/audit/events?emergencyOnly=true", token["http.aud"]);
   ASSERT_EQ(audit.status, 200) << audit.body;
   EXPECT_NE(audit.body.find("http.doc2"), std::string::npos);
+  // The same contract on the peer: the patient's log is newest first, so the break-glass read leads page one.
+  auto newest = ParseBody(server.Get("/api/v1/patients/" + pid + "/access-log?pageSize=1", token["http.pat"]));
+  ASSERT_EQ(newest["items"].size(), 1u) << newest.dump();
+  EXPECT_EQ(newest["items"][0].value("actor", ""), "http.doc2");
+  EXPECT_TRUE(newest["items"][0].value("emergency", false));
+  EXPECT_FALSE(newest.value("bookmark", "").empty());
 }
 
 }  // namespace

@@ -66,4 +66,32 @@ describe("App", () => {
     expect(storage.length).toBe(0);
     await act(async () => {});
   });
+
+  it("pages a patient's access log, newest first, until every access is shown", async () => {
+    const patientTokens = { ...doctorTokens, user: { username: "alice", role: "patient", displayName: "Alice", patientId: "p-alice" } };
+    const event = (n: number, extra: Record<string, unknown> = {}) => ({
+      eventId: `e${n}`, txId: `e${n}`, kind: "read", actor: "dr.house", actorRole: "doctor", patientId: "p-alice",
+      emergency: false, timestamp: `2026-01-01T00:00:${String(n).padStart(2, "0")}Z`, ...extra,
+    });
+    const { client, calls } = fakeApi({
+      "GET /auth/config": () => ({ body: {} }),
+      "POST /auth/login": () => ({ body: patientTokens }),
+      "GET /patients/:id/reports": () => ({ body: { items: [], bookmark: "" } }),
+      "GET /patients/:id/access-log": (_b, url) =>
+        url.searchParams.get("bookmark") === "sealed-1"
+          ? { body: { items: [event(1, { kind: "lookup", actor: "dr.grey" })], bookmark: "" } }
+          : { body: { items: [event(3, { actor: "dr.who", emergency: true }), event(2)], bookmark: "sealed-1" } },
+    });
+    const user = userEvent.setup();
+    render(<App client={client} />);
+    await signIn(user);
+    await user.click(await screen.findByRole("button", { name: "Who accessed my records" }));
+    expect(await screen.findByText("dr.who")).toBeInTheDocument();
+    expect(screen.queryByText("dr.grey")).not.toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Show older accesses" }));
+    expect(await screen.findByText("dr.grey")).toBeInTheDocument();
+    expect(screen.getByText("Opened your patient record")).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Show older accesses" })).not.toBeInTheDocument();
+    expect(calls.filter((c) => c.path.endsWith("/access-log")).length).toBe(2);
+  });
 });

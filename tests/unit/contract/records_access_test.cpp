@@ -183,7 +183,7 @@ TEST_F(AccessTest, RecordAccessWritesReadEvents) {
   // The event carries who, what, why and when.
   json event;
   for (const auto& [k, v] : stub_.last_committed_writes()) {
-    if (k.rfind(std::string("\0event\0", 7), 0) == 0) event = json::parse(*v);
+    if (k.rfind(std::string("\0eventdesc\0", 11), 0) == 0) event = json::parse(*v);
   }
   EXPECT_EQ(event["kind"], "read");
   EXPECT_EQ(event["eventId"], last_tx_);

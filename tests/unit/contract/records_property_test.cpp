@@ -7,10 +7,10 @@
 namespace medledger::contract::testing {
 namespace {
 
-constexpr const char* kAllFunctions[] = {"RegisterPatient", "GetPatient",           "CreateReport",     "AmendReport",
-                                         "GetReport",       "ListReportsByPatient", "GetReportHistory", "GrantAccess",
-                                         "RevokeAccess",    "ListConsents",         "EmergencyAccess",  "RecordAccess",
-                                         "ListAccessEvents"};
+constexpr const char* kAllFunctions[] = {"RegisterPatient",  "GetPatient",           "CreateReport",     "AmendReport",
+                                         "GetReport",        "ListReportsByPatient", "GetReportHistory", "GrantAccess",
+                                         "RevokeAccess",     "ListConsents",         "EmergencyAccess",  "RecordAccess",
+                                         "ListAccessEvents", "RecordLookup"};
 
 std::string RandomBytes(std::mt19937_64& rng, size_t max_len) {
   static const std::string kAlphabet = "{}[]\":,\\ \n0123456789-+.eEtrufalsn\x00\xff\xc3\xa9\xf4\x8f\xbf\xbf";

@@ -244,5 +244,51 @@ TEST_F(RecordsTest, ListReportsByPatientPaginatesAndAuthorizes) {
             "invalid_bookmark");
 }
 
+// Issue 15 item 5, the attack: a doctor without consent pages through another doctor's reports of a patient.
+// Before, every page was empty but its bookmark was the raw next key, naming the next report; now paging runs
+// over the reports the doctor may see, so the pages and bookmarks name only the doctor's own report.
+TEST_F(RecordsTest, BookmarksDoNotLeakReportsTheCallerMayNotSee) {
+  RegisterPatients();
+  for (int i = 0; i < 12; ++i) CreateReport("doctor", Numbered("secret", 10 + i), kPatientA);
+  CreateReport("doctor2", "secret15x", kPatientA);  // sorts among the others
+  std::vector<std::string> seen;
+  std::string bookmark;
+  int pages = 0;
+  do {
+    json page =
+        Ok("doctor2", "ListReportsByPatient", {{"patientRef", kPatientA}, {"pageSize", 1}, {"bookmark", bookmark}});
+    for (const auto& item : page["items"]) seen.push_back(item["reportId"]);
+    bookmark = page["bookmark"];
+    std::string raw = HexDecode(bookmark).value();
+    for (int i = 0; i < 12; ++i) {
+      EXPECT_EQ(raw.find(Numbered("secret", 10 + i) + '\0'), std::string::npos) << raw;
+    }
+    ++pages;
+  } while (!bookmark.empty() && pages < 20);
+  EXPECT_EQ(seen, std::vector<std::string>{"secret15x"});
+  EXPECT_LE(pages, 2);
+  // Without any report of their own the doctor gets one empty, final page.
+  json none = Ok("doctor3", "ListReportsByPatient", {{"patientRef", kPatientA}, {"pageSize", 1}});
+  EXPECT_TRUE(none["items"].empty());
+  EXPECT_EQ(none["bookmark"], "");
+}
+
+// A listing that may see few of many keys stops after kMaxScannedKeys per call and resumes where it stopped.
+TEST_F(RecordsTest, FilteredListingBoundsTheKeysScannedPerCall) {
+  RegisterPatients();
+  for (int i = 0; i < 1100; ++i) CreateReport("doctor", Numbered("a", 10000 + i), kPatientA);
+  CreateReport("doctor2", "zz-own", kPatientA);  // after all of them in key order
+  stub_.ResetCounters();
+  json first = Ok("doctor2", "ListReportsByPatient", {{"patientRef", kPatientA}, {"pageSize", 5}});
+  EXPECT_TRUE(first["items"].empty());
+  EXPECT_FALSE(first["bookmark"].get<std::string>().empty());
+  EXPECT_LE(stub_.reads(), 1000u + 10u);  // the scan bound, plus the patient and consent checks
+  json second = Ok("doctor2", "ListReportsByPatient",
+                   {{"patientRef", kPatientA}, {"pageSize", 5}, {"bookmark", first["bookmark"]}});
+  ASSERT_EQ(second["items"].size(), 1u);
+  EXPECT_EQ(second["items"][0]["reportId"], "zz-own");
+  EXPECT_EQ(second["bookmark"], "");
+}
+
 }  // namespace
 }  // namespace medledger::contract::testing

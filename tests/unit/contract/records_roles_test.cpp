@@ -54,6 +54,9 @@ TEST(RoleMatrixTest, EveryFunctionForEveryCaller) {
       {"EmergencyAccess", {{"reportId", "r1"}, {"reasonNote", kCid2}}, {403, 200, 200, 200, 200, 403, 403, 403, 403}},
       {"RecordAccess", {{"reportId", "r1"}, {"purpose", "treatment"}}, {403, 200, 200, 200, 403, 200, 403, 403, 403}},
       {"ListAccessEvents", {{"patientRef", kPatientA}}, {403, 403, 403, 403, 403, 200, 403, 403, 200}},
+      {"RecordLookup",
+       {{"kind", "lookup"}, {"patientRefs", {kPatientA}}},
+       {200, 200, 200, 200, 200, 403, 403, 403, 403}},
   };
   int cells = 0;
   for (const auto& row : rows) {
@@ -71,7 +74,7 @@ TEST(RoleMatrixTest, EveryFunctionForEveryCaller) {
       ++cells;
     }
   }
-  EXPECT_EQ(cells, 13 * 9);
+  EXPECT_EQ(cells, 14 * 9);
 }
 
 // Doctors without consent list only what they wrote; with consent, everything.

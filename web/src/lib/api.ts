@@ -236,8 +236,8 @@ export class ApiClient {
     );
   emergencyAccess = (reportId: string, reason: string) =>
     this.request<EmergencyGrant>("POST", `/reports/${encodeURIComponent(reportId)}/emergency-access`, { reason });
-  accessLog = (patientId: string) =>
-    this.request<Page<AccessEvent>>("GET", `/patients/${encodeURIComponent(patientId)}/access-log`);
+  accessLog = (patientId: string, bookmark?: string, pageSize = 50) =>
+    this.request<Page<AccessEvent>>("GET", `/patients/${encodeURIComponent(patientId)}/access-log${qs({ pageSize, bookmark })}`);
   auditEvents = (f: AuditFilter) =>
     this.request<Page<AccessEvent>>(
       "GET",

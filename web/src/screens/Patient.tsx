@@ -35,6 +35,8 @@ export const KIND_LABELS: Record<string, string> = {
   report_created: "Report created",
   report_amended: "Report amended",
   patient_registered: "Patient registered",
+  lookup: "Opened your patient record",
+  search: "Found you in a patient search",
 };
 
 export const kindLabel = (k: string) => KIND_LABELS[k] ?? k.replace(/_/g, " ");
@@ -65,9 +67,22 @@ export function AccessLog() {
   const api = useApi();
   const { user } = useSession();
   const pid = user?.patientId;
-  const r = useLoad(() => (pid ? api.accessLog(pid) : Promise.resolve({ items: [] })), [pid]);
-  const items = useMemo(() => [...(r.data?.items ?? [])].sort((a, b) => b.timestamp.localeCompare(a.timestamp)), [r.data]);
+  const r = useLoad(() => (pid ? api.accessLog(pid) : Promise.resolve({ items: [] as AccessEvent[], bookmark: "" })), [pid]);
+  // Newest first from the server; older pages are appended as the patient asks for them.
+  const [older, setOlder] = useState<{ items: AccessEvent[]; bookmark?: string; loading: boolean; error?: unknown }>({ items: [], loading: false });
+  const bookmark = older.bookmark ?? r.data?.bookmark;
+  const items = useMemo(() => [...(r.data?.items ?? []), ...older.items], [r.data, older.items]);
   const emergencies = items.filter((e) => e.emergency).length;
+  const loadOlder = async () => {
+    if (!pid || !bookmark) return;
+    setOlder((o) => ({ ...o, loading: true, error: undefined }));
+    try {
+      const p = await api.accessLog(pid, bookmark);
+      setOlder((o) => ({ items: [...o.items, ...p.items], bookmark: p.bookmark ?? "", loading: false }));
+    } catch (error) {
+      setOlder((o) => ({ ...o, loading: false, error }));
+    }
+  };
   if (!pid) return <Page title="Who accessed my records"><NoPatientLink /></Page>;
   return (
     <Page title="Who accessed my records" subtitle="Every access is recorded on the ledger and cannot be removed.">
@@ -77,8 +92,13 @@ export function AccessLog() {
         </Notice>
       )}
       {r.loading && <Loading />}
-      <ProblemAlert error={r.error} title="Could not load the access log" />
+      <ProblemAlert error={r.error ?? older.error} title="Could not load the access log" />
       {r.data && (items.length === 0 ? <Empty title="No one has accessed your records yet" /> : <EventTable items={items} caption="Access log" />)}
+      {r.data && bookmark && (
+        <div className="mt-3">
+          <Button variant="secondary" isDisabled={older.loading} onPress={() => void loadOlder()}>Show older accesses</Button>
+        </div>
+      )}
     </Page>
   );
 }
