@@ -99,11 +99,12 @@ service::ReportInput DiagnosticReportToInput(const json& r, std::vector<service:
   }
   const std::string subject_path = "DiagnosticReport.subject.reference";
   std::string subject;
+  const size_t before_subject = issues->size();
   if (const json* s = ObjectAt(r, "subject", "DiagnosticReport.subject", issues)) {
     subject = StringAt(*s, "reference", subject_path, issues);
   }
   if (subject.rfind("Patient/", 0) != 0 || subject.size() == 8) {
-    if (issues->empty() || issues->back().field != subject_path) {
+    if (issues->size() == before_subject) {  // one issue per member: a mistyped subject is already reported
       issues->push_back({subject_path, "invalid", "a reference \"Patient/<id>\" is required"});
     }
   } else {
