@@ -121,7 +121,8 @@ TEST(ServerPrivacyTest, FreeTextIsSealedOffTheLedgerAndGoneAfterErasure) {
   EXPECT_EQ(after.body.find(glass_marker), std::string::npos) << after.body;
   EXPECT_NE(after.body.find("\"reasonErased\":true"), std::string::npos) << after.body;
   ASSERT_EQ(server.Stop(), 0);
-  for (const std::string& marker : {amend_marker, glass_marker, "corrected lead", "collapsed in the ward"}) {
+  for (const std::string& marker :
+       std::vector<std::string>{amend_marker, glass_marker, "corrected lead", "collapsed in the ward"}) {
     EXPECT_EQ(Join(FilesContaining(data, marker)), "") << marker << " survived erasure";
   }
 }

@@ -32,6 +32,14 @@ export class ApiError extends Error {
 
 const MESSAGES: Record<string, string> = {
   invalid_credentials: "The username or password is not correct.",
+  token_revoked: "Your session was ended (password change, sign-out or an administrator). Please sign in again.",
+  account_pending_approval: "This account is waiting for a second administrator's approval.",
+  invalid_bookmark: "This list changed or the link expired. Start again from the first page.",
+  invalid_page_size: "The page size must be between 1 and 100.",
+  bidi_control: "The text contains hidden direction-override characters, which are not allowed.",
+  server_busy: "The server is busy. Please try again in a moment.",
+  too_many_connections_from_address: "Too many connections from your network. Please try again in a moment.",
+  not_implemented_on_fabric: "Whole-chain verification runs on the peers in a Fabric network, not here.",
   account_locked: "This account is temporarily locked after too many attempts. Try again later.",
   unauthenticated: "Your session has ended. Please sign in again.",
   invalid_token: "Your session has ended. Please sign in again.",
