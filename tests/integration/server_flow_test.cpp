@@ -146,15 +146,26 @@ TEST_F(ServerFlowTest, LoginRefreshLogout) {
   auto rotated = server_->PostJson("/api/v1/auth/refresh", json{{"refreshToken", refresh}}.dump());
   ASSERT_EQ(rotated.status, 200);
   std::string refresh2 = ParseBody(rotated).value("refreshToken", "");
-  // The spent token is dead; the new one works once and is revoked by logout.
+  std::string access = ParseBody(rotated).value("accessToken", "");
+  EXPECT_EQ(server_->Get("/api/v1/me", access).status, 200);
+  // The spent token is dead, and presenting it again ends the whole session (the chain was copied): the
+  // rotated refresh token and the session's access token die with it.
   auto reuse = server_->PostJson("/api/v1/auth/refresh", json{{"refreshToken", refresh}}.dump());
   EXPECT_EQ(reuse.status, 401);
   EXPECT_EQ(ProblemCode(reuse), "refresh_token_invalid");
-  std::string access = ParseBody(rotated).value("accessToken", "");
-  EXPECT_EQ(server_->Get("/api/v1/me", access).status, 200);
-  auto out = server_->PostJson("/api/v1/auth/logout", json{{"refreshToken", refresh2}}.dump(), access);
-  EXPECT_EQ(out.status, 204);
+  auto revoked = server_->Get("/api/v1/me", access);
+  EXPECT_EQ(revoked.status, 401);
+  EXPECT_EQ(ProblemCode(revoked), "token_revoked");
   EXPECT_EQ(server_->PostJson("/api/v1/auth/refresh", json{{"refreshToken", refresh2}}.dump()).status, 401);
+  // Logout ends a fresh session: its refresh token and the access token presented with the logout.
+  auto again = ParseBody(server_->PostJson("/api/v1/auth/login", login.dump()));
+  std::string access3 = again.value("accessToken", "");
+  std::string refresh3 = again.value("refreshToken", "");
+  ASSERT_FALSE(access3.empty());
+  auto out = server_->PostJson("/api/v1/auth/logout", json{{"refreshToken", refresh3}}.dump(), access3);
+  EXPECT_EQ(out.status, 204);
+  EXPECT_EQ(server_->PostJson("/api/v1/auth/refresh", json{{"refreshToken", refresh3}}.dump()).status, 401);
+  EXPECT_EQ(server_->Get("/api/v1/me", access3).status, 401);
 }
 
 TEST_F(ServerFlowTest, LoginIsRateLimitedPerUser) {

@@ -163,13 +163,13 @@ TEST_F(ServerPagingTest, BookmarksAreBoundToListingCallerAndFilters) {
   };
   check_refused("/api/v1/patients/" + alice + "/access-log?pageSize=1&bookmark=" + bm, "audrey");  // another caller
   check_refused("/api/v1/patients/" + alice + "/reports?pageSize=1&bookmark=" + bm, "alice");      // another listing
-  auto audit = ParseBody(server_->Get("/api/v1/audit/events?kind=read&pageSize=1", Token("audrey")));
+  auto audit = ParseBody(server_->Get("/api/v1/audit/events?kind=report_created&pageSize=1", Token("audrey")));
   const std::string audit_bm = audit.value("bookmark", "");
   ASSERT_FALSE(audit_bm.empty());
   check_refused("/api/v1/audit/events?kind=emergency&pageSize=1&bookmark=" + audit_bm, "audrey");  // other filters
   std::string tampered = audit_bm;
   tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
-  check_refused("/api/v1/audit/events?kind=read&pageSize=1&bookmark=" + tampered, "audrey");
+  check_refused("/api/v1/audit/events?kind=report_created&pageSize=1&bookmark=" + tampered, "audrey");
   check_refused("/api/v1/audit/events?kind=read&pageSize=1&bookmark=" + std::string(3000, 'A'), "audrey");
   auto search = ParseBody(server_->Get("/api/v1/patients?query=&pageSize=1", Token("dr.house")));
   const std::string search_bm = search.value("bookmark", "");

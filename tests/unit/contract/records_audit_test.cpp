@@ -98,12 +98,12 @@ TEST_F(AuditTest, PagesCoverEverythingOnce) {
 TEST_F(AuditTest, PatientPagesThroughEveryAccessNewestFirst) {
   for (int i = 0; i < 45; ++i) {
     Advance(1);
-    EXPECT_EQ(Call("doctor2", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "follow-up"}}).status, 200);
+    EXPECT_EQ(Call("doctor2", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "treatment"}}).status, 200);
   }
   Advance(1);
-  Ok("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reason", "cardiac arrest in ward"}});
+  Ok("doctor3", "EmergencyAccess", {{"reportId", "r1"}, {"reasonNote", kCid2}});
   Advance(1);
-  EXPECT_EQ(Call("doctor3", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "emergency care"}}).status, 200);
+  EXPECT_EQ(Call("doctor3", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "emergency"}}).status, 200);
   const std::string late_read = last_tx_;
 
   std::vector<std::string> ids, times;
@@ -136,7 +136,7 @@ TEST_F(AuditTest, PatientPagesThroughEveryAccessNewestFirst) {
 TEST_F(AuditTest, FilteredPagesAreFullAndBookmarksNameOnlyReturnedEvents) {
   for (int i = 0; i < 30; ++i) {
     Advance(1);
-    Call("doctor2", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "follow-up"}});
+    Call("doctor2", "RecordAccess", json{{"reportId", "r1"}, {"purpose", "treatment"}});
   }
   std::vector<std::string> kinds;
   std::string bookmark;
