@@ -1,13 +1,11 @@
 // libFuzzer: raw request bytes through the HTTP/1.1 request parser configured as the server configures it
 // (Beast's request_parser<string_body>, the default ServerOptions header and body limits), the Request built
 // from it as Serve() builds it, then the router with every real /api/v1 and FHIR route registered, and the
-// query and percent-decoding helpers the handlers use. Serve() itself is a coroutine on a socket, so this
-// target repeats its few lines of message-to-Request copying (src/http/server.cpp) instead of calling it.
-#include <algorithm>
+// query and percent-decoding helpers the handlers use. Serve() itself is a coroutine on a socket; the head is
+// copied into a Request by the same CopyHead it uses (src/http/beast_head.h).
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +13,7 @@
 #include <string_view>
 
 #include "http/app.h"
+#include "http/beast_head.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -64,14 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   auto msg = parser.release();
   Request req;
-  req.method = std::string(msg.method_string());
-  req.SetTarget(std::string(msg.target()));
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    auto [it, inserted] = req.headers.emplace(name, std::string(field.value()));
-    if (!inserted) it->second += ", " + std::string(field.value());
-  }
+  CopyHead(msg, req);
   req.body = std::move(msg.body());
   if (req.body.size() > opts.max_body_bytes) std::abort();
 

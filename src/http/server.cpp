@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "http/beast_head.h"
 #include "http/problem.h"
 
 namespace medledger::http {
@@ -134,18 +135,6 @@ asio::awaitable<Response> RunHandler(Impl* impl, Request* req) {
 
 asio::awaitable<BodyAdmission> RunAdmission(Impl* impl, const Request* head) {
   co_return impl->opts.admit_large_body(*head);
-}
-
-template <class Fields>
-void CopyHead(const bhttp::request_header<Fields>& msg, Request& req) {
-  req.method = std::string(msg.method_string());
-  req.SetTarget(std::string(msg.target()));
-  for (const auto& field : msg) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    auto [it, inserted] = req.headers.emplace(name, std::string(field.value()));
-    if (!inserted) it->second += ", " + std::string(field.value());
-  }
 }
 
 Response TransportProblem(int status, const char* code, const char* message) {

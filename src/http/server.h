@@ -1,6 +1,7 @@
 // The HTTP/1.1 transport: Boost.Beast on Asio C++20 coroutines, optional TLS. It owns sockets, limits and
 // timeouts; everything else is the AppHandler, which runs on a worker pool so that blocking ledger and
-// store calls never stall the I/O threads. Beast stays inside server.cpp.
+// store calls never stall the I/O threads. Beast stays inside server.cpp (and beast_head.h, the
+// head-to-Request copy it shares with the HTTP request fuzzer).
 #pragma once
 
 #include <chrono>
