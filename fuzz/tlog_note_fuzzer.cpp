@@ -45,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (opened.ok()) {
         RoundTripCheckpoint(opened->text);
         for (const auto& sig : opened->verified) {
-          if (sig.name == WitnessKey().name()) (void)VerifyCosignature(WitnessKey().Verifier(), opened->text, sig.Line());
+          if (sig.name == WitnessKey().name())
+            (void)VerifyCosignature(WitnessKey().Verifier(), opened->text, sig.Line());
         }
       }
       (void)OpenCheckpoint(in, LogKey().Verifier());
@@ -57,9 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
-    case 1:
-      RoundTripCheckpoint(in);
-      break;
+    case 1: RoundTripCheckpoint(in); break;
     case 2: {
       auto t = ParseTilePath(in);
       if (t.ok() && FormatTilePath(*t) != in) __builtin_trap();
