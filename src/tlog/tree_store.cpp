@@ -11,7 +11,7 @@
 #include "common/encoding.h"
 #include "common/errno_text.h"
 #include "common/private_dir.h"
-#include "crypto/random.h"
+#include "tlog/durable_write.h"
 
 namespace medledger::tlog {
 namespace {
@@ -72,13 +72,6 @@ Status TruncateTo(int fd, uint64_t size, const std::filesystem::path& path) {
   ML_ASSIGN_OR_RETURN(uint64_t have, FileSize(fd, path));
   if (have < size) return Corrupt(path.string() + " is shorter than the committed tree");
   if (have > size && ::ftruncate(fd, static_cast<off_t>(size)) != 0) return IoError("truncate", path, errno);
-  return OkStatus();
-}
-
-Status SyncDir(const std::filesystem::path& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return IoError("open", dir, errno);
-  if (::fsync(fd.get()) != 0) return IoError("fsync", dir, errno);
   return OkStatus();
 }
 
@@ -257,27 +250,8 @@ Status TreeStore::Commit(uint64_t cursor) {
 }
 
 Status TreeStore::WriteMeta(uint64_t size, uint64_t cursor) {
-  const std::string text = std::string(kMetaMagic) + std::to_string(size) + "\n" + std::to_string(cursor) + "\n";
-  const auto path = dir_ / "meta";
-  auto tmp = path;
-  tmp += ".tmp-" + crypto::RandomHex(8);
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd.valid()) return IoError("create", tmp, errno);
-    Status s = PwriteAll(fd.get(), text, 0, tmp);
-    if (s.ok() && ::fsync(fd.get()) != 0) s = IoError("fsync", tmp, errno);
-    if (s.ok() && fd.Close() != 0) s = IoError("close", tmp, errno);
-    if (!s.ok()) {
-      ::unlink(tmp.c_str());
-      return s;
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return IoError("rename", path, err);
-  }
-  return SyncDir(dir_);
+  return WriteFileAtomic(dir_ / "meta",
+                         std::string(kMetaMagic) + std::to_string(size) + "\n" + std::to_string(cursor) + "\n");
 }
 
 uint64_t TreeStore::Size() const {
