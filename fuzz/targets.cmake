@@ -11,4 +11,5 @@ set(MEDLEDGER_FUZZ_TARGETS
     "api_json_fuzzer:medledger_http,nlohmann_json::nlohmann_json"
     "x509_fuzzer:medledger_crypto"
     "fabric_block_fuzzer:medledger_ledger"
-    "chaincode_fuzzer:medledger_chaincode")
+    "chaincode_fuzzer:medledger_chaincode"
+    "tlog_note_fuzzer:medledger_tlog")

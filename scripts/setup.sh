@@ -9,6 +9,7 @@ APT_PACKAGES=(
   librocksdb-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsodium-dev libcurl4-openssl-dev zlib1g-dev libre2-dev
   clang-14 libclang-rt-14-dev llvm-14
+  golang-go golang-golang-x-mod-dev
   chromium
 )
 

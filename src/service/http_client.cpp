@@ -26,6 +26,9 @@ size_t Write(char* data, size_t size, size_t n, void* user) {
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
 
 }  // namespace
 
@@ -53,7 +56,17 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "medledger");
-  if (!call.form.empty()) {
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  if (!call.content_type.empty()) {
+    if (!call.form.empty() || call.content_type.find_first_of("\r\n") != std::string::npos) {
+      return MakeError(ErrorKind::kInternal, "http_client", "a raw body excludes a form; no newline in the type");
+    }
+    headers.reset(curl_slist_append(nullptr, ("Content-Type: " + call.content_type).c_str()));
+    if (!headers) return MakeError(ErrorKind::kInternal, "http_client", "curl_slist_append failed");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+  } else if (!call.form.empty()) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
   }
