@@ -14,6 +14,8 @@
 
 #include "app/commands.h"
 #include "app/report_keys.h"
+#include "app/report_log_setup.h"
+#include "common/encoding.h"
 #include "common/shared_flush.h"
 #include "content/embedded_store.h"
 #include "content/fs_util.h"
@@ -34,6 +36,8 @@
 #include "service/oidc.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
+#include "service/report_log.h"
+#include "service/sealed_file.h"
 #include "service/user_event_outbox.h"
 
 namespace medledger::app {
@@ -73,6 +77,11 @@ struct ServeOptions {
   std::string oidc_role_map;
   bool two_person_enrollment = false;
   int recent_enrollment_days = 30;
+  // The report log (docs/RECEIPTS.md).
+  std::string log_origin;  // default medledger/<mspId>/reports
+  std::vector<std::string> witnesses;
+  int min_witnesses = 0;
+  int checkpoint_interval_ms = 1000;
 };
 
 struct DemoUser {
@@ -253,6 +262,38 @@ int RunServe(const ServeOptions& o) {
     embedded = std::move(*opened);
     ledger_ptr = embedded.get();
   }
+  // The report log follows the chain on either ledger and anchors its checkpoints with the organisation's
+  // service identity.
+  const std::string origin = o.log_origin.empty() ? "medledger/" + org->msp_id() + "/reports" : o.log_origin;
+  auto log_key = LoadOrCreateLogKey(data, org->master_key(), origin);
+  if (!log_key.ok()) return Fail(log_key.error());
+  auto witness_keys = ParseWitnessKeys(o.witnesses);
+  if (!witness_keys.ok()) return Fail(witness_keys.error());
+  auto anchor_identity = org->LogAnchorIdentity();
+  if (!anchor_identity.ok()) return Fail(anchor_identity.error());
+  service::ReportLogOptions log_options;
+  log_options.dir = data / "log";
+  log_options.origin = origin;
+  log_options.witnesses = *witness_keys;
+  log_options.checkpoint_interval = std::chrono::milliseconds(o.checkpoint_interval_ms);
+  log_options.anchor = [ledger_ptr, who = std::make_shared<identity::SigningIdentity>(std::move(*anchor_identity)),
+                        origin](const tlog::Checkpoint& c) -> Result<std::string> {
+    nlohmann::json arg = {{"origin", origin}, {"treeSize", c.size}, {"rootHash", HexEncode(c.root_hash)}};
+    ML_ASSIGN_OR_RETURN(auto receipt, ledger_ptr->Submit(*who, {"AnchorCheckpoint", {arg.dump()}}));
+    return receipt.tx_id;
+  };
+  auto report_log = service::ReportLog::Open(*ledger_ptr, std::move(*log_key), std::move(log_options));
+  if (!report_log.ok()) return Fail(report_log.error());
+  TrustBundle trust;
+  trust.org_roots_pem = {org->ca_certificate().ToPem()};
+  trust.log_vkey = (*report_log)->verifier().ToString();
+  trust.witness_vkeys = o.witnesses;
+  trust.min_witnesses = o.min_witnesses;
+  const std::string trust_json = TrustBundleJson(trust);
+  // Public information, kept next to the log for `medledger log export-trust`.
+  if (Status s = service::WriteFileAtomically(data / "log" / "trust.json", trust_json); !s.ok()) return Fail(s.error());
+  (*report_log)->Start();
+
   auto patients = service::PatientDirectory::Open(server_dir / "patients", org->master_key());
   if (!patients.ok()) return Fail(patients.error());
   auto keystore = OpenReportKeystore(data, org->master_key(), /*sync_stores=*/false);
@@ -312,6 +353,7 @@ int RunServe(const ServeOptions& o) {
   parts.durability_barrier = [barrier] { return barrier->Run(); };
   parts.idempotency = idempotency->get();
   parts.bookmarks = &*bookmarks;
+  parts.log = report_log->get();
   service::RecordsService records(parts);
   records.set_recent_enrollment_days(o.recent_enrollment_days);
   // User changes made with the CLI reach the ledger through the outbox, signed by the administrator it names.
@@ -366,10 +408,17 @@ int RunServe(const ServeOptions& o) {
       return j.dump();
     };
   }
-  deps.gauges = [ledger_ptr] {
+  deps.log = report_log->get();
+  deps.trust_bundle = trust_json;
+  deps.gauges = [ledger_ptr, log = report_log->get()] {
     std::map<std::string, double> g;
     auto info = ledger_ptr->GetChainInfo();
     if (info.ok()) g["medledger_ledger_height"] = static_cast<double>(info->height);
+    g["medledger_log_size"] = static_cast<double>(log->Size());
+    if (auto latest = log->Latest()) {
+      g["medledger_log_checkpoint_size"] = static_cast<double>(latest->checkpoint.size);
+      g["medledger_log_checkpoint_cosignatures"] = static_cast<double>(latest->cosignatures.size());
+    }
     return g;
   };
   http::AppOptions app_options;
@@ -426,6 +475,7 @@ int RunServe(const ServeOptions& o) {
   spdlog::info(R"({{"msg":"shutting down","signal":{}}})", sig);
   if (metrics_server) metrics_server->Stop();
   (*server)->Stop();
+  (*report_log)->Stop();
   if (embedded) embedded->Close();
   return 0;
 }
@@ -481,6 +531,17 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--recent-enrollment-days", o->recent_enrollment_days,
                   "Break-glass within this many days of the actor's enrolment is flagged for the auditor")
       ->check(CLI::Range(0, 3650));
+  cmd->add_option("--log-origin", o->log_origin,
+                  "The report log's name in its checkpoints (default medledger/<mspId>/reports); fixed for life");
+  cmd->add_option("--witness", o->witnesses,
+                  "A witness whose cosignatures the log accepts: its verifier key <name>+<hex id>+<base64> "
+                  "(medledger witness keygen); repeatable");
+  cmd->add_option("--min-witnesses", o->min_witnesses,
+                  "Cosignatures a receipt needs to verify (published in the trust bundle)")
+      ->check(CLI::Range(0, 32));
+  cmd->add_option("--checkpoint-interval-ms", o->checkpoint_interval_ms,
+                  "How often the report log signs a checkpoint while it grows")
+      ->check(CLI::Range(100, 60000));
   cmd->add_flag("--insecure-fast-passwords", o->fast_passwords, "Minimal Argon2id cost (tests and benchmarks only)");
   cmd->callback([o] { std::exit(RunServe(*o)); });
 }

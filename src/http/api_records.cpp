@@ -11,6 +11,7 @@
 #include "http/handler_util.h"
 #include "http/multipart.h"
 #include "http/problem.h"
+#include "service/receipt_builder.h"
 #include "service/records_service.h"
 
 namespace medledger::http {
@@ -242,6 +243,27 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
   router.Add("GET", "/api/v1/reports/{id}/proof", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto r = svc->ReportProof(*ctx.principal, ctx.Param("id"));
     return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+  router.Add("GET", "/api/v1/reports/{id}/receipt", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    std::optional<int64_t> version;
+    if (auto v = ctx.request.QueryParam("version")) {
+      int64_t n = 0;
+      auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+      if (v->empty() || ec != std::errc() || ptr != v->data() + v->size() || n < 1) {
+        return ProblemResponse(
+            MakeError(ErrorKind::kInvalidArgument, "invalid_parameter", "version must be a positive integer"));
+      }
+      version = n;
+    }
+    auto r = svc->ReportReceipt(*ctx.principal, ctx.Param("id"), version);
+    if (!r.ok()) {
+      Response res = FromError(r.error());
+      if (r.error().code == "receipt_not_ready") res.SetHeader("Retry-After", "1");
+      return res;
+    }
+    Response res = JsonText(200, *r);
+    res.SetHeader("Content-Type", service::kReceiptMediaType);
+    return res;
   });
   router.Add("POST", "/api/v1/reports/{id}/amendments", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto body = JsonBody(ctx.request);

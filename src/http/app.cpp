@@ -70,6 +70,7 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
               [](RequestContext&) { return JsonResponse(200, OpenApiDocument()); });
   AddAuthRoutes(router_, deps_, options_);
   AddRecordRoutes(router_, deps_);
+  AddLogRoutes(router_, deps_);
 }
 
 App::~App() = default;
@@ -135,6 +136,18 @@ Response App::Dispatch(RequestContext& ctx) {
   auto match = router_.Match(req.method, req.path);
   if (!match.ok()) {
     const Error& e = match.error();
+    if (e.code == "route_not_found" && req.method == "GET" && StartsWith(req.path, "/log/tile/")) {
+      ctx.route = "/log/tile/*";
+      // Entry bundles need a token; hash tiles do not, so a bad or absent token is only fatal for them.
+      std::optional<service::Principal> who;
+      if (!req.Header("authorization").empty()) {
+        auto principal = AuthenticateBearer(req);
+        if (auto* refusal = std::get_if<Response>(&principal)) return std::move(*refusal);
+        who = std::get<service::Principal>(std::move(principal));
+        ctx.principal = who;
+      }
+      if (auto r = ServeLogTile(deps_.log, req, who)) return *r;
+    }
     if (e.code == "route_not_found" && req.method == "GET" && static_files_ && !StartsWith(req.path, "/api/") &&
         !StartsWith(req.path, "/.well-known/")) {
       ctx.route = "static";
@@ -181,7 +194,8 @@ Response App::Handle(Request& req) {
   res.SetHeader("X-Frame-Options", "DENY");
   res.SetHeader("Cross-Origin-Opener-Policy", "same-origin");
   res.SetHeader("Content-Security-Policy", api ? kApiCsp : kWebCsp);
-  if (api) res.SetHeader("Cache-Control", "no-store");
+  // Handlers that know better (immutable log tiles) set their own.
+  if (api && res.Header("cache-control").empty()) res.SetHeader("Cache-Control", "no-store");
   if (req.tls) res.SetHeader("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
 
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -23,6 +23,7 @@ namespace medledger::service {
 class AuthService;
 class OidcProvider;
 class RecordsService;
+class ReportLog;
 }  // namespace medledger::service
 
 namespace medledger::http {
@@ -37,6 +38,8 @@ struct AppDeps {
   // POST /ledger/verify: JSON {ok, blocks, transactions, error?}. Empty (Fabric): 501 not_implemented_on_fabric.
   std::function<std::string()> verify_ledger;
   std::function<std::map<std::string, double>()> gauges;  // extra /metrics gauges
+  service::ReportLog* log = nullptr;                      // the report log; its routes answer 503 without one
+  std::string trust_bundle;                               // GET /log/trust.json (docs/RECEIPTS.md)
 };
 
 struct AppOptions {
@@ -79,6 +82,11 @@ class App {
 // Registers the /api/v1 routes (api_routes.cpp, api_records.cpp).
 void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& options);
 void AddRecordRoutes(Router& router, const AppDeps& deps);
+void AddLogRoutes(Router& router, const AppDeps& deps);
+// GET /log/tile/...: C2SP tlog-tiles, whose paths have a variable number of segments. Nothing when the path
+// is not a tile path.
+std::optional<Response> ServeLogTile(const service::ReportLog* log, const Request& req,
+                                     const std::optional<service::Principal>& principal);
 
 // The OpenAPI 3.1 document (src/http/openapi.json compiled in).
 const char* OpenApiDocument();

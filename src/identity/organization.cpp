@@ -311,6 +311,29 @@ Result<User> Organization::ImportUser(const ImportedUser& request) {
   return users_->GetUser(request.username);
 }
 
+Result<SigningIdentity> Organization::LogAnchorIdentity() {
+  constexpr char kLogName[] = "_log";
+  constexpr char kLogCn[] = "medledger-log";
+  std::lock_guard lock(enroll_mu_);
+  if (wallet_.Contains(kLogName)) {
+    ML_ASSIGN_OR_RETURN(SigningIdentity existing, wallet_.Load(kLogName));
+    if (!existing.certificate().IsIssuedBy(ca_cert_) || existing.msp_id() != msp_id_) {
+      return OrgCorrupt(Layout(dir_).wallet_dir, "the log identity does not belong to this organisation's CA");
+    }
+    return existing;
+  }
+  ML_ASSIGN_OR_RETURN(auto key, crypto::EcPrivateKey::Generate());
+  crypto::CertificateRequest req;
+  req.common_name = kLogCn;
+  req.organization = name_;
+  req.organizational_units = {"client"};
+  req.attributes = {{"role", "service"}, {"hf.EnrollmentID", kLogCn}, {"hf.Type", "client"}};
+  ML_ASSIGN_OR_RETURN(auto cert, crypto::IssueCertificate(req, key.PublicKey(), ca_key_, &ca_cert_));
+  SigningIdentity identity(msp_id_, std::move(cert), std::move(key));
+  ML_RETURN_IF_ERROR(wallet_.Put(kLogName, identity));
+  return identity;
+}
+
 Result<SigningIdentity> Organization::LoadIdentity(std::string_view username) const {
   ML_ASSIGN_OR_RETURN(User user, users_->GetUser(username));
   if (user.disabled) {

@@ -12,6 +12,7 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/x509.h"
+#include "service/receipt_builder.h"
 
 namespace medledger::service {
 
@@ -636,6 +637,27 @@ Result<std::string> RecordsService::ReportProof(const Principal& who, const std:
               {"ordererCertificate", p_.org->orderer().cert_pem()},
               {"caCertificate", p_.org->ca_certificate().ToPem()}};
   return out.dump();
+}
+
+Result<std::string> RecordsService::ReportReceipt(const Principal& who, const std::string& report_id,
+                                                  std::optional<int64_t> version) {
+  ML_RETURN_IF_ERROR(CheckReportId(report_id));
+  if (who.role == Role::kAdmin) return Denied("administrators do not see report receipts");
+  if (p_.log == nullptr) {
+    return MakeError(ErrorKind::kUnavailable, "log_unavailable", "this server keeps no report log");
+  }
+  json args = {{"reportId", report_id}};
+  if (version) args["version"] = *version;
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "GetReport", args.dump(), false));
+  const json& rec = r.payload.contains("report") ? r.payload["report"] : r.payload;
+  ReceiptInputs in;
+  ML_ASSIGN_OR_RETURN(in.tx, p_.ledger->GetTransactionProof(Str(rec, {"txId"})));
+  ML_ASSIGN_OR_RETURN(in.log, p_.log->ProveTransaction(in.tx.tx_id, in.tx.block_number));
+  in.origin = p_.log->origin();
+  in.cid = Str(rec, {"cid"});
+  in.content_hash = Str(rec, {"contentHash"});
+  in.certificates_pem = {p_.org->ca_certificate().ToPem()};
+  return BuildReceiptJson(in);
 }
 
 // ---- consent, emergency, audit ------------------------------------------------------------------------

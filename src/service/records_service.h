@@ -22,6 +22,7 @@
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
 #include "service/principal.h"
+#include "service/report_log.h"
 #include "service/report_validation.h"
 
 namespace medledger::service {
@@ -90,6 +91,7 @@ struct ServiceParts {
   IdempotencyStore* idempotency = nullptr;
   const BookmarkSealer* bookmarks = nullptr;  // seals every listing's bookmark; required
   ValidationPolicy policy;
+  const ReportLog* log = nullptr;  // the report log; receipts answer 503 log_unavailable without one
 };
 
 struct PatientPage {
@@ -121,6 +123,10 @@ class RecordsService {
                                          const std::string& bookmark);
   Result<std::string> ReportHistory(const Principal& who, const std::string& report_id);
   Result<std::string> ReportProof(const Principal& who, const std::string& report_id);
+  // The offline-verifiable receipt (docs/RECEIPTS.md) of a version's creation or amendment (the head's without
+  // `version`), authorized as reading the report's metadata. "receipt_not_ready" (409) until a checkpoint
+  // covers it.
+  Result<std::string> ReportReceipt(const Principal& who, const std::string& report_id, std::optional<int64_t> version);
 
   Result<std::string> ListConsents(const Principal& who, const std::string& patient_id);
   // `purpose` is the patient's words: a code from the closed list goes to the ledger as is, other text is
