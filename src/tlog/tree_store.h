@@ -79,6 +79,8 @@ class TreeStore : public HashReader {
   Status OpenLevel(size_t k);
   uint64_t SizeLocked() const { return committed_size_ + pending_entries_.size(); }
   Result<std::string> LevelHash(size_t k, uint64_t i) const;
+  // Hashes [start, start + count) of level k, concatenated: one read for the part on disk.
+  Result<std::string> LevelRange(size_t k, uint64_t start, uint64_t count) const;
   Result<std::string> StoredHashLocked(int level, uint64_t index) const;
   Result<std::string> LeafLocked(uint64_t index) const;
   Result<uint64_t> EntryEnd(uint64_t index) const;  // end offset of committed entry `index`
