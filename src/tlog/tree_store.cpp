@@ -190,7 +190,7 @@ Status TreeStore::Append(std::string_view leaf) {
   if (leaf.size() > kMaxLeafSize) {
     return MakeError(ErrorKind::kTooLarge, "leaf_too_large", "a log leaf is at most 65535 bytes");
   }
-  if (pending_entries_.size() >= kMaxPendingLeaves) {
+  if (pending_entries_.size() >= kMaxPendingLeaves || pending_bytes_ + leaf.size() > kMaxPendingBytes) {
     return MakeError(ErrorKind::kResourceExhausted, "tlog_pending_full", "commit before appending more");
   }
   // Compute everything first, then mutate, so a read error leaves the store unchanged.
@@ -207,12 +207,14 @@ Status TreeStore::Append(std::string_view leaf) {
   ML_RETURN_IF_ERROR(OpenLevel(added.size() - 1));
   for (size_t k = 0; k < added.size(); ++k) levels_[k].pending.push_back(std::move(added[k]));
   pending_entries_.emplace_back(leaf);
+  pending_bytes_ += leaf.size();
   return OkStatus();
 }
 
 void TreeStore::DiscardPending() {
   std::lock_guard lock(mu_);
   pending_entries_.clear();
+  pending_bytes_ = 0;
   for (auto& level : levels_) level.pending.clear();
 }
 
@@ -247,6 +249,7 @@ Status TreeStore::Commit(uint64_t cursor) {
   committed_cursor_ = cursor;
   data_size_ = end;
   pending_entries_.clear();
+  pending_bytes_ = 0;
   for (auto& level : levels_) {
     level.flushed += level.pending.size();
     level.pending.clear();

@@ -31,8 +31,9 @@
 
 namespace medledger::tlog {
 
-inline constexpr size_t kMaxLeafSize = 65535;           // tile entry bundles carry a uint16 length
-inline constexpr uint64_t kMaxPendingLeaves = 1 << 20;  // appended but not committed
+inline constexpr size_t kMaxLeafSize = 65535;            // tile entry bundles carry a uint16 length
+inline constexpr uint64_t kMaxPendingLeaves = 1 << 20;   // appended but not committed
+inline constexpr uint64_t kMaxPendingBytes = 256 << 20;  // their bytes
 
 class TreeStore : public HashReader {
  public:
@@ -43,7 +44,8 @@ class TreeStore : public HashReader {
   TreeStore(const TreeStore&) = delete;
   TreeStore& operator=(const TreeStore&) = delete;
 
-  // Buffers one leaf ("leaf_too_large" beyond 65535 bytes, "tlog_pending_full"). Not durable until Commit.
+  // Buffers one leaf ("leaf_too_large" beyond 65535 bytes; "tlog_pending_full" beyond 2^20 leaves or 256 MiB
+  // since the last Commit). Not durable until Commit.
   Status Append(std::string_view leaf);
   // Drops every leaf appended since the last Commit.
   void DiscardPending();
@@ -96,6 +98,7 @@ class TreeStore : public HashReader {
   uint64_t committed_cursor_ = 0;
   uint64_t data_size_ = 0;  // committed bytes of entries.data
   std::vector<std::string> pending_entries_;
+  uint64_t pending_bytes_ = 0;
 };
 
 }  // namespace medledger::tlog

@@ -144,6 +144,21 @@ TEST(TreeStore, LimitsAndDiscard) {
   EXPECT_EQ(store->Leaf(0).value(), "x");
 }
 
+// Uncommitted leaves are held in memory: their bytes are bounded too, and dropping them (or a commit) makes
+// room again.
+TEST(TreeStore, PendingBytesAreBounded) {
+  testing::TempDir dir("tlog");
+  auto store = TreeStore::Open(dir.path()).value();
+  const std::string big(kMaxLeafSize, 'b');
+  uint64_t appended = 0;
+  Status s = OkStatus();
+  while ((s = store->Append(big)).ok()) ++appended;
+  EXPECT_EQ(s.error().code, "tlog_pending_full");
+  EXPECT_EQ(appended, kMaxPendingBytes / kMaxLeafSize);
+  store->DiscardPending();
+  EXPECT_TRUE(store->Append(big).ok());
+}
+
 TEST(TreeStore, TilesAndEntryBundles) {
   testing::TempDir dir("tlog");
   auto store = TreeStore::Open(dir.path()).value();
