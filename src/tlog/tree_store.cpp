@@ -312,8 +312,35 @@ Result<std::string> TreeStore::StoredHashLocked(int level, uint64_t index) const
   // An interior node between tile levels: the root of the 2^r level-k hashes below it.
   const uint64_t width = uint64_t{1} << r;
   if (index > (UINT64_MAX >> r)) return MakeError(ErrorKind::kNotFound, "hash_not_found", "index too large");
+  const uint64_t tile = index >> (kTileHeight - r);
+  if (k < levels_.size() && tile < levels_[k].flushed / kTileWidth) {
+    // A complete, committed tile never changes: its interior nodes are computed once and kept.
+    ML_ASSIGN_OR_RETURN(const TileNodes* nodes, CompleteTileNodes(k, tile));
+    const uint64_t local = index - (tile << (kTileHeight - r));
+    const size_t offset = kTileWidth - (kTileWidth >> (r - 1));  // nodes of the levels below r
+    return nodes->substr((offset + local) * kHashSize, kHashSize);
+  }
   ML_ASSIGN_OR_RETURN(std::string range, LevelRange(k, index << r, width));
   return BalancedRoot(SplitHashes(range));
+}
+
+Result<const TreeStore::TileNodes*> TreeStore::CompleteTileNodes(size_t k, uint64_t tile) const {
+  const uint64_t key = (static_cast<uint64_t>(k) << 56) | tile;
+  if (auto it = tile_nodes_.find(key); it != tile_nodes_.end()) return &it->second;
+  ML_ASSIGN_OR_RETURN(std::string range, LevelRange(k, tile * kTileWidth, kTileWidth));
+  // Levels 1..7 above the tile's 256 hashes, bottom-up: 128 + 64 + ... + 2 = 254 nodes.
+  TileNodes nodes;
+  nodes.reserve(254 * kHashSize);
+  std::vector<std::string> cur = SplitHashes(range);
+  while (cur.size() > 2) {
+    std::vector<std::string> next;
+    next.reserve(cur.size() / 2);
+    for (size_t i = 0; i + 1 < cur.size(); i += 2) next.push_back(NodeHash(cur[i], cur[i + 1]));
+    for (const auto& h : next) nodes += h;
+    cur = std::move(next);
+  }
+  if (tile_nodes_.size() >= kMaxCachedTiles) tile_nodes_.clear();
+  return &tile_nodes_.emplace(key, std::move(nodes)).first->second;
 }
 
 Result<std::string> TreeStore::StoredHash(int level, uint64_t index) const {
