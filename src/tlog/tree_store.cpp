@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 
@@ -84,6 +85,15 @@ std::string BalancedRoot(std::vector<std::string> hashes) {
     hashes = std::move(next);
   }
   return hashes.empty() ? std::string() : std::move(hashes[0]);
+}
+
+std::vector<std::string> SplitHashes(std::string_view concatenated) {
+  std::vector<std::string> out;
+  out.reserve(concatenated.size() / kHashSize);
+  for (size_t at = 0; at + kHashSize <= concatenated.size(); at += kHashSize) {
+    out.emplace_back(concatenated.substr(at, kHashSize));
+  }
+  return out;
 }
 
 bool ParseU64(std::string_view s, uint64_t* out) {
@@ -180,7 +190,7 @@ Status TreeStore::Append(std::string_view leaf) {
   if (leaf.size() > kMaxLeafSize) {
     return MakeError(ErrorKind::kTooLarge, "leaf_too_large", "a log leaf is at most 65535 bytes");
   }
-  if (pending_entries_.size() >= kMaxPendingLeaves) {
+  if (pending_entries_.size() >= kMaxPendingLeaves || pending_bytes_ + leaf.size() > kMaxPendingBytes) {
     return MakeError(ErrorKind::kResourceExhausted, "tlog_pending_full", "commit before appending more");
   }
   // Compute everything first, then mutate, so a read error leaves the store unchanged.
@@ -188,13 +198,8 @@ Status TreeStore::Append(std::string_view leaf) {
   uint64_t count = SizeLocked() + 1;  // level-k count after the append
   for (size_t k = 0; count % kTileWidth == 0; ++k) {
     // The level-k hashes just completed 256 of them: their root is the next level's new hash.
-    std::vector<std::string> last;
-    last.reserve(kTileWidth);
-    const uint64_t start = count - kTileWidth;
-    for (uint64_t i = start; i < count - 1; ++i) {
-      ML_ASSIGN_OR_RETURN(std::string h, LevelHash(k, i));
-      last.push_back(std::move(h));
-    }
+    ML_ASSIGN_OR_RETURN(std::string range, LevelRange(k, count - kTileWidth, kTileWidth - 1));
+    std::vector<std::string> last = SplitHashes(range);
     last.push_back(added.back());
     added.push_back(BalancedRoot(std::move(last)));
     count /= kTileWidth;
@@ -202,12 +207,14 @@ Status TreeStore::Append(std::string_view leaf) {
   ML_RETURN_IF_ERROR(OpenLevel(added.size() - 1));
   for (size_t k = 0; k < added.size(); ++k) levels_[k].pending.push_back(std::move(added[k]));
   pending_entries_.emplace_back(leaf);
+  pending_bytes_ += leaf.size();
   return OkStatus();
 }
 
 void TreeStore::DiscardPending() {
   std::lock_guard lock(mu_);
   pending_entries_.clear();
+  pending_bytes_ = 0;
   for (auto& level : levels_) level.pending.clear();
 }
 
@@ -242,6 +249,7 @@ Status TreeStore::Commit(uint64_t cursor) {
   committed_cursor_ = cursor;
   data_size_ = end;
   pending_entries_.clear();
+  pending_bytes_ = 0;
   for (auto& level : levels_) {
     level.flushed += level.pending.size();
     level.pending.clear();
@@ -279,6 +287,23 @@ Result<std::string> TreeStore::LevelHash(size_t k, uint64_t i) const {
   return MakeError(ErrorKind::kNotFound, "hash_not_found", "the tree has no such subtree yet");
 }
 
+Result<std::string> TreeStore::LevelRange(size_t k, uint64_t start, uint64_t count) const {
+  if (k >= levels_.size()) return MakeError(ErrorKind::kNotFound, "hash_not_found", "no such tile level");
+  const HashLevel& level = levels_[k];
+  if (count > kTileWidth || start > level.flushed + level.pending.size() ||
+      count > level.flushed + level.pending.size() - start) {
+    return MakeError(ErrorKind::kNotFound, "hash_not_found", "the tree has no such subtree yet");
+  }
+  std::string out;
+  if (start < level.flushed) {
+    const uint64_t on_disk = std::min(count, level.flushed - start);
+    ML_ASSIGN_OR_RETURN(out, PreadExact(level.fd.get(), on_disk * kHashSize, start * kHashSize,
+                                        dir_ / ("level-" + std::to_string(k) + ".hashes")));
+  }
+  for (uint64_t i = std::max(start, level.flushed); i < start + count; ++i) out += level.pending[i - level.flushed];
+  return out;
+}
+
 Result<std::string> TreeStore::StoredHashLocked(int level, uint64_t index) const {
   if (level < 0 || level >= 64) return MakeError(ErrorKind::kNotFound, "hash_not_found", "no such level");
   const size_t k = static_cast<size_t>(level) / kTileHeight;
@@ -287,13 +312,35 @@ Result<std::string> TreeStore::StoredHashLocked(int level, uint64_t index) const
   // An interior node between tile levels: the root of the 2^r level-k hashes below it.
   const uint64_t width = uint64_t{1} << r;
   if (index > (UINT64_MAX >> r)) return MakeError(ErrorKind::kNotFound, "hash_not_found", "index too large");
-  std::vector<std::string> hashes;
-  hashes.reserve(width);
-  for (uint64_t i = index << r; i < (index + 1) << r; ++i) {
-    ML_ASSIGN_OR_RETURN(std::string h, LevelHash(k, i));
-    hashes.push_back(std::move(h));
+  const uint64_t tile = index >> (kTileHeight - r);
+  if (k < levels_.size() && tile < levels_[k].flushed / kTileWidth) {
+    // A complete, committed tile never changes: its interior nodes are computed once and kept.
+    ML_ASSIGN_OR_RETURN(const TileNodes* nodes, CompleteTileNodes(k, tile));
+    const uint64_t local = index - (tile << (kTileHeight - r));
+    const size_t offset = kTileWidth - (kTileWidth >> (r - 1));  // nodes of the levels below r
+    return nodes->substr((offset + local) * kHashSize, kHashSize);
   }
-  return BalancedRoot(std::move(hashes));
+  ML_ASSIGN_OR_RETURN(std::string range, LevelRange(k, index << r, width));
+  return BalancedRoot(SplitHashes(range));
+}
+
+Result<const TreeStore::TileNodes*> TreeStore::CompleteTileNodes(size_t k, uint64_t tile) const {
+  const uint64_t key = (static_cast<uint64_t>(k) << 56) | tile;
+  if (auto it = tile_nodes_.find(key); it != tile_nodes_.end()) return &it->second;
+  ML_ASSIGN_OR_RETURN(std::string range, LevelRange(k, tile * kTileWidth, kTileWidth));
+  // Levels 1..7 above the tile's 256 hashes, bottom-up: 128 + 64 + ... + 2 = 254 nodes.
+  TileNodes nodes;
+  nodes.reserve(254 * kHashSize);
+  std::vector<std::string> cur = SplitHashes(range);
+  while (cur.size() > 2) {
+    std::vector<std::string> next;
+    next.reserve(cur.size() / 2);
+    for (size_t i = 0; i + 1 < cur.size(); i += 2) next.push_back(NodeHash(cur[i], cur[i + 1]));
+    for (const auto& h : next) nodes += h;
+    cur = std::move(next);
+  }
+  if (tile_nodes_.size() >= kMaxCachedTiles) tile_nodes_.clear();
+  return &tile_nodes_.emplace(key, std::move(nodes)).first->second;
 }
 
 Result<std::string> TreeStore::StoredHash(int level, uint64_t index) const {
@@ -347,13 +394,7 @@ Result<std::string> TreeStore::Tile(int level, uint64_t n, uint64_t width) const
   const uint64_t have = k < levels_.size() ? levels_[k].flushed + levels_[k].pending.size() : 0;
   const uint64_t start = n * kTileWidth;
   if (start + width > have) return MakeError(ErrorKind::kNotFound, "tile_not_found", "the tree has no such tile");
-  std::string out;
-  out.reserve(width * kHashSize);
-  for (uint64_t i = start; i < start + width; ++i) {
-    ML_ASSIGN_OR_RETURN(std::string h, LevelHash(k, i));
-    out += h;
-  }
-  return out;
+  return LevelRange(k, start, width);
 }
 
 Result<std::string> TreeStore::EntryBundle(uint64_t n, uint64_t width) const {

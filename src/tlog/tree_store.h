@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/result.h"
@@ -31,8 +32,9 @@
 
 namespace medledger::tlog {
 
-inline constexpr size_t kMaxLeafSize = 65535;           // tile entry bundles carry a uint16 length
-inline constexpr uint64_t kMaxPendingLeaves = 1 << 20;  // appended but not committed
+inline constexpr size_t kMaxLeafSize = 65535;            // tile entry bundles carry a uint16 length
+inline constexpr uint64_t kMaxPendingLeaves = 1 << 20;   // appended but not committed
+inline constexpr uint64_t kMaxPendingBytes = 256 << 20;  // their bytes
 
 class TreeStore : public HashReader {
  public:
@@ -43,7 +45,8 @@ class TreeStore : public HashReader {
   TreeStore(const TreeStore&) = delete;
   TreeStore& operator=(const TreeStore&) = delete;
 
-  // Buffers one leaf ("leaf_too_large" beyond 65535 bytes, "tlog_pending_full"). Not durable until Commit.
+  // Buffers one leaf ("leaf_too_large" beyond 65535 bytes; "tlog_pending_full" beyond 2^20 leaves or 256 MiB
+  // since the last Commit). Not durable until Commit.
   Status Append(std::string_view leaf);
   // Drops every leaf appended since the last Commit.
   void DiscardPending();
@@ -72,14 +75,19 @@ class TreeStore : public HashReader {
     uint64_t flushed = 0;              // hashes in the file
     std::vector<std::string> pending;  // hashes after them
   };
-  class Unlocked;  // HashReader over the store for callers already holding mu_
+  class Unlocked;                 // HashReader over the store for callers already holding mu_
+  using TileNodes = std::string;  // the 254 interior nodes of a complete tile, level by level, bottom-up
+  static constexpr size_t kMaxCachedTiles = 4096;  // ~32 MiB
 
   TreeStore(std::filesystem::path dir, UniqueFd lock) : dir_(std::move(dir)), lock_(std::move(lock)) {}
   Status Load();
   Status OpenLevel(size_t k);
   uint64_t SizeLocked() const { return committed_size_ + pending_entries_.size(); }
   Result<std::string> LevelHash(size_t k, uint64_t i) const;
+  // Hashes [start, start + count) of level k, concatenated: one read for the part on disk.
+  Result<std::string> LevelRange(size_t k, uint64_t start, uint64_t count) const;
   Result<std::string> StoredHashLocked(int level, uint64_t index) const;
+  Result<const TileNodes*> CompleteTileNodes(size_t k, uint64_t tile) const;
   Result<std::string> LeafLocked(uint64_t index) const;
   Result<uint64_t> EntryEnd(uint64_t index) const;  // end offset of committed entry `index`
   Status WriteMeta(uint64_t size, uint64_t cursor);
@@ -94,6 +102,8 @@ class TreeStore : public HashReader {
   uint64_t committed_cursor_ = 0;
   uint64_t data_size_ = 0;  // committed bytes of entries.data
   std::vector<std::string> pending_entries_;
+  uint64_t pending_bytes_ = 0;
+  mutable std::unordered_map<uint64_t, TileNodes> tile_nodes_;  // cache of committed complete tiles
 };
 
 }  // namespace medledger::tlog

@@ -144,6 +144,46 @@ TEST(TreeStore, LimitsAndDiscard) {
   EXPECT_EQ(store->Leaf(0).value(), "x");
 }
 
+// Uncommitted leaves are held in memory: their bytes are bounded too, and dropping them (or a commit) makes
+// room again.
+TEST(TreeStore, PendingBytesAreBounded) {
+  testing::TempDir dir("tlog");
+  auto store = TreeStore::Open(dir.path()).value();
+  const std::string big(kMaxLeafSize, 'b');
+  uint64_t appended = 0;
+  Status s = OkStatus();
+  while ((s = store->Append(big)).ok()) ++appended;
+  EXPECT_EQ(s.error().code, "tlog_pending_full");
+  EXPECT_EQ(appended, kMaxPendingBytes / kMaxLeafSize);
+  store->DiscardPending();
+  EXPECT_TRUE(store->Append(big).ok());
+}
+
+// Every stored hash of every level (on disk, computed between tile levels, cached for complete committed
+// tiles, or still pending) is the reference tree's, before and after a commit.
+TEST(TreeStore, EveryStoredHashMatchesTheReference) {
+  testing::TempDir dir("tlog");
+  auto store = TreeStore::Open(dir.path()).value();
+  MemoryTree ref;
+  for (uint64_t i = 0; i < 1500; ++i) {
+    ASSERT_TRUE(store->Append(LeafData(i)).ok());
+    ref.AppendLeaf(LeafData(i));
+    if (i == 700) {
+      ASSERT_TRUE(store->Commit(i).ok());
+    }
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int level = 0; level <= 10; ++level) {
+      for (uint64_t index = 0; ((index + 1) << level) <= 1500; ++index) {
+        ASSERT_EQ(store->StoredHash(level, index).value(), ref.StoredHash(level, index).value())
+            << "pass " << pass << " level " << level << " index " << index;
+      }
+      EXPECT_FALSE(store->StoredHash(level, 1500 >> level).ok());
+    }
+    ASSERT_TRUE(store->Commit(1500).ok());
+  }
+}
+
 TEST(TreeStore, TilesAndEntryBundles) {
   testing::TempDir dir("tlog");
   auto store = TreeStore::Open(dir.path()).value();
