@@ -10,5 +10,6 @@ set(MEDLEDGER_FUZZ_TARGETS
     "http_request_fuzzer:medledger_http"
     "api_json_fuzzer:medledger_http,nlohmann_json::nlohmann_json"
     "x509_fuzzer:medledger_crypto"
+    "tsa_token_fuzzer:medledger_tsa"
     "fabric_block_fuzzer:medledger_ledger"
     "chaincode_fuzzer:medledger_chaincode")
