@@ -1,0 +1,268 @@
+// VerifyLedgerEvidence over evidence cut from the real embedded ledger (a committed transaction, its block
+// header and the orderer's signature), then each input tampered with: every change is refused by name.
+#include "receipt/ledger_evidence.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/common.pb.h"
+#include "crypto/hash.h"
+#include "ledger/embedded/embedded_ledger.h"
+#include "ledger/embedded/protoutil.h"
+#include "peer/proposal_response.pb.h"
+#include "peer/transaction.pb.h"
+#include "test_support.h"
+
+namespace medledger::receipt {
+namespace {
+
+using ledger::testing::LedgerFixture;
+using ledger::testing::TestOrg;
+
+class LedgerEvidenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ledger::testing::TempDir("receipt");
+    auto l = ledger::embedded::EmbeddedLedger::Open(fx_.Options(dir_));
+    ASSERT_TRUE(l.ok()) << l.error().ToString();
+    ledger_ = std::move(l).value();
+    // A few blocks first, so the number is not trivially 0 or 1.
+    ASSERT_TRUE(ledger_->Submit(*fx_.alice, {"put", {"a", "1"}}).ok());
+    auto receipt = ledger_->Submit(*fx_.alice, {"create", {"report-7", "v"}});
+    ASSERT_TRUE(receipt.ok()) << receipt.error().ToString();
+    tx_id_ = receipt->tx_id;
+    block_number_ = receipt->block_number;
+    auto proof = ledger_->GetTransactionProof(tx_id_);
+    ASSERT_TRUE(proof.ok()) << proof.error().ToString();
+    auto parts = SplitSignaturesMetadata(proof->orderer_signature);
+    ASSERT_TRUE(parts.ok()) << parts.error().ToString();
+    evidence_.channel = "medledger";
+    evidence_.tx_id = tx_id_;
+    evidence_.block_number = proof->block_number;
+    evidence_.envelope = proof->envelope;
+    evidence_.block_header = proof->block_header;
+    evidence_.block_signature = parts->metadata_signature;
+    evidence_.block_metadata_value = parts->metadata_value;
+    trust_ = LedgerTrust{{fx_.org.ca_cert}, fx_.org.msp_id};
+  }
+  void TearDown() override {
+    ledger_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string Fails(const LedgerEvidence& ev) const { return Fails(ev, trust_); }
+  static std::string Fails(const LedgerEvidence& ev, const LedgerTrust& trust) {
+    auto r = VerifyLedgerEvidence(ev, trust);
+    return r.ok() ? "passed" : r.error().code;
+  }
+
+  // Rewrites the envelope's single endorsement and has the creator (alice) sign the result again, so only
+  // the endorsement is wrong.
+  std::string WithEndorsement(const std::string& endorser, const std::string& signature) const {
+    common::Envelope env;
+    common::Payload payload;
+    protos::Transaction tx;
+    protos::ChaincodeActionPayload cap;
+    EXPECT_TRUE(env.ParseFromString(evidence_.envelope) && payload.ParseFromString(env.payload()) &&
+                tx.ParseFromString(payload.data()) && cap.ParseFromString(tx.actions(0).payload()));
+    auto* e = cap.mutable_action()->mutable_endorsements(0);
+    e->set_endorser(endorser);
+    e->set_signature(signature);
+    tx.mutable_actions(0)->set_payload(cap.SerializeAsString());
+    payload.set_data(tx.SerializeAsString());
+    env.set_payload(payload.SerializeAsString());
+    env.set_signature(fx_.alice->Sign(env.payload()).value());
+    return env.SerializeAsString();
+  }
+  std::string ProposalResponsePayload() const {
+    common::Envelope env;
+    common::Payload payload;
+    protos::Transaction tx;
+    protos::ChaincodeActionPayload cap;
+    EXPECT_TRUE(env.ParseFromString(evidence_.envelope) && payload.ParseFromString(env.payload()) &&
+                tx.ParseFromString(payload.data()) && cap.ParseFromString(tx.actions(0).payload()));
+    return cap.action().proposal_response_payload();
+  }
+  // A MetadataSignature over this block header by `signer`, as the orderer makes it.
+  std::string BlockSignatureBy(const identity::SigningIdentity& signer) const {
+    common::BlockHeader h;
+    EXPECT_TRUE(h.ParseFromString(evidence_.block_header));
+    common::SignatureHeader sh;
+    sh.set_creator(signer.serialized());
+    sh.set_nonce("nonce-nonce-nonce-nonce!");
+    common::MetadataSignature sig;
+    sig.set_signature_header(sh.SerializeAsString());
+    sig.set_signature(signer
+                          .Sign(evidence_.block_metadata_value + sig.signature_header() +
+                                BlockHeaderAsn1(h.number(), h.previous_hash(), h.data_hash()))
+                          .value());
+    return sig.SerializeAsString();
+  }
+
+  LedgerFixture fx_;
+  std::string dir_;
+  std::unique_ptr<ledger::embedded::EmbeddedLedger> ledger_;
+  std::string tx_id_;
+  uint64_t block_number_ = 0;
+  LedgerEvidence evidence_;
+  LedgerTrust trust_;
+};
+
+TEST_F(LedgerEvidenceTest, EvidenceFromTheEmbeddedLedgerVerifies) {
+  auto v = VerifyLedgerEvidence(evidence_, trust_);
+  ASSERT_TRUE(v.ok()) << v.error().ToString();
+  EXPECT_EQ(v->tx_id, tx_id_);
+  EXPECT_EQ(v->channel, "medledger");
+  EXPECT_EQ(v->block_number, block_number_);
+  EXPECT_GE(v->block_number, 1u) << "after the first transaction's block";
+  EXPECT_EQ(v->creator.msp_id, "Org1MSP");
+  EXPECT_EQ(v->creator.common_name, "alice");
+  ASSERT_EQ(v->endorsers.size(), 1u);
+  EXPECT_EQ(v->endorsers[0].common_name, "peer0");
+  EXPECT_EQ(v->orderer.common_name, "orderer0");
+  EXPECT_EQ(v->chaincode, "kv");
+  EXPECT_EQ(v->response_status, 200);
+  ASSERT_TRUE(v->event.has_value()) << "the contract's SetEvent must come out of the endorsed action";
+  EXPECT_EQ(v->event->chaincode, "kv");
+  EXPECT_EQ(v->event->event_name, "created");
+  EXPECT_EQ(v->event->payload, "report-7");
+  EXPECT_GT(v->timestamp.seconds, 0);
+}
+
+TEST_F(LedgerEvidenceTest, AsnHeaderEncodingIsTheLedgers) {
+  for (uint64_t n : {0ULL, 1ULL, 127ULL, 128ULL, 255ULL, 256ULL, 65535ULL, 1ULL << 63, ~0ULL}) {
+    EXPECT_EQ(BlockHeaderAsn1(n, std::string(32, 'p'), std::string(32, 'd')),
+              ledger::embedded::BlockHeaderAsn1(n, std::string(32, 'p'), std::string(32, 'd')))
+        << n;
+  }
+  EXPECT_EQ(BlockHeaderAsn1(5, "", std::string(200, 'x')),
+            ledger::embedded::BlockHeaderAsn1(5, "", std::string(200, 'x')));
+}
+
+TEST_F(LedgerEvidenceTest, EveryByteOfTheEnvelopeIsCovered) {
+  // Flipping any bit of any byte must fail some named check: nothing in the envelope is unsigned.
+  for (size_t i = 0; i < evidence_.envelope.size(); ++i) {
+    LedgerEvidence ev = evidence_;
+    ev.envelope[i] ^= 0x01;
+    EXPECT_NE(Fails(ev), "passed") << "byte " << i;
+  }
+  LedgerEvidence ev = evidence_;
+  ev.envelope.back() ^= 0x01;  // inside the creator's signature
+  EXPECT_EQ(Fails(ev), "ledger_creator_signature");
+}
+
+TEST_F(LedgerEvidenceTest, TamperedBlockHeaderIsRefused) {
+  common::BlockHeader h;
+  ASSERT_TRUE(h.ParseFromString(evidence_.block_header));
+  LedgerEvidence ev = evidence_;
+  std::string previous = h.previous_hash();
+  previous[0] ^= 0x01;
+  h.set_previous_hash(previous);
+  ev.block_header = h.SerializeAsString();
+  EXPECT_EQ(Fails(ev), "ledger_orderer_signature");
+
+  ev = evidence_;
+  ev.block_header.back() ^= 0x01;  // the data hash's last byte
+  EXPECT_EQ(Fails(ev), "ledger_orderer_signature");
+
+  ev = evidence_;
+  ev.block_number += 1;
+  EXPECT_EQ(Fails(ev), "ledger_block_number_mismatch");
+
+  ev = evidence_;
+  ev.block_header = "\xff\xff";
+  EXPECT_EQ(Fails(ev), "ledger_block_header_malformed");
+}
+
+TEST_F(LedgerEvidenceTest, TamperedBlockSignatureIsRefused) {
+  LedgerEvidence ev = evidence_;
+  ev.block_signature.back() ^= 0x01;  // the ECDSA signature's last byte
+  EXPECT_EQ(Fails(ev), "ledger_orderer_signature");
+
+  ev = evidence_;
+  ev.block_metadata_value += "x";
+  EXPECT_EQ(Fails(ev), "ledger_orderer_signature");
+
+  ev = evidence_;
+  ev.block_signature = "garbage";
+  EXPECT_EQ(Fails(ev), "ledger_block_signature_malformed");
+
+  // A well-formed signature over this very header by a member who is not the orderer.
+  ev = evidence_;
+  ev.block_signature = BlockSignatureBy(*fx_.peer);
+  EXPECT_EQ(Fails(ev), "ledger_orderer_not_orderer");
+  ev.block_signature = BlockSignatureBy(*fx_.orderer);
+  EXPECT_EQ(Fails(ev), "passed") << "the same construction by the orderer verifies";
+}
+
+TEST_F(LedgerEvidenceTest, WrongRootIsRefused) {
+  TestOrg other = TestOrg::Create("Org2MSP");
+  EXPECT_EQ(Fails(evidence_, LedgerTrust{{other.ca_cert}, ""}), "ledger_creator_untrusted");
+  EXPECT_EQ(Fails(evidence_, LedgerTrust{{other.ca_cert, fx_.org.ca_cert}, ""}), "passed");
+  EXPECT_EQ(Fails(evidence_, LedgerTrust{{fx_.org.ca_cert}, "Org2MSP"}), "ledger_creator_untrusted")
+      << "the MSP ID must be the trusted organisation's";
+  EXPECT_EQ(Fails(evidence_, LedgerTrust{}), "ledger_no_trusted_roots");
+
+  auto from_pem = LedgerTrust::FromPem(other.ca_cert.ToPem() + fx_.org.ca_cert.ToPem(), "Org1MSP");
+  ASSERT_TRUE(from_pem.ok());
+  EXPECT_EQ(from_pem->roots.size(), 2u);
+  EXPECT_EQ(Fails(evidence_, *from_pem), "passed");
+  auto none = LedgerTrust::FromPem("nothing here");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, "ledger_no_trusted_roots");
+}
+
+TEST_F(LedgerEvidenceTest, EndorsementByAnotherOrganisationIsRefused) {
+  TestOrg other = TestOrg::Create("Org1MSP");  // same MSP name, another CA: only the chain tells them apart
+  auto intruder = other.Issue("peer0", "peer");
+  const std::string prp = ProposalResponsePayload();
+  LedgerEvidence ev = evidence_;
+  ev.envelope = WithEndorsement(intruder->serialized(), intruder->Sign(prp + intruder->serialized()).value());
+  EXPECT_EQ(Fails(ev), "ledger_endorser_untrusted");
+
+  // A member of the organisation that is not a peer.
+  ev.envelope = WithEndorsement(fx_.bob->serialized(), fx_.bob->Sign(prp + fx_.bob->serialized()).value());
+  EXPECT_EQ(Fails(ev), "ledger_endorser_not_peer");
+
+  // The real peer, but a signature over something else.
+  ev.envelope = WithEndorsement(fx_.peer->serialized(), fx_.peer->Sign(prp).value());
+  EXPECT_EQ(Fails(ev), "ledger_endorsement_signature");
+
+  // The construction itself is sound: the real peer's real signature passes.
+  ev.envelope = WithEndorsement(fx_.peer->serialized(), fx_.peer->Sign(prp + fx_.peer->serialized()).value());
+  EXPECT_EQ(Fails(ev), "passed");
+}
+
+TEST_F(LedgerEvidenceTest, ClaimsMustMatchTheSignedData) {
+  LedgerEvidence ev = evidence_;
+  ev.tx_id[0] = ev.tx_id[0] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(Fails(ev), "ledger_tx_id_mismatch");
+  ev = evidence_;
+  ev.channel = "other";
+  EXPECT_EQ(Fails(ev), "ledger_channel_mismatch");
+  ev = evidence_;
+  ev.envelope = "";
+  EXPECT_EQ(Fails(ev), "ledger_envelope_malformed");
+  ev = evidence_;
+  ev.certificate_pems = {"not a certificate"};
+  EXPECT_EQ(Fails(ev), "ledger_certificate_malformed");
+  ev = evidence_;
+  ev.envelope.assign(kMaxEnvelopeBytes + 1, '\0');
+  EXPECT_EQ(Fails(ev), "ledger_evidence_too_large");
+}
+
+TEST_F(LedgerEvidenceTest, EnvelopeSignedByAnotherMemberIsRefused) {
+  // Bob re-signs alice's transaction: the creator in the header is still alice.
+  common::Envelope env;
+  ASSERT_TRUE(env.ParseFromString(evidence_.envelope));
+  env.set_signature(fx_.bob->Sign(env.payload()).value());
+  LedgerEvidence ev = evidence_;
+  ev.envelope = env.SerializeAsString();
+  EXPECT_EQ(Fails(ev), "ledger_creator_signature");
+}
+
+}  // namespace
+}  // namespace medledger::receipt
