@@ -9,9 +9,9 @@
 #include <string>
 
 #include "common/common.pb.h"
+#include "common/encoding.h"
 #include "crypto/hash.h"
 #include "ledger/embedded/embedded_ledger.h"
-#include "ledger/embedded/protoutil.h"
 #include "peer/proposal_response.pb.h"
 #include "peer/transaction.pb.h"
 #include "test_support.h"
@@ -132,14 +132,13 @@ TEST_F(LedgerEvidenceTest, EvidenceFromTheEmbeddedLedgerVerifies) {
   EXPECT_GT(v->timestamp.seconds, 0);
 }
 
-TEST_F(LedgerEvidenceTest, AsnHeaderEncodingIsTheLedgers) {
-  for (uint64_t n : {0ULL, 1ULL, 127ULL, 128ULL, 255ULL, 256ULL, 65535ULL, 1ULL << 63, ~0ULL}) {
-    EXPECT_EQ(BlockHeaderAsn1(n, std::string(32, 'p'), std::string(32, 'd')),
-              ledger::embedded::BlockHeaderAsn1(n, std::string(32, 'p'), std::string(32, 'd')))
-        << n;
-  }
-  EXPECT_EQ(BlockHeaderAsn1(5, "", std::string(200, 'x')),
-            ledger::embedded::BlockHeaderAsn1(5, "", std::string(200, 'x')));
+TEST(BlockHeaderAsn1Test, MatchesHandEncodedDer) {
+  // Go's asn1.Marshal of {Number *big.Int, PreviousHash, DataHash}, as Fabric's protoutil.BlockHeaderBytes.
+  EXPECT_EQ(HexEncode(BlockHeaderAsn1(127, "", "")), "300702017f04000400");
+  EXPECT_EQ(HexEncode(BlockHeaderAsn1(128, "", "")), "30080202008004000400");
+  EXPECT_EQ(HexEncode(BlockHeaderAsn1(UINT64_MAX, "", "")), "300f020900ffffffffffffffff04000400");
+  std::string der = BlockHeaderAsn1(2, "", std::string(200, '\x33'));
+  EXPECT_EQ(HexEncode(der.substr(0, 12)), "3081d002010204000481c833");
 }
 
 TEST_F(LedgerEvidenceTest, EveryByteOfTheEnvelopeIsCovered) {
@@ -252,6 +251,35 @@ TEST_F(LedgerEvidenceTest, ClaimsMustMatchTheSignedData) {
   ev = evidence_;
   ev.envelope.assign(kMaxEnvelopeBytes + 1, '\0');
   EXPECT_EQ(Fails(ev), "ledger_evidence_too_large");
+}
+
+TEST_F(LedgerEvidenceTest, IntermediateCasComeFromTheCertificatesList) {
+  // An orderer certified by an intermediate CA under the organisation's root.
+  auto issue = [&](const std::string& cn, bool is_ca, const std::string& ou, const crypto::EcPrivateKey& issuer_key,
+                   const crypto::Certificate& issuer, crypto::EcPrivateKey* key_out) {
+    *key_out = crypto::EcPrivateKey::Generate().value();
+    crypto::CertificateRequest req;
+    req.common_name = cn;
+    req.organization = fx_.org.msp_id;
+    req.is_ca = is_ca;
+    if (!ou.empty()) req.organizational_units = {ou};
+    return crypto::IssueCertificate(req, key_out->PublicKey(), issuer_key, &issuer).value();
+  };
+  crypto::EcPrivateKey ica_key = crypto::EcPrivateKey::Generate().value(), orderer_key = ica_key;
+  crypto::Certificate ica = issue("ica." + fx_.org.msp_id, true, "", fx_.org.ca_key, fx_.org.ca_cert, &ica_key);
+  crypto::Certificate cert = issue("orderer1", false, "orderer", ica_key, ica, &orderer_key);
+  identity::SigningIdentity orderer1(fx_.org.msp_id, cert, orderer_key);
+
+  LedgerEvidence ev = evidence_;
+  ev.block_signature = BlockSignatureBy(orderer1);
+  EXPECT_EQ(Fails(ev), "ledger_orderer_untrusted") << "no path to the root without the intermediate";
+  ev.certificate_pems = {ica.ToPem()};
+  EXPECT_EQ(Fails(ev), "passed");
+
+  // An intermediate that is not under the trusted root does not help.
+  TestOrg other = TestOrg::Create("Org1MSP");
+  ev.certificate_pems = {other.ca_cert.ToPem()};
+  EXPECT_EQ(Fails(ev), "ledger_orderer_untrusted");
 }
 
 TEST_F(LedgerEvidenceTest, EnvelopeSignedByAnotherMemberIsRefused) {
