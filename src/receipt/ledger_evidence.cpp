@@ -102,7 +102,7 @@ Status Chain(const crypto::Certificate& cert, const std::vector<crypto::Certific
 
 // A serialized msp.SerializedIdentity whose certificate chains to the trust set and carries `ou`.
 Result<Signer> ResolveSigner(std::string_view serialized, const std::vector<crypto::Certificate>& intermediates,
-                             const LedgerTrust& trust, Timestamp at, const Role& role,
+                             const LedgerTrust& trust, std::string_view msp_id, Timestamp at, const Role& role,
                              std::initializer_list<std::string_view> ous) {
   msp::SerializedIdentity sid;
   if (serialized.empty() || !ParseBytes(&sid, serialized)) {
@@ -113,9 +113,9 @@ Result<Signer> ResolveSigner(std::string_view serialized, const std::vector<cryp
   }
   auto cert = crypto::Certificate::FromPem(sid.id_bytes());
   if (!cert.ok()) return Malformed(role.malformed, std::string(role.what) + " certificate does not parse");
-  if (!trust.msp_id.empty() && sid.mspid() != trust.msp_id) {
+  if (!msp_id.empty() && sid.mspid() != msp_id) {
     return Denied(role.untrusted, std::string(role.what) + " belongs to MSP '" + sid.mspid().substr(0, 64) +
-                                      "', not '" + trust.msp_id + "'");
+                                      "', not '" + std::string(msp_id) + "'");
   }
   const auto when = std::chrono::system_clock::time_point(std::chrono::seconds(at.seconds));
   ML_RETURN_IF_ERROR(Chain(*cert, intermediates, trust, when, 0, role));
@@ -205,8 +205,8 @@ Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, co
     return Broken("ledger_tx_id_mismatch", "the transaction ID is not SHA-256(nonce || creator)");
   }
   const Timestamp at{ch.timestamp().seconds(), ch.timestamp().nanos()};
-  ML_ASSIGN_OR_RETURN(Signer creator,
-                      ResolveSigner(sh.creator(), intermediates, trust, at, kCreator, {"client", "admin"}));
+  ML_ASSIGN_OR_RETURN(Signer creator, ResolveSigner(sh.creator(), intermediates, trust, trust.msp_id, at, kCreator,
+                                                    {"client", "admin"}));
   // EcPublicKey::Verify accepts only DER, low-S ECDSA P-256 over SHA-256.
   if (!creator.cert.PublicKey().Verify(env.payload(), env.signature())) {
     return Broken("ledger_creator_signature", "the creator's signature over the envelope does not verify");
@@ -240,7 +240,8 @@ Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, co
   }
   VerifiedLedgerEvidence out;
   for (const auto& e : endorsements) {
-    ML_ASSIGN_OR_RETURN(Signer endorser, ResolveSigner(e.endorser(), intermediates, trust, at, kEndorser, {"peer"}));
+    ML_ASSIGN_OR_RETURN(Signer endorser,
+                        ResolveSigner(e.endorser(), intermediates, trust, trust.msp_id, at, kEndorser, {"peer"}));
     if (!endorser.cert.PublicKey().Verify(cap.action().proposal_response_payload() + e.endorser(), e.signature())) {
       return Broken("ledger_endorsement_signature",
                     "the endorsement of '" + endorser.info.common_name + "' does not verify");
@@ -275,8 +276,9 @@ Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, co
       signature.signature_header().empty() || !ParseBytes(&orderer_sh, signature.signature_header())) {
     return Malformed("ledger_block_signature_malformed", "the block signature does not parse");
   }
-  ML_ASSIGN_OR_RETURN(Signer orderer,
-                      ResolveSigner(orderer_sh.creator(), intermediates, trust, at, kOrderer, {"orderer"}));
+  ML_ASSIGN_OR_RETURN(Signer orderer, ResolveSigner(orderer_sh.creator(), intermediates, trust,
+                                                    trust.orderer_msp_id.empty() ? trust.msp_id : trust.orderer_msp_id,
+                                                    at, kOrderer, {"orderer"}));
   const std::string signed_bytes = ev.block_metadata_value + signature.signature_header() +
                                    BlockHeaderAsn1(header.number(), header.previous_hash(), header.data_hash());
   if (!orderer.cert.PublicKey().Verify(signed_bytes, signature.signature())) {

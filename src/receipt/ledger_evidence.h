@@ -59,7 +59,9 @@ struct LedgerEvidence {
 // The organisation's trust anchors, from the trust directory's org-root.pem.
 struct LedgerTrust {
   std::vector<crypto::Certificate> roots;
-  std::string msp_id;  // non-empty: every signer's SerializedIdentity must name this MSP
+  std::string msp_id;          // non-empty: the creator's and endorsers' SerializedIdentity must name this MSP
+  std::string orderer_msp_id;  // non-empty: the orderer's must name this one (a separate orderer organisation);
+                               // empty: the orderer is held to `msp_id` (medledger: one organisation is both)
 
   // Every certificate in `pem` (one or more); "ledger_no_trusted_roots" when none parses.
   static Result<LedgerTrust> FromPem(std::string_view pem, std::string msp_id = "");

@@ -204,6 +204,9 @@ TEST_F(LedgerEvidenceTest, WrongRootIsRefused) {
   EXPECT_EQ(Fails(evidence_, LedgerTrust{{fx_.org.ca_cert}, "Org2MSP"}), "ledger_creator_untrusted")
       << "the MSP ID must be the trusted organisation's";
   EXPECT_EQ(Fails(evidence_, LedgerTrust{}), "ledger_no_trusted_roots");
+  // A separate orderer organisation: the orderer is held to its MSP, the others to the application's.
+  EXPECT_EQ(Fails(evidence_, LedgerTrust{{fx_.org.ca_cert}, "Org1MSP", "OrdererMSP"}), "ledger_orderer_untrusted");
+  EXPECT_EQ(Fails(evidence_, LedgerTrust{{fx_.org.ca_cert}, "Org1MSP", "Org1MSP"}), "passed");
 
   auto from_pem = LedgerTrust::FromPem(other.ca_cert.ToPem() + fx_.org.ca_cert.ToPem(), "Org1MSP");
   ASSERT_TRUE(from_pem.ok());
