@@ -204,6 +204,14 @@ Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, co
   if (HexEncode(crypto::Sha256(sh.nonce() + sh.creator())) != ch.tx_id()) {
     return Broken("ledger_tx_id_mismatch", "the transaction ID is not SHA-256(nonce || creator)");
   }
+  // The certificate checks run at this time, as a system_clock time_point (nanoseconds in 64 bits: about
+  // 1678 to 2262). A timestamp outside that range is no transaction time; converting it would overflow.
+  constexpr int64_t kMaxSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max()).count() - 1;
+  if (ch.timestamp().seconds() < -kMaxSeconds || ch.timestamp().seconds() > kMaxSeconds || ch.timestamp().nanos() < 0 ||
+      ch.timestamp().nanos() > 999999999) {
+    return Malformed("ledger_envelope_malformed", "the channel header's timestamp is out of range");
+  }
   const Timestamp at{ch.timestamp().seconds(), ch.timestamp().nanos()};
   ML_ASSIGN_OR_RETURN(Signer creator, ResolveSigner(sh.creator(), intermediates, trust, trust.msp_id, at, kCreator,
                                                     {"client", "admin"}));

@@ -285,6 +285,26 @@ TEST_F(LedgerEvidenceTest, IntermediateCasComeFromTheCertificatesList) {
   EXPECT_EQ(Fails(ev), "ledger_orderer_untrusted");
 }
 
+// Found by ledger_evidence_fuzzer: a channel-header timestamp beyond what a time_point holds overflowed the
+// conversion for the certificate checks (UBSan). Signed by the real creator, so only the range check stops it.
+TEST_F(LedgerEvidenceTest, OutOfRangeTimestampIsMalformed) {
+  // 10386554883 (year 2299) is the fuzzer's: a valid protobuf Timestamp, but past what system_clock holds.
+  for (int64_t seconds : {INT64_MAX, INT64_MIN, int64_t{10386554883}, int64_t{-10386554883}}) {
+    common::Envelope env;
+    common::Payload payload;
+    common::ChannelHeader ch;
+    ASSERT_TRUE(env.ParseFromString(evidence_.envelope) && payload.ParseFromString(env.payload()) &&
+                ch.ParseFromString(payload.header().channel_header()));
+    ch.mutable_timestamp()->set_seconds(seconds);
+    payload.mutable_header()->set_channel_header(ch.SerializeAsString());
+    env.set_payload(payload.SerializeAsString());
+    env.set_signature(fx_.alice->Sign(env.payload()).value());
+    LedgerEvidence ev = evidence_;
+    ev.envelope = env.SerializeAsString();
+    EXPECT_EQ(Fails(ev), "ledger_envelope_malformed") << seconds;
+  }
+}
+
 TEST_F(LedgerEvidenceTest, EnvelopeSignedByAnotherMemberIsRefused) {
   // Bob re-signs alice's transaction: the creator in the header is still alice.
   common::Envelope env;
