@@ -1,6 +1,7 @@
 // A real RFC 3161 Time-Stamping Authority for the tests: `openssl ts -reply` behind a tiny HTTP endpoint.
 //
 //   node tsa_server.mjs [--name CN] [--digests "sha256 sha384 sha512"] [--max-seconds N]
+//                       [--tsa-valid-seconds N | --tsa-validity YYYYMMDDHHMMSSZ,YYYYMMDDHHMMSSZ]
 //
 // On start it creates, in a fresh private directory (mode 0700, removed on exit), a root CA and a TSA
 // certificate (extendedKeyUsage critical timeStamping) issued by it, with the `openssl` command line, and an
@@ -9,6 +10,8 @@
 // (application/timestamp-reply). It prints one JSON line {"url":..., "rootPem": <path>} when ready, and exits
 // when stdin closes or after --max-seconds (default 300), so a crashed test never leaves it behind.
 // --digests narrows the accepted imprint algorithms: with "sha512" a SHA-256 request gets a real rejection.
+// --tsa-valid-seconds / --tsa-validity give the TSA certificate that validity period (issued with `openssl ca`,
+// which can set both dates), e.g. one that expires seconds after a token is made.
 import http from "node:http";
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,6 +25,12 @@ const name = args.name ?? "medledger test TSA";
 const digests = args.digests ?? "sha256 sha384 sha512";
 const maxSeconds = Number(args["max-seconds"] ?? 300);
 const maxQueryBytes = 16 * 1024;
+const asn1Time = (d) => d.toISOString().replace(/[-:T]/g, "").replace(/\.\d+Z$/, "Z");
+let validity = args["tsa-validity"]?.split(",");
+if (args["tsa-valid-seconds"]) {
+  const now = Date.now();
+  validity = [asn1Time(new Date(now - 60_000)), asn1Time(new Date(now + Number(args["tsa-valid-seconds"]) * 1000))];
+}
 
 const dir = mkdtempSync(join(tmpdir(), "ml-tsa-"));
 chmodSync(dir, 0o700);
@@ -74,8 +83,22 @@ try {
   openssl("x509", "-req", "-in", f("root.csr"), "-signkey", f("root.key"), "-days", "2", "-sha256",
           "-extfile", f("ext.cnf"), "-extensions", "root_ext", "-out", f("root.pem"));
   openssl("req", "-new", ...ec, "-keyout", f("tsa.key"), "-out", f("tsa.csr"), "-subj", `/O=medledger tests/CN=${name}`);
-  openssl("x509", "-req", "-in", f("tsa.csr"), "-CA", f("root.pem"), "-CAkey", f("root.key"), "-set_serial", "2",
-          "-days", "2", "-sha256", "-extfile", f("ext.cnf"), "-extensions", "tsa_ext", "-out", f("tsa.pem"));
+  if (validity) {
+    writeFileSync(
+      f("ca.cnf"),
+      `[ca]\ndefault_ca = test_ca\n[test_ca]\ndir = ${dir}\ndatabase = $dir/index.txt\nnew_certs_dir = $dir\n` +
+        `serial = $dir/ca.serial\ndefault_md = sha256\npolicy = policy_any\nunique_subject = no\n` +
+        `[policy_any]\norganizationName = optional\ncommonName = supplied\n`,
+    );
+    writeFileSync(f("index.txt"), "");
+    writeFileSync(f("ca.serial"), "02\n");
+    openssl("ca", "-batch", "-config", f("ca.cnf"), "-cert", f("root.pem"), "-keyfile", f("root.key"), "-in", f("tsa.csr"),
+            "-out", f("tsa.pem"), "-startdate", validity[0], "-enddate", validity[1], "-preserveDN", "-notext",
+            "-extfile", f("ext.cnf"), "-extensions", "tsa_ext");
+  } else {
+    openssl("x509", "-req", "-in", f("tsa.csr"), "-CA", f("root.pem"), "-CAkey", f("root.key"), "-set_serial", "2",
+            "-days", "2", "-sha256", "-extfile", f("ext.cnf"), "-extensions", "tsa_ext", "-out", f("tsa.pem"));
+  }
 } catch (e) {
   process.stderr.write(`cannot create the TSA certificates: ${e.stderr ?? e}\n`);
   cleanup();

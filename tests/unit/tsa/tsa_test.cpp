@@ -2,6 +2,7 @@
 // both in C++ (VerifyToken) and by `openssl ts -verify`, and each must refuse what the other refuses.
 // Skipped (with the reason) when Node.js or the openssl command line is not installed.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -202,6 +203,38 @@ TEST_F(TsaTest, TokenFromAnotherTsaRootIsRefused) {
   EXPECT_FALSE(OpensslVerifies(*token, kCheckpoint, tsa_->root_pem_path()));
   // Both roots trusted: accepted.
   EXPECT_TRUE(VerifyToken(*token, kCheckpoint, tsa_->root_pem() + other_->root_pem()).ok());
+}
+
+// Receipts outlive TSA certificates: the chain is checked at genTime. `openssl ts -verify` checks at the
+// current time, so it refuses the same token once the certificate has expired, and accepts it with -attime.
+TEST_F(TsaTest, TokenStaysVerifiableAfterTheTsaCertificateExpires) {
+  TsaServerProcess short_lived({"--tsa-valid-seconds", "3"});
+  ASSERT_TRUE(short_lived.ready());
+  auto token = TsaClient(Transport(short_lived)).Timestamp(crypto::Sha256(kCheckpoint));
+  ASSERT_TRUE(token.ok()) << token.error().ToString();
+  auto before = VerifyToken(*token, kCheckpoint, short_lived.root_pem());
+  ASSERT_TRUE(before.ok()) << before.error().ToString();
+  while (Timestamp::Now().seconds <= before->gen_time.seconds + 4) ::usleep(200000);
+
+  EXPECT_FALSE(OpensslVerifies(*token, kCheckpoint, short_lived.root_pem_path())) << "expired now";
+  EXPECT_TRUE(RunShell("openssl ts -verify -data '" + dir_.Sub("data") + "' -in '" + dir_.Sub("token.der") +
+                       "' -token_in -CAfile '" + short_lived.root_pem_path() + "' -attime " +
+                       std::to_string(before->gen_time.seconds)))
+      << "valid at genTime";
+  auto after = VerifyToken(*token, kCheckpoint, short_lived.root_pem());
+  ASSERT_TRUE(after.ok()) << after.error().ToString();
+  EXPECT_EQ(after->gen_time, before->gen_time);
+}
+
+TEST_F(TsaTest, TokenSignedOutsideTheTsaCertificatesValidityIsRefused) {
+  TsaServerProcess expired({"--tsa-validity", "20200101000000Z,20210101000000Z"});
+  ASSERT_TRUE(expired.ready());
+  auto token = TsaClient(Transport(expired)).Timestamp(crypto::Sha256(kCheckpoint));
+  ASSERT_TRUE(token.ok()) << token.error().ToString();
+  auto verified = VerifyToken(*token, kCheckpoint, expired.root_pem());
+  ASSERT_FALSE(verified.ok());
+  EXPECT_EQ(verified.error().code, "tsa_untrusted_signer") << verified.error().ToString();
+  EXPECT_FALSE(OpensslVerifies(*token, kCheckpoint, expired.root_pem_path()));
 }
 
 TEST_F(TsaTest, ReplyToAnotherRequestIsRefused) {
