@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seeds for fuzz/corpus/tsa_token_fuzzer from a real TSA (tests/peers/tsa_server.mjs, `openssl ts -reply`):
 # replies (granted and rejected), request/reply pairs, tokens, and tokens with their root and digest.
-# Usage: fuzz/tools/make_tsa_corpus.sh [OUT_DIR]   (default fuzz/corpus/tsa_token_fuzzer; needs node, openssl)
+# Usage: fuzz/tools/make_tsa_corpus.sh [OUT_DIR]   (default fuzz/corpus/tsa_token_fuzzer; needs node, openssl, curl)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$root/fuzz/corpus/tsa_token_fuzzer}"
