@@ -1,7 +1,7 @@
 // A real RFC 3161 Time-Stamping Authority for the tests: `openssl ts -reply` behind a tiny HTTP endpoint.
 //
 //   node tsa_server.mjs [--name CN] [--digests "sha256 sha384 sha512"] [--max-seconds N]
-//                       [--tsa-valid-seconds N | --tsa-validity YYYYMMDDHHMMSSZ,YYYYMMDDHHMMSSZ]
+//                       [--tsa-valid-seconds N | --tsa-validity YYYYMMDDHHMMSSZ,YYYYMMDDHHMMSSZ] [--twin yes]
 //
 // On start it creates, in a fresh private directory (mode 0700, removed on exit), a root CA and a TSA
 // certificate (extendedKeyUsage critical timeStamping) issued by it, with the `openssl` command line, and an
@@ -12,6 +12,9 @@
 // --digests narrows the accepted imprint algorithms: with "sha512" a SHA-256 request gets a real rejection.
 // --tsa-valid-seconds / --tsa-validity give the TSA certificate that validity period (issued with `openssl ca`,
 // which can set both dates), e.g. one that expires seconds after a token is made.
+// --twin yes also issues a second certificate for the TSA key with the same issuer and serial number (another
+// validity, so other bytes) and adds its path as "twinPem": a token whose certificate is swapped for it still
+// verifies cryptographically, and only the signed ESSCertIDv2 tells the two apart.
 import http from "node:http";
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -98,6 +101,10 @@ try {
   } else {
     openssl("x509", "-req", "-in", f("tsa.csr"), "-CA", f("root.pem"), "-CAkey", f("root.key"), "-set_serial", "2",
             "-days", "2", "-sha256", "-extfile", f("ext.cnf"), "-extensions", "tsa_ext", "-out", f("tsa.pem"));
+    if (args.twin === "yes") {
+      openssl("x509", "-req", "-in", f("tsa.csr"), "-CA", f("root.pem"), "-CAkey", f("root.key"), "-set_serial", "2",
+              "-days", "3", "-sha256", "-extfile", f("ext.cnf"), "-extensions", "tsa_ext", "-out", f("twin.pem"));
+    }
   }
 } catch (e) {
   process.stderr.write(`cannot create the TSA certificates: ${e.stderr ?? e}\n`);
@@ -167,4 +174,6 @@ setTimeout(stop, maxSeconds * 1000).unref();
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 
-process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/`, rootPem: f("root.pem") }) + "\n");
+const ready = { url: `http://127.0.0.1:${server.address().port}/`, rootPem: f("root.pem") };
+if (args.twin === "yes") ready.twinPem = f("twin.pem");
+process.stdout.write(JSON.stringify(ready) + "\n");

@@ -65,6 +65,10 @@ class TsaServerProcess {
         ss << f.rdbuf();
         root_pem_ = ss.str();
         root_pem_path_ = j.value("rootPem", "");
+        std::ifstream twin(j.value("twinPem", ""));
+        std::stringstream ts;
+        ts << twin.rdbuf();
+        twin_pem_ = ts.str();
       }
     }
   }
@@ -88,12 +92,14 @@ class TsaServerProcess {
   const std::string& url() const { return url_; }
   const std::string& root_pem() const { return root_pem_; }
   const std::string& root_pem_path() const { return root_pem_path_; }
+  // With --twin yes: another certificate for the TSA key, same issuer and serial number.
+  const std::string& twin_pem() const { return twin_pem_; }
 
  private:
   pid_t pid_ = -1;
   int stdin_ = -1;
   FILE* stdout_ = nullptr;
-  std::string url_, root_pem_, root_pem_path_;
+  std::string url_, root_pem_, root_pem_path_, twin_pem_;
 };
 
 }  // namespace medledger::testing

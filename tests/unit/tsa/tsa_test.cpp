@@ -2,6 +2,9 @@
 // both in C++ (VerifyToken) and by `openssl ts -verify`, and each must refuse what the other refuses.
 // Skipped (with the reason) when Node.js or the openssl command line is not installed.
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -235,6 +238,50 @@ TEST_F(TsaTest, TokenSignedOutsideTheTsaCertificatesValidityIsRefused) {
   ASSERT_FALSE(verified.ok());
   EXPECT_EQ(verified.error().code, "tsa_untrusted_signer") << verified.error().ToString();
   EXPECT_FALSE(OpensslVerifies(*token, kCheckpoint, expired.root_pem_path()));
+}
+
+// The token's certificate swapped for a twin (same key, issuer and serial number, other bytes): the CMS
+// signature still verifies and the twin chains to the root, so only the signed ESSCertIDv2 catches it.
+TEST_F(TsaTest, SwappedSignerCertificateFailsTheEssCheck) {
+  TsaServerProcess twinned({"--twin", "yes"});
+  ASSERT_TRUE(twinned.ready());
+  ASSERT_FALSE(twinned.twin_pem().empty());
+  auto token = TsaClient(Transport(twinned)).Timestamp(crypto::Sha256(kCheckpoint));
+  ASSERT_TRUE(token.ok()) << token.error().ToString();
+
+  const auto* p = reinterpret_cast<const unsigned char*>(token->data());
+  std::unique_ptr<PKCS7, decltype(&PKCS7_free)> p7(d2i_PKCS7(nullptr, &p, static_cast<long>(token->size())),
+                                                   PKCS7_free);
+  ASSERT_TRUE(p7 && PKCS7_type_is_signed(p7.get()));
+  BIO* bio = BIO_new_mem_buf(twinned.twin_pem().data(), static_cast<int>(twinned.twin_pem().size()));
+  X509* twin = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ASSERT_NE(twin, nullptr);
+  STACK_OF(X509)* certs = p7->d.sign->cert;
+  bool swapped = false;
+  for (int i = 0; i < sk_X509_num(certs); ++i) {
+    X509* c = sk_X509_value(certs, i);
+    if (X509_cmp(c, twin) != 0 && ASN1_INTEGER_cmp(X509_get0_serialNumber(c), X509_get0_serialNumber(twin)) == 0 &&
+        X509_NAME_cmp(X509_get_issuer_name(c), X509_get_issuer_name(twin)) == 0) {
+      sk_X509_set(certs, i, twin);
+      X509_free(c);
+      swapped = true;
+      break;
+    }
+  }
+  if (!swapped) X509_free(twin);
+  ASSERT_TRUE(swapped) << "the token carries the TSA certificate";
+  unsigned char* der = nullptr;
+  const int len = i2d_PKCS7(p7.get(), &der);
+  ASSERT_GT(len, 0);
+  const std::string tampered(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+
+  auto verified = VerifyToken(tampered, kCheckpoint, twinned.root_pem());
+  ASSERT_FALSE(verified.ok());
+  EXPECT_EQ(verified.error().code, "tsa_signer_mismatch") << verified.error().ToString();
+  EXPECT_FALSE(OpensslVerifies(tampered, kCheckpoint, twinned.root_pem_path()));
+  EXPECT_TRUE(OpensslVerifies(*token, kCheckpoint, twinned.root_pem_path()));
 }
 
 TEST_F(TsaTest, ReplyToAnotherRequestIsRefused) {
