@@ -258,6 +258,12 @@ Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, co
   }
   out.chaincode = action.chaincode_id().name();
   out.response_status = action.response().status();
+  // Fabric's peers neither endorse nor validate a response of status 400 or more (shim.ERRORTHRESHOLD, the
+  // same rule as ParseEndorserTransaction): such a transaction is never a committed, valid one.
+  if (out.response_status >= 400) {
+    return Broken("ledger_response_error",
+                  "the endorsed response has error status " + std::to_string(out.response_status));
+  }
   if (!action.events().empty()) {
     protos::ChaincodeEvent event;
     if (!ParseBytes(&event, action.events())) {

@@ -18,6 +18,7 @@
 //                 "ledger_creator_signature"
 //   endorsements: "ledger_proposal_hash_mismatch", "ledger_no_endorsement", "ledger_endorser_malformed",
 //                 "ledger_endorser_untrusted", "ledger_endorser_not_peer", "ledger_endorsement_signature",
+//                 "ledger_response_error" (endorsed status 400 or more: never a valid transaction),
 //                 "ledger_event_malformed", "ledger_event_mismatch" (the event names another tx/chaincode)
 //   block:        "ledger_block_header_malformed", "ledger_block_number_mismatch",
 //                 "ledger_block_signature_malformed", "ledger_orderer_malformed", "ledger_orderer_untrusted",

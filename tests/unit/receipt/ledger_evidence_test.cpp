@@ -12,6 +12,7 @@
 #include "common/encoding.h"
 #include "crypto/hash.h"
 #include "ledger/embedded/embedded_ledger.h"
+#include "peer/proposal.pb.h"
 #include "peer/proposal_response.pb.h"
 #include "peer/transaction.pb.h"
 #include "test_support.h"
@@ -71,6 +72,22 @@ class LedgerEvidenceTest : public ::testing::Test {
     auto* e = cap.mutable_action()->mutable_endorsements(0);
     e->set_endorser(endorser);
     e->set_signature(signature);
+    tx.mutable_actions(0)->set_payload(cap.SerializeAsString());
+    payload.set_data(tx.SerializeAsString());
+    env.set_payload(payload.SerializeAsString());
+    env.set_signature(fx_.alice->Sign(env.payload()).value());
+    return env.SerializeAsString();
+  }
+  // Replaces the proposal response payload and the peer's endorsement of it; the creator signs again.
+  std::string WithProposalResponse(const std::string& prp, const std::string& peer_signature) const {
+    common::Envelope env;
+    common::Payload payload;
+    protos::Transaction tx;
+    protos::ChaincodeActionPayload cap;
+    EXPECT_TRUE(env.ParseFromString(evidence_.envelope) && payload.ParseFromString(env.payload()) &&
+                tx.ParseFromString(payload.data()) && cap.ParseFromString(tx.actions(0).payload()));
+    cap.mutable_action()->set_proposal_response_payload(prp);
+    cap.mutable_action()->mutable_endorsements(0)->set_signature(peer_signature);
     tx.mutable_actions(0)->set_payload(cap.SerializeAsString());
     payload.set_data(tx.SerializeAsString());
     env.set_payload(payload.SerializeAsString());
@@ -303,6 +320,28 @@ TEST_F(LedgerEvidenceTest, OutOfRangeTimestampIsMalformed) {
     ev.envelope = env.SerializeAsString();
     EXPECT_EQ(Fails(ev), "ledger_envelope_malformed") << seconds;
   }
+}
+
+// A response the contract refused, endorsed and signed by the real peer and creator: never a valid
+// transaction, so never evidence for a leaf.
+TEST_F(LedgerEvidenceTest, ErrorResponseIsRefused) {
+  protos::ProposalResponsePayload prp;
+  protos::ChaincodeAction action;
+  ASSERT_TRUE(prp.ParseFromString(ProposalResponsePayload()) && action.ParseFromString(prp.extension()));
+  for (int32_t status : {400, 403, 500, 999}) {
+    action.mutable_response()->set_status(status);
+    prp.set_extension(action.SerializeAsString());
+    const std::string bytes = prp.SerializeAsString();
+    LedgerEvidence ev = evidence_;
+    ev.envelope = WithProposalResponse(bytes, fx_.peer->Sign(bytes + fx_.peer->serialized()).value());
+    EXPECT_EQ(Fails(ev), "ledger_response_error") << status;
+  }
+  action.mutable_response()->set_status(200);
+  prp.set_extension(action.SerializeAsString());
+  const std::string bytes = prp.SerializeAsString();
+  LedgerEvidence ev = evidence_;
+  ev.envelope = WithProposalResponse(bytes, fx_.peer->Sign(bytes + fx_.peer->serialized()).value());
+  EXPECT_EQ(Fails(ev), "passed") << "the re-endorsement itself is sound";
 }
 
 TEST_F(LedgerEvidenceTest, EnvelopeSignedByAnotherMemberIsRefused) {
