@@ -13,4 +13,5 @@ set(MEDLEDGER_FUZZ_TARGETS
     "tsa_token_fuzzer:medledger_tsa"
     "ledger_evidence_fuzzer:medledger_receipt"
     "fabric_block_fuzzer:medledger_ledger"
-    "chaincode_fuzzer:medledger_chaincode")
+    "chaincode_fuzzer:medledger_chaincode"
+    "tlog_note_fuzzer:medledger_tlog")

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libsodium-dev libcurl4-openssl-dev zlib1g-dev libre2-dev
   openssl  # the CLI: the test TSA (tests/peers/tsa_server.mjs) and the `openssl ts -verify` cross-checks
   clang-14 libclang-rt-14-dev llvm-14
+  golang-go golang-golang-x-mod-dev
   chromium
 )
 

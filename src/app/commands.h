@@ -14,5 +14,6 @@ void AddContentCommands(CLI::App& app);   // cid (cmd_content.cpp)
 void AddLedgerCommands(CLI::App& app);    // verify, ledger submit|query|info|proof (cmd_ledger.cpp)
 void AddServeCommand(CLI::App& app);      // serve (cmd_serve.cpp)
 void AddEraseCommand(CLI::App& app);      // erase (cmd_erase.cpp)
+void AddWitnessCommand(CLI::App& app);    // witness, witness keygen (cmd_witness.cpp)
 
 }  // namespace medledger::app

@@ -68,6 +68,7 @@ const char* PatternText(Pattern p) {
     case Pattern::kHex64: return "64 lowercase hex characters";
     case Pattern::kCallerId: return "a caller ID \"<mspId>/<username>\"";
     case Pattern::kCid: return "a CID (CIDv0, or CIDv1 in base32 or base58btc)";
+    case Pattern::kLogOrigin: return "a log origin: segments of [A-Za-z0-9._:-] joined by \"/\"";
   }
   return "valid";
 }
@@ -189,6 +190,16 @@ bool MatchesPattern(std::string_view s, Pattern p) {
       if (s[0] == 'b') return AllIn(s.substr(1), kBase32Lower);
       if (s[0] == 'z') return AllIn(s.substr(1), kBase58);
       return false;
+    case Pattern::kLogOrigin: {
+      if (s.empty() || s.size() > 128) return false;
+      size_t start = 0;
+      while (true) {
+        size_t slash = s.find('/', start);
+        if (!IsIdent(s.substr(start, slash == s.npos ? s.npos : slash - start), false)) return false;
+        if (slash == s.npos) return true;
+        start = slash + 1;
+      }
+    }
   }
   return false;
 }

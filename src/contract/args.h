@@ -16,11 +16,12 @@
 namespace medledger::contract {
 
 enum class Pattern {
-  kText,      // UTF-8 without control characters other than \n and \t
-  kId,        // [A-Za-z0-9._:-]{1,128}
-  kHex64,     // 64 lowercase hex characters (SHA-256 digests, keyed pseudonyms)
-  kCallerId,  // "<mspId>/<name>": an MSP ID and a certificate CN, both [A-Za-z0-9._:@-]
-  kCid,       // a CID as text: CIDv0 ("Qm...") or multibase base32 ("b...") / base58btc ("z...")
+  kText,       // UTF-8 without control characters other than \n and \t
+  kId,         // [A-Za-z0-9._:-]{1,128}
+  kHex64,      // 64 lowercase hex characters (SHA-256 digests, keyed pseudonyms)
+  kCallerId,   // "<mspId>/<name>": an MSP ID and a certificate CN, both [A-Za-z0-9._:@-]
+  kCid,        // a CID as text: CIDv0 ("Qm...") or multibase base32 ("b...") / base58btc ("z...")
+  kLogOrigin,  // a transparency log origin: a schema-less URL, [A-Za-z0-9._:-] segments joined by "/"
 };
 
 // True when `s` matches `p` (lengths included where the pattern fixes them).

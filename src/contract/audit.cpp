@@ -21,6 +21,13 @@ Result<std::string> RecordAccess(Ctx& ctx, std::string_view arg) {
                                       {"purpose", purpose},
                                       {"basis", access.basis},
                                       {"emergency", access.emergency}}));
+  json event = {{"reportId", id},
+                {"patientRef", Str(head.doc, "patientRef")},
+                {"version", head.doc["version"]},
+                {"cid", Str(head.doc, "cid")},
+                {"contentHash", Str(head.doc, "contentHash")},
+                {"txId", ctx.tx_id}};
+  ML_RETURN_IF_ERROR(ctx.stub.SetEvent("ReportAccessed", event.dump()));
   // The stored head is embedded as-is: the server learns CID and hash in the same authorized step.
   json meta = {{"basis", access.basis}, {"emergency", access.emergency}, {"eventId", ctx.tx_id}};
   std::string out = meta.dump();

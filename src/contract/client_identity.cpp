@@ -11,6 +11,7 @@ const char* RoleName(Role role) {
     case Role::kDoctor: return "doctor";
     case Role::kPatient: return "patient";
     case Role::kAuditor: return "auditor";
+    case Role::kService: return "service";
   }
   return "patient";
 }
@@ -46,8 +47,10 @@ Result<ClientIdentity> IdentityResolver::Resolve(const Creator& creator) {
     id.role = Role::kPatient;
   } else if (role == "auditor") {
     id.role = Role::kAuditor;
+  } else if (role == "service") {
+    id.role = Role::kService;
   } else {
-    return denied("the creator's role is none of admin, doctor, patient, auditor");
+    return denied("the creator's role is none of admin, doctor, patient, auditor, service");
   }
   id.name = cert->SubjectCommonName();
   // The CN becomes part of ledger keys and caller IDs, so it must be a plain identifier.

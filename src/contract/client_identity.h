@@ -10,7 +10,9 @@
 
 namespace medledger::contract {
 
-enum class Role { kAdmin, kDoctor, kPatient, kAuditor };
+// kService is a machine identity of the organisation (the report log's anchoring key): it may anchor log
+// checkpoints and nothing else.
+enum class Role { kAdmin, kDoctor, kPatient, kAuditor, kService };
 const char* RoleName(Role role);
 
 struct ClientIdentity {

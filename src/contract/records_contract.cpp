@@ -12,7 +12,7 @@ namespace {
 using records::Ctx;
 using Function = Result<std::string> (*)(Ctx&, std::string_view);
 
-constexpr std::array<std::pair<std::string_view, Function>, 16> kFunctions = {{
+constexpr std::array<std::pair<std::string_view, Function>, 18> kFunctions = {{
     {"RegisterPatient", &records::RegisterPatient},
     {"GetPatient", &records::GetPatient},
     {"CreateReport", &records::CreateReport},
@@ -29,6 +29,8 @@ constexpr std::array<std::pair<std::string_view, Function>, 16> kFunctions = {{
     {"RecordUserEvent", &records::RecordUserEvent},
     {"GetUserRecord", &records::GetUserRecord},
     {"RecordLookup", &records::RecordLookup},
+    {"AnchorCheckpoint", &records::AnchorCheckpoint},
+    {"GetCheckpointAnchor", &records::GetCheckpointAnchor},
 }};
 
 // Years 1970..9999: keeps fixed-width time keys sortable and "now + 4 h" free of overflow.

@@ -245,6 +245,7 @@ Result<Access> ReportAccess(Ctx& ctx, const json& report, bool content) {
     }
     case Role::kAuditor: return content ? Access{} : Access{true, false, "audit"};
     case Role::kAdmin: return Access{};  // administrators manage identities and patients, they do not read reports
+    case Role::kService: return Access{};
   }
   return Access{};
 }

@@ -167,5 +167,7 @@ Result<std::string> RecordUserEvent(Ctx& ctx, std::string_view arg);
 Status RequireApprovedAccount(Ctx& ctx);
 Result<std::string> GetUserRecord(Ctx& ctx, std::string_view arg);
 Result<std::string> RecordLookup(Ctx& ctx, std::string_view arg);
+Result<std::string> AnchorCheckpoint(Ctx& ctx, std::string_view arg);
+Result<std::string> GetCheckpointAnchor(Ctx& ctx, std::string_view arg);
 
 }  // namespace medledger::contract::records

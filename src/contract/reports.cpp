@@ -81,7 +81,11 @@ Result<std::string> CreateReport(Ctx& ctx, std::string_view arg) {
   ML_RETURN_IF_ERROR(ctx.stub.PutState(index_key, id));
   ML_RETURN_IF_ERROR(
       WriteEvent(ctx, {{"kind", "report_created"}, {"reportId", id}, {"patientRef", ref}, {"version", 1}}));
-  json event = {{"reportId", id}, {"patientRef", ref}, {"version", 1}, {"cid", in.cid}, {"txId", ctx.tx_id}};
+  // The event carries every field of the report log's leaf (docs/RECEIPTS.md): the log is derived from the
+  // endorsed events of valid transactions, so it needs no state reads.
+  json event = {
+      {"reportId", id},   {"patientRef", ref}, {"version", 1}, {"cid", in.cid}, {"contentHash", in.content_hash},
+      {"txId", ctx.tx_id}};
   ML_RETURN_IF_ERROR(ctx.stub.SetEvent("ReportCreated", event.dump()));
   return text;
 }
@@ -135,7 +139,9 @@ Result<std::string> AmendReport(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(std::string text, WriteVersion(ctx, id, version, record));
   ML_RETURN_IF_ERROR(
       WriteEvent(ctx, {{"kind", "report_amended"}, {"reportId", id}, {"patientRef", ref}, {"version", version}}));
-  json event = {{"reportId", id}, {"patientRef", ref}, {"version", version}, {"cid", in.cid}, {"txId", ctx.tx_id}};
+  json event = {
+      {"reportId", id},   {"patientRef", ref}, {"version", version}, {"cid", in.cid}, {"contentHash", in.content_hash},
+      {"txId", ctx.tx_id}};
   ML_RETURN_IF_ERROR(ctx.stub.SetEvent("ReportAmended", event.dump()));
   return text;
 }
@@ -168,6 +174,7 @@ Result<std::string> ListReportsByPatient(Ctx& ctx, std::string_view arg) {
       break;
     }
     case Role::kAdmin: return Denied("administrators manage records but do not read them");
+    case Role::kService: return Denied("the service identity anchors the report log and reads nothing");
   }
   ML_RETURN_IF_ERROR(LoadPatient(ctx, ref));
   // Paging runs over the reports the caller may see: a page of someone else's reports is never handed out as

@@ -38,7 +38,7 @@ struct TransactionProof {
   std::string block_hash;                // hex
   std::string previous_hash;             // hex
   std::string data_hash;                 // hex
-  std::string orderer_signature;         // serialized common.MetadataSignature over the block
+  std::string orderer_signature;         // serialized common.Metadata (SIGNATURES): value and the orderer's signatures
   std::string envelope;                  // serialized common.Envelope of the transaction
   std::vector<std::string> merkle_path;  // reserved: Fabric hashes block data flat, so this stays empty
 };
@@ -72,6 +72,10 @@ class Ledger {
   Result<TxReceipt> Submit(const identity::SigningIdentity& caller, Invocation call);
 
   virtual Result<ChainInfo> GetChainInfo() = 0;
+  // Committed block `number` as the peer stores it: a serialized common.Block whose metadata holds the
+  // orderer's signature and the validation flags (TRANSACTIONS_FILTER). Followers of the chain (the report log)
+  // read blocks in order through this. "block_not_found" at or past the height.
+  virtual Result<std::string> GetBlock(uint64_t number) = 0;
   virtual Result<TransactionProof> GetTransactionProof(const std::string& tx_id) = 0;
   // The block of a transaction, for receipts on reads. A ledger that can answer without reading the block
   // overrides this; the default takes it from GetTransactionProof. "tx_not_found".

@@ -29,7 +29,6 @@ size_t Write(char* data, size_t size, size_t n, void* user) {
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
-
 struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
@@ -78,19 +77,17 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "medledger");
-  if (!call.form.empty()) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
-  }
   std::unique_ptr<curl_slist, SlistDeleter> headers;
-  if (!call.content_type.empty()) {
-    const std::string header = "Content-Type: " + call.content_type;
-    headers.reset(curl_slist_append(nullptr, header.c_str()));
+  if (!call.content_type.empty()) {  // checked above: no form, no CR/LF/NUL
+    headers.reset(curl_slist_append(nullptr, ("Content-Type: " + call.content_type).c_str()));
     if (!headers) return MakeError(ErrorKind::kInternal, "http_client", "curl_slist_append failed");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);  // also for an empty body
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+  } else if (!call.form.empty()) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
   }
   CURLcode rc = curl_easy_perform(c);
   if (sink.overflow) {

@@ -1,5 +1,6 @@
-// A small blocking HTTP client for server-to-server calls (OIDC discovery, JWKS, token exchange, RFC 3161
-// time-stamping): libcurl with a total timeout, http/https only, no redirects, and a cap on the response size.
+// A small blocking HTTP client for server-to-server calls (OIDC discovery, JWKS, token exchange, the witness's
+// checkpoint fetches and cosignature posts, RFC 3161 time-stamping): libcurl with a total timeout, http/https
+// only, no redirects, and a cap on the response size.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +24,8 @@ struct HttpCall {
   std::vector<std::pair<std::string, std::string>> form;  // non-empty: POST application/x-www-form-urlencoded
   int64_t timeout_ms = 5000;
   size_t max_bytes = 1 << 20;
-  // (After the original fields, so positional initializers of the form calls stay valid.)
-  // Non-empty (and `form` empty): POST `body` as-is with this Content-Type (binary protocols such as RFC 3161).
+  // Non-empty content_type: POST `body` as-is with that Content-Type (the witness's JSON, RFC 3161 queries);
+  // excludes `form`.
   std::string content_type;
   std::string body;
   // Non-empty: a reply whose media type (case-insensitive, parameters ignored) differs fails with

@@ -355,6 +355,17 @@ Result<ChainInfo> EmbeddedLedger::GetChainInfo() {
   return impl_->chain;
 }
 
+Result<std::string> EmbeddedLedger::GetBlock(uint64_t number) {
+  {
+    std::lock_guard lock(impl_->chain_mu);
+    if (number >= impl_->chain.height) {
+      return MakeError(ErrorKind::kNotFound, "block_not_found", "no committed block " + std::to_string(number));
+    }
+  }
+  std::lock_guard lock(impl_->store_mu);
+  return impl_->blocks->Read(number);
+}
+
 Result<TransactionProof> EmbeddedLedger::GetTransactionProof(const std::string& tx_id) {
   ML_ASSIGN_OR_RETURN(auto location, impl_->state->FindTx(tx_id));
   if (!location) return MakeError(ErrorKind::kNotFound, "tx_not_found", "no transaction " + tx_id);

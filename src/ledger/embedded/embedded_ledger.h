@@ -66,6 +66,7 @@ class EmbeddedLedger final : public Ledger {
   Result<std::string> Evaluate(const identity::SigningIdentity& caller, const Invocation& call) override;
   void SubmitAsync(const identity::SigningIdentity& caller, Invocation call, SubmitCallback done) override;
   Result<ChainInfo> GetChainInfo() override;
+  Result<std::string> GetBlock(uint64_t number) override;
   Result<TransactionProof> GetTransactionProof(const std::string& tx_id) override;
   // From the transaction index and a cache of recent block hashes: no block read for recent blocks.
   Result<TxBlock> GetTransactionBlock(const std::string& tx_id) override;

@@ -338,6 +338,25 @@ Result<ChainInfo> GatewayLedger::GetChainInfo() {
   return ChainInfo{info.height(), HexEncode(info.currentblockhash()), HexEncode(info.previousblockhash())};
 }
 
+Result<std::string> GatewayLedger::GetBlock(uint64_t number) {
+  std::shared_ptr<const identity::SigningIdentity> who;
+  {
+    std::lock_guard lock(impl_->mu);
+    who = impl_->query_identity;
+  }
+  if (!who) return MakeError(ErrorKind::kInternal, "no_query_identity", "no identity configured for qscc queries");
+  auto bytes = impl_->EvaluateRaw(*who, "qscc", {"GetBlockByNumber", impl_->config.channel, std::to_string(number)});
+  if (!bytes.ok()) {
+    // qscc answers a block past the height with an error; the follower needs to tell "not yet" from a failure.
+    auto info = GetChainInfo();
+    if (info.ok() && number >= info->height) {
+      return MakeError(ErrorKind::kNotFound, "block_not_found", "no committed block " + std::to_string(number));
+    }
+    return bytes.error();
+  }
+  return std::move(*bytes);
+}
+
 Result<TransactionProof> GatewayLedger::GetTransactionProof(const std::string& tx_id) {
   std::shared_ptr<const identity::SigningIdentity> who;
   {
@@ -354,11 +373,10 @@ Result<TransactionProof> GatewayLedger::GetTransactionProof(const std::string& t
       embedded::BlockHeaderHash(block.header().number(), block.header().previous_hash(), block.header().data_hash()));
   proof.previous_hash = HexEncode(block.header().previous_hash());
   proof.data_hash = HexEncode(block.header().data_hash());
+  // The whole SIGNATURES metadata, as the embedded ledger returns it: its value is part of what the orderer
+  // signed, so a verifier needs it along with the signature.
   if (block.metadata().metadata_size() > common::SIGNATURES) {
-    common::Metadata sigs;
-    if (sigs.ParseFromString(block.metadata().metadata(common::SIGNATURES)) && sigs.signatures_size() > 0) {
-      proof.orderer_signature = sigs.signatures(0).SerializeAsString();
-    }
+    proof.orderer_signature = block.metadata().metadata(common::SIGNATURES);
   }
   for (int i = 0; i < block.data().data_size(); ++i) {
     common::Envelope env;

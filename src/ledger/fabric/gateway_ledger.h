@@ -20,6 +20,8 @@ class GatewayLedger final : public Ledger {
   Result<std::string> Evaluate(const identity::SigningIdentity& caller, const Invocation& call) override;
   void SubmitAsync(const identity::SigningIdentity& caller, Invocation call, SubmitCallback done) override;
   Result<ChainInfo> GetChainInfo() override;
+  // qscc GetBlockByNumber.
+  Result<std::string> GetBlock(uint64_t number) override;
   Result<TransactionProof> GetTransactionProof(const std::string& tx_id) override;
 
   // The identity used for qscc queries (chain info, proofs): any member of the channel may read them.

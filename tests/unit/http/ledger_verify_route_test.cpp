@@ -20,6 +20,9 @@ class ChainOnlyLedger : public ledger::Ledger {
     done(MakeError(ErrorKind::kInternal, "unused", "unused"));
   }
   Result<ledger::ChainInfo> GetChainInfo() override { return ledger::ChainInfo{}; }
+  Result<std::string> GetBlock(uint64_t) override {
+    return MakeError(ErrorKind::kNotFound, "block_not_found", "no blocks");
+  }
   Result<ledger::TransactionProof> GetTransactionProof(const std::string&) override {
     return MakeError(ErrorKind::kNotFound, "tx_not_found", "none");
   }
