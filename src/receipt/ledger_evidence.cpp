@@ -129,6 +129,78 @@ Result<Signer> ResolveSigner(std::string_view serialized, const std::vector<cryp
 
 }  // namespace
 
+namespace {
+
+Error BadField(const std::string& field, const std::string& why) {
+  return Malformed("ledger_evidence_malformed", "ledger." + field + " " + why);
+}
+
+Result<std::string> StringField(const nlohmann::json& j, const std::string& field, size_t max) {
+  auto it = j.find(field);
+  if (it == j.end()) return BadField(field, "is missing");
+  if (!it->is_string()) return BadField(field, "is not a string");
+  const auto& text = it->get_ref<const std::string&>();
+  if (text.size() > max) return BadField(field, "exceeds its bound");
+  return text;
+}
+
+Result<std::string> Base64Field(const nlohmann::json& j, const std::string& field, size_t max_bytes) {
+  ML_ASSIGN_OR_RETURN(std::string text, StringField(j, field, (max_bytes + 2) / 3 * 4));
+  auto bytes = Base64Decode(text);
+  if (!bytes.ok()) return BadField(field, "is not base64");
+  if (bytes->empty()) return BadField(field, "is empty");
+  return std::move(bytes).value();
+}
+
+}  // namespace
+
+Result<LedgerEvidence> LedgerEvidenceFromJson(const nlohmann::json& j) {
+  static constexpr std::string_view kFields[] = {"channel",     "txId",           "blockNumber",        "envelope",
+                                                 "blockHeader", "blockSignature", "blockMetadataValue", "certificates"};
+  if (!j.is_object()) return Malformed("ledger_evidence_malformed", "ledger is not an object");
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(std::begin(kFields), std::end(kFields), key) == std::end(kFields)) {
+      return BadField(key.substr(0, 64), "is not a field of the format");
+    }
+  }
+  LedgerEvidence ev;
+  ML_ASSIGN_OR_RETURN(ev.channel, StringField(j, "channel", 256));
+  ML_ASSIGN_OR_RETURN(ev.tx_id, StringField(j, "txId", 256));
+  auto number = j.find("blockNumber");
+  if (number == j.end()) return BadField("blockNumber", "is missing");
+  if (!number->is_number_unsigned() && !(number->is_number_integer() && number->get<int64_t>() >= 0)) {
+    return BadField("blockNumber", "is not a non-negative integer");
+  }
+  ev.block_number = number->get<uint64_t>();
+  ML_ASSIGN_OR_RETURN(ev.envelope, Base64Field(j, "envelope", kMaxEnvelopeBytes));
+  ML_ASSIGN_OR_RETURN(ev.block_header, Base64Field(j, "blockHeader", kMaxEvidenceFieldBytes));
+  ML_ASSIGN_OR_RETURN(ev.block_signature, Base64Field(j, "blockSignature", kMaxEvidenceFieldBytes));
+  ML_ASSIGN_OR_RETURN(ev.block_metadata_value, Base64Field(j, "blockMetadataValue", kMaxEvidenceFieldBytes));
+  auto certs = j.find("certificates");
+  if (certs != j.end()) {
+    if (!certs->is_array()) return BadField("certificates", "is not an array");
+    if (certs->size() > kMaxCertificates) return BadField("certificates", "lists too many certificates");
+    for (const auto& pem : *certs) {
+      if (!pem.is_string() || pem.get_ref<const std::string&>().size() > kMaxEvidenceFieldBytes) {
+        return BadField("certificates", "holds something other than a bounded PEM string");
+      }
+      ev.certificate_pems.push_back(pem.get<std::string>());
+    }
+  }
+  return ev;
+}
+
+nlohmann::json LedgerEvidenceToJson(const LedgerEvidence& ev) {
+  return nlohmann::json{{"channel", ev.channel},
+                        {"txId", ev.tx_id},
+                        {"blockNumber", ev.block_number},
+                        {"envelope", Base64Encode(ev.envelope)},
+                        {"blockHeader", Base64Encode(ev.block_header)},
+                        {"blockSignature", Base64Encode(ev.block_signature)},
+                        {"blockMetadataValue", Base64Encode(ev.block_metadata_value)},
+                        {"certificates", ev.certificate_pems}};
+}
+
 Result<LedgerTrust> LedgerTrust::FromPem(std::string_view pem, std::string msp_id) {
   static constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
   LedgerTrust trust;

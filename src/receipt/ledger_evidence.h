@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +57,13 @@ struct LedgerEvidence {
   std::string block_metadata_value;           // common.Metadata.value of the SIGNATURES metadata
   std::vector<std::string> certificate_pems;  // intermediate CAs a signer's chain may need (untrusted)
 };
+
+// The receipt's `ledger` object (docs/RECEIPTS.md: channel, txId, blockNumber, envelope, blockHeader,
+// blockSignature, blockMetadataValue as base64, certificates as PEM strings) and back. Parsing is strict:
+// "ledger_evidence_malformed" names the field that is missing, of the wrong type, not base64, over its bound,
+// or not one of the format's (an unknown field is refused, so two verifiers cannot read one receipt two ways).
+Result<LedgerEvidence> LedgerEvidenceFromJson(const nlohmann::json& ledger);
+nlohmann::json LedgerEvidenceToJson(const LedgerEvidence& evidence);
 
 // The organisation's trust anchors, from the trust directory's org-root.pem.
 struct LedgerTrust {

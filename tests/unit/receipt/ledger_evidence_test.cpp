@@ -344,6 +344,59 @@ TEST_F(LedgerEvidenceTest, ErrorResponseIsRefused) {
   EXPECT_EQ(Fails(ev), "passed") << "the re-endorsement itself is sound";
 }
 
+TEST_F(LedgerEvidenceTest, ReceiptJsonRoundTripsAndVerifies) {
+  evidence_.certificate_pems = {fx_.org.ca_cert.ToPem()};
+  const nlohmann::json j = LedgerEvidenceToJson(evidence_);
+  EXPECT_EQ(j.at("blockNumber"), evidence_.block_number);
+  EXPECT_EQ(j.at("envelope"), Base64Encode(evidence_.envelope));
+  auto parsed = LedgerEvidenceFromJson(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->envelope, evidence_.envelope);
+  EXPECT_EQ(parsed->block_header, evidence_.block_header);
+  EXPECT_EQ(parsed->block_signature, evidence_.block_signature);
+  EXPECT_EQ(parsed->block_metadata_value, evidence_.block_metadata_value);
+  EXPECT_EQ(parsed->certificate_pems, evidence_.certificate_pems);
+  EXPECT_EQ(Fails(*parsed), "passed");
+}
+
+TEST_F(LedgerEvidenceTest, MalformedReceiptJsonNamesTheField) {
+  const nlohmann::json good = LedgerEvidenceToJson(evidence_);
+  auto code_and_message = [](const nlohmann::json& j) {
+    auto r = LedgerEvidenceFromJson(j);
+    return r.ok() ? std::string("parsed") : r.error().code + " " + r.error().message;
+  };
+  EXPECT_EQ(code_and_message(nlohmann::json::array()), "ledger_evidence_malformed ledger is not an object");
+  nlohmann::json j = good;
+  j.erase("envelope");
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.envelope is missing");
+  j = good;
+  j["blockHeader"] = "not base64!";
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.blockHeader is not base64");
+  j = good;
+  j["blockNumber"] = -1;
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.blockNumber is not a non-negative integer");
+  j["blockNumber"] = "7";
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.blockNumber is not a non-negative integer");
+  j = good;
+  j["extra"] = 1;
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.extra is not a field of the format");
+  j = good;
+  j["txId"] = 7;
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.txId is not a string");
+  j = good;
+  j["envelope"] = std::string((kMaxEnvelopeBytes + 3) / 3 * 4 + 4, 'A');
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.envelope exceeds its bound");
+  j = good;
+  j["certificates"] = nlohmann::json::array({1});
+  EXPECT_EQ(code_and_message(j),
+            "ledger_evidence_malformed ledger.certificates holds something other than a bounded PEM string");
+  j["certificates"] = std::vector<std::string>(kMaxCertificates + 1, "x");
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.certificates lists too many certificates");
+  j = good;
+  j["blockSignature"] = "";
+  EXPECT_EQ(code_and_message(j), "ledger_evidence_malformed ledger.blockSignature is empty");
+}
+
 TEST_F(LedgerEvidenceTest, EnvelopeSignedByAnotherMemberIsRefused) {
   // Bob re-signs alice's transaction: the creator in the header is still alice.
   common::Envelope env;
