@@ -27,6 +27,7 @@
 #include "peer/chaincode_event.pb.h"
 #include "peer/chaincode_shim.pb.h"
 #include "peer/proposal.pb.h"
+#include "receipt/ledger_evidence.h"
 #include "service/jwt.h"
 #include "test_identities.h"
 
@@ -71,6 +72,37 @@ class KvContract final : public contract::Contract {
   }
 };
 
+// ledger_evidence_fuzzer: each endorser transaction of a real block as a receipt's ledger evidence
+// (fields as the fuzzer reads them: 4-byte big-endian length, bytes).
+void LedgerEvidenceSeeds(const fs::path& out, const common::Block& block) {
+  if (block.metadata().metadata_size() == 0) return;
+  auto parts = receipt::SplitSignaturesMetadata(block.metadata().metadata(0));
+  if (!parts.ok()) return;
+  auto field = [](std::string_view bytes) {
+    std::string f;
+    for (int shift = 24; shift >= 0; shift -= 8) f.push_back(static_cast<char>((bytes.size() >> shift) & 0xff));
+    return f.append(bytes);
+  };
+  for (int i = 0; i < block.data().data_size(); ++i) {
+    common::Envelope env;
+    common::Payload payload;
+    common::ChannelHeader ch;
+    if (!env.ParseFromString(block.data().data(i)) || !payload.ParseFromString(env.payload()) ||
+        !ch.ParseFromString(payload.header().channel_header()) || ch.type() != common::ENDORSER_TRANSACTION) {
+      continue;
+    }
+    std::string number;
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      number.push_back(static_cast<char>((block.header().number() >> shift) & 0xff));
+    }
+    Write(out / "ledger_evidence_fuzzer",
+          "evidence_" + std::to_string(block.header().number()) + "_" + std::to_string(i),
+          field(ch.channel_id()) + field(ch.tx_id()) + field(number) + field(block.data().data(i)) +
+              field(block.header().SerializeAsString()) + field(parts->metadata_signature) +
+              field(parts->metadata_value));
+  }
+}
+
 int FabricSeeds(const fs::path& out, const fuzz::FabricOrg& org, std::vector<std::string>* headers) {
   fs::path dir = fs::temp_directory_path() / ("medledger_seedgen_" + std::to_string(::getpid()));
   fs::remove_all(dir);
@@ -111,6 +143,7 @@ int FabricSeeds(const fs::path& out, const fuzz::FabricOrg& org, std::vector<std
     Write(out / "fabric_block_fuzzer", "block_" + std::to_string(n), *bytes);
     common::Block block;
     if (!block.ParseFromString(*bytes)) return 1;
+    LedgerEvidenceSeeds(out, block);
     for (const auto& env_bytes : block.data().data()) {
       common::Envelope env;
       common::Payload payload;

@@ -10,6 +10,8 @@ set(MEDLEDGER_FUZZ_TARGETS
     "http_request_fuzzer:medledger_http"
     "api_json_fuzzer:medledger_http,nlohmann_json::nlohmann_json"
     "x509_fuzzer:medledger_crypto"
+    "tsa_token_fuzzer:medledger_tsa"
+    "ledger_evidence_fuzzer:medledger_receipt"
     "fabric_block_fuzzer:medledger_ledger"
     "chaincode_fuzzer:medledger_chaincode"
     "tlog_note_fuzzer:medledger_tlog")

@@ -23,6 +23,8 @@ declare -A SOURCES=(
   [http_request_fuzzer]="src/http/router.cpp src/http/message.cpp"
   [api_json_fuzzer]="src/http/handler_util.cpp src/http/api_records.cpp"
   [x509_fuzzer]="src/crypto/x509.cpp"
+  [tsa_token_fuzzer]="src/tsa/timestamp_token.cpp"
+  [ledger_evidence_fuzzer]="src/receipt/ledger_evidence.cpp"
   [fabric_block_fuzzer]="src/ledger/embedded/block_codec.cpp src/ledger/embedded/validator.cpp src/ledger/embedded/membership.cpp"
   [chaincode_fuzzer]="src/chaincode/handler.cpp src/chaincode/peer_stub.cpp"
 )

@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libssl-dev libboost1.81-dev protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsodium-dev libcurl4-openssl-dev zlib1g-dev libre2-dev
+  openssl  # the CLI: the test TSA (tests/peers/tsa_server.mjs) and the `openssl ts -verify` cross-checks
   clang-14 libclang-rt-14-dev llvm-14
   golang-go golang-golang-x-mod-dev
   chromium

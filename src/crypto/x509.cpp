@@ -116,10 +116,17 @@ std::string FirstEntry(const X509_NAME* name, int nid) {
   return NameEntry(name, nid, &pos);
 }
 
+// A certificate may say 9999-12-31 ("no expiration", RFC 5280) or 1500: outside the nanosecond time_point's
+// range (1678-2262), where from_time_t would overflow. Clamping keeps every validity comparison right.
 std::chrono::system_clock::time_point ToTimePoint(const ASN1_TIME* t) {
+  using Clock = std::chrono::system_clock;
   struct tm tm {};
   if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  const int64_t seconds = timegm(&tm);
+  constexpr int64_t kMax = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count();
+  if (seconds >= kMax) return Clock::time_point::max();
+  if (seconds <= -kMax) return Clock::time_point::min();
+  return Clock::time_point(std::chrono::seconds(seconds));
 }
 
 Status AddExtension(X509* x, X509V3_CTX* ctx, int nid, const char* value) {

@@ -2,7 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
+#include <string_view>
 
 namespace medledger::service {
 namespace {
@@ -30,9 +33,27 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// "Application/Timestamp-Reply; charset=x" -> "application/timestamp-reply".
+std::string MediaType(std::string_view content_type) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  std::string out(type);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// Header values come from our own configuration, but a CR or LF would still split the request.
+bool SafeHeaderValue(std::string_view v) {
+  return std::none_of(v.begin(), v.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
 }  // namespace
 
 Result<HttpReply> HttpFetch(const HttpCall& call) {
+  if (!call.content_type.empty() && (!call.form.empty() || !SafeHeaderValue(call.content_type))) {
+    return MakeError(ErrorKind::kInternal, "http_bad_call", "a raw body needs a clean content type and no form");
+  }
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return MakeError(ErrorKind::kInternal, "http_client", "curl_easy_init failed");
   HttpReply reply;
@@ -57,13 +78,11 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "medledger");
   std::unique_ptr<curl_slist, SlistDeleter> headers;
-  if (!call.content_type.empty()) {
-    if (!call.form.empty() || call.content_type.find_first_of("\r\n") != std::string::npos) {
-      return MakeError(ErrorKind::kInternal, "http_client", "a raw body excludes a form; no newline in the type");
-    }
+  if (!call.content_type.empty()) {  // checked above: no form, no CR/LF/NUL
     headers.reset(curl_slist_append(nullptr, ("Content-Type: " + call.content_type).c_str()));
     if (!headers) return MakeError(ErrorKind::kInternal, "http_client", "curl_slist_append failed");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_POST, 1L);  // also for an empty body
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, call.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
   } else if (!call.form.empty()) {
@@ -82,7 +101,36 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
                      "cannot reach " + call.url + ": " + curl_easy_strerror(rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+  const char* type = nullptr;
+  if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != nullptr) reply.content_type = type;
+  if (!call.expect_content_type.empty() && MediaType(reply.content_type) != MediaType(call.expect_content_type)) {
+    return MakeError(ErrorKind::kUnavailable, "http_unexpected_content_type",
+                     call.url + " answered status " + std::to_string(reply.status) + " with content type '" +
+                         MediaType(reply.content_type).substr(0, 100) + "', not " + call.expect_content_type);
+  }
   return reply;
+}
+
+std::function<Result<std::string>(std::string)> MakePostTransport(std::string url, std::string content_type,
+                                                                  std::string reply_content_type, int64_t timeout_ms,
+                                                                  size_t max_bytes) {
+  return
+      [url = std::move(url), content_type = std::move(content_type), reply_content_type = std::move(reply_content_type),
+       timeout_ms, max_bytes](std::string body) -> Result<std::string> {
+        HttpCall call;
+        call.url = url;
+        call.content_type = content_type;
+        call.body = std::move(body);
+        call.expect_content_type = reply_content_type;
+        call.timeout_ms = timeout_ms;
+        call.max_bytes = max_bytes;
+        ML_ASSIGN_OR_RETURN(HttpReply reply, HttpFetch(call));
+        if (reply.status != 200) {
+          return MakeError(ErrorKind::kUnavailable, "http_status",
+                           url + " answered status " + std::to_string(reply.status));
+        }
+        return std::move(reply.body);
+      };
 }
 
 }  // namespace medledger::service

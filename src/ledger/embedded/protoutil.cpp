@@ -4,39 +4,9 @@
 
 #include "common/encoding.h"
 #include "crypto/hash.h"
+#include "receipt/ledger_evidence.h"
 
 namespace medledger::ledger::embedded {
-namespace {
-
-void PutDerLength(std::string* out, size_t len) {
-  if (len < 0x80) {
-    out->push_back(static_cast<char>(len));
-    return;
-  }
-  std::string be;
-  for (size_t v = len; v > 0; v >>= 8) be.insert(be.begin(), static_cast<char>(v & 0xff));
-  out->push_back(static_cast<char>(0x80 | be.size()));
-  out->append(be);
-}
-
-void PutDer(std::string* out, uint8_t tag, std::string_view content) {
-  out->push_back(static_cast<char>(tag));
-  PutDerLength(out, content.size());
-  out->append(content);
-}
-
-// Minimal two's-complement big-endian, as Go's asn1 marshals a non-negative big.Int.
-std::string DerUnsigned(uint64_t v) {
-  std::string be;
-  do {
-    be.insert(be.begin(), static_cast<char>(v & 0xff));
-    v >>= 8;
-  } while (v > 0);
-  if (static_cast<uint8_t>(be[0]) & 0x80) be.insert(be.begin(), '\0');
-  return be;
-}
-
-}  // namespace
 
 std::string ComputeTxId(std::string_view nonce, std::string_view creator) {
   crypto::Sha256Hasher h;
@@ -45,14 +15,9 @@ std::string ComputeTxId(std::string_view nonce, std::string_view creator) {
   return HexEncode(h.Finish());
 }
 
+// One encoder for the bytes the orderer signs and the receipt verifier checks, so the two cannot drift.
 std::string BlockHeaderAsn1(uint64_t number, std::string_view previous_hash, std::string_view data_hash) {
-  std::string body;
-  PutDer(&body, 0x02, DerUnsigned(number));
-  PutDer(&body, 0x04, previous_hash);
-  PutDer(&body, 0x04, data_hash);
-  std::string out;
-  PutDer(&out, 0x30, body);
-  return out;
+  return receipt::BlockHeaderAsn1(number, previous_hash, data_hash);
 }
 
 std::string BlockHeaderHash(uint64_t number, std::string_view previous_hash, std::string_view data_hash) {

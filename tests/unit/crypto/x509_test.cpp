@@ -156,6 +156,31 @@ TEST(X509, Expiry) {
   EXPECT_TRUE(leaf.IsIssuedBy(ca.cert));  // the signature itself stays good
 }
 
+// RFC 5280 §4.1.2.5: 99991231235959Z means "no well-defined expiration". Such dates (and any before 1678 or
+// after 2262) do not fit a nanosecond system_clock time_point: converting them overflowed (UBSan). They are
+// clamped to the time_point's range, which keeps every comparison right.
+TEST(X509, FarDatesClampInsteadOfOverflowing) {
+  Ca ca;
+  auto key = EcPrivateKey::Generate().value();
+  Certificate leaf = IssueLeaf(ca, key);
+  X509* x = X509_dup(static_cast<X509*>(leaf.native()));
+  ASSERT_NE(x, nullptr);
+  ASSERT_EQ(ASN1_TIME_set_string_X509(X509_getm_notAfter(x), "99991231235959Z"), 1);
+  ASSERT_EQ(ASN1_TIME_set_string_X509(X509_getm_notBefore(x), "15000101000000Z"), 1);
+  ASSERT_GT(X509_sign(x, static_cast<EVP_PKEY*>(ca.key.native()), EVP_sha256()), 0);
+  unsigned char* der = nullptr;
+  int len = i2d_X509(x, &der);
+  X509_free(x);
+  ASSERT_GT(len, 0);
+  auto forever = Certificate::FromDer(std::string(reinterpret_cast<char*>(der), static_cast<size_t>(len)));
+  OPENSSL_free(der);
+  ASSERT_TRUE(forever.ok()) << forever.error().ToString();
+  EXPECT_EQ(forever->NotAfter(), system_clock::time_point::max());
+  EXPECT_EQ(forever->NotBefore(), system_clock::time_point::min());
+  EXPECT_TRUE(forever->IsValidAt(system_clock::now()));
+  EXPECT_TRUE(forever->IsValidAt(system_clock::now() + hours(24 * 365 * 200)));
+}
+
 TEST(X509, CertificateSignaturesAreLowS) {
   Ca ca;
   auto key = EcPrivateKey::Generate().value();
