@@ -1,7 +1,9 @@
 // `medledger verify` and `medledger ledger submit|query|info|proof`: the embedded ledger from the shell.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,8 +12,10 @@
 #include "common/encoding.h"
 #include "contract/records_contract.h"
 #include "identity/organization.h"
+#include "ledger/embedded/block_store.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
+#include "reportlog/log_audit.h"
 
 namespace medledger::app {
 namespace {
@@ -116,6 +120,51 @@ struct VerifyCliOptions {
   bool json_output = false;
 };
 
+// The report log (DATA/log) against the blocks it was derived from: leaves, anchors, saved checkpoints.
+reportlog::LogAuditReport AuditReportLog(const VerifyCliOptions& o) {
+  auto blocks = OrFail(ledger::embedded::BlockStore::Open(ledger::embedded::LedgerDirFor(o.data_dir) + "/blocks",
+                                                          nullptr, {.verify_tail_bytes = 0, .read_only = true}));
+  auto opened = OrFail(reportlog::OpenStoredLog(std::filesystem::path(o.data_dir) / "log"));
+  reportlog::LogAuditOptions lo;
+  lo.chaincode = std::string(contract::kRecordsNamespace);
+  lo.progress_every = o.progress_every;
+  lo.progress = [](uint64_t done, uint64_t height) {
+    std::cerr << "report log: re-derived " << done << "/" << height << " blocks\n";
+  };
+  const ledger::embedded::BlockStore& store = *blocks;
+  return OrFail(reportlog::AuditLog([&store](uint64_t n) { return store.Read(n); }, store.Height(), opened.stored, lo));
+}
+
+json LogAuditJson(const reportlog::LogAuditReport& r) {
+  json out = {{"ok", r.ok},           {"blocks", r.blocks},          {"leaves", r.leaves},
+              {"stored", r.stored},   {"storedSize", r.stored_size}, {"storedCursor", r.stored_cursor},
+              {"anchors", r.anchors}, {"checkpoints", r.checkpoints}};
+  if (!r.ok) {
+    out["problem"] = r.problem;
+    out["at"] = r.at ? json(*r.at) : json(nullptr);
+    out["detail"] = r.detail;
+  }
+  return out;
+}
+
+void PrintLogAudit(const reportlog::LogAuditReport& r) {
+  if (!r.ok) {
+    std::cerr << "report log verification FAILED: " << r.problem;
+    if (r.at) std::cerr << " at " << *r.at;
+    std::cerr << ": " << r.detail << "\n";
+    return;
+  }
+  std::cout << "report log OK: " << r.leaves << " leaves re-derived from " << r.blocks << " blocks";
+  if (r.stored) {
+    std::cout << ", the stored tree's " << r.stored_size << " leaves (" << r.stored_cursor
+              << " blocks folded in) match";
+  } else {
+    std::cout << ", no stored log";
+  }
+  std::cout << ", " << r.anchors << " anchors and " << r.checkpoints
+            << " saved checkpoints match the re-derived roots\n";
+}
+
 void RunVerify(const VerifyCliOptions& o) {
   ledger::embedded::VerifyOptions vo;
   vo.chaincode = std::string(contract::kRecordsNamespace);
@@ -124,20 +173,21 @@ void RunVerify(const VerifyCliOptions& o) {
     std::cerr << "verified " << done << "/" << height << " blocks\n";
   };
   auto report = OrFail(ledger::embedded::VerifyDataDir(o.data_dir, vo));
+  // The log is derived from the blocks, so it is only worth checking against a chain that verified.
+  std::optional<reportlog::LogAuditReport> log;
+  if (report.ok) log = AuditReportLog(o);
   if (o.json_output) {
-    json out = {{"ok", report.ok},
-                {"blocks", report.blocks},
-                {"txsValid", report.txs_valid},
-                {"txsInvalid", report.txs_invalid},
-                {"configBlocks", report.config_blocks},
-                {"stateKeys", report.state_keys},
-                {"stateLag", report.state_lag},
-                {"tornTailBytes", report.torn_tail_bytes},
-                {"lastHash", report.last_hash}};
+    json out = {{"ok", report.ok && log && log->ok},    {"blocks", report.blocks},
+                {"txsValid", report.txs_valid},         {"txsInvalid", report.txs_invalid},
+                {"configBlocks", report.config_blocks}, {"stateKeys", report.state_keys},
+                {"stateLag", report.state_lag},         {"tornTailBytes", report.torn_tail_bytes},
+                {"lastHash", report.last_hash},         {"log", log ? LogAuditJson(*log) : json(nullptr)}};
     if (!report.ok) {
       out["problem"] = report.problem;
       out["badBlock"] = report.bad_block ? json(*report.bad_block) : json(nullptr);
       out["badTx"] = report.bad_tx ? json(*report.bad_tx) : json(nullptr);
+    } else if (!log->ok) {
+      out["problem"] = log->problem;
     }
     std::cout << out.dump(2) << "\n";
   } else if (report.ok) {
@@ -151,20 +201,22 @@ void RunVerify(const VerifyCliOptions& o) {
       std::cout << "; " << report.torn_tail_bytes << " bytes of an unacknowledged partial block (crash) follow";
     }
     std::cout << "\n";
+    PrintLogAudit(*log);
   } else {
     std::cerr << "ledger verification FAILED";
     if (report.bad_block) std::cerr << " at block " << *report.bad_block;
     if (report.bad_tx) std::cerr << ", transaction " << *report.bad_tx;
     std::cerr << ": " << report.problem << "\n";
   }
-  if (!report.ok) throw CLI::RuntimeError(1);
+  if (!report.ok || !log->ok) throw CLI::RuntimeError(1);
 }
 
 }  // namespace
 
 void AddLedgerCommands(CLI::App& app) {
   auto verify_opts = std::make_shared<VerifyCliOptions>();
-  auto* verify = app.add_subcommand("verify", "Re-check every block, signature and the state database");
+  auto* verify = app.add_subcommand(
+      "verify", "Re-check every block, signature and the state database, and the report log against the blocks");
   verify->add_option("--data", verify_opts->data_dir, "Data directory (from medledger init)")->required();
   verify->add_option("--progress-every", verify_opts->progress_every, "Blocks between progress lines on stderr");
   verify->add_flag("--json", verify_opts->json_output, "Print the report as JSON");
