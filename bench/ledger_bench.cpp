@@ -4,7 +4,12 @@
 // SubmitAsync to the commit callback.
 //
 //   ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--dir DIR] [--batch-ms MS]
-//                [--contract records|synthetic]
+//                [--contract records|synthetic] [--report-log off|on|ab] [--rounds R]
+//
+// `--report-log on` runs the server's report log beside the ledger (following the blocks, a signed and
+// anchored checkpoint every second, as `serve` does); `ab` alternates R rounds without and with it at each
+// level on the same ledger (the log caught up, untimed, before each "on" run), so the two figures share the
+// machine's load of the moment, and prints their means and the difference.
 //
 // By default it runs the real records contract's CreateReport. `--contract synthetic` runs
 // BenchReportsContract below instead, which does the same ledger work (creator role, patient read,
@@ -20,9 +25,11 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/encoding.h"
 #include "contract/records_contract.h"
 #include "contract/stub.h"
 #include "crypto/random.h"
@@ -30,6 +37,8 @@
 #include "identity/organization.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
+#include "service/report_log.h"
+#include "tlog/note.h"
 
 namespace {
 
@@ -190,6 +199,8 @@ int main(int argc, char** argv) {
   std::string dir;
   bool records = true;
   bool verify = true;
+  std::string log_mode = "off";
+  int rounds = 2;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -225,6 +236,14 @@ int main(int argc, char** argv) {
         return 2;
       }
       records = c == "records";
+    } else if (a == "--report-log") {
+      log_mode = next();
+      if (log_mode != "off" && log_mode != "on" && log_mode != "ab") {
+        std::fprintf(stderr, "--report-log off|on|ab\n");
+        return 2;
+      }
+    } else if (a == "--rounds") {
+      rounds = std::max(1, std::stoi(next()));
     } else if (a == "--no-verify") {
       verify = false;
     } else if (a == "--dir") {
@@ -232,7 +251,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--batch-ms MS] "
-                   "[--dir D]\n");
+                   "[--dir D] [--contract records|synthetic] [--report-log off|on|ab] [--rounds R]\n");
       return 2;
     }
   }
@@ -273,21 +292,87 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "register: %s\n", r.error().ToString().c_str());
     return 1;
   }
-  std::printf("contract: %s, local trust: %s, batch timeout %u ms, %u cores\n",
+  std::unique_ptr<service::ReportLog> report_log;
+  if (log_mode != "off") {
+    const std::string origin = "medledger/" + (*org)->msp_id() + "/reports";
+    auto anchor_identity = (*org)->LogAnchorIdentity();
+    if (!anchor_identity.ok()) {
+      std::fprintf(stderr, "log identity: %s\n", anchor_identity.error().ToString().c_str());
+      return 1;
+    }
+    service::ReportLogOptions lo;
+    lo.dir = std::filesystem::path(dir) / "log";
+    lo.origin = origin;
+    lo.checkpoint_interval = std::chrono::milliseconds(1000);
+    ledger::Ledger* lp = ledger->get();
+    lo.anchor = [lp, who = std::make_shared<identity::SigningIdentity>(std::move(*anchor_identity)),
+                 origin](const tlog::Checkpoint& c) -> Result<std::string> {
+      nlohmann::json arg = {{"origin", origin}, {"treeSize", c.size}, {"rootHash", HexEncode(c.root_hash)}};
+      ML_ASSIGN_OR_RETURN(auto receipt, lp->Submit(*who, {"AnchorCheckpoint", {arg.dump()}}));
+      return receipt.tx_id;
+    };
+    auto opened = service::ReportLog::Open(
+        **ledger, tlog::NoteSigner::Generate(origin, tlog::SignatureType::kEd25519).value(), std::move(lo));
+    if (!opened.ok()) {
+      std::fprintf(stderr, "report log: %s\n", opened.error().ToString().c_str());
+      return 1;
+    }
+    report_log = std::move(*opened);
+  }
+  std::printf("contract: %s, local trust: %s, batch timeout %u ms, report log: %s, %u cores\n",
               records ? "records (CreateReport)" : "synthetic (BenchReportsContract)", trust_name.c_str(), batch_ms,
-              std::thread::hardware_concurrency());
-  std::printf("%-11s %7s %8s %8s %8s %8s %7s %6s %10s\n", "submitters", "tx", "tx/s", "p50 ms", "p99 ms", "max ms",
-              "blocks", "failed", "CPU us/tx");
-  int tag = 0;
-  for (int c : levels) {
-    // A warm-up slice so caches and the identity cache are hot, not counted.
-    RunLevel(**ledger, doctors, c, std::min<uint64_t>(tx_per_level / 10, 2000), patient, 1000 + tag, records);
-    auto r = RunLevel(**ledger, doctors, c, tx_per_level, patient, tag++, records);
-    std::printf("%-11d %7llu %8.0f %8.2f %8.2f %8.2f %7llu %6llu %10.1f\n", r.concurrency,
+              log_mode.c_str(), std::thread::hardware_concurrency());
+  std::printf("%-11s %-4s %7s %8s %8s %8s %8s %7s %6s %10s\n", "submitters", "log", "tx", "tx/s", "p50 ms", "p99 ms",
+              "max ms", "blocks", "failed", "CPU us/tx");
+  auto print = [](const LevelResult& r, const char* log) {
+    std::printf("%-11d %-4s %7llu %8.0f %8.2f %8.2f %8.2f %7llu %6llu %10.1f\n", r.concurrency, log,
                 static_cast<unsigned long long>(r.committed), static_cast<double>(r.committed) / r.seconds, r.p50_ms,
                 r.p99_ms, r.max_ms, static_cast<unsigned long long>(r.blocks),
                 static_cast<unsigned long long>(r.failed), r.cpu_seconds * 1e6 / static_cast<double>(r.committed));
     std::fflush(stdout);
+  };
+  auto set_log = [&](bool on) {
+    if (!report_log) return;
+    if (on) {
+      // Whatever the "off" run committed is folded in first, untimed: the "on" run pays only for its own blocks.
+      if (auto caught = report_log->CatchUp(); !caught.ok()) {
+        std::fprintf(stderr, "catch up: %s\n", caught.error().ToString().c_str());
+      }
+      report_log->Start();
+    } else {
+      report_log->Stop();
+    }
+  };
+  int tag = 0;
+  for (int c : levels) {
+    // A warm-up slice so caches and the identity cache are hot, not counted.
+    set_log(log_mode != "off");
+    RunLevel(**ledger, doctors, c, std::min<uint64_t>(tx_per_level / 10, 2000), patient, 1000 + tag, records);
+    if (log_mode != "ab") {
+      print(RunLevel(**ledger, doctors, c, tx_per_level, patient, tag++, records), log_mode.c_str());
+      continue;
+    }
+    double off_tps = 0, on_tps = 0, off_p99 = 0, on_p99 = 0;
+    for (int round = 0; round < rounds; ++round) {
+      for (bool on : {false, true}) {
+        set_log(on);
+        auto r = RunLevel(**ledger, doctors, c, tx_per_level, patient, tag++, records);
+        print(r, on ? "on" : "off");
+        (on ? on_tps : off_tps) += static_cast<double>(r.committed) / r.seconds / rounds;
+        (on ? on_p99 : off_p99) += r.p99_ms / rounds;
+      }
+    }
+    std::printf("%-11d mean of %d rounds: off %.0f tx/s (p99 %.2f ms), on %.0f tx/s (p99 %.2f ms): %+.1f%%\n", c,
+                rounds, off_tps, off_p99, on_tps, on_p99, (on_tps / off_tps - 1) * 100);
+    std::fflush(stdout);
+  }
+  if (report_log) {
+    set_log(false);
+    auto latest = report_log->Latest();
+    std::printf("report log: %llu leaves, last checkpoint at %llu\n",
+                static_cast<unsigned long long>(report_log->Size()),
+                static_cast<unsigned long long>(latest ? latest->checkpoint.size : 0));
+    report_log.reset();
   }
   (*ledger)->Close();
   if (!verify) {
