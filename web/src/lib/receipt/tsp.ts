@@ -5,7 +5,7 @@ import {
   children, decodeOid, decodeTime, DerError, explicit, expectTag, octetString, parseDer, seq, smallInteger, TAG, type Der,
 } from "./der";
 import { bytesEqual, sha256 } from "./bytes";
-import { describe as describeCert, OID, parseCertificate, verifyChain, verifyWithKey, type Certificate } from "./x509";
+import { describe as describeCert, OID, parseCertificate, signatureAlgorithm, verifyChain, verifyWithKey, type Certificate } from "./x509";
 
 const OID_SIGNED_DATA = "1.2.840.113549.1.7.2";
 const OID_TST_INFO = "1.2.840.113549.1.9.16.1.4";
@@ -87,7 +87,7 @@ export async function verifyTimestampToken(token: Uint8Array, data: Uint8Array, 
   if (smallInteger(si[0], "SignerInfo version") !== (sid.tag === TAG.SEQUENCE ? 1 : 3)) throw new TspError("SignerInfo version does not match its signer identifier");
   sha256AlgId(si[2]);
   const signedAttrsN = expectTag(si[3], 0xa0, "signedAttrs");
-  const sigAlg = decodeOid(seq(si[4], "signatureAlgorithm")[0]);
+  const sigAlg = signatureAlgorithm(si[4]);
   const signature = octetString(si[5], "signature");
   let contentType = "";
   let messageDigest: Uint8Array | null = null;

@@ -67,9 +67,15 @@ function nameAttr(name: Der, oid: string): string {
   return "";
 }
 
-function algorithm(n: Der): string {
+/** A signature AlgorithmIdentifier, with parameters held to what the algorithm allows (ECDSA: none; RSA: NULL). */
+export function signatureAlgorithm(n: Der): string {
   const parts = seq(n, "AlgorithmIdentifier");
-  return decodeOid(parts[0]);
+  const oid = decodeOid(parts[0]);
+  const params = parts.slice(1);
+  const nullOrAbsent = params.length === 0 || (params.length === 1 && params[0].tag === TAG.NULL && params[0].value.length === 0);
+  if (oid === OID.ecdsaSha256 && params.length !== 0) throw new DerError("ECDSA algorithm must have no parameters");
+  if ((oid === OID.rsaSha256 || oid === OID.rsaEncryption) && !nullOrAbsent) throw new DerError("RSA algorithm parameters must be NULL");
+  return oid;
 }
 
 export function parseCertificate(input: Uint8Array | string): Certificate {
@@ -82,13 +88,13 @@ export function parseCertificate(input: Uint8Array | string): Certificate {
   let i = 0;
   if (tbs[0]?.tag === 0xa0) i++; // [0] version
   const serial = expectTag(tbs[i++], TAG.INTEGER, "serial").value;
-  const innerSig = algorithm(tbs[i++]);
+  const innerSigN = tbs[i++];
   const issuerN = expectTag(tbs[i++], TAG.SEQUENCE, "issuer");
   const validity = seq(tbs[i++], "validity");
   const subjectN = expectTag(tbs[i++], TAG.SEQUENCE, "subject");
   const spkiN = expectTag(tbs[i++], TAG.SEQUENCE, "subjectPublicKeyInfo");
-  const sigAlg = algorithm(sigAlgN);
-  if (innerSig !== sigAlg) throw new DerError("Certificate: signature algorithms disagree");
+  const sigAlg = signatureAlgorithm(sigAlgN);
+  if (!bytesEqual(innerSigN.bytes, sigAlgN.bytes)) throw new DerError("Certificate: signature algorithms disagree");
   const [keyAlgN] = seq(spkiN, "SubjectPublicKeyInfo");
   const keyAlgParts = seq(keyAlgN, "AlgorithmIdentifier");
   const keyOid = decodeOid(keyAlgParts[0]);
