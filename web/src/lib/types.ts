@@ -161,3 +161,19 @@ export interface Doctor {
 export interface AuthConfig {
   oidc?: { issuer: string; authorizationEndpoint: string; clientId: string; scope?: string };
 }
+
+/** GET /api/v1/log/status: the newest checkpoint of the report log with its witnesses and time-stamp. */
+export interface LogStatus {
+  checkpoint: string;
+  cosignatures: string[];
+  timestampToken?: string;
+  anchorTxId?: string;
+  treeSize: number;
+}
+
+/** GET /api/v1/log/proof/consistency?from=&to= */
+export interface ConsistencyProof {
+  from: number;
+  to: number;
+  proof: string[];
+}
