@@ -157,14 +157,13 @@ export class ApiClient {
     }
   }
 
-  private async raw<T>(method: string, path: string, body?: unknown, auth = true, accept = "json", mediaType = "application/json"): Promise<T> {
+  private async raw<T>(method: string, path: string, body?: unknown, auth = true, accept = "json", mediaType = "application/json", base = BASE): Promise<T> {
     const headers: Record<string, string> = { Accept: `${mediaType}, application/problem+json` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (auth && this.accessToken) headers.Authorization = `Bearer ${this.accessToken}`;
     let res: Response;
     try {
-      // The public log (tiles, checkpoint, trust bundle) lives under /log/, outside the API.
-      res = await this.fetchImpl(path.startsWith("/log/") ? path : BASE + path, {
+      res = await this.fetchImpl(base + path, {
         method,
         headers,
         body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -227,9 +226,10 @@ export class ApiClient {
   /** The self-contained receipt (docs/RECEIPTS.md), kept as parsed JSON: the verifier checks it, not the client. */
   receipt = (id: string, version?: number) =>
     this.request<unknown>("GET", `/reports/${encodeURIComponent(id)}/receipt${qs({ version })}`, undefined, "json", "application/vnd.medledger.receipt+json");
-  /** The organisation's published keys (public, unauthenticated). */
-  trustBundle = () => this.raw<unknown>("GET", "/log/trust.json", undefined, false);
-  logCheckpoint = () => this.raw<string>("GET", "/log/checkpoint", undefined, false, "text", "text/plain");
+  // The public log (tiles, checkpoint, trust bundle) is served under /log/, outside the API, without sign-in.
+  /** The organisation's published keys. */
+  trustBundle = () => this.raw<unknown>("GET", "/log/trust.json", undefined, false, "json", "application/json", "");
+  logCheckpoint = () => this.raw<string>("GET", "/log/checkpoint", undefined, false, "text", "text/plain", "");
   logStatus = () => this.request<LogStatus>("GET", "/log/status");
   consistencyProof = (from: number, to: number) => this.request<ConsistencyProof>("GET", `/log/proof/consistency${qs({ from, to })}`);
   proof = (id: string) => this.request<Proof>("GET", `/reports/${encodeURIComponent(id)}/proof`);

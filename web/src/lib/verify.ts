@@ -41,7 +41,7 @@ export function normalizeHash(h: string): string {
   return s.toLowerCase();
 }
 
-async function trustFor(src: ReceiptSource, storage: Pick<Storage, "getItem" | "setItem">): Promise<{ json: TrustBundleJson; notice: TrustNotice } | { error: string }> {
+export async function trustFor(src: Pick<ReceiptSource, "trustBundle">, storage: Pick<Storage, "getItem" | "setItem">): Promise<{ json: TrustBundleJson; notice: TrustNotice } | { error: string }> {
   let served: unknown;
   let fetchError = "";
   try {
