@@ -142,18 +142,20 @@ const patient = sha256("patient-42").toString("hex");
 const reportId = "r-fixture-1";
 const blockNumber = 7;
 
+const sigHeader = pb([[1, creatorId], [2, nonce]]);
+const timestamp = pb([[1, Math.floor(nowMs / 1000)], [2, (nowMs % 1000) * 1e6]]);
+const channelHeader = pb([[1, 3], [3, timestamp], [4, "records"], [5, txId]]);
+const proposalPayload = Buffer.from("proposal-input");
 const event = JSON.stringify({ cid, patientRef: patient, reportId, txId, version: 1 });
 const chaincodeEvent = pb([[1, "medledger"], [2, txId], [3, "ReportCreated"], [4, event]]);
-const chaincodeAction = pb([[1, crypto.randomBytes(40)], [2, chaincodeEvent], [3, pb([[1, 200]])], [4, pb([[1, "medledger"]])]]);
-const prp = pb([[1, crypto.randomBytes(32)], [2, chaincodeAction]]);
+const chaincodeAction = pb([[1, crypto.randomBytes(40)], [2, chaincodeEvent], [3, pb([[1, 200]])], [4, pb([[2, "medledger"]])]]);
+// The endorsement binds the proposal: SHA-256(channel header || signature header || chaincode proposal payload).
+const prp = pb([[1, sha256(channelHeader, sigHeader, proposalPayload)], [2, chaincodeAction]]);
 const peerId = ident("Org1MSP", pem("peer"));
 const endorsement = pb([[1, peerId], [2, ecSign(key("peer"), Buffer.concat([prp, peerId]))]]);
 const cea = pb([[1, prp], [2, endorsement]]);
-const cap = pb([[1, Buffer.from("proposal-input")], [2, cea]]);
-const sigHeader = pb([[1, creatorId], [2, nonce]]);
+const cap = pb([[1, proposalPayload], [2, cea]]);
 const tx = pb([[1, pb([[1, sigHeader], [2, cap]])]]);
-const timestamp = pb([[1, Math.floor(nowMs / 1000)], [2, (nowMs % 1000) * 1e6]]);
-const channelHeader = pb([[1, 3], [3, timestamp], [4, "records"], [5, txId]]);
 const payload = pb([[1, pb([[1, channelHeader], [2, sigHeader]])], [2, tx]]);
 const envelope = pb([[1, payload], [2, ecSign(key("creator"), payload)]]);
 

@@ -213,11 +213,13 @@ export interface ChaincodeAction {
   results: Uint8Array;
   events: Uint8Array;
   responseStatus: number;
+  /** ChaincodeID.name */
+  chaincodeName: string;
 }
 export function decodeChaincodeAction(b: Uint8Array): ChaincodeAction {
   const m = msg(b, "ChaincodeAction");
   const resp = msg(m.bytes(3), "Response");
-  return { results: m.bytes(1), events: m.bytes(2), responseStatus: resp.int32(1) };
+  return { results: m.bytes(1), events: m.bytes(2), responseStatus: resp.int32(1), chaincodeName: msg(m.bytes(4), "ChaincodeID").string(2) };
 }
 
 export interface ChaincodeEvent {

@@ -11,6 +11,8 @@ const OID_SIGNED_DATA = "1.2.840.113549.1.7.2";
 const OID_TST_INFO = "1.2.840.113549.1.9.16.1.4";
 const OID_CONTENT_TYPE = "1.2.840.113549.1.9.3";
 const OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4";
+const OID_SIGNING_CERT = "1.2.840.113549.1.9.16.2.12";
+const OID_SIGNING_CERT_V2 = "1.2.840.113549.1.9.16.2.47";
 
 export interface TimestampResult {
   genTime: Date;
@@ -91,6 +93,7 @@ export async function verifyTimestampToken(token: Uint8Array, data: Uint8Array, 
   const signature = octetString(si[5], "signature");
   let contentType = "";
   let messageDigest: Uint8Array | null = null;
+  let essCertIds: Array<{ alg: "SHA-1" | "SHA-256"; hash: Uint8Array }> | null = null;
   for (const attr of children(signedAttrsN)) {
     const [t, values] = seq(attr, "Attribute");
     const vs = seq(values, "AttributeValues", TAG.SET);
@@ -99,6 +102,19 @@ export async function verifyTimestampToken(token: Uint8Array, data: Uint8Array, 
     if (oid === OID_MESSAGE_DIGEST) {
       if (messageDigest) throw new TspError("the token has two message digests");
       messageDigest = octetString(vs[0], "messageDigest");
+    }
+    if (oid === OID_SIGNING_CERT || oid === OID_SIGNING_CERT_V2) {
+      if (essCertIds) throw new TspError("the token names its signing certificate twice");
+      essCertIds = seq(seq(vs[0], "SigningCertificate")[0], "certs").map((id) => {
+        const f = seq(id, "ESSCertID");
+        if (oid === OID_SIGNING_CERT) return { alg: "SHA-1" as const, hash: octetString(f[0], "certHash") };
+        // ESSCertIDv2: hashAlgorithm DEFAULT sha256, certHash
+        if (f[0].tag === TAG.SEQUENCE) {
+          sha256AlgId(f[0]);
+          return { alg: "SHA-256" as const, hash: octetString(f[1], "certHash") };
+        }
+        return { alg: "SHA-256" as const, hash: octetString(f[0], "certHash") };
+      });
     }
   }
   if (contentType !== OID_TST_INFO) throw new TspError("the signed content type is not TSTInfo");
@@ -122,7 +138,14 @@ export async function verifyTimestampToken(token: Uint8Array, data: Uint8Array, 
     }
   }
   if (!signer) throw new TspError("the token's signature does not verify");
-  if (signer.extKeyUsage && !signer.extKeyUsage.includes(OID.timeStamping)) throw new TspError(`${describeCert(signer)} is not a time-stamping certificate`);
+  // RFC 3161 §2.3: the TSA certificate's only extended key usage is timeStamping, and the extension is critical.
+  if (!signer.extKeyUsageCritical || signer.extKeyUsage?.length !== 1 || signer.extKeyUsage[0] !== OID.timeStamping)
+    throw new TspError(`${describeCert(signer)} is not a time-stamping certificate (critical timeStamping extended key usage)`);
+  // RFC 3161 §2.4.1 / RFC 5816: the signed attributes name the signer certificate by hash (ESSCertID or v2).
+  if (!essCertIds || essCertIds.length === 0) throw new TspError("the token does not name its signing certificate (ESSCertID)");
+  const first = essCertIds[0];
+  const certHash = new Uint8Array(await crypto.subtle.digest(first.alg, signer.der as Uint8Array<ArrayBuffer>));
+  if (!bytesEqual(certHash, first.hash)) throw new TspError("the token's signing-certificate attribute names another certificate");
   const chain = await verifyChain(signer, certs.filter((c) => c !== signer), roots, genTime);
   if (!chain.ok) throw new TspError(`the TSA certificate does not chain to a trusted TSA root: ${chain.reason}`);
   return { genTime, tsa: signer.subjectCN || signer.subjectO || "unnamed TSA", serial, policy };

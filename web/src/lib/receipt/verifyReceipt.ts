@@ -2,7 +2,7 @@
 // is a named result in plain language; nothing here trusts the server, and bad input never throws: an unusable
 // receipt gives one clear failed check.
 import { computeCid } from "../cid";
-import { fromBase64, sha256, toHex, utf8 } from "./bytes";
+import { bytesEqual, fromBase64, sha256, toHex, utf8 } from "./bytes";
 import { concat, encodeTlv, encodeUnsigned, TAG } from "./der";
 import { checkLeaf, type LeafFields } from "./leaf";
 import { leafHash, verifyInclusion } from "./merkle";
@@ -97,6 +97,9 @@ function certOfIdentity(serialized: Uint8Array): { mspId: string; cert: Certific
   return { mspId: id.mspId, cert: parseCertificate(pem.includes("BEGIN CERTIFICATE") ? pem : id.idBytes) };
 }
 
+/** Fabric NodeOUs: the role a certificate was issued for. */
+const hasOu = (c: Certificate, ous: string[]) => c.subjectOUs.some((o) => ous.includes(o));
+
 const pass = (label: string, detail: string) => ({ label, ok: true, detail });
 const fail = (label: string, detail: string) => ({ label, ok: false, detail });
 
@@ -169,6 +172,8 @@ export async function verifyReceipt(receiptInput: unknown, trustInput: unknown, 
 
   // 2. The transaction envelope: creator signature, chain, header fields, the event, the endorsements.
   let prp: Uint8Array | undefined;
+  let proposalHash: Uint8Array | undefined;
+  let envelopeTxId = "";
   let endorsements: pb.Endorsement[] = [];
   await ctx.run("ledger.envelope", "The transaction's signature could not be checked", async () => {
     const env = pb.decodeEnvelope(b64(r.ledger.envelope, "ledger.envelope"));
@@ -176,16 +181,20 @@ export async function verifyReceipt(receiptInput: unknown, trustInput: unknown, 
     const ch = pb.decodeChannelHeader(payload.header.channelHeader);
     const sh = pb.decodeSignatureHeader(payload.header.signatureHeader);
     const actions = pb.decodeTransaction(payload.data);
-    if (actions.length !== 1) return fail("The signed transaction has an unexpected shape", `${actions.length} actions`);
+    if (actions.length !== 1 || !bytesEqual(actions[0].header, payload.header.signatureHeader))
+      return fail("The signed transaction has an unexpected shape", "not one endorsed action signed by the envelope's creator");
     const cap = pb.decodeChaincodeActionPayload(actions[0].payload);
     prp = cap.proposalResponsePayload;
     endorsements = cap.endorsements;
+    proposalHash = await sha256(payload.header.channelHeader, payload.header.signatureHeader, cap.chaincodeProposalPayload);
+    envelopeTxId = ch.txId;
     const { mspId, cert } = certOfIdentity(sh.creator);
     const who = `${cert.subjectCN || "an unnamed user"} at ${mspId}`;
     if (!(await verifyWithKey(cert, OID.ecdsaSha256, env.payload, env.signature, { lowS: true })))
       return fail(`The transaction's signature by ${who} is not valid`, "the envelope signature does not verify with the creator's certificate (ECDSA P-256, low-S)");
     const chain = await verifyChain(cert, intermediates, trust.orgRoots, at);
     if (!chain.ok) return fail(`${who} is not certified by the organisation`, chain.reason);
+    if (!hasOu(cert, ["client", "admin"])) return fail(`${who} is not a user of the organisation`, "the creator certificate has no client or admin organisational unit");
     const expectTxId = toHex(await sha256(sh.nonce, sh.creator));
     if (ch.txId !== expectTxId) return fail("The transaction ID is not bound to its signer", `tx ID ${ch.txId} is not SHA-256(nonce || creator) = ${expectTxId}`);
     if (ch.txId !== r.ledger.txId) return fail("The signed transaction is another transaction", `the envelope's tx ID ${ch.txId} differs from ${r.ledger.txId}`);
@@ -217,12 +226,15 @@ export async function verifyReceipt(receiptInput: unknown, trustInput: unknown, 
       }
       if (p[k] !== v) return fail("The signed transaction records a different event", `event ${k} = ${JSON.stringify(p[k])}, leaf says ${JSON.stringify(v)}`);
     }
-    if (ev.txId && ev.txId !== leaf.txId) return fail("The signed transaction records a different event", "the event's tx ID differs");
+    if (ev.txId !== leaf.txId || ev.txId !== envelopeTxId || ev.chaincodeId !== action.chaincodeName)
+      return fail("The signed transaction records a different event", "the chaincode event names another transaction or chaincode");
     return pass(`The signed transaction records this ${KIND_WORD[leaf.kind]}`, `chaincode event ${ev.eventName} from ${ev.chaincodeId}: ${Object.keys(p).filter((k) => k in want).join(", ")} match the leaf`);
   });
 
   await ctx.run("ledger.endorsements", "The endorsements could not be checked", async () => {
-    if (!prp) throw new Error("needs a valid envelope");
+    if (!prp || !proposalHash) throw new Error("needs a valid envelope");
+    if (!bytesEqual(pb.decodeProposalResponsePayload(prp).proposalHash, proposalHash))
+      return fail("The endorsements were made for another proposal", "proposal hash ≠ SHA-256(channel header ‖ signature header ‖ chaincode proposal payload)");
     if (endorsements.length === 0) return fail("No peer endorsed the transaction", "the transaction carries no endorsement");
     const names: string[] = [];
     for (const e of endorsements) {
@@ -232,6 +244,7 @@ export async function verifyReceipt(receiptInput: unknown, trustInput: unknown, 
         return fail(`The endorsement by ${who} is not valid`, "the endorsement signature over proposal response payload || endorser does not verify");
       const chain = await verifyChain(cert, intermediates, trust.orgRoots, at);
       if (!chain.ok) return fail(`The endorser ${who} is not certified by the organisation`, chain.reason);
+      if (!hasOu(cert, ["peer"])) return fail(`The endorser ${who} is not a peer`, "the endorser certificate has no peer organisational unit");
       names.push(who);
     }
     return pass(`Approved by ${names.join(", ")}`, `${names.length} endorsement signature(s) verify and chain to the organisation's root`);
@@ -251,6 +264,7 @@ export async function verifyReceipt(receiptInput: unknown, trustInput: unknown, 
       return fail(`Block ${h.number}'s seal by ${who} is not valid`, "the orderer signature over metadata value || signature header || ASN.1 header does not verify");
     const chain = await verifyChain(cert, intermediates, trust.orgRoots, at);
     if (!chain.ok) return fail(`The orderer ${who} is not certified by the organisation`, chain.reason);
+    if (!hasOu(cert, ["orderer"])) return fail(`${who} is not an ordering service node`, "the block signer's certificate has no orderer organisational unit");
     return pass(`Recorded in block ${h.number}, sealed by ${who}`, `orderer signature verifies; data hash ${toHex(h.dataHash)}`);
   });
 

@@ -18,6 +18,9 @@ describe("x509", () => {
     expect(cert("org-root").isCA).toBe(true);
     expect(cert("tsa").keyAlg).toBe("rsa");
     expect(cert("tsa").extKeyUsage).toEqual(["1.3.6.1.5.5.7.3.8"]);
+    expect(cert("tsa").extKeyUsageCritical).toBe(true);
+    expect(c.subjectOUs).toEqual(["client"]);
+    expect(cert("orderer").subjectOUs).toEqual(["orderer"]);
     const x = new crypto.X509Certificate(fixtureText("creator.pem"));
     expect(c.notAfter.getTime()).toBe(new Date(x.validTo).getTime());
   });

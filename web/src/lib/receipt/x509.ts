@@ -15,6 +15,7 @@ export const OID = {
   sha256: "2.16.840.1.101.3.4.2.1",
   commonName: "2.5.4.3",
   organization: "2.5.4.10",
+  organizationalUnit: "2.5.4.11",
   basicConstraints: "2.5.29.19",
   keyUsage: "2.5.29.15",
   extKeyUsage: "2.5.29.37",
@@ -38,8 +39,11 @@ export interface Certificate {
   sigAlg: string;
   signature: Uint8Array;
   isCA: boolean;
+  /** Organisational units of the subject (Fabric NodeOUs: client, admin, peer, orderer). */
+  subjectOUs: string[];
   /** Extended key usages, when the extension is present. */
   extKeyUsage: string[] | null;
+  extKeyUsageCritical: boolean;
   /** Critical extensions this parser does not understand: RFC 5280 says such a certificate must be refused. */
   unknownCritical: string[];
 }
@@ -57,15 +61,17 @@ export function pemToDer(pem: string): Uint8Array[] {
   return out;
 }
 
-function nameAttr(name: Der, oid: string): string {
+function nameAttrs(name: Der, oid: string): string[] {
+  const out: string[] = [];
   for (const rdn of seq(name, "Name")) {
     for (const atv of seq(rdn, "RDN", TAG.SET)) {
       const [type, value] = seq(atv, "AttributeTypeAndValue");
-      if (decodeOid(type) === oid) return decodeString(value);
+      if (decodeOid(type) === oid) out.push(decodeString(value));
     }
   }
-  return "";
+  return out;
 }
+const nameAttr = (name: Der, oid: string) => nameAttrs(name, oid)[0] ?? "";
 
 /** A signature AlgorithmIdentifier, with parameters held to what the algorithm allows (ECDSA: none; RSA: NULL). */
 export function signatureAlgorithm(n: Der): string {
@@ -103,6 +109,7 @@ export function parseCertificate(input: Uint8Array | string): Certificate {
   else if (keyOid === OID.rsaEncryption) keyAlg = "rsa";
   let isCA = false;
   let extKeyUsage: string[] | null = null;
+  let extKeyUsageCritical = false;
   const unknownCritical: string[] = [];
   for (; i < tbs.length; i++) {
     if (tbs[i].tag !== 0xa3) continue; // [1]/[2] unique IDs are ignored
@@ -116,6 +123,7 @@ export function parseCertificate(input: Uint8Array | string): Certificate {
         isCA = bc[0]?.tag === TAG.BOOLEAN && bc[0].value[0] !== 0;
       } else if (oid === OID.extKeyUsage) {
         extKeyUsage = seq(parseDer(value), "ExtKeyUsage").map(decodeOid);
+        extKeyUsageCritical = critical;
       } else if (critical && oid !== OID.keyUsage) {
         unknownCritical.push(oid);
       }
@@ -125,7 +133,8 @@ export function parseCertificate(input: Uint8Array | string): Certificate {
     der, tbs: tbsN.bytes, serial, issuer: issuerN.bytes, subject: subjectN.bytes,
     subjectCN: nameAttr(subjectN, OID.commonName), subjectO: nameAttr(subjectN, OID.organization), issuerCN: nameAttr(issuerN, OID.commonName),
     notBefore: decodeTime(validity[0]), notAfter: decodeTime(validity[1]), spki: spkiN.bytes, keyAlg, sigAlg,
-    signature: bitStringBytes(sigN, "signatureValue"), isCA, extKeyUsage, unknownCritical,
+    signature: bitStringBytes(sigN, "signatureValue"), isCA, subjectOUs: nameAttrs(subjectN, OID.organizationalUnit), extKeyUsage, extKeyUsageCritical,
+    unknownCritical,
   };
 }
 
