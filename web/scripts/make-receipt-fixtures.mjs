@@ -152,12 +152,21 @@ const chaincodeAction = pb([[1, crypto.randomBytes(40)], [2, chaincodeEvent], [3
 // The endorsement binds the proposal: SHA-256(channel header || signature header || chaincode proposal payload).
 const prp = pb([[1, sha256(channelHeader, sigHeader, proposalPayload)], [2, chaincodeAction]]);
 const peerId = ident("Org1MSP", pem("peer"));
-const endorsement = pb([[1, peerId], [2, ecSign(key("peer"), Buffer.concat([prp, peerId]))]]);
-const cea = pb([[1, prp], [2, endorsement]]);
-const cap = pb([[1, proposalPayload], [2, cea]]);
-const tx = pb([[1, pb([[1, sigHeader], [2, cap]])]]);
-const payload = pb([[1, pb([[1, channelHeader], [2, sigHeader]])], [2, tx]]);
-const envelope = pb([[1, payload], [2, ecSign(key("creator"), payload)]]);
+// A correctly signed envelope; the variants below are correctly signed too, but wrong in one respect only.
+function buildEnvelope({ prpBytes = prp, endorserKey = key("peer"), endorserId = peerId } = {}) {
+  const endorsement = pb([[1, endorserId], [2, ecSign(endorserKey, Buffer.concat([prpBytes, endorserId]))]]);
+  const cap = pb([[1, proposalPayload], [2, pb([[1, prpBytes], [2, endorsement]])]]);
+  const tx = pb([[1, pb([[1, sigHeader], [2, cap]])]]);
+  const payload = pb([[1, pb([[1, channelHeader], [2, sigHeader]])], [2, tx]]);
+  return pb([[1, payload], [2, ecSign(key("creator"), payload)]]);
+}
+const envelope = buildEnvelope();
+const variants = {
+  // endorsed by a client certificate (no peer OU)
+  "endorsed-by-client": buildEnvelope({ endorserKey: key("creator"), endorserId: creatorId }),
+  // endorsements for another proposal (proposal hash of other input)
+  "other-proposal": buildEnvelope({ prpBytes: pb([[1, sha256("another proposal")], [2, chaincodeAction]]) }),
+};
 
 // --- the block header and its orderer signature --------------------------------------------------------------
 const prevHash = crypto.randomBytes(32);
@@ -268,6 +277,7 @@ const trust = {
 };
 fs.mkdirSync(out, { recursive: true });
 fs.writeFileSync(path.join(out, "receipt.json"), JSON.stringify(receipt, null, 2) + "\n");
+fs.writeFileSync(path.join(out, "variants.json"), JSON.stringify(Object.fromEntries(Object.entries(variants).map(([k, v]) => [k, b64(v)])), null, 2) + "\n");
 fs.writeFileSync(path.join(out, "trust.json"), JSON.stringify(trust, null, 2) + "\n");
 fs.writeFileSync(path.join(out, "document.json"), document);
 fs.writeFileSync(path.join(out, "ciphertext.bin"), ciphertext);

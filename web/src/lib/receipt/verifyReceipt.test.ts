@@ -67,6 +67,20 @@ describe("verifyReceipt", () => {
       expect(failed(v)).toContain(id);
     });
   }
+  // Correctly signed evidence that is wrong in one respect (scripts/make-receipt-fixtures.mjs "variants").
+  it("fails endorsements made by a non-peer or for another proposal, though every signature verifies", async () => {
+    const variants = JSON.parse(fixtureText("variants.json"));
+    const byClient = fresh();
+    byClient.ledger.envelope = variants["endorsed-by-client"];
+    const a = await verifyReceipt(byClient, trust);
+    expect(failed(a)).toEqual(["ledger.endorsements"]);
+    expect(a.checks.find((c) => c.id === "ledger.endorsements")!.label).toMatch(/is not a peer/);
+    const other = fresh();
+    other.ledger.envelope = variants["other-proposal"];
+    const b = await verifyReceipt(other, trust);
+    expect(failed(b)).toEqual(["ledger.endorsements"]);
+    expect(b.checks.find((c) => c.id === "ledger.endorsements")!.label).toBe("The endorsements were made for another proposal");
+  });
   it("fails the document and ciphertext checks on altered bytes", async () => {
     const d = Uint8Array.from(document);
     d[3] ^= 1;
