@@ -29,11 +29,13 @@ await p.getByLabel("Hospital's trust file (.json)").setInputFiles(fx("trust.json
 await p.getByLabel("Document (optional)").setInputFiles(fx("document.json"));
 await p.getByLabel("Encrypted stored copy (optional)").setInputFiles(fx("ciphertext.bin"));
 const times = [];
+const pageTimes = [];
 for (let i = 0; i < runs; i++) {
   const t0 = Date.now();
   await p.getByRole("button", { name: "Check the receipt" }).click();
   await p.getByText("Verified: every check passed").waitFor({ timeout: 10_000 });
   times.push(Date.now() - t0);
+  pageTimes.push(Number(await p.getByTestId("verify-ms").getAttribute("data-ms")));
 }
 const checks = await p.locator("[data-check]").evaluateAll((els) => els.map((e) => `${e.getAttribute("data-ok") === "true" ? "ok  " : "FAIL"} ${e.textContent}`));
 console.log(checks.join("\n"));
@@ -46,7 +48,9 @@ await p.getByRole("button", { name: "Check the receipt" }).click();
 await p.getByText(/NOT verified: 1 check failed/).waitFor({ timeout: 10_000 });
 await browser.close();
 times.sort((a, b) => a - b);
-console.log(`browser verification incl. rendering: median ${times[times.length >> 1]} ms, min ${times[0]} ms over ${runs} runs`);
+pageTimes.sort((a, b) => a - b);
+console.log(`verifyReceipt in Chromium (every check, document and ciphertext): median ${pageTimes[pageTimes.length >> 1]} ms, min ${pageTimes[0]} ms over ${runs} runs`);
+console.log(`click to result shown: median ${times[times.length >> 1]} ms, min ${times[0]} ms`);
 if (requests.length || errors.length) {
   console.error("network requests:", requests, "errors:", errors);
   process.exit(1);

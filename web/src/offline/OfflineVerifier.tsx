@@ -49,6 +49,7 @@ export function OfflineVerifier() {
   const [result, setResult] = useState<ReceiptVerification | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  const [ms, setMs] = useState<number | null>(null);
 
   const pick = (set: (d: Dropped) => void) => async (f: File) => {
     setError("");
@@ -86,7 +87,10 @@ export function OfflineVerifier() {
     setBusy(true);
     try {
       const text = (d: Dropped) => new TextDecoder().decode(d.bytes);
-      setResult(await verifyReceipt(text(receipt), text(trust), { document: doc?.bytes, ciphertext: cipher?.bytes }));
+      const t0 = performance.now();
+      const r = await verifyReceipt(text(receipt), text(trust), { document: doc?.bytes, ciphertext: cipher?.bytes });
+      setMs(performance.now() - t0);
+      setResult(r);
     } finally {
       setBusy(false);
     }
@@ -126,6 +130,7 @@ export function OfflineVerifier() {
       </section>
       {error && <p role="alert" className="text-sm text-red-800">{error}</p>}
       <div aria-live="polite">{result && <ReceiptChecks result={result} />}</div>
+      {result && ms !== null && <p className="text-xs text-slate-500" data-testid="verify-ms" data-ms={ms.toFixed(1)}>Checked in {Math.round(ms)} ms.</p>}
     </main>
   );
 }
