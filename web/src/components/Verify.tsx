@@ -69,6 +69,11 @@ export function VerifyPanel({ reportId, storage = browserStorage() }: { reportId
             First verification in this browser: the organisation's keys are now remembered (fingerprint <Fingerprint hex={result.trust.fingerprint} />). Compare it with the one the hospital publishes.
           </p>
         )}
+        {result?.status === "done" && result.trust.kind === "matches" && (
+          <p className="text-xs text-slate-600" data-testid="trust-matches">
+            Checked against the organisation's keys remembered in this browser (fingerprint <Fingerprint hex={result.trust.fingerprint} />).
+          </p>
+        )}
         {result?.status === "done" && result.trust.kind === "served-unusable" && (
           <p role="alert" className="text-sm text-amber-900">The server did not serve usable keys ({result.trust.reason}); the keys remembered in this browser were used.</p>
         )}

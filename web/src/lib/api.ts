@@ -183,7 +183,6 @@ export class ApiClient {
     }
     if (accept === "bytes") return new Uint8Array(await res.arrayBuffer()) as T;
     if (accept === "blob") return (await res.blob()) as T;
-    if (accept === "text") return (await res.text()) as T;
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
@@ -229,7 +228,6 @@ export class ApiClient {
   // The public log (tiles, checkpoint, trust bundle) is served under /log/, outside the API, without sign-in.
   /** The organisation's published keys. */
   trustBundle = () => this.raw<unknown>("GET", "/log/trust.json", undefined, false, "json", "application/json", "");
-  logCheckpoint = () => this.raw<string>("GET", "/log/checkpoint", undefined, false, "text", "text/plain", "");
   logStatus = () => this.request<LogStatus>("GET", "/log/status");
   consistencyProof = (from: number, to: number) => this.request<ConsistencyProof>("GET", `/log/proof/consistency${qs({ from, to })}`);
   proof = (id: string) => this.request<Proof>("GET", `/reports/${encodeURIComponent(id)}/proof`);
