@@ -117,6 +117,24 @@ describe("verifyReceipt", () => {
     expect(j.usable).toBe(true);
     expect(failed(j)).toEqual(expect.arrayContaining(["ledger.envelope", "timestamp"]));
   });
+  it("never throws on random binary evidence (a cheap fuzz of every parser behind it)", async () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const fields = [["ledger", "envelope"], ["ledger", "blockHeader"], ["ledger", "blockSignature"], ["log", "timestampToken"], ["leaf", "data"]] as const;
+    for (let i = 0; i < 150; i++) {
+      const r = fresh();
+      const [sec, f] = fields[i % fields.length];
+      const orig = fromBase64(r[sec][f]);
+      // change a run of 1-8 bytes of the real value (each to a different byte), so parsers get deep before failing
+      const at = Math.floor(rnd() * orig.length);
+      const mutated = Uint8Array.from(orig);
+      for (let j = at; j < Math.min(orig.length, at + 1 + Math.floor(rnd() * 8)); j++) mutated[j] ^= 1 + Math.floor(rnd() * 255);
+      r[sec][f] = toBase64(mutated);
+      const v = await verifyReceipt(r, trust);
+      expect(v.usable).toBe(true);
+      expect(v.ok, `${sec}.${f} at ${at}`).toBe(false);
+    }
+  });
   it("no single flipped bit anywhere in the binary evidence goes unnoticed", async () => {
     for (const field of ["envelope", "blockHeader", "blockSignature"] as const) {
       const len = fromBase64(fresh().ledger[field]).length;
