@@ -36,4 +36,17 @@ describe("offline verifier page", () => {
     expect(await screen.findByText(/^NOT verified: 1 check failed/)).toBeInTheDocument();
     expect(screen.getByText("The document does not match the receipt")).toBeInTheDocument();
   });
+  it("accepts the CLI's trust directory instead of trust.json", async () => {
+    const trust = JSON.parse(new TextDecoder().decode(fixtureBytes("trust.json")));
+    const text = (name: string, t: string) => new File([t], name);
+    render(<OfflineVerifier />);
+    await userEvent.upload(screen.getByLabelText("Receipt (.json)"), file("r.json", fixtureBytes("receipt.json")));
+    await userEvent.upload(screen.getByLabelText("Trust directory files"), [
+      file("org-root.pem", fixtureBytes("org-root.pem")), file("orderer-root.pem", fixtureBytes("orderer-root.pem")),
+      text("log.vkey", trust.logVkey + "\n"), text("witnesses.vkeys", trust.witnessVkeys.join("\n")), file("tsa-roots.pem", fixtureBytes("tsa-root.pem")),
+    ]);
+    expect(await screen.findByText(/Trust file fingerprint/)).toBeInTheDocument();
+    await userEvent.click(screen.getByRole("button", { name: "Check the receipt" }));
+    expect(await screen.findByText("Verified: every check passed")).toBeInTheDocument();
+  });
 });

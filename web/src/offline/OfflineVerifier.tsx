@@ -3,7 +3,7 @@
 import { useState, type DragEvent } from "react";
 import { ReceiptChecks, Fingerprint } from "../components/ReceiptChecks";
 import { verifyReceipt, type ReceiptVerification, RECEIPT_FORMAT } from "../lib/receipt/verifyReceipt";
-import { parseTrust, trustFingerprint, TRUST_FORMAT } from "../lib/receipt/trust";
+import { parseTrust, trustFingerprint, trustFromDirectory, TRUST_DIR_FILES, TRUST_FORMAT } from "../lib/receipt/trust";
 
 interface Dropped {
   name: string;
@@ -70,9 +70,25 @@ export function OfflineVerifier() {
       setError(`The trust file cannot be used: ${(e as Error).message}`);
     }
   };
+  /** The CLI's trust directory (org-root.pem, log.vkey, witnesses.vkeys, tsa-roots.pem) instead of trust.json. */
+  const pickTrustDir = async (list: File[]) => {
+    setError("");
+    setResult(null);
+    try {
+      const files: Record<string, string> = {};
+      for (const f of list) files[f.name] = new TextDecoder().decode((await readFile(f)).bytes);
+      const json = JSON.stringify(trustFromDirectory(files));
+      await pickTrust(new File([json], `trust directory (${list.length} files)`));
+    } catch (e) {
+      setError(`The trust directory cannot be used: ${(e as Error).message}`);
+    }
+  };
   const onDrop = async (e: DragEvent) => {
     e.preventDefault();
-    for (const f of Array.from(e.dataTransfer.files)) {
+    const all = Array.from(e.dataTransfer.files);
+    const dir = all.filter((f) => (TRUST_DIR_FILES as readonly string[]).includes(f.name) || f.name === "orderer-root.pem");
+    if (dir.length) await pickTrustDir(dir);
+    for (const f of all.filter((x) => !dir.includes(x))) {
       const d = await readFile(f).catch((err: Error) => (setError(err.message), null));
       if (!d) continue;
       const kind = classify(d.bytes);
@@ -114,6 +130,11 @@ export function OfflineVerifier() {
         <div className="grid grid-cols-1 gap-4 md:grid-cols-2">
           <FilePick label="Receipt (.json)" file={receipt} onPick={pick(setReceipt)} accept=".json,application/json" />
           <FilePick label="Hospital's trust file (.json)" file={trust} onPick={pickTrust} accept=".json,application/json" />
+          <label className="flex flex-col gap-1 text-sm md:col-span-2">
+            <span className="font-medium text-slate-800">…or the trust directory's files (org-root.pem, log.vkey, witnesses.vkeys, tsa-roots.pem)</span>
+            <input type="file" multiple accept=".pem,.vkey,.vkeys" aria-label="Trust directory files"
+              onChange={(e) => e.target.files?.length && void pickTrustDir(Array.from(e.target.files))} className="text-sm" />
+          </label>
           <FilePick label="Document (optional)" file={doc} onPick={pick(setDoc)} />
           <FilePick label="Encrypted stored copy (optional)" file={cipher} onPick={pick(setCipher)} />
         </div>

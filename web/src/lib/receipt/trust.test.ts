@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from "vitest";
-import { parseTrust, pinTrust, PIN_KEY, repin, trustFingerprint } from "./trust";
+import { parseTrust, pinTrust, PIN_KEY, repin, trustFingerprint, trustFromDirectory } from "./trust";
 import { fixtureText } from "./testdata";
 
 const trust = JSON.parse(fixtureText("trust.json"));
@@ -35,5 +35,14 @@ describe("trust bundle", () => {
     expect(changed.trust.minWitnesses).toBe(1);
     if (changed.status === "changed") repin(changed.served.json, s);
     expect((await pinTrust({ ...trust, minWitnesses: 0 }, s)).status).toBe("matches");
+  });
+  it("builds the same bundle from the CLI's trust directory", async () => {
+    const files = {
+      "org-root.pem": fixtureText("org-root.pem"), "orderer-root.pem": fixtureText("orderer-root.pem"), "log.vkey": trust.logVkey + "\n",
+      "witnesses.vkeys": trust.witnessVkeys.join("\n") + "\n", "tsa-roots.pem": fixtureText("tsa-root.pem"),
+    };
+    const fromDir = trustFromDirectory(files);
+    expect(await trustFingerprint((await parseTrust(fromDir)).json)).toBe(await trustFingerprint((await parseTrust(trust)).json));
+    expect(() => trustFromDirectory({ "log.vkey": "x" })).toThrow(/lacks org-root.pem, tsa-roots.pem/);
   });
 });

@@ -112,3 +112,24 @@ export async function pinTrust(served: unknown, storage: Pick<Storage, "getItem"
 export function repin(json: TrustBundleJson, storage: Pick<Storage, "setItem">): void {
   storage.setItem(PIN_KEY, JSON.stringify(json));
 }
+
+/** The files of the trust directory `medledger log export-trust DIR` writes (docs/RECEIPTS.md). */
+export const TRUST_DIR_FILES = ["org-root.pem", "log.vkey", "witnesses.vkeys", "tsa-roots.pem"] as const;
+
+/**
+ * Builds the bundle from a trust directory's files (name -> text), for people who have the CLI's directory
+ * rather than trust.json. `orderer-root.pem`, when present, adds the ordering organisation's CA.
+ */
+export function trustFromDirectory(files: Record<string, string>, minWitnesses = 1): TrustBundleJson {
+  const missing = ["org-root.pem", "log.vkey", "tsa-roots.pem"].filter((f) => !(f in files));
+  if (missing.length) throw new Error(`the trust directory lacks ${missing.join(", ")}`);
+  const lines = (t: string) => t.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  return {
+    format: TRUST_FORMAT,
+    orgRoots: [files["org-root.pem"], ...(files["orderer-root.pem"] ? [files["orderer-root.pem"]] : [])],
+    logVkey: lines(files["log.vkey"])[0] ?? "",
+    witnessVkeys: lines(files["witnesses.vkeys"] ?? ""),
+    tsaRoots: [files["tsa-roots.pem"]],
+    minWitnesses,
+  };
+}
