@@ -168,7 +168,9 @@ export async function verifyReceipt(receiptInput: unknown, trustInput: unknown, 
     return pass(`Records the ${KIND_WORD[leaf.kind]} of report ${leaf.reportId}, version ${leaf.version}`,
       `canonical leaf: ${leaf.kind} ${leaf.reportId} v${leaf.version}, tx ${leaf.txId}, block ${leaf.blockNumber}, ledger time ${leaf.ledgerTime}`);
   });
-  const at = leaf ? new Date(leaf.ledgerTime) : new Date();
+  // Certificates are checked at the time the signed evidence states (the channel header's timestamp), so a
+  // receipt stays verifiable after they expire; until the envelope is decoded, the leaf's (equal) time.
+  let at = leaf ? new Date(leaf.ledgerTime) : new Date();
 
   // 2. The transaction envelope: creator signature, chain, header fields, the event, the endorsements.
   let prp: Uint8Array | undefined;
@@ -188,6 +190,12 @@ export async function verifyReceipt(receiptInput: unknown, trustInput: unknown, 
     endorsements = cap.endorsements;
     proposalHash = await sha256(payload.header.channelHeader, payload.header.signatureHeader, cap.chaincodeProposalPayload);
     envelopeTxId = ch.txId;
+    if (ch.timestamp) {
+      const t = new Date(Number(ch.timestamp.seconds) * 1000 + Math.floor(ch.timestamp.nanos / 1e6));
+      if (Number.isNaN(t.getTime()) || ch.timestamp.nanos < 0 || ch.timestamp.nanos > 999_999_999)
+        return fail("The signed transaction's time is invalid", "the channel header's timestamp is out of range");
+      at = t;
+    }
     const { mspId, cert } = certOfIdentity(sh.creator);
     const who = `${cert.subjectCN || "an unnamed user"} at ${mspId}`;
     if (!(await verifyWithKey(cert, OID.ecdsaSha256, env.payload, env.signature, { lowS: true })))
