@@ -70,4 +70,9 @@ describe("auditLog", () => {
     expect(s.m.has(LAST_SEEN_KEY)).toBe(false);
     expect(a.timestamp.ok).toBe(false);
   });
+  it("says plainly when the log has no checkpoint yet, and counts leaves awaiting the next one", async () => {
+    await expect(auditLog(source({ logStatus: async () => ({ treeSize: 0 }) }), mem())).rejects.toThrow(/not published a checkpoint yet/);
+    const a = await auditLog(source({ logStatus: async () => ({ ...log.status, treeSize: 9 }) }), mem());
+    expect(a.pending).toBe(2);
+  });
 });

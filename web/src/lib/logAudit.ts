@@ -43,6 +43,8 @@ export interface LogAudit {
   timestamp: { ok: true; tsa: string; genTime: Date } | { ok: false; error: string };
   consistency: Consistency;
   anchorTxId?: string;
+  /** Leaves appended since this checkpoint (covered by the next one). */
+  pending: number;
   trust: TrustNotice;
 }
 
@@ -62,6 +64,7 @@ export async function auditLog(src: LogSource, storage: Pick<Storage, "getItem" 
   if ("error" in t) throw new Error(t.error);
   const trust = await parseTrust(t.json);
   const status = await src.logStatus();
+  if (!status.checkpoint) throw new Error("The public log has not published a checkpoint yet.");
   const note = parseNote(status.checkpoint);
   const cp = parseCheckpoint(note.text);
   const logSignatureOk = await verifyNoteSignature(note, trust.logKey);

@@ -215,7 +215,7 @@ export function PublicLogPanel({ storage = browserStorage() }: { storage?: Pick<
             {c?.status === "unchecked" && <Notice status="warning" title="Consistency not checked">{c.detail}.</Notice>}
             <DefList rows={[
               ["Log", <Mono>{audit.origin}</Mono>],
-              ["Entries", <Mono>{String(audit.size)}</Mono>],
+              ["Entries", <><Mono>{String(audit.size)}</Mono>{audit.pending > 0 && <span className="text-sm text-slate-600"> (+{audit.pending} awaiting the next checkpoint)</span>}</>],
               ["Root hash", <Mono>{audit.rootHex}</Mono>, audit.rootHex],
               ["Log signature", audit.logSignatureOk ? "Valid (organisation's log key)" : "INVALID"],
               ["Witnesses", `${audit.validWitnesses} valid of ${audit.minWitnesses} required` + (audit.cosigners.length ? ": " + audit.cosigners.map((w) => `${w.name} (${w.status === "valid" ? `cosigned ${new Date(w.time * 1000).toISOString()}` : w.status === "unknown" ? "unknown witness, not counted" : "INVALID: " + w.reason})`).join(", ") : "")],

@@ -33,10 +33,10 @@ function strings(v: unknown, what: string): string[] {
   return v as string[];
 }
 
-function certs(pems: string[], what: string): Certificate[] {
+function certs(pems: string[], what: string, required: boolean): Certificate[] {
   const out: Certificate[] = [];
   for (const p of pems) for (const der of pemToDer(p)) out.push(parseCertificate(der));
-  if (out.length === 0) throw new Error(`trust bundle: no ${what} certificate`);
+  if (required && out.length === 0) throw new Error(`trust bundle: no ${what} certificate`);
   for (const c of out) if (!c.isCA) throw new Error(`trust bundle: ${what} "${c.subjectCN}" is not a CA certificate`);
   return out;
 }
@@ -59,13 +59,14 @@ export async function parseTrust(input: unknown): Promise<Trust> {
   if (typeof min !== "number" || !Number.isSafeInteger(min) || min < 0 || min > MAX_ENTRIES) throw new Error("trust bundle: minWitnesses must be a small non-negative integer");
   const json: TrustBundleJson = {
     format: TRUST_FORMAT, orgRoots: strings(t.orgRoots, "orgRoots"), logVkey: t.logVkey, witnessVkeys: strings(t.witnessVkeys ?? [], "witnessVkeys"),
-    tsaRoots: strings(t.tsaRoots, "tsaRoots"), minWitnesses: min,
+    tsaRoots: strings(t.tsaRoots ?? [], "tsaRoots"), minWitnesses: min,
   };
   const witnesses: Verifier[] = [];
   for (const w of json.witnessVkeys) witnesses.push(await parseVkey(w));
   return {
-    json, orgRoots: certs(json.orgRoots, "organisation root"), logKey: await parseVkey(json.logVkey), witnesses,
-    tsaRoots: certs(json.tsaRoots, "TSA root"), minWitnesses: min,
+    json, orgRoots: certs(json.orgRoots, "organisation root", true), logKey: await parseVkey(json.logVkey), witnesses,
+    // A server without a configured TSA publishes none: then every time-stamp check fails, by name.
+    tsaRoots: certs(json.tsaRoots ?? [], "TSA root", false), minWitnesses: min,
   };
 }
 

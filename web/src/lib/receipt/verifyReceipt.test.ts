@@ -98,6 +98,8 @@ describe("verifyReceipt", () => {
     expect(v.checks.find((c) => c.id === "log.witnesses")!.detail).toMatch(/unknown witnesses \(not counted\): witness.example\/w1/);
     const otherTsa = { ...trust, tsaRoots: [fixtureText("org-root.pem")] };
     expect(failed(await verifyReceipt(fresh(), otherTsa))).toEqual(["timestamp"]);
+    // a server with no TSA configured publishes no TSA root: only the time-stamp check fails
+    expect(failed(await verifyReceipt(fresh(), { ...trust, tsaRoots: [] }))).toEqual(["timestamp"]);
     const otherLog = { ...trust, logVkey: trust.witnessVkeys[0] };
     expect(failed(await verifyReceipt(fresh(), otherLog))).toContain("log.checkpoint");
   });
