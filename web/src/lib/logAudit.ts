@@ -111,6 +111,7 @@ export async function auditLog(src: LogSource, storage: Pick<Storage, "getItem" 
   }
   return {
     origin: cp.origin, size: cp.size, root, rootHex: toHex(cp.root), checkpoint: status.checkpoint, logSignatureOk, cosigners, validWitnesses,
-    minWitnesses: trust.minWitnesses, timestamp, consistency, anchorTxId: status.anchorTxId, trust: t.notice,
+    minWitnesses: trust.minWitnesses, timestamp, consistency, anchorTxId: status.anchorTxId || undefined,
+    pending: Math.max(0, (status.treeSize ?? cp.size) - cp.size), trust: t.notice,
   };
 }
