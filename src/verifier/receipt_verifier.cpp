@@ -50,7 +50,8 @@ std::string Trimmed(std::string s) {
 
 Result<TrustSet> TrustFromJson(const json& j) {
   TrustSet t;
-  if (!j.is_object() || j.value("format", "") != "medledger-trust/1") return TrustUnusable("not a medledger-trust/1 file");
+  if (!j.is_object() || j.value("format", "") != "medledger-trust/1")
+    return TrustUnusable("not a medledger-trust/1 file");
   for (const auto& pem : j.value("orgRoots", json::array())) {
     if (pem.is_string()) t.org_roots_pem += pem.get<std::string>();
   }
@@ -58,8 +59,8 @@ Result<TrustSet> TrustFromJson(const json& j) {
   if (!log_key.ok()) return TrustUnusable("logVkey is not a verifier key");
   t.log_key = std::move(*log_key);
   for (const auto& v : j.value("witnessVkeys", json::array())) {
-    auto w = v.is_string() ? tlog::NoteVerifier::Parse(v.get<std::string>()) : Result<tlog::NoteVerifier>(
-                                                                                  TrustUnusable("not a string"));
+    auto w = v.is_string() ? tlog::NoteVerifier::Parse(v.get<std::string>())
+                           : Result<tlog::NoteVerifier>(TrustUnusable("not a string"));
     if (!w.ok() || w->type() != tlog::SignatureType::kCosignatureV1) return TrustUnusable("a witness key is invalid");
     t.witnesses.push_back(std::move(*w));
   }
@@ -363,7 +364,8 @@ Result<ReceiptReport> VerifyReceipt(std::string_view text, const TrustSet& trust
     if (computed.ok() && computed->ToString() == claimed) {
       v.Pass(id, label, claimed);
     } else {
-      v.Fail(id, label, computed.ok() ? "the envelope's CID is " + computed->ToString() : "the receipt's CID is invalid");
+      v.Fail(id, label,
+             computed.ok() ? "the envelope's CID is " + computed->ToString() : "the receipt's CID is invalid");
     }
   }
   return std::move(v.report);

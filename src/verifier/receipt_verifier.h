@@ -15,7 +15,7 @@ namespace medledger::verifier {
 
 // What a verifier trusts, obtained once out of band (`medledger log export-trust`).
 struct TrustSet {
-  std::string org_roots_pem;  // the organisation's CA certificate(s)
+  std::string org_roots_pem;                  // the organisation's CA certificate(s)
   std::optional<tlog::NoteVerifier> log_key;  // always set by LoadTrust
   std::vector<tlog::NoteVerifier> witnesses;
   std::string tsa_roots_pem;  // empty: the organisation publishes no TSA and time-stamps are not required
