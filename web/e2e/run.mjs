@@ -76,6 +76,25 @@ if (!MOCK && fs.existsSync(path.join(REPO, "tests", "peers", "node_modules", "oi
     setTimeout(() => resolve(""), 30_000);
   });
 }
+// A real RFC 3161 TSA (openssl ts behind tests/peers/tsa_server.mjs), so Verify checks a real time-stamp.
+let tsa = null;
+let tsaArgs = [];
+if (!MOCK) {
+  tsa = spawn(process.execPath, [path.join(REPO, "tests", "peers", "tsa_server.mjs"), "--name", "medledger e2e TSA", "--max-seconds", "1800"], {
+    stdio: ["pipe", "pipe", "ignore"],
+  });
+  const ready = await new Promise((resolve) => {
+    let out = "";
+    tsa.stdout.on("data", (d) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) resolve(JSON.parse(line));
+    });
+    tsa.on("exit", () => resolve(null));
+    setTimeout(() => resolve(null), 30_000);
+  });
+  if (ready) tsaArgs = ["--tsa-url", ready.url, "--tsa-root", ready.rootPem, "--checkpoint-interval-ms", "300"];
+}
 const oidcArgs = idpIssuer
   ? ["--oidc-issuer", idpIssuer, "--oidc-client-id", "medledger-web", "--oidc-role-claim", "medledger_role", "--oidc-role-map", "physician=doctor"]
   : [];
@@ -83,7 +102,7 @@ if (MOCK) {
   const { startMock } = await import("./mock-server.mjs");
   ({ server: mockServer } = await startMock({ port, dataDir, webDir: path.join(WEB, "dist") }));
 } else {
-  child = spawn(BIN, ["serve", "--demo", "--data", dataDir, "--listen", `127.0.0.1:${port}`, "--web", path.join(WEB, "dist"), ...oidcArgs], {
+  child = spawn(BIN, ["serve", "--demo", "--data", dataDir, "--listen", `127.0.0.1:${port}`, "--web", path.join(WEB, "dist"), ...oidcArgs, ...tsaArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => (serverLog += d));
@@ -157,6 +176,7 @@ const cleanup = async () => {
     if (child.exitCode === null) child.kill("SIGKILL");
   }
   mockServer?.close();
+  tsa?.kill();
   idp?.kill("SIGTERM");
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(profileDir, { recursive: true, force: true });
