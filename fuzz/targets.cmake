@@ -14,4 +14,5 @@ set(MEDLEDGER_FUZZ_TARGETS
     "ledger_evidence_fuzzer:medledger_receipt"
     "fabric_block_fuzzer:medledger_ledger"
     "chaincode_fuzzer:medledger_chaincode"
-    "tlog_note_fuzzer:medledger_tlog")
+    "tlog_note_fuzzer:medledger_tlog"
+    "receipt_fuzzer:medledger_verifier")

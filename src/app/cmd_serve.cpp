@@ -23,6 +23,7 @@
 #include "content/kubo_store.h"
 #include "content/report_vault.h"
 #include "contract/records_contract.h"
+#include "crypto/hash.h"
 #include "crypto/random.h"
 #include "http/app.h"
 #include "http/server.h"
@@ -32,6 +33,7 @@
 #include "ledger/embedded/embedded_ledger.h"
 #include "ledger/fabric/gateway_ledger.h"
 #include "service/auth_service.h"
+#include "service/http_client.h"
 #include "service/idempotency_store.h"
 #include "service/oidc.h"
 #include "service/patient_directory.h"
@@ -39,6 +41,8 @@
 #include "service/report_log.h"
 #include "service/sealed_file.h"
 #include "service/user_event_outbox.h"
+#include "tsa/timestamp_token.h"
+#include "tsa/tsa_client.h"
 
 namespace medledger::app {
 namespace {
@@ -82,6 +86,8 @@ struct ServeOptions {
   std::vector<std::string> witnesses;
   int min_witnesses = 0;
   int checkpoint_interval_ms = 1000;
+  std::string tsa_url;   // RFC 3161 time-stamping authority for checkpoints
+  std::string tsa_root;  // its root certificate(s), PEM, published in the trust bundle
 };
 
 struct DemoUser {
@@ -276,6 +282,24 @@ int RunServe(const ServeOptions& o) {
   log_options.origin = origin;
   log_options.witnesses = *witness_keys;
   log_options.checkpoint_interval = std::chrono::milliseconds(o.checkpoint_interval_ms);
+  std::string tsa_roots_pem;
+  if (!o.tsa_url.empty()) {
+    if (o.tsa_root.empty()) {
+      return Fail(MakeError(ErrorKind::kInvalidArgument, "tsa_root_required",
+                            "--tsa-url needs --tsa-root: verifiers must know which TSA to trust"));
+    }
+    auto roots = service::ReadWholeFile(o.tsa_root);
+    if (!roots.ok()) return Fail(roots.error());
+    tsa_roots_pem = *roots;
+    log_options.timestamper = [client = tsa::TsaClient(service::MakePostTransport(o.tsa_url, tsa::kQueryContentType,
+                                                                                  tsa::kReplyContentType, 5000)),
+                               roots = tsa_roots_pem](std::string_view note) -> Result<std::string> {
+      ML_ASSIGN_OR_RETURN(std::string token, client.Timestamp(crypto::Sha256(note)));
+      // A token that our own verifiers would refuse (wrong TSA, bad chain) is not worth publishing.
+      if (auto checked = tsa::VerifyToken(token, note, roots); !checked.ok()) return checked.error();
+      return token;
+    };
+  }
   log_options.anchor = [ledger_ptr, who = std::make_shared<identity::SigningIdentity>(std::move(*anchor_identity)),
                         origin](const tlog::Checkpoint& c) -> Result<std::string> {
     nlohmann::json arg = {{"origin", origin}, {"treeSize", c.size}, {"rootHash", HexEncode(c.root_hash)}};
@@ -289,6 +313,7 @@ int RunServe(const ServeOptions& o) {
   trust.log_vkey = (*report_log)->verifier().ToString();
   trust.witness_vkeys = o.witnesses;
   trust.min_witnesses = o.min_witnesses;
+  if (!tsa_roots_pem.empty()) trust.tsa_roots_pem = {tsa_roots_pem};
   const std::string trust_json = TrustBundleJson(trust);
   // Public information, kept next to the log for `medledger log export-trust`.
   if (Status s = service::WriteFileAtomically(data / "log" / "trust.json", trust_json); !s.ok()) return Fail(s.error());
@@ -539,6 +564,9 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--min-witnesses", o->min_witnesses,
                   "Cosignatures a receipt needs to verify (published in the trust bundle)")
       ->check(CLI::Range(0, 32));
+  cmd->add_option("--tsa-url", o->tsa_url,
+                  "RFC 3161 time-stamping authority (HTTP POST application/timestamp-query) for each checkpoint");
+  cmd->add_option("--tsa-root", o->tsa_root, "With --tsa-url: the TSA's root certificate(s), PEM");
   cmd->add_option("--checkpoint-interval-ms", o->checkpoint_interval_ms,
                   "How often the report log signs a checkpoint while it grows")
       ->check(CLI::Range(100, 60000));

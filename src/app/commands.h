@@ -15,5 +15,6 @@ void AddLedgerCommands(CLI::App& app);    // verify, ledger submit|query|info|pr
 void AddServeCommand(CLI::App& app);      // serve (cmd_serve.cpp)
 void AddEraseCommand(CLI::App& app);      // erase (cmd_erase.cpp)
 void AddWitnessCommand(CLI::App& app);    // witness, witness keygen (cmd_witness.cpp)
+void AddReceiptCommands(CLI::App& app);   // receipt verify, log export-trust (cmd_receipt.cpp)
 
 }  // namespace medledger::app

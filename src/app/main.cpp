@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   medledger::app::AddServeCommand(app);
   medledger::app::AddEraseCommand(app);
   medledger::app::AddWitnessCommand(app);
+  medledger::app::AddReceiptCommands(app);
 
   // Commands report their errors as values; anything thrown past them (out of memory, a library's
   // exception) still gets one clear line and the conventional exit code for an internal error.

@@ -5,16 +5,12 @@
 #include "common/common.pb.h"
 #include "common/encoding.h"
 #include "common/json_strict.h"
+#include "receipt/ledger_evidence.h"
 
 namespace medledger::service {
 
 Result<std::string> BuildReceiptJson(const ReceiptInputs& in) {
   using json = nlohmann::json;
-  common::Metadata signatures;
-  if (!signatures.ParseFromString(in.tx.orderer_signature) || signatures.signatures_size() < 1) {
-    return MakeError(ErrorKind::kCorruption, "receipt_evidence_malformed",
-                     "the block carries no orderer signature metadata");
-  }
   common::Envelope envelope;
   common::Payload payload;
   common::ChannelHeader channel_header;
@@ -22,6 +18,21 @@ Result<std::string> BuildReceiptJson(const ReceiptInputs& in) {
       !channel_header.ParseFromString(payload.header().channel_header())) {
     return MakeError(ErrorKind::kCorruption, "receipt_evidence_malformed", "the transaction envelope does not parse");
   }
+  auto signature = receipt::SplitSignaturesMetadata(in.tx.orderer_signature);
+  if (!signature.ok()) {
+    return MakeError(ErrorKind::kCorruption, "receipt_evidence_malformed",
+                     "the block carries no orderer signature metadata");
+  }
+  // The verifier's own encoder, so the server cannot drift from what verifiers parse.
+  receipt::LedgerEvidence evidence;
+  evidence.channel = channel_header.channel_id();
+  evidence.tx_id = in.tx.tx_id;
+  evidence.block_number = in.tx.block_number;
+  evidence.envelope = in.tx.envelope;
+  evidence.block_header = in.tx.block_header;
+  evidence.block_signature = signature->metadata_signature;
+  evidence.block_metadata_value = signature->metadata_value;
+  evidence.certificate_pems = in.certificates_pem;
   json proof = json::array();
   for (const auto& h : in.log.inclusion_proof) proof.push_back(Base64Encode(h));
   auto fields = ParseStrictJson(in.log.leaf);
@@ -39,15 +50,7 @@ Result<std::string> BuildReceiptJson(const ReceiptInputs& in) {
         {"cosignatures", in.log.checkpoint.cosignatures},
         {"timestampToken", Base64Encode(in.log.checkpoint.timestamp_token)},
         {"anchorTxId", in.log.checkpoint.anchor_tx_id}}},
-      {"ledger",
-       {{"channel", channel_header.channel_id()},
-        {"txId", in.tx.tx_id},
-        {"blockNumber", in.tx.block_number},
-        {"envelope", Base64Encode(in.tx.envelope)},
-        {"blockHeader", Base64Encode(in.tx.block_header)},
-        {"blockSignature", Base64Encode(signatures.signatures(0).SerializeAsString())},
-        {"blockMetadataValue", Base64Encode(signatures.value())},
-        {"certificates", in.certificates_pem}}},
+      {"ledger", receipt::LedgerEvidenceToJson(evidence)},
       {"content", {{"cid", in.cid}, {"contentHash", in.content_hash}}},
   };
   return receipt.dump(2);

@@ -17,7 +17,7 @@
 // verifies cryptographically, and only the signed ESSCertIDv2 tells the two apart.
 import http from "node:http";
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -35,9 +35,15 @@ if (args["tsa-valid-seconds"]) {
   validity = [asn1Time(new Date(now - 60_000)), asn1Time(new Date(now + Number(args["tsa-valid-seconds"]) * 1000))];
 }
 
-const dir = mkdtempSync(join(tmpdir(), "ml-tsa-"));
+// --keep DIR: a long-lived local TSA (scripts/run.sh's demo): its keys live in DIR across restarts, so the trust
+// bundle verifiers pinned stays the same; it runs until signalled (stdin and --max-seconds are ignored).
+const keep = args.keep;
+const dir = keep ?? mkdtempSync(join(tmpdir(), "ml-tsa-"));
+if (keep) mkdirSync(keep, { recursive: true, mode: 0o700 });
 chmodSync(dir, 0o700);
-const cleanup = () => rmSync(dir, { recursive: true, force: true });
+const cleanup = () => (keep ? undefined : rmSync(dir, { recursive: true, force: true }));
+const days = keep ? "3650" : "2";
+const reuse = keep && existsSync(join(dir, "root.pem")) && existsSync(join(dir, "tsa.pem")) && existsSync(join(dir, "tsa.key"));
 const f = (n) => join(dir, n);
 const openssl = (...a) => execFileSync("openssl", a, { stdio: ["ignore", "pipe", "pipe"] });
 
@@ -78,12 +84,13 @@ ess_cert_id_chain = no
 ess_cert_id_alg = sha256
 `,
 );
-writeFileSync(f("serial"), "01\n");
+if (!reuse) writeFileSync(f("serial"), "01\n");
 
 try {
+  if (reuse) throw null;
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
   openssl("req", "-new", ...ec, "-keyout", f("root.key"), "-out", f("root.csr"), "-subj", `/O=medledger tests/CN=${name} root`);
-  openssl("x509", "-req", "-in", f("root.csr"), "-signkey", f("root.key"), "-days", "2", "-sha256",
+  openssl("x509", "-req", "-in", f("root.csr"), "-signkey", f("root.key"), "-days", days, "-sha256",
           "-extfile", f("ext.cnf"), "-extensions", "root_ext", "-out", f("root.pem"));
   openssl("req", "-new", ...ec, "-keyout", f("tsa.key"), "-out", f("tsa.csr"), "-subj", `/O=medledger tests/CN=${name}`);
   if (validity) {
@@ -100,16 +107,20 @@ try {
             "-extfile", f("ext.cnf"), "-extensions", "tsa_ext");
   } else {
     openssl("x509", "-req", "-in", f("tsa.csr"), "-CA", f("root.pem"), "-CAkey", f("root.key"), "-set_serial", "2",
-            "-days", "2", "-sha256", "-extfile", f("ext.cnf"), "-extensions", "tsa_ext", "-out", f("tsa.pem"));
+            "-days", days, "-sha256", "-extfile", f("ext.cnf"), "-extensions", "tsa_ext", "-out", f("tsa.pem"));
     if (args.twin === "yes") {
       openssl("x509", "-req", "-in", f("tsa.csr"), "-CA", f("root.pem"), "-CAkey", f("root.key"), "-set_serial", "2",
               "-days", "3", "-sha256", "-extfile", f("ext.cnf"), "-extensions", "tsa_ext", "-out", f("twin.pem"));
     }
   }
 } catch (e) {
+  if (e === null) {
+    // --keep with existing keys: nothing to create.
+  } else {
   process.stderr.write(`cannot create the TSA certificates: ${e.stderr ?? e}\n`);
   cleanup();
   process.exit(1);
+  }
 }
 
 // `openssl ts -reply` increments the serial file, so replies are made one at a time.
@@ -160,17 +171,19 @@ const server = http.createServer((req, res) => {
     });
   });
 });
-await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+await new Promise((resolve) => server.listen(Number(args.port ?? 0), "127.0.0.1", resolve));
 
 const stop = () => {
   server.close();
   cleanup();
   process.exit(0);
 };
-process.stdin.on("end", stop);
-process.stdin.on("close", stop);
-process.stdin.resume();
-setTimeout(stop, maxSeconds * 1000).unref();
+if (!keep) {
+  process.stdin.on("end", stop);
+  process.stdin.on("close", stop);
+  process.stdin.resume();
+  setTimeout(stop, maxSeconds * 1000).unref();
+}
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 

@@ -247,6 +247,8 @@ export function startMock({ port = 0, dataDir, webDir }) {
       if (sub === "/ciphertext") return send(res, 200, fs.readFileSync(path.join(dataDir, "blocks", r.cid)), "application/octet-stream");
       if (sub === "/attachments" && x[3]) { const a = r.attachments[Number(x[3].slice(1))]; return a ? send(res, 200, a.data, a.contentType) : problem(res, 404, "not_found", "No such attachment"); }
       if (sub === "/history") return send(res, 200, { items: versions.map((v) => ({ version: v.version, reportId: v.reportId, txId: v.txId, blockNumber: v.blockNumber, timestamp: v.createdAt, author: v.author, cid: v.cid, contentHash: v.contentHash, reason: v.reason })) });
+      // The mock keeps no signed report log: receipts need the real server.
+      if (sub === "/receipt") return problem(res, 503, "log_unavailable", "The mock keeps no report log");
       if (sub === "/proof") return send(res, 200, { reportId: r.reportId, version: r.version, cid: r.cid, contentHash: r.contentHash, txId: r.txId, validationCode: "VALID", blockNumber: r.blockNumber, blockHash: r.blockHash, previousHash: id(32), dataHash: id(32) });
     }
     if (req.method === "GET" && route === "/audit/events") {

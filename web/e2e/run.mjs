@@ -76,6 +76,25 @@ if (!MOCK && fs.existsSync(path.join(REPO, "tests", "peers", "node_modules", "oi
     setTimeout(() => resolve(""), 30_000);
   });
 }
+// A real RFC 3161 TSA (openssl ts behind tests/peers/tsa_server.mjs), so Verify checks a real time-stamp.
+let tsa = null;
+let tsaArgs = [];
+if (!MOCK) {
+  tsa = spawn(process.execPath, [path.join(REPO, "tests", "peers", "tsa_server.mjs"), "--name", "medledger e2e TSA", "--max-seconds", "1800"], {
+    stdio: ["pipe", "pipe", "ignore"],
+  });
+  const ready = await new Promise((resolve) => {
+    let out = "";
+    tsa.stdout.on("data", (d) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) resolve(JSON.parse(line));
+    });
+    tsa.on("exit", () => resolve(null));
+    setTimeout(() => resolve(null), 30_000);
+  });
+  if (ready) tsaArgs = ["--tsa-url", ready.url, "--tsa-root", ready.rootPem, "--checkpoint-interval-ms", "300"];
+}
 const oidcArgs = idpIssuer
   ? ["--oidc-issuer", idpIssuer, "--oidc-client-id", "medledger-web", "--oidc-role-claim", "medledger_role", "--oidc-role-map", "physician=doctor"]
   : [];
@@ -83,7 +102,7 @@ if (MOCK) {
   const { startMock } = await import("./mock-server.mjs");
   ({ server: mockServer } = await startMock({ port, dataDir, webDir: path.join(WEB, "dist") }));
 } else {
-  child = spawn(BIN, ["serve", "--demo", "--data", dataDir, "--listen", `127.0.0.1:${port}`, "--web", path.join(WEB, "dist"), ...oidcArgs], {
+  child = spawn(BIN, ["serve", "--demo", "--data", dataDir, "--listen", `127.0.0.1:${port}`, "--web", path.join(WEB, "dist"), ...oidcArgs, ...tsaArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (d) => (serverLog += d));
@@ -157,6 +176,7 @@ const cleanup = async () => {
     if (child.exitCode === null) child.kill("SIGKILL");
   }
   mockServer?.close();
+  tsa?.kill();
   idp?.kill("SIGTERM");
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.rmSync(profileDir, { recursive: true, force: true });
@@ -280,15 +300,57 @@ try {
     await snap(doc1, "doctor-receipt");
   });
 
-  await test("doctor opens the report and Verify says Intact", async () => {
+  await test("doctor opens the report and Verify checks its receipt", async () => {
     await doc1.getByRole("button", { name: "Open report" }).click();
     await doc1.getByTestId("content").waitFor();
     await doc1.getByRole("button", { name: "Verify", exact: true }).click();
     const res = doc1.getByTestId("verify-result");
-    await res.waitFor({ timeout: 60_000 });
-    const t = await res.innerText();
-    expect(/^Intact/.test(t), `Verify said: ${t}`);
+    if (MOCK) {
+      // The mock keeps no signed log: Verify must say it could not verify, never pass.
+      await res.waitFor({ timeout: 60_000 });
+      const m = await res.innerText();
+      expect(/^Could not verify/.test(m) && /public log is temporarily unavailable/.test(m), `Verify said: ${m}`);
+      return;
+    }
+    // The receipt exists once the log has checkpointed the leaf (at most about a second): retry until then.
+    let t = "";
+    for (let i = 0; i < 20; i++) {
+      await res.waitFor({ timeout: 60_000 });
+      t = await res.innerText();
+      if (!/not ready yet/.test(t)) break;
+      await doc1.waitForTimeout(500);
+      await doc1.getByRole("button", { name: "Try again" }).click();
+    }
+    // Every check passes; without a configured TSA (no TSA root in the trust bundle) only the time-stamp may fail.
+    const trust = await (await fetch(`${base}/log/trust.json`)).json();
+    const allowed = trust.tsaRoots?.length ? [] : ["timestamp"];
+    const failedChecks = async (page) =>
+      (await page.locator("[data-check]").evaluateAll((els) => els.filter((e) => e.getAttribute("data-ok") !== "true").map((e) => e.getAttribute("data-check"))));
+    const bad = await failedChecks(doc1);
+    expect(bad.every((id) => allowed.includes(id)), `failed checks ${bad.join(", ")}; Verify said: ${t}`);
+    expect(/Signed by .* at /.test(t) && /Included in the hospital's public log/.test(t) && /Document matches/.test(t), `Verify said: ${t}`);
     await snap(doc1, "doctor-report-verified");
+
+    // The same receipt, downloaded, checks in the offline page from file:// with the published trust file.
+    const [download] = await Promise.all([doc1.waitForEvent("download"), doc1.getByRole("button", { name: "Download receipt" }).click()]);
+    const dlDir = fs.mkdtempSync(path.join(os.tmpdir(), "medledger-e2e-receipt-"));
+    const receiptPath = path.join(dlDir, "receipt.json");
+    const trustPath = path.join(dlDir, "trust.json");
+    await download.saveAs(receiptPath);
+    fs.writeFileSync(trustPath, JSON.stringify(trust));
+    const offline = await newPage();
+    const requests = [];
+    offline.on("request", (r) => { if (!/^(file|data):/.test(r.url())) requests.push(r.url()); });
+    await offline.goto("file://" + path.join(WEB, "dist", "verify.html"));
+    await offline.getByLabel("Receipt (.json)").setInputFiles(receiptPath);
+    await offline.getByLabel("Hospital's trust file (.json)").setInputFiles(trustPath);
+    await offline.getByRole("button", { name: "Check the receipt" }).click();
+    await offline.getByTestId("verify-result").waitFor({ timeout: 30_000 });
+    const badOffline = await failedChecks(offline);
+    expect(badOffline.every((id) => allowed.includes(id)), `offline page: failed checks ${badOffline.join(", ")}`);
+    expect(requests.length === 0, `offline page made requests: ${requests.join(", ")}`);
+    await snap(offline, "offline-verifier");
+    await offline.close();
   });
 
   await test("the patient sees the report and the doctor's access in the log", async () => {
@@ -420,7 +482,8 @@ try {
     const res = page.getByTestId("verify-result");
     await res.waitFor({ timeout: 60_000 });
     const t = await res.innerText();
-    expect(/^Tampered/.test(t), `Verify said: ${t}`);
+    if (MOCK) expect(/^Could not verify/.test(t), `Verify said: ${t}`);
+    else expect(/^NOT verified/.test(t) && /(encrypted copy|document)/i.test(t), `Verify said: ${t}`);
     await snap(page, "verify-tampered");
     await page.close();
   });

@@ -5,36 +5,65 @@ import { SessionProvider } from "../lib/session";
 import { VerifyPanel } from "./Verify";
 import { buildProofFile, ReceiptPanel } from "./Receipt";
 import { fakeApi } from "../test/fakeApi";
-
-const enc = (s: string) => new TextEncoder().encode(s);
+import { fixtureBytes, fixtureText } from "../lib/receipt/testdata";
 
 describe("VerifyPanel", () => {
-  // "hello world" as both document and ciphertext: known SHA-256 and CID.
-  const proof = {
-    reportId: "r1", version: 1, txId: "tx1", blockNumber: 3,
-    cid: "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
-    contentHash: "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9",
-  };
-  it("says Intact when the bytes match the proof", async () => {
-    const { client } = fakeApi({
-      "GET /reports/r1/proof": () => ({ body: proof }),
-      "GET /reports/r1/document": () => ({ body: enc("hello world") }),
-      "GET /reports/r1/ciphertext": () => ({ body: enc("hello world") }),
-    });
-    render(<SessionProvider client={client}><VerifyPanel reportId="r1" /></SessionProvider>);
-    await userEvent.click(screen.getByRole("button", { name: "Verify" }));
-    expect(await screen.findByText("Intact")).toBeInTheDocument();
+  const receipt = JSON.parse(fixtureText("receipt.json"));
+  const trust = JSON.parse(fixtureText("trust.json"));
+  const routes = (over: Record<string, () => { status?: number; body?: unknown }> = {}) => ({
+    "GET /reports/r1/receipt": () => ({ body: receipt }),
+    "GET /log/trust.json": () => ({ body: trust }),
+    "GET /reports/r1/document": () => ({ body: fixtureBytes("document.json") }),
+    "GET /reports/r1/ciphertext": () => ({ body: fixtureBytes("ciphertext.bin") }),
+    ...over,
   });
-  it("says Tampered when the stored ciphertext differs", async () => {
-    const { client } = fakeApi({
-      "GET /reports/r1/proof": () => ({ body: proof }),
-      "GET /reports/r1/document": () => ({ body: enc("hello world") }),
-      "GET /reports/r1/ciphertext": () => ({ body: enc("hello World") }),
-    });
-    render(<SessionProvider client={client}><VerifyPanel reportId="r1" /></SessionProvider>);
+  const mem = () => {
+    const m = new Map<string, string>();
+    return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) };
+  };
+  it("shows each check in plain language when the receipt verifies", async () => {
+    const { client, calls } = fakeApi(routes());
+    render(<SessionProvider client={client}><VerifyPanel reportId="r1" storage={mem()} /></SessionProvider>);
     await userEvent.click(screen.getByRole("button", { name: "Verify" }));
-    expect(await screen.findByText(/^Tampered/)).toBeInTheDocument();
-    expect(screen.getByRole("alert")).toHaveTextContent(/ledger records bafkrei/);
+    expect(await screen.findByText("Verified: every check passed")).toBeInTheDocument();
+    const list = screen.getByRole("list", { name: "Receipt checks" });
+    expect(list).toHaveTextContent("Signed by Dr Gregory House at Org1MSP");
+    expect(list).toHaveTextContent("Included in the hospital's public log at position 5 of 7");
+    expect(list).toHaveTextContent("Witnessed by witness.example/w1");
+    expect(list).toHaveTextContent(/Time-stamped by Test TSA Signer at/);
+    expect(list).toHaveTextContent("Document matches");
+    expect(screen.getByTestId("trust-pinned")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Download receipt" })).toBeInTheDocument();
+    expect(calls.some((c) => c.path === "/reports/r1/proof")).toBe(false);
+    expect(calls.find((c) => c.path === "/reports/r1/receipt")?.accept).toMatch(/^application\/vnd\.medledger\.receipt\+json/);
+  });
+  it("says NOT verified, naming the check, when the stored ciphertext differs", async () => {
+    const bad = fixtureBytes("ciphertext.bin");
+    bad[10] ^= 1;
+    const { client } = fakeApi(routes({ "GET /reports/r1/ciphertext": () => ({ body: bad }) }));
+    render(<SessionProvider client={client}><VerifyPanel reportId="r1" storage={mem()} /></SessionProvider>);
+    await userEvent.click(screen.getByRole("button", { name: "Verify" }));
+    expect(await screen.findByText(/^NOT verified: 1 check failed/)).toBeInTheDocument();
+    expect(screen.getByText("The stored encrypted copy does not match the receipt")).toBeInTheDocument();
+  });
+  it("warns loudly when the server's keys differ from the pinned ones", async () => {
+    const storage = mem();
+    const first = fakeApi(routes());
+    const { unmount } = render(<SessionProvider client={first.client}><VerifyPanel reportId="r1" storage={storage} /></SessionProvider>);
+    await userEvent.click(screen.getByRole("button", { name: "Verify" }));
+    await screen.findByText("Verified: every check passed");
+    unmount();
+    const second = fakeApi(routes({ "GET /log/trust.json": () => ({ body: { ...trust, minWitnesses: 0 } }) }));
+    render(<SessionProvider client={second.client}><VerifyPanel reportId="r1" storage={storage} /></SessionProvider>);
+    await userEvent.click(screen.getByRole("button", { name: "Verify" }));
+    expect(await screen.findByTestId("trust-changed")).toHaveTextContent(/different keys/);
+  });
+  it("offers a retry when the receipt is not ready", async () => {
+    const { client } = fakeApi(routes({ "GET /reports/r1/receipt": () => ({ status: 409, body: { status: 409, code: "receipt_not_ready" } }) }));
+    render(<SessionProvider client={client}><VerifyPanel reportId="r1" storage={mem()} /></SessionProvider>);
+    await userEvent.click(screen.getByRole("button", { name: "Verify" }));
+    expect(await screen.findByText(/not ready yet/)).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Try again" })).toBeInTheDocument();
   });
 });
 

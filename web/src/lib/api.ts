@@ -5,7 +5,7 @@
 import { ApiError, toProblem } from "./problems";
 import { attachmentType } from "./validation";
 import type {
-  AccessEvent, AuthConfig, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, Page, Patient, Proof,
+  AccessEvent, AuthConfig, ConsistencyProof, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, LogStatus, Page, Patient, Proof,
   Receipt, Report, ReportSummary, TokenResponse, User, Version,
 } from "./types";
 
@@ -157,13 +157,13 @@ export class ApiClient {
     }
   }
 
-  private async raw<T>(method: string, path: string, body?: unknown, auth = true, accept = "json"): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json, application/problem+json" };
+  private async raw<T>(method: string, path: string, body?: unknown, auth = true, accept = "json", mediaType = "application/json", base = BASE): Promise<T> {
+    const headers: Record<string, string> = { Accept: `${mediaType}, application/problem+json` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (auth && this.accessToken) headers.Authorization = `Bearer ${this.accessToken}`;
     let res: Response;
     try {
-      res = await this.fetchImpl(BASE + path, {
+      res = await this.fetchImpl(base + path, {
         method,
         headers,
         body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -189,12 +189,12 @@ export class ApiClient {
   }
 
   /** An authenticated request: on 401 refreshes the access token once and retries. */
-  async request<T>(method: string, path: string, body?: unknown, accept = "json"): Promise<T> {
+  async request<T>(method: string, path: string, body?: unknown, accept = "json", mediaType?: string): Promise<T> {
     try {
-      return await this.raw<T>(method, path, body, true, accept);
+      return await this.raw<T>(method, path, body, true, accept, mediaType);
     } catch (e) {
       if (e instanceof ApiError && e.status === 401 && this.refreshToken) {
-        if (await this.refresh()) return this.raw<T>(method, path, body, true, accept);
+        if (await this.refresh()) return this.raw<T>(method, path, body, true, accept, mediaType);
       }
       throw e;
     }
@@ -222,6 +222,14 @@ export class ApiClient {
   attachment = (id: string, n: number) =>
     this.request<Blob>("GET", `/reports/${encodeURIComponent(id)}/attachments/${n}`, undefined, "blob");
   history = (id: string) => this.request<Page<Version>>("GET", `/reports/${encodeURIComponent(id)}/history`);
+  /** The self-contained receipt (docs/RECEIPTS.md), kept as parsed JSON: the verifier checks it, not the client. */
+  receipt = (id: string, version?: number) =>
+    this.request<unknown>("GET", `/reports/${encodeURIComponent(id)}/receipt${qs({ version })}`, undefined, "json", "application/vnd.medledger.receipt+json");
+  // The public log (tiles, checkpoint, trust bundle) is served under /log/, outside the API, without sign-in.
+  /** The organisation's published keys. */
+  trustBundle = () => this.raw<unknown>("GET", "/log/trust.json", undefined, false, "json", "application/json", "");
+  logStatus = () => this.request<LogStatus>("GET", "/log/status");
+  consistencyProof = (from: number, to: number) => this.request<ConsistencyProof>("GET", `/log/proof/consistency${qs({ from, to })}`);
   proof = (id: string) => this.request<Proof>("GET", `/reports/${encodeURIComponent(id)}/proof`);
   amend = (id: string, a: AmendInput) =>
     this.request<Receipt>("POST", `/reports/${encodeURIComponent(id)}/amendments`, a);

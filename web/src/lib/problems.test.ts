@@ -36,4 +36,8 @@ describe("problem mapping", () => {
     expect(isIntegrityProblem({ status: 500, code: "corruption" })).toBe(true);
     expect(isIntegrityProblem({ status: 403, code: "forbidden" })).toBe(false);
   });
+  it("explains the receipt codes: not ready yet (retry) and log unavailable", () => {
+    expect(humanMessage({ status: 409, code: "receipt_not_ready" })).toMatch(/not ready yet.*Try again/);
+    expect(humanMessage({ status: 503, code: "log_unavailable" })).toMatch(/public log is temporarily unavailable/);
+  });
 });

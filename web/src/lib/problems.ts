@@ -90,6 +90,8 @@ const MESSAGES: Record<string, string> = {
   oidc_nonce_mismatch: "The sign-in with your organisation could not be completed. Please try again.",
   oidc_token_invalid: "Your organisation's sign-in could not be verified. Please try again.",
   content_erased: "This record's content has been erased at the patient's or hospital's request; its ledger record and proof remain.",
+  receipt_not_ready: "The receipt is not ready yet: the hospital's public log has not yet published a checkpoint that includes this record. Try again in a few seconds.",
+  log_unavailable: "The hospital's public log is temporarily unavailable. Try again shortly.",
   internal: "Something went wrong on the server. Please try again.",
   network_error: "Cannot reach the server. Check your connection and try again.",
 };

@@ -161,3 +161,25 @@ export interface Doctor {
 export interface AuthConfig {
   oidc?: { issuer: string; authorizationEndpoint: string; clientId: string; scope?: string };
 }
+
+/** GET /api/v1/log/status: the newest checkpoint of the report log with its witnesses and time-stamp. */
+export interface LogStatus {
+  origin?: string;
+  /** Leaves in the log now (may be ahead of the newest checkpoint). */
+  treeSize: number;
+  /** Absent until the log has published its first checkpoint. */
+  checkpoint?: string;
+  checkpointSize?: number;
+  cosignatures?: string[];
+  /** Base64 DER RFC 3161 token over SHA-256 of `checkpoint`; empty without a TSA. */
+  timestampToken?: string;
+  anchorTxId?: string;
+  published?: number;
+}
+
+/** GET /api/v1/log/proof/consistency?from=&to= */
+export interface ConsistencyProof {
+  from: number;
+  to: number;
+  proof: string[];
+}

@@ -1,9 +1,11 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Button, Checkbox, Label } from "@heroui/react";
 import { DefList, Empty, Field, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField, useLoad } from "../components/ui";
 import { useApi } from "../lib/session";
 import type { AccessEvent, LedgerVerify } from "../lib/types";
 import type { AuditFilter } from "../lib/api";
+import { auditLog, type LogAudit } from "../lib/logAudit";
+import { Fingerprint } from "../components/ReceiptChecks";
 import { EventTable, KIND_LABELS } from "./Patient";
 
 function useEvents(initial: AuditFilter) {
@@ -138,6 +140,7 @@ export function ChainStatus() {
           ]} />
         )}
       </Panel>
+      <PublicLogPanel />
       <Panel title="Chain verification">
         <div className="flex flex-col gap-3">
           <div className="flex items-center gap-3">
@@ -160,5 +163,68 @@ export function ChainStatus() {
         </div>
       </Panel>
     </Page>
+  );
+}
+
+const browserStorage = (): Pick<Storage, "getItem" | "setItem"> | null => (typeof localStorage !== "undefined" ? localStorage : null);
+
+/** The public report log: its newest checkpoint, checked in this browser against the organisation's pinned keys. */
+export function PublicLogPanel({ storage = browserStorage() }: { storage?: Pick<Storage, "getItem" | "setItem"> | null }) {
+  const api = useApi();
+  const [audit, setAudit] = useState<LogAudit | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const load = async () => {
+    if (!storage) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setAudit(await auditLog(api, storage));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => {
+    void load();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+  const c = audit?.consistency;
+  return (
+    <Panel title="Public log" actions={<Button size="sm" variant="secondary" isDisabled={busy} onPress={load}>{busy ? "Checking…" : "Check again"}</Button>}>
+      <div className="flex flex-col gap-3" data-testid="public-log">
+        {busy && !audit && <Loading />}
+        <ProblemAlert error={error} title="Could not check the public log" />
+        {audit && (
+          <>
+            {audit.trust.kind === "changed" && (
+              <Notice status="danger" title="The server now presents different keys for this organisation">
+                The keys remembered in this browser were used (fingerprint <Fingerprint hex={audit.trust.fingerprint} />).
+              </Notice>
+            )}
+            {!audit.logSignatureOk && <Notice status="danger" title="The newest checkpoint is NOT signed by the organisation's log key" />}
+            {c?.status === "inconsistent" && (
+              <Notice status="danger" title="NOT consistent with the last checkpoint you saw">
+                {c.detail}. Last seen: size {c.previous.size}, root <Mono>{c.previous.root}</Mono>. Keep this as evidence and report it.
+              </Notice>
+            )}
+            {c?.status === "consistent" && <Notice status="success" title="Consistent with the last checkpoint you saw">{c.detail}.</Notice>}
+            {c?.status === "same" && <Notice status="success" title="Unchanged since the last checkpoint you saw" />}
+            {c?.status === "first" && <Notice status="accent" title="First checkpoint seen in this browser">{c.detail}.</Notice>}
+            {c?.status === "unchecked" && <Notice status="warning" title="Consistency not checked">{c.detail}.</Notice>}
+            <DefList rows={[
+              ["Log", <Mono>{audit.origin}</Mono>],
+              ["Entries", <><Mono>{String(audit.size)}</Mono>{audit.pending > 0 && <span className="text-sm text-slate-600"> (+{audit.pending} awaiting the next checkpoint)</span>}</>],
+              ["Root hash", <Mono>{audit.rootHex}</Mono>, audit.rootHex],
+              ["Log signature", audit.logSignatureOk ? "Valid (organisation's log key)" : "INVALID"],
+              ["Witnesses", `${audit.validWitnesses} valid of ${audit.minWitnesses} required` + (audit.cosigners.length ? ": " + audit.cosigners.map((w) => `${w.name} (${w.status === "valid" ? `cosigned ${new Date(w.time * 1000).toISOString()}` : w.status === "unknown" ? "unknown witness, not counted" : "INVALID: " + w.reason})`).join(", ") : "")],
+              ["Time-stamp", audit.timestamp.ok ? `${audit.timestamp.tsa} at ${audit.timestamp.genTime.toISOString()}` : `none valid: ${audit.timestamp.error}`],
+              ...(audit.anchorTxId ? [["Anchored on the ledger in transaction", <Mono>{audit.anchorTxId}</Mono>, audit.anchorTxId] as [string, ReactNode, string]] : []),
+            ]} />
+          </>
+        )}
+      </div>
+    </Panel>
   );
 }

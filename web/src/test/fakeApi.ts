@@ -4,7 +4,7 @@ type Handler = (body: unknown, url: URL) => { status?: number; body?: unknown } 
 
 /** An ApiClient whose fetch is served by in-test route handlers ("GET /patients" -> handler). */
 export function fakeApi(routes: Record<string, Handler>) {
-  const calls: Array<{ method: string; path: string; body: unknown }> = [];
+  const calls: Array<{ method: string; path: string; body: unknown; accept?: string; url: string }> = [];
   const store = new Map<string, string>();
   const storage = {
     getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v),
@@ -15,7 +15,7 @@ export function fakeApi(routes: Record<string, Handler>) {
     const method = init?.method ?? "GET";
     const path = url.pathname.replace(/^\/api\/v1/, "");
     const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-    calls.push({ method, path, body });
+    calls.push({ method, path, body, accept: (init?.headers as Record<string, string> | undefined)?.Accept, url: url.pathname });
     const key = Object.keys(routes).find((k) => {
       const [m, p] = k.split(" ");
       return m === method && new RegExp("^" + p.replace(/:[a-z]+/gi, "[^/]+") + "$").test(path);
