@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -28,6 +29,11 @@ using json = nlohmann::json;
 
 void WriteFile(const fs::path& file, const std::string& bytes) {
   std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+std::string ReadFile(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 std::string FirstLine(const std::string& s) {
@@ -218,6 +224,22 @@ TEST_F(ReceiptTest, AReceiptVerifiesOfflineAndEveryTamperIsNamed) {
   auto audited = RunMedledger("verify --data '" + data + "'");
   EXPECT_EQ(audited.exit_code, 0) << audited.output;
   EXPECT_NE(audited.output.find("report log OK"), std::string::npos) << audited.output;
+  // One flipped bit in a stored leaf hash (the receipt's own leaf) is named with its index, by the text and the
+  // JSON report.
+  const uint64_t index = receipt["leaf"]["index"].get<uint64_t>();
+  const fs::path hashes = fs::path(data) / "log" / "tree" / "level-0.hashes";
+  WriteFile(hashes, FlipByte(ReadFile(hashes), static_cast<long>(index * 32 + 7)));
+  auto tampered = RunMedledger("verify --data '" + data + "'");
+  EXPECT_EQ(tampered.exit_code, 1) << tampered.output;
+  EXPECT_NE(tampered.output.find("report log verification FAILED: log_hash_mismatch at " + std::to_string(index)),
+            std::string::npos)
+      << tampered.output;
+  auto as_json = RunMedledger("verify --data '" + data + "' --json");
+  EXPECT_EQ(as_json.exit_code, 1);
+  const json report = json::parse(as_json.output.substr(as_json.output.find('{')), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << as_json.output;
+  EXPECT_EQ(report["log"].value("problem", ""), "log_hash_mismatch");
+  EXPECT_EQ(report["log"].value("at", uint64_t{0}), index);
 }
 
 }  // namespace
