@@ -27,6 +27,7 @@ using json = nlohmann::json;
 constexpr char kBlockEnds[] = "block-ends";
 constexpr char kCheckpoints[] = "checkpoints.json";
 constexpr size_t kMaxCosignatures = 32;
+constexpr uint64_t kMaxPendingLeaves = 65536;
 
 Error IoError(const fs::path& path, const char* what) {
   return MakeError(ErrorKind::kIoError, "io_error",
@@ -82,7 +83,8 @@ Status ReportLog::LoadState() {
   // anything past that is an uncommitted fold and is re-derived.
   const fs::path ends_file = options_.dir / kBlockEnds;
   const uint64_t cursor = tree_->CommittedCursor();
-  UniqueFd fd(::open(ends_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  ends_fd_ = UniqueFd(::open(ends_file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  const UniqueFd& fd = ends_fd_;
   if (!fd.valid()) return IoError(ends_file, "open");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return IoError(ends_file, "stat");
@@ -97,6 +99,7 @@ Status ReportLog::LoadState() {
   if (::ftruncate(fd.get(), static_cast<off_t>(cursor * 8)) != 0) return IoError(ends_file, "truncate");
   block_ends_.clear();
   for (uint64_t b = 0; b < cursor; ++b) block_ends_.push_back(ReadBigEndian64(bytes.data() + b * 8));
+  committed_blocks_ = cursor;
   if (!block_ends_.empty() && block_ends_.back() != tree_->CommittedSize()) {
     return MakeError(ErrorKind::kCorruption, "log_corrupt", "the log's block index disagrees with its tree");
   }
@@ -154,6 +157,10 @@ void ReportLog::Stop() {
   stop_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
   if (checkpointer_.joinable()) checkpointer_.join();
+  // A clean stop leaves nothing to re-derive.
+  if (Status s = Commit(); !s.ok()) {
+    spdlog::warn(R"({{"msg":"report log not committed at stop","code":"{}"}})", s.error().code);
+  }
 }
 
 void ReportLog::FollowLoop() {
@@ -193,54 +200,84 @@ Result<uint64_t> ReportLog::CatchUp() {
     std::lock_guard lock(mu_);
     next = block_ends_.size();
   }
-  if (next >= info.height) return Size();
+  if (next >= info.height) return tree_->Size();
   std::string appended_ends;
   std::vector<uint64_t> new_ends;
   uint64_t size = tree_->Size();
-  // Bounded batches keep one commit's pending leaves within the store's limit.
   const uint64_t last = std::min<uint64_t>(info.height, next + 4096);
   for (uint64_t b = next; b < last; ++b) {
-    ML_ASSIGN_OR_RETURN(std::string bytes, ledger_.GetBlock(b));
-    ML_ASSIGN_OR_RETURN(reportlog::BlockEvents events, reportlog::EventsFromBlock(bytes, options_.chaincode));
-    if (events.number != b) {
-      tree_->DiscardPending();
-      return MakeError(ErrorKind::kCorruption, "block_out_of_order",
-                       "asked for block " + std::to_string(b) + ", got " + std::to_string(events.number));
-    }
-    for (const auto& leaf : events.leaves) {
-      auto encoded = reportlog::EncodeLeaf(leaf);
-      if (!encoded.ok()) {
-        tree_->DiscardPending();
-        return encoded.error();
-      }
-      if (Status s = tree_->Append(*encoded); !s.ok()) {
-        tree_->DiscardPending();
-        return s.error();
-      }
-      ++size;
+    auto folded = FoldBlock(b, &size);
+    if (!folded.ok()) {
+      RollBackLocked();
+      return folded.error();
     }
     new_ends.push_back(size);
     appended_ends += BigEndian64(size);
   }
-  // The block index first (synced), then the tree's commit names the new cursor.
-  const fs::path ends_file = options_.dir / kBlockEnds;
-  UniqueFd fd(::open(ends_file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-  if (!fd.valid() ||
-      ::write(fd.get(), appended_ends.data(), appended_ends.size()) != static_cast<ssize_t>(appended_ends.size()) ||
-      ::fdatasync(fd.get()) != 0) {
-    tree_->DiscardPending();
-    return IoError(ends_file, "append to");
+  // Written now, synced with the tree's next commit (RollBackLocked truncates what a failure leaves behind).
+  if (::write(ends_fd_.get(), appended_ends.data(), appended_ends.size()) !=
+      static_cast<ssize_t>(appended_ends.size())) {
+    RollBackLocked();
+    return IoError(options_.dir / kBlockEnds, "append to");
   }
-  if (Status s = tree_->Commit(last); !s.ok()) {
-    tree_->DiscardPending();
-    return s.error();
+  {
+    std::lock_guard lock(mu_);
+    block_ends_.insert(block_ends_.end(), new_ends.begin(), new_ends.end());
   }
-  std::lock_guard lock(mu_);
-  block_ends_.insert(block_ends_.end(), new_ends.begin(), new_ends.end());
+  // Durability is only owed to what a checkpoint signs (the log is re-derived from the blocks after a crash),
+  // so commits, each a few fsyncs, follow checkpoints rather than every poll; a long catch-up commits in batches
+  // to bound the pending leaves.
+  if (tree_->Size() - tree_->CommittedSize() > kMaxPendingLeaves) ML_RETURN_IF_ERROR(CommitLocked());
   return size;
 }
 
+Status ReportLog::FoldBlock(uint64_t b, uint64_t* size) {
+  ML_ASSIGN_OR_RETURN(std::string bytes, ledger_.GetBlock(b));
+  ML_ASSIGN_OR_RETURN(reportlog::BlockEvents events, reportlog::EventsFromBlock(bytes, options_.chaincode));
+  if (events.number != b) {
+    return MakeError(ErrorKind::kCorruption, "block_out_of_order",
+                     "asked for block " + std::to_string(b) + ", got " + std::to_string(events.number));
+  }
+  for (const auto& leaf : events.leaves) {
+    ML_ASSIGN_OR_RETURN(std::string encoded, reportlog::EncodeLeaf(leaf));
+    ML_RETURN_IF_ERROR(tree_->Append(encoded));
+    ++*size;
+  }
+  return OkStatus();
+}
+
+Status ReportLog::CommitLocked() {
+  uint64_t blocks;
+  {
+    std::lock_guard lock(mu_);
+    blocks = block_ends_.size();
+  }
+  if (blocks == committed_blocks_) return OkStatus();
+  // The block index first (synced), then the tree's commit names the new cursor.
+  if (::fdatasync(ends_fd_.get()) != 0) return IoError(options_.dir / kBlockEnds, "sync");
+  ML_RETURN_IF_ERROR(tree_->Commit(blocks));
+  committed_blocks_ = blocks;
+  return OkStatus();
+}
+
+void ReportLog::RollBackLocked() {
+  tree_->DiscardPending();
+  {
+    std::lock_guard lock(mu_);
+    block_ends_.resize(committed_blocks_);
+  }
+  if (::ftruncate(ends_fd_.get(), static_cast<off_t>(committed_blocks_ * 8)) != 0) {
+    spdlog::error(R"({{"msg":"report log cannot truncate its block index","errno":{}}})", errno);
+  }
+}
+
+Status ReportLog::Commit() {
+  std::lock_guard fold(fold_mu_);
+  return CommitLocked();
+}
+
 Status ReportLog::PublishIfGrown() {
+  ML_RETURN_IF_ERROR(Commit());
   const uint64_t size = tree_->CommittedSize();
   {
     std::lock_guard lock(mu_);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/unique_fd.h"
 #include "ledger/ledger.h"
 #include "tlog/checkpoint.h"
 #include "tlog/note.h"
@@ -72,13 +73,16 @@ class ReportLog {
   void Start();
   void Stop();
 
-  // Folds in every committed block not yet in the log and commits the tree (the follower's step; tests call it
-  // directly). Returns the tree size.
+  // Folds in every committed block not yet in the log (the follower's step; tests call it directly); the leaves
+  // become durable with the next checkpoint's commit. Returns the tree size, pending leaves included.
   Result<uint64_t> CatchUp();
-  // Signs and publishes a checkpoint of the current tree if it grew (the checkpointer's step).
+  // Commits the tree (what a checkpoint may sign must be durable) and signs and publishes a checkpoint of it if
+  // it grew (the checkpointer's step).
   Status PublishIfGrown();
+  // Makes every folded block durable (Stop does it too).
+  Status Commit();
 
-  uint64_t Size() const;
+  uint64_t Size() const;  // committed leaves: what checkpoints and proofs may cover
   const tlog::NoteVerifier& verifier() const { return verifier_; }
   const std::string& origin() const { return options_.origin; }
   std::optional<PublishedCheckpoint> Latest() const;
@@ -104,6 +108,9 @@ class ReportLog {
   Status LoadState();
   Status SaveCheckpoints() const;  // callers hold mu_
   Result<std::pair<uint64_t, uint64_t>> LeafRangeOfBlock(uint64_t block_number) const;
+  Status FoldBlock(uint64_t block_number, uint64_t* size);  // appends the block's leaves (pending)
+  Status CommitLocked();                                    // fold_mu_ held
+  void RollBackLocked();                                    // fold_mu_ held: back to the last commit
   void FollowLoop();
   void CheckpointLoop();
 
@@ -119,7 +126,9 @@ class ReportLog {
   std::vector<uint64_t> block_ends_;
   std::vector<PublishedCheckpoint> recent_;  // oldest first, at most options_.kept_checkpoints
 
-  std::mutex fold_mu_;  // one folder at a time (the follower thread or a direct CatchUp)
+  std::mutex fold_mu_;             // one folder or committer at a time
+  UniqueFd ends_fd_;               // DATA/log/block-ends, appended per fold, synced per commit
+  uint64_t committed_blocks_ = 0;  // blocks covered by the tree's last commit
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
