@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "app/cli_errors.h"
 #include "app/commands.h"
@@ -25,6 +26,7 @@
 #include "identity/durable_file.h"
 #include "service/http_client.h"
 #include "tlog/checkpoint.h"
+#include "tlog/durable_write.h"
 #include "tlog/merkle.h"
 #include "tlog/note.h"
 #include "tlog/witness.h"
@@ -46,6 +48,7 @@ struct WitnessOptions {
   std::string state_dir;
   int64_t interval_ms = 10000;
   bool once = false;
+  std::string metrics_file;  // Prometheus text, rewritten after each round (node_exporter's textfile collector)
 };
 
 struct KeygenOptions {
@@ -200,6 +203,39 @@ int Round(const WitnessOptions& o, tlog::Witness& w, const tlog::NoteVerifier& l
   return kExitOk;
 }
 
+// What a monitoring system alerts on: a fork above all, and a witness that stopped cosigning.
+struct WitnessCounters {
+  uint64_t ok = 0;
+  uint64_t errors = 0;
+  uint64_t forks = 0;
+  uint64_t last_success = 0;
+};
+
+void WriteMetrics(const WitnessOptions& o, const WitnessCounters& c, uint64_t cosigned_size) {
+  if (o.metrics_file.empty()) return;
+  std::string text =
+      "# HELP medledger_witness_rounds_total Witness rounds by result.\n"
+      "# TYPE medledger_witness_rounds_total counter\n"
+      "medledger_witness_rounds_total{result=\"cosigned\"} " +
+      std::to_string(c.ok) + "\n" + "medledger_witness_rounds_total{result=\"error\"} " + std::to_string(c.errors) +
+      "\n" + "medledger_witness_rounds_total{result=\"fork\"} " + std::to_string(c.forks) + "\n" +
+      "# HELP medledger_witness_fork_detected 1 once the log showed two trees that cannot both be true.\n"
+      "# TYPE medledger_witness_fork_detected gauge\n"
+      "medledger_witness_fork_detected " +
+      (c.forks > 0 ? "1" : "0") + "\n" +
+      "# HELP medledger_witness_cosigned_size Tree size of the last cosigned checkpoint.\n"
+      "# TYPE medledger_witness_cosigned_size gauge\n"
+      "medledger_witness_cosigned_size " +
+      std::to_string(cosigned_size) + "\n" +
+      "# HELP medledger_witness_last_success_timestamp_seconds Unix time of the last cosignature delivered.\n"
+      "# TYPE medledger_witness_last_success_timestamp_seconds gauge\n"
+      "medledger_witness_last_success_timestamp_seconds " +
+      std::to_string(c.last_success) + "\n";
+  if (Status s = tlog::WriteFileAtomic(o.metrics_file, text); !s.ok()) {
+    spdlog::warn(JsonLine({{"msg", "metrics file not written"}, {"code", s.error().code}}));
+  }
+}
+
 void RunWitness(const WitnessOptions& o) {
   spdlog::set_pattern("%v");
   if (o.log_url.empty() || o.log_key.empty() || o.key_file.empty() || o.state_dir.empty()) {
@@ -229,8 +265,18 @@ void RunWitness(const WitnessOptions& o) {
                          {"logKey", log_key->ToString()},
                          {"witnessKey", key->Verifier().ToString()},
                          {"cosignedSize", (*w)->last_size()}}));
+  WitnessCounters counters;
   while (true) {
     const int code = Round(o, **w, *log_key);
+    if (code == kExitOk) {
+      ++counters.ok;
+      counters.last_success = static_cast<uint64_t>(std::time(nullptr));
+    } else if (code == kExitFork) {
+      ++counters.forks;
+    } else {
+      ++counters.errors;
+    }
+    WriteMetrics(o, counters, (*w)->last_size());
     if (code == kExitFork) throw CLI::RuntimeError(kExitFork);
     if (o.once) {
       if (code != kExitOk) throw CLI::RuntimeError(code);
@@ -238,6 +284,61 @@ void RunWitness(const WitnessOptions& o) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(o.interval_ms));
   }
+}
+
+struct CompareOptions {
+  std::string log_key;
+  std::string log_url;  // for the consistency proof when the two sizes differ
+  std::string a;
+  std::string b;
+};
+
+// Two log-signed checkpoints from different places (two witnesses' state files, two receipts): exit 0 when
+// they can both be true, 3 when they cannot (a split view), 1 when it cannot be decided (no proof reachable).
+void RunCompare(const CompareOptions& o) {
+  auto log_key = LoadLogKey(o.log_key);
+  if (!log_key.ok()) Fail(log_key.error());
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    if (!in) Fail(MakeError(ErrorKind::kInvalidArgument, "unreadable_input", "cannot read " + path));
+    return s.str();
+  };
+  std::string note_a = read(o.a);
+  std::string note_b = read(o.b);
+  auto a = tlog::OpenCheckpoint(note_a, *log_key);
+  auto b = tlog::OpenCheckpoint(note_b, *log_key);
+  if (!a.ok()) Fail(a.error());
+  if (!b.ok()) Fail(b.error());
+  if (a->checkpoint.size > b->checkpoint.size) {
+    std::swap(a, b);
+    std::swap(note_a, note_b);
+  }
+  std::vector<std::string> proof;
+  if (a->checkpoint.size < b->checkpoint.size && a->checkpoint.size > 0) {
+    if (o.log_url.empty()) {
+      std::cerr << "medledger witness compare: the sizes differ; --log URL is needed for the consistency proof\n";
+      throw CLI::RuntimeError(kExitError);
+    }
+    auto fetched = FetchConsistencyProof(o.log_url, a->checkpoint.size, b->checkpoint.size);
+    if (!fetched.ok()) Fail(fetched.error());
+    proof = std::move(fetched).value();
+  }
+  auto verdict = tlog::CheckCheckpoint(*a, note_b, *log_key, proof);
+  if (!verdict.ok() && verdict.error().code == "witness_fork") {
+    std::cout << JsonLine({{"msg", "fork detected"},
+                           {"sizeA", a->checkpoint.size},
+                           {"rootA", Base64Encode(a->checkpoint.root_hash)},
+                           {"sizeB", b->checkpoint.size},
+                           {"rootB", Base64Encode(b->checkpoint.root_hash)},
+                           {"detail", verdict.error().message}})
+              << std::endl;
+    throw CLI::RuntimeError(kExitFork);
+  }
+  if (!verdict.ok()) Fail(verdict.error());
+  std::cout << JsonLine({{"msg", "consistent"}, {"sizeA", a->checkpoint.size}, {"sizeB", b->checkpoint.size}})
+            << std::endl;
 }
 
 void RunKeygen(const KeygenOptions& o) {
@@ -260,15 +361,28 @@ void AddWitnessCommand(CLI::App& app) {
   witness->add_option("--state", opts->state_dir, "State directory: last cosigned checkpoint and fork evidence");
   witness->add_option("--interval-ms", opts->interval_ms, "Time between rounds (default 10000)");
   witness->add_flag("--once", opts->once, "One round, then exit (0 cosigned, 1 error, 3 fork)");
+  witness->add_option("--metrics-file", opts->metrics_file,
+                      "Prometheus text file rewritten after each round (rounds by result, fork detected, cosigned "
+                      "size, last success), for node_exporter's textfile collector");
 
   auto keygen_opts = std::make_shared<KeygenOptions>();
   CLI::App* keygen = witness->add_subcommand("keygen", "Create a witness key (cosignature/v1, Ed25519)");
   keygen->add_option("--name", keygen_opts->name, "The witness's key name, e.g. witness.example.org/w1")->required();
   keygen->add_option("--out", keygen_opts->out, "The key file to create (0600; never overwritten)")->required();
   keygen->callback([keygen_opts] { RunKeygen(*keygen_opts); });
+  auto compare_opts = std::make_shared<CompareOptions>();
+  CLI::App* compare = witness->add_subcommand(
+      "compare",
+      "Compare two log-signed checkpoints from different places (two witnesses' state/checkpoint files, two "
+      "receipts' checkpoints): exit 0 consistent, 3 fork (a split view), 1 undecided");
+  compare->add_option("--log-key", compare_opts->log_key, "The log's verifier key, or a file holding it")->required();
+  compare->add_option("--log", compare_opts->log_url, "The log's base URL, for a consistency proof when sizes differ");
+  compare->add_option("A", compare_opts->a, "A signed checkpoint (note file)")->required();
+  compare->add_option("B", compare_opts->b, "Another signed checkpoint (note file)")->required();
+  compare->callback([compare_opts] { RunCompare(*compare_opts); });
 
-  witness->callback([opts, keygen] {
-    if (keygen->parsed()) return;
+  witness->callback([opts, keygen, compare] {
+    if (keygen->parsed() || compare->parsed()) return;
     RunWitness(*opts);
   });
 }

@@ -13,8 +13,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -200,15 +202,36 @@ TEST(WitnessProcess, CosignsConsistentCheckpointsAndDetectsAFork) {
   EXPECT_TRUE(
       OpenNote(note65 + posts[1]["cosignature"].get<std::string>() + "\n", {log_key.Verifier(), *witness_vkey}).ok());
 
-  // The log shows another tree of the same size: a fork.
-  log.SetCheckpoint(checkpoint(65, LeafHash("a different history")), &tree);
-  Ran fork = RunCommand(witness);
+  // Two places holding the log's checkpoints compare them: the same tree is consistent; another tree of the
+  // same size (what a split view shows a second witness) is a fork, exit 3.
+  const std::string other65 = checkpoint(65, LeafHash("a different history"));
+  {
+    std::ofstream(dir / "a.note") << note65;
+    std::ofstream(dir / "b.note") << other65;
+  }
+  const std::string compare = bin + " witness compare --log-key '" + log_key.Verifier().ToString() + "' ";
+  Ran same = RunCommand(compare + (dir / "a.note").string() + " " + (dir / "state" / "checkpoint").string());
+  EXPECT_EQ(same.exit_code, 0) << same.output;
+  Ran split = RunCommand(compare + (dir / "a.note").string() + " " + (dir / "b.note").string());
+  EXPECT_EQ(split.exit_code, 3) << split.output;
+  EXPECT_NE(split.output.find("fork detected"), std::string::npos) << split.output;
+
+  // The log shows another tree of the same size: a fork, also in the metrics file a monitor reads.
+  log.SetCheckpoint(other65, &tree);
+  Ran fork = RunCommand(witness + " --metrics-file " + (dir / "witness.prom").string());
   EXPECT_EQ(fork.exit_code, 3) << fork.output;
   EXPECT_NE(fork.output.find("fork detected"), std::string::npos) << fork.output;
   EXPECT_NE(fork.output.find(Base64Encode(RootHash(tree, 65).value())), std::string::npos) << fork.output;
   EXPECT_NE(fork.output.find(Base64Encode(LeafHash("a different history"))), std::string::npos) << fork.output;
   EXPECT_TRUE(std::filesystem::exists(dir / "state" / "evidence"));
   EXPECT_EQ(log.Posts().size(), 2u);  // nothing cosigned
+  {
+    std::ifstream in(dir / "witness.prom");
+    std::stringstream metrics;
+    metrics << in.rdbuf();
+    EXPECT_NE(metrics.str().find("medledger_witness_fork_detected 1"), std::string::npos) << metrics.str();
+    EXPECT_NE(metrics.str().find("medledger_witness_cosigned_size 65"), std::string::npos) << metrics.str();
+  }
 
   // A log that is not there: exit 1, state untouched.
   Ran down = RunCommand(bin + " witness --once --log http://127.0.0.1:1 --log-key '" + log_key.Verifier().ToString() +

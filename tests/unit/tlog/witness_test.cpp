@@ -176,3 +176,35 @@ TEST_F(WitnessTest, KeyTypesAreChecked) {
 
 }  // namespace
 }  // namespace medledger::tlog
+
+namespace medledger::tlog {
+namespace {
+
+// A split view: the log shows tree A to one witness and tree B (same size) to another. Each alone cosigns
+// what it saw; comparing their cosigned checkpoints (what `medledger witness compare` does with two witnesses'
+// state files, or a verifier holding two receipts) exposes the fork, and so does each witness as soon as it is
+// shown the other's checkpoint.
+TEST_F(WitnessTest, ASplitViewShownToTwoWitnessesIsDetectedWhenTheyCompare) {
+  Grow(8);
+  const std::string view_a = Honest(8);
+  const std::string view_b = SignedCheckpoint(8, LeafHash("the other history"));
+  auto w1 = OpenWitness();
+  ASSERT_TRUE(w1);
+  ASSERT_TRUE(w1->Observe(view_a, {}, 3000).ok());
+  auto w2 = Witness::Open(log_key_.Verifier(),
+                          NoteSigner::Generate("witness.example/w2", SignatureType::kCosignatureV1).value(),
+                          dir_.path() / "state2");
+  ASSERT_TRUE(w2.ok());
+  ASSERT_TRUE((*w2)->Observe(view_b, {}, 3000).ok());
+
+  auto compared = CheckCheckpoint(w1->last(), Slurp(dir_.path() / "state2" / "checkpoint"), log_key_.Verifier(), {});
+  ASSERT_FALSE(compared.ok());
+  EXPECT_EQ(compared.error().code, "witness_fork");
+  auto gossip = w1->Observe(Slurp(dir_.path() / "state2" / "checkpoint"), {}, 3001);
+  ASSERT_FALSE(gossip.ok());
+  EXPECT_EQ(gossip.error().code, "witness_fork");
+  EXPECT_EQ(Evidence().size(), 1u);
+}
+
+}  // namespace
+}  // namespace medledger::tlog
