@@ -5,11 +5,12 @@
 //
 //   ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--dir DIR] [--batch-ms MS]
 //                [--contract records|synthetic] [--report-log off|on|ab] [--rounds R]
+//                [--log-poll-ms MS]
 //
 // `--report-log on` runs the server's report log beside the ledger (following the blocks, a signed and
 // anchored checkpoint every second, as `serve` does); `ab` alternates R rounds without and with it at each
-// level on the same ledger (the log caught up, untimed, before each "on" run), so the two figures share the
-// machine's load of the moment, and prints their means and the difference.
+// level on the same ledger (the log caught up, untimed, before each "on" run; off-on, then on-off), so the two
+// figures share the machine's load of the moment, and prints their means, medians and the difference.
 //
 // By default it runs the real records contract's CreateReport. `--contract synthetic` runs
 // BenchReportsContract below instead, which does the same ledger work (creator role, patient read,
@@ -204,6 +205,7 @@ int main(int argc, char** argv) {
   bool verify = true;
   std::string log_mode = "off";
   int rounds = 2;
+  int log_poll_ms = 100;  // ReportLogOptions' default, as `serve` runs it
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -245,6 +247,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--report-log off|on|ab\n");
         return 2;
       }
+    } else if (a == "--log-poll-ms") {
+      log_poll_ms = std::max(1, std::stoi(next()));
     } else if (a == "--rounds") {
       rounds = std::max(1, std::stoi(next()));
     } else if (a == "--no-verify") {
@@ -252,9 +256,10 @@ int main(int argc, char** argv) {
     } else if (a == "--dir") {
       dir = next();
     } else {
-      std::fprintf(stderr,
-                   "usage: ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--batch-ms MS] "
-                   "[--dir D] [--contract records|synthetic] [--report-log off|on|ab] [--rounds R]\n");
+      std::fprintf(
+          stderr,
+          "usage: ledger_bench [--tx N] [--levels 1,16,64,256] [--trust none|endorsement|all] [--batch-ms MS] "
+          "[--dir D] [--contract records|synthetic] [--report-log off|on|ab] [--rounds R] [--log-poll-ms MS]\n");
       return 2;
     }
   }
@@ -308,6 +313,7 @@ int main(int argc, char** argv) {
     lo.dir = std::filesystem::path(dir) / "log";
     lo.origin = origin;
     lo.checkpoint_interval = std::chrono::milliseconds(1000);
+    lo.poll_interval = std::chrono::milliseconds(log_poll_ms);
     ledger::Ledger* lp = ledger->get();
     lo.anchor = [lp, who = std::make_shared<identity::SigningIdentity>(std::move(*anchor_identity)),
                  origin](const tlog::Checkpoint& c) -> Result<std::string> {
@@ -324,9 +330,9 @@ int main(int argc, char** argv) {
     report_log = std::move(*opened);
     log_vkey = report_log->verifier();
   }
-  std::printf("contract: %s, local trust: %s, batch timeout %u ms, report log: %s, %u cores\n",
+  std::printf("contract: %s, local trust: %s, batch timeout %u ms, report log: %s (poll %d ms), %u cores\n",
               records ? "records (CreateReport)" : "synthetic (BenchReportsContract)", trust_name.c_str(), batch_ms,
-              log_mode.c_str(), std::thread::hardware_concurrency());
+              log_mode.c_str(), log_poll_ms, std::thread::hardware_concurrency());
   std::printf("%-11s %-4s %7s %8s %8s %8s %8s %7s %6s %10s\n", "submitters", "log", "tx", "tx/s", "p50 ms", "p99 ms",
               "max ms", "blocks", "failed", "CPU us/tx");
   auto print = [](const LevelResult& r, const char* log) {
@@ -360,7 +366,9 @@ int main(int argc, char** argv) {
     // Means, and medians (robust to the load spikes of a shared machine), of tx/s, p99 and CPU per transaction.
     std::vector<double> tps[2], p99[2], cpu[2];
     for (int round = 0; round < rounds; ++round) {
-      for (int on : {0, 1}) {
+      // The order alternates too, so neither side always runs right after the untimed catch-up.
+      for (int k : {0, 1}) {
+        const int on = (k + round) % 2;
         set_log(on != 0);
         auto r = RunLevel(**ledger, doctors, c, tx_per_level, patient, tag++, records);
         print(r, on != 0 ? "on" : "off");

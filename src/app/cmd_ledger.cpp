@@ -136,9 +136,16 @@ reportlog::LogAuditReport AuditReportLog(const VerifyCliOptions& o) {
 }
 
 json LogAuditJson(const reportlog::LogAuditReport& r) {
-  json out = {{"ok", r.ok},           {"blocks", r.blocks},          {"leaves", r.leaves},
-              {"stored", r.stored},   {"storedSize", r.stored_size}, {"storedCursor", r.stored_cursor},
-              {"anchors", r.anchors}, {"checkpoints", r.checkpoints}};
+  json out = {{"ok", r.ok},
+              {"blocks", r.blocks},
+              {"leaves", r.leaves},
+              {"stored", r.stored},
+              {"storedSize", r.stored_size},
+              {"storedCursor", r.stored_cursor},
+              {"anchors", r.anchors},
+              {"checkpoints", r.checkpoints},
+              {"cosignatures", r.cosignatures},
+              {"unknownCosignatures", r.unknown_cosignatures}};
   if (!r.ok) {
     out["problem"] = r.problem;
     out["at"] = r.at ? json(*r.at) : json(nullptr);
@@ -162,7 +169,9 @@ void PrintLogAudit(const reportlog::LogAuditReport& r) {
     std::cout << ", no stored log";
   }
   std::cout << ", " << r.anchors << " anchors and " << r.checkpoints
-            << " saved checkpoints match the re-derived roots\n";
+            << " saved checkpoints match the re-derived roots, " << r.cosignatures << " cosignatures verify";
+  if (r.unknown_cosignatures != 0) std::cout << " (" << r.unknown_cosignatures << " from unlisted witnesses)";
+  std::cout << "\n";
 }
 
 void RunVerify(const VerifyCliOptions& o) {

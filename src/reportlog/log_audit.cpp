@@ -10,6 +10,7 @@
 #include "common/json_strict.h"
 #include "reportlog/block_leaves.h"
 #include "tlog/checkpoint.h"
+#include "tlog/cosignature.h"
 #include "tlog/merkle.h"
 
 namespace medledger::reportlog {
@@ -215,13 +216,13 @@ Result<LogAuditReport> AuditLog(const BlockSource& blocks, uint64_t height, cons
       }
     }
   }
-  if (!stored.checkpoint_notes.empty() && !stored.log_key) {
+  if (!stored.checkpoints.empty() && !stored.log_key) {
     return Fail(r, "log_key_missing", std::nullopt,
                 "there are saved checkpoints but no log key to check them (DATA/log/trust.json)");
   }
-  for (const auto& note : stored.checkpoint_notes) {
+  for (const auto& saved : stored.checkpoints) {
     ++r.checkpoints;
-    auto opened = tlog::OpenCheckpoint(note, *stored.log_key);
+    auto opened = tlog::OpenCheckpoint(saved.note, *stored.log_key);
     if (!opened.ok()) {
       return Fail(r, "checkpoint_signature_invalid", std::nullopt,
                   "a saved checkpoint does not verify with the log key: " + opened.error().message);
@@ -237,6 +238,27 @@ Result<LogAuditReport> AuditLog(const BlockSource& blocks, uint64_t height, cons
       return Fail(r, "checkpoint_root_mismatch", c.size,
                   "the saved checkpoint of size " + std::to_string(c.size) + " signs root " + HexEncode(c.root_hash) +
                       "; the blocks give " + HexEncode(root));
+    }
+    // The server keeps only cosignatures that verified with a listed witness key, so one that does not
+    // verify now was altered on disk.
+    for (const auto& line : saved.cosignatures) {
+      auto sig = tlog::ParseSignatureLine(line);
+      const tlog::NoteVerifier* witness = nullptr;
+      if (sig.ok()) {
+        for (const auto& w : stored.witnesses) {
+          if (w.name() == sig->name && w.key_id() == sig->key_id) witness = &w;
+        }
+      }
+      if (sig.ok() && witness == nullptr) {
+        ++r.unknown_cosignatures;
+        continue;
+      }
+      if (!sig.ok() || !tlog::VerifyCosignature(*witness, opened->note.text, line).ok()) {
+        return Fail(
+            r, "cosignature_invalid", c.size,
+            "a saved cosignature of the checkpoint of size " + std::to_string(c.size) + " does not verify: " + line);
+      }
+      ++r.cosignatures;
     }
   }
   return r;
@@ -280,6 +302,15 @@ Result<OpenedLog> OpenStoredLog(const fs::path& log_dir) {
     auto key = tlog::NoteVerifier::Parse((*doc)["logVkey"].get<std::string>());
     if (!key.ok()) return Corrupt("trust.json's logVkey does not parse: " + key.error().message);
     out.stored.log_key = std::move(*key);
+    if (doc->contains("witnessVkeys")) {
+      if (!(*doc)["witnessVkeys"].is_array()) return Corrupt("trust.json's witnessVkeys is not an array");
+      for (const auto& v : (*doc)["witnessVkeys"]) {
+        if (!v.is_string()) return Corrupt("trust.json lists a witness key that is not a string");
+        auto w = tlog::NoteVerifier::Parse(v.get<std::string>());
+        if (!w.ok()) return Corrupt("trust.json lists a witness key that does not parse: " + w.error().message);
+        out.stored.witnesses.push_back(std::move(*w));
+      }
+    }
   }
   ML_ASSIGN_OR_RETURN(auto saved, ReadIfExists(log_dir / "checkpoints.json"));
   if (saved) {
@@ -289,7 +320,16 @@ Result<OpenedLog> OpenStoredLog(const fs::path& log_dir) {
       if (!item.is_object() || !item.contains("note") || !item["note"].is_string()) {
         return Corrupt("checkpoints.json holds an entry without a note");
       }
-      out.stored.checkpoint_notes.push_back(item["note"].get<std::string>());
+      SavedCheckpoint saved_checkpoint;
+      saved_checkpoint.note = item["note"].get<std::string>();
+      if (item.contains("cosignatures")) {
+        if (!item["cosignatures"].is_array()) return Corrupt("checkpoints.json: cosignatures is not an array");
+        for (const auto& c : item["cosignatures"]) {
+          if (!c.is_string()) return Corrupt("checkpoints.json: a cosignature is not a string");
+          saved_checkpoint.cosignatures.push_back(c.get<std::string>());
+        }
+      }
+      out.stored.checkpoints.push_back(std::move(saved_checkpoint));
     }
   }
   return out;

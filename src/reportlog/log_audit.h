@@ -22,12 +22,19 @@ namespace medledger::reportlog {
 // The serialized common.Block `number` (0 <= number < height).
 using BlockSource = std::function<Result<std::string>(uint64_t number)>;
 
+// One entry of DATA/log/checkpoints.json.
+struct SavedCheckpoint {
+  std::string note;                       // the log-signed note
+  std::vector<std::string> cosignatures;  // "— <witness> <base64>" lines the server verified when it kept them
+};
+
 // What DATA/log holds.
 struct StoredLog {
   const tlog::TreeStore* tree = nullptr;      // null: the log was never started here
   std::vector<uint64_t> block_ends;           // DATA/log/block-ends: tree size after each folded block
-  std::vector<std::string> checkpoint_notes;  // DATA/log/checkpoints.json, the log-signed notes
+  std::vector<SavedCheckpoint> checkpoints;   // DATA/log/checkpoints.json
   std::optional<tlog::NoteVerifier> log_key;  // DATA/log/trust.json's logVkey
+  std::vector<tlog::NoteVerifier> witnesses;  // DATA/log/trust.json's witnessVkeys
 };
 
 struct LogAuditOptions {
@@ -43,13 +50,15 @@ struct LogAuditReport {
   bool stored = false;       // a stored tree was checked
   uint64_t stored_size = 0;  // its committed size
   uint64_t stored_cursor = 0;
-  uint64_t anchors = 0;      // AnchorCheckpoint transactions checked
-  uint64_t checkpoints = 0;  // saved checkpoints checked
+  uint64_t anchors = 0;               // AnchorCheckpoint transactions checked
+  uint64_t checkpoints = 0;           // saved checkpoints checked
+  uint64_t cosignatures = 0;          // their cosignatures verified with a listed witness key
+  uint64_t unknown_cosignatures = 0;  // from witnesses trust.json does not list (not checked, not counted)
   // When !ok, the first failure: a stable code (log_leaf_mismatch, log_hash_mismatch, log_root_mismatch,
   // log_size_mismatch, log_ahead_of_chain, log_block_index_mismatch, anchor_root_mismatch,
   // anchor_ahead_of_log, anchor_origin_mismatch, checkpoint_signature_invalid, checkpoint_root_mismatch,
-  // checkpoint_ahead_of_chain, log_key_missing), what it is about (a leaf index, a tree size or a block
-  // number, as the code says) and a sentence.
+  // checkpoint_ahead_of_chain, cosignature_invalid, log_key_missing), what it is about (a leaf index, a tree size or a
+  // block number, as the code says) and a sentence.
   std::string problem;
   std::optional<uint64_t> at;
   std::string detail;

@@ -224,6 +224,7 @@ TEST_F(ReceiptTest, AReceiptVerifiesOfflineAndEveryTamperIsNamed) {
   auto audited = RunMedledger("verify --data '" + data + "'");
   EXPECT_EQ(audited.exit_code, 0) << audited.output;
   EXPECT_NE(audited.output.find("report log OK"), std::string::npos) << audited.output;
+  EXPECT_EQ(audited.output.find(" 0 cosignatures verify"), std::string::npos) << audited.output;
   // One flipped bit in a stored leaf hash (the receipt's own leaf) is named with its index, by the text and the
   // JSON report.
   const uint64_t index = receipt["leaf"]["index"].get<uint64_t>();

@@ -21,6 +21,7 @@
 #include "service/report_log.h"
 #include "temp_dir.h"
 #include "tlog/checkpoint.h"
+#include "tlog/cosignature.h"
 #include "tlog/merkle.h"
 
 namespace medledger::reportlog {
@@ -263,6 +264,48 @@ TEST_F(LogAuditTest, ASavedCheckpointOverAnotherRootIsNamed) {
   auto again = Audit();
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->problem, "checkpoint_signature_invalid");
+}
+
+TEST_F(LogAuditTest, ASavedCosignatureThatNoLongerVerifiesIsNamed) {
+  BuildLog({4}, 0);
+  log_.reset();
+  const fs::path log_dir = dir_.path() / "log";
+  auto witness = tlog::NoteSigner::Generate("witness.test/w1", tlog::SignatureType::kCosignatureV1).value();
+  auto stranger = tlog::NoteSigner::Generate("witness.test/w2", tlog::SignatureType::kCosignatureV1).value();
+  std::ifstream trust_in(log_dir / "trust.json");
+  json trust = json::parse(trust_in);
+  trust_in.close();
+  trust["witnessVkeys"] = {witness.Verifier().ToString()};
+  std::ofstream(log_dir / "trust.json", std::ios::trunc) << trust.dump();
+  std::ifstream saved_in(log_dir / "checkpoints.json");
+  json saved = json::parse(saved_in);
+  saved_in.close();
+  ASSERT_EQ(saved.size(), 1u);
+  const std::string text =
+      tlog::OpenCheckpoint(saved[0]["note"].get<std::string>(), LogKey(dir_.path()).Verifier()).value().note.text;
+  auto line = [&](const tlog::NoteSigner& w) {
+    std::string l = tlog::Cosign(w, text, 1765000000).value().Line();
+    l.pop_back();  // stored without the newline, as the server keeps them
+    return l;
+  };
+  const std::string good = line(witness);
+  saved[0]["cosignatures"] = {good, line(stranger)};
+  std::ofstream(log_dir / "checkpoints.json", std::ios::trunc) << saved.dump();
+  auto clean = Audit();
+  ASSERT_TRUE(clean.ok()) << clean.error().ToString();
+  EXPECT_TRUE(clean->ok) << clean->problem << ": " << clean->detail;
+  EXPECT_EQ(clean->cosignatures, 1u);
+  EXPECT_EQ(clean->unknown_cosignatures, 1u);
+
+  std::string altered = good;
+  const size_t i = altered.size() - 3;
+  altered[i] = altered[i] == 'A' ? 'B' : 'A';
+  saved[0]["cosignatures"] = {altered};
+  std::ofstream(log_dir / "checkpoints.json", std::ios::trunc) << saved.dump();
+  auto report = Audit();
+  ASSERT_TRUE(report.ok()) << report.error().ToString();
+  EXPECT_EQ(report->problem, "cosignature_invalid");
+  EXPECT_EQ(report->at, 4u);
 }
 
 TEST_F(LogAuditTest, ALogHeldByARunningServerIsReportedAsInUse) {
