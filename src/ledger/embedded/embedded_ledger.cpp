@@ -362,7 +362,8 @@ Result<std::string> EmbeddedLedger::GetBlock(uint64_t number) {
       return MakeError(ErrorKind::kNotFound, "block_not_found", "no committed block " + std::to_string(number));
     }
   }
-  std::lock_guard lock(impl_->store_mu);
+  // BlockStore reads are safe beside its one appender, and a follower reading every block must not hold up the
+  // commit thread's Append behind store_mu.
   return impl_->blocks->Read(number);
 }
 
