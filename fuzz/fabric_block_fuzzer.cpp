@@ -25,6 +25,7 @@
 #include "peer/proposal_response.pb.h"
 #include "peer/transaction.pb.h"
 #include "proto_mutator.h"
+#include "reportlog/block_leaves.h"
 
 namespace {
 
@@ -112,6 +113,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (auto& env : *pb.mutable_data()->mutable_data()) env = Resign(env);
     input = pb.SerializeAsString();
   }
+  // The report log's follower reads the same blocks in place (reportlog/wire.h): it must answer, never crash,
+  // and agree with protobuf on the block number when both accept the block.
+  auto events = medledger::reportlog::EventsFromBlock(input, "records");
+  if (events.ok() && pb.ParseFromString(input) && pb.header().number() != events->number) std::abort();
   auto block = DecodeBlock(input);
   if (!block.ok()) return 0;
   (void)CheckBlockSignature(*block, Org().membership);
