@@ -287,11 +287,8 @@ Result<OpenedLog> OpenStoredLog(const fs::path& log_dir) {
       // A torn append past the cursor is normal after a crash; only whole entries count.
       ends->resize(ends->size() - ends->size() % 8);
     }
-    for (size_t off = 0; off < ends->size(); off += 8) {
-      uint64_t v = 0;
-      for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>((*ends)[off + i]);
-      out.stored.block_ends.push_back(v);
-    }
+    for (size_t off = 0; off < ends->size(); off += 8)
+      out.stored.block_ends.push_back(DecodeFixed64(ends->data() + off));
   }
   ML_ASSIGN_OR_RETURN(auto trust, ReadIfExists(log_dir / "trust.json"));
   if (trust) {

@@ -34,21 +34,6 @@ Error IoError(const fs::path& path, const char* what) {
                    std::string(what) + " " + path.string() + ": " + std::strerror(errno));
 }
 
-std::string BigEndian64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-uint64_t ReadBigEndian64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
 json ToJson(const PublishedCheckpoint& p) {
   return {{"note", p.note},
           {"cosignatures", p.cosignatures},
@@ -98,7 +83,7 @@ Status ReportLog::LoadState() {
   }
   if (::ftruncate(fd.get(), static_cast<off_t>(cursor * 8)) != 0) return IoError(ends_file, "truncate");
   block_ends_.clear();
-  for (uint64_t b = 0; b < cursor; ++b) block_ends_.push_back(ReadBigEndian64(bytes.data() + b * 8));
+  for (uint64_t b = 0; b < cursor; ++b) block_ends_.push_back(DecodeFixed64(bytes.data() + b * 8));
   committed_blocks_ = cursor;
   if (!block_ends_.empty() && block_ends_.back() != tree_->CommittedSize()) {
     return MakeError(ErrorKind::kCorruption, "log_corrupt", "the log's block index disagrees with its tree");
@@ -212,7 +197,7 @@ Result<uint64_t> ReportLog::CatchUp() {
       return folded.error();
     }
     new_ends.push_back(size);
-    appended_ends += BigEndian64(size);
+    PutFixed64(&appended_ends, size);
   }
   // Written now, synced with the tree's next commit (RollBackLocked truncates what a failure leaves behind).
   if (::write(ends_fd_.get(), appended_ends.data(), appended_ends.size()) !=
