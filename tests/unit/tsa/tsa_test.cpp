@@ -162,7 +162,7 @@ size_t GenTimeDigitOffset(const std::string& der) {
     if (der[i] != '\x18' || der[i + 1] < 15 || der[i + 1] > 24) continue;
     bool digits = true;
     for (size_t k = 0; k < 14; ++k) digits = digits && der[i + 2 + k] >= '0' && der[i + 2 + k] <= '9';
-    if (digits) return i + 2 + 11;  // the minute's second digit: any digit keeps the time valid
+    if (digits) return i + 2;  // the first digit of YYYYMMDDHHMMSS
   }
   return std::string::npos;
 }
@@ -174,8 +174,21 @@ TEST_F(TsaTest, TamperedTokenFailsInCppAndInOpenssl) {
 
   const size_t gen_time = GenTimeDigitOffset(*token);
   ASSERT_NE(gen_time, std::string::npos);
+  // Later, never earlier: the TSA certificate was issued seconds ago, and a genTime moved before it would fail
+  // the chain check (made at genTime) before the signature's. The tens of seconds, else a minute digit, else
+  // the hour's last digit, whichever can grow without a carry.
   std::string later = *token;
-  later[gen_time] = later[gen_time] == '9' ? '0' : static_cast<char>(later[gen_time] + 1);
+  bool moved = false;
+  const char hour_max = later[gen_time + 8] == '2' ? '2' : '8';  // 0-19: any hour digit; 20-23: up to 3
+  for (auto [offset, max] : {std::pair<size_t, char>{12, '4'}, {11, '8'}, {10, '4'}, {9, hour_max}}) {
+    char& digit = later[gen_time + offset];
+    if (digit <= max) {
+      ++digit;
+      moved = true;
+      break;
+    }
+  }
+  ASSERT_TRUE(moved);
   auto verified = VerifyToken(later, kCheckpoint, tsa_->root_pem());
   ASSERT_FALSE(verified.ok()) << "a token whose genTime was moved must not verify";
   EXPECT_EQ(verified.error().code, "tsa_bad_signature") << verified.error().ToString();
