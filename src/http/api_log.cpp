@@ -2,7 +2,6 @@
 // /log/, proofs and status under /api/v1/log/, and the witnesses' cosignature drop. Hash tiles, checkpoints
 // and proofs are public: they reveal hashes only. Entry bundles hold every leaf (patient pseudonyms, report
 // IDs), so only administrators and auditors read them.
-#include <charconv>
 
 #include "common/encoding.h"
 #include "http/app.h"
@@ -23,17 +22,16 @@ Error LogUnavailable() {
 
 Result<uint64_t> QueryNumber(const Request& req, const char* name) {
   auto v = req.QueryParam(name);
-  uint64_t n = 0;
   if (!v || v->empty() || v->size() > 19) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_parameter",
                      std::string(name) + " is required: a decimal integer");
   }
-  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (ec != std::errc() || ptr != v->data() + v->size()) {
+  auto n = DecimalNumber(*v);
+  if (!n) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_parameter",
                      std::string(name) + " must be a decimal integer");
   }
-  return n;
+  return *n;
 }
 
 Response Text(int status, std::string body, const char* type, const char* cache) {
@@ -129,7 +127,6 @@ void AddLogRoutes(Router& router, const AppDeps& deps) {
     if (!added.ok()) {
       const std::string& code = added.error().code;
       int status = code == "checkpoint_unknown" ? 404 : code == "cosignature_unknown_key" ? 403 : 400;
-      if (code == "note_signature_invalid" || code == "note_unverified" || code == "cosignature_invalid") status = 400;
       return ProblemResponse(added.error(), status);
     }
     return NoContent();

@@ -247,13 +247,12 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
   router.Add("GET", "/api/v1/reports/{id}/receipt", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     std::optional<int64_t> version;
     if (auto v = ctx.request.QueryParam("version")) {
-      int64_t n = 0;
-      auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-      if (v->empty() || ec != std::errc() || ptr != v->data() + v->size() || n < 1) {
+      auto n = DecimalNumber(*v);
+      if (!n || *n < 1 || *n > static_cast<uint64_t>(INT64_MAX)) {
         return ProblemResponse(
             MakeError(ErrorKind::kInvalidArgument, "invalid_parameter", "version must be a positive integer"));
       }
-      version = n;
+      version = static_cast<int64_t>(*n);
     }
     auto r = svc->ReportReceipt(*ctx.principal, ctx.Param("id"), version);
     if (!r.ok()) {

@@ -1,11 +1,19 @@
 #include "http/handler_util.h"
 
+#include <charconv>
 #include <set>
 
 #include "common/json_strict.h"
 #include "http/problem.h"
 
 namespace medledger::http {
+
+std::optional<uint64_t> DecimalNumber(std::string_view text) {
+  uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return n;
+}
 
 Result<json> JsonBody(const Request& req) {
   std::string ct = req.Header("content-type");

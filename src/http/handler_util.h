@@ -2,8 +2,11 @@
 // includes nlohmann/json, so only handler .cpp files include it.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -19,6 +22,8 @@ using json = nlohmann::json;
 Result<json> JsonBody(const Request& req);
 // A string member; absent -> "", wrong type -> error "invalid_field" naming it.
 Result<std::string> StringField(const json& body, const char* name, bool required);
+// A whole string of decimal digits as a number (no sign, no spaces, no overflow); nullopt otherwise.
+std::optional<uint64_t> DecimalNumber(std::string_view text);
 
 Response Json(int status, const json& body);
 Response JsonText(int status, const std::string& body);

@@ -118,6 +118,18 @@ TEST_F(ReceiptTest, AReceiptVerifiesOfflineAndEveryTamperIsNamed) {
   auto first = poll([](const json&) { return true; });
   ASSERT_EQ(first.status, 200);
   EXPECT_NE(first.Header("content-type").find("application/vnd.medledger.receipt+json"), std::string::npos);
+  // Numbers in the query are whole decimal numbers in range, or a precise 400.
+  for (const char* bad : {"?version=0", "?version=-1", "?version=1x", "?version=", "?version=99999999999999999999"}) {
+    auto r = server.Get(receipt_path + bad, doctor);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(ProblemCode(r), "invalid_parameter") << bad;
+  }
+  EXPECT_EQ(server.Get(receipt_path + "?version=1", doctor).status, 200);
+  for (const char* bad : {"?from=1", "?from=a&to=2", "?from=1&to=2x", "?from=1&to=12345678901234567890"}) {
+    auto r = server.Get(std::string("/api/v1/log/proof/consistency") + bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(ProblemCode(r), "invalid_parameter") << bad;
+  }
 
   // The witness cosigns the log's current checkpoint (it covers the report); the receipt then carries it.
   WriteFile(dir_.Sub("log.vkey"), server.Get("/log/vkey").body);
