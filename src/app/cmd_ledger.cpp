@@ -16,6 +16,7 @@
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "reportlog/log_audit.h"
+#include "reportlog/log_files.h"
 
 namespace medledger::app {
 namespace {
@@ -124,7 +125,7 @@ struct VerifyCliOptions {
 reportlog::LogAuditReport AuditReportLog(const VerifyCliOptions& o) {
   auto blocks = OrFail(ledger::embedded::BlockStore::Open(ledger::embedded::LedgerDirFor(o.data_dir) + "/blocks",
                                                           nullptr, {.verify_tail_bytes = 0, .read_only = true}));
-  auto opened = OrFail(reportlog::OpenStoredLog(std::filesystem::path(o.data_dir) / "log"));
+  auto opened = OrFail(reportlog::OpenStoredLog(std::filesystem::path(o.data_dir) / reportlog::files::kLogDir));
   reportlog::LogAuditOptions lo;
   lo.chaincode = std::string(contract::kRecordsNamespace);
   lo.progress_every = o.progress_every;

@@ -9,6 +9,7 @@
 
 #include "app/cli_errors.h"
 #include "app/commands.h"
+#include "reportlog/log_files.h"
 #include "service/sealed_file.h"
 #include "verifier/receipt_verifier.h"
 
@@ -84,7 +85,7 @@ struct ExportOptions {
 };
 
 void RunExportTrust(const ExportOptions& o) {
-  const fs::path source = fs::path(o.data_dir) / "log" / "trust.json";
+  const fs::path source = fs::path(o.data_dir) / reportlog::files::kLogDir / reportlog::files::kTrust;
   auto text = service::ReadWholeFile(source);
   if (!text.ok()) {
     Fail(MakeError(ErrorKind::kNotFound, "no_trust_bundle",

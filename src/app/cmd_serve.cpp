@@ -32,6 +32,7 @@
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "ledger/fabric/gateway_ledger.h"
+#include "reportlog/log_files.h"
 #include "service/auth_service.h"
 #include "service/http_client.h"
 #include "service/idempotency_store.h"
@@ -278,7 +279,7 @@ int RunServe(const ServeOptions& o) {
   auto anchor_identity = org->LogAnchorIdentity();
   if (!anchor_identity.ok()) return Fail(anchor_identity.error());
   service::ReportLogOptions log_options;
-  log_options.dir = data / "log";
+  log_options.dir = data / reportlog::files::kLogDir;
   log_options.origin = origin;
   log_options.witnesses = *witness_keys;
   log_options.checkpoint_interval = std::chrono::milliseconds(o.checkpoint_interval_ms);
@@ -316,7 +317,9 @@ int RunServe(const ServeOptions& o) {
   if (!tsa_roots_pem.empty()) trust.tsa_roots_pem = {tsa_roots_pem};
   const std::string trust_json = TrustBundleJson(trust);
   // Public information, kept next to the log for `medledger log export-trust`.
-  if (Status s = service::WriteFileAtomically(data / "log" / "trust.json", trust_json); !s.ok()) return Fail(s.error());
+  if (Status s = service::WriteFileAtomically(data / reportlog::files::kLogDir / reportlog::files::kTrust, trust_json);
+      !s.ok())
+    return Fail(s.error());
   (*report_log)->Start();
 
   auto patients = service::PatientDirectory::Open(server_dir / "patients", org->master_key());

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "identity/durable_file.h"
+#include "reportlog/log_files.h"
 #include "service/sealed_file.h"
 
 namespace medledger::app {
@@ -15,9 +16,9 @@ constexpr char kAad[] = "log-key";
 
 Result<tlog::NoteSigner> LoadOrCreateLogKey(const std::filesystem::path& data_dir,
                                             const identity::MasterKey& master_key, const std::string& origin) {
-  const auto dir = data_dir / "log";
+  const auto dir = data_dir / reportlog::files::kLogDir;
   ML_RETURN_IF_ERROR(identity::MakeDirectory(dir, 0700));
-  const auto file = dir / "log-key.sealed";
+  const auto file = dir / reportlog::files::kLogKey;
   ML_ASSIGN_OR_RETURN(auto sealer, service::SealedFiles::Create(master_key, kPurpose));
   auto stored = sealer.Read(file, kAad);
   if (stored.ok()) {

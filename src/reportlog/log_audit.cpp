@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "common/json_strict.h"
 #include "reportlog/block_leaves.h"
+#include "reportlog/log_files.h"
 #include "tlog/checkpoint.h"
 #include "tlog/cosignature.h"
 #include "tlog/merkle.h"
@@ -267,12 +268,12 @@ Result<LogAuditReport> AuditLog(const BlockSource& blocks, uint64_t height, cons
 Result<OpenedLog> OpenStoredLog(const fs::path& log_dir) {
   OpenedLog out;
   std::error_code ec;
-  if (fs::exists(log_dir / "tree" / "meta", ec)) {
-    auto tree = tlog::TreeStore::Open(log_dir / "tree");
+  if (fs::exists(log_dir / files::kTree / "meta", ec)) {
+    auto tree = tlog::TreeStore::Open(log_dir / files::kTree);
     if (!tree.ok()) {
       if (tree.error().code == "tlog_locked") {
         return MakeError(ErrorKind::kUnavailable, "log_in_use",
-                         "the report log (" + (log_dir / "tree").string() +
+                         "the report log (" + (log_dir / files::kTree).string() +
                              ") is open in another process, probably a running `medledger serve`: stop it to "
                              "verify the log");
       }
@@ -281,7 +282,7 @@ Result<OpenedLog> OpenStoredLog(const fs::path& log_dir) {
     out.tree = std::move(*tree);
     out.stored.tree = out.tree.get();
   }
-  ML_ASSIGN_OR_RETURN(auto ends, ReadIfExists(log_dir / "block-ends"));
+  ML_ASSIGN_OR_RETURN(auto ends, ReadIfExists(log_dir / files::kBlockEnds));
   if (ends) {
     if (ends->size() % 8 != 0) {
       // A torn append past the cursor is normal after a crash; only whole entries count.
@@ -290,7 +291,7 @@ Result<OpenedLog> OpenStoredLog(const fs::path& log_dir) {
     for (size_t off = 0; off < ends->size(); off += 8)
       out.stored.block_ends.push_back(DecodeFixed64(ends->data() + off));
   }
-  ML_ASSIGN_OR_RETURN(auto trust, ReadIfExists(log_dir / "trust.json"));
+  ML_ASSIGN_OR_RETURN(auto trust, ReadIfExists(log_dir / files::kTrust));
   if (trust) {
     auto doc = ParseStrictJson(*trust);
     if (!doc.ok() || !doc->is_object() || !doc->contains("logVkey") || !(*doc)["logVkey"].is_string()) {
@@ -309,7 +310,7 @@ Result<OpenedLog> OpenStoredLog(const fs::path& log_dir) {
       }
     }
   }
-  ML_ASSIGN_OR_RETURN(auto saved, ReadIfExists(log_dir / "checkpoints.json"));
+  ML_ASSIGN_OR_RETURN(auto saved, ReadIfExists(log_dir / files::kCheckpoints));
   if (saved) {
     auto doc = ParseStrictJson(*saved);
     if (!doc.ok() || !doc->is_array()) return Corrupt("checkpoints.json is not a JSON array");

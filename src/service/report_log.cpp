@@ -14,6 +14,7 @@
 #include "common/json_strict.h"
 #include "common/unique_fd.h"
 #include "reportlog/block_leaves.h"
+#include "reportlog/log_files.h"
 #include "service/sealed_file.h"
 #include "tlog/cosignature.h"
 #include "tlog/merkle.h"
@@ -24,8 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr char kBlockEnds[] = "block-ends";
-constexpr char kCheckpoints[] = "checkpoints.json";
+using reportlog::files::kBlockEnds;
+using reportlog::files::kCheckpoints;
 constexpr size_t kMaxCosignatures = 32;
 constexpr uint64_t kMaxPendingLeaves = 65536;
 
@@ -58,7 +59,7 @@ Result<std::unique_ptr<ReportLog>> ReportLog::Open(ledger::Ledger& ledger, tlog:
                      "the log key is named '" + log_key.name() + "' but the log's origin is '" + options.origin + "'");
   }
   std::unique_ptr<ReportLog> log(new ReportLog(ledger, std::move(log_key), std::move(options)));
-  ML_ASSIGN_OR_RETURN(log->tree_, tlog::TreeStore::Open(log->options_.dir / "tree"));
+  ML_ASSIGN_OR_RETURN(log->tree_, tlog::TreeStore::Open(log->options_.dir / reportlog::files::kTree));
   ML_RETURN_IF_ERROR(log->LoadState());
   return log;
 }
