@@ -23,16 +23,6 @@ Error Invalid(std::string why) {
   return MakeError(ErrorKind::kInvalidArgument, "consortium_config_invalid", "consortium.json: " + std::move(why));
 }
 
-bool IsIdentifier(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 bool HasControl(std::string_view s) {
   for (unsigned char c : s) {
     if (c < 0x20 || c == 0x7f) return true;
@@ -121,6 +111,24 @@ Result<std::string> ReadBounded(const std::string& path, size_t max_bytes) {
 }
 
 }  // namespace
+
+bool IsIdentifier(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string ConsortiumConfig::ClientCaBundlePem() const {
+  std::string out;
+  for (const auto& m : members) {
+    for (const auto& ca : m.tls_cas) out += ca.ToPem();
+  }
+  return out;
+}
 
 const Member* ConsortiumConfig::Find(std::string_view msp_id) const {
   for (const auto& m : members) {

@@ -37,7 +37,13 @@ struct ConsortiumConfig {
   std::vector<Member> members;  // in the file's order (the replication order)
 
   const Member* Find(std::string_view msp_id) const;  // nullptr if not a member
+  // Every member's TLS CA certificates as one PEM bundle, for http::ServerOptions::tls_client_ca_file of the
+  // server-to-server listener (the caller writes it to a file).
+  std::string ClientCaBundlePem() const;
 };
+
+// [A-Za-z0-9._:-]{1,128}: an MSP ID, a report ID, a key ID (the contract's identifier pattern).
+bool IsIdentifier(std::string_view s);
 
 // Parses and validates the document; relative paths are resolved against `base_dir`. CA files are not read.
 // Every error is kInvalidArgument "consortium_config_invalid" with a message naming the field.

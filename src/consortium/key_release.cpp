@@ -30,16 +30,6 @@ Error Malformed(std::string why) {
   return MakeError(ErrorKind::kCorruption, "access_tx_malformed", std::move(why));
 }
 
-bool IsIdentifier(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == ':' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 bool IsHex64(std::string_view s) {
   return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == s.npos;
 }

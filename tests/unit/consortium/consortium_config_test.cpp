@@ -152,6 +152,7 @@ TEST_F(ConsortiumFiles, LoadsTheCasOfEveryMember) {
   ASSERT_EQ(c->members[1].tls_cas.size(), 1u);
   EXPECT_EQ(c->members[1].tls_cas[0], b_.cert);
   EXPECT_EQ(c->members[0].tls_ca_file, dir_.Sub("HospitalA/ca.crt"));
+  EXPECT_EQ(c->ClientCaBundlePem(), a_.cert.ToPem() + b_.cert.ToPem());
   EXPECT_EQ(c->members[1].tls_ca_file, dir_.Sub("HospitalB/ca.crt"));
 }
 
