@@ -229,11 +229,11 @@ Result<AccessTransaction> ParseProcessedTransaction(std::string_view processed_t
   return ParseAccessTransaction(envelope, static_cast<int>(code));
 }
 
-Result<AccessSummary> SummarizeAccess(const AccessTransaction& tx) {
+Result<AccessSummary> SummarizeAccess(const AccessTransaction& tx, std::string_view chaincode) {
   if (tx.header_type != static_cast<int32_t>(kEndorserTransaction)) {
     return Mismatch("the transaction is not an endorser transaction");
   }
-  if (tx.chaincode != kRecordsChaincode || tx.action_chaincode != kRecordsChaincode) {
+  if (tx.chaincode != chaincode || tx.action_chaincode != chaincode) {
     return Mismatch("the transaction is not of the records chaincode");
   }
   if (tx.function != kRecordAccessFunction) return Mismatch("the transaction is not a RecordAccess");
@@ -294,14 +294,14 @@ Status CheckCaller(const ConsortiumConfig& config, std::string_view caller_msp) 
 }
 
 Status CheckAccessForRelease(const AccessTransaction& tx, const ReleaseRequest& request, std::string_view caller_msp,
-                             Timestamp now, const ConsentFacts& facts) {
+                             Timestamp now, const ConsentFacts& facts, std::string_view chaincode) {
   // 2. Committed and valid.
   if (tx.validation_code != kTxValid) {
     return MakeError(ErrorKind::kConflict, "access_tx_invalid", "the access transaction is not valid");
   }
   // 3. The right kind of transaction, for this report, by a doctor of the caller.
   if (tx.tx_id != request.access_tx_id) return Mismatch("the transaction is not the one the request names");
-  ML_ASSIGN_OR_RETURN(AccessSummary access, SummarizeAccess(tx));
+  ML_ASSIGN_OR_RETURN(AccessSummary access, SummarizeAccess(tx, chaincode));
   if (access.report_id != request.report_id) return Mismatch("the access was to another report");
   if (request.version > access.head_version) {
     return Mismatch("the access preceded version " + std::to_string(request.version) + " of the report");

@@ -95,7 +95,8 @@ Result<AccessTransaction> ParseProcessedTransaction(std::string_view processed_t
 
 // What an access transaction says, read without judging it yet: who read (the creator's caller ID), as what,
 // which report of which patient, and on what basis. "access_mismatch" (kPermissionDenied) when it is no
-// RecordAccess of the records chaincode that succeeded, or its creator or answer cannot be read.
+// RecordAccess of `chaincode` (the channel's records contract, FabricConfig::chaincode) that succeeded, or its
+// creator or answer cannot be read.
 struct AccessSummary {
   std::string doctor;  // "<mspId>/<CN>", as the contract names the caller
   std::string role;    // the certificate's Fabric CA "role" attribute
@@ -105,7 +106,7 @@ struct AccessSummary {
   std::string basis;         // "consent", "emergency", "author", ...
   bool emergency = false;
 };
-Result<AccessSummary> SummarizeAccess(const AccessTransaction& tx);
+Result<AccessSummary> SummarizeAccess(const AccessTransaction& tx, std::string_view chaincode = kRecordsChaincode);
 
 // ---- the checks ----
 
@@ -140,7 +141,7 @@ Status CheckCaller(const ConsortiumConfig& config, std::string_view caller_msp);
 //      transaction's time, or an emergency grant for the creator and the report was (403 "no_consent");
 //   5. at most kMaxAccessAgeSeconds old at `now`, and not from the future (403 "access_expired").
 Status CheckAccessForRelease(const AccessTransaction& tx, const ReleaseRequest& request, std::string_view caller_msp,
-                             Timestamp now, const ConsentFacts& facts);
+                             Timestamp now, const ConsentFacts& facts, std::string_view chaincode = kRecordsChaincode);
 
 // ---- the key ----
 

@@ -285,6 +285,10 @@ TEST_F(KeyReleaseLedgerTest, EveryCheckRefusesWithItsCode) {
   t = tx;
   t.chaincode = "other";
   EXPECT_EQ(code(t, req, "Org1MSP", now, facts), "access_mismatch");
+  EXPECT_EQ(CheckAccessForRelease(tx, req, "Org1MSP", now, facts, "medrec").error().code, "access_mismatch");
+  t = tx;
+  t.chaincode = t.action_chaincode = "medrec";  // a channel whose records contract has another name
+  EXPECT_TRUE(CheckAccessForRelease(t, req, "Org1MSP", now, facts, "medrec").ok());
   t = tx;
   t.action_chaincode = "other";
   EXPECT_EQ(code(t, req, "Org1MSP", now, facts), "access_mismatch");
