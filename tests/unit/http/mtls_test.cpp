@@ -124,6 +124,10 @@ TEST_F(MutualTlsTest, TheClientVerifiesTheServerAgainstItsCaFile) {
   auto reply = service::HttpFetch(call);
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.error().code, "http_unavailable");
+  call.ca_file.clear();  // the system's trust store does not know the consortium's CAs either
+  reply = service::HttpFetch(call);
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().code, "http_unavailable");
 }
 
 TEST_F(MutualTlsTest, WithoutClientCasRequestsCarryNoChain) {
