@@ -13,6 +13,7 @@
 #include <string>
 
 #include "app/commands.h"
+#include "app/consortium_setup.h"
 #include "app/report_keys.h"
 #include "app/report_log_setup.h"
 #include "common/encoding.h"
@@ -87,8 +88,9 @@ struct ServeOptions {
   std::vector<std::string> witnesses;
   int min_witnesses = 0;
   int checkpoint_interval_ms = 1000;
-  std::string tsa_url;   // RFC 3161 time-stamping authority for checkpoints
-  std::string tsa_root;  // its root certificate(s), PEM, published in the trust bundle
+  std::string tsa_url;     // RFC 3161 time-stamping authority for checkpoints
+  std::string tsa_root;    // its root certificate(s), PEM, published in the trust bundle
+  std::string consortium;  // consortium.json: other hospitals on the same channel (docs/CONSORTIUM.md)
 };
 
 struct DemoUser {
@@ -382,6 +384,18 @@ int RunServe(const ServeOptions& o) {
   parts.idempotency = idempotency->get();
   parts.bookmarks = &*bookmarks;
   parts.log = report_log->get();
+  std::unique_ptr<ConsortiumRuntime> consortium;
+  if (!o.consortium.empty()) {
+    service::ConsortiumParts cp;
+    cp.ledger = ledger_ptr;
+    cp.org = org.get();
+    cp.content = store.get();
+    cp.vault = &vault;
+    auto started = StartConsortium(o.consortium, data, std::move(cp));
+    if (!started.ok()) return Fail(started.error());
+    consortium = std::move(*started);
+    parts.consortium = consortium->service.get();
+  }
   service::RecordsService records(parts);
   records.set_recent_enrollment_days(o.recent_enrollment_days);
   // User changes made with the CLI reach the ledger through the outbox, signed by the administrator it names.
@@ -503,6 +517,7 @@ int RunServe(const ServeOptions& o) {
   spdlog::info(R"({{"msg":"shutting down","signal":{}}})", sig);
   if (metrics_server) metrics_server->Stop();
   (*server)->Stop();
+  consortium.reset();
   (*report_log)->Stop();
   if (embedded) embedded->Close();
   return 0;
@@ -552,6 +567,9 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--content", o->content_kind, "embedded (default) or kubo")
       ->check(CLI::IsMember({"embedded", "kubo"}));
   cmd->add_option("--ipfs-url", o->ipfs_url, "With --content kubo: the IPFS node's RPC API URL");
+  cmd->add_option("--consortium", o->consortium,
+                  "consortium.json: the other hospitals on this channel; opens the mutual-TLS listener for their "
+                  "servers and reads their reports with released keys (docs/CONSORTIUM.md)");
   cmd->add_flag("--demo", o->demo, "On first run, create a demo organisation, users, patients and reports");
   cmd->add_flag("--two-person-enrollment", o->two_person_enrollment,
                 "A doctor account works only after a second, different administrator approves it "

@@ -366,6 +366,8 @@ Result<Receipt> RecordsService::SealAndCommit(const Principal& who, const std::s
   r.block_number = done->receipt.block_number;
   r.block_hash = done->receipt.block_hash;
   r.timestamp = done->receipt.timestamp.ToRfc3339();
+  // In a consortium the ciphertext gets replicas on other members' nodes, in the background.
+  if (p_.consortium != nullptr) p_.consortium->ReplicateLater(report_id, version, r.tx_id);
   return r;
 }
 
@@ -501,8 +503,13 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
     return MakeError(ErrorKind::kInternal, "contract_payload_invalid", "RecordAccess returned no report record");
   }
   ReportView view;
-  // The vault re-hashes every block against the CID, decrypts, and checks the plaintext against the hash.
-  auto opened = p_.vault->Fetch(report_id, patient_id, cid, content_hash);
+  const std::string author = Str(rec, {"author"});
+  // The vault re-hashes every block against the CID, decrypts, and checks the plaintext against the hash. A report
+  // of another hospital comes with a key that hospital releases for this committed read (docs/CONSORTIUM.md).
+  auto opened = p_.consortium != nullptr && p_.consortium->IsForeign(author)
+                    ? p_.consortium->ReadForeign(
+                          {report_id, version, patient_id, cid, content_hash, author, access.receipt.tx_id})
+                    : p_.vault->Fetch(report_id, patient_id, cid, content_hash);
   if (!opened.ok()) {
     if (opened.error().code == "key_destroyed") {
       return MakeError(ErrorKind::kNotFound, "content_erased",
@@ -527,7 +534,8 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
               {"version", version},
               {"patientId", patient_id},
               {"title", Str(doc, {"title"})},
-              {"author", CallerUsername(Str(rec, {"author"}).empty() ? Str(doc, {"author"}) : Str(rec, {"author"}))},
+              {"author", CallerUsername(author.empty() ? Str(doc, {"author"}) : author)},
+              {"authorId", author},
               {"createdAt", Str(doc, {"createdAt"})},
               {"cid", cid},
               {"diagnosis", Str(doc, {"diagnosis"})},

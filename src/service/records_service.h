@@ -19,6 +19,7 @@
 #include "identity/organization.h"
 #include "ledger/ledger.h"
 #include "service/bookmarks.h"
+#include "service/consortium_service.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
 #include "service/principal.h"
@@ -92,6 +93,9 @@ struct ServiceParts {
   const BookmarkSealer* bookmarks = nullptr;  // seals every listing's bookmark; required
   ValidationPolicy policy;
   const ReportLog* log = nullptr;  // the report log; receipts answer 503 log_unavailable without one
+  // A consortium member's server-to-server side: reads of other hospitals' reports, replicas of this one's.
+  // Null for one organisation (the embedded default).
+  ConsortiumService* consortium = nullptr;
 };
 
 struct PatientPage {
