@@ -69,6 +69,7 @@ class Identities {
     add("auditor", "Org1MSP", "audit1", {{"role", "auditor"}});
     add("service", "Org1MSP", "medledger-log", {{"role", "service"}});  // the report log's anchoring identity
     add("other_doctor", "Org2MSP", "drhouse", {{"role", "doctor"}});    // same CN, another organisation
+    add("other_admin", "Org2MSP", "admin1", {{"role", "admin"}});       // another organisation's administrator
     add("no_role", "Org1MSP", "norole", {{"dept", "cardiology"}});
     add("no_attrs", "Org1MSP", "noattrs", {});
     add("nurse", "Org1MSP", "nurse1", {{"role", "nurse"}});
