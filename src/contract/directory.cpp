@@ -60,11 +60,17 @@ Result<std::string> PublishClinician(Ctx& ctx, std::string_view arg) {
 }
 
 Result<std::string> ListClinicians(Ctx& ctx, std::string_view arg) {
-  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"mspId", "pageSize", "bookmark"}));
+  ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"mspId", "username", "pageSize", "bookmark"}));
   ML_ASSIGN_OR_RETURN(auto msp_id, a.OptionalString("mspId", 128, Pattern::kId));
+  ML_ASSIGN_OR_RETURN(auto username, a.OptionalString("username", 128, Pattern::kId));
   ML_ASSIGN_OR_RETURN(PageRequest page, ParsePage(a));
   std::vector<std::string> attrs;
   if (msp_id && !msp_id->empty()) attrs.push_back(*msp_id);
+  // One clinician (a lookup before a consent to another hospital's doctor): the range of one full key.
+  if (username && !username->empty()) {
+    if (attrs.empty()) return Invalid("missing_field", "\"username\" needs \"mspId\"");
+    attrs.push_back(*username);
+  }
   ML_ASSIGN_OR_RETURN(Page p, FilteredRangePage(ctx.stub, kClinicianType, attrs, page, {}));
   std::vector<std::string_view> raws;
   raws.reserve(p.items.size());

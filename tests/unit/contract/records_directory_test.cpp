@@ -129,7 +129,15 @@ TEST_F(DirectoryTest, ListCliniciansPagesForEveryRole) {
   EXPECT_EQ(code({{"pageSize", 101}}), "400 out_of_range");
   EXPECT_EQ(code({{"bookmark", "zz"}}), "400 invalid_bookmark");
   EXPECT_EQ(code({{"mspId", "Org 1"}}), "400 invalid_field");
-  EXPECT_EQ(code({{"username", "drwho"}}), "400 unknown_field");
+  EXPECT_EQ(code({{"username", "dr1"}}), "400 missing_field");
+  EXPECT_EQ(code({{"username", "dr 1"}, {"mspId", "Org1MSP"}}), "400 invalid_field");
+  EXPECT_EQ(code({{"user", "dr1"}}), "400 unknown_field");
+  // One clinician by (mspId, username): exactly that entry, not a prefix match.
+  json one = Ok("alice", "ListClinicians", {{"mspId", "Org1MSP"}, {"username", "dr1"}});
+  ASSERT_EQ(one["items"].size(), 1u);
+  EXPECT_EQ(one["items"][0]["username"], "dr1");
+  EXPECT_EQ(Ok("alice", "ListClinicians", {{"mspId", "Org1MSP"}, {"username", "dr"}})["items"].size(), 0u);
+  EXPECT_EQ(Ok("alice", "ListClinicians", {{"mspId", "Org2MSP"}, {"username", "dr1"}})["items"].size(), 0u);
   // A bookmark of another listing (here: Org2's range) is refused.
   json org1 = Ok("alice", "ListClinicians", {{"mspId", "Org1MSP"}, {"pageSize", 1}});
   EXPECT_EQ(code({{"mspId", "Org2MSP"}, {"bookmark", org1["bookmark"]}}), "400 invalid_bookmark");
