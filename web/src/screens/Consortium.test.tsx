@@ -158,3 +158,39 @@ describe("Shared with me", () => {
     expect(await screen.findByText("Could not load the shared reports")).toBeInTheDocument();
   });
 });
+
+describe("publishing a doctor", () => {
+  it("lets the administrator publish a local doctor under a checked display name", async () => {
+    const posts: unknown[] = [];
+    const { client } = fakeApi({
+      "GET /auth/config": () => ({ body: {} }),
+      "POST /auth/login": () => ({ body: { ...doctorTokens, user: { username: "admin", role: "admin", displayName: "Ada Admin" } } }),
+      "GET /patients": () => ({ body: { items: [], bookmark: "" } }),
+      "GET /users": () => ({ body: { items: [] } }),
+      "GET /directory/clinicians": () => ({ body: { items: [], bookmark: "" } }),
+      "GET /doctors": () => ({ body: { items: [{ username: "dr.grey", displayName: "Dr. Meredith Grey" }] } }),
+      "POST /directory/clinicians": (body) => {
+        posts.push(body);
+        return { status: 201, body: { mspId: "HospitalAMSP", username: "dr.grey", displayName: (body as { displayName: string }).displayName, role: "doctor", active: true } };
+      },
+    });
+    const user = userEvent.setup();
+    render(<App client={client} />);
+    await signIn(user, "admin");
+    await user.click(await screen.findByRole("button", { name: "Users and roles" }));
+    const form = await screen.findByRole("form", { name: "Publish a doctor" });
+    await waitFor(() => expect(within(form).getAllByRole("option")).toHaveLength(2));
+    await user.selectOptions(within(form).getByLabelText(/Doctor/), "dr.grey");
+    const name = within(form).getByLabelText(/Name in the directory/);
+    expect(name).toHaveValue("Dr. Meredith Grey");
+    await user.clear(name);
+    await user.type(name, "x".repeat(129));
+    expect(within(form).getByText("One line of at most 128 bytes.")).toBeInTheDocument();
+    expect(within(form).getByRole("button", { name: "Publish" })).toBeDisabled();
+    await user.clear(name);
+    await user.type(name, "  Dr. M. Grey ");
+    await user.click(within(form).getByRole("button", { name: "Publish" }));
+    expect(await within(form).findByText("Dr. M. Grey is listed in the directory as HospitalAMSP/dr.grey.")).toBeInTheDocument();
+    expect(posts).toEqual([{ username: "dr.grey", displayName: "Dr. M. Grey" }]);
+  });
+});
