@@ -9,6 +9,11 @@ namespace {
 constexpr std::array<std::string_view, 1> kClinicianRoles = {"doctor"};
 constexpr size_t kMaxDisplayNameBytes = 128;
 
+// A username is a certificate CN as caller IDs hold it: kId characters and '@' (kCallerId's name part).
+bool IsUsername(const std::string& s) {
+  return MatchesPattern("m/" + s, Pattern::kCallerId);
+}
+
 }  // namespace
 
 namespace keys {
@@ -24,7 +29,8 @@ Result<std::string> ConsentByDoctor(std::string_view doctor, std::string_view pa
 
 Result<std::string> PublishClinician(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"username", "displayName", "role", "active"}));
-  ML_ASSIGN_OR_RETURN(std::string username, a.String("username", 128, Pattern::kId));
+  ML_ASSIGN_OR_RETURN(std::string username, a.String("username", 128));
+  if (!IsUsername(username)) return Invalid("invalid_field", "\"username\" must be a username ([A-Za-z0-9._:@-])");
   ML_ASSIGN_OR_RETURN(std::string display_name, a.String("displayName", kMaxDisplayNameBytes, Pattern::kText));
   // kText admits \n and \t for report metadata; a name shown in a one-line list admits neither.
   if (display_name.find_first_of("\n\t") != std::string::npos) {
@@ -62,7 +68,10 @@ Result<std::string> PublishClinician(Ctx& ctx, std::string_view arg) {
 Result<std::string> ListClinicians(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(Args a, Args::Parse(arg, {"mspId", "username", "pageSize", "bookmark"}));
   ML_ASSIGN_OR_RETURN(auto msp_id, a.OptionalString("mspId", 128, Pattern::kId));
-  ML_ASSIGN_OR_RETURN(auto username, a.OptionalString("username", 128, Pattern::kId));
+  ML_ASSIGN_OR_RETURN(auto username, a.OptionalString("username", 128));
+  if (username && !username->empty() && !IsUsername(*username)) {
+    return Invalid("invalid_field", "\"username\" must be a username ([A-Za-z0-9._:@-])");
+  }
   ML_ASSIGN_OR_RETURN(PageRequest page, ParsePage(a));
   std::vector<std::string> attrs;
   if (msp_id && !msp_id->empty()) attrs.push_back(*msp_id);

@@ -862,9 +862,11 @@ constexpr size_t kMaxDisplayNameBytes = 128;  // the contract's bound (PublishCl
 // reads at most kMaxScannedKeys keys per page), so a listing request has a bounded cost.
 constexpr int kMaxConsentCheckPages = 10;
 
-bool IsIdentifier(std::string_view s) {
-  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-';
+// The ledger's identifiers: [A-Za-z0-9._:-]{1,128}; a certificate CN (a username) may also hold '@'.
+bool IsIdentifier(std::string_view s, bool allow_at = false) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [allow_at](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-' ||
+           (allow_at && c == '@');
   });
 }
 
@@ -894,7 +896,7 @@ Result<std::string> RecordsService::ConsentDoctor(const Principal& who, const st
   const size_t slash = doctor.find('/');
   const std::string msp = slash == std::string::npos ? p_.org->msp_id() : doctor.substr(0, slash);
   const std::string username = slash == std::string::npos ? doctor : doctor.substr(slash + 1);
-  if (!IsIdentifier(msp) || !IsIdentifier(username)) return unknown();
+  if (!IsIdentifier(msp) || !IsIdentifier(username, /*allow_at=*/true)) return unknown();
   if (msp == p_.org->msp_id()) {
     auto user = p_.org->users().GetUser(username);
     if (!user.ok() || user->role != Role::kDoctor) return unknown();

@@ -89,6 +89,9 @@ TEST_F(DirectoryTest, PublishValidation) {
   EXPECT_EQ(PublishCode("admin", {{"role", "nurse"}}), "400 invalid_code");
   EXPECT_EQ(PublishCode("admin", {{"role", "admin"}}), "400 invalid_code");
   EXPECT_EQ(PublishCode("admin", {{"username", "dr who"}}), "400 invalid_field");
+  EXPECT_EQ(PublishCode("admin", {{"username", "dr/who"}}), "400 invalid_field");
+  EXPECT_EQ(PublishCode("admin", {{"username", std::string(129, 'd')}}), "400 field_too_long");
+  EXPECT_EQ(PublishCode("admin", {{"username", "dr.who@example.org"}}), "200 ");  // a CN may hold '@'
   EXPECT_EQ(PublishCode("admin", {{"active", "yes"}}), "400 invalid_field");
   EXPECT_EQ(PublishCode("admin", {{"patientRef", kPatientA}}), "400 unknown_field");
   // Malformed arguments are 400 for every role, before the role check.
