@@ -173,7 +173,8 @@ export function SharedWithMe() {
   const items = r.data?.items ?? [];
   return (
     <Page title="Shared with me" subtitle="Patients, at this hospital or another, who consented to share their records with you.">
-      <div className="grid grid-cols-1 items-start gap-5 xl:grid-cols-[minmax(0,1fr)_minmax(0,1fr)]">
+      {/* Stacked: both tables need the full width to show their columns. */}
+      <div className="flex flex-col gap-5">
         <Panel title="Consents naming you" actions={<Button size="sm" variant="ghost" onPress={r.reload}>Refresh</Button>}>
           {r.loading && <Loading />}
           <ProblemAlert error={r.error} title="Could not load the consents" />
