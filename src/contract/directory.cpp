@@ -9,6 +9,22 @@ namespace {
 constexpr std::array<std::string_view, 1> kClinicianRoles = {"doctor"};
 constexpr size_t kMaxDisplayNameBytes = 128;
 
+// kText refuses C0 controls and DEL; a name that every hospital's screens show on one line must also be free of
+// C1 controls (U+0080-U+009F), line and paragraph separators (U+2028, U+2029) and bidirectional controls
+// (U+202A-U+202E, U+2066-U+2069), which make a name display as another. `s` is valid UTF-8.
+bool HasHiddenControls(std::string_view s) {
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    const auto b1 = static_cast<unsigned char>(s[i + 1]);
+    if (b0 == 0xC2 && b1 >= 0x80 && b1 <= 0x9F) return true;
+    if (b0 != 0xE2 || i + 2 >= s.size()) continue;
+    const auto b2 = static_cast<unsigned char>(s[i + 2]);
+    if (b1 == 0x80 && b2 >= 0xA8 && b2 <= 0xAE) return true;  // U+2028-U+202E
+    if (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9) return true;  // U+2066-U+2069
+  }
+  return false;
+}
+
 // A username is a certificate CN as caller IDs hold it: kId characters and '@' (kCallerId's name part).
 bool IsUsername(const std::string& s) {
   return MatchesPattern("m/" + s, Pattern::kCallerId);
@@ -33,7 +49,7 @@ Result<std::string> PublishClinician(Ctx& ctx, std::string_view arg) {
   if (!IsUsername(username)) return Invalid("invalid_field", "\"username\" must be a username ([A-Za-z0-9._:@-])");
   ML_ASSIGN_OR_RETURN(std::string display_name, a.String("displayName", kMaxDisplayNameBytes, Pattern::kText));
   // kText admits \n and \t for report metadata; a name shown in a one-line list admits neither.
-  if (display_name.find_first_of("\n\t") != std::string::npos) {
+  if (display_name.find_first_of("\n\t") != std::string::npos || HasHiddenControls(display_name)) {
     return Invalid("invalid_field", "\"displayName\" must be one line without control characters");
   }
   if (display_name.find_first_not_of(' ') == std::string::npos) {

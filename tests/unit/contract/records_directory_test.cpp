@@ -80,6 +80,16 @@ TEST_F(DirectoryTest, PublishValidation) {
   EXPECT_EQ(PublishCode("admin", {{"displayName", "Dr.\tWho"}}), "400 invalid_field");
   EXPECT_EQ(PublishCode("admin", {{"displayName", "Dr.\x01Who"}}), "400 invalid_field");
   EXPECT_EQ(PublishCode("admin", {{"displayName", "Dr.\x7fWho"}}), "400 invalid_field");
+  // C1 controls, line separators and bidirectional controls: one line that displays as stored.
+  for (const char* hidden : {"Dr.\u0085Who", "Dr.\u009fWho", "Dr.\u2028Who", "Dr.\u2029Who", "Dr.\u202eohW",
+                             "Dr.\u2066Who", "Dr.\u2069Who", "\u202a"}) {
+    EXPECT_EQ(PublishCode("admin", {{"displayName", hidden}}), "400 invalid_field") << hidden;
+  }
+  // Neighbours of those ranges are ordinary characters.
+  for (const char* fine :
+       {"Dr.\u00a0Who", "Dr.\u2027Who", "Dr.\u202fWho", "Dr.\u2065Who", "Dr.\u206aWho", "Zoë Ångström"}) {
+    EXPECT_EQ(PublishCode("admin", {{"displayName", fine}}), "200 ") << fine;
+  }
   // Not UTF-8 (nlohmann/json cannot even serialize it, so the argument is written by hand).
   Response bad_utf8 = Call("admin", "PublishClinician",
                            std::string("{\"username\":\"drwho\",\"role\":\"doctor\",\"displayName\":\"\xff\xfe\"}"));
