@@ -370,6 +370,10 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     auto r = svc->PublishClinician(*ctx.principal, *username, *display_name, active);
     return r.ok() ? JsonText(201, *r) : FromError(r.error());
   });
+  router.Add("GET", "/api/v1/directory/organizations", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto r = svc->Organizations(*ctx.principal);
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
   router.Add("GET", "/api/v1/shared/consents", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto size = PageSize(ctx.request);
     if (!size.ok()) return FromError(size.error());

@@ -946,6 +946,16 @@ Result<std::string> RecordsService::PublishClinician(const Principal& admin, con
   return out.dump();
 }
 
+Result<std::string> RecordsService::Organizations(const Principal& who) const {
+  (void)who;  // any signed-in user: names of hospitals are what the directory already shows as MSP IDs
+  json items = json::array({{{"mspId", p_.org->msp_id()}, {"displayName", p_.org->name()}, {"self", true}}});
+  for (const auto& o : p_.organizations) {
+    if (o.msp_id == p_.org->msp_id()) continue;
+    items.push_back({{"mspId", o.msp_id}, {"displayName", o.display_name}, {"self", false}});
+  }
+  return json{{"items", std::move(items)}}.dump();
+}
+
 Result<std::string> RecordsService::SharedConsents(const Principal& who, uint32_t page_size,
                                                    const std::string& bookmark) {
   if (who.role != Role::kDoctor) return Denied("only doctors have consents shared with them");

@@ -79,6 +79,12 @@ struct AmendInput {
   std::string reason;
 };
 
+// A member of the consortium as people should read it: "HospitalBMSP" -> "Hospital B".
+struct OrganizationName {
+  std::string msp_id;
+  std::string display_name;
+};
+
 struct ServiceParts {
   ledger::Ledger* ledger = nullptr;
   content::ContentStore* content = nullptr;
@@ -92,6 +98,8 @@ struct ServiceParts {
   const BookmarkSealer* bookmarks = nullptr;  // seals every listing's bookmark; required
   ValidationPolicy policy;
   const ReportLog* log = nullptr;  // the report log; receipts answer 503 log_unavailable without one
+  // The other members of the consortium (docs/CONSORTIUM.md, consortium.json), for display; empty when alone.
+  std::vector<OrganizationName> organizations;
 };
 
 struct PatientPage {
@@ -156,6 +164,8 @@ class RecordsService {
                                        const std::string& display_name, bool active);
   // A doctor's consents, at any hospital, that name them; and one consenting patient's reports by pseudonym
   // ("no_consent" 403 without an active consent naming the doctor).
+  // The hospitals this server can name: itself (its organisation's name) and the consortium's other members.
+  Result<std::string> Organizations(const Principal& who) const;
   Result<std::string> SharedConsents(const Principal& who, uint32_t page_size, const std::string& bookmark);
   Result<std::string> SharedPatientReports(const Principal& who, const std::string& patient_id, uint32_t page_size,
                                            const std::string& bookmark);

@@ -56,6 +56,15 @@ TEST(ServerDirectoryTest, PublishListConsentAndSharedReports) {
   EXPECT_EQ(house_entry->value("role", ""), "doctor");
   EXPECT_EQ(house_entry->value("active", false), true);
   for (const std::string& token : {admin, house, auditor}) EXPECT_EQ(Directory(server, token)["items"].size(), 2u);
+  // The hospital's own name for its MSP ID (alone: no other member).
+  auto orgs = server.Get("/api/v1/directory/organizations", alice);
+  ASSERT_EQ(orgs.status, 200) << orgs.body;
+  json org_items = ParseBody(orgs)["items"];
+  ASSERT_EQ(org_items.size(), 1u) << orgs.body;
+  EXPECT_EQ(org_items[0].value("mspId", ""), msp);
+  EXPECT_EQ(org_items[0].value("self", false), true);
+  EXPECT_FALSE(org_items[0].value("displayName", "").empty());
+  EXPECT_EQ(server.Get("/api/v1/directory/organizations").status, 401);
   EXPECT_EQ(server.Get("/api/v1/directory/clinicians").status, 401);
 
   // A second local doctor: enrolled, not yet listed; published by the administrator, then listed.

@@ -5,7 +5,7 @@
 import { ApiError, toProblem } from "./problems";
 import { attachmentType } from "./validation";
 import type {
-  AccessEvent, AuthConfig, Clinician, ConsistencyProof, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, LogStatus, Page, Patient, Proof,
+  AccessEvent, AuthConfig, Clinician, Organization, ConsistencyProof, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, LogStatus, Page, Patient, Proof,
   Receipt, Report, ReportSummary, SharedConsent, TokenResponse, User, Version,
 } from "./types";
 
@@ -210,6 +210,8 @@ export class ApiClient {
   /** The consortium directory: every hospital's published doctors (or one hospital's, by MSP ID). */
   clinicians = (org?: string, bookmark?: string, pageSize = 100) =>
     this.request<Page<Clinician>>("GET", `/directory/clinicians${qs({ org, pageSize, bookmark })}`);
+  /** The hospitals the server can name (itself and the consortium's other members). */
+  organizations = () => this.request<Page<Organization>>("GET", "/directory/organizations");
   publishClinician = (c: { username: string; displayName: string; active?: boolean }) =>
     this.request<Clinician>("POST", "/directory/clinicians", c);
   /** The consents, at any hospital, that name the signed-in doctor. */

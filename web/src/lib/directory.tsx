@@ -9,6 +9,16 @@ import type { Clinician } from "./types";
 /** At most this many pages of 100 entries are read: a bound on what one session loads. */
 export const MAX_DIRECTORY_PAGES = 20;
 
+/** MSP ID -> hospital name, from the server; an older server without the route leaves MSP IDs as they are. */
+export async function loadHospitalNames(api: Pick<ApiClient, "organizations">): Promise<Record<string, string>> {
+  try {
+    const p = await api.organizations();
+    return Object.fromEntries(p.items.filter((o) => o.mspId && o.displayName).map((o) => [o.mspId, o.displayName]));
+  } catch {
+    return {};
+  }
+}
+
 export async function loadDirectory(api: Pick<ApiClient, "clinicians">): Promise<Clinician[]> {
   const all: Clinician[] = [];
   let bookmark: string | undefined;
@@ -30,7 +40,8 @@ export const clinicianId = (c: Pick<Clinician, "mspId" | "username">) => `${c.ms
  */
 export function hospitalName(msp: string | undefined, names: Record<string, string> = {}): string {
   if (!msp) return "";
-  return names[msp] ?? msp;
+  // Own keys only: an MSP ID such as "constructor" must not name an Object.prototype member.
+  return Object.hasOwn(names, msp) ? names[msp] : msp;
 }
 
 export interface Directory {
@@ -65,18 +76,18 @@ export const useDirectory = () => useContext(DirectoryContext);
 
 export function DirectoryProvider({ children }: { children: ReactNode }) {
   const api = useApi();
-  const [state, setState] = useState<{ items: Clinician[]; loading: boolean; error?: unknown }>({ items: [], loading: true });
+  const [state, setState] = useState<{ items: Clinician[]; loading: boolean; error?: unknown; hospitals: Record<string, string> }>({ items: [], loading: true, hospitals: {} });
   useEffect(() => {
     let alive = true;
-    loadDirectory(api).then(
-      (items) => alive && setState({ items, loading: false }),
-      (error) => alive && setState({ items: [], loading: false, error }),
+    Promise.all([loadDirectory(api), loadHospitalNames(api)]).then(
+      ([items, hospitals]) => alive && setState({ items, loading: false, hospitals }),
+      (error) => alive && setState({ items: [], loading: false, error, hospitals: {} }),
     );
     return () => {
       alive = false;
     };
   }, [api]);
-  const value = useMemo(() => makeDirectory(state.items, state.loading, state.error), [state]);
+  const value = useMemo(() => makeDirectory(state.items, state.loading, state.error, state.hospitals), [state]);
   return <DirectoryContext.Provider value={value}>{children}</DirectoryContext.Provider>;
 }
 

@@ -127,6 +127,13 @@ export interface SharedConsent extends Consent {
   active: boolean;
 }
 
+/** GET /directory/organizations: a hospital's MSP ID and the name people know it by. */
+export interface Organization {
+  mspId: string;
+  displayName: string;
+  self?: boolean;
+}
+
 /** The consortium directory of clinicians (GET /directory/clinicians), published on the ledger by each hospital. */
 export interface Clinician {
   mspId: string;

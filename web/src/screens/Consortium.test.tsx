@@ -3,7 +3,7 @@ import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import App from "../App";
 import { doctorTokens, fakeApi } from "../test/fakeApi";
-import { loadDirectory, makeDirectory } from "../lib/directory";
+import { hospitalName, loadDirectory, loadHospitalNames, makeDirectory } from "../lib/directory";
 import { isDoctorId, matchClinicians } from "../components/ClinicianPicker";
 import type { Clinician } from "../lib/types";
 
@@ -40,6 +40,14 @@ describe("the consortium directory", () => {
     expect(dir.nameOf("dr.jones", "HospitalBMSP")).toBe("Dr. Indiana Jones");
     expect(dir.nameOf("dr.jones", "HospitalAMSP")).toBeUndefined();
     expect(dir.hospital("HospitalBMSP")).toBe("HospitalBMSP");
+
+    // Hospital names from the server; without the route (an older server) MSP IDs stay as they are.
+    const named = fakeApi({ "GET /directory/organizations": () => ({ body: { items: [{ mspId: "HospitalBMSP", displayName: "Hospital B", self: false }] } }) });
+    const names = await loadHospitalNames(named.client);
+    expect(makeDirectory(clinicians, false, undefined, names).hospital("HospitalBMSP")).toBe("Hospital B");
+    expect(await loadHospitalNames(fakeApi({}).client)).toEqual({});
+    expect(hospitalName("constructor", names)).toBe("constructor");
+    expect(hospitalName("toString", {})).toBe("toString");
   });
 
   it("searches active doctors by name, hospital or username and checks typed IDs", () => {
@@ -105,6 +113,7 @@ describe("Shared with me", () => {
       "POST /auth/login": () => ({ body: doctorTokens }),
       "GET /patients": () => ({ body: { items: [], bookmark: "" } }),
       "GET /directory/clinicians": () => ({ body: { items: clinicians, bookmark: "" } }),
+      "GET /directory/organizations": () => ({ body: { items: [{ mspId: "HospitalBMSP", displayName: "Hospital B" }] } }),
       "GET /shared/consents": () => ({
         body: {
           items: [
@@ -123,7 +132,7 @@ describe("Shared with me", () => {
     await signIn(user, "dr.house");
     await user.click(await screen.findByRole("button", { name: "Shared with me" }));
     const table = await screen.findByRole("table", { name: "Consents naming you" });
-    expect(table).toHaveTextContent("HospitalBMSP");
+    await waitFor(() => expect(table).toHaveTextContent("Hospital B"));  // the server's name for HospitalBMSP
     expect(table).toHaveTextContent("Second opinion");
     expect(table).toHaveTextContent("Revoked");
     expect(screen.getByRole("button", { name: `Show reports of patient ${"c".repeat(12)}` })).toBeDisabled();
@@ -131,7 +140,7 @@ describe("Shared with me", () => {
     const reports = await screen.findByRole("table", { name: "Reports" });
     expect(reports).toHaveTextContent("Cardiology");
     expect(reports).toHaveTextContent("Dr. Indiana Jones");
-    expect(reports).toHaveTextContent("HospitalBMSP");
+    expect(within(reports).getByTitle("Hospital (MSP ID HospitalBMSP)")).toHaveTextContent("Hospital B");
     expect(calls.some((c) => c.path === `/shared/patients/${ref}/reports`)).toBe(true);
     await user.click(within(reports).getByRole("button", { name: "Open Cardiology" }));
     // The existing report view opens it through the normal route.
