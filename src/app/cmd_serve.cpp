@@ -196,6 +196,11 @@ Status SeedDemo(identity::Organization& org, service::RecordsService& records, s
     in.content = "Patient presented with fever and cough for three days. Rest, fluids and review in one week.";
     ML_RETURN_IF_ERROR(records.SubmitReport(i == 1 ? grey : house, in, "", "", nullptr));
   }
+  // The demo's doctors are in the consortium directory, so the consent screen can offer them.
+  for (const auto& u : kDemoUsers) {
+    if (u.role == identity::Role::kDoctor)
+      ML_RETURN_IF_ERROR(records.PublishClinician(admin, u.username, u.display, true));
+  }
   return OkStatus();
 }
 

@@ -28,6 +28,7 @@ Result<std::string> GrantAccess(Ctx& ctx, std::string_view arg) {
   json consent = {{"consentId", ctx.tx_id},
                   {"patientRef", ref},
                   {"doctor", doctor},
+                  {"patientMsp", ctx.caller.msp_id},
                   {"purpose", purpose},
                   {"grantedAt", ctx.now.ToRfc3339()},
                   {"expiresAt", expires->ToRfc3339()},
@@ -38,8 +39,10 @@ Result<std::string> GrantAccess(Ctx& ctx, std::string_view arg) {
   std::string text = consent.dump();
   ML_ASSIGN_OR_RETURN(std::string by_patient, keys::Consent(ref, ctx.tx_id));
   ML_ASSIGN_OR_RETURN(std::string by_doctor, keys::DoctorConsent(ref, doctor, ctx.tx_id));
+  ML_ASSIGN_OR_RETURN(std::string doctor_listing, keys::ConsentByDoctor(doctor, ref, ctx.tx_id));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(by_patient, text));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(by_doctor, text));
+  ML_RETURN_IF_ERROR(ctx.stub.PutState(doctor_listing, text));
   ML_RETURN_IF_ERROR(WriteEvent(ctx, {{"kind", "consent_granted"},
                                       {"patientRef", ref},
                                       {"doctor", doctor},
@@ -67,6 +70,11 @@ Result<std::string> RevokeAccess(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(std::string by_doctor, keys::DoctorConsent(ref, doctor, id));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(by_patient, text));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(by_doctor, text));
+  // The doctor's listing keeps the revoked consent (reported inactive), as the patient's does. A consent granted
+  // before this index existed has no entry there, and none is made for it now.
+  ML_ASSIGN_OR_RETURN(std::string doctor_listing, keys::ConsentByDoctor(doctor, ref, id));
+  ML_ASSIGN_OR_RETURN(auto listed, ctx.stub.GetState(doctor_listing));
+  if (listed) ML_RETURN_IF_ERROR(ctx.stub.PutState(doctor_listing, text));
   ML_RETURN_IF_ERROR(
       WriteEvent(ctx, {{"kind", "consent_revoked"}, {"patientRef", ref}, {"doctor", doctor}, {"consentId", id}}));
   return text;

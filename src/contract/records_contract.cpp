@@ -12,7 +12,7 @@ namespace {
 using records::Ctx;
 using Function = Result<std::string> (*)(Ctx&, std::string_view);
 
-constexpr std::array<std::pair<std::string_view, Function>, 20> kFunctions = {{
+constexpr std::array<std::pair<std::string_view, Function>, 23> kFunctions = {{
     {"RegisterPatient", &records::RegisterPatient},
     {"GetPatient", &records::GetPatient},
     {"CreateReport", &records::CreateReport},
@@ -33,6 +33,9 @@ constexpr std::array<std::pair<std::string_view, Function>, 20> kFunctions = {{
     {"GetCheckpointAnchor", &records::GetCheckpointAnchor},
     {"RecordKeyRelease", &records::RecordKeyRelease},
     {"GetAccessGrants", &records::GetAccessGrants},
+    {"PublishClinician", &records::PublishClinician},
+    {"ListClinicians", &records::ListClinicians},
+    {"ListConsentsForDoctor", &records::ListConsentsForDoctor},
 }};
 
 // Years 1970..9999: keeps fixed-width time keys sortable and "now + 4 h" free of overflow.

@@ -58,6 +58,8 @@ Result<std::string> PatientReport(std::string_view patient_ref, std::string_view
 Result<std::string> Consent(std::string_view patient_ref, std::string_view consent_id);
 Result<std::string> DoctorConsent(std::string_view patient_ref, std::string_view doctor, std::string_view consent_id);
 Result<std::string> Emergency(std::string_view report_id, std::string_view doctor, std::string_view grant_id);
+Result<std::string> ConsentByDoctor(std::string_view doctor, std::string_view patient_ref, std::string_view consent_id);
+Result<std::string> Clinician(std::string_view msp_id, std::string_view username);
 }  // namespace keys
 
 // Object types of the composite keys above; listings scan partial keys of these.
@@ -69,6 +71,8 @@ inline constexpr std::string_view kPatientReportType = "patientreport";
 inline constexpr std::string_view kConsentType = "consent";
 inline constexpr std::string_view kDoctorConsentType = "consentdoc";
 inline constexpr std::string_view kEmergencyType = "emergency";
+inline constexpr std::string_view kConsentByDoctorType = "consentbydoctor";  // the doctor's own listing
+inline constexpr std::string_view kClinicianType = "clinician";              // the consortium directory
 // Events are indexed newest first (inverted time, see InvertedTimeKey): Fabric's stub has no reverse range
 // scan, so an ascending scan of these keys is the trail in reverse chronological order.
 inline constexpr std::string_view kEventType = "eventdesc";
@@ -175,5 +179,8 @@ Result<std::string> GetAccessGrants(Ctx& ctx, std::string_view arg);
 // Written by RecordAccess: the read, by its transaction ID, for a later key release to check (key_releases.cpp).
 Status RecordAccessFact(Ctx& ctx, const json& report, const Access& access);
 Result<std::string> GetCheckpointAnchor(Ctx& ctx, std::string_view arg);
+Result<std::string> PublishClinician(Ctx& ctx, std::string_view arg);
+Result<std::string> ListClinicians(Ctx& ctx, std::string_view arg);
+Result<std::string> ListConsentsForDoctor(Ctx& ctx, std::string_view arg);
 
 }  // namespace medledger::contract::records

@@ -50,8 +50,9 @@ Response JsonText(int status, const std::string& body) {
 
 Response FromError(const Error& error, const std::vector<service::FieldIssue>& issues) {
   static const std::set<std::string, std::less<>> kUnprocessable = {
-      "validation_failed", "idempotency_key_reused", "unknown_doctor",    "invalid_expiry", "invalid_purpose",
-      "reason_required",   "weak_password",          "password_too_long", "expiry_too_far", "expiry_not_in_future"};
+      "validation_failed", "idempotency_key_reused", "unknown_doctor",      "invalid_expiry",
+      "invalid_purpose",   "reason_required",        "weak_password",       "password_too_long",
+      "expiry_too_far",    "expiry_not_in_future",   "invalid_display_name"};
   int status = 0;
   if (error.kind == ErrorKind::kInvalidArgument && kUnprocessable.count(error.code)) status = 422;
   // Erased content existed and never will again: 410, so clients do not retry or report it missing.

@@ -70,8 +70,12 @@ json ApiShape(json j) {
   if (!j.is_object()) return j;
   json out = json::object();
   for (auto& [k, v] : j.items()) {
-    if ((k == "author" || k == "doctor" || k == "actor" || k == "registeredBy") && v.is_string()) {
-      out[k] = CallerUsername(v.get<std::string>());
+    if ((k == "author" || k == "doctor" || k == "actor" || k == "registeredBy" || k == "publishedBy") &&
+        v.is_string()) {
+      const std::string id = v.get<std::string>();
+      out[k] = CallerUsername(id);
+      // In a consortium the username alone is ambiguous: the hospital (MSP ID) goes with it.
+      if (auto slash = id.find('/'); slash != std::string::npos) out[k + "Msp"] = id.substr(0, slash);
       continue;
     }
     out[k == "patientRef" ? "patientId" : k == "patientRefs" ? "patientIds" : k] = ApiShape(v);
@@ -548,6 +552,9 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
   if (doc.contains("previousVersion")) out["previousVersion"] = doc["previousVersion"];
   if (doc.contains("amendmentReason")) out["amendmentReason"] = doc["amendmentReason"];
   if (rec.contains("emergency")) out["emergency"] = rec["emergency"];
+  if (const std::string author = Str(rec, {"author"}); author.find('/') != std::string::npos) {
+    out["authorMsp"] = author.substr(0, author.find('/'));  // the author's hospital
+  }
   if (!tx_id.empty()) {
     auto where = p_.ledger->GetTransactionBlock(tx_id);
     if (where.ok()) {
@@ -692,10 +699,7 @@ Result<std::string> RecordsService::GrantConsent(const Principal& who, const std
                                                  const std::string& purpose_code, const std::string& expires_at) {
   ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
   if (!OwnsPatient(who, patient_id)) return Denied("only the patient grants consent");
-  auto user = p_.org->users().GetUser(doctor);
-  if (!user.ok() || user->role != Role::kDoctor) {
-    return MakeError(ErrorKind::kInvalidArgument, "unknown_doctor", "no doctor with this username");
-  }
+  ML_ASSIGN_OR_RETURN(std::string doctor_id, ConsentDoctor(who, doctor));
   auto expiry = Timestamp::FromRfc3339(expires_at);
   if (!expiry.ok() || expiry->seconds <= Timestamp::Now().seconds) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_expiry", "expiresAt must be a future RFC 3339 time");
@@ -716,7 +720,7 @@ Result<std::string> RecordsService::GrantConsent(const Principal& who, const std
   std::replace(lowered.begin(), lowered.end(), ' ', '_');
   const bool text_is_code = IsCode(lowered, kConsentPurposes) && (purpose_code.empty() || purpose_code == lowered);
   json arg = {{"patientRef", patient_id},
-              {"doctor", doctor},
+              {"doctor", doctor_id},
               {"purpose", text_is_code           ? lowered
                           : purpose_code.empty() ? std::string("other")
                                                  : purpose_code},
@@ -855,6 +859,159 @@ Result<std::string> RecordsService::LedgerStatus(const Principal& who) {
   if (!Is(who, {Role::kAdmin, Role::kAuditor})) return Denied("administrators and auditors only");
   ML_ASSIGN_OR_RETURN(auto info, p_.ledger->GetChainInfo());
   return json{{"height", info.height}, {"currentHash", info.current_hash}, {"previousHash", info.previous_hash}}.dump();
+}
+
+// ---- consortium directory, consents shared with a doctor -------------------------------------------------
+
+namespace {
+
+constexpr size_t kMaxDisplayNameBytes = 128;  // the contract's bound (PublishClinician)
+// A doctor's consent check for one patient scans at most this many pages of that pair's consents (the contract
+// reads at most kMaxScannedKeys keys per page), so a listing request has a bounded cost.
+constexpr int kMaxConsentCheckPages = 10;
+
+// The ledger's identifiers: [A-Za-z0-9._:-]{1,128}; a certificate CN (a username) may also hold '@'.
+bool IsIdentifier(std::string_view s, bool allow_at = false) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [allow_at](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' || c == '-' ||
+           (allow_at && c == '@');
+  });
+}
+
+// A clinician's display name as the consortium will show it: one line of plain UTF-8, never silently altered
+// (controls are refused, not stripped), trimmed of surrounding spaces.
+Result<std::string> CheckDisplayName(const std::string& raw) {
+  auto bad = [](std::string why) { return MakeError(ErrorKind::kInvalidArgument, "invalid_display_name", why); };
+  if (!IsValidUtf8(raw)) return bad("displayName is not valid UTF-8");
+  if (NormalizeText(raw) != raw || raw.find_first_of("\n\t") != std::string::npos) {
+    return bad("displayName must be one line without control characters");
+  }
+  const size_t first = raw.find_first_not_of(' ');
+  if (first == std::string::npos) return bad("displayName is required");
+  std::string name = raw.substr(first, raw.find_last_not_of(' ') - first + 1);
+  if (name.size() > kMaxDisplayNameBytes) return bad("displayName is at most 128 bytes");
+  if (auto issue = CheckPlainText("displayName", name)) return bad("displayName must be plain text");
+  return name;
+}
+
+}  // namespace
+
+Result<std::string> RecordsService::ConsentDoctor(const Principal& who, const std::string& doctor) {
+  const auto unknown = [] {
+    return MakeError(ErrorKind::kInvalidArgument, "unknown_doctor",
+                     "no doctor with this username here, and no active doctor with this ID in the directory");
+  };
+  const size_t slash = doctor.find('/');
+  const std::string msp = slash == std::string::npos ? p_.org->msp_id() : doctor.substr(0, slash);
+  const std::string username = slash == std::string::npos ? doctor : doctor.substr(slash + 1);
+  if (!IsIdentifier(msp) || !IsIdentifier(username, /*allow_at=*/true)) return unknown();
+  if (msp == p_.org->msp_id()) {
+    auto user = p_.org->users().GetUser(username);
+    if (!user.ok() || user->role != Role::kDoctor) return unknown();
+    return username;  // the contract qualifies a bare username with the patient's own organisation
+  }
+  // A doctor of another hospital is known here only through the directory that hospital's administrator
+  // published on the ledger: the patient consents to a listed, active doctor, not to any string.
+  json arg = {{"mspId", msp}, {"username", username}, {"pageSize", 1}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListClinicians", arg.dump(), false));
+  if (r.payload.contains("items") && r.payload["items"].is_array() && !r.payload["items"].empty()) {
+    const json& e = r.payload["items"][0];
+    if (e.is_object() && e.value("active", false) && Str(e, {"role"}) == "doctor") return msp + "/" + username;
+  }
+  return unknown();
+}
+
+Result<std::string> RecordsService::ListClinicians(const Principal& who, const std::string& msp_id, uint32_t page_size,
+                                                   const std::string& bookmark) {
+  if (!msp_id.empty() && !IsIdentifier(msp_id)) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_org", "org must be an MSP ID ([A-Za-z0-9._:-]{1,128})");
+  }
+  ML_RETURN_IF_ERROR(CheckPageSize(page_size));
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("clinicians", who, msp_id);
+  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, bookmark));
+  json arg = {{"pageSize", page_size}, {"bookmark", position}};
+  if (!msp_id.empty()) arg["mspId"] = msp_id;
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListClinicians", arg.dump(), false));
+  return SealedList(*sealer, r.payload, scope);
+}
+
+Result<std::string> RecordsService::PublishClinician(const Principal& admin, const std::string& username,
+                                                     const std::string& display_name, bool active) {
+  if (admin.role != Role::kAdmin) return Denied("only administrators publish clinicians");
+  ML_ASSIGN_OR_RETURN(std::string name, CheckDisplayName(display_name));
+  auto user = p_.org->users().GetUser(username);
+  if (!user.ok() || user->role != Role::kDoctor) {
+    return MakeError(ErrorKind::kInvalidArgument, "unknown_doctor", "no doctor of this hospital has this username");
+  }
+  ML_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::FromPem(user->cert_pem));
+  // The ledger names the doctor by the certificate's CN, as every transaction they sign does.
+  json arg = {{"username", cert.SubjectCommonName()}, {"displayName", name}, {"role", "doctor"}, {"active", active}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(admin, "PublishClinician", arg.dump(), true));
+  json out = ApiShape(r.payload);
+  if (!out.is_object()) out = json::object();
+  out["txId"] = r.receipt.tx_id;
+  return out.dump();
+}
+
+Result<std::string> RecordsService::Organizations(const Principal& who) const {
+  (void)who;  // any signed-in user: names of hospitals are what the directory already shows as MSP IDs
+  json items = json::array({{{"mspId", p_.org->msp_id()}, {"displayName", p_.org->name()}, {"self", true}}});
+  for (const auto& o : p_.organizations) {
+    if (o.msp_id == p_.org->msp_id()) continue;
+    items.push_back({{"mspId", o.msp_id}, {"displayName", o.display_name}, {"self", false}});
+  }
+  return json{{"items", std::move(items)}}.dump();
+}
+
+Result<std::string> RecordsService::SharedConsents(const Principal& who, uint32_t page_size,
+                                                   const std::string& bookmark) {
+  if (who.role != Role::kDoctor) return Denied("only doctors have consents shared with them");
+  ML_RETURN_IF_ERROR(CheckPageSize(page_size));
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("shared-consents", who, nullptr);
+  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, bookmark));
+  json arg = {{"pageSize", page_size}, {"bookmark", position}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListConsentsForDoctor", arg.dump(), false));
+  json out = ListShape(r.payload);
+  for (auto& c : out["items"]) {
+    if (!c.is_object()) continue;
+    c["patientRef"] = c.value("patientId", "");  // the ledger pseudonym the shared-reports route takes
+    c["purposeCode"] = c.value("purpose", "");
+    // The patient's own words are sealed under their keys at their hospital: the doctor gets the code only.
+    c.erase("purposeNote");
+    c.erase("expiresAtMs");
+  }
+  ML_ASSIGN_OR_RETURN(auto sealed, sealer->Seal(scope, Str(out, {"bookmark"})));
+  out["bookmark"] = std::move(sealed);
+  return out.dump();
+}
+
+Result<std::string> RecordsService::SharedPatientReports(const Principal& who, const std::string& patient_id,
+                                                         uint32_t page_size, const std::string& bookmark) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (who.role != Role::kDoctor) return Denied("only doctors read reports shared with them");
+  ML_RETURN_IF_ERROR(CheckPageSize(page_size));
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("shared-reports", who, patient_id);
+  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, bookmark));
+  // The contract would list a doctor without consent the reports they wrote themselves; this route is for
+  // consents only, so it refuses instead of answering an empty page that looks like "no reports".
+  json check = {{"patientRef", patient_id}, {"activeOnly", true}, {"pageSize", 1}};
+  bool consented = false;
+  for (int page = 0; page < kMaxConsentCheckPages && !consented; ++page) {
+    ML_ASSIGN_OR_RETURN(auto c, Call(who, "ListConsentsForDoctor", check.dump(), false));
+    consented = c.payload.contains("items") && c.payload["items"].is_array() && !c.payload["items"].empty();
+    const std::string next = Str(c.payload, {"bookmark"});
+    if (next.empty()) break;
+    check["bookmark"] = next;
+  }
+  if (!consented) {
+    return MakeError(ErrorKind::kPermissionDenied, "no_consent", "no active consent of this patient names you");
+  }
+  json arg = {{"patientRef", patient_id}, {"pageSize", page_size}, {"bookmark", position}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListReportsByPatient", arg.dump(), false));
+  return SealedList(*sealer, r.payload, scope);
 }
 
 }  // namespace medledger::service

@@ -80,6 +80,12 @@ struct AmendInput {
   std::string reason;
 };
 
+// A member of the consortium as people should read it: "HospitalBMSP" -> "Hospital B".
+struct OrganizationName {
+  std::string msp_id;
+  std::string display_name;
+};
+
 struct ServiceParts {
   ledger::Ledger* ledger = nullptr;
   content::ContentStore* content = nullptr;
@@ -96,6 +102,8 @@ struct ServiceParts {
   // A consortium member's server-to-server side: reads of other hospitals' reports, replicas of this one's.
   // Null for one organisation (the embedded default).
   ConsortiumService* consortium = nullptr;
+  // The other members of the consortium (docs/CONSORTIUM.md, consortium.json), for display; empty when alone.
+  std::vector<OrganizationName> organizations;
 };
 
 struct PatientPage {
@@ -152,6 +160,20 @@ class RecordsService {
 
   Result<std::string> LedgerStatus(const Principal& who);
 
+  // The consortium directory (docs/CONSORTIUM.md): every signed-in user lists it (optionally one hospital's
+  // MSP ID); an administrator publishes a doctor of this hospital under a display name (one line, <= 128 bytes).
+  Result<std::string> ListClinicians(const Principal& who, const std::string& msp_id, uint32_t page_size,
+                                     const std::string& bookmark);
+  Result<std::string> PublishClinician(const Principal& admin, const std::string& username,
+                                       const std::string& display_name, bool active);
+  // A doctor's consents, at any hospital, that name them; and one consenting patient's reports by pseudonym
+  // ("no_consent" 403 without an active consent naming the doctor).
+  // The hospitals this server can name: itself (its organisation's name) and the consortium's other members.
+  Result<std::string> Organizations(const Principal& who) const;
+  Result<std::string> SharedConsents(const Principal& who, uint32_t page_size, const std::string& bookmark);
+  Result<std::string> SharedPatientReports(const Principal& who, const std::string& patient_id, uint32_t page_size,
+                                           const std::string& bookmark);
+
   // User administration on the ledger, signed by the acting administrator `admin` (docs/IDENTITY.md, "What stops
   // an administrator"). `action`: enrolled | role_changed | disabled | enabled | password_reset | approved;
   // `channel`: api | cli. The subject is the user's enrollment ID (a pseudonym for patients).
@@ -176,6 +198,9 @@ class RecordsService {
   // The note's text for a reader the caller has checked; "key_destroyed" once its owner was erased.
   Result<std::string> OpenNote(const std::string& owner, std::string_view label, const std::string& cid);
   Result<const BookmarkSealer*> Bookmarks() const;
+  // The consent's `doctor` for the ledger: a doctor of this hospital by username (or "<own MSP>/<username>"),
+  // or "<MSP>/<username>" of another hospital listed, active, in the directory; else 400 "unknown_doctor".
+  Result<std::string> ConsentDoctor(const Principal& who, const std::string& doctor);
 
   ServiceParts p_;
   int recent_enrollment_days_ = 30;

@@ -159,6 +159,7 @@ export function startMock({ port = 0, dataDir, webDir }) {
       users.set(u.username, u); block();
       return send(res, 201, pub(u));
     }
+    if (req.method === "GET" && route === "/directory/clinicians") return send(res, 200, { items: [...users.values()].filter((u) => u.role === "doctor").map((u) => ({ mspId: "DemoMSP", username: u.username, displayName: u.displayName, role: "doctor", active: true })), bookmark: "" });
     if (req.method === "GET" && route === "/doctors") return send(res, 200, { items: [...users.values()].filter((u) => u.role === "doctor").map((u) => ({ username: u.username, displayName: u.displayName })) });
     if (route === "/patients") {
       if (req.method === "GET") {
@@ -183,9 +184,23 @@ export function startMock({ port = 0, dataDir, webDir }) {
       const items = [...reports.values()].map((v) => v.at(-1)).filter((r) => r.patientId === x[1]).filter((r) => me.role === "auditor" || mayRead(me, r));
       return send(res, 200, { items: items.map(summary), bookmark: "" });
     }
+    if (req.method === "GET" && route === "/shared/consents") {
+      if (me.role !== "doctor") return deny();
+      const t = Date.now();
+      const mine = consents.filter((c) => c.doctor === me.username);
+      return send(res, 200, { items: mine.map((c) => ({ ...c, doctorMsp: "DemoMSP", patientMsp: "DemoMSP", patientRef: c.patientId, purposeCode: "other", active: !c.revoked && Date.parse(c.expiresAt) > t })), bookmark: "" });
+    }
+    if ((x = m(/^\/shared\/patients\/([^/]+)\/reports$/))) {
+      if (me.role !== "doctor") return deny();
+      const t = Date.now();
+      if (!consents.some((c) => c.patientId === x[1] && c.doctor === me.username && !c.revoked && Date.parse(c.expiresAt) > t)) return problem(res, 403, "no_consent", "No consent");
+      const items = [...reports.values()].map((v) => v.at(-1)).filter((r) => r.patientId === x[1]);
+      return send(res, 200, { items: items.map(summary), bookmark: "" });
+    }
     if ((x = m(/^\/patients\/([^/]+)\/consents$/))) {
       if (!(me.role === "admin" || me.patientId === x[1])) return deny();
       if (req.method === "GET") return send(res, 200, { items: consents.filter((c) => c.patientId === x[1]) });
+      if (typeof body.doctor === "string") body.doctor = body.doctor.replace(/^DemoMSP\//, "");
       if (!users.get(body.doctor) || users.get(body.doctor).role !== "doctor") return problem(res, 422, "validation_failed", "Invalid consent", [{ field: "doctor", code: "unknown_doctor", message: "No such doctor" }]);
       const c = { consentId: "c-" + id(6), patientId: x[1], doctor: body.doctor, purpose: body.purpose, expiresAt: body.expiresAt, grantedAt: now(), revoked: false };
       consents.push(c); event({ kind: "consent_granted", patientId: x[1], actor: me.username, actorRole: me.role, purpose: body.purpose });

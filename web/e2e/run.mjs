@@ -375,7 +375,9 @@ try {
     await snap(doc2, "doctor2-no-consent");
 
     await nav(pat, "Sharing and consent");
-    await pat.getByLabel("Doctor").selectOption(doctor2.username);
+    // The consent screen picks the doctor from the consortium directory (name, hospital, username).
+    await pat.getByLabel("Search doctors").fill(doctor2.username);
+    await pat.getByRole("radiogroup", { name: "Doctors" }).getByRole("radio", { name: new RegExp(doctor2.username.replace(/[.]/g, "\\.")) }).check();
     await pat.getByLabel("Purpose").fill("Second opinion");
     await pat.getByRole("button", { name: "Grant access" }).click();
     await pat.getByText(/can now see your records/).waitFor();
@@ -386,6 +388,12 @@ try {
     await row(doc2).getByRole("button", { name: /^Open/ }).click();
     await doc2.getByTestId("content").waitFor();
     await snap(doc2, "doctor2-with-consent");
+    // "Shared with me": the consent that names doctor 2 leads to the patient's reports by pseudonym.
+    await nav(doc2, "Shared with me");
+    await doc2.getByRole("table", { name: "Consents naming you" }).waitFor();
+    await doc2.getByRole("button", { name: /^Show reports of patient/ }).first().click();
+    await row(doc2).waitFor();
+    await snap(doc2, "doctor2-shared-with-me");
 
     await pat.getByRole("button", { name: /^Revoke access/ }).first().click();
     await pat.getByText(/can no longer see your records/).waitFor();

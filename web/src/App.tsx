@@ -1,6 +1,7 @@
 import { Button } from "@heroui/react";
 import { Loading } from "./components/ui";
 import { NavProvider, useNav, type Route } from "./lib/nav";
+import { DirectoryProvider } from "./lib/directory";
 import { SessionProvider, useIdleLogout, useSession, IDLE_TIMEOUT_MS } from "./lib/session";
 import type { ApiClient } from "./lib/api";
 import type { Role } from "./lib/types";
@@ -11,6 +12,7 @@ import { SignIn } from "./screens/SignIn";
 const NewReport = lazy(() => import("./screens/NewReport").then((m) => ({ default: m.NewReport })));
 const DoctorPatients = lazy(() => import("./screens/Doctor").then((m) => ({ default: m.DoctorPatients })));
 const MyReports = lazy(() => import("./screens/Doctor").then((m) => ({ default: m.MyReports })));
+const SharedWithMe = lazy(() => import("./screens/Doctor").then((m) => ({ default: m.SharedWithMe })));
 const ReportView = lazy(() => import("./screens/ReportView").then((m) => ({ default: m.ReportView })));
 const MyRecords = lazy(() => import("./screens/Patient").then((m) => ({ default: m.MyRecords })));
 const AccessLog = lazy(() => import("./screens/Patient").then((m) => ({ default: m.AccessLog })));
@@ -26,6 +28,7 @@ const MENUS: Record<Role, Array<{ screen: string; label: string }>> = {
     { screen: "new-report", label: "New report" },
     { screen: "patients", label: "Patients" },
     { screen: "my-reports", label: "My reports" },
+    { screen: "shared", label: "Shared with me" },
   ],
   patient: [
     { screen: "records", label: "My records" },
@@ -51,6 +54,7 @@ function Screen({ route }: { route: Route }) {
     case "new-report": return <NewReport />;
     case "patients": return <DoctorPatients />;
     case "my-reports": return <MyReports />;
+    case "shared": return <SharedWithMe />;
     case "report": return <ReportView key={route.reportId} reportId={route.reportId!} />;
     case "records": return <MyRecords />;
     case "access-log": return <AccessLog />;
@@ -135,7 +139,9 @@ function Gate({ idleMs }: { idleMs: number }) {
   const first = MENUS[user.role]?.[0]?.screen ?? "";
   return (
     <NavProvider key={user.username} initial={{ screen: first }}>
-      <Shell idleMs={idleMs} />
+      <DirectoryProvider>
+        <Shell idleMs={idleMs} />
+      </DirectoryProvider>
     </NavProvider>
   );
 }

@@ -70,6 +70,7 @@ class Identities {
     add("service", "Org1MSP", "medledger-log", {{"role", "service"}});        // the report log's anchoring identity
     add("other_doctor", "Org2MSP", "drhouse", {{"role", "doctor"}});          // same CN, another organisation
     add("other_service", "Org2MSP", "medledger-log", {{"role", "service"}});  // another hospital's key service
+    add("other_admin", "Org2MSP", "admin1", {{"role", "admin"}});             // another organisation's administrator
     add("no_role", "Org1MSP", "norole", {{"dept", "cardiology"}});
     add("no_attrs", "Org1MSP", "noattrs", {});
     add("nurse", "Org1MSP", "nurse1", {{"role", "nurse"}});

@@ -1,5 +1,6 @@
 import { Button } from "@heroui/react";
 import { useNav } from "../lib/nav";
+import { Actor } from "../lib/directory";
 import type { ReportSummary } from "../lib/types";
 import { Badge, Empty, formatDate, Table } from "./ui";
 
@@ -16,7 +17,7 @@ export function ReportList({ items: unsorted, emptyTitle, emptyText, highlightAu
             {r.emergency && <span className="ml-2"><Badge tone="danger">Emergency</Badge></span>}
           </td>
           <td className="px-3 py-2">
-            {r.author}
+            <Actor username={r.author} msp={r.authorMsp} />
             {highlightAuthor === r.author && <span className="ml-1 text-xs text-slate-500">(you)</span>}
           </td>
           <td className="px-3 py-2 whitespace-nowrap">{formatDate(r.createdAt)}</td>

@@ -5,8 +5,8 @@
 import { ApiError, toProblem } from "./problems";
 import { attachmentType } from "./validation";
 import type {
-  AccessEvent, AuthConfig, ConsistencyProof, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, LogStatus, Page, Patient, Proof,
-  Receipt, Report, ReportSummary, TokenResponse, User, Version,
+  AccessEvent, AuthConfig, Clinician, Organization, ConsistencyProof, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, LogStatus, Page, Patient, Proof,
+  Receipt, Report, ReportSummary, SharedConsent, TokenResponse, User, Version,
 } from "./types";
 
 export const REFRESH_KEY = "medledger.rt";
@@ -207,6 +207,19 @@ export class ApiClient {
   createUser = (u: { username: string; role: string; displayName: string; password: string }) =>
     this.request<User>("POST", "/users", u);
   doctors = () => this.request<Page<Doctor>>("GET", "/doctors");
+  /** The consortium directory: every hospital's published doctors (or one hospital's, by MSP ID). */
+  clinicians = (org?: string, bookmark?: string, pageSize = 100) =>
+    this.request<Page<Clinician>>("GET", `/directory/clinicians${qs({ org, pageSize, bookmark })}`);
+  /** The hospitals the server can name (itself and the consortium's other members). */
+  organizations = () => this.request<Page<Organization>>("GET", "/directory/organizations");
+  publishClinician = (c: { username: string; displayName: string; active?: boolean }) =>
+    this.request<Clinician>("POST", "/directory/clinicians", c);
+  /** The consents, at any hospital, that name the signed-in doctor. */
+  sharedConsents = (bookmark?: string, pageSize = 100) =>
+    this.request<Page<SharedConsent>>("GET", `/shared/consents${qs({ pageSize, bookmark })}`);
+  /** A consenting patient's reports, by pseudonym (403 no_consent without an active consent). */
+  sharedReports = (patientRef: string, bookmark?: string, pageSize = 50) =>
+    this.request<Page<ReportSummary>>("GET", `/shared/patients/${encodeURIComponent(patientRef)}/reports${qs({ pageSize, bookmark })}`);
   patients = (query = "", bookmark?: string, pageSize = 20) =>
     this.request<Page<Patient>>("GET", `/patients${qs({ query, pageSize, bookmark })}`);
   createPatient = (p: { mrn: string; name: string; birthDate: string; username?: string }) =>

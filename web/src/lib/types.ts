@@ -44,6 +44,8 @@ export interface ReportSummary {
   patientId: string;
   title: string;
   author: string;
+  /** The author's hospital (MSP ID). */
+  authorMsp?: string;
   createdAt: string;
   cid: string;
   emergency?: boolean;
@@ -76,6 +78,7 @@ export interface Version {
   timestamp?: string;
   createdAt?: string;
   author: string;
+  authorMsp?: string;
   cid: string;
   contentHash: string;
   reason?: string;
@@ -105,11 +108,42 @@ export interface Consent {
   consentId: string;
   patientId: string;
   doctor: string;
+  /** The doctor's hospital (MSP ID). */
+  doctorMsp?: string;
+  /** The granting patient's hospital (MSP ID). */
+  patientMsp?: string;
   purpose: string;
+  purposeCode?: string;
   expiresAt: string;
   grantedAt: string;
   revoked: boolean;
   revokedAt?: string;
+}
+
+/** GET /shared/consents: a consent, granted at any hospital, that names the signed-in doctor. */
+export interface SharedConsent extends Consent {
+  /** The patient's pseudonym (same as patientId), for /shared/patients/{patientRef}/reports. */
+  patientRef: string;
+  active: boolean;
+}
+
+/** GET /directory/organizations: a hospital's MSP ID and the name people know it by. */
+export interface Organization {
+  mspId: string;
+  displayName: string;
+  self?: boolean;
+}
+
+/** The consortium directory of clinicians (GET /directory/clinicians), published on the ledger by each hospital. */
+export interface Clinician {
+  mspId: string;
+  username: string;
+  displayName: string;
+  role: "doctor";
+  active: boolean;
+  publishedBy?: string;
+  publishedByMsp?: string;
+  publishedAt?: string;
 }
 
 export interface AccessEvent {
@@ -118,6 +152,8 @@ export interface AccessEvent {
   reportId?: string;
   patientId?: string;
   actor: string;
+  /** The actor's hospital (MSP ID). */
+  actorMsp?: string;
   actorRole?: string;
   purpose?: string;
   reason?: string;

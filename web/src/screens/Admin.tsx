@@ -129,6 +129,7 @@ export function AdminUsers() {
             <Button type="submit" isDisabled={busy} className="bg-teal-700">{busy ? "Creating…" : "Create user"}</Button>
           </form>
         </Panel>
+        <PublishClinicianPanel />
         <Panel title="Users">
           {users.loading && <Loading />}
           <ProblemAlert error={users.error} title="Could not load users" />
@@ -147,5 +148,53 @@ export function AdminUsers() {
         </Panel>
       </div>
     </Page>
+  );
+}
+
+/** Publishes this hospital's doctors in the consortium directory, so patients of every hospital can choose them. */
+export function PublishClinicianPanel() {
+  const api = useApi();
+  const doctors = useLoad(() => api.doctors(), []);
+  const [username, setUsername] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const nameError = displayName && (displayName.trim().length === 0 || new TextEncoder().encode(displayName.trim()).length > 128 || /[\u0000-\u001f\u007f]/.test(displayName))
+    ? "One line of at most 128 bytes."
+    : undefined;
+  const publish = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!username || !displayName.trim() || nameError) return;
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      const c = await api.publishClinician({ username, displayName: displayName.trim() });
+      setDone(`${c.displayName} is listed in the directory as ${c.mspId}/${c.username}.`);
+    } catch (x) {
+      setError(x);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Panel title="Consortium directory">
+      <form onSubmit={publish} noValidate className="flex flex-col gap-3" aria-label="Publish a doctor">
+        <p className="text-sm text-slate-600">The directory is on the ledger: every hospital's patients see the name you publish.</p>
+        {done && <Notice title={done} />}
+        <ProblemAlert error={error ?? doctors.error} title="Not published" />
+        <SelectField id="publish-doctor" label="Doctor" required value={username}
+          onChange={(v) => {
+            setUsername(v);
+            setDisplayName(doctors.data?.items.find((d) => d.username === v)?.displayName ?? "");
+          }}
+          options={(doctors.data?.items ?? []).map((d) => ({ value: d.username, label: `${d.displayName} (${d.username})` }))} />
+        <Field label="Name in the directory" value={displayName} onChange={setDisplayName} required error={nameError} />
+        <div>
+          <Button type="submit" isDisabled={busy || !username || !displayName.trim() || !!nameError}>{busy ? "Publishing…" : "Publish"}</Button>
+        </div>
+      </form>
+    </Panel>
   );
 }

@@ -7,6 +7,7 @@ import type { AuditFilter } from "../lib/api";
 import { auditLog, type LogAudit } from "../lib/logAudit";
 import { Fingerprint } from "../components/ReceiptChecks";
 import { EventTable, KIND_LABELS } from "./Patient";
+import { Actor } from "../lib/directory";
 
 function useEvents(initial: AuditFilter) {
   const api = useApi();
@@ -78,7 +79,7 @@ export function SuspiciousActors({ items }: { items: AccessEvent[] }) {
       <ul className="list-disc pl-5" aria-label="Break-glass by recently enrolled accounts">
         {flagged.map((e) => (
           <li key={e.eventId}>
-            <strong>{e.actor}</strong> broke the glass on report <Mono>{e.reportId ?? "?"}</Mono> at {new Date(e.timestamp).toLocaleString()}
+            <strong><Actor username={e.actor} msp={e.actorMsp} /></strong> broke the glass on report <Mono>{e.reportId ?? "?"}</Mono> at {new Date(e.timestamp).toLocaleString()}
             {e.recentlyEnrolled
               ? <> — enrolled {new Date(e.actorEnrolledAt ?? e.timestamp).toLocaleString()} by <strong>{e.actorEnrolledBy ?? "?"}</strong></>
               : <> — no enrolment of this account is on the ledger</>}

@@ -1,11 +1,12 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Button } from "@heroui/react";
 import { PatientPicker } from "../components/PatientPicker";
 import { ReportList } from "../components/ReportList";
-import { Empty, Field, formatDate, formatDay, Loading, Mono, Page, Panel, ProblemAlert, Table, useLoad } from "../components/ui";
+import { Badge, Empty, Field, formatDate, formatDay, Loading, Mono, Page, Panel, ProblemAlert, Table, useLoad } from "../components/ui";
+import { useDirectory } from "../lib/directory";
 import { useApi, useSession } from "../lib/session";
 import { useNav } from "../lib/nav";
-import type { Patient } from "../lib/types";
+import type { Patient, ReportSummary, SharedConsent } from "../lib/types";
 import { sessionReceipts } from "./NewReport";
 
 function PatientReports({ patient, onlyMine }: { patient: Patient; onlyMine?: boolean }) {
@@ -98,6 +99,109 @@ export function MyReports() {
           <PatientPicker onPick={setPatient} selected={patient} actionLabel="Show" />
         </Panel>
         {patient ? <PatientReports patient={patient} onlyMine /> : <Empty title="No patient selected" />}
+      </div>
+    </Page>
+  );
+}
+
+export const PURPOSE_LABELS: Record<string, string> = {
+  treatment: "Treatment",
+  second_opinion: "Second opinion",
+  care_coordination: "Care coordination",
+  other: "Other",
+};
+
+function consentStatus(c: SharedConsent): { label: string; tone: "success" | "neutral" | "warning" } {
+  if (c.active) return { label: "Active", tone: "success" };
+  if (c.revoked) return { label: "Revoked", tone: "neutral" };
+  return { label: "Expired", tone: "warning" };
+}
+
+/** One consenting patient's reports, by pseudonym, wherever the patient is registered. */
+export function SharedReports({ consent }: { consent: SharedConsent }) {
+  const api = useApi();
+  const dir = useDirectory();
+  const [pages, setPages] = useState<{ items: ReportSummary[]; bookmark?: string; loading: boolean; error?: unknown }>({ items: [], loading: true });
+  const ref = consent.patientRef;
+  useEffect(() => {
+    let alive = true;
+    setPages({ items: [], loading: true });
+    api.sharedReports(ref).then(
+      (p) => alive && setPages({ items: p.items, bookmark: p.bookmark, loading: false }),
+      (error) => alive && setPages({ items: [], loading: false, error }),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [api, ref]);
+  const more = async () => {
+    if (!pages.bookmark) return;
+    setPages((p) => ({ ...p, loading: true }));
+    try {
+      const p = await api.sharedReports(ref, pages.bookmark);
+      setPages((o) => ({ items: [...o.items, ...p.items], bookmark: p.bookmark, loading: false }));
+    } catch (error) {
+      setPages((o) => ({ ...o, loading: false, error }));
+    }
+  };
+  return (
+    <Panel title="Shared reports">
+      <p className="mb-3 text-sm text-slate-600">
+        Patient <Mono>{ref.slice(0, 16)}</Mono>
+        {consent.patientMsp && <> · {dir.hospital(consent.patientMsp)}</>}
+      </p>
+      {pages.loading && pages.items.length === 0 && <Loading />}
+      <ProblemAlert error={pages.error} title="Could not load the shared reports" />
+      {!pages.error && !(pages.loading && pages.items.length === 0) && (
+        <ReportList items={pages.items} emptyTitle="No reports for this patient yet" />
+      )}
+      {pages.bookmark && (
+        <div className="mt-3">
+          <Button size="sm" variant="secondary" isDisabled={pages.loading} onPress={() => void more()}>More reports</Button>
+        </div>
+      )}
+    </Panel>
+  );
+}
+
+/** The doctor's "Shared with me": consents naming them, at any hospital -> that patient's reports -> a report. */
+export function SharedWithMe() {
+  const api = useApi();
+  const dir = useDirectory();
+  const r = useLoad(() => api.sharedConsents(), []);
+  const [selected, setSelected] = useState<SharedConsent | null>(null);
+  const items = r.data?.items ?? [];
+  return (
+    <Page title="Shared with me" subtitle="Patients, at this hospital or another, who consented to share their records with you.">
+      {/* Stacked: both tables need the full width to show their columns. */}
+      <div className="flex flex-col gap-5">
+        <Panel title="Consents naming you" actions={<Button size="sm" variant="ghost" onPress={r.reload}>Refresh</Button>}>
+          {r.loading && <Loading />}
+          <ProblemAlert error={r.error} title="Could not load the consents" />
+          {r.data && items.length === 0 && <Empty title="No patient has shared records with you">When a patient gives you access, it appears here.</Empty>}
+          {items.length > 0 && (
+            <Table caption="Consents naming you" head={["Patient", "Hospital", "Purpose", "Until", "Status", ""]}>
+              {items.map((c) => {
+                const status = consentStatus(c);
+                return (
+                  <tr key={c.consentId} className={selected?.consentId === c.consentId ? "bg-teal-50" : undefined}>
+                    <td className="px-3 py-2"><Mono>{c.patientRef.slice(0, 12)}</Mono></td>
+                    <td className="px-3 py-2">{c.patientMsp ? dir.hospital(c.patientMsp) : "—"}</td>
+                    <td className="px-3 py-2">{PURPOSE_LABELS[c.purposeCode ?? c.purpose] ?? c.purposeCode ?? c.purpose}</td>
+                    <td className="px-3 py-2 whitespace-nowrap">{formatDay(c.expiresAt)}</td>
+                    <td className="px-3 py-2"><Badge tone={status.tone}>{status.label}</Badge></td>
+                    <td className="px-3 py-2 text-right">
+                      <Button size="sm" variant="secondary" isDisabled={!c.active} onPress={() => setSelected(c)} aria-label={`Show reports of patient ${c.patientRef.slice(0, 12)}`}>
+                        Reports
+                      </Button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </Table>
+          )}
+        </Panel>
+        {selected ? <SharedReports key={selected.consentId} consent={selected} /> : <Empty title="No patient selected">Choose an active consent to see that patient's reports.</Empty>}
       </div>
     </Page>
   );

@@ -1,7 +1,9 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { Button } from "@heroui/react";
+import { ClinicianPicker } from "../components/ClinicianPicker";
 import { ReportList } from "../components/ReportList";
-import { Badge, Empty, Field, formatDate, formatDay, Loading, Notice, Page, Panel, ProblemAlert, SelectField, Table, useLoad } from "../components/ui";
+import { Badge, Empty, Field, formatDate, formatDay, Loading, Notice, Page, Panel, ProblemAlert, Table, useLoad } from "../components/ui";
+import { Actor, useDirectory } from "../lib/directory";
 import { ApiError, fieldErrors } from "../lib/problems";
 import { useApi, useSession } from "../lib/session";
 import type { AccessEvent } from "../lib/types";
@@ -37,6 +39,7 @@ export const KIND_LABELS: Record<string, string> = {
   patient_registered: "Patient registered",
   lookup: "Opened your patient record",
   search: "Found you in a patient search",
+  clinician_published: "Clinician published in the directory",
 };
 
 export const kindLabel = (k: string) => KIND_LABELS[k] ?? k.replace(/_/g, " ");
@@ -49,8 +52,7 @@ export function EventTable({ items: unsorted, caption }: { items: AccessEvent[];
         <tr key={e.eventId} className={e.emergency ? "bg-red-50" : undefined} data-emergency={e.emergency ? "true" : undefined}>
           <td className="whitespace-nowrap px-3 py-2">{formatDate(e.timestamp)}</td>
           <td className="px-3 py-2">
-            {e.actor}
-            {e.actorRole && <span className="ml-1 text-xs text-slate-500">({e.actorRole})</span>}
+            <Actor username={e.actor} msp={e.actorMsp} role={e.actorRole} />
           </td>
           <td className="px-3 py-2">
             {e.emergency ? <Badge tone="danger">⚠ {kindLabel(e.kind)}</Badge> : kindLabel(e.kind)}
@@ -114,7 +116,7 @@ export function ConsentScreen() {
   const { user } = useSession();
   const pid = user?.patientId;
   const consents = useLoad(() => (pid ? api.consents(pid) : Promise.resolve({ items: [] })), [pid]);
-  const doctors = useLoad(() => api.doctors(), []);
+  const dir = useDirectory();
   const [d, setD] = useState<ConsentDraft>({ doctor: "", purpose: "Treatment", expiresAt: inDays(90) });
   const [touched, setTouched] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -123,7 +125,13 @@ export function ConsentScreen() {
   const [done, setDone] = useState<string | null>(null);
   const errors = validateConsent(d);
   const err = (k: keyof ConsentDraft) => (touched ? errors[k] : undefined) ?? server[k];
-  const doctorName = (u: string) => doctors.data?.items.find((x) => x.username === u)?.displayName ?? u;
+  // A consent's doctor is "<MSP>/<username>" when chosen from the directory, a bare username for this hospital.
+  const doctorName = (doctor: string, msp?: string) => {
+    const slash = doctor.indexOf("/");
+    const [m, u] = slash >= 0 ? [doctor.slice(0, slash), doctor.slice(slash + 1)] : [msp, doctor];
+    const name = dir.nameOf(u, m) ?? u;
+    return m ? `${name} (${dir.hospital(m)})` : name;
+  };
 
   if (!pid) return <Page title="Sharing and consent"><NoPatientLink /></Page>;
 
@@ -147,12 +155,12 @@ export function ConsentScreen() {
       setBusy(false);
     }
   };
-  const revoke = async (consentId: string, doctor: string) => {
+  const revoke = async (consentId: string, doctor: string, msp?: string) => {
     setError(null);
     setDone(null);
     try {
       await api.revokeConsent(pid, consentId);
-      setDone(`${doctorName(doctor)} can no longer see your records.`);
+      setDone(`${doctorName(doctor, msp)} can no longer see your records.`);
       consents.reload();
     } catch (x) {
       setError(x);
@@ -169,10 +177,7 @@ export function ConsentScreen() {
       <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <Panel title="Give a doctor access">
           <form onSubmit={grant} noValidate className="flex flex-col gap-4" aria-label="Grant consent">
-            {doctors.error ? <ProblemAlert error={doctors.error} title="Could not load the list of doctors" /> : null}
-            <SelectField id="consent-doctor" label="Doctor" required value={d.doctor} error={err("doctor")}
-              onChange={(v) => setD((x) => ({ ...x, doctor: v }))}
-              options={(doctors.data?.items ?? []).map((x) => ({ value: x.username, label: `${x.displayName} (${x.username})` }))} />
+            <ClinicianPicker value={d.doctor} error={err("doctor")} onChange={(v) => setD((x) => ({ ...x, doctor: v }))} />
             <Field label="Purpose" value={d.purpose} onChange={(v) => setD((x) => ({ ...x, purpose: v }))} required error={err("purpose")} />
             <Field label="Access until" type="date" value={d.expiresAt} onChange={(v) => setD((x) => ({ ...x, expiresAt: v }))} required error={err("expiresAt")} />
             <Button type="submit" isDisabled={busy} className="bg-teal-700">{busy ? "Saving…" : "Grant access"}</Button>
@@ -186,11 +191,13 @@ export function ConsentScreen() {
             <Table caption="Active consents" head={["Doctor", "Purpose", "Until", ""]}>
               {active.map((c) => (
                 <tr key={c.consentId}>
-                  <td className="px-3 py-2 font-medium">{doctorName(c.doctor)}</td>
+                  <td className="px-3 py-2 font-medium">
+                    <Actor username={c.doctor} msp={c.doctorMsp} />
+                  </td>
                   <td className="px-3 py-2">{c.purpose}</td>
                   <td className="px-3 py-2">{formatDay(c.expiresAt)}</td>
                   <td className="px-3 py-2 text-right">
-                    <Button size="sm" variant="danger-soft" onPress={() => revoke(c.consentId, c.doctor)} aria-label={`Revoke access for ${doctorName(c.doctor)}`}>Revoke</Button>
+                    <Button size="sm" variant="danger-soft" onPress={() => revoke(c.consentId, c.doctor, c.doctorMsp)} aria-label={`Revoke access for ${doctorName(c.doctor, c.doctorMsp)}`}>Revoke</Button>
                   </td>
                 </tr>
               ))}
@@ -202,7 +209,7 @@ export function ConsentScreen() {
               <ul className="mt-2 flex flex-col gap-1 text-slate-700">
                 {past.map((c) => (
                   <li key={c.consentId}>
-                    {doctorName(c.doctor)} — {c.purpose} — {c.revoked ? `revoked ${formatDate(c.revokedAt)}` : `expired ${formatDay(c.expiresAt)}`}
+                    {doctorName(c.doctor, c.doctorMsp)} — {c.purpose} — {c.revoked ? `revoked ${formatDate(c.revokedAt)}` : `expired ${formatDay(c.expiresAt)}`}
                   </li>
                 ))}
               </ul>

@@ -6,6 +6,7 @@ import { VerifyPanel } from "../components/Verify";
 import { ApiError, fieldErrors, isIntegrityProblem } from "../lib/problems";
 import { useApi, useSession } from "../lib/session";
 import { useNav } from "../lib/nav";
+import { Actor, useDirectory } from "../lib/directory";
 import type { Receipt, Report } from "../lib/types";
 import { formatBytes, hasErrors, validateAmendment, type AmendDraft } from "../lib/validation";
 
@@ -13,6 +14,7 @@ export function ReportView({ reportId }: { reportId: string }) {
   const api = useApi();
   const { user } = useSession();
   const { back } = useNav();
+  const dir = useDirectory();
   const [reload, setReload] = useState(0);
   const report = useLoad(() => api.report(reportId), [reportId, reload]);
   const [mode, setMode] = useState<"view" | "amend">("view");
@@ -23,7 +25,7 @@ export function ReportView({ reportId }: { reportId: string }) {
   return (
     <Page
       title={report.data ? report.data.title : "Report"}
-      subtitle={report.data ? `Version ${report.data.version} · by ${report.data.author} · ${formatDate(report.data.createdAt)}` : undefined}
+      subtitle={report.data ? `Version ${report.data.version} · by ${dir.nameOf(report.data.author, report.data.authorMsp) ?? report.data.author}${report.data.authorMsp ? ` (${dir.hospital(report.data.authorMsp)})` : ""} · ${formatDate(report.data.createdAt)}` : undefined}
       actions={
         <Button variant="secondary" onPress={back}>
           Back
@@ -161,7 +163,9 @@ function Versions({ reportId }: { reportId: string }) {
             <tr key={v.version}>
               <td className="px-3 py-2 font-medium">v{v.version}</td>
               <td className="px-3 py-2">{formatDate(v.timestamp ?? v.createdAt)}</td>
-              <td className="px-3 py-2">{v.author}</td>
+              <td className="px-3 py-2">
+                <Actor username={v.author} msp={v.authorMsp} />
+              </td>
               <td className="px-3 py-2">{v.reason ?? (v.version === 1 ? "Original" : "—")}</td>
               <td className="px-3 py-2"><Mono>{v.blockNumber ?? "—"}</Mono></td>
             </tr>
