@@ -400,6 +400,7 @@ int RunServe(const ServeOptions& o) {
     if (!started.ok()) return Fail(started.error());
     consortium = std::move(*started);
     parts.consortium = consortium->service.get();
+    for (const auto& m : consortium->config.members) parts.organizations.push_back({m.msp_id, m.display_name});
   }
   service::RecordsService records(parts);
   records.set_recent_enrollment_days(o.recent_enrollment_days);
