@@ -238,11 +238,13 @@ for i in $(seq 0 $((ORGS - 1))); do
     PEER_OPS_PORT="${PEER_OPS_PORT[i]}" PEER_TLS_DIR="${D[i]}/tls/peerdir" PEER_DATA="${D[i]}/peer" \
     PEER_MSP="${D[i]}/msp/peer" render "$HERE/config/core.yaml.in" "${D[i]}/cfg/core.yaml"
   # One peer per organisation: it leads its organisation (pulls blocks from the orderers) and bootstraps gossip
-  # from itself; the other organisations' peers come from the anchor peers of the channel configuration.
+  # from itself; the other organisations' peers come from the anchor peers of the channel configuration. Its
+  # first dial of an anchor peer may come before it trusts the channel's TLS CAs and fail: it redials after
+  # reconnectInterval (Fabric's 25 s would be most of `up`). State and membership are published every second.
   start "peer-${ORG[i]}" env FABRIC_CFG_PATH="${D[i]}/cfg" CORE_PEER_ID="peer0.${ORG[i],,}" \
     CORE_PEER_GOSSIP_EXTERNALENDPOINT=127.0.0.1:"${PEER_PORT[i]}" CORE_PEER_GOSSIP_BOOTSTRAP=127.0.0.1:"${PEER_PORT[i]}" \
     CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=1s CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL=1s \
-    CORE_PEER_GOSSIP_MEMBERSHIPTRACKERINTERVAL=1s \
+    CORE_PEER_GOSSIP_MEMBERSHIPTRACKERINTERVAL=1s CORE_PEER_GOSSIP_RECONNECTINTERVAL=1s \
     "$FABRIC_BIN/peer" node start
 done
 
