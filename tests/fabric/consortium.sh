@@ -313,17 +313,26 @@ peer_env 0
 retry "${PENV[@]}" lifecycle chaincode commit "${ORDERER_ARGS[@]}" --channelID "$CHANNEL" --name $CC_NAME \
   --version 1.0 --sequence 1 "${PEER_ARGS[@]}" --waitForEvent
 
-# Each organisation's Gateway needs the other peers in its channel membership, with the chaincode installed, to
-# plan an endorsement across organisations: the peers log the channel membership they see.
-log "waiting for gossip to show every peer to every peer"
+# Each organisation's Gateway needs the other peers in its channel membership, with the chaincode, to plan an
+# endorsement across organisations. A peer that has the definition and its package logs it and pushes its state
+# (with the chaincode) to the channel at once; the peers log the channel membership they see.
+wait_log() {  # file, extended regex, what: within 30 s
+  for n in $(seq 1 300); do
+    grep -Eq "$2" "$1" && return 0
+    sleep 0.1
+  done
+  log "never seen: $3"; return 1
+}
+log "waiting for every peer to run the chaincode and to see every other peer"
+for i in $(seq 0 $((ORGS - 1))); do
+  wait_log "$W/logs/peer-${ORG[i]}.log" "now available on channel $CHANNEL for chaincode definition $CC_NAME:" \
+    "the chaincode on the peer of ${ORG[i]}"
+done
 for i in $(seq 0 $((ORGS - 1))); do
   for j in $(seq 0 $((ORGS - 1))); do
     [[ $i == "$j" ]] && continue
-    for n in $(seq 1 300); do
-      grep -q "Membership view has changed.*127.0.0.1:${PEER_PORT[j]}" "$W/logs/peer-${ORG[i]}.log" && break
-      [[ $n == 300 ]] && { log "peer of ${ORG[i]} never saw the peer of ${ORG[j]}"; exit 1; }
-      sleep 0.1
-    done
+    wait_log "$W/logs/peer-${ORG[i]}.log" "Membership view has changed.*127\.0\.0\.1:${PEER_PORT[j]}" \
+      "the peer of ${ORG[j]} by the peer of ${ORG[i]}"
   done
 done
 
