@@ -304,7 +304,7 @@ int main(int argc, char** argv) {
   std::optional<tlog::NoteVerifier> log_vkey;
   if (log_mode != "off") {
     const std::string origin = "medledger/" + (*org)->msp_id() + "/reports";
-    auto anchor_identity = (*org)->LogAnchorIdentity();
+    auto anchor_identity = (*org)->ServiceIdentity();
     if (!anchor_identity.ok()) {
       std::fprintf(stderr, "log identity: %s\n", anchor_identity.error().ToString().c_str());
       return 1;

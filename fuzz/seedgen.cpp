@@ -13,12 +13,17 @@
 
 #include "common/common.pb.h"
 #include "common/encoding.h"
+#include "common/time.h"
+#include "consortium/key_release.h"
 #include "content/cid.h"
 #include "content/dag_pb.h"
 #include "content/envelope.h"
 #include "content/key_log.h"
 #include "content/multibase.h"
+#include "contract/records_contract.h"
 #include "contract/stub.h"
+#include "crypto/hash.h"
+#include "crypto/hpke.h"
 #include "fabric_org.h"
 #include "ledger/embedded/block_store.h"
 #include "ledger/embedded/embedded_ledger.h"
@@ -299,6 +304,102 @@ void ContentSeeds(const fs::path& out) {
   Write(out / "cid_fuzzer", "binary_v0", Cid::Parse("QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH")->Bytes());
 }
 
+// key_release_fuzzer: release requests and answers, and RecordAccess transactions the records contract
+// committed on an embedded ledger (a consented read and a break-glass read), as envelopes and as the
+// ProcessedTransaction qscc returns.
+int KeyReleaseSeeds(const fs::path& out, const fuzz::FabricOrg& org) {
+  const fs::path dir_out = out / "key_release_fuzzer";
+  auto recipient = crypto::hpke::PrivateKey::Derive("key release seed").value();
+  consortium::ReleaseRequest request{std::string(64, 'a'), "r1", 1, recipient.public_key().bytes()};
+  Write(dir_out, "request", std::string(1, '\0') + consortium::SerializeReleaseRequest(request));
+  auto sealed = consortium::SealDataKey(std::string(32, 'k'), request, std::string(64, 'b')).value();
+  Write(dir_out, "answer",
+        std::string(1, '\1') +
+            consortium::SerializeReleaseResponse({std::string(64, 'b'), "key-1", sealed.enc, sealed.ciphertext}));
+
+  // An organisation of its own (the fixed CA of test_identities.h has no subject key identifier, which
+  // IssueCertificate needs): the seeds' bytes are what matters, not which keys signed them.
+  (void)org;
+  const auto ca_key = crypto::EcPrivateKey::Generate().value();
+  crypto::CertificateRequest ca_req;
+  ca_req.common_name = "ca.Org1MSP";
+  ca_req.organization = "Org1MSP";
+  ca_req.is_ca = true;
+  const auto ca = crypto::IssueCertificate(ca_req, ca_key.PublicKey(), ca_key, nullptr).value();
+  auto issue = [&](const std::string& cn, const std::string& ou, const std::string& role) {
+    auto key = crypto::EcPrivateKey::Generate().value();
+    crypto::CertificateRequest req;
+    req.common_name = cn;
+    req.organization = "Org1MSP";
+    req.organizational_units = {ou};
+    if (!role.empty()) req.attributes = {{"role", role}};
+    auto cert = crypto::IssueCertificate(req, key.PublicKey(), ca_key, &ca).value();
+    return std::make_shared<identity::SigningIdentity>("Org1MSP", cert, key);
+  };
+  auto admin = issue("admin1", "client", "admin");
+  auto author = issue("drhouse", "client", "doctor");
+  auto reader = issue("carol", "client", "doctor");
+  auto patient = issue("bob", "client", "patient");
+  fs::path dir = fs::temp_directory_path() / ("medledger_seedgen_kr_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  {
+    ledger::embedded::EmbeddedLedgerOptions o;
+    o.dir = dir.string();
+    o.msp_id = "Org1MSP";
+    o.chaincode = "records";
+    o.ca_cert = ca;
+    o.peer = issue("peer0", "peer", "");
+    o.orderer = issue("orderer0", "orderer", "");
+    o.contract = contract::NewRecordsContract();
+    o.batch.timeout_ms = 1;
+    o.execute_threads = 1;
+    o.verify_threads = 1;
+    auto l = ledger::embedded::EmbeddedLedger::Open(o);
+    if (!l.ok()) return 1;
+    const std::string p1 = HexEncode(crypto::Sha256("p1")), p2 = HexEncode(crypto::Sha256("p2"));
+    const std::string cid = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e";
+    const std::string hash = HexEncode(crypto::Sha256("v1"));
+    auto submit = [&](const identity::SigningIdentity& who, const std::string& fn, const std::string& arg) {
+      auto r = (*l)->Submit(who, {fn, {arg}});
+      if (!r.ok()) std::fprintf(stderr, "submit %s: %s\n", fn.c_str(), r.error().ToString().c_str());
+      return r;
+    };
+    (void)submit(*admin, "RegisterPatient", R"({"patientRef":")" + p1 + R"(","login":"bob"})");
+    (void)submit(*admin, "RegisterPatient", R"({"patientRef":")" + p2 + R"("})");
+    // The setup's failures surface as failed reads below.
+    for (const auto& [id, ref] : {std::pair{"r1", p1}, std::pair{"r2", p2}}) {
+      (void)submit(*author, "CreateReport",
+                   std::string(R"({"reportId":")") + id + R"(","patientRef":")" + ref + R"(","cid":")" + cid +
+                       R"(","contentHash":")" + hash + R"("})");
+    }
+    const std::string expires = Timestamp{Timestamp::Now().seconds + 3600, 0}.ToRfc3339();
+    (void)submit(
+        *patient, "GrantAccess",
+        R"({"patientRef":")" + p1 + R"(","doctor":"carol","purpose":"treatment","expiresAt":")" + expires + "\"}");
+    (void)submit(*reader, "EmergencyAccess", R"({"reportId":"r2","reasonNote":")" + cid + "\"}");
+    std::vector<std::pair<std::string, Result<ledger::TxReceipt>>> reads;
+    reads.emplace_back("consent", submit(*reader, "RecordAccess", R"({"reportId":"r1","purpose":"treatment"})"));
+    reads.emplace_back("emergency", submit(*reader, "RecordAccess", R"({"reportId":"r2","purpose":"treatment"})"));
+    reads.emplace_back("author", submit(*author, "RecordAccess", R"({"reportId":"r1","purpose":"treatment"})"));
+    for (const auto& [name, receipt] : reads) {
+      if (!receipt.ok()) return 1;
+      auto proof = (*l)->GetTransactionProof(receipt->tx_id);
+      if (!proof.ok()) return 1;
+      Write(dir_out, "envelope_" + name, std::string(1, '\2') + proof->envelope);
+      // ProcessedTransaction{transactionEnvelope = 1, validationCode = 2}.
+      std::string processed = "\x0a";
+      uint64_t n = proof->envelope.size();
+      for (; n >= 0x80; n >>= 7) processed.push_back(static_cast<char>((n & 0x7f) | 0x80));
+      processed.push_back(static_cast<char>(n));
+      processed += proof->envelope;
+      Write(dir_out, "processed_" + name, std::string(1, '\3') + processed);
+      Write(dir_out, "processed_invalid_" + name, std::string(1, '\3') + processed + "\x10\x0b");
+    }
+  }
+  fs::remove_all(dir);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -313,5 +414,6 @@ int main(int argc, char** argv) {
   ChaincodeSeeds(out, headers);
   JwtSeeds(out);
   ContentSeeds(out);
+  if (KeyReleaseSeeds(out, org) != 0) return 1;
   return 0;
 }

@@ -15,4 +15,5 @@ set(MEDLEDGER_FUZZ_TARGETS
     "fabric_block_fuzzer:medledger_ledger,medledger_reportlog"
     "chaincode_fuzzer:medledger_chaincode"
     "tlog_note_fuzzer:medledger_tlog"
-    "receipt_fuzzer:medledger_verifier")
+    "receipt_fuzzer:medledger_verifier"
+    "key_release_fuzzer:medledger_consortium")

@@ -28,6 +28,7 @@ declare -A SOURCES=(
   [fabric_block_fuzzer]="src/ledger/embedded/block_codec.cpp src/ledger/embedded/validator.cpp src/ledger/embedded/membership.cpp"
   [chaincode_fuzzer]="src/chaincode/handler.cpp src/chaincode/peer_stub.cpp"
   [tlog_note_fuzzer]="src/tlog/note.cpp src/tlog/checkpoint.cpp src/tlog/tile_path.cpp src/tlog/cosignature.cpp"
+  [key_release_fuzzer]="src/consortium/key_release.cpp"
   [receipt_fuzzer]="src/verifier/receipt_verifier.cpp src/reportlog/leaf.cpp src/reportlog/block_leaves.cpp src/reportlog/wire.cpp"
 )
 targets=("$@")

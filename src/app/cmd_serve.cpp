@@ -276,7 +276,7 @@ int RunServe(const ServeOptions& o) {
   if (!log_key.ok()) return Fail(log_key.error());
   auto witness_keys = ParseWitnessKeys(o.witnesses);
   if (!witness_keys.ok()) return Fail(witness_keys.error());
-  auto anchor_identity = org->LogAnchorIdentity();
+  auto anchor_identity = org->ServiceIdentity();
   if (!anchor_identity.ok()) return Fail(anchor_identity.error());
   service::ReportLogOptions log_options;
   log_options.dir = data / reportlog::files::kLogDir;

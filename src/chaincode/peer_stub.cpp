@@ -2,6 +2,7 @@
 
 #include "chaincode/handler.h"
 #include "common/common.pb.h"
+#include "contract/endorsement_policy.h"
 #include "ledger/queryresult/kv_query_result.pb.h"
 #include "msp/identities.pb.h"
 #include "peer/chaincode_shim.pb.h"
@@ -77,6 +78,16 @@ Status PeerStub::DelState(std::string_view key) {
   protos::DelState req;
   req.set_key(std::string(key));
   ML_RETURN_IF_ERROR(Call(ChaincodeMessage::DEL_STATE, req.SerializeAsString()));
+  return OkStatus();
+}
+
+Status PeerStub::SetStateValidationParameter(std::string_view key, std::string_view policy) {
+  if (key.empty()) return MakeError(ErrorKind::kInvalidArgument, "empty_key", "key must not be empty");
+  protos::PutStateMetadata req;
+  req.set_key(std::string(key));
+  req.mutable_metadata()->set_metakey(std::string(contract::kValidationParameter));
+  req.mutable_metadata()->set_value(std::string(policy));
+  ML_RETURN_IF_ERROR(Call(ChaincodeMessage::PUT_STATE_METADATA, req.SerializeAsString()));
   return OkStatus();
 }
 

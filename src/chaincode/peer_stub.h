@@ -24,6 +24,7 @@ class PeerStub final : public contract::ChaincodeStub {
   Result<std::optional<std::string>> GetState(std::string_view key) override;
   Status PutState(std::string_view key, std::string_view value) override;
   Status DelState(std::string_view key) override;
+  Status SetStateValidationParameter(std::string_view key, std::string_view policy) override;
   Result<contract::Page> GetStateByRange(std::string_view start, std::string_view end, uint32_t page_size,
                                          std::string_view bookmark) override;
   Result<std::vector<contract::KeyModification>> GetHistoryForKey(std::string_view key) override;

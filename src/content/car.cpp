@@ -1,5 +1,9 @@
 #include "content/car.h"
 
+#include <map>
+
+#include "content/dag_reader.h"
+#include "content/importer.h"
 #include "content/varint.h"
 
 namespace medledger::content {
@@ -161,6 +165,47 @@ Result<CarFile> DecodeCar(std::string_view in) {
     car.blocks.push_back(CarBlock{std::move(cid), std::string(data)});
   }
   return car;
+}
+
+namespace {
+
+// Blocks by CID bytes; the map must outlive the fetcher.
+BlockFetcher FetchFrom(const std::map<std::string, std::string_view>& blocks) {
+  return [&blocks](const Cid& cid, std::string* out) -> Status {
+    auto it = blocks.find(cid.Bytes());
+    if (it == blocks.end()) return MakeError(ErrorKind::kNotFound, "block_not_found", "a block of the DAG is missing");
+    out->assign(it->second);
+    return OkStatus();
+  };
+}
+
+}  // namespace
+
+Result<std::string> FileAsCar(std::string_view file_bytes, const Cid& root) {
+  ML_ASSIGN_OR_RETURN(ImportedDag dag, ImportFile(file_bytes, ImportOptions::Ipfs(root.version())));
+  if (dag.root.Bytes() != root.Bytes()) {
+    return MakeError(ErrorKind::kConflict, "content_cid_mismatch",
+                     "the content does not import to this CID with the default options");
+  }
+  std::map<std::string, std::string_view> blocks;
+  for (const auto& b : dag.blocks) blocks.emplace(b.cid.Bytes(), b.data());
+  BlockFetcher fetch = FetchFrom(blocks);
+  std::string car = EncodeCarHeader({root});
+  ML_RETURN_IF_ERROR(WalkDag(fetch, root, [&](const Cid& cid, std::string_view block) {
+    AppendCarSection(&car, cid, block);
+    return OkStatus();
+  }));
+  return car;
+}
+
+Result<std::string> FileFromCar(std::string_view car, const Cid& root) {
+  ML_ASSIGN_OR_RETURN(CarFile file, DecodeCar(car));
+  if (file.roots.size() != 1 || file.roots[0].Bytes() != root.Bytes()) {
+    return MakeError(ErrorKind::kInvalidArgument, "car_wrong_root", "the CAR's root is not the CID asked for");
+  }
+  std::map<std::string, std::string_view> blocks;
+  for (const auto& b : file.blocks) blocks.emplace(b.cid.Bytes(), b.data);
+  return ReadUnixFsFile(FetchFrom(blocks), root);
 }
 
 }  // namespace medledger::content

@@ -29,4 +29,14 @@ void AppendCarSection(std::string* out, const Cid& cid, std::string_view block);
 // "car_unsupported_version", "content_corrupted", cid_*.
 Result<CarFile> DecodeCar(std::string_view bytes);
 
+// The trustless-gateway response for a UnixFS file (`GET /ipfs/{cid}?format=car`): a CARv1 whose one root is
+// `root` and whose blocks are the file's DAG, parents before children, each once. The DAG is rebuilt from the
+// file's bytes with `ipfs add`'s defaults for the root's CID version; "content_cid_mismatch" when it does not come
+// out as `root` (bytes imported with other options cannot be served this way).
+Result<std::string> FileAsCar(std::string_view file_bytes, const Cid& root);
+// The file `root` names, from a CAR fetched from anyone: every block is verified against its CID, `root` must be
+// the CAR's root, and blocks the DAG does not reach are ignored. Codes: DecodeCar's, "car_wrong_root",
+// "block_not_found" (the CAR lacks a block), ReadUnixFsFile's.
+Result<std::string> FileFromCar(std::string_view car, const Cid& root);
+
 }  // namespace medledger::content

@@ -36,12 +36,27 @@ Result<OpenedReport> ReportVault::Fetch(std::string_view report_id, std::string_
   ML_ASSIGN_OR_RETURN(out.envelope, store_.Cat(cid));
   ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(out.envelope));
   ML_ASSIGN_OR_RETURN(auto data_key, keys_.Load(report_id, envelope.key_id));
-  ML_ASSIGN_OR_RETURN(out.plaintext, OpenEnvelope(data_key, envelope, {report_id, patient_ref}));
-  if (!crypto::ConstantTimeEquals(HexEncode(crypto::Sha256(out.plaintext)), content_hash)) {
+  ML_ASSIGN_OR_RETURN(out.plaintext, OpenReleased(out.envelope, data_key, report_id, patient_ref, content_hash));
+  return out;
+}
+
+Result<ReportVault::DataKeyOf> ReportVault::DataKey(std::string_view report_id, std::string_view cid) {
+  ML_ASSIGN_OR_RETURN(std::string bytes, store_.Cat(cid));
+  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(bytes));
+  ML_ASSIGN_OR_RETURN(std::string key, keys_.Load(report_id, envelope.key_id));
+  return DataKeyOf{envelope.key_id, std::move(key)};
+}
+
+Result<std::string> ReportVault::OpenReleased(std::string_view envelope_bytes, std::string_view data_key,
+                                              std::string_view report_id, std::string_view patient_ref,
+                                              std::string_view content_hash) {
+  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(envelope_bytes));
+  ML_ASSIGN_OR_RETURN(std::string plaintext, OpenEnvelope(data_key, envelope, {report_id, patient_ref}));
+  if (!crypto::ConstantTimeEquals(HexEncode(crypto::Sha256(plaintext)), content_hash)) {
     return MakeError(ErrorKind::kCorruption, "content_hash_mismatch",
                      "decrypted content does not match the recorded hash");
   }
-  return out;
+  return plaintext;
 }
 
 Result<size_t> ReportVault::Erase(std::string_view report_id) {

@@ -37,6 +37,18 @@ class ReportVault {
   // As Get, keeping the envelope bytes too (for readers who re-check the CID themselves).
   Result<OpenedReport> Fetch(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
                              std::string_view content_hash);
+  // A consortium's key release (docs/CONSORTIUM.md): the data key of the envelope `cid` of `report_id`, which this
+  // organisation holds. "key_destroyed" once erased.
+  struct DataKeyOf {
+    std::string key_id;
+    std::string data_key;  // secret
+  };
+  Result<DataKeyOf> DataKey(std::string_view report_id, std::string_view cid);
+  // Opens an envelope that came from anywhere (another hospital's node, a CAR) with a released data key, and
+  // checks the plaintext against `content_hash`: the holder's key alone cannot make wrong bytes pass.
+  static Result<std::string> OpenReleased(std::string_view envelope, std::string_view data_key,
+                                          std::string_view report_id, std::string_view patient_ref,
+                                          std::string_view content_hash);
   // A short free-text note (a break-glass reason, a consent purpose) sealed exactly like a report, with its own
   // data key stored under `owner` (a report ID, or a patient ref): erasing the owner shreds the note too. The
   // binding's second part is "note:" + `label`, which no report's patient ref can equal (those are hex), so a

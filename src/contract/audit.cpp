@@ -14,6 +14,7 @@ Result<std::string> RecordAccess(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(Stored head, LoadReport(ctx, id));
   ML_ASSIGN_OR_RETURN(Access access, ReportAccess(ctx, head.doc, /*content=*/true));
   if (!access.allowed) return Denied("no consent, grant or authorship allows reading this report's content");
+  ML_RETURN_IF_ERROR(RecordAccessFact(ctx, head.doc, access));
   ML_RETURN_IF_ERROR(WriteEvent(ctx, {{"kind", "read"},
                                       {"reportId", id},
                                       {"patientRef", Str(head.doc, "patientRef")},

@@ -10,8 +10,8 @@
 
 namespace medledger::contract {
 
-// kService is a machine identity of the organisation (the report log's anchoring key): it may anchor log
-// checkpoints and nothing else.
+// kService is a machine identity of the organisation (the report log's anchoring key, the key-release service):
+// it may anchor log checkpoints and record key releases, nothing else; it reads no report.
 enum class Role { kAdmin, kDoctor, kPatient, kAuditor, kService };
 const char* RoleName(Role role);
 

@@ -12,7 +12,7 @@ namespace {
 using records::Ctx;
 using Function = Result<std::string> (*)(Ctx&, std::string_view);
 
-constexpr std::array<std::pair<std::string_view, Function>, 18> kFunctions = {{
+constexpr std::array<std::pair<std::string_view, Function>, 20> kFunctions = {{
     {"RegisterPatient", &records::RegisterPatient},
     {"GetPatient", &records::GetPatient},
     {"CreateReport", &records::CreateReport},
@@ -31,6 +31,8 @@ constexpr std::array<std::pair<std::string_view, Function>, 18> kFunctions = {{
     {"RecordLookup", &records::RecordLookup},
     {"AnchorCheckpoint", &records::AnchorCheckpoint},
     {"GetCheckpointAnchor", &records::GetCheckpointAnchor},
+    {"RecordKeyRelease", &records::RecordKeyRelease},
+    {"GetAccessGrants", &records::GetAccessGrants},
 }};
 
 // Years 1970..9999: keeps fixed-width time keys sortable and "now + 4 h" free of overflow.

@@ -168,6 +168,12 @@ Status RequireApprovedAccount(Ctx& ctx);
 Result<std::string> GetUserRecord(Ctx& ctx, std::string_view arg);
 Result<std::string> RecordLookup(Ctx& ctx, std::string_view arg);
 Result<std::string> AnchorCheckpoint(Ctx& ctx, std::string_view arg);
+Result<std::string> RecordKeyRelease(Ctx& ctx, std::string_view arg);
+// The service identity's view of the consents of (patient, doctor) and the break-glass grants of (report, doctor),
+// for a key holder's own check of a read before it releases a key (docs/CONSORTIUM.md).
+Result<std::string> GetAccessGrants(Ctx& ctx, std::string_view arg);
+// Written by RecordAccess: the read, by its transaction ID, for a later key release to check (key_releases.cpp).
+Status RecordAccessFact(Ctx& ctx, const json& report, const Access& access);
 Result<std::string> GetCheckpointAnchor(Ctx& ctx, std::string_view arg);
 
 }  // namespace medledger::contract::records

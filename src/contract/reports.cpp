@@ -1,5 +1,6 @@
 // Reports: create, amend (a new immutable version; the head moves), get, list by patient, history.
 #include "common/encoding.h"
+#include "contract/endorsement_policy.h"
 #include "contract/records_support.h"
 
 namespace medledger::contract::records {
@@ -27,6 +28,11 @@ Result<std::string> WriteVersion(Ctx& ctx, std::string_view report_id, int64_t v
   ML_RETURN_IF_ERROR(ctx.stub.PutState(version_key, text));
   ML_ASSIGN_OR_RETURN(std::string head_key, keys::ReportHead(report_id));
   ML_RETURN_IF_ERROR(ctx.stub.PutState(head_key, text));
+  // State-based endorsement: in a consortium every later change of this report's keys needs a peer of the
+  // author's organisation among its endorsers, on top of the chaincode's MAJORITY (docs/CONSORTIUM.md).
+  const std::string policy = OrganizationPeerPolicy(ctx.caller.msp_id);
+  ML_RETURN_IF_ERROR(ctx.stub.SetStateValidationParameter(version_key, policy));
+  ML_RETURN_IF_ERROR(ctx.stub.SetStateValidationParameter(head_key, policy));
   return text;
 }
 

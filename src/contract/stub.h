@@ -46,6 +46,9 @@ class ChaincodeStub {
   virtual Result<std::optional<std::string>> GetState(std::string_view key) = 0;
   virtual Status PutState(std::string_view key, std::string_view value) = 0;
   virtual Status DelState(std::string_view key) = 0;
+  // The key-level endorsement policy (a serialized common.SignaturePolicyEnvelope) that later changes of `key`
+  // must satisfy, as Fabric's SetStateValidationParameter. It takes effect when this transaction commits.
+  virtual Status SetStateValidationParameter(std::string_view key, std::string_view policy) = 0;
 
   // Keys in [start, end) in byte order; "" as end means "to the end of the namespace".
   // page_size 0 means unbounded. The bookmark is the key to resume from.

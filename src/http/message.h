@@ -22,6 +22,9 @@ struct Request {
   std::string body;
   std::string remote_address;
   bool tls = false;
+  // Mutual TLS only: the client certificate chain the handshake verified (leaf first, PEM), set by the server
+  // from the TLS session, never from anything the client sends in the request. Empty otherwise.
+  std::string peer_certificates_pem;
 
   // Splits `target` into path and query.
   void SetTarget(std::string target_in);

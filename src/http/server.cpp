@@ -1,5 +1,9 @@
 #include "http/server.h"
 
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -175,8 +179,22 @@ asio::awaitable<void> DrainBeforeClose(beast::tcp_stream& stream) {
   }
 }
 
+// The client's certificate chain as OpenSSL verified it, leaf first, as concatenated PEM; "" if none.
+std::string VerifiedPeerChainPem(SSL* ssl) {
+  STACK_OF(X509)* chain = SSL_get0_verified_chain(ssl);
+  if (chain == nullptr) return {};
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio) return {};
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    if (PEM_write_bio_X509(bio.get(), sk_X509_value(chain, i)) != 1) return {};
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return len > 0 && data != nullptr ? std::string(data, static_cast<size_t>(len)) : std::string();
+}
+
 template <class Stream>
-asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool tls) {
+asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool tls, std::string peer_chain) {
   const auto& opts = impl->opts;
   beast::flat_buffer buffer;
   bool first = true;
@@ -205,6 +223,7 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
           CopyHead(parser.get(), head);
           head.remote_address = remote;
           head.tls = tls;
+          head.peer_certificates_pem = peer_chain;
           // May verify a token (a P-256 verify on a cache miss): a worker's job, not the I/O thread's.
           BodyAdmission admission;
           try {
@@ -260,6 +279,7 @@ asio::awaitable<void> Serve(Impl* impl, Stream& stream, std::string remote, bool
     req.body = std::move(msg.body());
     req.remote_address = remote;
     req.tls = tls;
+    req.peer_certificates_pem = peer_chain;
     bool keep_alive = msg.keep_alive() && !impl->stopping.load();
 
     impl->in_flight.fetch_add(1);
@@ -298,9 +318,16 @@ asio::awaitable<void> HandleConnection(Impl* impl, tcp::socket socket, std::stri
     beast::get_lowest_layer(tls_stream).expires_after(impl->opts.read_timeout);
     co_await tls_stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return;
-    co_await Serve(impl, tls_stream, std::move(remote), true);
+    std::string peer_chain;
+    if (!impl->opts.tls_client_ca_file.empty()) {
+      // OpenSSL verified the chain in the handshake (verify_fail_if_no_peer_cert); an empty chain here would
+      // mean a path that skipped verification, so the connection is dropped rather than served anonymously.
+      peer_chain = VerifiedPeerChainPem(tls_stream.native_handle());
+      if (peer_chain.empty()) co_return;
+    }
+    co_await Serve(impl, tls_stream, std::move(remote), true, std::move(peer_chain));
   } else {
-    co_await Serve(impl, stream, std::move(remote), false);
+    co_await Serve(impl, stream, std::move(remote), false, std::string());
   }
 }
 
@@ -357,6 +384,35 @@ asio::awaitable<void> AcceptLoop(Impl* impl) {
 }  // namespace
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+namespace {
+
+// Mutual TLS: only clients whose certificate chains to a CA of `tls_client_ca_file` complete the handshake.
+Status RequireClientCertificates(asio::ssl::context& ssl, const ServerOptions& opts) {
+  beast::error_code ec;
+  ssl.load_verify_file(opts.tls_client_ca_file, ec);
+  if (ec) {
+    return MakeError(ErrorKind::kInvalidArgument, "tls_config_invalid",
+                     "cannot load the client CA file " + opts.tls_client_ca_file + ": " + ec.message());
+  }
+  ssl.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert, ec);
+  if (ec) return MakeError(ErrorKind::kInvalidArgument, "tls_config_invalid", "cannot require client certificates");
+  SSL_CTX* ctx = ssl.native_handle();
+  // The CA names the server announces, so a client holding several certificates picks the right one.
+  if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(opts.tls_client_ca_file.c_str())) {
+    SSL_CTX_set_client_CA_list(ctx, names);
+  }
+  // A resumed session skips certificate verification and carries no verified chain: every connection makes a
+  // full handshake, so every request's peer chain is one OpenSSL verified on that connection.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(ctx, 0);
+  static const unsigned char kContext[] = "medledger-mtls";
+  SSL_CTX_set_session_id_context(ctx, kContext, sizeof(kContext) - 1);
+  return OkStatus();
+}
+
+}  // namespace
+
 Server::~Server() {
   Stop();
 }
@@ -382,6 +438,9 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, AppHandler 
       return MakeError(ErrorKind::kInvalidArgument, "tls_config_invalid",
                        "cannot load TLS certificate/key: " + ec.message());
     }
+    if (!opts.tls_client_ca_file.empty()) ML_RETURN_IF_ERROR(RequireClientCertificates(*impl->ssl, opts));
+  } else if (!opts.tls_client_ca_file.empty()) {
+    return MakeError(ErrorKind::kInvalidArgument, "tls_config_invalid", "client certificates need TLS");
   }
   beast::error_code ec;
   auto address = asio::ip::make_address(opts.address, ec);

@@ -52,6 +52,9 @@ struct ServerOptions {
   size_t worker_threads = 8;
   std::string tls_cert_file;  // PEM chain; TLS is on when both are set
   std::string tls_key_file;
+  // Mutual TLS (needs TLS): a PEM bundle of CAs. Set, the handshake requires a client certificate that chains
+  // to one of them, and each request carries the verified chain in Request::peer_certificates_pem.
+  std::string tls_client_ca_file;
 };
 
 using AppHandler = std::function<Response(Request&)>;

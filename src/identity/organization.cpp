@@ -311,7 +311,7 @@ Result<User> Organization::ImportUser(const ImportedUser& request) {
   return users_->GetUser(request.username);
 }
 
-Result<SigningIdentity> Organization::LogAnchorIdentity() {
+Result<SigningIdentity> Organization::ServiceIdentity() {
   constexpr char kLogName[] = "_log";
   constexpr char kLogCn[] = "medledger-log";
   std::lock_guard lock(enroll_mu_);

@@ -86,9 +86,10 @@ class Organization {
   Result<User> ImportUser(const ImportedUser& user);
   // The user's ledger identity, decrypted from the wallet once and cached. "user_disabled" for disabled users.
   Result<SigningIdentity> LoadIdentity(std::string_view username) const;
-  // The report log's anchoring identity (CN "medledger-log", role attribute "service": the contract lets it
-  // anchor checkpoints and nothing else). Issued by the CA on first use and kept in the wallet as "_log".
-  Result<SigningIdentity> LogAnchorIdentity();
+  // The organisation's service identity (CN "medledger-log", role attribute "service"): the contract lets it
+  // anchor the report log's checkpoints and record key releases to other hospitals, nothing else. Issued by the
+  // CA on first use and kept in the wallet as "_log".
+  Result<SigningIdentity> ServiceIdentity();
 
   // Checks that `cert` was issued by this organisation's CA and is valid now.
   Status VerifyMember(const crypto::Certificate& cert) const;

@@ -54,6 +54,10 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   if (!call.content_type.empty() && (!call.form.empty() || !SafeHeaderValue(call.content_type))) {
     return MakeError(ErrorKind::kInternal, "http_bad_call", "a raw body needs a clean content type and no form");
   }
+  if (call.client_cert_file.empty() != call.client_key_file.empty()) {
+    return MakeError(ErrorKind::kInternal, "http_bad_call",
+                     "a client certificate needs its key, and a key its certificate");
+  }
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) return MakeError(ErrorKind::kInternal, "http_client", "curl_easy_init failed");
   HttpReply reply;
@@ -77,6 +81,19 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "medledger");
+  // libcurl's defaults, stated so that no later edit can turn verification off by omission.
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!call.ca_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_CAINFO, call.ca_file.c_str());
+    curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);  // the bundle alone, not also the system's directory
+  }
+  if (!call.client_cert_file.empty()) {
+    curl_easy_setopt(c, CURLOPT_SSLCERT, call.client_cert_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(c, CURLOPT_SSLKEY, call.client_key_file.c_str());
+    curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+  }
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   if (!call.content_type.empty()) {  // checked above: no form, no CR/LF/NUL
     headers.reset(curl_slist_append(nullptr, ("Content-Type: " + call.content_type).c_str()));

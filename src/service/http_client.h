@@ -31,10 +31,17 @@ struct HttpCall {
   // Non-empty: a reply whose media type (case-insensitive, parameters ignored) differs fails with
   // "http_unexpected_content_type", whatever its status.
   std::string expect_content_type;
+  // Mutual TLS (the consortium's server-to-server calls): the client certificate chain and its key, PEM files;
+  // both or neither. A server certificate is always verified for https; ca_file (a PEM bundle) replaces the
+  // system's trust store for that, so a member's server is trusted only through the consortium's CAs.
+  std::string client_cert_file;
+  std::string client_key_file;
+  std::string ca_file;
 };
 
-// "http_unavailable" (connection refused, DNS, TLS), "http_timeout", "http_response_too_large",
-// "http_unexpected_content_type", "http_bad_call" (both a form and a raw body).
+// "http_unavailable" (connection refused, DNS, TLS, a refused client certificate), "http_timeout",
+// "http_response_too_large", "http_unexpected_content_type", "http_bad_call" (both a form and a raw body, or a
+// client certificate without its key).
 Result<HttpReply> HttpFetch(const HttpCall& call);
 
 // A request/response transport over POST for a binary protocol: POSTs the body with `content_type` and returns

@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "contract/endorsement_policy.h"
+#include "contract/stub.h"
 #include "crypto/hash.h"
 #include "crypto/x509.h"
 #include "fabric_messages.h"
@@ -120,6 +122,12 @@ class ChaincodeProcess : public ::testing::Test {
           pending_[p.key()] = p.value();
           break;
         }
+        case ChaincodeMessage::PUT_STATE_METADATA: {
+          protos::PutStateMetadata m;
+          m.ParseFromString(in.payload());
+          if (m.metadata().metakey() == "VALIDATION_PARAMETER") validation_[m.key()] = m.metadata().value();
+          break;
+        }
         case ChaincodeMessage::GET_STATE_BY_RANGE: {
           protos::GetStateByRange r;
           r.ParseFromString(in.payload());
@@ -169,6 +177,8 @@ class ChaincodeProcess : public ::testing::Test {
   std::unique_ptr<protos::Chaincode::Stub> stub_;
   std::unique_ptr<grpc::ClientReaderWriter<ChaincodeMessage, ChaincodeMessage>> stream_;
   std::map<std::string, std::string> state_, pending_;
+  std::map<std::string, std::string>
+      validation_;  // key-level endorsement policies the contract set (PUT_STATE_METADATA)
 };
 
 TEST_F(ChaincodeProcess, RegistersThenServesTheRecordsContract) {
@@ -202,6 +212,9 @@ TEST_F(ChaincodeProcess, RegistersThenServesTheRecordsContract) {
   auto r2 = Invoke("t3", doctor, "CreateReport", report);
   ASSERT_EQ(r2.status(), 200) << r2.message();
   EXPECT_EQ(nlohmann::json::parse(r2.payload())["author"], "HospitalMSP/dr.grey");
+  // State-based endorsement reaches the peer as PUT_STATE_METADATA on the report's head key.
+  EXPECT_EQ(validation_[contract::CreateCompositeKey("report", {"R-1"}).value()],
+            contract::OrganizationPeerPolicy("HospitalMSP"));
   auto dup = Invoke("t4", doctor, "CreateReport", report);
   EXPECT_EQ(dup.status(), 409);
   EXPECT_EQ(dup.message().rfind("report_exists", 0), 0u) << dup.message();

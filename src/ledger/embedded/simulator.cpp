@@ -1,6 +1,7 @@
 #include "ledger/embedded/simulator.h"
 
 #include "common/encoding.h"
+#include "contract/endorsement_policy.h"
 #include "ledger/rwset/kvrwset/kv_rwset.pb.h"
 #include "ledger/rwset/rwset.pb.h"
 #include "peer/chaincode_event.pb.h"
@@ -44,6 +45,15 @@ Status Simulator::PutState(std::string_view key, std::string_view value) {
 Status Simulator::DelState(std::string_view key) {
   ML_RETURN_IF_ERROR(ValidateKey(key));
   writes_[std::string(key)] = std::nullopt;
+  return OkStatus();
+}
+
+Status Simulator::SetStateValidationParameter(std::string_view key, std::string_view policy) {
+  ML_RETURN_IF_ERROR(ValidateKey(key));
+  if (policy.size() > kMaxValueSize) {
+    return MakeError(ErrorKind::kTooLarge, "value_too_large", "validation parameter too large");
+  }
+  validation_parameters_[std::string(key)] = std::string(policy);
   return OkStatus();
 }
 
@@ -128,6 +138,13 @@ std::string Simulator::SerializeRwSet() const {
     } else {
       w->set_is_delete(true);
     }
+  }
+  for (const auto& [key, policy] : validation_parameters_) {
+    auto* m = kv.add_metadata_writes();
+    m->set_key(key);
+    auto* entry = m->add_entries();
+    entry->set_name(std::string(contract::kValidationParameter));
+    entry->set_value(policy);
   }
   rwset::TxReadWriteSet tx;
   tx.set_data_model(rwset::TxReadWriteSet::KV);

@@ -39,6 +39,8 @@ class Simulator final : public contract::ChaincodeStub {
   Result<std::optional<std::string>> GetState(std::string_view key) override;
   Status PutState(std::string_view key, std::string_view value) override;
   Status DelState(std::string_view key) override;
+  // Recorded as the write set's metadata write (`VALIDATION_PARAMETER`), as Fabric's simulator does.
+  Status SetStateValidationParameter(std::string_view key, std::string_view policy) override;
   Result<contract::Page> GetStateByRange(std::string_view start, std::string_view end, uint32_t page_size,
                                          std::string_view bookmark) override;
   Result<std::vector<contract::KeyModification>> GetHistoryForKey(std::string_view key) override;
@@ -61,6 +63,7 @@ class Simulator final : public contract::ChaincodeStub {
   std::map<std::string, std::optional<Version>> reads_;
   std::vector<RangeRead> ranges_;
   std::map<std::string, std::optional<std::string>> writes_;
+  std::map<std::string, std::string> validation_parameters_;
   std::optional<std::pair<std::string, std::string>> event_;
 };
 

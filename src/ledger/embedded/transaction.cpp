@@ -1,10 +1,12 @@
 #include "ledger/embedded/transaction.h"
 
 #include "common/common.pb.h"
+#include "common/policies.pb.h"
 #include "crypto/hash.h"
 #include "ledger/embedded/protoutil.h"
 #include "ledger/rwset/kvrwset/kv_rwset.pb.h"
 #include "ledger/rwset/rwset.pb.h"
+#include "msp/msp_principal.pb.h"
 #include "peer/proposal.pb.h"
 #include "peer/transaction.pb.h"
 
@@ -182,6 +184,27 @@ int32_t ParseEndorserTransaction(std::string_view envelope, std::string_view cha
       if (w.key().empty() || w.key().size() > kMaxKeySize) return kTxBadRwset;
       out->writes.push_back(
           KeyWrite{nsrw.namespace_(), w.key(), w.is_delete() ? std::nullopt : std::optional<std::string>(w.value())});
+    }
+    for (const auto& m : kv.metadata_writes()) {
+      if (m.key().empty() || m.key().size() > kMaxKeySize) return kTxBadRwset;
+      ParsedTx::PolicyWrite pw{m.key(), {}};
+      for (const auto& entry : m.entries()) {
+        // Key-level endorsement is the only state metadata the contract writes.
+        if (entry.name() != "VALIDATION_PARAMETER") return kTxBadRwset;
+        common::SignaturePolicyEnvelope policy;
+        if (!ParseBytes(&policy, entry.value()) || !policy.has_rule() || policy.identities().empty()) {
+          return kTxBadRwset;
+        }
+        for (const auto& principal : policy.identities()) {
+          msp::MSPRole role;
+          if (principal.principal_classification() != msp::MSPPrincipal::ROLE ||
+              !ParseBytes(&role, principal.principal())) {
+            return kTxBadRwset;
+          }
+          pw.principal_msps.push_back(role.msp_identifier());
+        }
+      }
+      out->policy_writes.push_back(std::move(pw));
     }
   }
   return kTxValid;

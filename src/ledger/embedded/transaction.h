@@ -71,6 +71,13 @@ struct ParsedTx {
   std::vector<ReadEntry> reads;
   std::vector<RangeRead> ranges;
   std::vector<KeyWrite> writes;
+  // Key-level endorsement policies the transaction sets: the principals' MSP IDs of each, which the validator
+  // checks against the channel's one organisation.
+  struct PolicyWrite {
+    std::string key;
+    std::vector<std::string> principal_msps;
+  };
+  std::vector<PolicyWrite> policy_writes;
 };
 
 // Parses an envelope of an endorser transaction for `channel_id`/`ns`. Returns a TxCode (kTxValid when

@@ -63,6 +63,14 @@ CheckedTx Validator::CheckStateless(std::string_view envelope, Trust trust) cons
     endorsed = endorsed || (*endorser)->is_endorser;
   }
   if (!endorsed) out.code = kTxEndorsementPolicyFailure;
+  // A key-level policy naming another organisation could never be satisfied on a one-organisation channel, so
+  // the key would be frozen: refused. One naming this organisation is satisfied by the endorsement every
+  // transaction already needs (above), so nothing more is checked for later writes of that key.
+  for (const auto& pw : tx.policy_writes) {
+    for (const auto& msp : pw.principal_msps) {
+      if (msp != membership_.msp_id()) out.code = kTxEndorsementPolicyFailure;
+    }
+  }
   return out;
 }
 

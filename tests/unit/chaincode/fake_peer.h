@@ -23,6 +23,7 @@ using protos::ChaincodeMessage;
 class FakePeer final : public MessageSink {
  public:
   std::map<std::string, std::string> state;
+  std::map<std::string, std::string> validation;  // key-level endorsement policies (PUT_STATE_METADATA)
   std::map<std::string, std::vector<queryresult::KeyModification>> history;
   int range_batch = 2;              // results per QueryResponse, to exercise QUERY_STATE_NEXT
   std::string fail_type;            // a request type name answered with ERROR
@@ -83,6 +84,12 @@ class FakePeer final : public MessageSink {
         protos::PutState req;
         req.ParseFromString(m.payload());
         state[req.key()] = req.value();
+        break;
+      }
+      case ChaincodeMessage::PUT_STATE_METADATA: {
+        protos::PutStateMetadata req;
+        req.ParseFromString(m.payload());
+        validation[req.key()] = req.metadata().value();
         break;
       }
       case ChaincodeMessage::DEL_STATE: {

@@ -270,3 +270,28 @@ TEST(FsUtil, AppendLineDurablyAppendsPrivately) {
 
 }  // namespace
 }  // namespace medledger::content
+
+namespace medledger::content {
+namespace {
+
+// A consortium's key release: the holder hands out the data key of one version; the reader opens the envelope
+// it fetched elsewhere with it, and the recorded hash still decides.
+TEST(ReportVault, ReleasedKeysOpenOnlyTheirVersionAndTheRecordedContent) {
+  VaultWorld w;
+  ReportVault vault(*w.store, w.mem_keys);
+  auto v1 = vault.Put("r-5", "p-1", "version one").value();
+  auto v2 = vault.Put("r-5", "p-1", "version two").value();
+  const std::string key1 = vault.DataKey("r-5", v1.cid).value().data_key;
+  EXPECT_EQ(vault.DataKey("r-5", v1.cid).value().key_id, v1.key_id);
+  const std::string env1 = w.store->Cat(v1.cid).value();
+  const std::string env2 = w.store->Cat(v2.cid).value();
+  EXPECT_EQ(ReportVault::OpenReleased(env1, key1, "r-5", "p-1", v1.content_hash).value(), "version one");
+  EXPECT_EQ(ReportVault::OpenReleased(env2, key1, "r-5", "p-1", v2.content_hash).error().code, "decrypt_failed");
+  EXPECT_EQ(ReportVault::OpenReleased(env1, key1, "r-6", "p-1", v1.content_hash).error().code, "decrypt_failed");
+  EXPECT_EQ(ReportVault::OpenReleased(env1, key1, "r-5", "p-1", v2.content_hash).error().code, "content_hash_mismatch");
+  ASSERT_TRUE(vault.Erase("r-5").ok());
+  EXPECT_EQ(vault.DataKey("r-5", v1.cid).error().code, "key_destroyed");
+}
+
+}  // namespace
+}  // namespace medledger::content

@@ -60,6 +60,14 @@ class FakeStub final : public ChaincodeStub {
     return OkStatus();
   }
 
+  Status SetStateValidationParameter(std::string_view key, std::string_view policy) override {
+    ML_RETURN_IF_ERROR(CheckKey(key));
+    validation_parameters_[std::string(key)] = std::string(policy);
+    return OkStatus();
+  }
+  // The key-level policies set so far (committed or not), for assertions.
+  const std::map<std::string, std::string>& validation_parameters() const { return validation_parameters_; }
+
   Status DelState(std::string_view key) override {
     ML_RETURN_IF_ERROR(CheckKey(key));
     writes_[std::string(key)] = std::nullopt;
@@ -125,6 +133,7 @@ class FakeStub final : public ChaincodeStub {
   std::map<std::string, std::vector<KeyModification>> history_;
   std::map<std::string, std::optional<std::string>> writes_;
   std::map<std::string, std::optional<std::string>> last_committed_writes_;
+  std::map<std::string, std::string> validation_parameters_;
   std::optional<std::pair<std::string, std::string>> event_;
   Creator creator_;
   std::string tx_id_;

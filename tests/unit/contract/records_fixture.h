@@ -67,8 +67,9 @@ class Identities {
     add("bob", "Org1MSP", "bob", {{"role", "patient"}});
     add("carol", "Org1MSP", "carol", {{"role", "patient"}});  // a patient login linked to no record
     add("auditor", "Org1MSP", "audit1", {{"role", "auditor"}});
-    add("service", "Org1MSP", "medledger-log", {{"role", "service"}});  // the report log's anchoring identity
-    add("other_doctor", "Org2MSP", "drhouse", {{"role", "doctor"}});    // same CN, another organisation
+    add("service", "Org1MSP", "medledger-log", {{"role", "service"}});        // the report log's anchoring identity
+    add("other_doctor", "Org2MSP", "drhouse", {{"role", "doctor"}});          // same CN, another organisation
+    add("other_service", "Org2MSP", "medledger-log", {{"role", "service"}});  // another hospital's key service
     add("no_role", "Org1MSP", "norole", {{"dept", "cardiology"}});
     add("no_attrs", "Org1MSP", "noattrs", {});
     add("nurse", "Org1MSP", "nurse1", {{"role", "nurse"}});

@@ -98,5 +98,21 @@ TEST(AesGcm, RoundTripManySizes) {
   }
 }
 
+// The GCM specification's test case 2 (AES-128, zero key and IV, one zero block).
+TEST(Aes128Gcm, SpecTestCase2) {
+  auto sealed = Aes128GcmSeal(std::string(16, '\0'), std::string(12, '\0'), std::string(16, '\0'), "");
+  ASSERT_TRUE(sealed.ok()) << sealed.error().ToString();
+  EXPECT_EQ(HexEncode(*sealed), "0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf");
+  EXPECT_EQ(Aes128GcmOpen(std::string(16, '\0'), std::string(12, '\0'), *sealed, "").value(), std::string(16, '\0'));
+  std::string tampered = *sealed;
+  tampered[3] ^= 1;
+  EXPECT_EQ(Aes128GcmOpen(std::string(16, '\0'), std::string(12, '\0'), tampered, "").error().code, "decrypt_failed");
+}
+
+TEST(Aes128Gcm, KeySizesAreNotInterchangeable) {
+  EXPECT_EQ(Aes128GcmSeal(std::string(32, 'k'), std::string(12, 'n'), "x", "").error().code, "bad_key_size");
+  EXPECT_EQ(AesGcmSeal(std::string(16, 'k'), std::string(12, 'n'), "x", "").error().code, "bad_key_size");
+}
+
 }  // namespace
 }  // namespace medledger::crypto

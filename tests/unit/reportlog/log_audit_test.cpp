@@ -63,7 +63,7 @@ std::unique_ptr<service::ReportLog> OpenLog(ledger::Ledger& ledger, identity::Or
   service::ReportLogOptions o;
   o.dir = data / "log";
   o.origin = kOrigin;
-  auto who = std::make_shared<identity::SigningIdentity>(org.LogAnchorIdentity().value());
+  auto who = std::make_shared<identity::SigningIdentity>(org.ServiceIdentity().value());
   o.anchor = [&ledger, who](const tlog::Checkpoint& c) -> Result<std::string> {
     json arg = {{"origin", kOrigin}, {"treeSize", c.size}, {"rootHash", HexEncode(c.root_hash)}};
     ML_ASSIGN_OR_RETURN(auto receipt, ledger.Submit(*who, {"AnchorCheckpoint", {arg.dump()}}));
@@ -140,7 +140,7 @@ class LogAuditTest : public ::testing::Test {
   }
 
   void SubmitAnchor(uint64_t size, const std::string& root_hex) {
-    auto who = org_->LogAnchorIdentity().value();
+    auto who = org_->ServiceIdentity().value();
     json arg = {{"origin", kOrigin}, {"treeSize", size}, {"rootHash", root_hex}};
     auto r = ledger_->Submit(who, {"AnchorCheckpoint", {arg.dump()}});
     ASSERT_TRUE(r.ok()) << r.error().ToString();
