@@ -7,7 +7,9 @@
 //   - a doctor of hospital B reads a report of hospital A under the consent of A's patient, and not before;
 //   - a transaction endorsed by one hospital only (endorsing_organizations) is invalidated by every peer
 //     (ENDORSEMENT_POLICY_FAILURE);
-//   - with the Raft leader killed (kill -9), transactions still commit; restarted, it catches up.
+//   - with the Raft leader killed (kill -9), transactions still commit; restarted, it catches up;
+//   - with three hospitals, an amendment of A's report endorsed by B and C (a majority without the author's
+//     hospital) is invalidated by the contract's key-level policy; A with C, or the Gateway's own plan, commits.
 // Each test brings up its own network (~15 s).
 #include <gtest/gtest.h>
 
@@ -258,6 +260,63 @@ TEST_F(ConsortiumNetworkTest, RaftLeaderKilledTransactionsCommitRestartedItCatch
   }
   EXPECT_EQ(caught_up, final_height) << "orderer" << killed << " did not catch up";
   for (int k = 1; k <= 3; ++k) EXPECT_EQ(OrdererHeight(k), final_height) << "orderer" << k;
+}
+
+// Three hospitals: MAJORITY Endorsement is any two, but CreateReport puts a key-level policy on the report's keys
+// (the author's organisation must endorse), so an amendment of A's report that B and C endorse without A is
+// invalidated by every peer, while A with C is enough.
+class ConsortiumNetworkThreeHospitalsTest : public ConsortiumNetworkTest {
+ protected:
+  int Orgs() const override { return 3; }
+};
+
+TEST_F(ConsortiumNetworkThreeHospitalsTest, AmendmentEndorsedByAMajorityWithoutTheAuthorsHospitalIsInvalidated) {
+  Hospital& a = hospitals_[0];
+  const auto a_doctor = User(0, "doctor1");
+  const std::string patient_ref(64, '7');
+  auto reg = RegisterPatient(0, patient_ref);
+  ASSERT_TRUE(reg.ok()) << reg.error().ToString();
+  const std::string cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+  auto created = a.ledger->Submit(a_doctor, Invocation{"CreateReport",
+                                                       {json{{"reportId", "three-1"},
+                                                             {"patientRef", patient_ref},
+                                                             {"cid", cid},
+                                                             {"contentHash", std::string(64, '1')},
+                                                             {"metadata", {{"title", "Echocardiogram"}}}}
+                                                            .dump()}});
+  ASSERT_TRUE(created.ok()) << created.error().ToString();
+  const std::string amend = json{
+      {"reportId", "three-1"},
+      {"cid", cid},
+      {"contentHash", std::string(64, '2')},
+      {"metadata", {{"title", "Echocardiogram (amended)"}}},
+      {"version", 2}}.dump();
+
+  auto without_author =
+      a.ledger->Submit(a_doctor, Invocation{"AmendReport", {amend}, {"HospitalBMSP", "HospitalCMSP"}});
+  ASSERT_FALSE(without_author.ok()) << "an amendment without the author's hospital was accepted";
+  EXPECT_EQ(without_author.error().code, "endorsement_policy_failure") << without_author.error().ToString();
+  const std::string tx_id = InvalidTxId(without_author.error());
+  ASSERT_EQ(tx_id.size(), 64u) << without_author.error().message;
+  for (Hospital& peer : hospitals_) {
+    auto proof = peer.ledger->GetTransactionProof(tx_id);
+    ASSERT_TRUE(proof.ok()) << proof.error().ToString();
+    EXPECT_EQ(proof->validation_code, "ENDORSEMENT_POLICY_FAILURE") << peer.msp_id;
+  }
+
+  auto with_author = a.ledger->Submit(a_doctor, Invocation{"AmendReport", {amend}, {"HospitalAMSP", "HospitalCMSP"}});
+  ASSERT_TRUE(with_author.ok()) << with_author.error().ToString();
+  // Without a list the Gateway plans from the chaincode's policy and the key-level one (discovery): it commits.
+  json third = json::parse(amend);
+  third["version"] = 3;
+  auto planned = a.ledger->Submit(a_doctor, Invocation{"AmendReport", {third.dump()}});
+  ASSERT_TRUE(planned.ok()) << planned.error().ToString();
+  auto block = a.ledger->GetBlock(planned->block_number);
+  ASSERT_TRUE(block.ok()) << block.error().ToString();
+  EXPECT_EQ(EndorsingMsps(*block, planned->tx_id).count("HospitalAMSP"), 1u);
+  auto head = hospitals_[2].ledger->Evaluate(a_doctor, Invocation{"GetReport", {json{{"reportId", "three-1"}}.dump()}});
+  ASSERT_TRUE(head.ok()) << head.error().ToString();
+  EXPECT_EQ(json::parse(*head).at("version"), 3);
 }
 
 }  // namespace
