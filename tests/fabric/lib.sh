@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions shared by network.sh (one organisation) and consortium.sh (N organisations): sourced, not run.
 # The caller sets W (the work directory, absolute) and LOG_NAME (the prefix of progress lines on stderr).
 
@@ -79,10 +80,12 @@ issue_tls_cert() {
 # its MSP folders (peer, orderer, admin with NodeOUs) under $3; init's output is appended to log file $4.
 make_org() {
   local data=$1 org=$2 msp=$3 out=$4 id
-  "$ML" init --data "$data" --org "$org" >> "$out"
-  "$ML" user add --data "$data" --name doctor1 --role doctor >> "$out"
-  "$ML" user add --data "$data" --name patient1 --role patient >> "$out"
-  "$ML" user add --data "$data" --name auditor1 --role auditor >> "$out"
+  {
+    "$ML" init --data "$data" --org "$org"
+    "$ML" user add --data "$data" --name doctor1 --role doctor
+    "$ML" user add --data "$data" --name patient1 --role patient
+    "$ML" user add --data "$data" --name auditor1 --role auditor
+  } >> "$out"
   for id in peer orderer admin; do
     "$ML" fabric msp --data "$data" --identity "$id" --out "$msp/$id" --ou-config > /dev/null
   done
@@ -109,8 +112,7 @@ make_peer_tls_dir() {
 # $CLI_LOG (default logs/cli.log): the orderers may still be electing a Raft leader, a peer may not have a block
 # yet.
 retry() {
-  local i
-  for i in $(seq 1 "${RETRIES:-30}"); do
+  for _ in $(seq 1 "${RETRIES:-30}"); do
     if timeout "$T" "$@" >> "${CLI_LOG:-$W/logs/cli.log}" 2>&1; then return 0; fi
     sleep 1
   done
