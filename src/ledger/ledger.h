@@ -17,7 +17,16 @@ namespace medledger::ledger {
 struct Invocation {
   std::string function;
   std::vector<std::string> args;
+  // For a submission only: the organisations (MSP IDs) whose peers endorse it, and no others. Empty: the ledger
+  // plans the endorsement from the chaincode's policy (Fabric's Gateway: discovery). A list that cannot satisfy
+  // the policy is not refused up front: the peers invalidate the transaction (ENDORSEMENT_POLICY_FAILURE).
+  std::vector<std::string> endorsing_organizations;
 };
+
+// The bounds of Invocation::endorsing_organizations: at most this many entries, each an MSP ID of 1-128 bytes of
+// [A-Za-z0-9._-], none repeated; and none at all for Evaluate, which has no endorsement.
+inline constexpr size_t kMaxEndorsingOrganizations = 16;
+Status CheckEndorsingOrganizations(const Invocation& call, bool submission);
 
 // What the caller gets back once its transaction is committed (valid) in a block that is fsynced.
 struct TxReceipt {

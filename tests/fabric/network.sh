@@ -21,43 +21,17 @@ CMD="${1:-}"
 W="${2:-}"
 [[ -n "$CMD" && -n "$W" ]] || { echo "usage: $0 up|down WORKDIR" >&2; exit 2; }
 
-log() { echo "[network.sh $(date -u +%H:%M:%S)] $*" >&2; }
+LOG_NAME=network.sh
+# shellcheck source=tests/fabric/lib.sh
+source "$HERE/lib.sh"
 
-down() {
-  [[ -f "$W/pids" ]] || return 0
-  # Children first (chaincode, peer, orderer in reverse start order); TERM, then KILL after a grace period.
-  local pids
-  pids="$(tac "$W/pids")"
-  for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 50); do
-    local alive=0
-    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [[ $alive == 0 ]] && break
-    sleep 0.1
-  done
-  for pid in $pids; do kill -KILL "$pid" 2>/dev/null || true; done
-  rm -f "$W/pids"
-  log "stopped"
-}
-
-if [[ "$CMD" == down ]]; then down; exit 0; fi
+if [[ "$CMD" == down ]]; then stop_recorded; exit 0; fi
 [[ "$CMD" == up ]] || { echo "usage: $0 up|down WORKDIR" >&2; exit 2; }
 
 : "${FABRIC_BIN:?set FABRIC_BIN to the directory holding the Fabric peer, orderer, configtxgen, osnadmin}"
 : "${MEDLEDGER_BIN_DIR:?set MEDLEDGER_BIN_DIR to the medledger build directory}"
-# Seven consecutive free ports on 127.0.0.1 (BASE_PORT pins them): parallel runs and busy machines do not collide.
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_base_port() {
-  local base p ok
-  for _ in $(seq 1 50); do
-    base=$((20000 + RANDOM % 30000))
-    ok=1
-    for p in $(seq "$base" $((base + 6))); do port_open "$p" && { ok=0; break; }; done
-    [[ $ok == 1 ]] && { echo "$base"; return 0; }
-  done
-  echo "no free port range found" >&2; return 1
-}
-BASE_PORT="${BASE_PORT:-$(pick_base_port)}"
+# Seven consecutive free ports on 127.0.0.1 (BASE_PORT pins them).
+BASE_PORT="${BASE_PORT:-$(pick_base_port 7)}"
 ORDERER_PORT=$BASE_PORT
 ORDERER_ADMIN_PORT=$((BASE_PORT + 1))
 ORDERER_OPS_PORT=$((BASE_PORT + 2))
@@ -78,69 +52,23 @@ W="$(cd "$W" && pwd)"
 mkdir -p "$W/logs" "$W/msp" "$W/tls" "$W/cfg/orderer" "$W/cfg/peer" "$W/orderer" "$W/peer"
 : > "$W/pids"
 # A failure half-way leaves no process behind.
-trap 'rc=$?; if [[ $rc != 0 ]]; then log "failed (rc=$rc); logs in $W/logs"; down; fi' EXIT
-
-wait_port() {  # host:port reachable within $2 seconds
-  local port=$1 secs=$2
-  for _ in $(seq 1 $((secs * 10))); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  log "port $port did not open"; return 1
-}
-
-start() {  # name, command...: background process, its output in logs/name.log, its pid recorded
-  local name=$1; shift
-  "$@" > "$W/logs/$name.log" 2>&1 &
-  echo $! >> "$W/pids"
-}
+trap 'rc=$?; if [[ $rc != 0 ]]; then log "failed (rc=$rc); logs in $W/logs"; stop_recorded; fi' EXIT
 
 log "organisation"
-"$ML" init --data "$W/org" --org Hospital > "$W/logs/init.log"
-"$ML" user add --data "$W/org" --name doctor1 --role doctor >> "$W/logs/init.log"
-"$ML" user add --data "$W/org" --name patient1 --role patient >> "$W/logs/init.log"
-"$ML" user add --data "$W/org" --name auditor1 --role auditor >> "$W/logs/init.log"
-for id in peer orderer admin; do
-  "$ML" fabric msp --data "$W/org" --identity "$id" --out "$W/msp/$id" --ou-config > /dev/null
-done
+: > "$W/logs/init.log"
+make_org "$W/org" Hospital "$W/msp" "$W/logs/init.log"
 
 log "TLS (openssl, P-256)"
-(
-  cd "$W/tls"
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ca.key 2>/dev/null
-  openssl req -new -x509 -key ca.key -out ca.crt -days 30 -subj "/O=Hospital/CN=tlsca.hospital" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  for node in orderer peer chaincode; do
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$node.key" 2>/dev/null
-    openssl req -new -key "$node.key" -out "$node.csr" -subj "/O=Hospital/CN=$node.hospital" 2>/dev/null
-    printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=serverAuth,clientAuth" "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:$node.hospital" \
-      > "$node.ext"
-    openssl x509 -req -in "$node.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -extfile "$node.ext" \
-      -out "$node.crt" 2>/dev/null
-    chmod 600 "$node.key"
-  done
-)
+make_tls_ca "$W/tls" Hospital
+for node in orderer peer chaincode; do issue_tls_cert "$W/tls" "$node" Hospital; done
 
-# The channel's view of the organisation: CA, NodeOUs and the TLS CA (consenters and the peer's TLS
-# connections to the orderer are checked against it). No keys.
-mkdir -p "$W/msp/org/cacerts" "$W/msp/org/tlscacerts"
-cp "$W/msp/admin/cacerts/ca.pem" "$W/msp/org/cacerts/"
-cp "$W/msp/admin/config.yaml" "$W/msp/org/"
-cp "$W/tls/ca.crt" "$W/msp/org/tlscacerts/ca.pem"
-for id in peer orderer admin; do mkdir -p "$W/msp/$id/tlscacerts" && cp "$W/tls/ca.crt" "$W/msp/$id/tlscacerts/ca.pem"; done
-
-render() {  # template -> output with the run's values
-  sed -e "s|@MSPID@|$MSPID|g" -e "s|@MSPDIR@|$W/msp/org|g" -e "s|@ORDERER_PORT@|$ORDERER_PORT|g" \
-      -e "s|@ORDERER_TLS_CERT@|$W/tls/orderer.crt|g" -e "s|@PEER_PORT@|$PEER_PORT|g" \
-      -e "s|@PEER_CC_PORT@|$PEER_CC_PORT|g" -e "s|@PEER_OPS_PORT@|$PEER_OPS_PORT|g" \
-      -e "s|@PEER_TLS_DIR@|$W/tls/peerdir|g" -e "s|@PEER_DATA@|$W/peer|g" -e "s|@PEER_MSP@|$W/msp/peer|g" \
-      -e "s|@BUILDER_DIR@|$REPO/fabric/builders/ccaas|g" "$1" > "$2"
-}
-mkdir -p "$W/tls/peerdir"
-cp "$W/tls/peer.crt" "$W/tls/peerdir/server.crt"; cp "$W/tls/peer.key" "$W/tls/peerdir/server.key"
-cp "$W/tls/ca.crt" "$W/tls/peerdir/ca.crt"
-render "$HERE/config/configtx.yaml.in" "$W/cfg/configtx.yaml"
+# One organisation is the orderer organisation and the application organisation.
+make_channel_msp "$W/msp" "$W/tls/ca.crt"
+make_peer_tls_dir "$W/tls/peerdir" "$W/tls/peer" "$W/tls/ca.crt"
+MSPDIR="$W/msp/org" ORDERER_TLS_CERT="$W/tls/orderer.crt" PEER_TLS_DIR="$W/tls/peerdir" PEER_DATA="$W/peer"
+PEER_MSP="$W/msp/peer"
+render "$HERE/config/configtx.yaml.in" "$W/cfg/configtx-org.yaml"
+cat "$HERE/config/configtx-defaults.yaml" "$W/cfg/configtx-org.yaml" > "$W/cfg/configtx.yaml"
 render "$HERE/config/core.yaml.in" "$W/cfg/peer/core.yaml"
 cp "$HERE/config/orderer.yaml" "$W/cfg/orderer/orderer.yaml"
 
@@ -194,13 +122,7 @@ start chaincode env CHAINCODE_SERVER_ADDRESS=127.0.0.1:$CHAINCODE_PORT CHAINCODE
 wait_port $CHAINCODE_PORT 30
 
 log "approve and commit (single organisation, default endorsement policy)"
-retry() {  # the single orderer may still be electing itself Raft leader ("no Raft leader"): bounded retries
-  for i in $(seq 1 30); do
-    if timeout $T "$@" >> "$W/logs/cli.log" 2>&1; then return 0; fi
-    sleep 1
-  done
-  log "gave up: $*"; return 1
-}
+# The single orderer may still be electing itself Raft leader ("no Raft leader"): retry bounds the wait.
 retry "$FABRIC_BIN/peer" lifecycle chaincode approveformyorg "${ORDERER_ARGS[@]}" --channelID "$CHANNEL" \
   --name $CC_NAME --version 1.0 --package-id "$PACKAGE_ID" --sequence 1 --waitForEvent
 retry "$FABRIC_BIN/peer" lifecycle chaincode commit "${ORDERER_ARGS[@]}" --channelID "$CHANNEL" \

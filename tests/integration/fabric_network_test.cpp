@@ -5,14 +5,10 @@
 // workflow through medledger's own C++ Gateway client (GatewayLedger), each call signed by the user's wallet
 // identity. Without FABRIC_BIN it reports SKIPPED.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -20,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "fabric_harness.h"
 #include "identity/organization.h"
 #include "ledger/fabric/fabric_config.h"
 #include "ledger/fabric/gateway_ledger.h"
@@ -32,57 +29,27 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ledger::Invocation;
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
+using testing::EnvOr;
 
-// The network is shared by the whole suite (bringing it up takes ~15 s); it is stopped in TearDownTestSuite
-// and, should the process die, by network.sh's own trap only for failures during `up` — so the work dir and
-// its pids file are printed to let a human clean up.
+// The network is shared by the suite's tests in one process (ctest runs each test in its own, so each brings up
+// its own network, ~15 s) and stopped in TearDownTestSuite.
 class FabricNetworkTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (Env("FABRIC_BIN").empty()) return;
-    char tmpl[] = "/tmp/medledger-fabric-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) return;
-    work_ = new fs::path(tmpl);
-    const std::string script = std::string(MEDLEDGER_SOURCE_DIR) + "/tests/fabric/network.sh";
-    // `timeout` bounds the whole bring-up; network.sh stops what it started when it fails.
-    const std::string cmd = "MEDLEDGER_BIN_DIR='" + Env("MEDLEDGER_BIN_DIR") + "' timeout 180 '" + script + "' up '" +
-                            work_->string() + "/net'";
-    up_rc_ = std::system(cmd.c_str());
+    if (EnvOr("FABRIC_BIN").empty()) return;
+    network_ = std::make_unique<testing::ScriptedFabricNetwork>("network.sh", "", 180);
   }
-
-  static void TearDownTestSuite() {
-    if (work_ == nullptr) return;
-    const std::string script = std::string(MEDLEDGER_SOURCE_DIR) + "/tests/fabric/network.sh";
-    const std::string cmd = "timeout 30 '" + script + "' down '" + work_->string() + "/net'";
-    (void)std::system(cmd.c_str());
-    if (Env("MEDLEDGER_KEEP_FABRIC").empty() && !::testing::UnitTest::GetInstance()->Failed()) {
-      std::error_code ec;
-      fs::remove_all(*work_, ec);
-    } else {
-      std::cerr << "fabric network files kept in " << work_->string() << "/net\n";
-    }
-    delete work_;
-    work_ = nullptr;
-  }
+  static void TearDownTestSuite() { network_.reset(); }
 
   void SetUp() override {
-    if (Env("FABRIC_BIN").empty()) GTEST_SKIP() << "set FABRIC_BIN to a directory with Fabric 2.5 binaries";
-    ASSERT_NE(work_, nullptr);
-    ASSERT_EQ(up_rc_, 0) << "network.sh up failed; logs in " << work_->string() << "/net/logs";
-    net_ = *work_ / "net";
+    if (EnvOr("FABRIC_BIN").empty()) GTEST_SKIP() << "set FABRIC_BIN to a directory with Fabric 2.5 binaries";
+    ASSERT_TRUE(network_ && network_->up()) << (network_ ? network_->Describe() : "no network");
+    net_ = network_->dir();
   }
 
-  static fs::path* work_;
-  static int up_rc_;
+  static inline std::unique_ptr<testing::ScriptedFabricNetwork> network_;
   fs::path net_;
 };
-
-fs::path* FabricNetworkTest::work_ = nullptr;
-int FabricNetworkTest::up_rc_ = -1;
 
 std::string Arg(const json& j) {
   return j.dump();
@@ -163,10 +130,7 @@ TEST_F(FabricNetworkTest, RecordsWorkflowThroughCppGatewayClient) {
   // expiresAt must be within 366 days of the transaction time: far future is refused with a stable code.
   ASSERT_FALSE(grant.ok());
   EXPECT_EQ(grant.error().code, "expiry_too_far") << grant.error().ToString();
-  const auto now = std::chrono::system_clock::now() + std::chrono::hours(24 * 30);
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  char expires[32];
-  std::strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  const std::string expires = testing::UtcIn(std::chrono::hours(24 * 30));
   grant = ledger.Submit(*patient, Invocation{"GrantAccess",
                                              {Arg({{"patientRef", patient_ref},
                                                    {"doctor", "doctor2"},
@@ -283,9 +247,7 @@ TEST_F(FabricNetworkTest, ServerOverHttpRunsTheReportWorkflowOnFabric) {
 
   // Consent: another doctor is refused, allowed while consent lasts, refused again after revocation.
   EXPECT_EQ(server.Get("/api/v1/reports/" + id, token["http.doc2"]).status, 403);
-  std::time_t in_30_days = std::time(nullptr) + 30 * 24 * 3600;
-  char expires[32];
-  std::strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&in_30_days));
+  const std::string expires = testing::UtcIn(std::chrono::hours(24 * 30));
   auto consent = server.PostJson("/api/v1/patients/" + pid + "/consents",
                                  json{{"doctor", "http.doc2"}, {"purpose", "treatment"}, {"expiresAt", expires}}.dump(),
                                  token["http.pat"]);

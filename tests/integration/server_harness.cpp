@@ -209,8 +209,12 @@ std::string UrlEncode(const std::string& s) {
 }
 
 CommandResult RunMedledger(const std::string& args) {
+  return RunCommand("'" + BinaryPath() + "' " + args);
+}
+
+CommandResult RunCommand(const std::string& command_line) {
   CommandResult r;
-  std::string cmd = "'" + BinaryPath() + "' " + args + " 2>&1 </dev/null";
+  std::string cmd = command_line + " 2>&1 </dev/null";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return r;
   std::array<char, 4096> buf{};

@@ -39,6 +39,8 @@ struct CommandResult {
   std::string output;
 };
 CommandResult RunMedledger(const std::string& args);
+// Runs a shell command line (stdin from /dev/null); its exit code and stdout+stderr.
+CommandResult RunCommand(const std::string& command_line);
 
 class ServerProcess {
  public:

@@ -318,6 +318,7 @@ void EmbeddedLedger::Close() {
 }
 
 Result<std::string> EmbeddedLedger::Evaluate(const identity::SigningIdentity& caller, const Invocation& call) {
+  ML_RETURN_IF_ERROR(CheckEndorsingOrganizations(call, /*submission=*/false));
   ML_ASSIGN_OR_RETURN(auto creator, impl_->membership->Resolve(caller.serialized()));
   std::string nonce = crypto::RandomBytes(kNonceSize);
   TxContext ctx{impl_->opt.chaincode, impl_->opt.channel_id, ComputeTxId(nonce, caller.serialized()), Timestamp::Now(),
@@ -330,6 +331,15 @@ void EmbeddedLedger::SubmitAsync(const identity::SigningIdentity& caller, Invoca
   std::shared_lock lock(impl_->lifecycle_mu);
   if (impl_->closed) return done(Closed());
   if (impl_->failed.load()) return done(impl_->Failure());
+  if (auto st = CheckEndorsingOrganizations(call, /*submission=*/true); !st.ok()) return done(st.error());
+  // One organisation, one peer: its own is the only endorsement the embedded ledger can give.
+  for (const auto& msp : call.endorsing_organizations) {
+    if (msp != impl_->opt.msp_id) {
+      return done(
+          MakeError(ErrorKind::kInvalidArgument, "endorsing_organization_unknown",
+                    "the embedded ledger has one organisation, " + impl_->opt.msp_id + "; " + msp + " cannot endorse"));
+    }
+  }
   Impl* impl = impl_.get();
   // The caller's identity is copied (shared key state): the work outlives this call.
   impl_->exec_pool->Post([impl, caller, call = std::move(call), done = std::move(done)]() mutable {

@@ -189,6 +189,7 @@ struct GatewayLedger::Impl {
   }
 
   Result<TxReceipt> SubmitBlocking(const identity::SigningIdentity& caller, const Invocation& call) {
+    ML_RETURN_IF_ERROR(CheckEndorsingOrganizations(call, /*submission=*/true));
     std::vector<std::string> args;
     args.reserve(call.args.size() + 1);
     args.push_back(call.function);
@@ -199,6 +200,9 @@ struct GatewayLedger::Impl {
     ereq.set_transaction_id(p.parts.tx_id);
     ereq.set_channel_id(config.channel);
     *ereq.mutable_proposed_transaction() = p.signed_proposal;
+    // The Gateway then asks one peer of each listed organisation and no other, and does not check the policy:
+    // the peers' validation does.
+    for (const auto& msp : call.endorsing_organizations) ereq.add_endorsing_organizations(msp);
     gateway::EndorseResponse eresp;
     grpc::Status st = Unary(&gateway::Gateway::Stub::Endorse, ereq, &eresp, config.endorse_timeout);
     if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "endorse");
@@ -305,6 +309,7 @@ void GatewayLedger::SetQueryIdentity(std::shared_ptr<const identity::SigningIden
 }
 
 Result<std::string> GatewayLedger::Evaluate(const identity::SigningIdentity& caller, const Invocation& call) {
+  ML_RETURN_IF_ERROR(CheckEndorsingOrganizations(call, /*submission=*/false));
   std::vector<std::string> args;
   args.push_back(call.function);
   args.insert(args.end(), call.args.begin(), call.args.end());

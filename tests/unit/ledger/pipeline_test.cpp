@@ -160,6 +160,32 @@ TEST_F(PipelineTest, ContractErrorsReturnWithoutOrdering) {
   EXPECT_EQ(ledger_->GetChainInfo()->height, 1u);  // only the successful create was ordered
 }
 
+// One organisation: it may name itself as the endorser, never another organisation, and the refusal comes before
+// anything is endorsed or ordered.
+TEST_F(PipelineTest, EndorsingOrganizationsOtherThanItsOwnAreRefused) {
+  Open();
+  Invocation own{"put", {"k", "v"}, {"Org1MSP"}};
+  auto ok = ledger_->Submit(*fx_.alice, own);
+  ASSERT_TRUE(ok.ok()) << ok.error().ToString();
+  auto foreign = ledger_->Submit(*fx_.alice, Invocation{"put", {"k", "w"}, {"Org1MSP", "HospitalBMSP"}});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, "endorsing_organization_unknown");
+  EXPECT_EQ(foreign.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_NE(foreign.error().message.find("HospitalBMSP"), std::string::npos) << foreign.error().message;
+  EXPECT_NE(foreign.error().message.find("Org1MSP"), std::string::npos) << foreign.error().message;
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {""}, {"Org1MSP", "Org1MSP"}, {"Org 1"}, std::vector<std::string>(17, "Org1MSP")}) {
+    auto r = ledger_->Submit(*fx_.alice, Invocation{"put", {"k", "x"}, bad});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "bad_endorsing_organizations");
+  }
+  auto eval = ledger_->Evaluate(*fx_.alice, Invocation{"get", {"k"}, {"Org1MSP"}});
+  ASSERT_FALSE(eval.ok());
+  EXPECT_EQ(eval.error().code, "bad_endorsing_organizations");
+  EXPECT_EQ(*ledger_->Evaluate(*fx_.alice, {"get", {"k"}}), "v");  // none of the refused writes happened
+  EXPECT_EQ(ledger_->GetChainInfo()->height, 1u);
+}
+
 TEST_F(PipelineTest, MvccConflictInOneBlockInvalidatesTheSecondReader) {
   auto o = fx_.Options(dir_);
   o.batch.max_tx_count = 2;

@@ -80,6 +80,37 @@ TEST_F(GatewayFixture, InvalidatedTransactionsAreErrors) {
   EXPECT_EQ(r.error().code, "mvcc_read_conflict");
 }
 
+// The organisations a submission names travel in EndorseRequest.endorsing_organizations (field 4, as Fabric's
+// gateway.proto); the peers, not the client, judge them, and an invalidated transaction names the policy failure.
+TEST_F(GatewayFixture, EndorsingOrganizationsAreSentAndPolicyFailuresSurface) {
+  auto planned = ledger->Submit(doctor, {"CreateReport", {"R20"}});
+  ASSERT_TRUE(planned.ok()) << planned.error().ToString();
+  mock.commit_code = 10;  // ENDORSEMENT_POLICY_FAILURE
+  auto one_org = ledger->Submit(doctor, Invocation{"CreateReport", {"R21"}, {"HospitalBMSP"}});
+  ASSERT_FALSE(one_org.ok());
+  EXPECT_EQ(one_org.error().code, "endorsement_policy_failure");
+  EXPECT_EQ(one_org.error().kind, ErrorKind::kPermissionDenied);
+  {
+    std::lock_guard lock(mock.mu);
+    ASSERT_EQ(mock.endorsing_organizations.size(), 2u);
+    EXPECT_TRUE(mock.endorsing_organizations[0].empty());  // none named: the gateway plans from the policy
+    EXPECT_EQ(mock.endorsing_organizations[1], std::vector<std::string>{"HospitalBMSP"});
+    mock.calls.clear();
+  }
+  // Malformed lists never reach the gateway; evaluations take none.
+  for (const auto& bad : std::vector<std::vector<std::string>>{
+           {""}, {"HospitalAMSP", "HospitalAMSP"}, {"Hospital/A"}, std::vector<std::string>(17, "X")}) {
+    auto r = ledger->Submit(doctor, Invocation{"CreateReport", {"R22"}, bad});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "bad_endorsing_organizations");
+  }
+  auto eval = ledger->Evaluate(doctor, Invocation{"GetReport", {"R20"}, {"HospitalAMSP"}});
+  ASSERT_FALSE(eval.ok());
+  EXPECT_EQ(eval.error().code, "bad_endorsing_organizations");
+  std::lock_guard lock(mock.mu);
+  EXPECT_TRUE(mock.calls.empty());
+}
+
 TEST_F(GatewayFixture, UnavailablePeerIsRetriedWithBackoff) {
   mock.unavailable_before_success = 2;
   auto r = ledger->Evaluate(doctor, {"Ping", {}});

@@ -30,7 +30,8 @@ class MockGateway final : public gateway::Gateway::Service {
   int32_t commit_code = 0;             // TxValidationCode CommitStatus reports
   std::vector<std::string> calls;
   std::set<std::string> submitted;
-  std::map<std::string, std::string> payloads;  // txid -> envelope payload handed out by Endorse
+  std::map<std::string, std::string> payloads;                    // txid -> envelope payload handed out by Endorse
+  std::vector<std::vector<std::string>> endorsing_organizations;  // per Endorse call, as received
 
   grpc::Status Evaluate(grpc::ServerContext*, const gateway::EvaluateRequest* req,
                         gateway::EvaluateResponse* resp) override {
@@ -86,6 +87,7 @@ class MockGateway final : public gateway::Gateway::Service {
                        gateway::EndorseResponse* resp) override {
     std::lock_guard lock(mu);
     calls.push_back("Endorse");
+    endorsing_organizations.emplace_back(req->endorsing_organizations().begin(), req->endorsing_organizations().end());
     if (auto st = Flaky(); !st.ok()) return st;
     std::vector<std::string> args;
     std::string chaincode;
