@@ -40,9 +40,8 @@ Result<OpenedReport> ReportVault::Fetch(std::string_view report_id, std::string_
   return out;
 }
 
-Result<ReportVault::DataKeyOf> ReportVault::DataKey(std::string_view report_id, std::string_view cid) {
-  ML_ASSIGN_OR_RETURN(std::string bytes, store_.Cat(cid));
-  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(bytes));
+Result<ReportVault::DataKeyOf> ReportVault::DataKey(std::string_view report_id, std::string_view envelope_bytes) const {
+  ML_ASSIGN_OR_RETURN(auto envelope, ParseEnvelope(envelope_bytes));
   ML_ASSIGN_OR_RETURN(std::string key, keys_.Load(report_id, envelope.key_id));
   return DataKeyOf{envelope.key_id, std::move(key)};
 }

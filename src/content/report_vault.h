@@ -37,13 +37,13 @@ class ReportVault {
   // As Get, keeping the envelope bytes too (for readers who re-check the CID themselves).
   Result<OpenedReport> Fetch(std::string_view report_id, std::string_view patient_ref, std::string_view cid,
                              std::string_view content_hash);
-  // A consortium's key release (docs/CONSORTIUM.md): the data key of the envelope `cid` of `report_id`, which this
-  // organisation holds. "key_destroyed" once erased.
+  // A consortium's key release (docs/CONSORTIUM.md): the data key of an envelope of `report_id` (its bytes, from
+  // whichever replica had them), which this organisation holds. "key_destroyed" once erased.
   struct DataKeyOf {
     std::string key_id;
     std::string data_key;  // secret
   };
-  Result<DataKeyOf> DataKey(std::string_view report_id, std::string_view cid);
+  Result<DataKeyOf> DataKey(std::string_view report_id, std::string_view envelope) const;
   // Opens an envelope that came from anywhere (another hospital's node, a CAR) with a released data key, and
   // checks the plaintext against `content_hash`: the holder's key alone cannot make wrong bytes pass.
   static Result<std::string> OpenReleased(std::string_view envelope, std::string_view data_key,

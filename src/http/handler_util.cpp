@@ -59,7 +59,10 @@ Response FromError(const Error& error, const std::vector<service::FieldIssue>& i
   if (error.code == "content_erased") status = 410;
   std::vector<FieldError> fields;
   for (const auto& i : issues) fields.push_back({i.field, i.code, i.message});
-  return ProblemResponse(error, status, fields);
+  Response r = ProblemResponse(error, status, fields);
+  // A dependency that is down (another hospital's server, a content node): the client may try again shortly.
+  if (r.status == 503 && r.Header("Retry-After").empty()) r.SetHeader("Retry-After", "5");
+  return r;
 }
 
 }  // namespace medledger::http

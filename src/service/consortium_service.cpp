@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "common/encoding.h"
 #include "common/json_strict.h"
@@ -149,7 +150,10 @@ Result<std::string> ConsortiumService::ReleaseKey(std::string_view caller_chain_
     return refuse(
         MakeError(ErrorKind::kNotFound, "version_not_found", "a key is released for the version the read returned"));
   }
-  auto data_key = p_.vault->DataKey(request->report_id, head.value("cid", ""));
+  // The key's ID is in the envelope: from this node, or any member's replica when this node is down.
+  auto envelope = Ciphertext(head.value("cid", ""), "");
+  if (!envelope.ok()) return envelope.error();
+  auto data_key = p_.vault->DataKey(request->report_id, *envelope);
   if (!data_key.ok()) {
     if (data_key.error().code == "key_destroyed") {
       return refuse(MakeError(ErrorKind::kNotFound, "key_destroyed", "this report's content was erased"));
@@ -218,7 +222,7 @@ Result<std::string> ConsortiumService::AcceptReplica(std::string_view caller_cha
     return MakeError(ErrorKind::kPermissionDenied, "tx_mismatch", "the version was written by another member");
   }
   const cs::Member* author = p_.config->Find(caller);
-  ML_ASSIGN_OR_RETURN(std::string bytes, FetchCiphertext(*author, events.leaf->cid));
+  ML_ASSIGN_OR_RETURN(std::string bytes, FromGateways(events.leaf->cid, author->msp_id));
   content::AddOptions add;
   add.cid_version = content::Cid::Parse(events.leaf->cid)->version();
   ML_ASSIGN_OR_RETURN(std::string cid, p_.content->Add(bytes, add));
@@ -252,19 +256,30 @@ Result<HttpReply> ConsortiumService::Call(const cs::Member& member, const std::s
   return reply;
 }
 
-Result<std::string> ConsortiumService::FetchCiphertext(const cs::Member& holder, const std::string& cid_text) {
-  // This node first: Bitswap from the other members' nodes when they are peered.
+Result<std::string> ConsortiumService::Ciphertext(const std::string& cid_text, std::string_view first_member) {
+  // This node first: it holds its own reports and its replicas, and fetches others by Bitswap when peered.
   auto local = p_.content->Cat(cid_text);
   if (local.ok()) return local;
+  return FromGateways(cid_text, first_member);
+}
+
+Result<std::string> ConsortiumService::FromGateways(const std::string& cid_text, std::string_view first_member) {
   ML_ASSIGN_OR_RETURN(content::Cid cid, content::Cid::Parse(cid_text));
-  auto reply = Call(holder, "/ipfs/" + cid_text + "?format=car", "", std::string(kCarType), kMaxCarBytes);
-  if (!reply.ok() || reply->status != 200) {
-    return Unavailable("content_unavailable", "no replica of this report's content could be reached");
+  std::vector<const cs::Member*> order;
+  const cs::Member* first = p_.config->Find(first_member);
+  if (first != nullptr) order.push_back(first);
+  for (const auto& m : p_.config->members) {
+    if (&m != first) order.push_back(&m);
   }
-  auto file = content::FileFromCar(reply->body, cid);  // every block checked against its CID
-  if (!file.ok())
-    return Unavailable("content_unavailable", "the holder's CAR failed verification: " + file.error().code);
-  return file;
+  for (const cs::Member* m : order) {
+    if (m->msp_id == p_.config->self) continue;
+    auto reply = Call(*m, "/ipfs/" + cid_text + "?format=car", "", std::string(kCarType), kMaxCarBytes);
+    if (!reply.ok() || reply->status != 200) continue;
+    auto file = content::FileFromCar(reply->body, cid);  // every block checked against its CID
+    if (file.ok()) return file;
+    spdlog::warn(R"({{"event":"replica_corrupt","member":"{}","code":"{}"}})", m->msp_id, file.error().code);
+  }
+  return Unavailable("content_unavailable", "no replica of this report's content could be reached");
 }
 
 Result<content::OpenedReport> ConsortiumService::ReadForeign(const ForeignRead& read) {
@@ -295,7 +310,7 @@ Result<content::OpenedReport> ConsortiumService::ReadForeign(const ForeignRead& 
   ML_ASSIGN_OR_RETURN(auto response, cs::ParseReleaseResponse(reply->body));
   ML_ASSIGN_OR_RETURN(std::string data_key, cs::OpenDataKey(ephemeral, request, response));
   content::OpenedReport out;
-  ML_ASSIGN_OR_RETURN(out.envelope, FetchCiphertext(*holder, read.cid));
+  ML_ASSIGN_OR_RETURN(out.envelope, Ciphertext(read.cid, holder->msp_id));
   ML_ASSIGN_OR_RETURN(out.plaintext, content::ReportVault::OpenReleased(out.envelope, data_key, read.report_id,
                                                                         read.patient_ref, read.content_hash));
   return out;

@@ -92,7 +92,11 @@ class ConsortiumService {
                      int64_t version, const std::string& reason);
   Result<HttpReply> Call(const consortium::Member& member, const std::string& path, const std::string& body,
                          const std::string& expect_type, size_t max_bytes);
-  Result<std::string> FetchCiphertext(const consortium::Member& holder, const std::string& cid);
+  // The envelope `cid` from this node, else from the members' trustless gateways, `first_member`'s first.
+  Result<std::string> Ciphertext(const std::string& cid, std::string_view first_member);
+  // Only from the members' gateways (a replica request: this node does not have it yet, and asking it would wait
+  // for Bitswap).
+  Result<std::string> FromGateways(const std::string& cid, std::string_view first_member);
 
   ConsortiumParts p_;
   std::atomic<uint64_t> releases_{0};

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <condition_variable>
 #include <deque>
@@ -180,9 +181,19 @@ struct GatewayLedger::Impl {
   }
 
   Result<common::Block> BlockByTxId(const identity::SigningIdentity& who, const std::string& tx_id) {
-    ML_ASSIGN_OR_RETURN(std::string bytes, EvaluateRaw(who, "qscc", {"GetBlockByTxID", config.channel, tx_id}));
+    auto bytes = EvaluateRaw(who, "qscc", {"GetBlockByTxID", config.channel, tx_id});
+    if (!bytes.ok()) {
+      // qscc answers an unknown ID with an error ("no such transaction ID [...] in index"); callers need to tell that
+      // apart from a peer that failed.
+      std::string text = bytes.error().message;
+      std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+      if (text.find("no such transaction id") != std::string::npos || text.find("not found") != std::string::npos) {
+        return MakeError(ErrorKind::kNotFound, "tx_not_found", "no transaction has this ID on the channel");
+      }
+      return bytes.error();
+    }
     common::Block block;
-    if (!block.ParseFromString(bytes)) {
+    if (!block.ParseFromString(*bytes)) {
       return MakeError(ErrorKind::kCorruption, "bad_block", "qscc returned a block that does not parse");
     }
     return block;

@@ -281,8 +281,8 @@ TEST(ReportVault, ReleasedKeysOpenOnlyTheirVersionAndTheRecordedContent) {
   ReportVault vault(*w.store, w.mem_keys);
   auto v1 = vault.Put("r-5", "p-1", "version one").value();
   auto v2 = vault.Put("r-5", "p-1", "version two").value();
-  const std::string key1 = vault.DataKey("r-5", v1.cid).value().data_key;
-  EXPECT_EQ(vault.DataKey("r-5", v1.cid).value().key_id, v1.key_id);
+  const std::string key1 = vault.DataKey("r-5", w.store->Cat(v1.cid).value()).value().data_key;
+  EXPECT_EQ(vault.DataKey("r-5", w.store->Cat(v1.cid).value()).value().key_id, v1.key_id);
   const std::string env1 = w.store->Cat(v1.cid).value();
   const std::string env2 = w.store->Cat(v2.cid).value();
   EXPECT_EQ(ReportVault::OpenReleased(env1, key1, "r-5", "p-1", v1.content_hash).value(), "version one");
@@ -290,7 +290,7 @@ TEST(ReportVault, ReleasedKeysOpenOnlyTheirVersionAndTheRecordedContent) {
   EXPECT_EQ(ReportVault::OpenReleased(env1, key1, "r-6", "p-1", v1.content_hash).error().code, "decrypt_failed");
   EXPECT_EQ(ReportVault::OpenReleased(env1, key1, "r-5", "p-1", v2.content_hash).error().code, "content_hash_mismatch");
   ASSERT_TRUE(vault.Erase("r-5").ok());
-  EXPECT_EQ(vault.DataKey("r-5", v1.cid).error().code, "key_destroyed");
+  EXPECT_EQ(vault.DataKey("r-5", w.store->Cat(v1.cid).value()).error().code, "key_destroyed");
 }
 
 }  // namespace
