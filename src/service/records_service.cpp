@@ -539,7 +539,6 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
               {"patientId", patient_id},
               {"title", Str(doc, {"title"})},
               {"author", CallerUsername(author.empty() ? Str(doc, {"author"}) : author)},
-              {"authorId", author},
               {"createdAt", Str(doc, {"createdAt"})},
               {"cid", cid},
               {"diagnosis", Str(doc, {"diagnosis"})},
@@ -552,9 +551,7 @@ Result<ReportView> RecordsService::ReadReport(const Principal& who, const std::s
   if (doc.contains("previousVersion")) out["previousVersion"] = doc["previousVersion"];
   if (doc.contains("amendmentReason")) out["amendmentReason"] = doc["amendmentReason"];
   if (rec.contains("emergency")) out["emergency"] = rec["emergency"];
-  if (const std::string author = Str(rec, {"author"}); author.find('/') != std::string::npos) {
-    out["authorMsp"] = author.substr(0, author.find('/'));  // the author's hospital
-  }
+  if (author.find('/') != std::string::npos) out["authorMsp"] = author.substr(0, author.find('/'));  // its hospital
   if (!tx_id.empty()) {
     auto where = p_.ledger->GetTransactionBlock(tx_id);
     if (where.ok()) {

@@ -195,7 +195,8 @@ TEST_F(ConsortiumServersTest, ADoctorOfAnotherHospitalReadsUnderConsentAndFaults
   auto read = b_.server->Get("/api/v1/reports/" + report_id, b_.token["b.doc"]);
   ASSERT_EQ(read.status, 200) << read.body;
   EXPECT_NE(read.body.find("bisoprolol"), std::string::npos);
-  EXPECT_EQ(ParseBody(read).value("authorId", ""), "HospitalAMSP/a.doc");
+  EXPECT_EQ(ParseBody(read).value("authorMsp", ""), "HospitalAMSP");
+  EXPECT_EQ(ParseBody(read).value("author", ""), "a.doc");
   // A's patient sees the read by B's doctor and the key's release to B.
   auto access_log = a_.server->Get("/api/v1/patients/" + pid + "/access-log", a_.token["a.pat"]);
   ASSERT_EQ(access_log.status, 200) << access_log.body;

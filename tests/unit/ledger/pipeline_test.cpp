@@ -160,6 +160,20 @@ TEST_F(PipelineTest, ContractErrorsReturnWithoutOrdering) {
   EXPECT_EQ(ledger_->GetChainInfo()->height, 1u);  // only the successful create was ordered
 }
 
+// State-based endorsement on one organisation's channel: a key-level policy naming its own peers is recorded in the
+// write set and commits; one naming another organisation could never be satisfied here, so the validator marks
+// the transaction ENDORSEMENT_POLICY_FAILURE and the key is not written.
+TEST_F(PipelineTest, KeyLevelPoliciesNamingAnotherOrganisationAreInvalidated) {
+  Open();
+  auto own = ledger_->Submit(*fx_.alice, {"policy", {"mine", "Org1MSP"}});
+  ASSERT_TRUE(own.ok()) << own.error().ToString();
+  auto foreign = ledger_->Submit(*fx_.alice, {"policy", {"theirs", "HospitalBMSP"}});
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, "endorsement_policy_failure");
+  EXPECT_EQ(*ledger_->Evaluate(*fx_.alice, {"get", {"mine"}}), "v");
+  EXPECT_EQ(ledger_->Evaluate(*fx_.alice, {"get", {"theirs"}}).error().code, "not_found");
+}
+
 // One organisation: it may name itself as the endorser, never another organisation, and the refusal comes before
 // anything is endorsed or ordered.
 TEST_F(PipelineTest, EndorsingOrganizationsOtherThanItsOwnAreRefused) {

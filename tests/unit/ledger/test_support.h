@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "contract/endorsement_policy.h"
 #include "contract/stub.h"
 #include "crypto/random.h"
 #include "crypto/x509.h"
@@ -56,6 +57,7 @@ struct TestOrg {
 // A deterministic key-value contract covering every simulator path:
 //   put k v | get k | del k | incr k (read-modify-write) | create k v (409 when k exists)
 //   | deny (403) | scan start end (range read, writes "scan:<start>" = count) | page start end size | whoami
+//   | policy k msp (a key-level endorsement policy)
 class KvContract final : public contract::Contract {
  public:
   contract::Response Invoke(contract::ChaincodeStub& stub, std::string_view fn,
@@ -99,6 +101,11 @@ class KvContract final : public contract::Contract {
       return Check(stub.PutState("page:" + args[0], seen), seen);
     }
     if (fn == "whoami") return contract::Response{200, "", stub.GetCreator().msp_id};
+    if (fn == "policy" && args.size() == 2) {  // key msp: k = "v" with a key-level policy naming msp's peers
+      auto st = stub.PutState(args[0], "v");
+      if (st.ok()) st = stub.SetStateValidationParameter(args[0], contract::OrganizationPeerPolicy(args[1]));
+      return Check(st, "ok");
+    }
     return bad("unknown function " + std::string(fn));
   }
 
