@@ -393,10 +393,10 @@ int RunServe(const ServeOptions& o) {
   if (!o.consortium.empty()) {
     service::ConsortiumParts cp;
     cp.ledger = ledger_ptr;
-    cp.org = org.get();
+    cp.service_identity = [o = org.get()] { return o->ServiceIdentity(); };
     cp.content = store.get();
     cp.vault = &vault;
-    auto started = StartConsortium(o.consortium, data, std::move(cp));
+    auto started = StartConsortium(o.consortium, org->msp_id(), data, std::move(cp));
     if (!started.ok()) return Fail(started.error());
     consortium = std::move(*started);
     parts.consortium = consortium->service.get();

@@ -7,10 +7,11 @@
 namespace medledger::app {
 
 Result<std::unique_ptr<ConsortiumRuntime>> StartConsortium(const std::string& config_path,
+                                                           const std::string& own_msp_id,
                                                            const std::filesystem::path& data_dir,
                                                            service::ConsortiumParts parts) {
   auto rt = std::make_unique<ConsortiumRuntime>();
-  ML_ASSIGN_OR_RETURN(rt->config, consortium::LoadConsortiumConfig(config_path, parts.org->msp_id()));
+  ML_ASSIGN_OR_RETURN(rt->config, consortium::LoadConsortiumConfig(config_path, own_msp_id));
   parts.config = &rt->config;
   rt->service = std::make_unique<service::ConsortiumService>(std::move(parts));
   rt->api = std::make_unique<http::PeerApi>(*rt->service);

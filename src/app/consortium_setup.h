@@ -25,9 +25,10 @@ struct ConsortiumRuntime {
   }
 };
 
-// Loads `config_path` for this organisation (`parts.org`'s MSP ID), builds the service over `parts` and starts the
+// Loads `config_path` for this organisation (`own_msp_id`), builds the service over `parts` and starts the
 // listener. The client-CA bundle the listener verifies against is written to DATA/consortium-client-cas.pem.
 Result<std::unique_ptr<ConsortiumRuntime>> StartConsortium(const std::string& config_path,
+                                                           const std::string& own_msp_id,
                                                            const std::filesystem::path& data_dir,
                                                            service::ConsortiumParts parts);
 

@@ -94,7 +94,7 @@ void ConsortiumService::RecordRefusal(const std::string& caller, std::string_vie
     refusals_in_flight_.fetch_sub(1);
     return;  // a flood of bad requests is logged and counted, not allowed to fill the ledger
   }
-  auto service = p_.org->ServiceIdentity();
+  auto service = p_.service_identity();
   if (!service.ok()) {
     refusals_in_flight_.fetch_sub(1);
     return;
@@ -134,7 +134,7 @@ Result<std::string> ConsortiumService::ReleaseKey(std::string_view caller_chain_
   if (!summary.ok()) return refuse(summary.error());
 
   // 4: the consents and grants around that read, on this organisation's own peer.
-  ML_ASSIGN_OR_RETURN(auto service, p_.org->ServiceIdentity());
+  ML_ASSIGN_OR_RETURN(auto service, p_.service_identity());
   json grants_arg = {
       {"patientRef", summary->patient_ref}, {"doctor", summary->doctor}, {"reportId", summary->report_id}};
   ML_ASSIGN_OR_RETURN(std::string grants_text, p_.ledger->Evaluate(service, {"GetAccessGrants", {grants_arg.dump()}}));

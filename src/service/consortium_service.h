@@ -22,7 +22,7 @@
 #include "consortium/consortium_config.h"
 #include "content/content_store.h"
 #include "content/report_vault.h"
-#include "identity/organization.h"
+#include "identity/signing_identity.h"
 #include "ledger/ledger.h"
 #include "service/http_client.h"
 
@@ -30,7 +30,9 @@ namespace medledger::service {
 
 struct ConsortiumParts {
   ledger::Ledger* ledger = nullptr;
-  identity::Organization* org = nullptr;  // the service identity signs releases and reads grants
+  // The organisation's service identity (identity::Organization::ServiceIdentity): it reads the grants around a
+  // read and signs key releases.
+  std::function<Result<identity::SigningIdentity>()> service_identity;
   content::ContentStore* content = nullptr;
   content::ReportVault* vault = nullptr;
   const consortium::ConsortiumConfig* config = nullptr;
