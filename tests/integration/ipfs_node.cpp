@@ -32,7 +32,6 @@ using content::kCodecRaw;
 using content::KuboOptions;
 using content::KuboStore;
 
-
 // Runs `argv` with IPFS_PATH set, output to `log`; returns the pid.
 pid_t Spawn(const std::vector<std::string>& argv, const fs::path& ipfs_path, const fs::path& log) {
   std::vector<std::string> env_strings;
