@@ -25,11 +25,16 @@ stop_recorded() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # The first of $1 consecutive ports on 127.0.0.1 none of which is in use: parallel runs and busy machines do not
-# collide.
+# collide. The range ends below the kernel's ephemeral ports (ip_local_port_range): a port the script picks must not
+# be taken meanwhile as the source port of some outgoing connection (seen: a chaincode server's bind failing with
+# EADDRINUSE while the network came up).
 pick_base_port() {
-  local count=$1 base p ok
+  local count=$1 base p ok low=32768
+  [[ -r /proc/sys/net/ipv4/ip_local_port_range ]] && read -r low _ < /proc/sys/net/ipv4/ip_local_port_range
+  local span=$((low - count - 10000))
+  ((span > 0)) || { echo "no port range below the ephemeral ports ($low)" >&2; return 1; }
   for _ in $(seq 1 50); do
-    base=$((20000 + RANDOM % 30000))
+    base=$((10000 + RANDOM % span))
     ok=1
     for p in $(seq "$base" $((base + count - 1))); do port_open "$p" && { ok=0; break; }; done
     [[ $ok == 1 ]] && { echo "$base"; return 0; }
