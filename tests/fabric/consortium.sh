@@ -18,6 +18,8 @@
 #   consortium.sh stop-orderer WORKDIR N   # kill -9 orderer N (1..3)
 #   consortium.sh start-orderer WORKDIR N  # restart orderer N with the same configuration and data
 #   consortium.sh raft-leader WORKDIR      # prints the number of the orderer leading medchannel's Raft (metrics)
+#   consortium.sh serve WORKDIR            # after up: each hospital's js-ipfs node (peered) and `medledger serve
+#                                          # --ledger fabric --content kubo --consortium`; ports in network.env
 #
 # Environment:
 #   FABRIC_BIN         directory holding peer, orderer, configtxgen, osnadmin (required for up)
@@ -36,7 +38,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 CMD="${1:-}"
 W="${2:-}"
-usage() { echo "usage: $0 up|down|raft-leader WORKDIR | stop-orderer|start-orderer WORKDIR N" >&2; exit 2; }
+usage() { echo "usage: $0 up|down|serve|raft-leader WORKDIR | stop-orderer|start-orderer WORKDIR N" >&2; exit 2; }
 [[ -n "$CMD" && -n "$W" ]] || usage
 LOG_NAME=consortium.sh
 # shellcheck source=tests/fabric/lib.sh
@@ -85,6 +87,61 @@ case "$CMD" in
       if grep -q "^consensus_etcdraft_is_leader{channel=\"$CHANNEL\"} 1" <<< "$metrics"; then echo "$k"; exit 0; fi
     done
     echo "no orderer reports itself leader of $CHANNEL" >&2; exit 1 ;;
+  serve)
+    # Each hospital's content node (js-ipfs from tests/peers, swarms peered) and `medledger serve` on its
+    # organisation, peer and consortium file. Stopped by `down` with the rest.
+    : "${MEDLEDGER_BIN_DIR:?set MEDLEDGER_BIN_DIR to the medledger build directory}"
+    W="$(cd "$W" && pwd)"
+    # shellcheck disable=SC1091
+    source "$W/network.env"
+    JSIPFS="$REPO/tests/peers/node_modules/.bin/jsipfs"
+    [[ -x "$JSIPFS" ]] || { echo "$JSIPFS is missing: run scripts/setup.sh" >&2; exit 2; }
+    trap 'rc=$?; if [[ $rc != 0 ]]; then log "serve failed (rc=$rc); logs in $W/logs"; fi' EXIT
+    base=$(pick_base_port $((5 * ORGS)))
+    for n in $(seq 1 "$ORGS"); do
+      name_var="ORG${n}_NAME"; dir_var="ORG${n}_DIR"; org="${!name_var}"; dir="${!dir_var}"
+      p=$((base + 5 * (n - 1)))
+      IPFS_PATH="$dir/ipfs" "$JSIPFS" init -p server,test > "$W/logs/ipfs-init-$org.log" 2>&1
+      # Every address on 127.0.0.1 and the range picked above; no bootstrap peers: the nodes know only each other.
+      node -e '
+        const fs = require("fs"); const [file, api, gw, swarm, rpc] = process.argv.slice(1);
+        const c = JSON.parse(fs.readFileSync(file));
+        c.Addresses.API = `/ip4/127.0.0.1/tcp/${api}`; c.Addresses.Gateway = `/ip4/127.0.0.1/tcp/${gw}`;
+        c.Addresses.Swarm = [`/ip4/127.0.0.1/tcp/${swarm}`]; c.Addresses.RPC = `/ip4/127.0.0.1/tcp/${rpc}`;
+        c.Addresses.Delegates = []; c.Bootstrap = [];
+        fs.writeFileSync(file, JSON.stringify(c, null, 2));
+        console.log(c.Identity.PeerID);' "$dir/ipfs/config" "$p" $((p + 1)) $((p + 2)) $((p + 3)) \
+        > "$dir/ipfs/peer-id"
+      start "ipfs-$org" env IPFS_PATH="$dir/ipfs" "$JSIPFS" daemon --enable-preload=false
+      echo "ORG${n}_IPFS_API=http://127.0.0.1:$p" >> "$W/network.env"
+      echo "ORG${n}_IPFS_SWARM=/ip4/127.0.0.1/tcp/$((p + 2))/p2p/$(cat "$dir/ipfs/peer-id")" >> "$W/network.env"
+      echo "ORG${n}_HTTP_PORT=$((p + 4))" >> "$W/network.env"
+    done
+    # shellcheck disable=SC1091
+    source "$W/network.env"
+    for n in $(seq 1 "$ORGS"); do wait_port $((base + 5 * (n - 1))) 90; done
+    for n in $(seq 1 "$ORGS"); do
+      for m in $(seq 1 "$ORGS"); do
+        [[ $n == "$m" ]] && continue
+        api_var="ORG${n}_IPFS_API"; swarm_var="ORG${m}_IPFS_SWARM"
+        curl -sf -X POST --max-time 20 "${!api_var}/api/v0/swarm/connect?arg=${!swarm_var}" > /dev/null ||
+          log "the IPFS nodes $n and $m did not peer (reads fall back to the trustless gateways)"
+      done
+    done
+    WEB_ARGS=()
+    [[ -f "$REPO/web/dist/index.html" ]] && WEB_ARGS=(--web "$REPO/web/dist")
+    for n in $(seq 1 "$ORGS"); do
+      name_var="ORG${n}_NAME"; dir_var="ORG${n}_DIR"; api_var="ORG${n}_IPFS_API"; http_var="ORG${n}_HTTP_PORT"
+      start "server-${!name_var}" "$MEDLEDGER_BIN_DIR/src/app/medledger" serve --data "${!dir_var}/org" \
+        --listen "127.0.0.1:${!http_var}" --ledger fabric --fabric-config "${!dir_var}/fabric.json" \
+        --content kubo --ipfs-url "${!api_var}" --consortium "${!dir_var}/consortium.json" "${WEB_ARGS[@]}"
+    done
+    for n in $(seq 1 "$ORGS"); do
+      name_var="ORG${n}_NAME"; http_var="ORG${n}_HTTP_PORT"
+      wait_port "${!http_var}" 60
+      log "${!name_var}: http://127.0.0.1:${!http_var}"
+    done
+    exit 0 ;;
   up) ;;
   *) usage ;;
 esac
