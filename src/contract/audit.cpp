@@ -13,7 +13,19 @@ Result<std::string> RecordAccess(Ctx& ctx, std::string_view arg) {
   ML_ASSIGN_OR_RETURN(std::string purpose, Code(a, "purpose", kAccessPurposes));
   ML_ASSIGN_OR_RETURN(Stored head, LoadReport(ctx, id));
   ML_ASSIGN_OR_RETURN(Access access, ReportAccess(ctx, head.doc, /*content=*/true));
-  if (!access.allowed) return Denied("no consent, grant or authorship allows reading this report's content");
+  if (!access.allowed) {
+    // A doctor whose consent ran out or was withdrawn is told so (a doctor at another hospital cannot ask the
+    // patient's hospital why): still 403, with a code that says what to do next.
+    if (ctx.caller.role == Role::kDoctor) {
+      ML_ASSIGN_OR_RETURN(std::string lapsed, LapsedConsent(ctx, Str(head.doc, "patientRef"), ctx.caller.id));
+      if (!lapsed.empty()) {
+        return MakeError(ErrorKind::kPermissionDenied, lapsed,
+                         lapsed == "consent_expired" ? "the patient's consent for this doctor has expired"
+                                                     : "the patient revoked this doctor's consent");
+      }
+    }
+    return Denied("no consent, grant or authorship allows reading this report's content");
+  }
   ML_RETURN_IF_ERROR(RecordAccessFact(ctx, head.doc, access));
   ML_RETURN_IF_ERROR(WriteEvent(ctx, {{"kind", "read"},
                                       {"reportId", id},

@@ -214,6 +214,22 @@ Result<bool> HasActiveConsent(Ctx& ctx, std::string_view patient_ref, std::strin
   return false;
 }
 
+Result<std::string> LapsedConsent(Ctx& ctx, std::string_view patient_ref, std::string_view doctor) {
+  ML_ASSIGN_OR_RETURN(auto consents,
+                      RangeAll(ctx.stub, kDoctorConsentType, {std::string(patient_ref), std::string(doctor)}));
+  int64_t latest = -1;
+  std::string state;
+  for (const auto& kv : consents) {
+    json c = json::parse(kv.value, nullptr, false);
+    if (!c.is_object()) continue;
+    const int64_t expires = c.value("expiresAtMs", int64_t{0});
+    if (expires < latest) continue;
+    latest = expires;
+    state = c.value("revoked", false) ? "consent_revoked" : "consent_expired";
+  }
+  return state;
+}
+
 Result<bool> HasActiveEmergency(Ctx& ctx, std::string_view report_id, std::string_view doctor) {
   ML_ASSIGN_OR_RETURN(auto grants, RangeAll(ctx.stub, kEmergencyType, {std::string(report_id), std::string(doctor)}));
   for (const auto& kv : grants) {

@@ -123,6 +123,9 @@ Status RequireRole(const Ctx& ctx, std::initializer_list<Role> roles, std::strin
 Status RequireOwnPatient(Ctx& ctx, std::string_view patient_ref, std::string_view action);
 Result<bool> HasActiveConsent(Ctx& ctx, std::string_view patient_ref, std::string_view doctor);
 Result<bool> HasActiveEmergency(Ctx& ctx, std::string_view report_id, std::string_view doctor);
+// For a doctor without an active consent of the patient: "consent_expired" or "consent_revoked" when one existed
+// (the latest by expiry decides), "" when none ever did.
+Result<std::string> LapsedConsent(Ctx& ctx, std::string_view patient_ref, std::string_view doctor);
 bool ConsentActive(const json& consent, Timestamp now);
 
 struct Access {

@@ -72,7 +72,7 @@ TEST_F(AccessTest, GrantAccessRules) {
 }
 
 TEST_F(AccessTest, ConsentExpiresWithTransactionTime) {
-  EXPECT_EQ(Read("doctor2").status, 403);
+  EXPECT_EQ(Code(Read("doctor2")), "permission_denied");  // never consented
   Grant("alice", kPatientA, "Org1MSP/drwho", 3600);
   EXPECT_EQ(Read("doctor2").status, 200);
   EXPECT_EQ(Call("doctor2", "GetReport", json{{"reportId", "r1"}}).status, 200);
@@ -80,6 +80,7 @@ TEST_F(AccessTest, ConsentExpiresWithTransactionTime) {
   EXPECT_EQ(Read("doctor2").status, 200);
   Advance(1);
   EXPECT_EQ(Read("doctor2").status, 403);
+  EXPECT_EQ(Code(Read("doctor2")), "consent_expired");
   EXPECT_EQ(Call("doctor2", "GetReport", json{{"reportId", "r1"}}).status, 403);
   json list = Ok("alice", "ListConsents", {{"patientRef", kPatientA}});
   EXPECT_EQ(list["items"][0]["active"], false);
@@ -101,6 +102,7 @@ TEST_F(AccessTest, RevocationEndsAccess) {
   EXPECT_EQ(revoked["revoked"], true);
   EXPECT_EQ(revoked["revokedTxId"], last_tx_);
   EXPECT_EQ(Read("doctor2").status, 403);
+  EXPECT_EQ(Code(Read("doctor2")), "consent_revoked");
   Response again = Call("alice", "RevokeAccess", revoke);
   EXPECT_EQ(again.status, 409);
   EXPECT_EQ(Code(again), "consent_already_revoked");

@@ -86,8 +86,9 @@ describe("the consortium directory", () => {
     expect(within(doctors).getAllByRole("radio")).toHaveLength(2);  // the inactive doctor is not offered
     expect(doctors).toHaveTextContent("HospitalBMSP · dr.jones");
     // The active consent names the doctor with their published name and hospital.
-    const active = screen.getByRole("table", { name: "Active consents" });
-    expect(active).toHaveTextContent("Dr. Indiana Jones");
+    // The consents load on their own request: wait for them rather than racing it.
+    const active = await screen.findByRole("table", { name: "Active consents" });
+    await waitFor(() => expect(active).toHaveTextContent("Dr. Indiana Jones"));
     expect(active).toHaveTextContent("HospitalBMSP");
 
     await user.type(screen.getByLabelText("Search doctors"), "hospitalb");
