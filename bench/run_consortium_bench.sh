@@ -14,7 +14,7 @@
 #   FABRIC_BIN=/path/to/fabric/bin MEDLEDGER_BIN_DIR=build/rel bench/run_consortium_bench.sh \
 #       [--tx 128] [--levels 1,16,64] [--reports 10] [--reads 40] [--read-levels 1,4]
 # MEDLEDGER_BIN_DIR must hold bench/fabric_bench and src/app/{medledger,medledger-chaincode} (a Release build);
-# tests/peers/node_modules (js-ipfs) and Node 20 are needed for part 2.
+# tests/peers/node_modules (js-ipfs), Node 20, jq and curl are needed for part 2.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 : "${FABRIC_BIN:?set FABRIC_BIN}" "${MEDLEDGER_BIN_DIR:?set MEDLEDGER_BIN_DIR}"
