@@ -6,6 +6,8 @@
 //   FABRIC_BIN=... MEDLEDGER_BIN_DIR=build/x tests/fabric/network.sh up /tmp/net
 //   fabric_bench --net /tmp/net [--tx N] [--levels 1,16,64]
 //   tests/fabric/network.sh down /tmp/net
+// --net may also be one hospital's directory of a consortium (tests/fabric/consortium.sh WORKDIR/HospitalA: the same
+// org/ and fabric.json), which bench/run_consortium_bench.sh uses to compare the two networks with this program.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
