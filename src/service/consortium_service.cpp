@@ -48,7 +48,15 @@ cs::ConsentFacts FactsFrom(const json& grants) {
     auto t = Timestamp::FromRfc3339(it->get<std::string>());
     return t.ok() ? std::optional<Timestamp>(*t) : std::nullopt;
   };
-  for (const auto& c : grants["consents"]["items"]) {
+  // The contract's answer is trusted for content but not assumed to have every field: absent lists grant nothing.
+  auto items = [&grants](const char* list) {
+    auto it = grants.find(list);
+    if (it == grants.end() || !it->is_object()) return json::array();
+    auto inner = it->find("items");
+    return inner != it->end() && inner->is_array() ? *inner : json::array();
+  };
+  for (const auto& c : items("consents")) {
+    if (!c.is_object()) continue;
     auto granted = time(c, "grantedAt");
     auto expires = time(c, "expiresAt");
     if (!granted || !expires) continue;  // a record that does not parse grants nothing
@@ -56,18 +64,14 @@ cs::ConsentFacts FactsFrom(const json& grants) {
         {c.value("patientRef", ""), c.value("doctor", ""), *granted, *expires,
          c.value("revoked", false) ? time(c, "revokedAt").value_or(*granted) : std::optional<Timestamp>()});
   }
-  for (const auto& g : grants["emergencies"]["items"]) {
+  for (const auto& g : items("emergencies")) {
+    if (!g.is_object()) continue;
     auto granted = time(g, "grantedAt");
     auto expires = time(g, "expiresAt");
     if (!granted || !expires) continue;
     facts.emergencies.push_back({g.value("doctor", ""), g.value("reportId", ""), *granted, *expires});
   }
   return facts;
-}
-
-// A contract error's stable code ("code: text" in the ledger's message), for mapping to the API.
-std::string ContractCode(const Error& e) {
-  return e.code;
 }
 
 }  // namespace
@@ -169,7 +173,7 @@ Result<std::string> ConsortiumService::ReleaseKey(std::string_view caller_chain_
                   {"outcome", "released"}};
   auto committed = p_.ledger->Submit(service, {"RecordKeyRelease", {release.dump()}});
   if (!committed.ok()) {
-    if (Recordable(ContractCode(committed.error()))) return refuse(committed.error());
+    if (Recordable(committed.error().code)) return refuse(committed.error());
     return committed.error();
   }
   ML_ASSIGN_OR_RETURN(auto sealed, cs::SealDataKey(data_key->data_key, *request, committed->tx_id));
