@@ -458,8 +458,13 @@ int RunServe(const ServeOptions& o) {
   }
   deps.log = report_log->get();
   deps.trust_bundle = trust_json;
-  deps.gauges = [ledger_ptr, log = report_log->get()] {
+  deps.gauges = [ledger_ptr, log = report_log->get(), members = consortium ? consortium->service.get() : nullptr] {
     std::map<std::string, double> g;
+    if (members != nullptr) {
+      g["medledger_consortium_key_releases"] = static_cast<double>(members->releases());
+      g["medledger_consortium_key_refusals"] = static_cast<double>(members->refusals());
+      g["medledger_consortium_replications_dropped"] = static_cast<double>(members->replications_dropped());
+    }
     auto info = ledger_ptr->GetChainInfo();
     if (info.ok()) g["medledger_ledger_height"] = static_cast<double>(info->height);
     g["medledger_log_size"] = static_cast<double>(log->Size());

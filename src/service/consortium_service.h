@@ -86,6 +86,7 @@ class ConsortiumService {
   // Counters for /metrics.
   uint64_t releases() const { return releases_.load(); }
   uint64_t refusals() const { return refusals_.load(); }
+  uint64_t replications_dropped() const { return replication_dropped_.load(); }
 
  private:
   Result<std::string> Caller(std::string_view chain_pem) const;
