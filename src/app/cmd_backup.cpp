@@ -1,0 +1,185 @@
+// `medledger backup` and `medledger restore` (docs/OPERATIONS.md, "Backup" and "Restore"): the work is in
+// src/backup; this file parses flags, shows progress, rebuilds the state database of a restored directory by
+// opening its ledger once, and runs `medledger verify` on it.
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/cli_errors.h"
+#include "app/commands.h"
+#include "app/progress.h"
+#include "backup/backup.h"
+#include "backup/key_file.h"
+#include "backup/manifest.h"
+#include "backup/restore.h"
+#include "common/encoding.h"
+#include "contract/records_contract.h"
+#include "identity/organization.h"
+#include "ledger/embedded/block_codec.h"
+#include "ledger/embedded/data_dir.h"
+#include "ledger/embedded/embedded_ledger.h"
+#include "ledger/embedded/protoutil.h"
+
+extern char** environ;
+
+namespace medledger::app {
+namespace {
+
+struct BackupCliOptions {
+  std::string data_dir;
+  std::string out_dir;
+  std::string key_file;
+  bool full = false;
+};
+
+struct RestoreCliOptions {
+  std::string from;
+  std::string key_file;
+  std::string data_dir;
+  std::optional<uint64_t> number;
+};
+
+std::string Bytes(uint64_t n) {
+  char buf[64];
+  if (n < 1024) {
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  } else if (n < (1ull << 20)) {
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024.0);
+  } else if (n < (1ull << 30)) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024.0));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(n) / (1024.0 * 1024.0 * 1024.0));
+  }
+  return buf;
+}
+
+// The header hash the ledger reports as a block's hash, so the manifest's figure can be compared with
+// `medledger ledger info` and with the restored chain.
+Result<std::string> BlockHash(std::string_view block_bytes) {
+  ML_ASSIGN_OR_RETURN(auto block, ledger::embedded::DecodeBlock(block_bytes));
+  return HexEncode(ledger::embedded::BlockHeaderHash(block.number, block.previous_hash, block.data_hash));
+}
+
+std::string Short(const std::string& hash) {
+  return hash.empty() ? "-" : hash.substr(0, 16) + "…";
+}
+
+void RunBackupCommand(const BackupCliOptions& o) {
+  backup::BackupOptions bo;
+  bo.data_dir = o.data_dir;
+  bo.out_dir = o.out_dir;
+  bo.secret = OrFail(backup::LoadBackupSecret(o.key_file));
+  bo.force_full = o.full;
+  bo.block_hash = BlockHash;
+  Progress progress("backup", 0, "bytes", std::cerr);
+  bo.progress = [&progress](uint64_t done, uint64_t total) {
+    progress.SetTotal(total);
+    progress.Update(done);
+  };
+  auto s = OrFail(backup::RunBackup(bo));
+  progress.Finish();
+  for (uint64_t n : s.incomplete) {
+    std::cerr << "note: " << backup::BackupDirName(n)
+              << " has no manifest (an interrupted backup): restore refuses it; it may be deleted\n";
+  }
+  std::cout << backup::BackupDirName(s.number) << " (id " << s.backup_id
+            << "): " << (s.parent ? "incremental on " + backup::BackupDirName(*s.parent) : std::string("full")) << "\n"
+            << "  ledger height " << s.height << ", last block " << Short(s.last_block_hash) << "\n"
+            << "  " << s.files << " files (" << Bytes(s.bytes_total) << "), " << s.files_copied << " copied ("
+            << Bytes(s.bytes_copied) << "), " << Bytes(s.bytes_stored) << " written to " << s.dir.string() << "\n";
+}
+
+// Opening the ledger replays the restored blocks into a new state database; the chain it reports must be the
+// one the manifest recorded.
+Status RebuildState(const std::string& data_dir, const backup::RestoreSummary& s) {
+  ML_ASSIGN_OR_RETURN(auto org, identity::Organization::Open(data_dir));
+  auto options = ledger::embedded::OptionsForOrganization(*org, contract::NewRecordsContract());
+  options.chaincode = std::string(contract::kRecordsNamespace);
+  options.genesis_block = true;
+  ML_ASSIGN_OR_RETURN(auto ledger, ledger::embedded::EmbeddedLedger::Open(std::move(options)));
+  ML_ASSIGN_OR_RETURN(auto info, ledger->GetChainInfo());
+  if (info.height != s.height || (!s.last_block_hash.empty() && info.current_hash != s.last_block_hash)) {
+    return MakeError(ErrorKind::kCorruption, "restore_chain_mismatch",
+                     "the restored ledger has height " + std::to_string(info.height) + " and last hash " +
+                         info.current_hash + "; the manifest recorded " + std::to_string(s.height) + " and " +
+                         s.last_block_hash);
+  }
+  return OkStatus();
+}
+
+// The very check `medledger verify` makes (whatever it grows to), by running it: its report goes to the
+// operator as it is.
+int RunVerifyOn(const std::string& data_dir) {
+  std::vector<std::string> args = {"medledger", "verify", "--data", data_dir};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::cout.flush();
+  pid_t pid = -1;
+  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void RunRestoreCommand(const RestoreCliOptions& o) {
+  backup::RestoreOptions ro;
+  ro.from = o.from;
+  ro.data_dir = o.data_dir;
+  ro.number = o.number;
+  ro.secret = OrFail(backup::LoadBackupSecret(o.key_file));
+  Progress progress("restore", 0, "bytes", std::cerr);
+  ro.progress = [&progress](uint64_t done, uint64_t total) {
+    progress.SetTotal(total);
+    progress.Update(done);
+  };
+  auto s = OrFail(backup::RunRestore(ro));
+  progress.Finish();
+  std::cout << "restored " << backup::BackupDirName(s.number) << " (id " << s.backup_id << ", taken " << s.created
+            << "): "
+            << (s.chain.size() == 1 ? std::string("full")
+                                    : "incremental, chain of " + std::to_string(s.chain.size()) + " backups")
+            << "\n  into " << o.data_dir << ": " << s.files << " files, " << Bytes(s.bytes) << ", ledger height "
+            << s.height << ", last block " << Short(s.last_block_hash) << "\n";
+  std::cout << "rebuilding the state database by replaying " << s.height << " blocks\n";
+  if (auto st = RebuildState(o.data_dir, s); !st.ok()) Fail(st.error());
+  std::cout << "running medledger verify --data " << o.data_dir << "\n";
+  int rc = RunVerifyOn(o.data_dir);
+  if (rc != 0) {
+    Fail(MakeError(ErrorKind::kCorruption, "restore_verify_failed",
+                   "medledger verify failed on the restored directory (exit " + std::to_string(rc) + ")"));
+  }
+}
+
+}  // namespace
+
+void AddBackupCommands(CLI::App& app) {
+  auto b = std::make_shared<BackupCliOptions>();
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "Encrypted, consistent backup of a data directory while the server runs (incremental by default)");
+  backup_cmd->add_option("--data", b->data_dir, "Data directory")->required();
+  backup_cmd->add_option("--out", b->out_dir, "Backup directory (backup-NNNNNN/ per backup)")->required();
+  backup_cmd->add_option("--key-file", b->key_file, "Backup secret: base64 of 32 bytes, mode 0600")->required();
+  backup_cmd->add_flag("--full", b->full, "Copy everything, not only what is new since the last backup");
+  backup_cmd->callback([b] { RunBackupCommand(*b); });
+
+  auto r = std::make_shared<RestoreCliOptions>();
+  auto* restore_cmd = app.add_subcommand(
+      "restore", "Rebuild a data directory from backups (every byte authenticated), then replay and verify it");
+  restore_cmd->add_option("--from", r->from, "Backup directory (the --out of medledger backup)")->required();
+  restore_cmd->add_option("--key-file", r->key_file, "Backup secret the backups were written with")->required();
+  restore_cmd->add_option("--data", r->data_dir, "New data directory (absent or empty)")->required();
+  restore_cmd->add_option("--backup", r->number, "Backup number N of backup-NNNNNN (default: the newest)");
+  restore_cmd->callback([r] { RunRestoreCommand(*r); });
+}
+
+}  // namespace medledger::app

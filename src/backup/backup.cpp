@@ -1,0 +1,284 @@
+#include "backup/backup.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <initializer_list>
+#include <set>
+#include <system_error>
+
+#include "backup/encrypted_file.h"
+#include "backup/errors.h"
+#include "backup/manifest.h"
+#include "common/encoding.h"
+#include "common/private_dir.h"
+#include "common/time.h"
+#include "common/unique_fd.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+#include "identity/durable_file.h"
+
+namespace medledger::backup {
+namespace fs = std::filesystem;
+namespace {
+
+Result<std::string> PreadSome(int fd, uint64_t offset, size_t n, const std::string& path) {
+  std::string out(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return IoError("read", path, errno);
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  out.resize(got);
+  return out;
+}
+
+class BackupRun {
+ public:
+  BackupRun(const BackupOptions& options, Manifest manifest, BackupKeys keys, std::optional<Manifest> parent,
+            fs::path dir)
+      : o_(options),
+        m_(std::move(manifest)),
+        keys_(std::move(keys)),
+        parent_(std::move(parent)),
+        dir_(std::move(dir)) {}
+
+  // Copies `rel`: at most `limit` bytes (block files), else the size when it is opened. A file that vanished
+  // since it was listed is skipped.
+  Status Copy(const std::string& rel, std::optional<uint64_t> limit) {
+    const fs::path src = o_.data_dir / rel;
+    UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid()) {
+      if (errno == ENOENT) return OkStatus();
+      return IoError("open", src.string(), errno);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return IoError("stat", src.string(), errno);
+    uint64_t length = static_cast<uint64_t>(st.st_size);
+    if (limit) {
+      if (*limit > length) {
+        return MakeError(ErrorKind::kCorruption, "block_file_short",
+                         rel + " is shorter than the block index says; run medledger verify");
+      }
+      length = *limit;
+    }
+    ManifestEntry e;
+    e.path = rel;
+    e.size = length;
+    const ManifestEntry* prev = parent_ ? parent_->Find(rel) : nullptr;
+    crypto::Sha256Hasher whole;
+    if (prev != nullptr && prev->size <= length && prev->size > 0) {
+      // The previous backup's bytes still stand when the prefix hashes the same: copy only what follows.
+      // One read feeds both the prefix hash and the whole file's.
+      crypto::Sha256Hasher prefix;
+      ML_RETURN_IF_ERROR(Feed(fd.get(), src.string(), 0, prev->size, {&prefix, &whole}, nullptr));
+      if (HexEncode(prefix.Finish()) == prev->sha256) {
+        if (prev->size == length) {
+          e.kind = EntryKind::kUnchanged;
+          e.sha256 = prev->sha256;
+          m_.files.push_back(std::move(e));
+          return OkStatus();
+        }
+        return Store(fd.get(), rel, src.string(), prev->size, length, whole, std::move(e));
+      }
+      whole.Finish();  // resets it for the full copy below
+    }
+    return Store(fd.get(), rel, src.string(), 0, length, whole, std::move(e));
+  }
+
+  Status Finish() {
+    for (const auto& d : dirs_) ML_RETURN_IF_ERROR(identity::SyncDirectory(d));
+    ML_RETURN_IF_ERROR(WriteManifest(dir_, m_, keys_));
+    return OkStatus();
+  }
+
+  Manifest& manifest() { return m_; }
+  uint64_t bytes_stored() const { return stored_; }
+  void AddTotal(uint64_t n) { total_ += n; }
+
+ private:
+  // Feeds [from, to) of `fd` to `hashers` (and `writer`), reporting progress.
+  Status Feed(int fd, const std::string& path, uint64_t from, uint64_t to,
+              std::initializer_list<crypto::Sha256Hasher*> hashers, EncryptedFileWriter* writer) {
+    uint64_t pos = from;
+    while (pos < to) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkSize, to - pos));
+      ML_ASSIGN_OR_RETURN(std::string data, PreadSome(fd, pos, n, path));
+      if (data.size() != n) {
+        return MakeError(ErrorKind::kIoError, "file_shrank", path + " shrank while it was copied");
+      }
+      for (auto* h : hashers) h->Update(data);
+      if (writer != nullptr) ML_RETURN_IF_ERROR(writer->Append(data));
+      pos += n;
+      done_ += n;
+      total_ = std::max(total_, done_);
+      if (o_.progress) o_.progress(done_, total_);
+    }
+    return OkStatus();
+  }
+
+  Status Store(int fd, const std::string& rel, const std::string& src, uint64_t from, uint64_t length,
+               crypto::Sha256Hasher& hasher, ManifestEntry e) {
+    const fs::path out = dir_ / kFilesDir / rel;
+    ML_RETURN_IF_ERROR(CreatePrivateDirectories(out.parent_path()));
+    for (fs::path d = out.parent_path(); d != dir_ && dirs_.insert(d).second; d = d.parent_path()) {
+    }
+    ML_ASSIGN_OR_RETURN(auto writer, EncryptedFileWriter::Create(out, keys_.file_key, m_.backup_id, rel));
+    ML_RETURN_IF_ERROR(Feed(fd, src, from, length, {&hasher}, &writer));
+    ML_RETURN_IF_ERROR(writer.Finish());
+    stored_ += writer.stored_bytes();
+    e.kind = from == 0 ? EntryKind::kFull : EntryKind::kSuffix;
+    e.offset = from;
+    e.stored = length - from;
+    e.sha256 = HexEncode(hasher.Finish());
+    m_.files.push_back(std::move(e));
+    return OkStatus();
+  }
+
+  const BackupOptions& o_;
+  Manifest m_;
+  BackupKeys keys_;
+  std::optional<Manifest> parent_;
+  fs::path dir_;
+  std::set<fs::path> dirs_;
+  uint64_t done_ = 0;
+  uint64_t total_ = 0;
+  uint64_t stored_ = 0;
+};
+
+uint64_t SizeOf(const fs::path& p) {
+  std::error_code ec;
+  uint64_t n = fs::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+Result<std::vector<uint64_t>> ListBackups(const fs::path& out_dir) {
+  std::vector<uint64_t> out;
+  std::error_code ec;
+  if (!fs::exists(out_dir, ec)) return out;
+  for (const auto& entry : fs::directory_iterator(out_dir, ec)) {
+    if (!entry.is_directory()) continue;
+    if (auto n = ParseBackupDirName(entry.path().filename().string())) out.push_back(*n);
+  }
+  if (ec) return IoError("list", out_dir.string(), ec.value());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<BackupSummary> RunBackup(const BackupOptions& o) {
+  BackupSummary summary;
+  ML_ASSIGN_OR_RETURN(auto first_listing, ListDataFiles(o.data_dir));
+  if (std::find(first_listing.begin(), first_listing.end(), "org.json") == first_listing.end()) {
+    return MakeError(ErrorKind::kNotFound, "data_dir_not_found",
+                     o.data_dir.string() + " holds no org.json: not a medledger data directory");
+  }
+  ML_RETURN_IF_ERROR(CreatePrivateDirectories(o.out_dir));
+  ML_ASSIGN_OR_RETURN(auto existing, ListBackups(o.out_dir));
+
+  // The parent: the newest backup that finished. Directories without a manifest (a killed backup) are
+  // skipped and reported; one written with another key is refused rather than silently chained to.
+  std::optional<Manifest> parent;
+  for (auto it = existing.rbegin(); it != existing.rend(); ++it) {
+    auto opened = ReadManifest(o.out_dir / BackupDirName(*it), o.secret);
+    if (!opened.ok() && opened.error().code == "backup_incomplete") {
+      summary.incomplete.push_back(*it);
+      continue;
+    }
+    if (o.force_full) break;
+    if (!opened.ok()) {
+      Error e = opened.error();
+      e.message +=
+          " (the newest finished backup in " + o.out_dir.string() + "; use --full, or another --out for another key)";
+      return e;
+    }
+    parent = std::move(opened->manifest);
+    break;
+  }
+  std::reverse(summary.incomplete.begin(), summary.incomplete.end());
+
+  Manifest m;
+  m.number = existing.empty() ? 1 : existing.back() + 1;
+  m.backup_id = BackupDirName(m.number).substr(7) + "-" + crypto::RandomHex(8);
+  m.created = Timestamp::Now().ToRfc3339();
+  if (parent) {
+    m.parent_number = parent->number;
+    m.parent_id = parent->backup_id;
+  }
+  const fs::path dir = o.out_dir / BackupDirName(m.number);
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) {
+      return MakeError(
+          ErrorKind::kAlreadyExists, "backup_in_progress",
+          dir.string() + " appeared meanwhile: is another backup running into " + o.out_dir.string() + "?");
+    }
+    return IoError("mkdir", dir.string(), errno);
+  }
+  ML_RETURN_IF_ERROR(identity::SyncDirectory(o.out_dir));
+  const uint64_t number = m.number;
+  const std::string backup_id = m.backup_id;
+  BackupRun run(o, std::move(m), DeriveBackupKeys(o.secret, crypto::RandomBytes(32)), std::move(parent), dir);
+  for (const auto& rel : first_listing) run.AddTotal(SizeOf(o.data_dir / rel));
+
+  // 1. The report log, small files first, then the tree's meta, then its append-only files.
+  std::vector<std::string> log_files;
+  for (const auto& rel : first_listing) {
+    if (StartsWith(rel, std::string(kLogDir) + "/")) log_files.push_back(rel);
+  }
+  std::stable_sort(log_files.begin(), log_files.end(),
+                   [](const std::string& a, const std::string& b) { return LogCopyRank(a) < LogCopyRank(b); });
+  for (const auto& rel : log_files) ML_RETURN_IF_ERROR(run.Copy(rel, std::nullopt));
+
+  // 2. The ledger, cut at height H fixed now.
+  ML_ASSIGN_OR_RETURN(LedgerCut cut, CutLedger(o.data_dir, o.block_hash));
+  run.manifest().ledger_height = cut.height;
+  run.manifest().last_block_hash = cut.last_block_hash;
+  for (const auto& f : cut.block_files) ML_RETURN_IF_ERROR(run.Copy(f.path, f.length));
+
+  // 3. Everything else, listed after H: the keystore under its erase lock (an erasure zeroes records of
+  // keys.log in place, and rotation rewrites keks and the log together).
+  ML_ASSIGN_OR_RETURN(auto second_listing, ListDataFiles(o.data_dir));
+  std::vector<std::string> keystore_files;
+  for (const auto& rel : second_listing) {
+    if (StartsWith(rel, std::string(kLogDir) + "/") || StartsWith(rel, "ledger/")) continue;
+    if (StartsWith(rel, std::string(kKeystoreDir) + "/")) {
+      keystore_files.push_back(rel);
+      continue;
+    }
+    ML_RETURN_IF_ERROR(run.Copy(rel, std::nullopt));
+  }
+  if (!keystore_files.empty()) {
+    ML_ASSIGN_OR_RETURN(auto erase_lock, identity::FileLock::Acquire(o.data_dir / kKeystoreDir / "erase.lock"));
+    for (const auto& rel : keystore_files) ML_RETURN_IF_ERROR(run.Copy(rel, std::nullopt));
+  }
+  ML_RETURN_IF_ERROR(run.Finish());
+
+  const Manifest& done = run.manifest();
+  summary.number = number;
+  summary.backup_id = backup_id;
+  summary.dir = dir;
+  summary.parent = done.parent_number;
+  summary.height = done.ledger_height;
+  summary.last_block_hash = done.last_block_hash;
+  summary.files = done.files.size();
+  for (const auto& f : done.files) {
+    summary.bytes_total += f.size;
+    summary.bytes_copied += f.stored;
+    if (f.kind != EntryKind::kUnchanged) ++summary.files_copied;
+  }
+  summary.bytes_stored = run.bytes_stored() + SizeOf(dir / kManifestFile);
+  return summary;
+}
+
+}  // namespace medledger::backup

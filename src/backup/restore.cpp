@@ -1,0 +1,247 @@
+#include "backup/restore.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <set>
+#include <system_error>
+
+#include "backup/encrypted_file.h"
+#include "backup/errors.h"
+#include "backup/manifest.h"
+#include "common/encoding.h"
+#include "common/private_dir.h"
+#include "common/unique_fd.h"
+#include "crypto/hash.h"
+#include "identity/durable_file.h"
+
+namespace medledger::backup {
+namespace fs = std::filesystem;
+namespace {
+
+// Marks a directory as a restore in progress, so a later restore may remove what a killed one left.
+constexpr char kMarker[] = ".medledger-restoring";
+
+using Sink = std::function<Status(std::string_view)>;
+
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("write", path, errno);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return OkStatus();
+}
+
+class Restorer {
+ public:
+  Restorer(const RestoreOptions& o, std::vector<OpenedManifest> chain) : o_(o), chain_(std::move(chain)) {}
+
+  // Writes the plaintext of `path` as of chain_[level] to `sink`.
+  Status Emit(size_t level, const ManifestEntry& e, const Sink& sink) {
+    const Manifest& m = chain_[level].manifest;
+    if (e.kind == EntryKind::kFull) return Decrypt(level, e.path, sink);
+    const ManifestEntry* prev = level + 1 < chain_.size() ? chain_[level + 1].manifest.Find(e.path) : nullptr;
+    const std::string where = BackupDirName(m.number) + " " + e.path;
+    if (prev == nullptr) return ChainBroken(where + " builds on a parent backup that does not hold the file");
+    if (e.kind == EntryKind::kUnchanged) {
+      if (prev->size != e.size || prev->sha256 != e.sha256) {
+        return ChainBroken(where + " is recorded unchanged but its parent's copy differs");
+      }
+      return Emit(level + 1, *prev, sink);
+    }
+    if (prev->size != e.offset) return ChainBroken(where + " continues at an offset its parent's copy does not end at");
+    crypto::Sha256Hasher parent_hash;
+    ML_RETURN_IF_ERROR(Emit(level + 1, *prev, [&](std::string_view d) {
+      parent_hash.Update(d);
+      return sink(d);
+    }));
+    if (HexEncode(parent_hash.Finish()) != prev->sha256) {
+      return Corrupted(BackupDirName(chain_[level + 1].manifest.number) + "/" + kFilesDir + "/" + e.path,
+                       "its SHA-256 differs from the manifest");
+    }
+    return Decrypt(level, e.path, sink);
+  }
+
+  Status RestoreFile(const fs::path& root, const ManifestEntry& e) {
+    const fs::path out = root / e.path;
+    ML_RETURN_IF_ERROR(CreatePrivateDirectories(out.parent_path()));
+    for (fs::path d = out.parent_path(); d != root && dirs_.insert(d).second; d = d.parent_path()) {
+    }
+    UniqueFd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd.valid()) return IoError("create", out.string(), errno);
+    crypto::Sha256Hasher hasher;
+    uint64_t size = 0;
+    ML_RETURN_IF_ERROR(Emit(0, e, [&](std::string_view d) {
+      hasher.Update(d);
+      size += d.size();
+      done_ += d.size();
+      if (o_.progress) o_.progress(done_, total_);
+      return WriteAll(fd.get(), d, out.string());
+    }));
+    if (size != e.size || HexEncode(hasher.Finish()) != e.sha256) {
+      return Corrupted(e.path, "the restored file's size or SHA-256 differs from the manifest of " +
+                                   BackupDirName(chain_[0].manifest.number));
+    }
+    if (::fsync(fd.get()) != 0) return IoError("fsync", out.string(), errno);
+    if (fd.Close() != 0) return IoError("close", out.string(), errno);
+    return OkStatus();
+  }
+
+  Status SyncDirs() {
+    for (const auto& d : dirs_) ML_RETURN_IF_ERROR(identity::SyncDirectory(d));
+    return OkStatus();
+  }
+  void SetTotal(uint64_t total) { total_ = total; }
+  uint64_t done() const { return done_; }
+
+ private:
+  Status Decrypt(size_t level, const std::string& path, const Sink& sink) {
+    const auto& [m, keys] = chain_[level];
+    const std::string name = BackupDirName(m.number);
+    return DecryptFile(o_.from / name / kFilesDir / path, keys.file_key, m.backup_id, path,
+                       name + "/" + kFilesDir + "/" + path, sink);
+  }
+
+  const RestoreOptions& o_;
+  std::vector<OpenedManifest> chain_;
+  std::set<fs::path> dirs_;
+  uint64_t done_ = 0;
+  uint64_t total_ = 0;
+};
+
+Status CheckTargetEmpty(const fs::path& dir) {
+  std::error_code ec;
+  auto status = fs::symlink_status(dir, ec);
+  if (ec || status.type() == fs::file_type::not_found) return OkStatus();
+  if (!fs::is_directory(status) || !fs::is_empty(dir, ec) || ec) {
+    return MakeError(ErrorKind::kInvalidArgument, "data_dir_not_empty",
+                     dir.string() + " exists and is not an empty directory; restore into a new one");
+  }
+  return OkStatus();
+}
+
+// Reads the manifests from `number` back to its full backup, checking each link.
+Result<std::vector<OpenedManifest>> LoadChain(const fs::path& from, uint64_t number, std::string_view secret) {
+  std::vector<OpenedManifest> chain;
+  std::error_code ec;
+  ML_ASSIGN_OR_RETURN(auto first, ReadManifest(from / BackupDirName(number), secret));
+  chain.push_back(std::move(first));
+  while (chain.back().manifest.parent_number) {
+    const Manifest& child = chain.back().manifest;
+    const uint64_t parent = *child.parent_number;
+    const fs::path dir = from / BackupDirName(parent);
+    if (parent >= child.number) return ChainBroken(BackupDirName(child.number) + " names a later backup as parent");
+    if (!fs::is_directory(dir, ec)) {
+      return ChainBroken(BackupDirName(child.number) + " is incremental on " + BackupDirName(parent) +
+                         ", which is missing");
+    }
+    auto opened = ReadManifest(dir, secret);
+    if (!opened.ok()) {
+      if (opened.error().code == "backup_incomplete") {
+        return ChainBroken(BackupDirName(child.number) + " is incremental on " + BackupDirName(parent) +
+                           ", which has no manifest");
+      }
+      return opened.error();
+    }
+    if (opened->manifest.backup_id != child.parent_id) {
+      return ChainBroken(BackupDirName(parent) + " is not the backup " + BackupDirName(child.number) +
+                         " was taken after (its id is " + opened->manifest.backup_id + ", expected " + child.parent_id +
+                         ")");
+    }
+    chain.push_back(std::move(opened).value());
+  }
+  return chain;
+}
+
+}  // namespace
+
+fs::path RestoringDirFor(const fs::path& data_dir) {
+  fs::path p = data_dir.lexically_normal();
+  if (!p.has_filename()) p = p.parent_path();
+  p += ".restoring";
+  return p;
+}
+
+Result<RestoreSummary> RunRestore(const RestoreOptions& o) {
+  ML_RETURN_IF_ERROR(CheckTargetEmpty(o.data_dir));
+  ML_ASSIGN_OR_RETURN(auto numbers, ListBackups(o.from));
+  if (numbers.empty()) {
+    return MakeError(ErrorKind::kInvalidArgument, "backup_not_found", "no backup-NNNNNN in " + o.from.string());
+  }
+  const uint64_t number = o.number.value_or(numbers.back());
+  if (std::find(numbers.begin(), numbers.end(), number) == numbers.end()) {
+    return MakeError(ErrorKind::kInvalidArgument, "backup_not_found",
+                     BackupDirName(number) + " is not in " + o.from.string());
+  }
+  auto chain = LoadChain(o.from, number, o.secret);
+  if (!chain.ok()) {
+    Error e = chain.error();
+    // Point the operator at the newest backup that did finish.
+    if (e.code == "backup_incomplete" && !o.number) {
+      for (auto it = numbers.rbegin(); it != numbers.rend(); ++it) {
+        if (*it == number) continue;
+        if (ReadManifest(o.from / BackupDirName(*it), o.secret).ok()) {
+          e.message +=
+              "; the newest complete backup is " + BackupDirName(*it) + " (--backup " + std::to_string(*it) + ")";
+          break;
+        }
+      }
+    }
+    return e;
+  }
+
+  const fs::path staging = RestoringDirFor(o.data_dir);
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(staging, ec))) {
+    // What a killed restore left is ours to remove; anything else there is not.
+    if (!fs::exists(staging / kMarker, ec)) {
+      return MakeError(ErrorKind::kInvalidArgument, "data_dir_not_empty",
+                       staging.string() + " exists and was not left by a restore; move it away");
+    }
+    fs::remove_all(staging, ec);
+    if (ec) return IoError("remove", staging.string(), ec.value());
+  }
+  if (staging.has_parent_path()) ML_RETURN_IF_ERROR(CreatePrivateDirectories(staging.parent_path()));
+  ML_RETURN_IF_ERROR(CreatePrivateDirectories(staging));
+  ML_RETURN_IF_ERROR(identity::WriteFileAtomic(staging / kMarker, ""));
+
+  RestoreSummary summary;
+  const Manifest target = chain->front().manifest;  // a copy: the chain moves into the restorer
+  summary.number = target.number;
+  summary.backup_id = target.backup_id;
+  summary.height = target.ledger_height;
+  summary.last_block_hash = target.last_block_hash;
+  summary.created = target.created;
+  for (const auto& link : *chain) summary.chain.push_back(link.manifest.number);
+  summary.files = target.files.size();
+  uint64_t total = 0;
+  for (const auto& f : target.files) total += f.size;
+
+  Restorer restorer(o, std::move(chain).value());
+  restorer.SetTotal(total);
+  auto built = [&]() -> Status {
+    for (const auto& f : target.files) ML_RETURN_IF_ERROR(restorer.RestoreFile(staging, f));
+    ML_RETURN_IF_ERROR(restorer.SyncDirs());
+    fs::remove(staging / kMarker, ec);
+    if (ec) return IoError("remove", (staging / kMarker).string(), ec.value());
+    return identity::SyncDirectory(staging);
+  }();
+  if (!built.ok()) {
+    fs::remove_all(staging, ec);
+    return built.error();
+  }
+  // An empty NEW was allowed; it gives way to the complete copy.
+  fs::remove(o.data_dir, ec);
+  if (::rename(staging.c_str(), o.data_dir.c_str()) != 0) return IoError("rename", staging.string(), errno);
+  fs::path parent = fs::absolute(o.data_dir, ec).lexically_normal().parent_path();
+  ML_RETURN_IF_ERROR(identity::SyncDirectory(parent));
+  summary.bytes = restorer.done();
+  return summary;
+}
+
+}  // namespace medledger::backup
