@@ -190,13 +190,13 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
   // The parent: the newest backup that finished. Directories without a manifest (a killed backup) are
   // skipped and reported; one written with another key is refused rather than silently chained to.
   std::optional<Manifest> parent;
-  for (auto it = existing.rbegin(); it != existing.rend(); ++it) {
+  for (uint64_t n : existing) {
+    std::error_code ec;
+    if (!fs::exists(o.out_dir / BackupDirName(n) / kManifestFile, ec)) summary.incomplete.push_back(n);
+  }
+  for (auto it = existing.rbegin(); it != existing.rend() && !o.force_full; ++it) {
     auto opened = ReadManifest(o.out_dir / BackupDirName(*it), o.secret);
-    if (!opened.ok() && opened.error().code == "backup_incomplete") {
-      summary.incomplete.push_back(*it);
-      continue;
-    }
-    if (o.force_full) break;
+    if (!opened.ok() && opened.error().code == "backup_incomplete") continue;
     if (!opened.ok()) {
       Error e = opened.error();
       e.message +=
@@ -206,7 +206,6 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
     parent = std::move(opened->manifest);
     break;
   }
-  std::reverse(summary.incomplete.begin(), summary.incomplete.end());
 
   Manifest m;
   m.number = existing.empty() ? 1 : existing.back() + 1;
