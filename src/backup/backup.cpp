@@ -184,6 +184,17 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
     return MakeError(ErrorKind::kNotFound, "data_dir_not_found",
                      o.data_dir.string() + " holds no org.json: not a medledger data directory");
   }
+  {
+    // A backup inside the data directory would copy itself into every later backup.
+    std::error_code ec;
+    fs::path data = fs::weakly_canonical(o.data_dir, ec);
+    fs::path out = fs::weakly_canonical(o.out_dir, ec);
+    auto rel = out.lexically_relative(data);
+    if (!ec && (rel.empty() || *rel.begin() != "..")) {
+      return MakeError(ErrorKind::kInvalidArgument, "backup_inside_data_dir",
+                       o.out_dir.string() + " is inside the data directory; back up to another place");
+    }
+  }
   ML_RETURN_IF_ERROR(CreatePrivateDirectories(o.out_dir));
   ML_ASSIGN_OR_RETURN(auto existing, ListBackups(o.out_dir));
 
@@ -250,7 +261,9 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
   ML_ASSIGN_OR_RETURN(auto second_listing, ListDataFiles(o.data_dir));
   std::vector<std::string> keystore_files;
   for (const auto& rel : second_listing) {
-    if (StartsWith(rel, std::string(kLogDir) + "/") || StartsWith(rel, "ledger/")) continue;
+    if (StartsWith(rel, std::string(kLogDir) + "/") || StartsWith(rel, std::string(kBlocksDir) + "/blockfile_")) {
+      continue;  // copied above; block files past H are not part of this backup
+    }
     if (StartsWith(rel, std::string(kKeystoreDir) + "/")) {
       keystore_files.push_back(rel);
       continue;

@@ -25,7 +25,7 @@ Result<std::string> LoadBackupSecret(const std::filesystem::path& key_file) {
   if (!S_ISREG(st.st_mode)) return KeyFileInvalid(key_file.string() + " is not a regular file");
   // A secret others can read is no longer a secret: refuse rather than use it.
   if ((st.st_mode & 077) != 0) {
-    return KeyFileInvalid(key_file.string() + " is readable by group or others; chmod 600 it");
+    return KeyFileInvalid(key_file.string() + " is accessible to group or others; chmod 600 it");
   }
   constexpr size_t kMaxText = 256;  // 44 characters of base64 plus whitespace; anything longer is not a key file
   std::string text(kMaxText + 1, '\0');

@@ -381,5 +381,13 @@ TEST_F(BackupTest, AnIncrementalRefusesToChainToABackupWrittenWithAnotherKey) {
   EXPECT_TRUE(Backup(/*full=*/true).ok());
 }
 
+TEST_F(BackupTest, RefusesABackupDirectoryInsideTheDataDirectory) {
+  out_ = data_ / "server" / "backups";
+  auto r = Backup();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "backup_inside_data_dir");
+  EXPECT_FALSE(fs::exists(out_));
+}
+
 }  // namespace
 }  // namespace medledger::backup
