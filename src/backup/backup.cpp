@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <initializer_list>
-#include <set>
 #include <system_error>
 
 #include "backup/encrypted_file.h"
@@ -93,7 +92,7 @@ class BackupRun {
   }
 
   Status Finish() {
-    for (const auto& d : dirs_) ML_RETURN_IF_ERROR(identity::SyncDirectory(d));
+    if (files_dir_made_) ML_RETURN_IF_ERROR(identity::SyncDirectory(dir_ / kFilesDir));
     ML_RETURN_IF_ERROR(WriteManifest(dir_, m_, keys_));
     return OkStatus();
   }
@@ -125,9 +124,10 @@ class BackupRun {
 
   Status Store(int fd, const std::string& rel, const std::string& src, uint64_t from, uint64_t length,
                crypto::Sha256Hasher& hasher, ManifestEntry e) {
-    const fs::path out = dir_ / kFilesDir / rel;
-    ML_RETURN_IF_ERROR(CreatePrivateDirectories(out.parent_path()));
-    for (fs::path d = out.parent_path(); d != dir_ && dirs_.insert(d).second; d = d.parent_path()) {
+    const fs::path out = dir_ / StoredName(keys_, rel);
+    if (!files_dir_made_) {
+      ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir_ / kFilesDir));
+      files_dir_made_ = true;
     }
     ML_ASSIGN_OR_RETURN(auto writer, EncryptedFileWriter::Create(out, keys_.file_key, m_.backup_id, rel));
     ML_RETURN_IF_ERROR(Feed(fd, src, from, length, {&hasher}, &writer));
@@ -146,7 +146,7 @@ class BackupRun {
   BackupKeys keys_;
   std::optional<Manifest> parent_;
   fs::path dir_;
-  std::set<fs::path> dirs_;
+  bool files_dir_made_ = false;
   uint64_t done_ = 0;
   uint64_t total_ = 0;
   uint64_t stored_ = 0;

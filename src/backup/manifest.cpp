@@ -129,6 +129,10 @@ const ManifestEntry* Manifest::Find(std::string_view path) const {
   return nullptr;
 }
 
+std::string StoredName(const BackupKeys& keys, std::string_view path) {
+  return std::string(kFilesDir) + "/" + HexEncode(crypto::HmacSha256(keys.file_key, path)).substr(0, 32);
+}
+
 std::string BackupDirName(uint64_t number) {
   std::string digits = std::to_string(number);
   if (digits.size() < 6) digits.insert(0, 6 - digits.size(), '0');

@@ -52,6 +52,10 @@ struct Manifest {
   const ManifestEntry* Find(std::string_view path) const;
 };
 
+// Where a file's chunks are stored inside its backup directory: "files/<32 hex>", a keyed hash of its path, so
+// a backup copied off site shows neither the data directory's layout nor its file names (patient pseudonyms).
+std::string StoredName(const BackupKeys& keys, std::string_view path);
+
 std::string BackupDirName(uint64_t number);  // "backup-000001"
 // The number of a "backup-NNNNNN" name, or nullopt.
 std::optional<uint64_t> ParseBackupDirName(std::string_view name);

@@ -61,7 +61,7 @@ class Restorer {
       return sink(d);
     }));
     if (HexEncode(parent_hash.Finish()) != prev->sha256) {
-      return Corrupted(BackupDirName(chain_[level + 1].manifest.number) + "/" + kFilesDir + "/" + e.path,
+      return Corrupted(BackupDirName(chain_[level + 1].manifest.number) + " " + e.path,
                        "its SHA-256 differs from the manifest");
     }
     return Decrypt(level, e.path, sink);
@@ -102,9 +102,8 @@ class Restorer {
  private:
   Status Decrypt(size_t level, const std::string& path, const Sink& sink) {
     const auto& [m, keys] = chain_[level];
-    const std::string name = BackupDirName(m.number);
-    return DecryptFile(o_.from / name / kFilesDir / path, keys.file_key, m.backup_id, path,
-                       name + "/" + kFilesDir + "/" + path, sink);
+    const std::string stored = BackupDirName(m.number) + "/" + StoredName(keys, path);
+    return DecryptFile(o_.from / stored, keys.file_key, m.backup_id, path, stored + " (" + path + ")", sink);
   }
 
   const RestoreOptions& o_;

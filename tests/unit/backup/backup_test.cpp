@@ -228,6 +228,12 @@ TEST_F(BackupTest, FullRoundTripCopiesWhatIsNotDerivedAndCutsBlocksAtTheRecordBo
   EXPECT_FALSE(fs::exists(restored / "ledger/state"));
   EXPECT_FALSE(fs::exists(restored / "server/refresh-tokens.json"));
   EXPECT_FALSE(fs::exists(restored / "server/idempotency"));
+
+  // The backup shows no file names of the data directory, only keyed hashes of them.
+  for (const auto& e : fs::recursive_directory_iterator(out_)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_TRUE(name == "backup-000001" || name == "files" || name == kManifestFile || name.size() == 32) << name;
+  }
 }
 
 TEST_F(BackupTest, IncrementalCopiesOnlyWhatIsNewAndEachBackupRestoresItsOwnState) {
@@ -337,11 +343,14 @@ TEST_F(BackupTest, RefusalsNameTheirCause) {
   fs::remove_all(out_ / "backup-000003");
 
   // A file the manifest lists is missing.
-  fs::rename(out_ / "backup-000001/files/org.json", dir_.path() / "org.json.enc");
+  const fs::path org_enc =
+      out_ / "backup-000001" / StoredName(ReadManifest(out_ / "backup-000001", secret_)->keys, "org.json");
+  fs::rename(org_enc, dir_.path() / "org.json.enc");
   auto missing = Restore(to, 1);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, "backup_incomplete");
-  fs::rename(dir_.path() / "org.json.enc", out_ / "backup-000001/files/org.json");
+  EXPECT_NE(missing.error().message.find("org.json"), std::string::npos) << missing.error().message;
+  fs::rename(dir_.path() / "org.json.enc", org_enc);
 
   // The parent of an incremental is gone, or is another chain's backup-000001.
   fs::rename(out_ / "backup-000001", dir_.path() / "one");
