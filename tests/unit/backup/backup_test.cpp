@@ -390,6 +390,29 @@ TEST_F(BackupTest, AnIncrementalRefusesToChainToABackupWrittenWithAnotherKey) {
   EXPECT_TRUE(Backup(/*full=*/true).ok());
 }
 
+TEST_F(BackupTest, AKilledRestoresLeftoverIsReplacedButAStrangersDirectoryIsNot) {
+  ASSERT_TRUE(Backup().ok());
+  const fs::path to = dir_.path() / "to";
+  const fs::path staging = RestoringDirFor(to);
+  EXPECT_EQ(staging, dir_.path() / "to.restoring");
+  // What a restore killed midway leaves: its marker and some files.
+  fs::create_directories(staging / "content");
+  WriteFile(staging / ".medledger-restoring", "");
+  WriteFile(staging / "content/pins.log", "half");
+  auto r = Restore(to);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(Snapshot(to), Expected());
+  EXPECT_FALSE(fs::exists(staging));
+  // A directory of that name without the marker is not ours to delete.
+  const fs::path other = dir_.path() / "other";
+  WriteFile(RestoringDirFor(other) / "precious", "x");
+  auto refused = Restore(other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "data_dir_not_empty");
+  EXPECT_EQ(ReadAll(RestoringDirFor(other) / "precious"), "x");
+  EXPECT_FALSE(fs::exists(other));
+}
+
 TEST_F(BackupTest, RefusesABackupDirectoryInsideTheDataDirectory) {
   out_ = data_ / "server" / "backups";
   auto r = Backup();
