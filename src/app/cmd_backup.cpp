@@ -78,13 +78,15 @@ void RunBackupCommand(const BackupCliOptions& o) {
   bo.secret = OrFail(backup::LoadBackupSecret(o.key_file));
   bo.force_full = o.full;
   bo.block_hash = BlockHash;
-  Progress progress("backup", 0, "bytes", std::cerr);
+  // Made on the first bytes, so a refusal before any work prints no progress line.
+  std::optional<Progress> progress;
   bo.progress = [&progress](uint64_t done, uint64_t total) {
-    progress.SetTotal(total);
-    progress.Update(done);
+    if (!progress) progress.emplace("backup", total, "bytes", std::cerr);
+    progress->SetTotal(total);
+    progress->Update(done);
   };
   auto s = OrFail(backup::RunBackup(bo));
-  progress.Finish();
+  if (progress) progress->Finish();
   for (uint64_t n : s.incomplete) {
     std::cerr << "note: " << backup::BackupDirName(n)
               << " has no manifest (an interrupted backup): restore refuses it; it may be deleted\n";
@@ -137,13 +139,15 @@ void RunRestoreCommand(const RestoreCliOptions& o) {
   ro.data_dir = o.data_dir;
   ro.number = o.number;
   ro.secret = OrFail(backup::LoadBackupSecret(o.key_file));
-  Progress progress("restore", 0, "bytes", std::cerr);
+  // Made on the first bytes, so a refusal before any work prints no progress line.
+  std::optional<Progress> progress;
   ro.progress = [&progress](uint64_t done, uint64_t total) {
-    progress.SetTotal(total);
-    progress.Update(done);
+    if (!progress) progress.emplace("restore", total, "bytes", std::cerr);
+    progress->SetTotal(total);
+    progress->Update(done);
   };
   auto s = OrFail(backup::RunRestore(ro));
-  progress.Finish();
+  if (progress) progress->Finish();
   std::cout << "restored " << backup::BackupDirName(s.number) << " (id " << s.backup_id << ", taken " << s.created
             << "): "
             << (s.chain.size() == 1 ? std::string("full")

@@ -186,11 +186,12 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
   }
   {
     // A backup inside the data directory would copy itself into every later backup.
+    // weakly_canonical leaves a relative path that does not exist yet relative: make both absolute first.
     std::error_code ec;
-    fs::path data = fs::weakly_canonical(o.data_dir, ec);
-    fs::path out = fs::weakly_canonical(o.out_dir, ec);
+    fs::path data = fs::weakly_canonical(fs::absolute(o.data_dir, ec), ec);
+    fs::path out = fs::weakly_canonical(fs::absolute(o.out_dir, ec), ec);
     auto rel = out.lexically_relative(data);
-    if (!ec && (rel.empty() || *rel.begin() != "..")) {
+    if (!ec && !rel.empty() && *rel.begin() != "..") {
       return MakeError(ErrorKind::kInvalidArgument, "backup_inside_data_dir",
                        o.out_dir.string() + " is inside the data directory; back up to another place");
     }

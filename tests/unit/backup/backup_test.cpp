@@ -419,6 +419,18 @@ TEST_F(BackupTest, RefusesABackupDirectoryInsideTheDataDirectory) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "backup_inside_data_dir");
   EXPECT_FALSE(fs::exists(out_));
+  // Relative paths, the backup directory not yet created: inside is refused, beside is fine.
+  const fs::path cwd = fs::current_path();
+  fs::current_path(dir_.path());
+  out_ = "data/backups";
+  data_ = "data";
+  auto relative_inside = Backup();
+  out_ = "backups";
+  auto relative_beside = Backup();
+  fs::current_path(cwd);
+  ASSERT_FALSE(relative_inside.ok());
+  EXPECT_EQ(relative_inside.error().code, "backup_inside_data_dir");
+  EXPECT_TRUE(relative_beside.ok()) << relative_beside.error().ToString();
 }
 
 }  // namespace
