@@ -153,9 +153,6 @@ inline constexpr std::array<std::string_view, 6> kAccessPurposes = {"treatment",
                                                                     "emergency", "audit",        "self"};
 inline constexpr std::array<std::string_view, 4> kConsentPurposes = {"treatment", "second_opinion", "care_coordination",
                                                                      "other"};
-// Why an administrator erased a report (EraseReport); anything else is "invalid_reason".
-inline constexpr std::array<std::string_view, 4> kErasureReasons = {"patient_request", "legal_order",
-                                                                    "retention_expired", "entered_in_error"};
 // The string field `name`, which must be one of `allowed` ("invalid_code" otherwise).
 Result<std::string> Code(const Args& a, std::string_view name, std::span<const std::string_view> allowed);
 

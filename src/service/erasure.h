@@ -5,7 +5,6 @@
 // (docs/OPERATIONS.md, "Erasure on the ledger").
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -14,14 +13,14 @@
 
 #include "common/result.h"
 #include "content/keystore.h"
+#include "contract/records_contract.h"
 #include "identity/signing_identity.h"
 #include "ledger/ledger.h"
 
 namespace medledger::service {
 
-// The contract's closed list (contract/records_support.h holds the same four codes).
-inline constexpr std::array<std::string_view, 4> kErasureReasons = {"patient_request", "legal_order",
-                                                                    "retention_expired", "entered_in_error"};
+// The contract's closed list of reason codes.
+using contract::kErasureReasons;
 // The note is free text that may hold PHI: local only, bounded, in characters (code points).
 inline constexpr size_t kMaxErasureNoteChars = 1000;
 
