@@ -73,10 +73,16 @@ Result<std::string> OrganizationAdministrator(const identity::Organization& org,
     }
     return std::string(preferred);
   }
-  for (const auto& u : org.users().ListUsers()) {
+  const auto users = org.users().ListUsers();
+  for (const auto& u : users) {
     if (u.role == identity::Role::kAdmin && !u.disabled) return u.username;
   }
-  return MakeError(ErrorKind::kNotFound, "no_administrator", "the organisation has no enabled administrator");
+  // Disabling refuses sign-in, not the ledger identity: an organisation whose administrators are all disabled can
+  // still read its erasures at start-up and erase from the console.
+  for (const auto& u : users) {
+    if (u.role == identity::Role::kAdmin) return u.username;
+  }
+  return MakeError(ErrorKind::kNotFound, "no_administrator", "the organisation has no administrator");
 }
 
 Result<std::unique_ptr<ledger::embedded::EmbeddedLedger>> OpenLedgerForCommand(const identity::Organization& org) {

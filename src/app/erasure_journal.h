@@ -16,7 +16,7 @@
 namespace medledger::app {
 
 // `preferred` when it is an enabled administrator of the organisation; with `preferred` empty, the first
-// enabled administrator by username. "not_an_administrator" / "no_administrator" otherwise.
+// enabled administrator by username, else the first administrator. "not_an_administrator" / "no_administrator".
 Result<std::string> OrganizationAdministrator(const identity::Organization& org, std::string_view preferred);
 
 // The data directory's embedded ledger for one command, as `medledger ledger submit` opens it. A running

@@ -271,6 +271,8 @@ TEST(ServerEraseTest, ReplayingTheJournalErasesOnAnOlderCopyOfTheDataDirectory) 
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_NE(listed.output.find(erased), std::string::npos) << listed.output;
   EXPECT_EQ(listed.output.find(kept), std::string::npos) << listed.output;
+  auto verified = RunMedledger("verify --data '" + copy + "'");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
   auto copy_lines = JournalLines(copy + "/server/erasures.jsonl");
   ASSERT_EQ(copy_lines.size(), 1u);
   EXPECT_EQ(copy_lines[0].value("note", ""), "letter of 3 June");
