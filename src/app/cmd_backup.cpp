@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "app/cli_errors.h"
 #include "app/commands.h"
+#include "app/erasure_journal.h"
 #include "app/progress.h"
 #include "backup/backup.h"
 #include "backup/key_file.h"
@@ -44,6 +46,7 @@ struct RestoreCliOptions {
   std::string key_file;
   std::string data_dir;
   std::optional<uint64_t> number;
+  std::string erasure_journal;
 };
 
 std::string Bytes(uint64_t n) {
@@ -133,7 +136,22 @@ int RunVerifyOn(const std::string& data_dir) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// Erasures made after the backup was taken are not on its ledger (embedded mode): the operator's exported
+// journal brings them back before anyone can read the restored directory.
+void ReapplyErasures(const RestoreCliOptions& o) {
+  std::cout << "re-applying the erasure journal " << o.erasure_journal << "\n";
+  ReplayCounts c;
+  if (auto st = ReplayErasureJournal(o.data_dir, o.erasure_journal, {}, &c); !st.ok()) Fail(st.error());
+  std::cout << "  " << c.lines << " journal lines: " << c.recorded << " erased again on the restored ledger, "
+            << c.already_erased << " already erased in the backup, " << c.not_on_ledger
+            << " not on the restored ledger, " << c.keys_destroyed << " data keys destroyed\n";
+}
+
 void RunRestoreCommand(const RestoreCliOptions& o) {
+  // Checked before the restore, so a mistyped journal path does not leave a restored, unerased directory.
+  if (!o.erasure_journal.empty() && !std::filesystem::is_regular_file(o.erasure_journal)) {
+    Fail(MakeError(ErrorKind::kInvalidArgument, "journal_not_found", "no erasure journal at " + o.erasure_journal));
+  }
   backup::RestoreOptions ro;
   ro.from = o.from;
   ro.data_dir = o.data_dir;
@@ -156,6 +174,7 @@ void RunRestoreCommand(const RestoreCliOptions& o) {
             << s.height << ", last block " << Short(s.last_block_hash) << "\n";
   std::cout << "rebuilding the state database by replaying " << s.height << " blocks\n";
   if (auto st = RebuildState(o.data_dir, s); !st.ok()) Fail(st.error());
+  if (!o.erasure_journal.empty()) ReapplyErasures(o);
   std::cout << "running medledger verify --data " << o.data_dir << "\n";
   int rc = RunVerifyOn(o.data_dir);
   if (rc != 0) {
@@ -183,6 +202,8 @@ void AddBackupCommands(CLI::App& app) {
   restore_cmd->add_option("--key-file", r->key_file, "Backup secret the backups were written with")->required();
   restore_cmd->add_option("--data", r->data_dir, "New data directory (absent or empty)")->required();
   restore_cmd->add_option("--backup", r->number, "Backup number N of backup-NNNNNN (default: the newest)");
+  restore_cmd->add_option("--erasure-journal", r->erasure_journal,
+                          "An exported erasure journal (server/erasures.jsonl) to re-apply after the restore");
   restore_cmd->callback([r] { RunRestoreCommand(*r); });
 }
 

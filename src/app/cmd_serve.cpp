@@ -14,6 +14,7 @@
 
 #include "app/commands.h"
 #include "app/consortium_setup.h"
+#include "app/erasure_journal.h"
 #include "app/report_keys.h"
 #include "app/report_log_setup.h"
 #include "common/encoding.h"
@@ -35,6 +36,7 @@
 #include "ledger/fabric/gateway_ledger.h"
 #include "reportlog/log_files.h"
 #include "service/auth_service.h"
+#include "service/erasure.h"
 #include "service/http_client.h"
 #include "service/idempotency_store.h"
 #include "service/oidc.h"
@@ -334,6 +336,19 @@ int RunServe(const ServeOptions& o) {
   auto keystore = OpenReportKeystore(data, org->master_key(), /*sync_stores=*/false);
   if (!keystore.ok()) return Fail(keystore.error());
   content::ReportVault vault(*store, **keystore);
+  // Every erasure on the ledger whose keys are still here (a crash between the ledger and the keys, a keystore
+  // restored from a backup) is completed before the listener starts: no request can read such a report.
+  {
+    auto reader_name = OrganizationAdministrator(*org, "");
+    if (!reader_name.ok()) return Fail(reader_name.error());
+    auto reader = org->LoadIdentity(*reader_name);
+    if (!reader.ok()) return Fail(reader.error());
+    auto reapplied = service::ReapplyLedgerErasures(*ledger_ptr, *reader, **keystore);
+    if (!reapplied.ok()) return Fail(reapplied.error());
+    spdlog::info(
+        R"({{"msg":"erasures on the ledger re-applied","erasures":{},"reportsShredded":{},"keysDestroyed":{}}})",
+        reapplied->erasures, reapplied->reports_shredded, reapplied->keys_destroyed);
+  }
   auto idempotency = service::IdempotencyStore::Open(server_dir / "idempotency");
   if (!idempotency.ok()) return Fail(idempotency.error());
 
@@ -382,6 +397,8 @@ int RunServe(const ServeOptions& o) {
   parts.org = org.get();
   parts.patients = patients_ptr;
   parts.vault = &vault;
+  parts.keystore = keystore->get();
+  parts.erasure_journal = service::ErasureJournalPath(data);
   // One syncfs covers a report's content block, pin and key file (several fsyncs each otherwise), and
   // concurrent reports share runs of it (SharedFlush): group commit for the stores.
   auto barrier = std::make_shared<SharedFlush>([dir = data] { return content::SyncFilesystem(dir); });

@@ -12,7 +12,7 @@ namespace {
 using records::Ctx;
 using Function = Result<std::string> (*)(Ctx&, std::string_view);
 
-constexpr std::array<std::pair<std::string_view, Function>, 23> kFunctions = {{
+constexpr std::array<std::pair<std::string_view, Function>, 25> kFunctions = {{
     {"RegisterPatient", &records::RegisterPatient},
     {"GetPatient", &records::GetPatient},
     {"CreateReport", &records::CreateReport},
@@ -36,6 +36,8 @@ constexpr std::array<std::pair<std::string_view, Function>, 23> kFunctions = {{
     {"PublishClinician", &records::PublishClinician},
     {"ListClinicians", &records::ListClinicians},
     {"ListConsentsForDoctor", &records::ListConsentsForDoctor},
+    {"EraseReport", &records::EraseReport},
+    {"ListErasures", &records::ListErasures},
 }};
 
 // Years 1970..9999: keeps fixed-width time keys sortable and "now + 4 h" free of overflow.

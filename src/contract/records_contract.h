@@ -3,6 +3,7 @@
 // timestamp. Functions, arguments, roles and errors are listed in docs/CONTRACT.md.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -20,6 +21,11 @@ inline constexpr std::string_view kRecordsContractName = kRecordsNamespace;
 inline constexpr uint32_t kMinPageSize = 1;
 inline constexpr uint32_t kMaxPageSize = 100;
 inline constexpr uint32_t kDefaultPageSize = 20;
+
+// Why an administrator erased a report (EraseReport's reasonCode); the server checks requests against the same
+// list before it submits.
+inline constexpr std::array<std::string_view, 4> kErasureReasons = {"patient_request", "legal_order",
+                                                                    "retention_expired", "entered_in_error"};
 
 // One instance serves every transaction and may be invoked from several threads at once; it holds only a
 // bounded memo of parsed creator certificates (a pure function of their bytes).

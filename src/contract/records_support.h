@@ -60,6 +60,7 @@ Result<std::string> DoctorConsent(std::string_view patient_ref, std::string_view
 Result<std::string> Emergency(std::string_view report_id, std::string_view doctor, std::string_view grant_id);
 Result<std::string> ConsentByDoctor(std::string_view doctor, std::string_view patient_ref, std::string_view consent_id);
 Result<std::string> Clinician(std::string_view msp_id, std::string_view username);
+Result<std::string> Erasure(std::string_view report_id);
 }  // namespace keys
 
 // Object types of the composite keys above; listings scan partial keys of these.
@@ -73,6 +74,7 @@ inline constexpr std::string_view kDoctorConsentType = "consentdoc";
 inline constexpr std::string_view kEmergencyType = "emergency";
 inline constexpr std::string_view kConsentByDoctorType = "consentbydoctor";  // the doctor's own listing
 inline constexpr std::string_view kClinicianType = "clinician";              // the consortium directory
+inline constexpr std::string_view kErasureType = "erasure";                  // report ID -> its erasure record
 // Events are indexed newest first (inverted time, see InvertedTimeKey): Fabric's stub has no reverse range
 // scan, so an ascending scan of these keys is the trail in reverse chronological order.
 inline constexpr std::string_view kEventType = "eventdesc";
@@ -185,5 +187,10 @@ Result<std::string> GetCheckpointAnchor(Ctx& ctx, std::string_view arg);
 Result<std::string> PublishClinician(Ctx& ctx, std::string_view arg);
 Result<std::string> ListClinicians(Ctx& ctx, std::string_view arg);
 Result<std::string> ListConsentsForDoctor(Ctx& ctx, std::string_view arg);
+// Erasure on the ledger (erasures.cpp): once per report, by an administrator of the author's organisation.
+Result<std::string> EraseReport(Ctx& ctx, std::string_view arg);
+Result<std::string> ListErasures(Ctx& ctx, std::string_view arg);
+// The report's erasure record, if it was erased.
+Result<std::optional<Stored>> LoadErasure(Ctx& ctx, std::string_view report_id);
 
 }  // namespace medledger::contract::records

@@ -109,6 +109,9 @@ Result<std::string> AmendReport(Ctx& ctx, std::string_view arg) {
 
   ML_ASSIGN_OR_RETURN(Stored head, LoadReport(ctx, id));
   if (Str(head.doc, "author") != ctx.caller.id) return Denied("only the report's author may amend it");
+  // A new version would get a fresh key and bring erased content back under the same report ID.
+  ML_ASSIGN_OR_RETURN(auto erasure, LoadErasure(ctx, id));
+  if (erasure) return Conflict("report_erased", "the report was erased; it takes no new versions");
   const std::string ref = Str(head.doc, "patientRef");
   if (claimed_ref && !claimed_ref->empty() && *claimed_ref != ref) {
     return Invalid("patient_mismatch", "the report belongs to another patient");
@@ -215,8 +218,11 @@ Result<std::string> GetReportHistory(Ctx& ctx, std::string_view arg) {
   std::vector<std::string_view> raws;
   raws.reserve(versions.size());
   for (const auto& kv : versions) raws.push_back(kv.value);
+  ML_ASSIGN_OR_RETURN(auto erasure, LoadErasure(ctx, id));
   json id_json = id;
-  std::string out = "{\"headHistory\":" + head_history.dump() + ",\"reportId\":" + id_json.dump() + ",\"versions\":";
+  // "erasure": the erasure record (reason code, by whom, when, txId) once the report was erased, else null.
+  std::string out = "{\"erasure\":" + (erasure ? erasure->raw : std::string("null")) +
+                    ",\"headHistory\":" + head_history.dump() + ",\"reportId\":" + id_json.dump() + ",\"versions\":";
   AppendRawArray(out, raws);
   out += '}';
   return out;

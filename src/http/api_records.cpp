@@ -285,6 +285,31 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
     return JsonText(201, receipt->ToJson());
   });
 
+  // ---- erasure on the ledger (docs/OPERATIONS.md)
+  router.Add("POST", "/api/v1/reports/{id}/erasure", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    if (ctx.principal->role != identity::Role::kAdmin) return FromError(Forbidden("only administrators erase reports"));
+    auto body = JsonBody(ctx.request);
+    if (!body.ok()) return FromError(body.error());
+    for (const auto& [key, value] : body->items()) {
+      if (key != "reason" && key != "note") {
+        return FromError(MakeError(ErrorKind::kInvalidArgument, "unknown_field", "unexpected field " + key));
+      }
+    }
+    auto reason = StringField(*body, "reason", true);
+    auto note = StringField(*body, "note", false);
+    for (auto* r : {&reason, &note}) {
+      if (!r->ok()) return FromError(r->error());
+    }
+    auto erased = svc->EraseReport(*ctx.principal, ctx.Param("id"), *reason, *note);
+    return erased.ok() ? JsonText(200, erased->ToJson()) : FromError(erased.error());
+  });
+  router.Add("GET", "/api/v1/erasures", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
+    auto size = PageSize(ctx.request);
+    if (!size.ok()) return FromError(size.error());
+    auto r = svc->ListErasures(*ctx.principal, *size, ctx.request.QueryParam("bookmark").value_or(""));
+    return r.ok() ? JsonText(200, *r) : FromError(r.error());
+  });
+
   // ---- consent, emergency access, audit
   router.Add("GET", "/api/v1/patients/{id}/consents", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
     auto r = svc->ListConsents(*ctx.principal, ctx.Param("id"));

@@ -70,7 +70,8 @@ json ApiShape(json j) {
   if (!j.is_object()) return j;
   json out = json::object();
   for (auto& [k, v] : j.items()) {
-    if ((k == "author" || k == "doctor" || k == "actor" || k == "registeredBy" || k == "publishedBy") &&
+    if ((k == "author" || k == "doctor" || k == "actor" || k == "registeredBy" || k == "publishedBy" ||
+         k == "erasedBy") &&
         v.is_string()) {
       const std::string id = v.get<std::string>();
       out[k] = CallerUsername(id);
@@ -916,6 +917,32 @@ Result<std::string> RecordsService::ConsentDoctor(const Principal& who, const st
     if (e.is_object() && e.value("active", false) && Str(e, {"role"}) == "doctor") return msp + "/" + username;
   }
   return unknown();
+}
+
+Result<ErasureOutcome> RecordsService::EraseReport(const Principal& admin, const std::string& report_id,
+                                                   const std::string& reason_code, const std::string& note) {
+  if (admin.role != Role::kAdmin) return Denied("only administrators erase reports");
+  ML_RETURN_IF_ERROR(CheckReportId(report_id));
+  ErasureRequest request{report_id, reason_code, note};
+  ML_RETURN_IF_ERROR(CheckErasureRequest(request));
+  if (p_.keystore == nullptr || p_.erasure_journal.empty()) {
+    return MakeError(ErrorKind::kInternal, "erasure_unavailable", "the service has no keystore or erasure journal");
+  }
+  // The administrator's own certificate: the ledger records who erased, not the server.
+  ML_ASSIGN_OR_RETURN(auto identity, p_.org->LoadIdentity(admin.username));
+  return EraseReportSteps(*p_.ledger, identity, *p_.keystore, p_.erasure_journal, request);
+}
+
+Result<std::string> RecordsService::ListErasures(const Principal& who, uint32_t page_size,
+                                                 const std::string& bookmark) {
+  if (!Is(who, {Role::kAdmin, Role::kAuditor})) return Denied("only administrators and auditors list erasures");
+  ML_RETURN_IF_ERROR(CheckPageSize(page_size));
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("erasures", who, nullptr);
+  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, bookmark));
+  json arg = {{"pageSize", page_size}, {"bookmark", position}};
+  ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListErasures", arg.dump(), false));
+  return SealedList(*sealer, r.payload, scope);
 }
 
 Result<std::string> RecordsService::ListClinicians(const Principal& who, const std::string& msp_id, uint32_t page_size,

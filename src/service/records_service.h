@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -20,6 +21,7 @@
 #include "ledger/ledger.h"
 #include "service/bookmarks.h"
 #include "service/consortium_service.h"
+#include "service/erasure.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
 #include "service/principal.h"
@@ -92,6 +94,9 @@ struct ServiceParts {
   identity::Organization* org = nullptr;
   PatientDirectory* patients = nullptr;
   content::ReportVault* vault = nullptr;  // seals into `content` with keys from the keystore
+  // The vault's keystore, for erasure, and the local erasure journal (DATA/server/erasures.jsonl).
+  content::Keystore* keystore = nullptr;
+  std::filesystem::path erasure_journal;
   // Makes the vault's writes durable (one syncfs for the content block, pin and key file of a report) before
   // the ledger transaction that points at them; empty when the stores sync each write themselves.
   std::function<Status()> durability_barrier;
@@ -159,6 +164,13 @@ class RecordsService {
   Result<std::string> AuditEvents(const Principal& who, const AuditFilter& filter);
 
   Result<std::string> LedgerStatus(const Principal& who);
+
+  // Erasure on the ledger (docs/OPERATIONS.md): an administrator records EraseReport with their own identity,
+  // then the report's keys are destroyed and the erasure journalled with `note` (local only). See erasure.h.
+  Result<ErasureOutcome> EraseReport(const Principal& admin, const std::string& report_id,
+                                     const std::string& reason_code, const std::string& note);
+  // Every erasure on the ledger, one page (administrators and auditors).
+  Result<std::string> ListErasures(const Principal& who, uint32_t page_size, const std::string& bookmark);
 
   // The consortium directory (docs/CONSORTIUM.md): every signed-in user lists it (optionally one hospital's
   // MSP ID); an administrator publishes a doctor of this hospital under a display name (one line, <= 128 bytes).

@@ -173,8 +173,10 @@ TEST(ServerBackupTest, BackupWhileServingRestoresToAServerWithTheSameReportsRece
   ASSERT_EQ(with_file.status, 201) << with_file.body;
   const std::string attached = ParseBody(with_file).value("reportId", "");
   const std::string erased = ids[1];
-  auto erase = RunMedledger("erase --data '" + data + "' --report " + erased + " --reason patient_request --yes");
-  ASSERT_EQ(erase.exit_code, 0) << erase.output;
+  const std::string admin = server.Login("admin");
+  auto erase =
+      server.PostJson("/api/v1/reports/" + erased + "/erasure", json{{"reason", "patient_request"}}.dump(), admin);
+  ASSERT_EQ(erase.status, 200) << erase.body;
 
   // Backup 1 while a client keeps submitting.
   std::atomic<bool> stop{false};
@@ -207,9 +209,18 @@ TEST(ServerBackupTest, BackupWhileServingRestoresToAServerWithTheSameReportsRece
   const uint64_t incremental_bytes = DirBytes(fs::path(out) / "backup-000002");
   EXPECT_LT(incremental_bytes * 2, full_bytes) << "the incremental backup copied more than half of the full one";
 
-  // What every reader sees now (the erased report: 410).
+  // An erasure after the newest backup: its ledger does not have it, the exported journal does.
+  const std::string erased_later = later[2];
+  auto erase_later = server.PostJson("/api/v1/reports/" + erased_later + "/erasure",
+                                     json{{"reason", "legal_order"}, {"note", "court order 17"}}.dump(), admin);
+  ASSERT_EQ(erase_later.status, 200) << erase_later.body;
+  const fs::path journal = root / "erasures-exported.jsonl";
+  fs::copy_file(fs::path(data) / "server/erasures.jsonl", journal);
+
+  // What every reader sees now (the erased reports: 410).
   std::vector<std::string> readable = ids;
   readable.erase(readable.begin() + 1);
+  later.pop_back();
   readable.push_back(attached);
   readable.insert(readable.end(), concurrent.begin(), concurrent.end());
   readable.insert(readable.end(), later.begin(), later.end());
@@ -250,10 +261,13 @@ TEST(ServerBackupTest, BackupWhileServingRestoresToAServerWithTheSameReportsRece
 
   // Restore the newest (the chain of both) into a new directory: verify passes.
   const fs::path restored = root / "restored";
-  auto restore =
-      RunMedledger("restore --from '" + out + "' --key-file '" + key + "' --data '" + restored.string() + "'");
+  auto restore = RunMedledger("restore --from '" + out + "' --key-file '" + key + "' --data '" + restored.string() +
+                              "' --erasure-journal '" + journal.string() + "'");
   ASSERT_EQ(restore.exit_code, 0) << restore.output;
   EXPECT_NE(restore.output.find("chain of 2 backups"), std::string::npos) << restore.output;
+  EXPECT_NE(restore.output.find("1 erased again on the restored ledger, 1 already erased in the backup"),
+            std::string::npos)
+      << restore.output;
   EXPECT_NE(restore.output.find("ledger OK"), std::string::npos) << restore.output;
   auto verify = RunMedledger("verify --data '" + restored.string() + "'");
   ASSERT_EQ(verify.exit_code, 0) << verify.output;
@@ -274,9 +288,11 @@ TEST(ServerBackupTest, BackupWhileServingRestoresToAServerWithTheSameReportsRece
       EXPECT_EQ(now.attachment, before[id].attachment) << id;
     }
     EXPECT_EQ(before[attached].attachment, pdf);
-    auto gone = again.Get("/api/v1/reports/" + erased, token);
-    EXPECT_EQ(gone.status, 410) << gone.body;
-    EXPECT_EQ(ProblemCode(gone), "content_erased");
+    for (const auto& id : {erased, erased_later}) {
+      auto gone = again.Get("/api/v1/reports/" + id, token);
+      EXPECT_EQ(gone.status, 410) << id << " " << gone.body;
+      EXPECT_EQ(ProblemCode(gone), "content_erased") << id;
+    }
   }
 
   // Backup 1 alone: the reports before it; of those submitted while it ran, each is wholly there or absent.

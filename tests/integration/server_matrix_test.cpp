@@ -84,6 +84,7 @@ TEST_F(MatrixTest, EndpointsByRoleOwnAndOtherPatient) {
       {"GET", "/api/v1/audit/events", "", {{"audrey", 200}}},
       {"GET", "/api/v1/ledger/status", "", {{"admin", 200}, {"audrey", 200}}},
       {"GET", "/api/v1/users", "", {{"admin", 200}}},
+      {"GET", "/api/v1/erasures", "", {{"admin", 200}, {"audrey", 200}}},
       {"POST", "/api/v1/reports", report_body.dump(), {{"dr.house", 201}, {"dr.grey", 201}}},
   };
   Check(rows, "no consent");
@@ -100,6 +101,13 @@ TEST_F(MatrixTest, EndpointsByRoleOwnAndOtherPatient) {
   for (const char* u : {"admin", "alice", "bob", "audrey"}) {
     EXPECT_EQ(Call(u, "POST", r + "/emergency-access", reason.dump()), 403) << u;
   }
+  // Erasure: administrators only. The report stays (the next test reads it), so the administrator's call is one
+  // the service refuses after authorization, for its reason code.
+  json erasure = {{"reason", "patient_request"}};
+  for (const char* u : {"dr.house", "dr.grey", "alice", "bob", "audrey"}) {
+    EXPECT_EQ(Call(u, "POST", r + "/erasure", erasure.dump()), 403) << u;
+  }
+  EXPECT_EQ(Call("admin", "POST", r + "/erasure", json{{"reason", "no_such_reason"}}.dump()), 400);
   json patient = {{"mrn", "MRN-X1"}, {"name", "New Person"}, {"birthDate", "1990-01-01"}};
   for (const char* u : {"dr.house", "dr.grey", "alice", "bob", "audrey"}) {
     EXPECT_EQ(Call(u, "POST", "/api/v1/patients", patient.dump()), 403) << u;

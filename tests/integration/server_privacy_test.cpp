@@ -1,6 +1,6 @@
 // No free text from a user on the immutable ledger (issue 15, item 4): amendment reasons, break-glass reasons and
 // consent purposes are sealed, erasable content; the ledger keeps codes and CIDs. Allowed readers still see the
-// words (the auditor the break-glass reason, the patient the consent purpose); after `medledger erase` of the
+// words (the auditor the break-glass reason, the patient the consent purpose); after the erasure of the
 // report, its markers are nowhere under the data directory, byte for byte, in any file (ledger blocks, state
 // database, content packs, key log). Patient login names stay off the ledger too.
 #include <gtest/gtest.h>
@@ -130,10 +130,11 @@ TEST(ServerPrivacyTest, FreeTextIsSealedOffTheLedgerAndGoneAfterErasure) {
     EXPECT_TRUE(name == "dr.house" || name == "dr.grey") << name << " is named on the ledger";
   }
 
-  auto erased = RunMedledger("erase --data '" + data + "' --report " + id + " --yes");
-  ASSERT_EQ(erased.exit_code, 0) << erased.output;
+  auto erased =
+      server.PostJson("/api/v1/reports/" + id + "/erasure", R"({"reason":"patient_request"})", server.Login("admin"));
+  ASSERT_EQ(erased.status, 200) << erased.body;
   // Two versions and the break-glass reason: every key under the report is gone.
-  EXPECT_NE(erased.output.find("3 data keys destroyed"), std::string::npos) << erased.output;
+  EXPECT_EQ(ParseBody(erased).value("keysDestroyed", 0), 3) << erased.body;
 
   // After erasure: the reason can no longer be opened by anyone; the trail says it was erased.
   auto after = server.Get("/api/v1/audit/events?emergencyOnly=true&pageSize=100", auditor);

@@ -57,6 +57,10 @@ TEST(RoleMatrixTest, EveryFunctionForEveryCaller) {
       {"RecordLookup",
        {{"kind", "lookup"}, {"patientRefs", {kPatientA}}},
        {200, 200, 200, 200, 200, 403, 403, 403, 403}},
+      {"EraseReport",
+       {{"reportId", "r1"}, {"reasonCode", "patient_request"}},
+       {200, 403, 403, 403, 403, 403, 403, 403, 403}},
+      {"ListErasures", json::object(), {200, 403, 403, 403, 403, 403, 403, 403, 200}},
   };
   int cells = 0;
   for (const auto& row : rows) {
@@ -74,7 +78,7 @@ TEST(RoleMatrixTest, EveryFunctionForEveryCaller) {
       ++cells;
     }
   }
-  EXPECT_EQ(cells, 14 * 9);
+  EXPECT_EQ(cells, 16 * 9);
 }
 
 // Doctors without consent list only what they wrote; with consent, everything.

@@ -5,7 +5,7 @@
 import { ApiError, toProblem } from "./problems";
 import { attachmentType } from "./validation";
 import type {
-  AccessEvent, AuthConfig, Clinician, Organization, ConsistencyProof, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, LogStatus, Page, Patient, Proof,
+  AccessEvent, AuthConfig, Clinician, Erasure, ErasureReason, Organization, ConsistencyProof, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, LogStatus, Page, Patient, Proof,
   Receipt, Report, ReportSummary, SharedConsent, TokenResponse, User, Version,
 } from "./types";
 
@@ -212,6 +212,9 @@ export class ApiClient {
     this.request<Page<Clinician>>("GET", `/directory/clinicians${qs({ org, pageSize, bookmark })}`);
   /** The hospitals the server can name (itself and the consortium's other members). */
   organizations = () => this.request<Page<Organization>>("GET", "/directory/organizations");
+  /** Erasure on the ledger (administrators): recorded with the administrator's identity, then the keys destroyed. */
+  eraseReport = (reportId: string, reason: ErasureReason, note?: string) =>
+    this.request<Erasure>("POST", `/reports/${encodeURIComponent(reportId)}/erasure`, note ? { reason, note } : { reason });
   publishClinician = (c: { username: string; displayName: string; active?: boolean }) =>
     this.request<Clinician>("POST", "/directory/clinicians", c);
   /** The consents, at any hospital, that name the signed-in doctor. */

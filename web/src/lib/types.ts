@@ -135,6 +135,20 @@ export interface Organization {
 }
 
 /** The consortium directory of clinicians (GET /directory/clinicians), published on the ledger by each hospital. */
+export type ErasureReason = "patient_request" | "legal_order" | "retention_expired" | "entered_in_error";
+
+/** The answer of POST /reports/{id}/erasure. */
+export interface Erasure {
+  reportId: string;
+  reasonCode: ErasureReason;
+  txId: string;
+  blockNumber: number;
+  erasedAt: string;
+  erasedBy?: string;
+  erasedByMsp?: string;
+  keysDestroyed: number;
+}
+
 export interface Clinician {
   mspId: string;
   username: string;

@@ -4,7 +4,7 @@ import { PatientPicker } from "../components/PatientPicker";
 import { Badge, DefList, Empty, Field, formatDay, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField, Table, useLoad } from "../components/ui";
 import { ApiError, fieldErrors } from "../lib/problems";
 import { useApi } from "../lib/session";
-import type { Patient, User } from "../lib/types";
+import type { Erasure, ErasureReason, Patient, User } from "../lib/types";
 import { hasErrors, validatePatient, validateUser, type PatientDraft, type UserDraft } from "../lib/validation";
 
 export function AdminPatients() {
@@ -59,6 +59,7 @@ export function AdminPatients() {
             <Button type="submit" isDisabled={busy} className="bg-teal-700">{busy ? "Registering…" : "Register patient"}</Button>
           </form>
         </Panel>
+        <EraseReportPanel />
         <Panel title="Registered patients">
           <PatientPicker key={listKey} onPick={setPicked} selected={picked} actionLabel="Details" />
           {picked && (
@@ -194,6 +195,88 @@ export function PublishClinicianPanel() {
         <div>
           <Button type="submit" isDisabled={busy || !username || !displayName.trim() || !!nameError}>{busy ? "Publishing…" : "Publish"}</Button>
         </div>
+      </form>
+    </Panel>
+  );
+}
+
+const ERASURE_REASONS: Array<{ value: ErasureReason; label: string }> = [
+  { value: "patient_request", label: "The patient's request" },
+  { value: "legal_order", label: "A legal order" },
+  { value: "retention_expired", label: "Retention period expired" },
+  { value: "entered_in_error", label: "Entered in error" },
+];
+const REPORT_ID = /^[0-9a-f]{32}$/;
+const MAX_NOTE_CHARS = 1000;
+
+/**
+ * Erasure on the ledger: administrators do not see reports, so the report is named by its ID (from the receipt or
+ * the patient's request). The reason code goes on the ledger; the note stays on this hospital's server.
+ */
+export function EraseReportPanel() {
+  const api = useApi();
+  const [reportId, setReportId] = useState("");
+  const [reason, setReason] = useState<ErasureReason | "">("");
+  const [note, setNote] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<Erasure | null>(null);
+  const id = reportId.trim().toLowerCase();
+  const idError = reportId && !REPORT_ID.test(id) ? "A report ID is 32 hexadecimal characters." : undefined;
+  const noteError = [...note].length > MAX_NOTE_CHARS ? `At most ${MAX_NOTE_CHARS} characters.` : undefined;
+  const ready = REPORT_ID.test(id) && reason !== "" && !noteError;
+  const ask = (e: FormEvent) => {
+    e.preventDefault();
+    if (ready) setConfirming(true);
+  };
+  const erase = async () => {
+    if (!ready) return;
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      setDone(await api.eraseReport(id, reason as ErasureReason, note.trim() || undefined));
+      setReportId("");
+      setNote("");
+      setReason("");
+    } catch (x) {
+      setError(x);
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  };
+  return (
+    <Panel title="Erase a report">
+      <form onSubmit={ask} noValidate className="flex flex-col gap-3" aria-label="Erase a report">
+        <p className="text-sm text-slate-600">
+          Destroys the report's keys: nobody can read its content again, in any version. The ledger keeps its record and
+          records this erasure with its reason.
+        </p>
+        {done && (
+          <Notice title={`Report ${done.reportId} is erased`}>
+            {done.keysDestroyed} key{done.keysDestroyed === 1 ? "" : "s"} destroyed; ledger transaction <Mono>{done.txId}</Mono> (block {done.blockNumber}).
+          </Notice>
+        )}
+        <ProblemAlert error={error} title="The report was not erased" />
+        <Field label="Report ID" value={reportId} onChange={(v) => { setReportId(v); setConfirming(false); }} required error={idError} autoComplete="off" />
+        <SelectField id="erase-reason" label="Reason" required value={reason} onChange={(v) => { setReason(v as ErasureReason); setConfirming(false); }}
+          options={ERASURE_REASONS} />
+        <Field label="Note (kept on this server only)" value={note} onChange={setNote} error={noteError} multiline rows={3}
+          description="Free text for your records, e.g. the request's reference. It never goes on the ledger." />
+        <div>
+          <Button type="submit" isDisabled={busy || !ready} className="bg-red-700">Erase report…</Button>
+        </div>
+        {confirming && (
+          <div role="alertdialog" aria-label="Confirm erasure" className="rounded-lg border border-red-300 bg-red-50 p-3">
+            <p className="text-sm">Erase report <Mono>{id}</Mono> for good? This cannot be undone.</p>
+            <div className="mt-3 flex gap-2">
+              <Button onPress={() => void erase()} isDisabled={busy} className="bg-red-700">{busy ? "Erasing…" : "Erase for good"}</Button>
+              <Button onPress={() => setConfirming(false)} isDisabled={busy} variant="secondary">Cancel</Button>
+            </div>
+          </div>
+        )}
       </form>
     </Panel>
   );
