@@ -16,5 +16,6 @@ void AddServeCommand(CLI::App& app);      // serve (cmd_serve.cpp)
 void AddEraseCommand(CLI::App& app);      // erase (cmd_erase.cpp)
 void AddWitnessCommand(CLI::App& app);    // witness, witness keygen (cmd_witness.cpp)
 void AddReceiptCommands(CLI::App& app);   // receipt verify, log export-trust (cmd_receipt.cpp)
+void AddUpgradeCommand(CLI::App& app);    // upgrade (cmd_upgrade.cpp)
 
 }  // namespace medledger::app
