@@ -20,6 +20,9 @@ struct VerifyOptions {
   std::string channel_id = "medledger";
   std::string chaincode = "records";
   uint64_t progress_every = 1000;  // blocks between progress calls
+  // Threads for the per-block checks that need no state (signatures, hashes); 0: one per core. The state
+  // checks run in block order on the calling thread either way, so the report does not depend on it.
+  size_t threads = 1;
   std::function<void(uint64_t blocks_done, uint64_t height)> progress;
 };
 
@@ -39,6 +42,9 @@ struct VerifyReport {
   std::optional<uint32_t> bad_tx;
   std::string problem;
 };
+
+// `requested`, or the hardware's concurrency for 0.
+size_t VerifyThreads(size_t requested);
 
 // Errors only when storage cannot be read; a chain that fails verification gives ok == false.
 Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state, const Membership& membership,
