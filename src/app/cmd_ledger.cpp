@@ -124,6 +124,7 @@ struct VerifyCliOptions {
   uint64_t progress_every = 1;
   unsigned progress_seconds = 5;
   size_t threads = 0;  // 0: one per core
+  bool full = false;   // ignore the verify checkpoint
   bool json_output = false;
 };
 
@@ -205,6 +206,8 @@ void RunVerify(const VerifyCliOptions& o) {
   vo.chaincode = std::string(contract::kRecordsNamespace);
   vo.progress_every = o.progress_every;
   vo.threads = ledger::embedded::VerifyThreads(o.threads);
+  vo.use_checkpoint = !o.full;
+  vo.write_checkpoint = true;
   std::optional<Progress> progress;
   StartProgress(progress, o, "ledger: verifying");
   if (progress) {
@@ -223,11 +226,12 @@ void RunVerify(const VerifyCliOptions& o) {
   std::optional<reportlog::LogAuditReport> log;
   if (report.ok) log = AuditReportLog(o);
   if (o.json_output) {
-    json out = {{"ok", report.ok && log && log->ok},    {"blocks", report.blocks},
-                {"txsValid", report.txs_valid},         {"txsInvalid", report.txs_invalid},
-                {"configBlocks", report.config_blocks}, {"stateKeys", report.state_keys},
-                {"stateLag", report.state_lag},         {"tornTailBytes", report.torn_tail_bytes},
-                {"lastHash", report.last_hash},         {"log", log ? LogAuditJson(*log) : json(nullptr)}};
+    json out = {{"ok", report.ok && log && log->ok},     {"blocks", report.blocks},
+                {"txsValid", report.txs_valid},          {"txsInvalid", report.txs_invalid},
+                {"configBlocks", report.config_blocks},  {"stateKeys", report.state_keys},
+                {"stateLag", report.state_lag},          {"tornTailBytes", report.torn_tail_bytes},
+                {"lastHash", report.last_hash},          {"log", log ? LogAuditJson(*log) : json(nullptr)},
+                {"resumedBlocks", report.resumed_blocks}};
     if (!report.ok) {
       out["problem"] = report.problem;
       out["badBlock"] = report.bad_block ? json(*report.bad_block) : json(nullptr);
@@ -243,6 +247,15 @@ void RunVerify(const VerifyCliOptions& o) {
               << report.blocks << ", last hash " << (report.last_hash.empty() ? "-" : report.last_hash) << ", "
               << report.state_keys << " state keys match";
     if (report.state_lag != 0) std::cout << " (as of " << report.state_lag << " blocks ago; replayed on next open)";
+    if (report.resumed_blocks != 0) {
+      std::cout << "; blocks 0.." << report.resumed_blocks - 1 << " are byte for byte those the verify run of "
+                << report.resumed_from << " checked (signatures not re-verified; --full re-verifies them), ";
+      if (report.resumed_blocks == report.blocks) {
+        std::cout << "no block since";
+      } else {
+        std::cout << "blocks " << report.resumed_blocks << ".." << report.blocks - 1 << " fully verified";
+      }
+    }
     if (report.torn_tail_bytes != 0) {
       std::cout << "; " << report.torn_tail_bytes << " bytes of an unacknowledged partial block (crash) follow";
     }
@@ -270,6 +283,8 @@ void AddLedgerCommands(CLI::App& app) {
                      "Blocks between progress updates on stderr (default 1; 0: no progress)");
   verify->add_option("--progress-seconds", verify_opts->progress_seconds,
                      "Seconds between progress lines when stderr is not a terminal (default 5)");
+  verify->add_flag("--full", verify_opts->full,
+                   "Re-verify every block, ignoring DIR/ledger/verify-checkpoint.json from the last run");
   verify->add_flag("--json", verify_opts->json_output, "Print the report as JSON");
   verify->callback([verify_opts] { RunVerify(*verify_opts); });
 

@@ -249,6 +249,62 @@ TEST_F(ChainVerifyTest, TheFirstBadBlockInChainOrderIsReportedWhicheverCheckFind
   EXPECT_EQ(report.problem, "data_hash does not match the data");
 }
 
+TEST_F(ChainVerifyTest, ResumesFromASignedCheckpointAndStillCatchesAnyChangeBeforeIt) {
+  MakeChain(6);
+  options_.write_checkpoint = true;
+  auto full = Verify();
+  ASSERT_TRUE(full.ok) << full.problem;
+  EXPECT_EQ(full.resumed_blocks, 0u);
+  const auto checkpoint = std::filesystem::path(embedded::LedgerDirFor(dir_)) / "verify-checkpoint.json";
+  ASSERT_TRUE(std::filesystem::exists(checkpoint));
+
+  MakeChain(3);  // three more blocks after the checkpoint
+  options_.use_checkpoint = true;
+  auto resumed = Verify();
+  ASSERT_TRUE(resumed.ok) << resumed.problem;
+  EXPECT_EQ(resumed.resumed_blocks, 6u);
+  EXPECT_EQ(resumed.blocks, 9u);
+  options_.use_checkpoint = false;
+  auto again_full = Verify();
+  EXPECT_EQ(resumed.txs_valid, again_full.txs_valid);
+  EXPECT_EQ(resumed.txs_invalid, again_full.txs_invalid);
+  EXPECT_EQ(resumed.state_keys, again_full.state_keys);
+  EXPECT_EQ(resumed.last_hash, again_full.last_hash);
+  EXPECT_EQ(resumed.verified.state_digest, again_full.verified.state_digest);
+  EXPECT_EQ(resumed.verified.records_digest, again_full.verified.records_digest);
+
+  // A conflict re-marked VALID inside the checkpoint's prefix: no signature or data hash changes, so only
+  // the records digest can see it; the resumed run must fail, not replay the altered code.
+  options_.write_checkpoint = false;
+  const std::string original = Raw(2).payload;
+  Rewrite(2, FlipFilterToValid(2));
+  options_.use_checkpoint = true;
+  auto tampered = VerifyWith(2);
+  EXPECT_FALSE(tampered.ok);
+  ASSERT_TRUE(tampered.bad_block.has_value());
+  EXPECT_EQ(*tampered.bad_block, 8u) << tampered.problem;  // the end of the checkpoint's prefix (9 blocks)
+  EXPECT_NE(tampered.problem.find("verify checkpoint"), std::string::npos) << tampered.problem;
+  options_.use_checkpoint = false;
+  auto tampered_full = VerifyWith(2);
+  EXPECT_EQ(tampered_full.bad_block, std::optional<uint64_t>(2));
+  Rewrite(2, original);
+
+  // A checkpoint edited by hand (a larger height) no longer verifies: refused, never ignored.
+  std::string text;
+  {
+    std::ifstream in(checkpoint);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  size_t at = text.find("\"height\": 9");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, 12, "\"height\": 3");
+  std::ofstream(checkpoint, std::ios::trunc) << text;
+  options_.use_checkpoint = true;
+  auto refused = embedded::VerifyDataDir(dir_, options_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "verify_checkpoint_mismatch");
+}
+
 TEST(VerifyThreads, ZeroMeansOnePerCore) {
   EXPECT_EQ(embedded::VerifyThreads(3), 3u);
   EXPECT_GE(embedded::VerifyThreads(0), 1u);
