@@ -1,5 +1,6 @@
 #include "ledger/embedded/verifier.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -288,8 +289,13 @@ Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state,
   }
   // The state may lag the blocks after a crash (Open replays the rest), so it is compared with the replay
   // as of its own savepoint.
+  using Clock = std::chrono::steady_clock;
+  auto seconds_since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
   auto check_state = [&]() -> Result<bool> {
-    ML_ASSIGN_OR_RETURN(std::string why, CompareState(state, replay, &report.state_keys));
+    const auto t0 = Clock::now();
+    auto compared = CompareState(state, replay, &report.state_keys);
+    report.timings.compare += seconds_since(t0);
+    ML_ASSIGN_OR_RETURN(std::string why, std::move(compared));
     if (why.empty()) return true;
     fail(savepoint.value_or(0), std::nullopt, "state database: " + why);
     return false;
@@ -308,7 +314,10 @@ Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state,
   std::string records_digest;
   BlockPipeline pipeline(blocks, height, validator, membership, options, VerifyThreads(options.threads));
   for (uint64_t n = 0; n < height; ++n) {
+    const auto t_wait = Clock::now();
     auto prepared = pipeline.Take(n);
+    report.timings.waiting += seconds_since(t_wait);
+    const auto t_state = Clock::now();
     if (prepared->early) return fail(n, prepared->early->tx, prepared->early->why);
     if (prepared->block.previous_hash != previous_hash) return fail(n, std::nullopt, "previous_hash breaks the chain");
     if (prepared->late) return fail(n, prepared->late->tx, prepared->late->why);
@@ -346,6 +355,7 @@ Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state,
     }
     previous_hash = std::move(prepared->header_hash);
     report.blocks = n + 1;
+    report.timings.state += seconds_since(t_state);
     if (n + 1 == prefix) {
       const VerifiedPrefix& want = *options.resume;
       if (HexEncode(records_digest) != want.records_digest || HexEncode(previous_hash) != want.last_hash) {

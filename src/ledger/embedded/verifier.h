@@ -60,6 +60,13 @@ struct VerifyReport {
   uint64_t resumed_blocks = 0;   // blocks covered by the checkpoint (not re-verified, only re-hashed)
   std::string resumed_from;      // when that checkpoint's full pass ran
   VerifiedPrefix verified;       // when ok: what this pass vouches for
+  // Where the calling thread's time went (seconds), for benchmarks: waiting for prepared blocks, the
+  // in-order state checks and replay, and the comparison with the state database.
+  struct Timings {
+    double waiting = 0;
+    double state = 0;
+    double compare = 0;
+  } timings;
   // When !ok: where and why.
   std::optional<uint64_t> bad_block;
   std::optional<uint32_t> bad_tx;
