@@ -222,6 +222,10 @@ void RunVerify(const VerifyCliOptions& o) {
     progress->Update(report.blocks);
     progress->Finish();
   }
+  if (!report.checkpoint_error.empty()) {
+    std::cerr << "note: the verify checkpoint was not written (the next run re-verifies every block): "
+              << report.checkpoint_error << "\n";
+  }
   // The log is derived from the blocks, so it is only worth checking against a chain that verified.
   std::optional<reportlog::LogAuditReport> log;
   if (report.ok) log = AuditReportLog(o);

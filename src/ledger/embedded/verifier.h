@@ -60,6 +60,7 @@ struct VerifyReport {
   uint64_t resumed_blocks = 0;   // blocks covered by the checkpoint (not re-verified, only re-hashed)
   std::string resumed_from;      // when that checkpoint's full pass ran
   VerifiedPrefix verified;       // when ok: what this pass vouches for
+  std::string checkpoint_error;  // VerifyDataDir: why the new checkpoint could not be written ("" when it was)
   // Where the calling thread's time went (seconds), for benchmarks: waiting for prepared blocks, the
   // in-order state checks and replay, and the comparison with the state database.
   struct Timings {
