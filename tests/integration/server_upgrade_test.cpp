@@ -28,7 +28,14 @@ class FixtureCopy {
     char tmpl[] = "/tmp/medledger-upgrade-test-XXXXXX";
     root_ = mkdtemp(tmpl);
     fs::copy(kFixture / "data", data(), fs::copy_options::recursive);
+    // Git keeps no modes (a checkout makes 0644/0755, which the master key refuses): narrow them to what the
+    // release that wrote the directory left, 0600 files in 0700 directories.
     fs::permissions(data(), fs::perms::owner_all, fs::perm_options::replace);
+    for (const auto& entry : fs::recursive_directory_iterator(data())) {
+      fs::permissions(entry.path(),
+                      entry.is_directory() ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
+                      fs::perm_options::replace);
+    }
   }
   ~FixtureCopy() {
     std::error_code ec;
