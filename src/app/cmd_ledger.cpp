@@ -1,4 +1,5 @@
 // `medledger verify` and `medledger ledger submit|query|info|proof`: the embedded ledger from the shell.
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "app/cli_errors.h"
 #include "app/commands.h"
+#include "app/progress.h"
 #include "common/encoding.h"
 #include "contract/records_contract.h"
 #include "identity/organization.h"
@@ -117,9 +119,21 @@ void RunProof(const std::string& data_dir, const std::string& tx_id) {
 
 struct VerifyCliOptions {
   std::string data_dir;
-  uint64_t progress_every = 1000;
+  // Blocks between updates of the progress display (0: no progress); the display itself redraws at most
+  // every 100 ms on a terminal and prints a line every `progress_seconds` elsewhere.
+  uint64_t progress_every = 1;
+  unsigned progress_seconds = 5;
+  size_t threads = 0;  // 0: one per core
+  bool full = false;   // ignore the verify checkpoint
   bool json_output = false;
 };
+
+// Starts the progress display on stderr for one phase of verify, unless progress is off.
+void StartProgress(std::optional<Progress>& p, const VerifyCliOptions& o, const std::string& label) {
+  if (o.progress_every == 0) return;
+  p.emplace(label, 0, "blocks", std::cerr);
+  p->line_interval = std::chrono::seconds(o.progress_seconds);
+}
 
 // The report log (DATA/log) against the blocks it was derived from: leaves, anchors, saved checkpoints.
 reportlog::LogAuditReport AuditReportLog(const VerifyCliOptions& o) {
@@ -128,12 +142,24 @@ reportlog::LogAuditReport AuditReportLog(const VerifyCliOptions& o) {
   auto opened = OrFail(reportlog::OpenStoredLog(std::filesystem::path(o.data_dir) / reportlog::files::kLogDir));
   reportlog::LogAuditOptions lo;
   lo.chaincode = std::string(contract::kRecordsNamespace);
+  std::optional<Progress> progress;
+  StartProgress(progress, o, "report log: re-deriving");
   lo.progress_every = o.progress_every;
-  lo.progress = [](uint64_t done, uint64_t height) {
-    std::cerr << "report log: re-derived " << done << "/" << height << " blocks\n";
-  };
+  if (progress) {
+    lo.progress = [&progress](uint64_t done, uint64_t height) {
+      progress->SetTotal(height);
+      progress->Update(done);
+    };
+  }
   const ledger::embedded::BlockStore& store = *blocks;
-  return OrFail(reportlog::AuditLog([&store](uint64_t n) { return store.Read(n); }, store.Height(), opened.stored, lo));
+  if (progress) progress->SetTotal(store.Height());
+  auto report =
+      OrFail(reportlog::AuditLog([&store](uint64_t n) { return store.Read(n); }, store.Height(), opened.stored, lo));
+  if (progress) {
+    progress->Update(report.blocks);
+    progress->Finish();
+  }
+  return report;
 }
 
 json LogAuditJson(const reportlog::LogAuditReport& r) {
@@ -179,19 +205,37 @@ void RunVerify(const VerifyCliOptions& o) {
   ledger::embedded::VerifyOptions vo;
   vo.chaincode = std::string(contract::kRecordsNamespace);
   vo.progress_every = o.progress_every;
-  vo.progress = [](uint64_t done, uint64_t height) {
-    std::cerr << "verified " << done << "/" << height << " blocks\n";
-  };
+  vo.threads = ledger::embedded::VerifyThreads(o.threads);
+  vo.use_checkpoint = !o.full;
+  vo.write_checkpoint = true;
+  std::optional<Progress> progress;
+  StartProgress(progress, o, "ledger: verifying");
+  if (progress) {
+    vo.progress = [&progress](uint64_t done, uint64_t height) {
+      progress->SetTotal(height);
+      progress->Update(done);
+    };
+  }
   auto report = OrFail(ledger::embedded::VerifyDataDir(o.data_dir, vo));
+  if (progress) {
+    progress->SetTotal(report.blocks);
+    progress->Update(report.blocks);
+    progress->Finish();
+  }
+  if (!report.checkpoint_error.empty()) {
+    std::cerr << "note: the verify checkpoint was not written (the next run re-verifies every block): "
+              << report.checkpoint_error << "\n";
+  }
   // The log is derived from the blocks, so it is only worth checking against a chain that verified.
   std::optional<reportlog::LogAuditReport> log;
   if (report.ok) log = AuditReportLog(o);
   if (o.json_output) {
-    json out = {{"ok", report.ok && log && log->ok},    {"blocks", report.blocks},
-                {"txsValid", report.txs_valid},         {"txsInvalid", report.txs_invalid},
-                {"configBlocks", report.config_blocks}, {"stateKeys", report.state_keys},
-                {"stateLag", report.state_lag},         {"tornTailBytes", report.torn_tail_bytes},
-                {"lastHash", report.last_hash},         {"log", log ? LogAuditJson(*log) : json(nullptr)}};
+    json out = {{"ok", report.ok && log && log->ok},     {"blocks", report.blocks},
+                {"txsValid", report.txs_valid},          {"txsInvalid", report.txs_invalid},
+                {"configBlocks", report.config_blocks},  {"stateKeys", report.state_keys},
+                {"stateLag", report.state_lag},          {"tornTailBytes", report.torn_tail_bytes},
+                {"lastHash", report.last_hash},          {"log", log ? LogAuditJson(*log) : json(nullptr)},
+                {"resumedBlocks", report.resumed_blocks}};
     if (!report.ok) {
       out["problem"] = report.problem;
       out["badBlock"] = report.bad_block ? json(*report.bad_block) : json(nullptr);
@@ -207,6 +251,15 @@ void RunVerify(const VerifyCliOptions& o) {
               << report.blocks << ", last hash " << (report.last_hash.empty() ? "-" : report.last_hash) << ", "
               << report.state_keys << " state keys match";
     if (report.state_lag != 0) std::cout << " (as of " << report.state_lag << " blocks ago; replayed on next open)";
+    if (report.resumed_blocks != 0) {
+      std::cout << "; blocks 0.." << report.resumed_blocks - 1 << " are byte for byte those the verify run of "
+                << report.resumed_from << " checked (signatures not re-verified; --full re-verifies them), ";
+      if (report.resumed_blocks == report.blocks) {
+        std::cout << "no block since";
+      } else {
+        std::cout << "blocks " << report.resumed_blocks << ".." << report.blocks - 1 << " fully verified";
+      }
+    }
     if (report.torn_tail_bytes != 0) {
       std::cout << "; " << report.torn_tail_bytes << " bytes of an unacknowledged partial block (crash) follow";
     }
@@ -228,7 +281,14 @@ void AddLedgerCommands(CLI::App& app) {
   auto* verify = app.add_subcommand(
       "verify", "Re-check every block, signature and the state database, and the report log against the blocks");
   verify->add_option("--data", verify_opts->data_dir, "Data directory (from medledger init)")->required();
-  verify->add_option("--progress-every", verify_opts->progress_every, "Blocks between progress lines on stderr");
+  verify->add_option("--threads", verify_opts->threads,
+                     "Threads for signature and hash checks (default: one per core); the report is the same");
+  verify->add_option("--progress-every", verify_opts->progress_every,
+                     "Blocks between progress updates on stderr (default 1; 0: no progress)");
+  verify->add_option("--progress-seconds", verify_opts->progress_seconds,
+                     "Seconds between progress lines when stderr is not a terminal (default 5)");
+  verify->add_flag("--full", verify_opts->full,
+                   "Re-verify every block, ignoring DIR/ledger/verify-checkpoint.json from the last run");
   verify->add_flag("--json", verify_opts->json_output, "Print the report as JSON");
   verify->callback([verify_opts] { RunVerify(*verify_opts); });
 

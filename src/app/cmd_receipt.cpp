@@ -9,6 +9,7 @@
 
 #include "app/cli_errors.h"
 #include "app/commands.h"
+#include "identity/data_format.h"
 #include "reportlog/log_files.h"
 #include "service/sealed_file.h"
 #include "verifier/receipt_verifier.h"
@@ -85,6 +86,8 @@ struct ExportOptions {
 };
 
 void RunExportTrust(const ExportOptions& o) {
+  // Reads the log's files without opening the organisation: the format check of every open, made here.
+  OrFail(identity::CheckDataFormat(o.data_dir));
   const fs::path source = fs::path(o.data_dir) / reportlog::files::kLogDir / reportlog::files::kTrust;
   auto text = service::ReadWholeFile(source);
   if (!text.ok()) {

@@ -17,5 +17,6 @@ void AddEraseCommand(CLI::App& app);      // erase (cmd_erase.cpp)
 void AddWitnessCommand(CLI::App& app);    // witness, witness keygen (cmd_witness.cpp)
 void AddReceiptCommands(CLI::App& app);   // receipt verify, log export-trust (cmd_receipt.cpp)
 void AddBackupCommands(CLI::App& app);    // backup, restore (cmd_backup.cpp)
+void AddUpgradeCommand(CLI::App& app);    // upgrade (cmd_upgrade.cpp)
 
 }  // namespace medledger::app

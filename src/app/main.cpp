@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   medledger::app::AddWitnessCommand(app);
   medledger::app::AddReceiptCommands(app);
   medledger::app::AddBackupCommands(app);
+  medledger::app::AddUpgradeCommand(app);
 
   // Commands report their errors as values; anything thrown past them (out of memory, a library's
   // exception) still gets one clear line and the conventional exit code for an internal error.

@@ -8,6 +8,7 @@
 #include "common/encoding.h"
 #include "common/time.h"
 #include "crypto/random.h"
+#include "identity/data_format.h"
 #include "identity/durable_file.h"
 
 namespace medledger::identity {
@@ -166,6 +167,7 @@ Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, 
   auto admin_user = org->AddUser(admin);
   if (!admin_user.ok()) return admin_user.error();
 
+  ML_RETURN_IF_ERROR(WriteDataFormat(dir, CurrentDataFormat()));
   // Written last: its presence marks a complete organisation (Open refuses a half-initialised directory).
   nlohmann::json doc = {
       {"version", kVersion}, {"name", name}, {"msp_id", msp_id}, {"created", Timestamp::Now().ToRfc3339()}};
@@ -183,6 +185,9 @@ Result<std::unique_ptr<Organization>> Organization::Open(const fs::path& dir, co
     }
     return text.error();
   }
+  // Every command that opens a data directory comes through here: one check refuses a directory this
+  // release would misread (written by a newer release) or must migrate first. Read-only: never writes.
+  ML_RETURN_IF_ERROR(CheckDataFormat(dir));
   // Data directories made before modes were enforced (or loosened by hand) are narrowed on every open. Best
   // effort: a process that is not the owner cannot chmod, and is refused by the mode it would have set anyway.
   (void)RestrictToOwner(layout.root);

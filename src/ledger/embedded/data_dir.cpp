@@ -8,6 +8,7 @@
 #include "ledger/embedded/genesis.h"
 #include "ledger/embedded/membership.h"
 #include "ledger/embedded/state_db.h"
+#include "ledger/embedded/verify_checkpoint.h"
 
 namespace medledger::ledger::embedded {
 
@@ -60,7 +61,19 @@ Result<VerifyReport> VerifyDataDir(const std::string& data_dir, const VerifyOpti
   }
   ML_ASSIGN_OR_RETURN(auto state, StateDb::Open(dir + "/state"));
   Membership membership(org->msp_id(), org->ca_certificate(), org->peer().certificate(), org->orderer().certificate());
-  ML_ASSIGN_OR_RETURN(auto report, VerifyChain(**blocks, *state, membership, options));
+  const std::filesystem::path checkpoint = std::filesystem::path(dir) / kVerifyCheckpointFile;
+  VerifyOptions run = options;
+  if (options.use_checkpoint) {
+    ML_ASSIGN_OR_RETURN(run.resume, ReadVerifyCheckpoint(checkpoint, org->peer().certificate()));
+  }
+  ML_ASSIGN_OR_RETURN(auto report, VerifyChain(**blocks, *state, membership, run));
+  if (report.ok && options.write_checkpoint) {
+    // The verification stands on its own (a read-only copy of the data can be verified too); only the next
+    // run's shortcut is lost, and the caller says so.
+    if (Status written = WriteVerifyCheckpoint(checkpoint, report.verified, org->peer()); !written.ok()) {
+      report.checkpoint_error = written.error().message;
+    }
+  }
   report.torn_tail_bytes = (*blocks)->truncated_bytes();
   const uint64_t height = (*blocks)->Height();
   if (!report.ok && report.torn_tail_bytes != 0 && report.bad_block == height) {
