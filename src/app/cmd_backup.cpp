@@ -23,6 +23,7 @@
 #include "backup/restore.h"
 #include "common/encoding.h"
 #include "contract/records_contract.h"
+#include "identity/data_format.h"
 #include "identity/organization.h"
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/data_dir.h"
@@ -75,6 +76,12 @@ std::string Short(const std::string& hash) {
 }
 
 void RunBackupCommand(const BackupCliOptions& o) {
+  // A layout this release does not know is not copied blind; one awaiting `medledger upgrade` is (a backup
+  // before an upgrade is exactly what an operator should take).
+  if (auto f = identity::CheckDataFormat(o.data_dir, identity::ThisReleaseSupport(), /*allow_upgradable=*/true);
+      !f.ok()) {
+    Fail(f.error());
+  }
   backup::BackupOptions bo;
   bo.data_dir = o.data_dir;
   bo.out_dir = o.out_dir;

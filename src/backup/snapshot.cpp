@@ -26,6 +26,8 @@ bool Excluded(std::string_view rel) {
   if (rel == "ledger/state" || StartsWith(rel, "ledger/state/")) return true;
   if (rel == "server/idempotency" || StartsWith(rel, "server/idempotency/")) return true;
   if (rel == "server/refresh-tokens.json") return true;
+  // Derived, and it may describe a longer chain than the blocks a backup copies: restore runs verify afresh.
+  if (rel == "ledger/verify-checkpoint.json") return true;
   std::string_view base = BaseName(rel);
   if (base == "LOCK" || base == "lock" || EndsWith(base, ".lock")) return true;
   // identity::WriteFileAtomic and friends write "<name>.tmp-<hex>" and rename it over <name>.

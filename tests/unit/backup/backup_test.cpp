@@ -151,7 +151,7 @@ TEST(KeyFileTest, AcceptsBase64Of32BytesOwnerOnlyAndRefusesEverythingElse) {
 TEST(SnapshotTest, ExcludesDerivedAndShortLivedState) {
   for (const char* p : {"ledger/state/CURRENT", "ledger/state", "server/idempotency/x", "server/refresh-tokens.json",
                         "ledger/blocks/LOCK", "log/tree/lock", "users.json.lock", "server/keystore/erase.lock",
-                        "users.json.tmp-0123456789abcdef"}) {
+                        "users.json.tmp-0123456789abcdef", "ledger/verify-checkpoint.json"}) {
     EXPECT_TRUE(Excluded(p)) << p;
   }
   for (const char* p : {"org.json", "ledger/blocks/blockfile_000000", "server/keystore/keys.log",
