@@ -16,6 +16,8 @@
 // not sane (a submission failed, a page came back short): the CTest smoke run relies on that, never on timings.
 #include <fcntl.h>
 #include <malloc.h>
+#include <rocksdb/db.h>
+#include <rocksdb/metadata.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -499,6 +501,28 @@ Result<ListingResult> MeasureListing(service::RecordsService& records, const Arc
   return r;
 }
 
+// The ledger state's bytes by column family (state, history, txid, default), read from a closed database (the
+// ledger writes no WAL: after a clean close everything is in SST files). Empty when it cannot be read.
+json StateColumnFamilies(const fs::path& dir) {
+  std::vector<std::string> names;
+  rocksdb::DBOptions db_options;
+  if (!rocksdb::DB::ListColumnFamilies(db_options, dir.string(), &names).ok()) return json::object();
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::OpenForReadOnly(db_options, dir.string(), cfs, &handles, &raw).ok()) return json::object();
+  std::unique_ptr<rocksdb::DB> db(raw);
+  json out = json::object();
+  for (auto* h : handles) {
+    rocksdb::ColumnFamilyMetaData meta;
+    db->GetColumnFamilyMetaData(h, &meta);
+    out[h->GetName()] = meta.size;
+    db->DestroyColumnFamilyHandle(h);
+  }
+  return out;
+}
+
 // Bytes under the data directory by store (paths as serve lays them out), plus the raw per-directory sizes.
 json DiskUsage(const fs::path& data, uint64_t reports) {
   std::map<std::string, uint64_t> by_dir;
@@ -533,6 +557,7 @@ json DiskUsage(const fs::path& data, uint64_t reports) {
   return {{"totalBytes", total},
           {"bytesPerReport", reports ? static_cast<double>(total) / static_cast<double>(reports) : 0},
           {"stores", stores},
+          {"stateColumnFamilies", StateColumnFamilies(data / "ledger" / "state")},
           {"directories", dirs}};
 }
 
@@ -795,6 +820,10 @@ int main(int argc, char** argv) {
   for (auto& [k, v] : out["disk"]["stores"].items()) {
     std::printf("    %-24s %14llu B  %9.1f B/report\n", k.c_str(), v["bytes"].get<unsigned long long>(),
                 v["bytesPerReport"].get<double>());
+  }
+  for (auto& [k, v] : out["disk"]["stateColumnFamilies"].items()) {
+    std::printf("      state column family %-10s %14llu B  %9.1f B/report\n", k.c_str(), v.get<unsigned long long>(),
+                static_cast<double>(v.get<unsigned long long>()) / static_cast<double>(o.reports));
   }
   std::printf("%s\n", out.dump().c_str());
   if (!o.json_file.empty()) std::ofstream(o.json_file) << out.dump(2) << "\n";
