@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -75,6 +76,15 @@ std::string Short(const std::string& hash) {
   return hash.empty() ? "-" : hash.substr(0, 16) + "…";
 }
 
+// Made on the first bytes, so a refusal before any work prints no progress line.
+std::function<void(uint64_t, uint64_t)> ProgressOnFirstBytes(std::optional<Progress>& progress, std::string label) {
+  return [&progress, label = std::move(label)](uint64_t done, uint64_t total) {
+    if (!progress) progress.emplace(label, total, "bytes", std::cerr);
+    progress->SetTotal(total);
+    progress->Update(done);
+  };
+}
+
 void RunBackupCommand(const BackupCliOptions& o) {
   // A layout this release does not know is not copied blind; one awaiting `medledger upgrade` is (a backup
   // before an upgrade is exactly what an operator should take).
@@ -88,13 +98,8 @@ void RunBackupCommand(const BackupCliOptions& o) {
   bo.secret = OrFail(backup::LoadBackupSecret(o.key_file));
   bo.force_full = o.full;
   bo.block_hash = BlockHash;
-  // Made on the first bytes, so a refusal before any work prints no progress line.
   std::optional<Progress> progress;
-  bo.progress = [&progress](uint64_t done, uint64_t total) {
-    if (!progress) progress.emplace("backup", total, "bytes", std::cerr);
-    progress->SetTotal(total);
-    progress->Update(done);
-  };
+  bo.progress = ProgressOnFirstBytes(progress, "backup");
   auto s = OrFail(backup::RunBackup(bo));
   if (progress) progress->Finish();
   for (uint64_t n : s.incomplete) {
@@ -164,13 +169,8 @@ void RunRestoreCommand(const RestoreCliOptions& o) {
   ro.data_dir = o.data_dir;
   ro.number = o.number;
   ro.secret = OrFail(backup::LoadBackupSecret(o.key_file));
-  // Made on the first bytes, so a refusal before any work prints no progress line.
   std::optional<Progress> progress;
-  ro.progress = [&progress](uint64_t done, uint64_t total) {
-    if (!progress) progress.emplace("restore", total, "bytes", std::cerr);
-    progress->SetTotal(total);
-    progress->Update(done);
-  };
+  ro.progress = ProgressOnFirstBytes(progress, "restore");
   auto s = OrFail(backup::RunRestore(ro));
   if (progress) progress->Finish();
   std::cout << "restored " << backup::BackupDirName(s.number) << " (id " << s.backup_id << ", taken " << s.created
