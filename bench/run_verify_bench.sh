@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TX=${1:-50000}
 ROUNDS=${2:-3}
-BUILD=${MEDLEDGER_BENCH_BUILD:-build/rel}
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMEDLEDGER_BUILD_TESTS=OFF >/dev/null
+# Its own build directory: scripts/run.sh configures build/rel without the benchmarks.
+BUILD=${MEDLEDGER_BENCH_BUILD:-build/bench}
+cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMEDLEDGER_BUILD_TESTS=OFF -DMEDLEDGER_BUILD_BENCH=ON >/dev/null
 cmake --build "$BUILD" --target ledger_bench verify_bench
 DIR=$(mktemp -d)/data
 trap 'rm -rf "$(dirname "$DIR")"' EXIT
