@@ -295,6 +295,15 @@ void ContentSeeds(const fs::path& out) {
   KeyRecord rec2{std::string(32, 'c'), "key-2", "kek-1", std::string(40, 'v')};
   Write(out / "keylog_fuzzer", "one", EncodeKeyRecord(rec));
   Write(out / "keylog_fuzzer", "two", EncodeKeyRecord(rec) + EncodeKeyRecord(rec2));
+  // The files a crash or an erasure leaves: a zeroed (erased) record between live ones, a torn last append,
+  // and a damaged record before the tail (which an owner's open must refuse).
+  const std::string second = EncodeKeyRecord(rec2);
+  Write(out / "keylog_fuzzer", "erased_middle",
+        EncodeKeyRecord(rec) + second.substr(0, 4) + std::string(second.size() - 4, '\0') + EncodeKeyRecord(rec));
+  Write(out / "keylog_fuzzer", "torn_tail", EncodeKeyRecord(rec) + second.substr(0, second.size() / 2));
+  std::string damaged = second;
+  damaged[damaged.size() - 1] ^= 0x01;
+  Write(out / "keylog_fuzzer", "damaged_middle", EncodeKeyRecord(rec) + damaged + EncodeKeyRecord(rec));
 
   Write(out / "cid_fuzzer", "v0", "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH");
   Write(out / "cid_fuzzer", "v1_raw", "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
