@@ -54,7 +54,7 @@ w('multipart_fuzzer','report',mp('multipart/form-data; boundary=XyZ','--XyZ\r\nC
 w('multipart_fuzzer','quoted_boundary',mp('multipart/form-data; boundary="----WebKitFormBoundary7MA4YWxk"','------WebKitFormBoundary7MA4YWxk\r\nContent-Disposition: form-data; name="title"\r\n\r\nT\r\n------WebKitFormBoundary7MA4YWxk--\r\n'))
 w('multipart_fuzzer','unterminated',mp('multipart/form-data; boundary=b','--b\r\nContent-Disposition: form-data; name="x"\r\n\r\nno end'))
 w('multipart_fuzzer','binary',mp('multipart/form-data; boundary=b','--b\r\nContent-Disposition: form-data; name="f"; filename="x.bin"\r\n\r\n\x00\r\n--not-the-boundary\r\n\xff\r\n--b--\r\n'))
-# ---- x509_fuzzer: first byte even = PEM, odd = DER
+# ---- x509_fuzzer: first byte mod 3: 0 = PEM, 1 = DER, 2 = issue (NUL-separated CN, O, OUs, name=value attributes)
 import re
 hdr=open(f'{root}/test_identities.h').read()
 pems=re.findall(r'R"PEM\((.*?)\)PEM"',hdr,re.S)
@@ -64,3 +64,7 @@ for i,p in enumerate(pems):
         der=base64.b64decode(''.join(l for l in p.splitlines() if l and not l.startswith('-----')))
         w('x509_fuzzer',f'der_{i}',b'\1'+der)
 w('x509_fuzzer','chain',b'\0'+(pems[3]+pems[1]).encode())
+w('x509_fuzzer','issue_doctor',b'\x02alice\0Org1MSP\0client\0hf.Role=doctor\0hf.EnrollmentID=alice')
+w('x509_fuzzer','issue_ca',b'\x06ca.Org2MSP\0Org2MSP')
+w('x509_fuzzer','issue_peer',b'\x02peer0.org1\0Org1MSP\0peer')
+w('x509_fuzzer','issue_empty',b'\x02')
