@@ -2,8 +2,8 @@
 # Source-based coverage of each fuzz target's parser, from its corpus:
 #   scripts/fuzz_coverage.sh [TARGET...]        (default: every target)
 # Builds the corpus replay programs (fuzz/replay_main.cpp, the same harnesses as the fuzzers) with clang's
-# -fprofile-instr-generate -fcoverage-mapping in build/fuzz-cov, replays the corpus a fuzzing run left in
-# build/fuzz/corpus/TARGET (or the checked-in fuzz/corpus/TARGET when there was no run), merges the profile
+# -fprofile-instr-generate -fcoverage-mapping in build/fuzz-cov, replays the checked-in corpus
+# fuzz/corpus/TARGET and the one a fuzzing run left in build/fuzz/corpus/TARGET, merges the profile
 # with llvm-profdata-14 and prints llvm-cov-14's line and branch coverage of the target's own parser files.
 # Full reports: build/fuzz-cov/report/TARGET.txt (per file) and TARGET.html/ (annotated source).
 set -euo pipefail
@@ -47,11 +47,12 @@ ninja -C "$BUILD" -j "${FUZZ_JOBS:-2}" $(printf '%s_replay ' "${targets[@]}") >/
 mkdir -p "$BUILD/report"
 printf '%-22s %8s %8s %8s   %s\n' TARGET INPUTS LINES BRANCHES FILES
 for t in "${targets[@]}"; do
-  corpus=build/fuzz/corpus/$t
-  [ -d "$corpus" ] || corpus=fuzz/corpus/$t
+  # The checked-in seeds and what a fuzzing run added to its working copy (when there was a run).
+  corpus=(fuzz/corpus/$t)
+  [ -d "build/fuzz/corpus/$t" ] && corpus+=("build/fuzz/corpus/$t")
   bin="$BUILD/tests/unit/fuzz/${t}_replay"
   rm -f "$BUILD/report/$t".*.profraw
-  LLVM_PROFILE_FILE="$BUILD/report/$t.%p.profraw" MEDLEDGER_REPLAY_NO_MUTATE=1 "$bin" "$corpus" >/dev/null
+  LLVM_PROFILE_FILE="$BUILD/report/$t.%p.profraw" MEDLEDGER_REPLAY_NO_MUTATE=1 "$bin" "${corpus[@]}" >/dev/null 2>&1
   "$PROFDATA" merge -sparse "$BUILD/report/$t".*.profraw -o "$BUILD/report/$t.profdata"
   # The build's paths are relative (ccache base_dir), which llvm-cov's source filter does not match, so the
   # per-file table is filtered here: lines and branches summed over the target's parser files.
@@ -63,5 +64,5 @@ for t in "${targets[@]}"; do
     { p = $1; sub(/^(\.\.\/)+/, "", p) }  # files compiled from another folder are listed as ../../src/...
     (p in want) { l += $8; lm += $9; b += $11; bm += $12 }
     END { printf "%.1f%% %.1f%%\n", l ? 100 * (l - lm) / l : 0, b ? 100 * (b - bm) / b : 0 }' "$BUILD/report/$t.txt")
-  printf '%-22s %8s %8s %8s   %s\n' "$t" "$(find "$corpus" -type f | wc -l)" "$lines" "$branches" "${SOURCES[$t]}"
+  printf '%-22s %8s %8s %8s   %s\n' "$t" "$(find "${corpus[@]}" -type f -printf '%f\n' | sort -u | wc -l)" "$lines" "$branches" "${SOURCES[$t]}"
 done
