@@ -25,6 +25,7 @@
 #include "identity/master_key.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
+#include "service/report_validation.h"
 
 namespace {
 
@@ -75,6 +76,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const char* field : kFields) {
       (void)StringField(*body, field, true);
       (void)StringField(*body, field, false);
+    }
+    // The birth-date rule RegisterPatient applies for an administrator (the doctor here is refused first).
+    if (auto birth = StringField(*body, "birthDate", false); birth.ok()) {
+      (void)medledger::service::CheckBirthDate(*birth, medledger::Timestamp::Now());
     }
   }
 

@@ -40,6 +40,19 @@ bodies={
  'fhir_wrong_subject': (2, dict(fhir, subject={"reference":"Group/1"}, resourceType="Observation")),
  'fhir_types': (2, {"resourceType":"DiagnosticReport","subject":"Patient/x","code":[],"presentedForm":{"data":1}}),
 }
+# Text the validation rewrites or refuses: line endings, control and zero-width characters, an SSN the default
+# policy redacts, active content, an over-long title, and attachments whose bytes are sniffed.
+bodies.update({
+ 'report_text_rules': (1, dict(report, content="line one\r\nline two\rthree\tfour\u0001\u200b SSN 123-45-6789 end",
+                                   diagnosis="Dx\u0000 with NUL")),
+ 'report_active_content': (1, dict(report, diagnosis="<script>alert(1)</script>", title="<b>bold</b>")),
+ 'report_long_title': (1, dict(report, title="T"*300)),
+ 'report_sniffed': (1, dict(report, attachments=[
+     {"filename":"x.png","contentType":"image/png","data":base64.b64encode(b"\x89PNG\r\n\x1a\n0000").decode()},
+     {"filename":"page.html","contentType":"application/pdf","data":base64.b64encode(b"<html><script>x</script>").decode()},
+     {"filename":"../../etc/passwd","contentType":"text/plain","data":""}])),
+ 'fhir_text_rules': (2, dict(fhir, conclusion="a\r\nb 123-45-6789", presentedForm=[{"data":base64.b64encode(b"x\ry\u0007").decode()}])),
+})
 for k,(b,j) in bodies.items(): w('api_json_fuzzer',k,bytes([b])+json.dumps(j).encode())
 w('api_json_fuzzer','not_object',bytes([1])+b'[1,2,3]')
 w('api_json_fuzzer','malformed',bytes([1])+b'{"patientId":')
