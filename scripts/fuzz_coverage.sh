@@ -4,7 +4,8 @@
 # Builds the corpus replay programs (fuzz/replay_main.cpp, the same harnesses as the fuzzers) with clang's
 # -fprofile-instr-generate -fcoverage-mapping in build/fuzz-cov, replays the checked-in corpus
 # fuzz/corpus/TARGET and the one a fuzzing run left in build/fuzz/corpus/TARGET, merges the profile
-# with llvm-profdata-14 and prints llvm-cov-14's line and branch coverage of the target's own parser files.
+# with llvm-profdata-14 and prints llvm-cov-14's line and branch coverage of the target's own parser files:
+# whole files, then (P-) without the functions in them that parse nothing (EXCLUDE below).
 # Full reports: build/fuzz-cov/report/TARGET.txt (per file) and TARGET.html/ (annotated source).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,12 @@ declare -A SOURCES=(
   [key_release_fuzzer]="src/consortium/key_release.cpp"
   [receipt_fuzzer]="src/verifier/receipt_verifier.cpp src/reportlog/leaf.cpp src/reportlog/block_leaves.cpp src/reportlog/wire.cpp"
 )
+# Functions in those files that parse nothing (they build output for others to parse); the table's PARSER
+# columns leave them out. Each is explained in docs/FUZZING.md ("Parser coverage from the corpus").
+declare -A EXCLUDE=(
+  [jwt_fuzzer]="JwtSigner|PublicJwkJson"
+  [http_request_fuzzer]="Response::|JsonResponse|NoContent"
+)
 targets=("$@")
 [ "${#targets[@]}" -eq 0 ] && targets=($(scripts/fuzz.sh --list))
 
@@ -45,7 +52,7 @@ fi
 ninja -C "$BUILD" -j "${FUZZ_JOBS:-2}" $(printf '%s_replay ' "${targets[@]}") >/dev/null
 
 mkdir -p "$BUILD/report"
-printf '%-22s %8s %8s %8s   %s\n' TARGET INPUTS LINES BRANCHES FILES
+printf '%-22s %8s %8s %8s %8s %8s   %s\n' TARGET INPUTS LINES BRANCHES P-LINES P-BRANCH FILES
 for t in "${targets[@]}"; do
   # The checked-in seeds and what a fuzzing run added to its working copy (when there was a run).
   corpus=(fuzz/corpus/$t)
@@ -54,15 +61,13 @@ for t in "${targets[@]}"; do
   rm -f "$BUILD/report/$t".*.profraw
   LLVM_PROFILE_FILE="$BUILD/report/$t.%p.profraw" MEDLEDGER_REPLAY_NO_MUTATE=1 "$bin" "${corpus[@]}" >/dev/null 2>&1
   "$PROFDATA" merge -sparse "$BUILD/report/$t".*.profraw -o "$BUILD/report/$t.profdata"
-  # The build's paths are relative (ccache base_dir), which llvm-cov's source filter does not match, so the
-  # per-file table is filtered here: lines and branches summed over the target's parser files.
+  # llvm-cov's own source filter does not match the build's relative paths (ccache base_dir), so
+  # parser_coverage.py picks the target's files out of the whole profile.
   "$COV" report "$bin" -instr-profile="$BUILD/report/$t.profdata" >"$BUILD/report/$t.txt"
   "$COV" show "$bin" -instr-profile="$BUILD/report/$t.profdata" -format=html -show-branches=count \
     -output-dir="$BUILD/report/$t.html" >/dev/null
-  read -r lines branches < <(awk -v files="${SOURCES[$t]}" '
-    BEGIN { n = split(files, f, " "); for (i = 1; i <= n; i++) want[f[i]] = 1 }
-    { p = $1; sub(/^(\.\.\/)+/, "", p) }  # files compiled from another folder are listed as ../../src/...
-    (p in want) { l += $8; lm += $9; b += $11; bm += $12 }
-    END { printf "%.1f%% %.1f%%\n", l ? 100 * (l - lm) / l : 0, b ? 100 * (b - bm) / b : 0 }' "$BUILD/report/$t.txt")
-  printf '%-22s %8s %8s %8s   %s\n' "$t" "$(find "${corpus[@]}" -type f -printf '%f\n' | sort -u | wc -l)" "$lines" "$branches" "${SOURCES[$t]}"
+  read -r lines branches parser_lines parser_branches < <(python3 fuzz/tools/parser_coverage.py "$bin" \
+    "$BUILD/report/$t.profdata" "${SOURCES[$t]}" "${EXCLUDE[$t]:-}")
+  printf '%-22s %8s %8s %8s %8s %8s   %s\n' "$t" "$(find "${corpus[@]}" -type f -printf '%f\n' | sort -u | wc -l)" \
+    "$lines" "$branches" "$parser_lines" "$parser_branches" "${SOURCES[$t]}"
 done
