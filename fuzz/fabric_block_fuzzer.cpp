@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/common.pb.h"
+#include "envelope_resign.h"
 #include "fabric_org.h"
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/validator.h"
@@ -73,32 +74,6 @@ const medledger::fuzz::ProtoMutator& Mutator() {
   return m;
 }
 
-// Re-signs the endorsements (peer key) and the envelope (alice's key) of one serialized envelope.
-std::string Resign(const std::string& bytes) {
-  const auto& org = Org();
-  common::Envelope env;
-  if (!env.ParseFromString(bytes)) return bytes;
-  common::Payload payload;
-  protos::Transaction tx;
-  if (payload.ParseFromString(env.payload()) && tx.ParseFromString(payload.data())) {
-    for (auto& action : *tx.mutable_actions()) {
-      protos::ChaincodeActionPayload cap;
-      if (!cap.ParseFromString(action.payload())) continue;
-      auto* endorsed = cap.mutable_action();
-      for (auto& e : *endorsed->mutable_endorsements()) {
-        auto sig = org.peer_key.Sign(endorsed->proposal_response_payload() + e.endorser());
-        if (sig.ok()) e.set_signature(*sig);
-      }
-      action.set_payload(cap.SerializeAsString());
-    }
-    payload.set_data(tx.SerializeAsString());
-    env.set_payload(payload.SerializeAsString());
-  }
-  auto sig = org.alice_key.Sign(env.payload());
-  if (sig.ok()) env.set_signature(*sig);
-  return env.SerializeAsString();
-}
-
 }  // namespace
 
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
@@ -110,7 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string input(reinterpret_cast<const char*>(data), size);
   common::Block pb;
   if (pb.ParseFromString(input) && pb.header().number() % 2 == 1) {
-    for (auto& env : *pb.mutable_data()->mutable_data()) env = Resign(env);
+    for (auto& env : *pb.mutable_data()->mutable_data()) {
+      env = medledger::fuzz::ResignEnvelope(env, Org().peer_key, Org().alice_key);
+    }
     input = pb.SerializeAsString();
   }
   // The report log's follower reads the same blocks in place (reportlog/wire.h): it must answer, never crash,

@@ -37,6 +37,9 @@ declare -A SOURCES=(
 declare -A EXCLUDE=(
   [jwt_fuzzer]="JwtSigner|PublicJwkJson"
   [http_request_fuzzer]="Response::|JsonResponse|NoContent"
+  [ledger_evidence_fuzzer]="LedgerEvidenceToJson|SplitSignaturesMetadata"
+  [fabric_block_fuzzer]="EncodeBlock|StateDbView"
+  [receipt_fuzzer]="EventsFromBlock|TrustFromJson|TrustUnusable|LoadTrust"
 )
 targets=("$@")
 [ "${#targets[@]}" -eq 0 ] && targets=($(scripts/fuzz.sh --list))
