@@ -105,33 +105,18 @@ Result<contract::Page> PeerStub::GetStateByRange(std::string_view start, std::st
     req.set_startkey(std::string(bookmark));
   }
   ML_ASSIGN_OR_RETURN(std::string first, Call(ChaincodeMessage::GET_STATE_BY_RANGE, req.SerializeAsString()));
-
   contract::Page page;
-  protos::QueryResponse response;
-  if (!response.ParseFromString(first)) return BadReply("QueryResponse");
-  for (;;) {
-    for (const auto& item : response.results()) {
-      queryresult::KV kv;
-      if (!kv.ParseFromString(item.resultbytes())) return BadReply("KV");
-      page.items.push_back({kv.key(), kv.value()});
-    }
-    if (!response.has_more()) break;
-    protos::QueryStateNext next;
-    next.set_id(response.id());
-    ML_ASSIGN_OR_RETURN(std::string more, Call(ChaincodeMessage::QUERY_STATE_NEXT, next.SerializeAsString()));
-    std::string id = response.id();
-    if (!response.ParseFromString(more)) return BadReply("QueryResponse");
-    if (response.id().empty()) response.set_id(id);
-  }
-  if (!response.metadata().empty()) {
+  ML_ASSIGN_OR_RETURN(std::string metadata, DrainQuery(first, [&](const std::string& bytes) -> Status {
+                        queryresult::KV kv;
+                        if (!kv.ParseFromString(bytes)) return BadReply("KV");
+                        page.items.push_back({kv.key(), kv.value()});
+                        return OkStatus();
+                      }));
+  if (!metadata.empty()) {
     protos::QueryResponseMetadata meta;
-    if (!meta.ParseFromString(response.metadata())) return BadReply("QueryResponseMetadata");
+    if (!meta.ParseFromString(metadata)) return BadReply("QueryResponseMetadata");
     page.bookmark = meta.bookmark();
   }
-  // The peer keeps the iterator open until told otherwise.
-  protos::QueryStateClose close;
-  close.set_id(response.id());
-  ML_RETURN_IF_ERROR(Call(ChaincodeMessage::QUERY_STATE_CLOSE, close.SerializeAsString()));
   return page;
 }
 
@@ -140,15 +125,23 @@ Result<std::vector<contract::KeyModification>> PeerStub::GetHistoryForKey(std::s
   req.set_key(std::string(key));
   ML_ASSIGN_OR_RETURN(std::string first, Call(ChaincodeMessage::GET_HISTORY_FOR_KEY, req.SerializeAsString()));
   std::vector<contract::KeyModification> out;
+  ML_ASSIGN_OR_RETURN(std::string metadata, DrainQuery(first, [&](const std::string& bytes) -> Status {
+                        queryresult::KeyModification km;
+                        if (!km.ParseFromString(bytes)) return BadReply("KeyModification");
+                        out.push_back({km.tx_id(), km.value(),
+                                       Timestamp{km.timestamp().seconds(), km.timestamp().nanos()}, km.is_delete()});
+                        return OkStatus();
+                      }));
+  (void)metadata;  // history is never paged
+  return out;
+}
+
+Result<std::string> PeerStub::DrainQuery(const std::string& first_reply,
+                                         const std::function<Status(const std::string& result_bytes)>& each) {
   protos::QueryResponse response;
-  if (!response.ParseFromString(first)) return BadReply("QueryResponse");
+  if (!response.ParseFromString(first_reply)) return BadReply("QueryResponse");
   for (;;) {
-    for (const auto& item : response.results()) {
-      queryresult::KeyModification km;
-      if (!km.ParseFromString(item.resultbytes())) return BadReply("KeyModification");
-      out.push_back(
-          {km.tx_id(), km.value(), Timestamp{km.timestamp().seconds(), km.timestamp().nanos()}, km.is_delete()});
-    }
+    for (const auto& item : response.results()) ML_RETURN_IF_ERROR(each(item.resultbytes()));
     if (!response.has_more()) break;
     protos::QueryStateNext next;
     next.set_id(response.id());
@@ -157,10 +150,11 @@ Result<std::vector<contract::KeyModification>> PeerStub::GetHistoryForKey(std::s
     if (!response.ParseFromString(more)) return BadReply("QueryResponse");
     if (response.id().empty()) response.set_id(id);
   }
+  // The peer keeps the iterator open until told otherwise.
   protos::QueryStateClose close;
   close.set_id(response.id());
   ML_RETURN_IF_ERROR(Call(ChaincodeMessage::QUERY_STATE_CLOSE, close.SerializeAsString()));
-  return out;
+  return std::string(response.metadata());
 }
 
 Status PeerStub::SetEvent(std::string_view name, std::string_view payload) {

@@ -2,6 +2,7 @@
 // creator and timestamp come from the signed proposal the peer forwarded, never from arguments.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,11 @@ class PeerStub final : public contract::ChaincodeStub {
 
  private:
   Result<std::string> Call(int type, std::string payload);
+  // Reads a query the peer answered with `first_reply` to its end: each result's bytes go to `each`,
+  // QUERY_STATE_NEXT fetches the next batch while the peer has more, and QUERY_STATE_CLOSE releases the
+  // peer's iterator. Returns the last reply's metadata (a serialized QueryResponseMetadata, or empty).
+  Result<std::string> DrainQuery(const std::string& first_reply,
+                                 const std::function<Status(const std::string& result_bytes)>& each);
 
   Handler& handler_;
   std::string channel_id_;
