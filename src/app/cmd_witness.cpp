@@ -29,6 +29,7 @@
 #include "tlog/durable_write.h"
 #include "tlog/merkle.h"
 #include "tlog/note.h"
+#include "tlog/proof_json.h"
 #include "tlog/witness.h"
 
 namespace medledger::app {
@@ -111,15 +112,9 @@ Result<std::vector<std::string>> FetchConsistencyProof(const std::string& base, 
       !doc.contains("to") || !doc["to"].is_number_unsigned() || doc["to"].get<uint64_t>() != to) {
     return bad("from/to do not match the request");
   }
-  if (doc["proof"].size() > tlog::kMaxProofHashes) return bad("too many hashes");
-  std::vector<std::string> proof;
-  for (const auto& h : doc["proof"]) {
-    if (!h.is_string()) return bad("a hash is not a string");
-    auto raw = Base64Decode(h.get<std::string>());
-    if (!raw.ok() || raw->size() != tlog::kHashSize) return bad("a hash is not base64 of 32 bytes");
-    proof.push_back(std::move(raw).value());
-  }
-  return proof;
+  auto proof = tlog::ProofFromJson(doc["proof"]);
+  if (!proof.ok()) return bad(proof.error().message);
+  return std::move(proof).value();
 }
 
 Status PostCosignature(const std::string& base, const std::string& note, const tlog::NoteSignature& cosig) {

@@ -9,6 +9,7 @@
 #include "http/problem.h"
 #include "service/receipt_builder.h"
 #include "service/report_log.h"
+#include "tlog/proof_json.h"
 #include "tlog/tile_path.h"
 
 namespace medledger::http {
@@ -41,12 +42,6 @@ Response Text(int status, std::string body, const char* type, const char* cache)
   r.SetHeader("Cache-Control", cache);
   r.body = std::move(body);
   return r;
-}
-
-json ProofJson(const std::vector<std::string>& proof) {
-  json arr = json::array();
-  for (const auto& h : proof) arr.push_back(Base64Encode(h));
-  return arr;
 }
 
 // The checkpoint as served: the log's signed note with the cosignatures gathered so far as further signature
@@ -101,7 +96,7 @@ void AddLogRoutes(Router& router, const AppDeps& deps) {
     if (!size.ok()) return ProblemResponse(size.error());
     auto proof = log->InclusionProof(*index, *size);
     if (!proof.ok()) return FromError(proof.error());
-    return Json(200, {{"leafIndex", *index}, {"treeSize", *size}, {"proof", ProofJson(*proof)}});
+    return Json(200, {{"leafIndex", *index}, {"treeSize", *size}, {"proof", tlog::ProofToJson(*proof)}});
   });
   router.Add("GET", "/api/v1/log/proof/consistency", RouteAuth::kPublic, [log](RequestContext& ctx) {
     if (!log) return ProblemResponse(LogUnavailable());
@@ -111,7 +106,7 @@ void AddLogRoutes(Router& router, const AppDeps& deps) {
     if (!to.ok()) return ProblemResponse(to.error());
     auto proof = log->ConsistencyProof(*from, *to);
     if (!proof.ok()) return FromError(proof.error());
-    return Json(200, {{"from", *from}, {"to", *to}, {"proof", ProofJson(*proof)}});
+    return Json(200, {{"from", *from}, {"to", *to}, {"proof", tlog::ProofToJson(*proof)}});
   });
   // Witnesses authenticate by their signature: only a configured witness's valid cosignature of a checkpoint
   // this log published is kept.

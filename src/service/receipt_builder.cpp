@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "common/json_strict.h"
 #include "receipt/ledger_evidence.h"
+#include "tlog/proof_json.h"
 
 namespace medledger::service {
 
@@ -33,8 +34,6 @@ Result<std::string> BuildReceiptJson(const ReceiptInputs& in) {
   evidence.block_signature = signature->metadata_signature;
   evidence.block_metadata_value = signature->metadata_value;
   evidence.certificate_pems = in.certificates_pem;
-  json proof = json::array();
-  for (const auto& h : in.log.inclusion_proof) proof.push_back(Base64Encode(h));
   auto fields = ParseStrictJson(in.log.leaf);
   json receipt = {
       {"format", kReceiptFormat},
@@ -45,7 +44,7 @@ Result<std::string> BuildReceiptJson(const ReceiptInputs& in) {
       {"log",
        {{"origin", in.origin},
         {"treeSize", in.log.checkpoint.checkpoint.size},
-        {"inclusionProof", proof},
+        {"inclusionProof", tlog::ProofToJson(in.log.inclusion_proof)},
         {"checkpoint", in.log.checkpoint.note},
         {"cosignatures", in.log.checkpoint.cosignatures},
         {"timestampToken", Base64Encode(in.log.checkpoint.timestamp_token)},

@@ -15,6 +15,7 @@
 #include "tlog/checkpoint.h"
 #include "tlog/cosignature.h"
 #include "tlog/merkle.h"
+#include "tlog/proof_json.h"
 #include "tsa/timestamp_token.h"
 
 namespace medledger::verifier {
@@ -25,7 +26,6 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxReceiptBytes = 4 << 20;
 constexpr size_t kMaxTrustFileBytes = 1 << 20;
-constexpr size_t kMaxProofHashes = 64;
 
 Error TrustUnusable(std::string why) {
   return MakeError(ErrorKind::kInvalidArgument, "trust_unusable", std::move(why));
@@ -258,18 +258,9 @@ Result<ReceiptReport> VerifyReceipt(std::string_view text, const TrustSet& trust
 
     const char* iid = "inclusion";
     const char* ilabel = "The entry is included in that checkpoint's tree";
-    std::vector<std::string> proof;
-    bool proof_ok = true;
-    const json proof_json = log_obj.value("inclusionProof", json::array());
-    if (!proof_json.is_array() || proof_json.size() > kMaxProofHashes) proof_ok = false;
-    for (const auto& h : proof_ok ? proof_json : json::array()) {
-      auto bytes = h.is_string() ? Base64Decode(h.get<std::string>()) : Result<std::string>(unusable("hash"));
-      if (!bytes.ok()) {
-        proof_ok = false;
-        break;
-      }
-      proof.push_back(std::move(*bytes));
-    }
+    auto parsed_proof = tlog::ProofFromJson(log_obj.value("inclusionProof", json::array()));
+    const bool proof_ok = parsed_proof.ok();
+    const std::vector<std::string> proof = proof_ok ? std::move(parsed_proof).value() : std::vector<std::string>();
     auto index = leaf_obj.find("index");
     if (!cp || leaf_bytes.empty()) {
       v.Fail(iid, ilabel, "needs a valid leaf and checkpoint");
