@@ -1,13 +1,16 @@
 // libFuzzer: JSON request bodies through the real route handlers, as the router dispatches them: the body
 // reader (JsonBody: media type, parse, object check), the field extraction (StringField and each handler's
-// own type checks), the report mapping, and the FHIR R4 DiagnosticReport mapping. The first input byte picks
-// the route and the Content-Type; the rest is the body.
+// own type checks), the report mapping, the FHIR R4 DiagnosticReport mapping, and the service's validation
+// behind them. The first input byte picks the route (its value mod the number of routes) and the Content-Type
+// (the quotient, mod 4); the rest is the body.
 //
-// The caller is a doctor and the RecordsService has no ledger or content store, only an empty patient
-// directory in a temporary folder: these routes validate the whole body in the HTTP layer, then the
-// service validates the report (ValidateReport: sizes, text rules, attachments) and looks the patient up,
-// which fails, so nothing is ever committed. RegisterPatient refuses a doctor before touching a store. So
-// every byte of handler and service validation runs. Nothing may crash or throw; every answer is a JSON (or
+// Every route that reads a JSON body is here: patients, reports, the FHIR create, amendments, erasure,
+// consents, emergency access, the clinician directory, login and refresh. Each is called as a caller the
+// service refuses only after the handler has validated the whole body (a doctor registering a patient or
+// publishing a clinician, a patient amending or breaking the glass, a doctor granting a patient's consent),
+// or, for the two public auth routes, against an AuthService with no users. The RecordsService has no ledger
+// or content store, only an empty patient directory in a temporary folder, so nothing is ever committed. So
+// every byte of handler validation runs. Nothing may crash or throw; every answer is a JSON (or
 // problem+json) response with a 2xx/4xx status.
 #include <unistd.h>
 
@@ -23,6 +26,8 @@
 #include "http/handler_util.h"
 #include "http/router.h"
 #include "identity/master_key.h"
+#include "identity/user_directory.h"
+#include "service/auth_service.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
 #include "service/report_validation.h"
@@ -34,16 +39,23 @@ using namespace medledger::http;
 struct Fixture {
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("medledger_api_json_fuzzer_" + std::to_string(::getpid()));
+  medledger::identity::MasterKey master = medledger::identity::MasterKey::FromBytes(std::string(32, 'm'));
   std::unique_ptr<medledger::service::PatientDirectory> patients =
-      medledger::service::PatientDirectory::Open(dir, medledger::identity::MasterKey::FromBytes(std::string(32, 'm')))
-          .value();
+      medledger::service::PatientDirectory::Open(dir, master).value();
   medledger::service::RecordsService records{
       medledger::service::ServiceParts{nullptr, nullptr, nullptr, patients.get()}};
+  std::unique_ptr<medledger::identity::UserDirectory> users =
+      medledger::identity::UserDirectory::Open(dir / "users.json", medledger::identity::PasswordCost::Minimal())
+          .value();
+  std::unique_ptr<medledger::service::AuthService> auth =
+      medledger::service::AuthService::Open(dir / "server", master, *users, {}).value();
   Router router;
   Fixture() {
     AppDeps deps;
     deps.records = &records;
+    deps.auth = auth.get();
     AddRecordRoutes(router, deps);
+    AddAuthRoutes(router, deps, AppOptions{});
   }
   ~Fixture() {
     std::error_code ec;
@@ -51,13 +63,32 @@ struct Fixture {
   }
 };
 
-constexpr const char* kRoutes[] = {"/api/v1/patients", "/api/v1/reports", "/fhir/r4/DiagnosticReport"};
+using medledger::identity::Role;
+
+struct BodyRoute {
+  const char* path;
+  Role caller;  // refused by the service only after the handler has read the whole body
+};
+
+// Report and patient ids in paths are well-formed, so the service's refusal is about the caller, not the path.
+constexpr BodyRoute kRoutes[] = {
+    {"/api/v1/patients", Role::kDoctor},
+    {"/api/v1/reports", Role::kDoctor},
+    {"/fhir/r4/DiagnosticReport", Role::kDoctor},
+    {"/api/v1/reports/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/amendments", Role::kPatient},
+    {"/api/v1/reports/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/erasure", Role::kDoctor},
+    {"/api/v1/patients/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/consents", Role::kDoctor},
+    {"/api/v1/reports/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/emergency-access", Role::kPatient},
+    {"/api/v1/directory/clinicians", Role::kDoctor},
+    {"/api/v1/auth/login", Role::kPatient},
+    {"/api/v1/auth/refresh", Role::kPatient},
+};
 constexpr const char* kTypes[] = {"application/json", "application/fhir+json", "application/json; charset=utf-8",
                                   "text/plain"};
-constexpr const char* kFields[] = {"patientId", "title",    "diagnosis",    "content",    "name",
-                                   "birthDate", "username", "password",     "doctor",     "purpose",
-                                   "expiresAt", "reason",   "resourceType", "conclusion", "refreshToken"};
-
+constexpr const char* kFields[] = {"patientId", "title",       "diagnosis",    "content",    "name",
+                                   "birthDate", "username",    "password",     "doctor",     "purpose",
+                                   "expiresAt", "reason",      "resourceType", "conclusion", "refreshToken",
+                                   "note",      "purposeCode", "displayName"};
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -65,7 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   Request req;
   req.method = "POST";
-  req.SetTarget(kRoutes[data[0] % std::size(kRoutes)]);
+  const BodyRoute& route = kRoutes[data[0] % std::size(kRoutes)];
+  req.SetTarget(route.path);
   req.headers["content-type"] = kTypes[(data[0] / std::size(kRoutes)) % std::size(kTypes)];
   req.body.assign(reinterpret_cast<const char*>(data + 1), size - 1);
 
@@ -86,8 +118,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto match = fx.router.Match(req.method, req.path);
   if (!match.ok()) std::abort();
   RequestContext ctx{req, match->params, medledger::service::Principal{}, "fuzz", match->route->pattern};
-  ctx.principal->username = "doctor1";
-  ctx.principal->role = medledger::identity::Role::kDoctor;
+  ctx.principal->username = route.caller == Role::kDoctor ? "doctor1" : "patient1";
+  ctx.principal->role = route.caller;
   Response res = match->route->handler(ctx);
   if (res.status < 200 || res.status >= 500) std::abort();
   return 0;

@@ -22,7 +22,10 @@ reqs={
  'absolute_target': 'GET http://h/api/v1/me HTTP/1.1\r\nHost: h\r\n\r\n',
 }
 for k,v in reqs.items(): w('http_request_fuzzer',k,v)
-# ---- api_json_fuzzer: first byte = route (0 patients, 1 reports, 2 fhir) + 3*content type
+# ---- api_json_fuzzer: first byte = route + ROUTES * content type (fuzz/api_json_fuzzer.cpp's kRoutes and kTypes):
+# 0 patients, 1 reports, 2 FHIR create, 3 amendments, 4 erasure, 5 consents, 6 emergency access, 7 clinicians,
+# 8 login, 9 refresh; content types 0 application/json, 1 application/fhir+json, 2 with charset, 3 text/plain.
+ROUTES=10
 report={"patientId":pid,"title":"Chest X-ray","diagnosis":"No acute findings","content":"Lungs clear.",
         "attachments":[{"filename":"scan.pdf","contentType":"application/pdf","data":base64.b64encode(b"%PDF-1.4 test").decode()}]}
 fhir={"resourceType":"DiagnosticReport","status":"final","subject":{"reference":"Patient/"+pid},
@@ -35,7 +38,7 @@ bodies={
  'report_bad_attachments': (1, {"patientId":pid,"attachments":[1,{"filename":2},{"filename":"a","contentType":"b","data":"!!"}]}),
  'report_not_array': (1, {"patientId":pid,"attachments":{}}),
  'fhir': (2, fhir),
- 'fhir_fhir_json': (5, fhir),
+ 'fhir_fhir_json': (2+ROUTES, fhir),
  'fhir_bad_base64': (2, dict(fhir, presentedForm=[{"data":"***"}])),
  'fhir_wrong_subject': (2, dict(fhir, subject={"reference":"Group/1"}, resourceType="Observation")),
  'fhir_types': (2, {"resourceType":"DiagnosticReport","subject":"Patient/x","code":[],"presentedForm":{"data":1}}),
@@ -53,10 +56,24 @@ bodies.update({
      {"filename":"../../etc/passwd","contentType":"text/plain","data":""}])),
  'fhir_text_rules': (2, dict(fhir, conclusion="a\r\nb 123-45-6789", presentedForm=[{"data":base64.b64encode(b"x\ry\u0007").decode()}])),
 })
+bodies.update({
+ 'amend': (3, {"title":"Chest X-ray","diagnosis":"Resolved","content":"Follow-up clear.","reason":"Follow-up imaging"}),
+ 'amend_types': (3, {"title":1,"content":None,"reason":["x"]}),
+ 'erase': (4, {"reason":"patient_request","note":"GDPR Art. 17 request 2026-12"}),
+ 'erase_bad_reason': (4, {"reason":"because","note":7}),
+ 'consent': (5, {"doctor":"Org1MSP/doctor1","purpose":"Treatment","purposeCode":"TREAT","expiresAt":"2030-01-01T00:00:00Z"}),
+ 'consent_types': (5, {"doctor":3,"expiresAt":"tomorrow"}),
+ 'emergency': (6, {"reason":"Unconscious patient in the emergency department"}),
+ 'clinician': (7, {"username":"doctor1","displayName":"Dr. Ann Lee","active":True}),
+ 'clinician_types': (7, {"username":"doctor1","displayName":["x"],"active":"yes"}),
+ 'login': (8, {"username":"alice","password":"correct-horse-alice"}),
+ 'login_long': (8, {"username":"a"*200,"password":"p"}),
+ 'refresh': (9, {"refreshToken":"rt_"+"A"*43}),
+})
 for k,(b,j) in bodies.items(): w('api_json_fuzzer',k,bytes([b])+json.dumps(j).encode())
 w('api_json_fuzzer','not_object',bytes([1])+b'[1,2,3]')
 w('api_json_fuzzer','malformed',bytes([1])+b'{"patientId":')
-w('api_json_fuzzer','text_plain',bytes([9])+b'{}')
+w('api_json_fuzzer','text_plain',bytes([3*ROUTES])+b'{}')
 w('api_json_fuzzer','nested',bytes([1])+b'{"a":'+b'['*50+b']'*50+b'}')
 w('api_json_fuzzer','duplicate_keys',bytes([1])+b'{"title":"a","title":"b"}')
 w('api_json_fuzzer','unicode',bytes([1])+'{"title":"\\u202e evil \\ud83d\\ude00","content":"\u00e9"}'.encode())

@@ -22,11 +22,13 @@ headers=['Host','Content-Type','Content-Length','Transfer-Encoding','chunked','C
          'Accept','If-None-Match','Expect','100-continue','Upgrade','X-Request-Id','X-Forwarded-For','Origin','Range','bytes=0-']
 write('http_request_fuzzer',[('request line',['GET ','POST ','PUT ','DELETE ','PATCH ','OPTIONS ','HEAD ',' HTTP/1.1\r\n',' HTTP/1.0\r\n','\r\n','\r\n\r\n',': ','0\r\n\r\n']),
  ('header names',headers),
- ('paths',['/api/v1/','/fhir/r4/','reports/','patients/','consents/','/history','/proof','/document','/ciphertext','/attachments/','/amendments','/emergency-access','/access-log',
+ ('paths',['/api/v1/','/fhir/r4/','reports/','patients/','consents/','directory/clinicians','shared/consents','shared/patients/','?org=','/history','/proof','/document','/ciphertext','/attachments/','/amendments','/emergency-access','/access-log',
            'audit/events','ledger/status','ledger/verify','auth/login','auth/refresh','/.well-known/','DiagnosticReport','AuditEvent','{id}']),
  ('query',['?','&','=','pageSize=','bookmark=','query=','purpose=','%','%2F','%00','%25','%zz','+'])])
-write('api_json_fuzzer',[('route and content type bytes',['\x00','\x01','\x02','\x05']),('JSON',json_tokens),
+write('api_json_fuzzer',[('route and content type bytes',[chr(i) for i in range(10)]+['\x0c','\x1e']),('JSON',json_tokens),
  ('fields',['"patientId"','"title"','"diagnosis"','"content"','"attachments"','"filename"','"contentType"','"data"','"name"','"birthDate"','"username"',
+            '"reason"','"note"','"purpose"','"purposeCode"','"expiresAt"','"doctor"','"displayName"','"active"','"password"','"refreshToken"',
+            '"patient_request"','"TREAT"','"2030-01-01T00:00:00Z"','"123-45-6789"','"<script>"','\r\n',
             '"resourceType"','"DiagnosticReport"','"subject"','"reference"','"Patient/"','"code"','"text"','"conclusion"','"presentedForm"','"status"','"final"',
             '"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"','"1950-06-01"','"application/pdf"','"SGVsbG8="'])])
 write('multipart_fuzzer',[('content type',['multipart/form-data','; boundary=','"',';','charset=utf-8']),
