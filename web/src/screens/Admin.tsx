@@ -1,11 +1,13 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { Button } from "@heroui/react";
 import { PatientPicker } from "../components/PatientPicker";
-import { Badge, DefList, Empty, Field, formatDay, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField, Table, useLoad } from "../components/ui";
+import { Badge, DefList, Empty, Field, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField, Table } from "../components/ui";
 import { ApiError, fieldErrors } from "../lib/problems";
 import { useApi } from "../lib/session";
 import type { Erasure, ErasureReason, Patient, User } from "../lib/types";
 import { hasErrors, validatePatient, validateUser, type PatientDraft, type UserDraft } from "../lib/validation";
+import { formatDay } from "../lib/format";
+import { useLoad } from "../lib/useLoad";
 
 export function AdminPatients() {
   const api = useApi();

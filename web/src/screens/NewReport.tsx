@@ -1,13 +1,14 @@
 import { useMemo, useRef, useState, type FormEvent } from "react";
 import { Button, ProgressBar, Label } from "@heroui/react";
-import { Field, formatDay, Mono, Page, Panel, ProblemAlert } from "../components/ui";
+import { Field, Mono, Page, Panel, ProblemAlert } from "../components/ui";
 import { PatientPicker } from "../components/PatientPicker";
 import { ReceiptPanel } from "../components/Receipt";
 import { ApiError, fieldErrors } from "../lib/problems";
 import { useApi } from "../lib/session";
 import { useNav } from "../lib/nav";
 import type { Patient, Receipt } from "../lib/types";
-import { ALLOWED_TYPES, formatBytes, hasErrors, LIMITS, validateReport, type ReportDraft } from "../lib/validation";
+import { ALLOWED_TYPES, hasErrors, LIMITS, validateReport, type ReportDraft } from "../lib/validation";
+import { formatBytes, formatDay } from "../lib/format";
 
 /** Receipts of reports submitted in this tab (memory only), shown under "My reports". */
 export const sessionReceipts: Array<Receipt & { title: string; patientId: string }> = [];

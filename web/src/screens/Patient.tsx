@@ -2,12 +2,14 @@ import { useMemo, useState, type FormEvent } from "react";
 import { Button } from "@heroui/react";
 import { ClinicianPicker } from "../components/ClinicianPicker";
 import { ReportList } from "../components/ReportList";
-import { Badge, Empty, Field, formatDate, formatDay, Loading, Notice, Page, Panel, ProblemAlert, Table, useLoad } from "../components/ui";
+import { Badge, Empty, Field, Loading, Notice, Page, Panel, ProblemAlert, Table } from "../components/ui";
 import { Actor, useDirectory } from "../lib/directory";
 import { ApiError, fieldErrors } from "../lib/problems";
 import { useApi, useSession } from "../lib/session";
 import type { AccessEvent } from "../lib/types";
 import { hasErrors, validateConsent, type ConsentDraft } from "../lib/validation";
+import { formatDate, formatDay } from "../lib/format";
+import { useLoad } from "../lib/useLoad";
 
 function NoPatientLink() {
   return <Notice status="warning" title="Your account is not linked to a patient record">Ask the hospital's records office to link it.</Notice>;

@@ -1,6 +1,6 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { Button } from "@heroui/react";
-import { Badge, DefList, Empty, Field, formatDate, Loading, Mono, Page, Panel, ProblemAlert, Table, useLoad, Notice } from "../components/ui";
+import { Badge, DefList, Empty, Field, Loading, Mono, Page, Panel, ProblemAlert, Table, Notice } from "../components/ui";
 import { ReceiptPanel } from "../components/Receipt";
 import { VerifyPanel } from "../components/Verify";
 import { ApiError, fieldErrors, isIntegrityProblem } from "../lib/problems";
@@ -8,7 +8,10 @@ import { useApi, useSession } from "../lib/session";
 import { useNav } from "../lib/nav";
 import { Actor, useDirectory } from "../lib/directory";
 import type { Receipt, Report } from "../lib/types";
-import { formatBytes, hasErrors, validateAmendment, type AmendDraft } from "../lib/validation";
+import { hasErrors, validateAmendment, type AmendDraft } from "../lib/validation";
+import { saveBlob } from "../lib/download";
+import { formatBytes, formatDate } from "../lib/format";
+import { useLoad } from "../lib/useLoad";
 
 export function ReportView({ reportId }: { reportId: string }) {
   const api = useApi();
@@ -66,15 +69,7 @@ function ReportBody({ report, canAmend, onAmend }: { report: Report; canAmend: b
   const download = async (index: number, filename: string) => {
     setDlError(null);
     try {
-      const blob = await api.attachment(report.reportId, index);
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = filename;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      saveBlob(await api.attachment(report.reportId, index), filename);
     } catch (e) {
       setDlError(e);
     }
