@@ -2,7 +2,8 @@ import { useEffect, useState } from "react";
 import { Button, Label, SearchField } from "@heroui/react";
 import { useApi } from "../lib/session";
 import type { Patient } from "../lib/types";
-import { Empty, formatDay, Loading, Mono, ProblemAlert } from "./ui";
+import { Empty, Loading, Mono, ProblemAlert } from "./ui";
+import { formatDay } from "../lib/format";
 
 /** Search registered patients by name or hospital number and choose one. */
 export function PatientPicker({ onPick, selected, actionLabel = "Select" }: { onPick: (p: Patient) => void; selected?: Patient | null; actionLabel?: string }) {

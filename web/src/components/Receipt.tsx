@@ -3,7 +3,9 @@ import { Button } from "@heroui/react";
 import type { ApiClient } from "../lib/api";
 import { useApi } from "../lib/session";
 import type { Proof, Receipt } from "../lib/types";
-import { DefList, formatDate, Mono, ProblemAlert } from "./ui";
+import { DefList, Mono, ProblemAlert } from "./ui";
+import { saveBlob } from "../lib/download";
+import { formatDate } from "../lib/format";
 
 /**
  * The downloadable archival proof: the receipt plus what an outsider needs to check it without trusting this
@@ -35,18 +37,6 @@ export async function buildProofFile(api: ApiClient, r: Receipt) {
   return proofDocument(r, ledger);
 }
 
-function saveJson(filename: string, value: unknown) {
-  const blob = new Blob([JSON.stringify(value, null, 2)], { type: "application/json" });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
-
 /** The archival proof of a submitted (or amended) report: every identifier with a copy button. */
 export function ReceiptPanel({ receipt, title = "Report recorded on the ledger", onOpen }: { receipt: Receipt; title?: string; onOpen?: () => void }) {
   const api = useApi();
@@ -56,7 +46,8 @@ export function ReceiptPanel({ receipt, title = "Report recorded on the ledger",
     setBusy(true);
     setError(null);
     try {
-      saveJson(`medledger-proof-${receipt.reportId}-v${receipt.version}.json`, await buildProofFile(api, receipt));
+      const proof = await buildProofFile(api, receipt);
+      saveBlob(new Blob([JSON.stringify(proof, null, 2)], { type: "application/json" }), `medledger-proof-${receipt.reportId}-v${receipt.version}.json`);
     } catch (e) {
       setError(e);
     } finally {

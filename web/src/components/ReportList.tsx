@@ -2,7 +2,8 @@ import { Button } from "@heroui/react";
 import { useNav } from "../lib/nav";
 import { Actor } from "../lib/directory";
 import type { ReportSummary } from "../lib/types";
-import { Badge, Empty, formatDate, Table } from "./ui";
+import { Badge, Empty, Table } from "./ui";
+import { formatDate } from "../lib/format";
 
 export function ReportList({ items: unsorted, emptyTitle, emptyText, highlightAuthor }: { items: ReportSummary[]; emptyTitle: string; emptyText?: string; highlightAuthor?: string }) {
   const { go } = useNav();

@@ -1,5 +1,6 @@
 import { useState } from "react";
 import { Button } from "@heroui/react";
+import { saveBlob } from "../lib/download";
 import { useApi } from "../lib/session";
 import { receiptFile, verifyReportReceipt, type VerifyOutcome } from "../lib/verify";
 import { repin } from "../lib/receipt/trust";
@@ -10,15 +11,6 @@ const browserStorage = (): Pick<Storage, "getItem" | "setItem"> => {
   const m = new Map<string, string>();
   return { getItem: (k) => m.get(k) ?? null, setItem: (k, v) => void m.set(k, v) };
 };
-
-function download(name: string, blob: Blob) {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /** "Verify": fetches the report's receipt and checks every signature, proof and hash in this browser. */
 export function VerifyPanel({ reportId, storage = browserStorage() }: { reportId: string; storage?: Pick<Storage, "getItem" | "setItem"> }) {
@@ -47,7 +39,7 @@ export function VerifyPanel({ reportId, storage = browserStorage() }: { reportId
           {busy ? "Verifying…" : "Verify"}
         </Button>
         {result?.status === "done" && (
-          <Button variant="secondary" onPress={() => { const f = receiptFile(result.receipt, reportId); download(f.name, f.blob); }}>
+          <Button variant="secondary" onPress={() => { const f = receiptFile(result.receipt, reportId); saveBlob(f.blob, f.name); }}>
             Download receipt
           </Button>
         )}

@@ -1,26 +1,7 @@
 import { useEffect, useState, type ReactNode } from "react";
 import { Alert, Button, Card, Description, FieldError, Input, Label, Spinner, TextArea, TextField } from "@heroui/react";
-import { ApiError, humanMessage } from "../lib/problems";
-
-export function formatDate(iso?: string): string {
-  if (!iso) return "—";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
-export function formatDay(iso?: string): string {
-  if (!iso) return "—";
-  const d = new Date(iso.length === 10 ? iso + "T00:00:00" : iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleDateString(undefined, { dateStyle: "medium" });
-}
-
-export function errorText(e: unknown): string {
-  if (e instanceof ApiError) return e.message;
-  if (e instanceof Error) return e.message;
-  return humanMessage({ code: "internal", status: 500 });
-}
+import { errorText } from "../lib/format";
+import { ApiError } from "../lib/problems";
 
 export function Page({ title, subtitle, actions, children }: { title: string; subtitle?: string; actions?: ReactNode; children: ReactNode }) {
   return (
@@ -272,23 +253,4 @@ export function DefList({ rows, stacked }: { rows: Array<[string, ReactNode, str
       ))}
     </dl>
   );
-}
-
-/** Loads data with loading / error / reload states. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
-  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let alive = true;
-    setState((s) => ({ ...s, loading: true, error: undefined }));
-    load().then(
-      (data) => alive && setState({ data, loading: false }),
-      (error) => alive && setState({ error, loading: false }),
-    );
-    return () => {
-      alive = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick]);
-  return { ...state, reload: () => setTick((t) => t + 1) };
 }

@@ -1,5 +1,6 @@
 // Client-side validation of the report and admin forms, run as the user types. The server re-checks
 // everything; these rules only give early, friendly feedback.
+import { formatBytes } from "./format";
 
 export const LIMITS = {
   titleMax: 200,
@@ -41,12 +42,6 @@ export function attachmentType(file: { name: string; type: string }): string | u
   if (file.type && ALLOWED_TYPES[file.type]) return file.type;
   const ext = file.name.split(".").pop()?.toLowerCase() ?? "";
   return EXT_TYPES[ext];
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
 export function validateAttachment(file: { name: string; type: string; size: number }): string | undefined {

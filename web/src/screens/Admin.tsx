@@ -1,48 +1,31 @@
-import { useMemo, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Button } from "@heroui/react";
 import { PatientPicker } from "../components/PatientPicker";
-import { Badge, DefList, Empty, Field, formatDay, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField, Table, useLoad } from "../components/ui";
-import { ApiError, fieldErrors } from "../lib/problems";
+import { Badge, DefList, Empty, Field, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField, Table } from "../components/ui";
 import { useApi } from "../lib/session";
 import type { Erasure, ErasureReason, Patient, User } from "../lib/types";
-import { hasErrors, validatePatient, validateUser, type PatientDraft, type UserDraft } from "../lib/validation";
+import { validatePatient, validateUser, type PatientDraft, type UserDraft } from "../lib/validation";
+import { formatDay } from "../lib/format";
+import { useForm } from "../lib/useForm";
+import { useLoad } from "../lib/useLoad";
 
 export function AdminPatients() {
   const api = useApi();
-  const [d, setD] = useState<PatientDraft>({ mrn: "", name: "", birthDate: "", username: "" });
-  const [touched, setTouched] = useState<Partial<Record<keyof PatientDraft, boolean>>>({});
-  const [server, setServer] = useState<Record<string, string>>({});
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useForm<PatientDraft>({ mrn: "", name: "", birthDate: "", username: "" }, validatePatient);
+  const { values: d, show: err, error, busy } = form;
+  const set = (k: keyof PatientDraft) => (v: string) => form.set(k, v);
   const [created, setCreated] = useState<Patient | null>(null);
   const [picked, setPicked] = useState<Patient | null>(null);
   const [listKey, setListKey] = useState(0);
-  const errors = useMemo(() => validatePatient(d), [d]);
-  const err = (k: keyof PatientDraft) => (touched[k] ? errors[k] : undefined) ?? server[k];
-  const set = (k: keyof PatientDraft) => (v: string) => {
-    setD((x) => ({ ...x, [k]: v }));
-    setTouched((t) => ({ ...t, [k]: true }));
-    setServer((s) => ({ ...s, [k]: "" }));
-  };
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setTouched({ mrn: true, name: true, birthDate: true, username: true });
-    if (hasErrors(errors)) return;
-    setBusy(true);
-    setError(null);
-    setCreated(null);
-    try {
+    void form.submit(async (d) => {
+      setCreated(null);
       const p = await api.createPatient({ mrn: d.mrn.trim(), name: d.name.trim(), birthDate: d.birthDate, username: d.username || undefined });
       setCreated(p);
-      setD({ mrn: "", name: "", birthDate: "", username: "" });
-      setTouched({});
+      form.reset();
       setListKey((k) => k + 1);
-    } catch (x) {
-      setError(x);
-      if (x instanceof ApiError) setServer(fieldErrors(x.problem));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Page title="Patients" subtitle="Register patients. On the ledger a patient is known only by a keyed pseudonym.">
@@ -83,37 +66,19 @@ const ROLE_TONE: Record<string, "info" | "success" | "warning" | "neutral"> = { 
 export function AdminUsers() {
   const api = useApi();
   const users = useLoad(() => api.users(), []);
-  const [d, setD] = useState<UserDraft>({ username: "", displayName: "", role: "doctor", password: "" });
-  const [touched, setTouched] = useState<Partial<Record<keyof UserDraft, boolean>>>({});
-  const [server, setServer] = useState<Record<string, string>>({});
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const form = useForm<UserDraft>({ username: "", displayName: "", role: "doctor", password: "" }, validateUser);
+  const { values: d, show: err, error, busy } = form;
+  const set = (k: keyof UserDraft) => (v: string) => form.set(k, v);
   const [created, setCreated] = useState<User | null>(null);
-  const errors = validateUser(d);
-  const err = (k: keyof UserDraft) => (touched[k] ? errors[k] : undefined) ?? server[k];
-  const set = (k: keyof UserDraft) => (v: string) => {
-    setD((x) => ({ ...x, [k]: v }));
-    setTouched((t) => ({ ...t, [k]: true }));
-    setServer((s) => ({ ...s, [k]: "" }));
-  };
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setTouched({ username: true, displayName: true, role: true, password: true });
-    if (hasErrors(errors)) return;
-    setBusy(true);
-    setError(null);
-    setCreated(null);
-    try {
+    void form.submit(async (d) => {
+      setCreated(null);
       setCreated(await api.createUser({ ...d, displayName: d.displayName.trim() }));
-      setD({ username: "", displayName: "", role: d.role, password: "" });
-      setTouched({});
+      // The next user is often of the same role.
+      form.reset({ username: "", displayName: "", role: d.role, password: "" });
       users.reload();
-    } catch (x) {
-      setError(x);
-      if (x instanceof ApiError) setServer(fieldErrors(x.problem));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Page title="Users and roles" subtitle="Each user gets a ledger identity signed by the organisation's CA, with their role in the certificate.">

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Button, Checkbox, Label } from "@heroui/react";
-import { DefList, Empty, Field, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField, useLoad } from "../components/ui";
+import { DefList, Empty, Field, Loading, Mono, Notice, Page, Panel, ProblemAlert, SelectField } from "../components/ui";
 import { useApi } from "../lib/session";
 import type { AccessEvent, LedgerVerify } from "../lib/types";
 import type { AuditFilter } from "../lib/api";
@@ -8,6 +8,7 @@ import { auditLog, type LogAudit } from "../lib/logAudit";
 import { Fingerprint } from "../components/ReceiptChecks";
 import { EventTable, KIND_LABELS } from "./Patient";
 import { Actor } from "../lib/directory";
+import { useLoad } from "../lib/useLoad";
 
 function useEvents(initial: AuditFilter) {
   const api = useApi();

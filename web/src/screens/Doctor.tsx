@@ -2,12 +2,14 @@ import { useEffect, useState } from "react";
 import { Button } from "@heroui/react";
 import { PatientPicker } from "../components/PatientPicker";
 import { ReportList } from "../components/ReportList";
-import { Badge, Empty, Field, formatDate, formatDay, Loading, Mono, Page, Panel, ProblemAlert, Table, useLoad } from "../components/ui";
+import { Badge, Empty, Field, Loading, Mono, Page, Panel, ProblemAlert, Table } from "../components/ui";
 import { useDirectory } from "../lib/directory";
 import { useApi, useSession } from "../lib/session";
 import { useNav } from "../lib/nav";
 import type { Patient, ReportSummary, SharedConsent } from "../lib/types";
 import { sessionReceipts } from "./NewReport";
+import { formatDate, formatDay } from "../lib/format";
+import { useLoad } from "../lib/useLoad";
 
 function PatientReports({ patient, onlyMine }: { patient: Patient; onlyMine?: boolean }) {
   const api = useApi();

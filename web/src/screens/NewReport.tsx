@@ -1,13 +1,14 @@
-import { useMemo, useRef, useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { Button, ProgressBar, Label } from "@heroui/react";
-import { Field, formatDay, Mono, Page, Panel, ProblemAlert } from "../components/ui";
+import { Field, Mono, Page, Panel, ProblemAlert } from "../components/ui";
 import { PatientPicker } from "../components/PatientPicker";
 import { ReceiptPanel } from "../components/Receipt";
-import { ApiError, fieldErrors } from "../lib/problems";
 import { useApi } from "../lib/session";
 import { useNav } from "../lib/nav";
 import type { Patient, Receipt } from "../lib/types";
-import { ALLOWED_TYPES, formatBytes, hasErrors, LIMITS, validateReport, type ReportDraft } from "../lib/validation";
+import { ALLOWED_TYPES, LIMITS, validateReport, type ReportDraft } from "../lib/validation";
+import { formatBytes, formatDay } from "../lib/format";
+import { useForm } from "../lib/useForm";
 
 /** Receipts of reports submitted in this tab (memory only), shown under "My reports". */
 export const sessionReceipts: Array<Receipt & { title: string; patientId: string }> = [];
@@ -16,45 +17,27 @@ export function NewReport() {
   const api = useApi();
   const { go } = useNav();
   const [patient, setPatient] = useState<Patient | null>(null);
-  const [draft, setDraft] = useState<ReportDraft>({ patientId: "", title: "", diagnosis: "", content: "", attachments: [] });
-  const [touched, setTouched] = useState<Partial<Record<keyof ReportDraft, boolean>>>({});
-  const [serverErrors, setServerErrors] = useState<Record<string, string>>({});
-  const [error, setError] = useState<unknown>(null);
-  const [progress, setProgress] = useState<number | null>(null);
+  const form = useForm<ReportDraft>({ patientId: "", title: "", diagnosis: "", content: "", attachments: [] }, validateReport);
+  const { values: draft, set, show, errors, touched, error, busy } = form;
+  // Upload share while busy: 0..1, then 1 while the ledger records the report.
+  const [progress, setProgress] = useState(0);
   const [receipt, setReceipt] = useState<Receipt | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
-  const errors = useMemo(() => validateReport(draft), [draft]);
-  const show = (k: keyof ReportDraft) => (touched[k] ? errors[k] : undefined) ?? serverErrors[k];
-  const set = <K extends keyof ReportDraft>(k: K, v: ReportDraft[K]) => {
-    setDraft((d) => ({ ...d, [k]: v }));
-    setTouched((t) => ({ ...t, [k]: true }));
-    setServerErrors((s) => ({ ...s, [k]: "" }));
-  };
-
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setTouched({ patientId: true, title: true, diagnosis: true, content: true, attachments: true });
-    if (hasErrors(errors)) return;
-    setError(null);
-    setProgress(0);
-    try {
-      const r = await api.submitReport(draft, setProgress);
-      sessionReceipts.unshift({ ...r, title: draft.title, patientId: draft.patientId });
+    void form.submit(async (d) => {
+      setProgress(0);
+      const r = await api.submitReport(d, setProgress);
+      sessionReceipts.unshift({ ...r, title: d.title, patientId: d.patientId });
       setReceipt(r);
-    } catch (err) {
-      setError(err);
-      if (err instanceof ApiError) setServerErrors(fieldErrors(err.problem));
-    } finally {
-      setProgress(null);
-    }
+    });
   };
 
   const reset = () => {
     setReceipt(null);
-    setDraft({ patientId: "", title: "", diagnosis: "", content: "", attachments: [] });
+    form.reset();
     setPatient(null);
-    setTouched({});
   };
 
   if (receipt)
@@ -69,7 +52,6 @@ export function NewReport() {
       </Page>
     );
 
-  const busy = progress !== null;
   return (
     <Page title="New case report" subtitle="The report is encrypted, stored by content address and recorded on the ledger.">
       <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
@@ -130,9 +112,9 @@ export function NewReport() {
               )}
             </div>
             {busy && (
-              <ProgressBar aria-label="Upload progress" value={Math.round((progress ?? 0) * 100)} className="flex flex-col gap-1">
+              <ProgressBar aria-label="Upload progress" value={Math.round(progress * 100)} className="flex flex-col gap-1">
                 <div className="flex justify-between text-sm text-slate-700">
-                  <span>{(progress ?? 0) < 1 ? "Uploading…" : "Recording on the ledger…"}</span>
+                  <span>{progress < 1 ? "Uploading…" : "Recording on the ledger…"}</span>
                   <ProgressBar.Output />
                 </div>
                 <ProgressBar.Track>

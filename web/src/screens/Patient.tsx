@@ -2,12 +2,14 @@ import { useMemo, useState, type FormEvent } from "react";
 import { Button } from "@heroui/react";
 import { ClinicianPicker } from "../components/ClinicianPicker";
 import { ReportList } from "../components/ReportList";
-import { Badge, Empty, Field, formatDate, formatDay, Loading, Notice, Page, Panel, ProblemAlert, Table, useLoad } from "../components/ui";
+import { Badge, Empty, Field, Loading, Notice, Page, Panel, ProblemAlert, Table } from "../components/ui";
 import { Actor, useDirectory } from "../lib/directory";
-import { ApiError, fieldErrors } from "../lib/problems";
 import { useApi, useSession } from "../lib/session";
 import type { AccessEvent } from "../lib/types";
-import { hasErrors, validateConsent, type ConsentDraft } from "../lib/validation";
+import { validateConsent, type ConsentDraft } from "../lib/validation";
+import { formatDate, formatDay } from "../lib/format";
+import { useForm } from "../lib/useForm";
+import { useLoad } from "../lib/useLoad";
 
 function NoPatientLink() {
   return <Notice status="warning" title="Your account is not linked to a patient record">Ask the hospital's records office to link it.</Notice>;
@@ -117,14 +119,10 @@ export function ConsentScreen() {
   const pid = user?.patientId;
   const consents = useLoad(() => (pid ? api.consents(pid) : Promise.resolve({ items: [] })), [pid]);
   const dir = useDirectory();
-  const [d, setD] = useState<ConsentDraft>({ doctor: "", purpose: "Treatment", expiresAt: inDays(90) });
-  const [touched, setTouched] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [server, setServer] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+  // Client errors appear from the first submit on, not while typing, as this form has always shown them.
+  const form = useForm<ConsentDraft>({ doctor: "", purpose: "Treatment", expiresAt: inDays(90) }, validateConsent, { touchOnChange: false });
+  const { values: d, show: err, error, setError, busy } = form;
   const [done, setDone] = useState<string | null>(null);
-  const errors = validateConsent(d);
-  const err = (k: keyof ConsentDraft) => (touched ? errors[k] : undefined) ?? server[k];
   // A consent's doctor is "<MSP>/<username>" when chosen from the directory, a bare username for this hospital.
   const doctorName = (doctor: string, msp?: string) => {
     const slash = doctor.indexOf("/");
@@ -135,25 +133,16 @@ export function ConsentScreen() {
 
   if (!pid) return <Page title="Sharing and consent"><NoPatientLink /></Page>;
 
-  const grant = async (e: FormEvent) => {
+  const grant = (e: FormEvent) => {
     e.preventDefault();
-    setTouched(true);
-    if (hasErrors(errors)) return;
-    setBusy(true);
-    setError(null);
-    setDone(null);
-    try {
+    void form.submit(async (d) => {
+      setDone(null);
       await api.grantConsent(pid, { doctor: d.doctor, purpose: d.purpose.trim(), expiresAt: new Date(d.expiresAt + "T23:59:59Z").toISOString() });
       setDone(`${doctorName(d.doctor)} can now see your records until ${formatDay(d.expiresAt)}.`);
-      setTouched(false);
-      setD((x) => ({ ...x, doctor: "" }));
+      // Purpose and expiry usually carry over to the next doctor.
+      form.reset({ ...d, doctor: "" });
       consents.reload();
-    } catch (x) {
-      setError(x);
-      if (x instanceof ApiError) setServer(fieldErrors(x.problem));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const revoke = async (consentId: string, doctor: string, msp?: string) => {
     setError(null);
@@ -177,9 +166,9 @@ export function ConsentScreen() {
       <div className="grid grid-cols-1 items-start gap-5 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
         <Panel title="Give a doctor access">
           <form onSubmit={grant} noValidate className="flex flex-col gap-4" aria-label="Grant consent">
-            <ClinicianPicker value={d.doctor} error={err("doctor")} onChange={(v) => setD((x) => ({ ...x, doctor: v }))} />
-            <Field label="Purpose" value={d.purpose} onChange={(v) => setD((x) => ({ ...x, purpose: v }))} required error={err("purpose")} />
-            <Field label="Access until" type="date" value={d.expiresAt} onChange={(v) => setD((x) => ({ ...x, expiresAt: v }))} required error={err("expiresAt")} />
+            <ClinicianPicker value={d.doctor} error={err("doctor")} onChange={(v) => form.set("doctor", v)} />
+            <Field label="Purpose" value={d.purpose} onChange={(v) => form.set("purpose", v)} required error={err("purpose")} />
+            <Field label="Access until" type="date" value={d.expiresAt} onChange={(v) => form.set("expiresAt", v)} required error={err("expiresAt")} />
             <Button type="submit" isDisabled={busy} className="bg-teal-700">{busy ? "Saving…" : "Grant access"}</Button>
           </form>
         </Panel>

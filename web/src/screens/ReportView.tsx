@@ -1,14 +1,18 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { Button } from "@heroui/react";
-import { Badge, DefList, Empty, Field, formatDate, Loading, Mono, Page, Panel, ProblemAlert, Table, useLoad, Notice } from "../components/ui";
+import { Badge, DefList, Empty, Field, Loading, Mono, Page, Panel, ProblemAlert, Table, Notice } from "../components/ui";
 import { ReceiptPanel } from "../components/Receipt";
 import { VerifyPanel } from "../components/Verify";
-import { ApiError, fieldErrors, isIntegrityProblem } from "../lib/problems";
+import { ApiError, isIntegrityProblem } from "../lib/problems";
 import { useApi, useSession } from "../lib/session";
 import { useNav } from "../lib/nav";
 import { Actor, useDirectory } from "../lib/directory";
 import type { Receipt, Report } from "../lib/types";
-import { formatBytes, hasErrors, validateAmendment, type AmendDraft } from "../lib/validation";
+import { validateAmendment, type AmendDraft } from "../lib/validation";
+import { saveBlob } from "../lib/download";
+import { formatBytes, formatDate } from "../lib/format";
+import { useForm } from "../lib/useForm";
+import { useLoad } from "../lib/useLoad";
 
 export function ReportView({ reportId }: { reportId: string }) {
   const api = useApi();
@@ -66,15 +70,7 @@ function ReportBody({ report, canAmend, onAmend }: { report: Report; canAmend: b
   const download = async (index: number, filename: string) => {
     setDlError(null);
     try {
-      const blob = await api.attachment(report.reportId, index);
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement("a");
-      a.href = url;
-      a.download = filename;
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      saveBlob(await api.attachment(report.reportId, index), filename);
     } catch (e) {
       setDlError(e);
     }
@@ -178,31 +174,13 @@ function Versions({ reportId }: { reportId: string }) {
 
 function AmendForm({ report, onCancel, onDone }: { report: Report; onCancel: () => void; onDone: (r: Receipt) => void }) {
   const api = useApi();
-  const [d, setD] = useState<AmendDraft>({ title: report.title, diagnosis: report.diagnosis, content: report.content, reason: "" });
-  const [touched, setTouched] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [server, setServer] = useState<Record<string, string>>({});
-  const errors = validateAmendment(d);
-  const err = (k: keyof AmendDraft) => (touched ? errors[k] : undefined) ?? server[k];
-  const set = (k: keyof AmendDraft) => (v: string) => {
-    setD((x) => ({ ...x, [k]: v }));
-    setServer((s) => ({ ...s, [k]: "" }));
-  };
-  const submit = async (e: FormEvent) => {
+  // Client errors appear from the first submit on, not while typing, as this form has always shown them.
+  const form = useForm<AmendDraft>({ title: report.title, diagnosis: report.diagnosis, content: report.content, reason: "" }, validateAmendment, { touchOnChange: false });
+  const { values: d, show: err, error, busy } = form;
+  const set = (k: keyof AmendDraft) => (v: string) => form.set(k, v);
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setTouched(true);
-    if (hasErrors(errors)) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onDone(await api.amend(report.reportId, { title: d.title, diagnosis: d.diagnosis, content: d.content, reason: d.reason }));
-    } catch (x) {
-      setError(x);
-      if (x instanceof ApiError) setServer(fieldErrors(x.problem));
-    } finally {
-      setBusy(false);
-    }
+    void form.submit(async (d) => onDone(await api.amend(report.reportId, { title: d.title, diagnosis: d.diagnosis, content: d.content, reason: d.reason })));
   };
   return (
     <Panel title={`Amend version ${report.version}`}>
