@@ -616,6 +616,44 @@ Result<std::string> RecordsService::ListPatientReports(const Principal& who, con
   return SealedList(*sealer, r.payload, scope);
 }
 
+Result<RecordsService::ReportWalk> RecordsService::WalkPatientReports(
+    const Principal& who, const std::string& patient_id, const std::string& query_key,
+    const std::function<bool(const std::string& item)>& keep, uint32_t want, const std::string& page_token) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (who.role == Role::kPatient && !OwnsPatient(who, patient_id)) return Denied("not your record");
+  if (who.role == Role::kAdmin) return Denied("administrators do not see report lists");
+  if (want > kMaxPageSize) want = kMaxPageSize;
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("fhir-report-walk", who, {patient_id, query_key});
+  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, page_token));
+  ReportWalk walk;
+  size_t examined = 0;
+  const bool from_start = position.empty();
+  while (true) {
+    // A page never holds more entries than are still wanted, so stopping after a page loses none of them.
+    uint64_t size = std::min<uint64_t>(kMaxPageSize, kMaxWalkEntries - examined);
+    if (want > 0) size = std::min<uint64_t>(size, want - walk.items.size());
+    json arg = {{"patientRef", patient_id}, {"pageSize", std::max<uint64_t>(size, kMinPageSize)}, {"bookmark", position}};
+    ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListReportsByPatient", arg.dump(), false));
+    json page = ListShape(r.payload);
+    for (const auto& item : page["items"]) {
+      ++examined;
+      std::string text = item.dump();
+      if (!keep(text)) continue;
+      ++walk.matched;
+      if (want > 0) walk.items.push_back(std::move(text));
+    }
+    position = Str(page, {"bookmark"});
+    if (position.empty()) {
+      walk.complete = from_start;
+      break;
+    }
+    if ((want > 0 && walk.items.size() >= want) || examined >= kMaxWalkEntries) break;
+  }
+  ML_ASSIGN_OR_RETURN(walk.page_token, sealer->Seal(scope, position));
+  return walk;
+}
+
 Result<std::string> RecordsService::ReportHistory(const Principal& who, const std::string& report_id) {
   ML_RETURN_IF_ERROR(CheckReportId(report_id));
   if (who.role == Role::kAdmin) return Denied("administrators do not see report history");
