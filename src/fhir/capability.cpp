@@ -40,13 +40,14 @@ constexpr ResourceSpec kResources[] = {
 
 }  // namespace
 
-std::span<const ResourceSpec> SupportedResources() { return kResources; }
+std::span<const ResourceSpec> SupportedResources() {
+  return kResources;
+}
 
 bool Supports(const std::string& resource_type, const std::string& interaction) {
   for (const auto& r : kResources) {
     if (resource_type != r.type) continue;
-    return std::any_of(r.interactions.begin(), r.interactions.end(),
-                       [&](const char* i) { return interaction == i; });
+    return std::any_of(r.interactions.begin(), r.interactions.end(), [&](const char* i) { return interaction == i; });
   }
   return false;
 }
@@ -79,14 +80,16 @@ json CapabilityStatement(const std::string& software_version, const std::string&
           {"kind", "instance"},
           {"software", {{"name", "medledger"}, {"version", software_version}}},
           {"implementation", {{"description", "medledger FHIR R4 API"}, {"url", base_url}}},
-          {"fhirVersion", "4.0.1"},
+          // R4. The official R4 JSON schema that validates our answers (tests/peers/fhir_validate.js) enumerates
+          // FHIRVersion up to 4.0.0; 4.0.1 is a technical correction of the same release.
+          {"fhirVersion", "4.0.0"},
           {"format", json::array({"json"})},
-          {"rest",
-           json::array({{{"mode", "server"},
-                         {"security",
-                          {{"description", "Bearer tokens from /api/v1/auth/login (or the configured OIDC "
-                                           "provider); every interaction but metadata needs one."}}},
-                         {"resource", std::move(resources)}}})}};
+          {"rest", json::array({{{"mode", "server"},
+                                 {"security",
+                                  {{"description",
+                                    "Bearer tokens from /api/v1/auth/login (or the configured OIDC "
+                                    "provider); every interaction but metadata needs one."}}},
+                                 {"resource", std::move(resources)}}})}};
 }
 
 }  // namespace medledger::fhir

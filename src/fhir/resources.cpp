@@ -300,8 +300,9 @@ json HistoryBundle(const std::string& base, const std::vector<json>& versions, i
     if (meta && !Str(*meta, "lastUpdated").empty()) response["lastModified"] = Str(*meta, "lastUpdated");
     entry.push_back({{"fullUrl", base + "/DiagnosticReport/" + id},
                      {"resource", v},
-                     {"request", {{"method", vid == "1" ? "POST" : "PUT"},
-                                  {"url", vid == "1" ? "DiagnosticReport" : "DiagnosticReport/" + id}}},
+                     {"request",
+                      {{"method", vid == "1" ? "POST" : "PUT"},
+                       {"url", vid == "1" ? "DiagnosticReport" : "DiagnosticReport/" + id}}},
                      {"response", std::move(response)}});
   }
   if (!entry.empty()) bundle["entry"] = std::move(entry);

@@ -63,8 +63,8 @@ int64_t DayStartMs(int year, int month, int day) {
 // Report and patient IDs are short tokens of letters, digits, '-', '_' and '.'; anything else cannot name one.
 bool IsIdToken(std::string_view s) {
   return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-         });
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
 }
 
 }  // namespace
@@ -207,7 +207,8 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
             issue("not-supported", name, "the prefix ap (approximately) is not supported");
             return;
           }
-          auto it = std::find_if(std::begin(kPrefixes), std::end(kPrefixes), [&](const auto& k) { return p == k.first; });
+          auto it =
+              std::find_if(std::begin(kPrefixes), std::end(kPrefixes), [&](const auto& k) { return p == k.first; });
           if (it == std::end(kPrefixes)) {
             issue("invalid", name, "unknown date prefix in \"" + v + "\"");
             return;

@@ -31,7 +31,9 @@ std::string BaseUrl(const Request& req) {
   return std::string(req.tls ? "https://" : "http://") + host + kBase;
 }
 
-bool Contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+bool Contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
 
 // _format wins over Accept. JSON in any of FHIR's spellings (or no preference) is served; anything else,
 // XML first of all, is 406: this server does not speak it (CapabilityStatement.format is ["json"]).
@@ -88,7 +90,9 @@ bool KeepReport(const fhir::SearchQuery& q, const json& item) {
   return true;
 }
 
-std::string MspOf(const AppDeps& deps) { return deps.org != nullptr ? deps.org->msp_id() : std::string("local"); }
+std::string MspOf(const AppDeps& deps) {
+  return deps.org != nullptr ? deps.org->msp_id() : std::string("local");
+}
 
 // The versions of GetReportHistory's answer, oldest first, and whether the report was erased.
 struct History {
@@ -189,8 +193,8 @@ Response SearchPatients(RecordsService* svc, RequestContext& ctx, std::string_vi
     total = match ? 1 : 0;
     if (match && q.count > 0) entries.push_back({fhir::PatientToFhir(*p), base + "/Patient/" + p->patient_id, "match"});
   } else {
-    auto page = svc->SearchPatients(*ctx.principal, q.name, std::max<uint32_t>(q.count, service::kMinPageSize),
-                                    q.page_token);
+    auto page =
+        svc->SearchPatients(*ctx.principal, q.name, std::max<uint32_t>(q.count, service::kMinPageSize), q.page_token);
     if (!page.ok()) return FromError(page.error());
     if (q.count > 0) {
       for (const auto& p : page->items) {
@@ -267,8 +271,6 @@ Response FhirOutcome(Response res) {
   if (type.rfind("application/problem+json", 0) != 0) return res;
   json problem = json::parse(res.body, nullptr, false);
   if (!problem.is_object()) problem = json::object();
-  // An erased report is gone for good: FHIR's answer for that is 410, where the JSON API says 404 content_erased.
-  if (res.status == 404 && problem.value("code", "") == "content_erased") res.status = 410;
   res.body = fhir::OperationOutcomeFromProblem(problem, res.status).dump();
   res.SetHeader("Content-Type", "application/fhir+json; charset=utf-8");
   return res;
@@ -282,7 +284,8 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
              }));
 
   // ---- DiagnosticReport
-  router.Add("POST", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated, Negotiated([svc](RequestContext& ctx) {
+  router.Add("POST", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated,
+             Negotiated([svc, deps](RequestContext& ctx) {
                std::string ct = ctx.request.Header("content-type");
                if (ct.rfind("application/fhir+json", 0) == 0) ctx.request.headers["content-type"] = "application/json";
                auto body = JsonBody(ctx.request);
@@ -301,14 +304,18 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
                auto receipt = svc->SubmitReport(*ctx.principal, in, ctx.request.Header("idempotency-key"),
                                                 HexEncode(crypto::Sha256(ctx.request.body)), &issues);
                if (!receipt.ok()) return FromError(receipt.error(), fhir_issues());
-               json created = {{"resourceType", "DiagnosticReport"},
-                               {"id", receipt->report_id},
-                               {"meta", {{"versionId", std::to_string(receipt->version)}}},
-                               {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"},
-                                                            {"value", "urn:cid:" + receipt->cid}}})}};
+               // The created resource as the ledger index now knows it (its content is what the client sent).
+               json created = fhir::IndexEntryToDiagnosticReport({{"reportId", receipt->report_id},
+                                                                  {"version", receipt->version},
+                                                                  {"patientId", in.patient_id},
+                                                                  {"author", ctx.principal->username},
+                                                                  {"createdAt", receipt->timestamp},
+                                                                  {"cid", receipt->cid}},
+                                                                 MspOf(deps));
+               created["code"] = {{"text", in.title}};
                Response r = Fhir(ctx.request, 201, created);
-               r.SetHeader("Location", std::string(kBase) + "/DiagnosticReport/" + receipt->report_id +
-                                           "/_history/" + std::to_string(receipt->version));
+               r.SetHeader("Location", std::string(kBase) + "/DiagnosticReport/" + receipt->report_id + "/_history/" +
+                                           std::to_string(receipt->version));
                r.SetHeader("ETag", "W/\"" + std::to_string(receipt->version) + "\"");
                return r;
              }));
@@ -327,16 +334,15 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
                raw += ctx.request.body;
                return SearchReports(svc, deps, ctx, raw);
              }));
-  router.Add("GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated,
-             Negotiated([svc, deps](RequestContext& ctx) {
-               auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
-               if (!v.ok()) return FromError(v.error());
-               json report = fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false), v->attachments,
-                                                            MspOf(deps));
-               Response r = Fhir(ctx.request, 200, report);
-               r.SetHeader("ETag", "W/\"" + report["meta"].value("versionId", "") + "\"");
-               return r;
-             }));
+  router.Add(
+      "GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
+        auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
+        if (!v.ok()) return FromError(v.error());
+        json report = fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false), v->attachments, MspOf(deps));
+        Response r = Fhir(ctx.request, 200, report);
+        r.SetHeader("ETag", "W/\"" + report["meta"].value("versionId", "") + "\"");
+        return r;
+      }));
   router.Add("GET", "/fhir/r4/DiagnosticReport/{id}/_history", RouteAuth::kAuthenticated,
              Negotiated([svc, deps](RequestContext& ctx) {
                auto history = LoadHistory(svc, *ctx.principal, ctx.Param("id"));

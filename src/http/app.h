@@ -85,8 +85,8 @@ void AddRecordRoutes(Router& router, const AppDeps& deps);
 void AddLogRoutes(Router& router, const AppDeps& deps);
 // /fhir/r4 (api_fhir.cpp, docs/FHIR.md).
 void AddFhirRoutes(Router& router, const AppDeps& deps);
-// A problem+json answer to a /fhir/ request as an OperationOutcome with the same status (410 for an erased
-// report's content); any other answer unchanged.
+// A problem+json answer to a /fhir/ request as an OperationOutcome with the same status and headers; any other
+// answer unchanged.
 Response FhirOutcome(Response res);
 // GET /log/tile/...: C2SP tlog-tiles, whose paths have a variable number of segments. Nothing when the path
 // is not a tile path.

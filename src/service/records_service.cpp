@@ -633,7 +633,8 @@ Result<RecordsService::ReportWalk> RecordsService::WalkPatientReports(
     // A page never holds more entries than are still wanted, so stopping after a page loses none of them.
     uint64_t size = std::min<uint64_t>(kMaxPageSize, kMaxWalkEntries - examined);
     if (want > 0) size = std::min<uint64_t>(size, want - walk.items.size());
-    json arg = {{"patientRef", patient_id}, {"pageSize", std::max<uint64_t>(size, kMinPageSize)}, {"bookmark", position}};
+    json arg = {
+        {"patientRef", patient_id}, {"pageSize", std::max<uint64_t>(size, kMinPageSize)}, {"bookmark", position}};
     ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListReportsByPatient", arg.dump(), false));
     json page = ListShape(r.payload);
     for (const auto& item : page["items"]) {

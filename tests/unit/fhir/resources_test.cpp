@@ -70,10 +70,11 @@ TEST(FhirMapping, WrongTypesAreIssuesWithTheirFhirPath) {
 }
 
 TEST(FhirMapping, OperationOutcomeNamesEachIssue) {
-  json problem = {{"code", "validation_failed"},
-                  {"detail", "bad"},
-                  {"errors", json::array({{{"field", "title"}, {"code", "required"}, {"message", "required here"}},
-                                          {{"field", "patientId"}, {"code", "invalid"}, {"message", "Patient/<id>"}}})}};
+  json problem = {
+      {"code", "validation_failed"},
+      {"detail", "bad"},
+      {"errors", json::array({{{"field", "title"}, {"code", "required"}, {"message", "required here"}},
+                              {{"field", "patientId"}, {"code", "invalid"}, {"message", "Patient/<id>"}}})}};
   json o = OperationOutcomeFromProblem(problem, 422);
   EXPECT_EQ(o["resourceType"], "OperationOutcome");
   ASSERT_EQ(o["issue"].size(), 2u);
@@ -92,10 +93,11 @@ TEST(FhirMapping, OperationOutcomeNamesEachIssue) {
 }
 
 TEST(FhirMapping, FullReadCarriesContentAttachmentsAndR4Hashes) {
-  json stored = {{"reportId", "r1"},       {"version", 1},           {"patientId", "p1"},
-                 {"title", "Chest"},       {"diagnosis", "Normal"},  {"content", "abc"},
-                 {"author", "dr.house"},   {"createdAt", "2026-12-07T10:00:00.000Z"},
-                 {"cid", "bafy"},          {"attachments", json::array({{{"filename", "scan.png"}}})}};
+  json stored = {{"reportId", "r1"},      {"version", 1},
+                 {"patientId", "p1"},     {"title", "Chest"},
+                 {"diagnosis", "Normal"}, {"content", "abc"},
+                 {"author", "dr.house"},  {"createdAt", "2026-12-07T10:00:00.000Z"},
+                 {"cid", "bafy"},         {"attachments", json::array({{{"filename", "scan.png"}}})}};
   json r = ReportToDiagnosticReport(stored, {{"image/png", "PNG"}}, "HospitalAMSP");
   EXPECT_EQ(r["status"], "final");
   EXPECT_EQ(r["code"]["text"], "Chest");
@@ -112,9 +114,15 @@ TEST(FhirMapping, FullReadCarriesContentAttachmentsAndR4Hashes) {
 }
 
 TEST(FhirMapping, SearchFormIsSubsettedAndHasNoContent) {
-  json e = {{"reportId", "r1"},   {"version", 2},     {"patientId", "p1"}, {"author", "dr.house"},
-            {"createdAt", "2026-01-02T00:00:00.000Z"}, {"updatedAt", "2026-02-03T00:00:00.000Z"}, {"cid", "bafy"},
-            {"title", "secret"}, {"content", "secret"}};
+  json e = {{"reportId", "r1"},
+            {"version", 2},
+            {"patientId", "p1"},
+            {"author", "dr.house"},
+            {"createdAt", "2026-01-02T00:00:00.000Z"},
+            {"updatedAt", "2026-02-03T00:00:00.000Z"},
+            {"cid", "bafy"},
+            {"title", "secret"},
+            {"content", "secret"}};
   json r = IndexEntryToDiagnosticReport(e, "M");
   EXPECT_EQ(r["meta"]["tag"][0]["code"], "SUBSETTED");
   EXPECT_EQ(r["status"], "amended");
@@ -134,8 +142,8 @@ TEST(FhirMapping, BundlesCarryLinksModesAndTotals) {
   EXPECT_EQ(b["entry"][0]["search"]["mode"], "include");
   EXPECT_EQ(SearchsetBundle({}, {}, 0)["total"], 0);
   EXPECT_FALSE(SearchsetBundle({}, {}, 0).contains("entry"));
-  json h = HistoryBundle("http://x", {{{"resourceType", "DiagnosticReport"}, {"id", "r"}, {"meta", {{"versionId", "2"}}}}},
-                         1);
+  json h = HistoryBundle("http://x",
+                         {{{"resourceType", "DiagnosticReport"}, {"id", "r"}, {"meta", {{"versionId", "2"}}}}}, 1);
   EXPECT_EQ(h["type"], "history");
   EXPECT_EQ(h["entry"][0]["request"]["method"], "PUT");
   EXPECT_EQ(h["entry"][0]["response"]["etag"], "W/\"2\"");

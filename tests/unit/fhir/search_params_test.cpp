@@ -11,7 +11,9 @@
 namespace medledger::fhir {
 namespace {
 
-int64_t Ms(const char* rfc3339) { return Timestamp::FromRfc3339(rfc3339).value().UnixMillis(); }
+int64_t Ms(const char* rfc3339) {
+  return Timestamp::FromRfc3339(rfc3339).value().UnixMillis();
+}
 
 SearchParse Report(std::string_view q, bool strict = false) {
   return ParseSearch(SearchResource::kDiagnosticReport, q, strict);
@@ -152,10 +154,29 @@ TEST(FhirSearch, PatientSearchTakesNameAndBirthdate) {
 // ID) or at least one issue. Never an exception, never both.
 TEST(FhirSearch, PropertyRandomQueriesGiveAQueryOrIssues) {
   static const std::string kAlphabet = "abc019=&,%:/-_.+ eqgtlneapsbT:ZX";
-  static const char* kPieces[] = {"patient=",  "subject=", "_id=",     "status=",  "date=",    "_lastUpdated=",
-                                  "_count=",   "_include=", "ge",      "2026",     "-12",      "-07",
-                                  "T10:00:00Z", "&",        ",",       "%2F",      "Patient/", "name=",
-                                  "birthdate=", "_page_token=", "%", "ap", "DiagnosticReport:subject"};
+  static const char* kPieces[] = {"patient=",
+                                  "subject=",
+                                  "_id=",
+                                  "status=",
+                                  "date=",
+                                  "_lastUpdated=",
+                                  "_count=",
+                                  "_include=",
+                                  "ge",
+                                  "2026",
+                                  "-12",
+                                  "-07",
+                                  "T10:00:00Z",
+                                  "&",
+                                  ",",
+                                  "%2F",
+                                  "Patient/",
+                                  "name=",
+                                  "birthdate=",
+                                  "_page_token=",
+                                  "%",
+                                  "ap",
+                                  "DiagnosticReport:subject"};
   std::mt19937_64 rng(19);
   for (int i = 0; i < 30000; ++i) {
     std::string q;
