@@ -625,33 +625,52 @@ Result<RecordsService::ReportWalk> RecordsService::WalkPatientReports(
   if (want > kMaxPageSize) want = kMaxPageSize;
   ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
   const std::string scope = Scope("fhir-report-walk", who, {patient_id, query_key});
-  ML_ASSIGN_OR_RETURN(std::string position, sealer->Open(scope, page_token));
+  ML_ASSIGN_OR_RETURN(std::string sealed, sealer->Open(scope, page_token));
+  // The resume point is a contract page (its bookmark) and how many of its entries were consumed: pages are
+  // always fetched whole (kMaxPageSize), and a walk that fills up mid-page resumes there, losing nothing.
+  std::string position;
+  size_t skip = 0;
+  if (!sealed.empty()) {
+    json at = json::parse(sealed, nullptr, false);
+    position = Str(at, {"b"});
+    skip = at.is_object() && at["s"].is_number_unsigned() ? at["s"].get<size_t>() : 0;
+  }
   ReportWalk walk;
   size_t examined = 0;
-  const bool from_start = position.empty();
+  auto done = [&] { return (want > 0 && walk.items.size() >= want) || examined >= kMaxWalkEntries; };
+  json next;  // null: the index ended
   while (true) {
-    // A page never holds more entries than are still wanted, so stopping after a page loses none of them.
-    uint64_t size = std::min<uint64_t>(kMaxPageSize, kMaxWalkEntries - examined);
-    if (want > 0) size = std::min<uint64_t>(size, want - walk.items.size());
-    json arg = {
-        {"patientRef", patient_id}, {"pageSize", std::max<uint64_t>(size, kMinPageSize)}, {"bookmark", position}};
+    json arg = {{"patientRef", patient_id}, {"pageSize", kMaxPageSize}, {"bookmark", position}};
     ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListReportsByPatient", arg.dump(), false));
     json page = ListShape(r.payload);
-    for (const auto& item : page["items"]) {
+    const json& items = page["items"];
+    size_t i = std::min(skip, items.size());
+    skip = 0;
+    for (; i < items.size() && !done(); ++i) {
       ++examined;
-      std::string text = item.dump();
+      std::string text = items[i].dump();
       if (!keep(text)) continue;
       ++walk.matched;
       if (want > 0) walk.items.push_back(std::move(text));
     }
-    position = Str(page, {"bookmark"});
-    if (position.empty()) {
-      walk.complete = from_start;
+    const std::string after = Str(page, {"bookmark"});
+    if (i < items.size()) {
+      next = {{"b", position}, {"s", i}};
       break;
     }
-    if ((want > 0 && walk.items.size() >= want) || examined >= kMaxWalkEntries) break;
+    if (after.empty()) {
+      walk.complete = page_token.empty();
+      break;
+    }
+    position = after;
+    if (done()) {
+      next = {{"b", position}, {"s", 0}};
+      break;
+    }
   }
-  ML_ASSIGN_OR_RETURN(walk.page_token, sealer->Seal(scope, position));
+  if (!next.is_null()) {
+    ML_ASSIGN_OR_RETURN(walk.page_token, sealer->Seal(scope, next.dump()));
+  }
   return walk;
 }
 
