@@ -107,7 +107,7 @@ BodyAdmission App::AdmitLargeBody(const Request& head) const {
   auto principal = AuthenticateBearer(head);
   if (auto* refusal = std::get_if<Response>(&principal)) {
     refusal->SetHeader("Cache-Control", "no-store");
-    admission.answer = std::move(*refusal);
+    admission.answer = head.path.rfind("/fhir/", 0) == 0 ? FhirOutcome(std::move(*refusal)) : std::move(*refusal);
     return admission;
   }
   admission.large = true;
