@@ -1,5 +1,5 @@
-// /api/v1 patients, reports, consents, emergency access, audit, ledger and FHIR routes: thin adapters from
-// HTTP to RecordsService.
+// /api/v1 patients, reports, consents, emergency access, audit and ledger routes: thin adapters from HTTP to
+// RecordsService. The FHIR routes are in api_fhir.cpp.
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -7,7 +7,6 @@
 #include "common/encoding.h"
 #include "crypto/hash.h"
 #include "http/app.h"
-#include "http/fhir_mapping.h"
 #include "http/handler_util.h"
 #include "http/multipart.h"
 #include "http/problem.h"
@@ -127,12 +126,6 @@ Result<service::ReportInput> ReportFromMultipart(const Request& req) {
     }
   }
   return in;
-}
-
-// FHIR routes answer errors as an OperationOutcome, with FHIRPath expressions for the report's field issues.
-Response FhirError(const Error& error, std::vector<service::FieldIssue> issues = {}) {
-  for (auto& i : issues) i.field = fhir::ExpressionFor(i.field);
-  return fhir::OperationOutcomeFrom(FromError(error, issues));
 }
 
 }  // namespace
@@ -433,77 +426,6 @@ void AddRecordRoutes(Router& router, const AppDeps& deps) {
                }
                return JsonText(200, verify());
              });
-
-  // ---- FHIR R4
-  router.Add("POST", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
-    std::string ct = ctx.request.Header("content-type");
-    if (ct.rfind("application/fhir+json", 0) == 0) ctx.request.headers["content-type"] = "application/json";
-    auto body = JsonBody(ctx.request);
-    if (!body.ok()) return FhirError(body.error());
-    std::vector<service::FieldIssue> issues;
-    service::ReportInput in = fhir::DiagnosticReportToInput(*body, &issues);
-    if (!issues.empty()) {
-      return FhirError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the DiagnosticReport is invalid"),
-                       issues);
-    }
-    auto receipt = svc->SubmitReport(*ctx.principal, in, ctx.request.Header("idempotency-key"),
-                                     HexEncode(crypto::Sha256(ctx.request.body)), &issues);
-    if (!receipt.ok()) return FhirError(receipt.error(), issues);
-    Response r = Json(
-        201, {{"resourceType", "DiagnosticReport"},
-              {"id", receipt->report_id},
-              {"meta", {{"versionId", std::to_string(receipt->version)}}},
-              {"identifier", json::array({{{"system", "urn:ietf:rfc:3986"}, {"value", "urn:cid:" + receipt->cid}}})}});
-    r.SetHeader("Content-Type", "application/fhir+json");
-    r.SetHeader("Location", "/fhir/r4/DiagnosticReport/" + receipt->report_id);
-    return r;
-  });
-  router.Add("GET", "/fhir/r4/AuditEvent", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
-    RecordsService::AuditFilter f;
-    f.patient_id = ctx.request.QueryParam("patient").value_or("");
-    auto size = PageSize(ctx.request);
-    if (!size.ok()) return FromError(size.error());
-    f.page_size = *size;
-    auto events = svc->AuditEvents(*ctx.principal, f);
-    if (!events.ok()) return FhirError(events.error());
-    json list = json::parse(*events, nullptr, false);
-    json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", json::array()}};
-    if (list.is_object() && list["items"].is_array()) {
-      for (const auto& e : list["items"]) {
-        if (!e.is_object()) continue;
-        bool emergency = e.value("emergency", false);
-        json ev = {
-            {"resourceType", "AuditEvent"},
-            {"id", e.value("eventId", "")},
-            {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-event-type"}, {"code", "rest"}}},
-            {"subtype", json::array({{{"code", e.value("kind", "")}}})},
-            {"action", e.value("kind", "") == "read" ? "R" : "E"},
-            {"recorded", e.value("timestamp", "")},
-            {"outcome", "0"},
-            {"purposeOfEvent", json::array({{{"text", emergency ? "emergency access" : e.value("purpose", "")}}})},
-            {"agent", json::array({{{"who", {{"display", e.value("actor", "")}}},
-                                    {"role", json::array({{{"text", e.value("actorRole", "")}}})},
-                                    {"requestor", true}}})},
-            {"source", {{"observer", {{"display", "medledger ledger tx " + e.value("txId", "")}}}}},
-            {"entity", json::array({{{"what", {{"reference", "Patient/" + e.value("patientId", "")}}}}})}};
-        if (e.contains("reportId")) {
-          ev["entity"].push_back({{"what", {{"reference", "DiagnosticReport/" + e.value("reportId", "")}}}});
-        }
-        bundle["entry"].push_back({{"resource", ev}});
-      }
-    }
-    bundle["total"] = bundle["entry"].size();
-    Response r = Json(200, bundle);
-    r.SetHeader("Content-Type", "application/fhir+json");
-    return r;
-  });
-  router.Add("GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated, [svc](RequestContext& ctx) {
-    auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
-    if (!v.ok()) return FhirError(v.error());
-    Response r = Json(200, fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false)));
-    r.SetHeader("Content-Type", "application/fhir+json");
-    return r;
-  });
 }
 
 }  // namespace medledger::http

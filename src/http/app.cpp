@@ -70,6 +70,7 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
               [](RequestContext&) { return JsonResponse(200, OpenApiDocument()); });
   AddAuthRoutes(router_, deps_, options_);
   AddRecordRoutes(router_, deps_);
+  AddFhirRoutes(router_, deps_);
   AddLogRoutes(router_, deps_);
 }
 
@@ -106,7 +107,7 @@ BodyAdmission App::AdmitLargeBody(const Request& head) const {
   auto principal = AuthenticateBearer(head);
   if (auto* refusal = std::get_if<Response>(&principal)) {
     refusal->SetHeader("Cache-Control", "no-store");
-    admission.answer = std::move(*refusal);
+    admission.answer = head.path.rfind("/fhir/", 0) == 0 ? FhirOutcome(std::move(*refusal)) : std::move(*refusal);
     return admission;
   }
   admission.large = true;
@@ -186,6 +187,8 @@ Response App::Handle(Request& req) {
     spdlog::error(R"({{"msg":"handler exception","requestId":"{}","route":"{}"}})", ctx.request_id, ctx.route);
     res = ProblemResponse(MakeError(ErrorKind::kInternal, "internal_error", "unexpected failure"));
   }
+  // Every FHIR answer is FHIR, errors from the middleware (401, 404 route, 405, 429) included.
+  if (req.path.rfind("/fhir/", 0) == 0) res = FhirOutcome(std::move(res));
 
   bool api = ctx.route != "static";
   res.SetHeader("X-Request-Id", ctx.request_id);

@@ -83,6 +83,11 @@ class App {
 void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& options);
 void AddRecordRoutes(Router& router, const AppDeps& deps);
 void AddLogRoutes(Router& router, const AppDeps& deps);
+// /fhir/r4 (api_fhir.cpp, docs/FHIR.md).
+void AddFhirRoutes(Router& router, const AppDeps& deps);
+// A problem+json answer to a /fhir/ request as an OperationOutcome with the same status and headers; any other
+// answer unchanged.
+Response FhirOutcome(Response res);
 // GET /log/tile/...: C2SP tlog-tiles, whose paths have a variable number of segments. Nothing when the path
 // is not a tile path.
 std::optional<Response> ServeLogTile(const service::ReportLog* log, const Request& req,

@@ -616,6 +616,64 @@ Result<std::string> RecordsService::ListPatientReports(const Principal& who, con
   return SealedList(*sealer, r.payload, scope);
 }
 
+Result<RecordsService::ReportWalk> RecordsService::WalkPatientReports(
+    const Principal& who, const std::string& patient_id, const std::string& query_key,
+    const std::function<bool(const std::string& item)>& keep, uint32_t want, const std::string& page_token) {
+  ML_RETURN_IF_ERROR(CheckPatientId(patient_id));
+  if (who.role == Role::kPatient && !OwnsPatient(who, patient_id)) return Denied("not your record");
+  if (who.role == Role::kAdmin) return Denied("administrators do not see report lists");
+  if (want > kMaxPageSize) want = kMaxPageSize;
+  ML_ASSIGN_OR_RETURN(const BookmarkSealer* sealer, Bookmarks());
+  const std::string scope = Scope("fhir-report-walk", who, {patient_id, query_key});
+  ML_ASSIGN_OR_RETURN(std::string sealed, sealer->Open(scope, page_token));
+  // The resume point is a contract page (its bookmark) and how many of its entries were consumed: pages are
+  // always fetched whole (kMaxPageSize), and a walk that fills up mid-page resumes there, losing nothing.
+  std::string position;
+  size_t skip = 0;
+  if (!sealed.empty()) {
+    json at = json::parse(sealed, nullptr, false);
+    position = Str(at, {"b"});
+    skip = at.is_object() && at["s"].is_number_unsigned() ? at["s"].get<size_t>() : 0;
+  }
+  ReportWalk walk;
+  size_t examined = 0;
+  auto done = [&] { return (want > 0 && walk.items.size() >= want) || examined >= kMaxWalkEntries; };
+  json next;  // null: the index ended
+  while (true) {
+    json arg = {{"patientRef", patient_id}, {"pageSize", kMaxPageSize}, {"bookmark", position}};
+    ML_ASSIGN_OR_RETURN(auto r, Call(who, "ListReportsByPatient", arg.dump(), false));
+    json page = ListShape(r.payload);
+    const json& items = page["items"];
+    size_t i = std::min(skip, items.size());
+    skip = 0;
+    for (; i < items.size() && !done(); ++i) {
+      ++examined;
+      std::string text = items[i].dump();
+      if (!keep(text)) continue;
+      ++walk.matched;
+      if (want > 0) walk.items.push_back(std::move(text));
+    }
+    const std::string after = Str(page, {"bookmark"});
+    if (i < items.size()) {
+      next = {{"b", position}, {"s", i}};
+      break;
+    }
+    if (after.empty()) {
+      walk.complete = page_token.empty();
+      break;
+    }
+    position = after;
+    if (done()) {
+      next = {{"b", position}, {"s", 0}};
+      break;
+    }
+  }
+  if (!next.is_null()) {
+    ML_ASSIGN_OR_RETURN(walk.page_token, sealer->Seal(scope, next.dump()));
+  }
+  return walk;
+}
+
 Result<std::string> RecordsService::ReportHistory(const Principal& who, const std::string& report_id) {
   ML_RETURN_IF_ERROR(CheckReportId(report_id));
   if (who.role == Role::kAdmin) return Denied("administrators do not see report history");

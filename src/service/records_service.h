@@ -139,6 +139,22 @@ class RecordsService {
   Result<std::string> ListPatientReports(const Principal& who, const std::string& patient_id, uint32_t page_size,
                                          const std::string& bookmark);
   Result<std::string> ReportHistory(const Principal& who, const std::string& report_id);
+  // A filtered walk over a patient's report index (the FHIR search, docs/FHIR.md "Paging"): the contract's pages
+  // of ListReportsByPatient, authorized exactly as that listing, each item (API-shaped JSON text, metadata only,
+  // no content is read or decrypted) kept when `keep` says so. Stops once `want` items were kept (`want` 0:
+  // count only), the index ends, or kMaxWalkEntries entries were examined. The page token is sealed and bound
+  // to the caller, the patient and `query_key` (the filters `keep` applies).
+  static constexpr size_t kMaxWalkEntries = 1000;
+  struct ReportWalk {
+    std::vector<std::string> items;
+    size_t matched = 0;      // items kept, counted even when `want` is 0
+    std::string page_token;  // sealed; "" when the index ended
+    bool complete = false;   // started at the first entry and reached the end: `matched` is the total
+  };
+  Result<ReportWalk> WalkPatientReports(const Principal& who, const std::string& patient_id,
+                                        const std::string& query_key,
+                                        const std::function<bool(const std::string& item)>& keep, uint32_t want,
+                                        const std::string& page_token);
   Result<std::string> ReportProof(const Principal& who, const std::string& report_id);
   // The offline-verifiable receipt (docs/RECEIPTS.md) of a version's creation or amendment (the head's without
   // `version`), authorized as reading the report's metadata. "receipt_not_ready" (409) until a checkpoint

@@ -77,6 +77,20 @@ TEST_F(MatrixTest, EndpointsByRoleOwnAndOtherPatient) {
       {"GET", r + "/history", "", {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
       {"GET", r + "/proof", "", {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
       {"GET", "/fhir/r4/DiagnosticReport/" + report_, "", {{"dr.house", 200}, {"alice", 200}}},
+      // FHIR: each interaction answers as the JSON route it stands for (docs/FHIR.md).
+      {"GET", "/fhir/r4/DiagnosticReport/" + report_ + "/_history/1", "", {{"dr.house", 200}, {"alice", 200}}},
+      {"GET",
+       "/fhir/r4/DiagnosticReport/" + report_ + "/_history",
+       "",
+       {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET", p + "/reports", "", {{"dr.house", 200}, {"dr.grey", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET",
+       "/fhir/r4/DiagnosticReport?patient=" + alice_,
+       "",
+       {{"dr.house", 200}, {"dr.grey", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET", "/fhir/r4/DiagnosticReport?_id=" + report_, "", {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET", "/fhir/r4/Patient/" + alice_, "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}, {"alice", 200}}},
+      {"GET", "/fhir/r4/Patient", "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}}},
       {"GET", p, "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}, {"alice", 200}}},
       {"GET", "/api/v1/patients", "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}}},
       {"GET", p + "/consents", "", {{"admin", 200}, {"alice", 200}}},
@@ -129,24 +143,27 @@ TEST_F(MatrixTest, EndpointsByRoleOwnAndOtherPatient) {
 TEST_F(MatrixTest, SecondDoctorAcrossConsentStatesAndBreakGlass) {
   std::string p = "/api/v1/patients/" + alice_;
   std::string r = "/api/v1/reports/" + report_;
+  const std::string fr = "/fhir/r4/DiagnosticReport/" + report_;
   auto grey_reads = [&] {
     return std::vector<long>{Call("dr.grey", "GET", r, ""), Call("dr.grey", "GET", r + "/history", ""),
-                             Call("dr.grey", "GET", r + "/proof", "")};
+                             Call("dr.grey", "GET", r + "/proof", ""), Call("dr.grey", "GET", fr, ""),
+                             Call("dr.grey", "GET", fr + "/_history", "")};
   };
-  EXPECT_EQ(grey_reads(), (std::vector<long>{403, 403, 403})) << "no consent";
+  const std::vector<long> refused(5, 403), allowed(5, 200);
+  EXPECT_EQ(grey_reads(), refused) << "no consent";
   // Consent for another doctor does not help dr.grey.
   json for_house = {{"doctor", "dr.house"}, {"purpose", "care"}, {"expiresAt", Future(30)}};
   ASSERT_EQ(server_->PostJson(p + "/consents", for_house.dump(), tokens_["alice"]).status, 201);
-  EXPECT_EQ(grey_reads(), (std::vector<long>{403, 403, 403})) << "consent for someone else";
+  EXPECT_EQ(grey_reads(), refused) << "consent for someone else";
   json for_grey = {{"doctor", "dr.grey"}, {"purpose", "care"}, {"expiresAt", Future(30)}};
   auto granted = server_->PostJson(p + "/consents", for_grey.dump(), tokens_["alice"]);
   ASSERT_EQ(granted.status, 201);
-  EXPECT_EQ(grey_reads(), (std::vector<long>{200, 200, 200})) << "active consent";
+  EXPECT_EQ(grey_reads(), allowed) << "active consent";
   // Bob cannot revoke Alice's consent; Alice can.
   std::string consent_id = json::parse(granted.body).value("consentId", "");
   EXPECT_EQ(Call("bob", "DELETE", p + "/consents/" + consent_id, ""), 403);
   EXPECT_EQ(Call("alice", "DELETE", p + "/consents/" + consent_id, ""), 204);
-  EXPECT_EQ(grey_reads(), (std::vector<long>{403, 403, 403})) << "revoked consent";
+  EXPECT_EQ(grey_reads(), refused) << "revoked consent";
   // A consent that is already expired cannot be created (so none can linger as valid).
   json expired = {{"doctor", "dr.grey"}, {"purpose", "care"}, {"expiresAt", "2001-01-01T00:00:00Z"}};
   EXPECT_EQ(server_->PostJson(p + "/consents", expired.dump(), tokens_["alice"]).status, 422);
@@ -154,11 +171,15 @@ TEST_F(MatrixTest, SecondDoctorAcrossConsentStatesAndBreakGlass) {
   json reason = {{"reason", "Patient unconscious, allergy history needed"}};
   ASSERT_EQ(server_->PostJson(r + "/emergency-access", reason.dump(), tokens_["dr.grey"]).status, 201);
   EXPECT_EQ(Call("dr.grey", "GET", r, ""), 200) << "break-glass";
+  EXPECT_EQ(Call("dr.grey", "GET", fr, ""), 200) << "break-glass";
   // Bob's records stay closed to dr.grey whatever Alice granted.
   std::string bob = json::parse(server_->Get("/api/v1/me", tokens_["bob"]).body).value("patientId", "");
   EXPECT_EQ(Call("dr.grey", "GET", "/api/v1/patients/" + bob + "/access-log", ""), 403);
   EXPECT_EQ(Call("alice", "GET", "/api/v1/patients/" + bob + "/reports", ""), 403);
   EXPECT_EQ(Call("bob", "GET", "/api/v1/patients/" + bob + "/reports", ""), 200);
+  EXPECT_EQ(Call("alice", "GET", "/fhir/r4/DiagnosticReport?patient=" + bob, ""), 403);
+  EXPECT_EQ(Call("alice", "GET", "/fhir/r4/Patient/" + bob, ""), Call("alice", "GET", "/api/v1/patients/" + bob, ""));
+  EXPECT_EQ(Call("bob", "GET", "/fhir/r4/DiagnosticReport?patient=" + bob, ""), 200);
 }
 
 }  // namespace

@@ -1,0 +1,95 @@
+#include "fhir/capability.h"
+
+#include <algorithm>
+
+namespace medledger::fhir {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* kReportInteractions[] = {"read", "vread", "search-type", "create", "history-instance"};
+constexpr SearchParamSpec kReportParams[] = {
+    {"_id", "token", "The report ID."},
+    {"patient", "reference", "The patient (bare ID or Patient/<id>); a search needs patient, subject or _id."},
+    {"subject", "reference", "Patient/<id>; the same as patient."},
+    {"status", "token", "final | amended."},
+    {"date", "date", "effectiveDateTime (the first version's submission time), with prefixes eq ne lt gt le ge sa eb."},
+    {"_lastUpdated", "date", "The time of the current version."},
+    {"_count", "number", "Entries per page: default 20, at most 100 (larger is clamped)."},
+};
+constexpr const char* kReportIncludes[] = {"DiagnosticReport:subject"};
+
+constexpr const char* kPatientInteractions[] = {"read", "search-type"};
+constexpr SearchParamSpec kPatientParams[] = {
+    {"_id", "token", "The patient ID (a recorded lookup)."},
+    {"name", "string", "Part of the name (case-insensitive), the directory's search."},
+    {"birthdate", "date", "birthDate, with prefixes."},
+    {"_count", "number", "Entries per page: default 20, at most 100."},
+};
+
+constexpr const char* kAuditInteractions[] = {"search-type"};
+constexpr SearchParamSpec kAuditParams[] = {
+    {"patient", "reference", "The patient the events concern (auditors)."},
+};
+
+constexpr ResourceSpec kResources[] = {
+    {"DiagnosticReport", kReportInteractions, kReportParams, kReportIncludes},
+    {"Patient", kPatientInteractions, kPatientParams, {}},
+    {"AuditEvent", kAuditInteractions, kAuditParams, {}},
+};
+
+}  // namespace
+
+std::span<const ResourceSpec> SupportedResources() {
+  return kResources;
+}
+
+bool Supports(const std::string& resource_type, const std::string& interaction) {
+  for (const auto& r : kResources) {
+    if (resource_type != r.type) continue;
+    return std::any_of(r.interactions.begin(), r.interactions.end(), [&](const char* i) { return interaction == i; });
+  }
+  return false;
+}
+
+json CapabilityStatement(const std::string& software_version, const std::string& base_url) {
+  json resources = json::array();
+  for (const auto& r : kResources) {
+    json interactions = json::array();
+    for (const char* i : r.interactions) interactions.push_back({{"code", i}});
+    json params = json::array();
+    for (const auto& p : r.search_params) {
+      params.push_back({{"name", p.name}, {"type", p.type}, {"documentation", p.documentation}});
+    }
+    json res = {{"type", r.type}, {"interaction", std::move(interactions)}};
+    if (!params.empty()) res["searchParam"] = std::move(params);
+    if (!r.search_include.empty()) {
+      json inc = json::array();
+      for (const char* i : r.search_include) inc.push_back(i);
+      res["searchInclude"] = std::move(inc);
+    }
+    if (std::string(r.type) == "DiagnosticReport") {
+      res["versioning"] = "versioned";
+      res["readHistory"] = true;
+    }
+    resources.push_back(std::move(res));
+  }
+  return {{"resourceType", "CapabilityStatement"},
+          {"status", "active"},
+          {"date", "2026-12-07"},
+          {"kind", "instance"},
+          {"software", {{"name", "medledger"}, {"version", software_version}}},
+          {"implementation", {{"description", "medledger FHIR R4 API"}, {"url", base_url}}},
+          // R4. The official R4 JSON schema that validates our answers (tests/peers/fhir_validate.js) enumerates
+          // FHIRVersion up to 4.0.0; 4.0.1 is a technical correction of the same release.
+          {"fhirVersion", "4.0.0"},
+          {"format", json::array({"json"})},
+          {"rest", json::array({{{"mode", "server"},
+                                 {"security",
+                                  {{"description",
+                                    "Bearer tokens from /api/v1/auth/login (or the configured OIDC "
+                                    "provider); every interaction but metadata needs one."}}},
+                                 {"resource", std::move(resources)}}})}};
+}
+
+}  // namespace medledger::fhir

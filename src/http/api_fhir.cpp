@@ -1,0 +1,405 @@
+// /fhir/r4: the FHIR R4 door into RecordsService (docs/FHIR.md). Thin handlers: parse (fhir::ParseSearch,
+// fhir::DiagnosticReportToInput), call the same service function the JSON API calls with the same principal,
+// map (fhir::resources), answer application/fhir+json. Errors are problem+json from the service turned into an
+// OperationOutcome by FhirOutcome, which App applies to every /fhir/ answer (401, 404 route, 429 included).
+#include <algorithm>
+#include <charconv>
+
+#include "common/encoding.h"
+#include "common/time.h"
+#include "crypto/hash.h"
+#include "fhir/capability.h"
+#include "fhir/resources.h"
+#include "fhir/search_params.h"
+#include "http/app.h"
+#include "http/handler_util.h"
+#include "http/problem.h"
+#include "identity/organization.h"
+#include "service/records_service.h"
+
+namespace medledger::http {
+namespace {
+
+using service::RecordsService;
+constexpr const char* kBase = "/fhir/r4";
+constexpr const char* kSoftwareVersion = "1.0";
+
+// The FHIR base as the client addressed it, for fullUrl and links.
+std::string BaseUrl(const Request& req) {
+  std::string host = req.Header("host");
+  if (host.empty() || host.size() > 255 || host.find_first_of(" \r\n/\\\"") != std::string::npos) return kBase;
+  return std::string(req.tls ? "https://" : "http://") + host + kBase;
+}
+
+bool Contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
+
+// _format wins over Accept. JSON in any of FHIR's spellings (or no preference) is served; anything else,
+// XML first of all, is 406: this server does not speak it (CapabilityStatement.format is ["json"]).
+std::optional<Response> Negotiate(const Request& req) {
+  auto refuse = [](const std::string& what) {
+    return ProblemResponse(MakeError(ErrorKind::kUnsupportedType, "not_acceptable",
+                                     what + ": this server answers application/fhir+json only"),
+                           406);
+  };
+  if (auto f = req.QueryParam("_format")) {
+    if (*f == "json" || *f == "application/json" || *f == "application/fhir+json") return std::nullopt;
+    return refuse("_format " + *f);
+  }
+  std::string accept = req.Header("accept");
+  if (accept.empty() || Contains(accept, "json") || Contains(accept, "*/*")) return std::nullopt;
+  return refuse("Accept " + accept);
+}
+
+Response Fhir(const Request& req, int status, const json& resource) {
+  bool pretty = req.QueryParam("_pretty").value_or("") == "true";
+  Response r = JsonResponse(status, resource.dump(pretty ? 2 : -1, ' ', false, json::error_handler_t::replace));
+  r.SetHeader("Content-Type", "application/fhir+json; charset=utf-8");
+  return r;
+}
+
+Response SearchIssues(const std::vector<fhir::SearchIssue>& issues) {
+  json list = json::array();
+  for (const auto& i : issues) {
+    list.push_back(fhir::OutcomeIssue(i.type, "invalid_search", i.message, i.param));
+  }
+  Response r = JsonResponse(400, fhir::OperationOutcome(std::move(list)).dump());
+  r.SetHeader("Content-Type", "application/fhir+json; charset=utf-8");
+  return r;
+}
+
+int64_t Millis(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_string()) return INT64_MIN;
+  auto ts = Timestamp::FromRfc3339(it->get<std::string>());
+  return ts.ok() ? ts->UnixMillis() : INT64_MIN;
+}
+
+// The search filters the contract's index cannot apply, over one index item (API JSON of a report head).
+bool KeepReport(const fhir::SearchQuery& q, const json& item) {
+  if (!item.is_object()) return false;
+  const int64_t version = item.value("version", int64_t{1});
+  if (!q.MatchesStatus(version > 1 ? "amended" : "final")) return false;
+  if (!q.date.empty() && !fhir::SearchQuery::MatchesDates(q.date, Millis(item, "createdAt"))) return false;
+  if (!q.last_updated.empty()) {
+    int64_t updated = Millis(item, "updatedAt");
+    if (updated == INT64_MIN) updated = Millis(item, "createdAt");
+    if (!fhir::SearchQuery::MatchesDates(q.last_updated, updated)) return false;
+  }
+  return true;
+}
+
+std::string MspOf(const AppDeps& deps) {
+  return deps.org != nullptr ? deps.org->msp_id() : std::string("local");
+}
+
+// The versions of GetReportHistory's answer, oldest first, and whether the report was erased.
+struct History {
+  std::vector<json> versions;
+  bool erased = false;
+};
+Result<History> LoadHistory(RecordsService* svc, const service::Principal& who, const std::string& id) {
+  ML_ASSIGN_OR_RETURN(std::string text, svc->ReportHistory(who, id));
+  json h = json::parse(text, nullptr, false);
+  History out;
+  if (!h.is_object()) return out;
+  out.erased = h.contains("erasure") && !h["erasure"].is_null();
+  if (h.contains("items") && h["items"].is_array()) {
+    for (const auto& v : h["items"]) out.versions.push_back(v);
+  }
+  std::sort(out.versions.begin(), out.versions.end(), [](const json& a, const json& b) {
+    return a.value("version", int64_t{0}) < b.value("version", int64_t{0});
+  });
+  return out;
+}
+
+json VersionResource(const json& version, bool erased, const std::string& msp) {
+  json r = fhir::IndexEntryToDiagnosticReport(version, msp);
+  if (erased) r["status"] = "entered-in-error";
+  return r;
+}
+
+Response SearchReports(RecordsService* svc, const AppDeps& deps, RequestContext& ctx, std::string_view raw) {
+  auto parsed = fhir::ParseSearch(fhir::SearchResource::kDiagnosticReport, raw,
+                                  fhir::PrefersStrict(ctx.request.Header("prefer")));
+  if (!parsed.ok()) return SearchIssues(parsed.issues);
+  const fhir::SearchQuery& q = parsed.query;
+  const std::string base = BaseUrl(ctx.request);
+  const std::string msp = MspOf(deps);
+  std::vector<fhir::BundleEntry> entries;
+  std::string patient = q.patient;
+  std::string token;
+  int64_t total = -1;
+  if (!q.id.empty()) {
+    // One report: its metadata as the history knows it, authorized as reading the report's metadata.
+    auto history = LoadHistory(svc, *ctx.principal, q.id);
+    if (!history.ok()) return FromError(history.error());
+    total = 0;
+    if (!history->versions.empty()) {
+      const json& head = history->versions.back();
+      if ((q.patient.empty() || head.value("patientId", "") == q.patient) && !history->erased && KeepReport(q, head)) {
+        patient = head.value("patientId", "");
+        total = 1;
+        if (q.count > 0) {
+          entries.push_back({VersionResource(head, false, msp), base + "/DiagnosticReport/" + q.id, "match"});
+        }
+      }
+    }
+  } else {
+    auto walk = svc->WalkPatientReports(
+        *ctx.principal, q.patient, fhir::EncodeQuery(q.canonical),
+        [&q](const std::string& item) { return KeepReport(q, json::parse(item, nullptr, false)); }, q.count,
+        q.page_token);
+    if (!walk.ok()) return FromError(walk.error());
+    for (const auto& item : walk->items) {
+      json e = json::parse(item, nullptr, false);
+      entries.push_back(
+          {fhir::IndexEntryToDiagnosticReport(e, msp), base + "/DiagnosticReport/" + e.value("reportId", ""), "match"});
+    }
+    token = walk->page_token;
+    if (walk->complete) total = static_cast<int64_t>(walk->matched);
+  }
+  if (q.include_subject && !entries.empty() && !patient.empty()) {
+    auto p = svc->GetPatient(*ctx.principal, patient);  // a recorded lookup, as the JSON API's
+    if (p.ok()) entries.push_back({fhir::PatientToFhir(*p), base + "/Patient/" + patient, "include"});
+  }
+  const std::string self = base + "/DiagnosticReport?" + fhir::EncodeQuery(q.canonical);
+  std::vector<fhir::BundleLink> links = {{"self", self}};
+  if (!token.empty() && q.count > 0) {
+    links.push_back({"next", self + "&" + fhir::EncodeQuery({{"_page_token", token}})});
+  }
+  return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, links, total));
+}
+
+Response SearchPatients(RecordsService* svc, RequestContext& ctx, std::string_view raw) {
+  auto parsed =
+      fhir::ParseSearch(fhir::SearchResource::kPatient, raw, fhir::PrefersStrict(ctx.request.Header("prefer")));
+  if (!parsed.ok()) return SearchIssues(parsed.issues);
+  const fhir::SearchQuery& q = parsed.query;
+  const std::string base = BaseUrl(ctx.request);
+  auto keep = [&q](const service::PatientView& p) {
+    if (q.birthdate.empty()) return true;
+    auto d = CivilDate::Parse(p.birth_date);
+    return d.ok() && fhir::SearchQuery::MatchesDates(q.birthdate, d->DaysSinceEpoch() * 86400000);
+  };
+  std::vector<fhir::BundleEntry> entries;
+  std::string token;
+  int64_t total = -1;
+  if (!q.id.empty()) {
+    auto p = svc->GetPatient(*ctx.principal, q.id);
+    if (!p.ok()) return FromError(p.error());
+    bool match = keep(*p) && (q.name.empty() || Contains(p->name, q.name));
+    total = match ? 1 : 0;
+    if (match && q.count > 0) entries.push_back({fhir::PatientToFhir(*p), base + "/Patient/" + p->patient_id, "match"});
+  } else {
+    auto page =
+        svc->SearchPatients(*ctx.principal, q.name, std::max<uint32_t>(q.count, service::kMinPageSize), q.page_token);
+    if (!page.ok()) return FromError(page.error());
+    if (q.count > 0) {
+      for (const auto& p : page->items) {
+        if (keep(p)) entries.push_back({fhir::PatientToFhir(p), base + "/Patient/" + p.patient_id, "match"});
+      }
+    }
+    token = page->bookmark;
+    if (token.empty() && q.page_token.empty() && q.count > 0) total = static_cast<int64_t>(entries.size());
+  }
+  const std::string self = base + "/Patient?" + fhir::EncodeQuery(q.canonical);
+  std::vector<fhir::BundleLink> links = {{"self", self}};
+  if (!token.empty() && q.count > 0) {
+    links.push_back({"next", self + "&" + fhir::EncodeQuery({{"_page_token", token}})});
+  }
+  return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, links, total));
+}
+
+// The AuditEvent search as it was before the FHIR module (BALP AuditEvent is a later slice, docs/FHIR.md).
+Response AuditEvents(RecordsService* svc, RequestContext& ctx) {
+  RecordsService::AuditFilter f;
+  f.patient_id = ctx.request.QueryParam("patient").value_or("");
+  if (auto v = ctx.request.QueryParam("pageSize")) {
+    auto n = DecimalNumber(*v);
+    if (!n || *n < service::kMinPageSize || *n > service::kMaxPageSize) {
+      return FromError(MakeError(ErrorKind::kInvalidArgument, "invalid_page_size", "pageSize out of range"));
+    }
+    f.page_size = static_cast<uint32_t>(*n);
+  }
+  auto events = svc->AuditEvents(*ctx.principal, f);
+  if (!events.ok()) return FromError(events.error());
+  json list = json::parse(*events, nullptr, false);
+  json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", json::array()}};
+  if (list.is_object() && list["items"].is_array()) {
+    for (const auto& e : list["items"]) {
+      if (!e.is_object()) continue;
+      bool emergency = e.value("emergency", false);
+      json ev = {{"resourceType", "AuditEvent"},
+                 {"id", e.value("eventId", "")},
+                 {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-event-type"}, {"code", "rest"}}},
+                 {"subtype", json::array({{{"code", e.value("kind", "")}}})},
+                 {"action", e.value("kind", "") == "read" ? "R" : "E"},
+                 {"recorded", e.value("timestamp", "")},
+                 {"outcome", "0"},
+                 {"purposeOfEvent", json::array({{{"text", emergency ? "emergency access" : e.value("purpose", "")}}})},
+                 {"agent", json::array({{{"who", {{"display", e.value("actor", "")}}},
+                                         {"role", json::array({{{"text", e.value("actorRole", "")}}})},
+                                         {"requestor", true}}})},
+                 {"source", {{"observer", {{"display", "medledger ledger tx " + e.value("txId", "")}}}}},
+                 {"entity", json::array({{{"what", {{"reference", "Patient/" + e.value("patientId", "")}}}}})}};
+      if (e.contains("reportId")) {
+        ev["entity"].push_back({{"what", {{"reference", "DiagnosticReport/" + e.value("reportId", "")}}}});
+      }
+      bundle["entry"].push_back({{"resource", ev}});
+    }
+  }
+  bundle["total"] = bundle["entry"].size();
+  if (bundle["entry"].empty()) bundle.erase("entry");
+  return Fhir(ctx.request, 200, bundle);
+}
+
+// Wraps a handler with content negotiation: a 406 before any service call.
+template <typename F>
+Handler Negotiated(F f) {
+  return [f = std::move(f)](RequestContext& ctx) -> Response {
+    if (auto refusal = Negotiate(ctx.request)) return std::move(*refusal);
+    return f(ctx);
+  };
+}
+
+}  // namespace
+
+Response FhirOutcome(Response res) {
+  std::string type = res.Header("content-type");
+  if (type.rfind("application/problem+json", 0) != 0) return res;
+  json problem = json::parse(res.body, nullptr, false);
+  if (!problem.is_object()) problem = json::object();
+  res.body = fhir::OperationOutcomeFromProblem(problem, res.status).dump();
+  res.SetHeader("Content-Type", "application/fhir+json; charset=utf-8");
+  return res;
+}
+
+void AddFhirRoutes(Router& router, const AppDeps& deps) {
+  RecordsService* svc = deps.records;
+
+  router.Add("GET", "/fhir/r4/metadata", RouteAuth::kPublic, Negotiated([](RequestContext& ctx) {
+               return Fhir(ctx.request, 200, fhir::CapabilityStatement(kSoftwareVersion, BaseUrl(ctx.request)));
+             }));
+
+  // ---- DiagnosticReport
+  router.Add("POST", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated,
+             Negotiated([svc, deps](RequestContext& ctx) {
+               std::string ct = ctx.request.Header("content-type");
+               if (ct.rfind("application/fhir+json", 0) == 0) ctx.request.headers["content-type"] = "application/json";
+               auto body = JsonBody(ctx.request);
+               if (!body.ok()) return FromError(body.error());
+               std::vector<service::FieldIssue> issues;
+               service::ReportInput in = fhir::DiagnosticReportToInput(*body, &issues);
+               auto fhir_issues = [&issues] {
+                 for (auto& i : issues) i.field = fhir::ExpressionFor(i.field);
+                 return issues;
+               };
+               if (!issues.empty()) {
+                 return FromError(
+                     MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the DiagnosticReport is invalid"),
+                     fhir_issues());
+               }
+               auto receipt = svc->SubmitReport(*ctx.principal, in, ctx.request.Header("idempotency-key"),
+                                                HexEncode(crypto::Sha256(ctx.request.body)), &issues);
+               if (!receipt.ok()) return FromError(receipt.error(), fhir_issues());
+               // The created resource as the ledger index now knows it (its content is what the client sent).
+               json created = fhir::IndexEntryToDiagnosticReport({{"reportId", receipt->report_id},
+                                                                  {"version", receipt->version},
+                                                                  {"patientId", in.patient_id},
+                                                                  {"author", ctx.principal->username},
+                                                                  {"createdAt", receipt->timestamp},
+                                                                  {"cid", receipt->cid}},
+                                                                 MspOf(deps));
+               created["code"] = {{"text", in.title}};
+               Response r = Fhir(ctx.request, 201, created);
+               r.SetHeader("Location", std::string(kBase) + "/DiagnosticReport/" + receipt->report_id + "/_history/" +
+                                           std::to_string(receipt->version));
+               r.SetHeader("ETag", "W/\"" + std::to_string(receipt->version) + "\"");
+               return r;
+             }));
+  router.Add("GET", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated,
+             Negotiated([svc, deps](RequestContext& ctx) { return SearchReports(svc, deps, ctx, ctx.request.query); }));
+  router.Add("POST", "/fhir/r4/DiagnosticReport/_search", RouteAuth::kAuthenticated,
+             Negotiated([svc, deps](RequestContext& ctx) {
+               std::string ct = ctx.request.Header("content-type");
+               if (ct.rfind("application/x-www-form-urlencoded", 0) != 0) {
+                 return FromError(MakeError(ErrorKind::kUnsupportedType, "unsupported_media_type",
+                                            "_search takes application/x-www-form-urlencoded"));
+               }
+               // FHIR: parameters may come in the URL and the body; both count.
+               std::string raw = ctx.request.query;
+               if (!raw.empty() && !ctx.request.body.empty()) raw += '&';
+               raw += ctx.request.body;
+               return SearchReports(svc, deps, ctx, raw);
+             }));
+  router.Add(
+      "GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
+        auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
+        if (!v.ok()) return FromError(v.error());
+        json report = fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false), v->attachments, MspOf(deps));
+        Response r = Fhir(ctx.request, 200, report);
+        r.SetHeader("ETag", "W/\"" + report["meta"].value("versionId", "") + "\"");
+        return r;
+      }));
+  router.Add("GET", "/fhir/r4/DiagnosticReport/{id}/_history", RouteAuth::kAuthenticated,
+             Negotiated([svc, deps](RequestContext& ctx) {
+               auto history = LoadHistory(svc, *ctx.principal, ctx.Param("id"));
+               if (!history.ok()) return FromError(history.error());
+               std::vector<json> versions;  // newest first, as FHIR's history lists them
+               for (auto it = history->versions.rbegin(); it != history->versions.rend(); ++it) {
+                 versions.push_back(VersionResource(*it, history->erased, MspOf(deps)));
+               }
+               return Fhir(ctx.request, 200,
+                           fhir::HistoryBundle(BaseUrl(ctx.request), versions, static_cast<int64_t>(versions.size())));
+             }));
+  router.Add(
+      "GET", "/fhir/r4/DiagnosticReport/{id}/_history/{vid}", RouteAuth::kAuthenticated,
+      Negotiated([svc, deps](RequestContext& ctx) {
+        auto vid = DecimalNumber(ctx.Param("vid"));
+        if (!vid || *vid < 1 || *vid > (uint64_t{1} << 31)) {
+          return FromError(MakeError(ErrorKind::kNotFound, "version_not_found", "versions are numbered from 1"));
+        }
+        auto history = LoadHistory(svc, *ctx.principal, ctx.Param("id"));
+        if (!history.ok()) return FromError(history.error());
+        auto it = std::find_if(history->versions.begin(), history->versions.end(), [&](const json& v) {
+          return v.value("version", int64_t{0}) == static_cast<int64_t>(*vid);
+        });
+        if (it == history->versions.end()) {
+          return FromError(MakeError(ErrorKind::kNotFound, "version_not_found", "the report has no such version"));
+        }
+        if (history->erased) {
+          return FromError(MakeError(ErrorKind::kNotFound, "content_erased", "this report's content was erased"));
+        }
+        json resource;
+        if (&*it == &history->versions.back()) {
+          // The current version: its content, through the same recorded read as GET /DiagnosticReport/{id}.
+          auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
+          if (!v.ok()) return FromError(v.error());
+          resource = fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false), v->attachments, MspOf(deps));
+        } else {
+          // An earlier version: the contract records reads of the current version only, so an earlier one is
+          // answered with its ledger metadata (SUBSETTED), never with content whose read went unrecorded.
+          resource = VersionResource(*it, false, MspOf(deps));
+        }
+        Response r = Fhir(ctx.request, 200, resource);
+        r.SetHeader("ETag", "W/\"" + std::to_string(*vid) + "\"");
+        return r;
+      }));
+
+  // ---- Patient
+  router.Add("GET", "/fhir/r4/Patient", RouteAuth::kAuthenticated,
+             Negotiated([svc](RequestContext& ctx) { return SearchPatients(svc, ctx, ctx.request.query); }));
+  router.Add("GET", "/fhir/r4/Patient/{id}", RouteAuth::kAuthenticated, Negotiated([svc](RequestContext& ctx) {
+               auto p = svc->GetPatient(*ctx.principal, ctx.Param("id"));
+               if (!p.ok()) return FromError(p.error());
+               return Fhir(ctx.request, 200, fhir::PatientToFhir(*p));
+             }));
+
+  // ---- AuditEvent (unchanged; BALP is a later slice)
+  router.Add("GET", "/fhir/r4/AuditEvent", RouteAuth::kAuthenticated,
+             Negotiated([svc](RequestContext& ctx) { return AuditEvents(svc, ctx); }));
+}
+
+}  // namespace medledger::http
