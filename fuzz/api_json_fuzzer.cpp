@@ -55,6 +55,7 @@ struct Fixture {
     deps.records = &records;
     deps.auth = auth.get();
     AddRecordRoutes(router, deps);
+    AddFhirRoutes(router, deps);
     AddAuthRoutes(router, deps, AppOptions{});
   }
   ~Fixture() {

@@ -16,4 +16,5 @@ set(MEDLEDGER_FUZZ_TARGETS
     "chaincode_fuzzer:medledger_chaincode"
     "tlog_note_fuzzer:medledger_tlog"
     "receipt_fuzzer:medledger_verifier"
-    "key_release_fuzzer:medledger_consortium")
+    "key_release_fuzzer:medledger_consortium"
+    "fhir_fuzzer:medledger_fhir,nlohmann_json::nlohmann_json")

@@ -22,7 +22,7 @@ declare -A SOURCES=(
   [multipart_fuzzer]="src/http/multipart.cpp"
   [jwt_fuzzer]="src/service/jwt.cpp"
   [http_request_fuzzer]="src/http/router.cpp src/http/message.cpp"
-  [api_json_fuzzer]="src/http/handler_util.cpp src/http/fhir_mapping.cpp src/service/report_validation.cpp"
+  [api_json_fuzzer]="src/http/handler_util.cpp src/fhir/resources.cpp src/service/report_validation.cpp"
   [x509_fuzzer]="src/crypto/x509.cpp"
   [tsa_token_fuzzer]="src/tsa/timestamp_token.cpp"
   [ledger_evidence_fuzzer]="src/receipt/ledger_evidence.cpp"
@@ -30,6 +30,7 @@ declare -A SOURCES=(
   [chaincode_fuzzer]="src/chaincode/handler.cpp src/chaincode/peer_stub.cpp"
   [tlog_note_fuzzer]="src/tlog/note.cpp src/tlog/checkpoint.cpp src/tlog/tile_path.cpp src/tlog/cosignature.cpp"
   [key_release_fuzzer]="src/consortium/key_release.cpp"
+  [fhir_fuzzer]="src/fhir/search_params.cpp src/fhir/resources.cpp"
   [receipt_fuzzer]="src/verifier/receipt_verifier.cpp src/reportlog/leaf.cpp src/reportlog/block_leaves.cpp src/reportlog/wire.cpp"
 )
 # Functions in those files that parse nothing (they build output for others to parse); the table's PARSER

@@ -77,6 +77,29 @@ w('api_json_fuzzer','text_plain',bytes([3*ROUTES])+b'{}')
 w('api_json_fuzzer','nested',bytes([1])+b'{"a":'+b'['*50+b']'*50+b'}')
 w('api_json_fuzzer','duplicate_keys',bytes([1])+b'{"title":"a","title":"b"}')
 w('api_json_fuzzer','unicode',bytes([1])+'{"title":"\\u202e evil \\ud83d\\ude00","content":"\u00e9"}'.encode())
+# ---- fhir_fuzzer: first byte mod 3 = mode (0 search query, 1 date, 2 JSON); for queries, bit 0x04 = Patient
+# (else DiagnosticReport) and 0x08 = strict handling, so the byte is 0 (DiagnosticReport, lenient), 9 (strict),
+# 6 (Patient, lenient) or 12 (Patient, strict).
+fq={
+ 'search_patient': (0, f'patient={pid}&date=ge2026-01&date=lt2027&status=final,amended&_count=10&_include=DiagnosticReport:subject'),
+ 'search_subject_strict': (9, f'subject=Patient/{pid}&_lastUpdated=gt2026-12-07T10:00:00Z&_id={"b"*32}&unknown=1'),
+ 'search_id_paged': (0, f'_id={"b"*32}&_page_token=abc%2Fdef&_count=0&_format=json&_pretty=true'),
+ 'search_ap_prefix': (0, f'patient={pid}&date=ap2026'),
+ 'search_encoded': (0, f'patient={pid}&status=fin%61l&date=eb2026-12-07T10%3A00%3A00%2B05%3A30'),
+ 'patient_search': (6, 'name=Ann%20Lee&birthdate=1950&_count=500'),
+ 'patient_strict': (12, f'_id={pid}&birthdate=ge1950-06&identifier=x'),
+}
+for k,(b,q) in fq.items(): w('fhir_fuzzer',k,bytes([b])+q.encode())
+for k,d in {'date_full':'2026-12-07T10:00:00.123+05:30','date_year':'2026','date_bad_day':'2026-02-30','date_zulu':'2026-12-07T23:59:59Z'}.items():
+    w('fhir_fuzzer',k,bytes([1])+d.encode())
+stored={"reportId":"b"*32,"version":2,"patientId":pid,"author":"Org1MSP/doctor1","createdAt":"2026-12-07T10:00:00Z",
+        "updatedAt":"2026-12-07T11:00:00Z","cid":"bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
+        "title":"Chest X-ray","diagnosis":"No acute findings","content":"Lungs clear.","contentHash":"ab"*32,
+        "attachments":[{"filename":"scan.pdf","contentType":"application/pdf","size":12}]}
+w('fhir_fuzzer','json_create',bytes([2])+json.dumps(fhir).encode())
+w('fhir_fuzzer','json_stored',bytes([2])+json.dumps(stored).encode())
+w('fhir_fuzzer','json_problem',bytes([2])+json.dumps({"status":422,"code":"validation_failed","title":"Invalid","errors":[{"field":"title","code":"too_long","message":"at most 200 bytes"},{"field":"attachments[0].data","code":"invalid_base64","message":"x"}]}).encode())
+w('fhir_fuzzer','json_types',bytes([2])+json.dumps({"reportId":1,"version":"2","attachments":{},"errors":"x","patientId":None}).encode())
 # ---- multipart_fuzzer: first byte = length of the Content-Type value
 def mp(ct, body):
     return bytes([len(ct)])+ct.encode()+body.encode()

@@ -50,3 +50,10 @@ write('fabric_block_fuzzer',[('protobuf field tags (fields 1-9, varint and lengt
 write('chaincode_fuzzer',[('protobuf field tags',pb_tags),('ChaincodeMessage types (field 1, values REGISTERED=2 INIT=3 READY=4 TRANSACTION=5 ERROR=7 RESPONSE=13 KEEPALIVE=18 GET_HISTORY_FOR_KEY=19)',
   ['\x08\x01','\x08\x02','\x08\x03','\x08\x04','\x08\x05','\x08\x06','\x08\x07','\x08\x0d','\x08\x12','\x08\x13']),
  ('stub calls',['g','p','d','r','P','h','e','c',',','medledger','Org1MSP'])])
+write('fhir_fuzzer',[('mode bytes',['\x00','\x01','\x02','\x06','\x09','\x0c']),('JSON',json_tokens),
+ ('search',['patient=','subject=','Patient/','date=','_lastUpdated=','status=','_id=','_count=','_include=','DiagnosticReport:subject',
+            '_page_token=','name=','birthdate=','identifier=','_format=','_pretty=','&',',','%2C','%3A','%2B',
+            'eq','ne','lt','gt','le','ge','sa','eb','ap','final','amended','entered-in-error']),
+ ('dates',['2026','-12','-07','T10:00:00','Z','+05:30','-00:00','.123','2026-02-29','2024-02-29','1900','9999']),
+ ('resources',['"resourceType"','"DiagnosticReport"','"OperationOutcome"','"reportId"','"version"','"patientId"','"author"',
+               '"createdAt"','"updatedAt"','"cid"','"attachments"','"errors"','"field"','"status"','"code"'])])
