@@ -268,11 +268,17 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
       }
       single_id(&q.patient, "Patient/");
     } else if (report && name == "status") {
-      for (const auto& v : values) {
-        if (v.empty()) {
-          issue("invalid", name, "status needs a value");
-          break;
-        }
+      // A value outside R4's closed value set can match nothing, and echoing it into the self link would let a
+      // lenient query grow links the server then refuses: it is an error, as FHIR allows for a known parameter.
+      static constexpr std::string_view kStatuses[] = {"registered",       "partial",   "preliminary", "final",
+                                                       "amended",          "corrected", "appended",    "cancelled",
+                                                       "entered-in-error", "unknown"};
+      const auto known = [](const std::string& v) {
+        return std::find(std::begin(kStatuses), std::end(kStatuses), v) != std::end(kStatuses);
+      };
+      if (!std::all_of(values.begin(), values.end(), known)) {
+        issue("invalid", name, "status takes codes of the R4 DiagnosticReport status value set (final, amended, ...)");
+        continue;
       }
       q.status.push_back(values);
       q.canonical.emplace_back(name, value);
@@ -304,6 +310,12 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
     issue("required", "patient", "a DiagnosticReport search needs patient, subject or _id");
   }
   if (count_seen) q.canonical.emplace_back("_count", std::to_string(q.count));
+  // The self and next links carry the canonical query; percent-encoding can make it longer than the raw one,
+  // and a link the server would then refuse must not be handed out.
+  if (out.issues.empty() && EncodeQuery(q.canonical).size() > kMaxQueryChars) {
+    issue("too-long", "",
+          "the query, encoded for its links, is longer than " + std::to_string(kMaxQueryChars) + " characters");
+  }
   return out;
 }
 
