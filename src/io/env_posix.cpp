@@ -13,9 +13,9 @@
 #include <utility>
 
 #include "common/private_dir.h"
-#include "ledger/embedded/env.h"
+#include "io/env.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::io {
 namespace {
 
 Error IoError(const std::string& what, const std::string& path, int err) {
@@ -203,14 +203,37 @@ class PosixEnv final : public Env {
     return OkStatus();
   }
 
+  Result<std::unique_ptr<WritableFile>> CreateExclusive(const std::string& path, unsigned mode) override {
+    Fd fd(OpenRetry(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, static_cast<mode_t>(mode)));
+    if (fd.get() < 0) {
+      if (errno == EEXIST) {
+        return MakeError(ErrorKind::kAlreadyExists, "already_exists", path + " already exists");
+      }
+      return IoError("create", path, errno);
+    }
+    // The umask may have narrowed the mode; a private file must be exactly what was asked for.
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) {
+      const int err = errno;
+      ::unlink(path.c_str());
+      return IoError("chmod", path, err);
+    }
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(fd.release(), path, 0));
+  }
+
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return IoError("rename " + from + " to", to, errno);
+    return OkStatus();
+  }
+
   // flock, not fcntl locks: flock locks belong to the open file, so a second open in the same process
   // conflicts too, and closing some other descriptor of the file does not drop the lock.
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, LockWait wait) override {
     Fd fd(OpenRetry(path.c_str(), O_RDWR | O_CREAT, 0600));
     if (fd.get() < 0) return IoError("open", path, errno);
+    const int op = wait == LockWait::kBlock ? LOCK_EX : (LOCK_EX | LOCK_NB);
     int rc;
     do {
-      rc = ::flock(fd.get(), LOCK_EX | LOCK_NB);
+      rc = ::flock(fd.get(), op);
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
       if (errno == EWOULDBLOCK) {
@@ -229,4 +252,4 @@ Env* Env::Default() {
   return &env;
 }
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::io
