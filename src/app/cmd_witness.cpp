@@ -24,9 +24,9 @@
 #include "app/commands.h"
 #include "common/encoding.h"
 #include "identity/durable_file.h"
+#include "io/env.h"
 #include "service/http_client.h"
 #include "tlog/checkpoint.h"
-#include "tlog/durable_write.h"
 #include "tlog/merkle.h"
 #include "tlog/note.h"
 #include "tlog/witness.h"
@@ -231,7 +231,7 @@ void WriteMetrics(const WitnessOptions& o, const WitnessCounters& c, uint64_t co
       "# TYPE medledger_witness_last_success_timestamp_seconds gauge\n"
       "medledger_witness_last_success_timestamp_seconds " +
       std::to_string(c.last_success) + "\n";
-  if (Status s = tlog::WriteFileAtomic(o.metrics_file, text); !s.ok()) {
+  if (Status s = io::WriteFileAtomic(*io::Env::Default(), o.metrics_file, text); !s.ok()) {
     spdlog::warn(JsonLine({{"msg", "metrics file not written"}, {"code", s.error().code}}));
   }
 }
