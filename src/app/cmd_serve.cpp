@@ -31,6 +31,7 @@
 #include "http/server.h"
 #include "identity/durable_file.h"
 #include "identity/organization.h"
+#include "io/env.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "ledger/fabric/gateway_ledger.h"
@@ -43,7 +44,6 @@
 #include "service/patient_directory.h"
 #include "service/records_service.h"
 #include "service/report_log.h"
-#include "service/sealed_file.h"
 #include "service/user_event_outbox.h"
 #include "tsa/timestamp_token.h"
 #include "tsa/tsa_client.h"
@@ -298,7 +298,7 @@ int RunServe(const ServeOptions& o) {
       return Fail(MakeError(ErrorKind::kInvalidArgument, "tsa_root_required",
                             "--tsa-url needs --tsa-root: verifiers must know which TSA to trust"));
     }
-    auto roots = service::ReadWholeFile(o.tsa_root);
+    auto roots = io::ReadFile(*io::Env::Default(), o.tsa_root);
     if (!roots.ok()) return Fail(roots.error());
     tsa_roots_pem = *roots;
     log_options.timestamper = [client = tsa::TsaClient(service::MakePostTransport(o.tsa_url, tsa::kQueryContentType,
@@ -326,7 +326,8 @@ int RunServe(const ServeOptions& o) {
   if (!tsa_roots_pem.empty()) trust.tsa_roots_pem = {tsa_roots_pem};
   const std::string trust_json = TrustBundleJson(trust);
   // Public information, kept next to the log for `medledger log export-trust`.
-  if (Status s = service::WriteFileAtomically(data / reportlog::files::kLogDir / reportlog::files::kTrust, trust_json);
+  if (Status s = io::WriteFileAtomic(*io::Env::Default(), data / reportlog::files::kLogDir / reportlog::files::kTrust,
+                                     trust_json);
       !s.ok())
     return Fail(s.error());
   (*report_log)->Start();

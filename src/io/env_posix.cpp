@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/errno_text.h"
 #include "common/private_dir.h"
 #include "io/env.h"
 
@@ -209,6 +210,9 @@ class PosixEnv final : public Env {
       if (errno == EEXIST) {
         return MakeError(ErrorKind::kAlreadyExists, "already_exists", path + " already exists");
       }
+      // ENOENT here means a missing directory, which is an I/O problem of the store, not an absent file.
+      if (errno == ENOENT)
+        return MakeError(ErrorKind::kIoError, "io_error", "create " + path + ": " + ErrnoText(ENOENT));
       return IoError("create", path, errno);
     }
     // The umask may have narrowed the mode; a private file must be exactly what was asked for.

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "io/env.h"
 #include "io/fault_env.h"
@@ -18,6 +20,7 @@ namespace medledger::io {
 namespace {
 
 using medledger::testing::TempDir;
+namespace fs = std::filesystem;
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -197,6 +200,66 @@ TEST(LockFile, BlockingWaitsForTheHolder) {
   held.reset();
   waiter.join();
   EXPECT_TRUE(acquired.load());
+}
+
+// Moved from the service tests of its former copy (service::WriteFileAtomically).
+// Writers of the same file (two requests with one idempotency key, two token refreshes) used to share the
+// temporary "<file>.tmp": one truncated the other's bytes or renamed it away, so a writer failed or the file
+// held a mix. Each write now has its own temporary, and the file always holds one writer's whole content.
+TEST(WriteFileAtomicPosix, ConcurrentWritersOfOneFileEachSucceedAndLeaveOneWholeVersion) {
+  TempDir tmp;
+  fs::path dir = tmp.path();
+  fs::path file = dir / "state.json";
+  constexpr int kThreads = 8, kWrites = 40;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  std::set<std::string> written;
+  for (int t = 0; t < kThreads; ++t) written.insert(std::string(4096 + t, static_cast<char>('a' + t)));
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string content(4096 + t, static_cast<char>('a' + t));
+      for (int i = 0; i < kWrites; ++i) {
+        if (!WriteFileAtomic(*Env::Default(), file, content).ok()) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << "writer " << t;
+  auto final_content = ReadFile(*Env::Default(), file);
+  ASSERT_TRUE(final_content.ok());
+  EXPECT_EQ(written.count(*final_content), 1u);
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    ++entries;
+    EXPECT_EQ(e.path().filename(), "state.json");  // no temporary left behind
+  }
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST(WriteFileAtomicPosix, OwnerOnlyWhateverTheUmask) {
+  TempDir tmp;
+  fs::path dir = tmp.path();
+  mode_t old = ::umask(0);  // the widest umask: the mode must come from the writer, not the process
+  Status s = WriteFileAtomic(*Env::Default(), dir / "secret", "x");
+  ::umask(old);
+  ASSERT_TRUE(s.ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "secret").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // Replacing an existing, wider file narrows it too.
+  fs::permissions(dir / "secret", fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  ASSERT_TRUE(WriteFileAtomic(*Env::Default(), dir / "secret", "y").ok());
+  ASSERT_EQ(::stat((dir / "secret").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(ReadFile(*Env::Default(), dir / "secret").value(), "y");
+}
+
+TEST(WriteFileAtomicPosix, FailsCleanlyWhenTheDirectoryIsMissing) {
+  TempDir tmp;
+  fs::path dir = tmp.path();
+  Status s = WriteFileAtomic(*Env::Default(), dir / "absent" / "file", "x");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "io_error");
 }
 
 }  // namespace
