@@ -23,7 +23,6 @@
 #include "app/cli_errors.h"
 #include "app/commands.h"
 #include "common/encoding.h"
-#include "identity/durable_file.h"
 #include "io/env.h"
 #include "service/http_client.h"
 #include "tlog/checkpoint.h"
@@ -65,14 +64,14 @@ std::string Trim(std::string s) {
 Result<tlog::NoteVerifier> LoadLogKey(const std::string& arg) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(arg, ec)) {
-    ML_ASSIGN_OR_RETURN(std::string text, identity::ReadSmallFile(arg, 64 * 1024));
+    ML_ASSIGN_OR_RETURN(std::string text, io::ReadFile(*io::Env::Default(), arg, 64 * 1024));
     return tlog::NoteVerifier::Parse(Trim(text));
   }
   return tlog::NoteVerifier::Parse(arg);
 }
 
 Result<tlog::NoteSigner> LoadWitnessKey(const std::string& path) {
-  ML_ASSIGN_OR_RETURN(std::string text, identity::ReadSmallFile(path, 64 * 1024));
+  ML_ASSIGN_OR_RETURN(std::string text, io::ReadFile(*io::Env::Default(), path, 64 * 1024));
   ML_ASSIGN_OR_RETURN(tlog::NoteSigner key, tlog::NoteSigner::Parse(Trim(text)));
   if (key.type() != tlog::SignatureType::kCosignatureV1) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_skey", "the witness key is not a cosignature/v1 key");
@@ -344,7 +343,7 @@ void RunCompare(const CompareOptions& o) {
 void RunKeygen(const KeygenOptions& o) {
   auto key = tlog::NoteSigner::Generate(o.name, tlog::SignatureType::kCosignatureV1);
   if (!key.ok()) Fail(key.error());
-  Status written = identity::CreateFileExclusive(o.out, key->ToString() + "\n", 0600);
+  Status written = io::CreateFileExclusive(*io::Env::Default(), o.out, key->ToString() + "\n");
   if (!written.ok()) Fail(written.error());
   std::cout << key->Verifier().ToString() << "\n";
 }

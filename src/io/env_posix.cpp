@@ -26,6 +26,13 @@ Error IoError(const std::string& what, const std::string& path, int err) {
   return MakeError(kind, code, what + " " + path + ": " + reason);
 }
 
+// For opens with O_CREAT: ENOENT there means a missing directory, an I/O problem of the store rather
+// than an absent file.
+Error CreateError(const std::string& what, const std::string& path, int err) {
+  if (err == ENOENT) return MakeError(ErrorKind::kIoError, "io_error", what + " " + path + ": " + ErrnoText(err));
+  return IoError(what, path, err);
+}
+
 // Owns one descriptor; closes it exactly once.
 class Fd {
  public:
@@ -172,7 +179,7 @@ class PosixEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
     Fd fd(OpenRetry(path.c_str(), O_WRONLY | O_CREAT, 0600));
-    if (fd.get() < 0) return IoError("open", path, errno);
+    if (fd.get() < 0) return CreateError("open", path, errno);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return IoError("stat", path, errno);
     return std::unique_ptr<WritableFile>(
@@ -233,7 +240,7 @@ class PosixEnv final : public Env {
   // conflicts too, and closing some other descriptor of the file does not drop the lock.
   Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, LockWait wait) override {
     Fd fd(OpenRetry(path.c_str(), O_RDWR | O_CREAT, 0600));
-    if (fd.get() < 0) return IoError("open", path, errno);
+    if (fd.get() < 0) return CreateError("open", path, errno);
     const int op = wait == LockWait::kBlock ? LOCK_EX : (LOCK_EX | LOCK_NB);
     int rc;
     do {
