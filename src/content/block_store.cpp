@@ -220,6 +220,7 @@ struct BlockStore::State {
 
   fs::path dir;
   BlockStoreOptions options;
+  io::Env& env() const { return options.env != nullptr ? *options.env : *io::Env::Default(); }
   std::unique_ptr<io::FileLock> lock;  // <dir>/LOCK: one process appends, or its open could take a live append for torn
   bool legacy = false;                 // one-file-per-block shards from earlier versions exist
 
@@ -267,7 +268,7 @@ struct BlockStore::State {
 
   // A sealed pack's records from its index, or nullopt when the index is missing or not intact.
   std::optional<std::vector<Record>> ReadIndex(uint32_t n, uint64_t pack_bytes) const {
-    auto idx = io::ReadFile(*io::Env::Default(), IdxPath(n));
+    auto idx = io::ReadFile(env(), IdxPath(n));
     if (!idx.ok()) return std::nullopt;
     return DecodeIndex(*idx, pack_bytes);
   }
@@ -323,7 +324,7 @@ struct BlockStore::State {
 
   Status Load() {
     ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
-    auto locked = io::Env::Default()->LockFile(dir / "LOCK");
+    auto locked = env().LockFile(dir / "LOCK");
     if (!locked.ok()) {
       if (locked.error().code != "locked") return locked.error();
       return MakeError(ErrorKind::kUnavailable, "store_locked",
@@ -342,7 +343,7 @@ struct BlockStore::State {
     if (numbers.empty()) {
       active = 1;
       ML_ASSIGN_OR_RETURN(packs[active], OpenPack(active, /*create=*/true));
-      return io::Env::Default()->SyncDir(dir);
+      return env().SyncDir(dir);
     }
     for (uint32_t n : numbers) {
       ML_ASSIGN_OR_RETURN(auto file, OpenPack(n, false));
@@ -359,8 +360,7 @@ struct BlockStore::State {
         } else {
           ML_ASSIGN_OR_RETURN(uint64_t end, Scan(file->get(), size, false, &records, PackPath(n).string()));
           // Rewritten only when the walk reached the end: a damaged pack keeps what it has, unindexed.
-          if (end == size)
-            ML_RETURN_IF_ERROR(io::WriteFileAtomic(*io::Env::Default(), IdxPath(n), EncodeIndex(records)));
+          if (end == size) ML_RETURN_IF_ERROR(io::WriteFileAtomic(env(), IdxPath(n), EncodeIndex(records)));
         }
       } else {
         ML_ASSIGN_OR_RETURN(uint64_t end, Scan(file->get(), size, true, &records, PackPath(n).string()));
@@ -383,8 +383,7 @@ struct BlockStore::State {
     std::string tail(size - end, '\0');
     ML_RETURN_IF_ERROR(PreadAll(fd, tail.data(), tail.size(), end, PackPath(n).string()));
     if (tail.find_first_not_of('\0') != std::string::npos) {
-      ML_RETURN_IF_ERROR(
-          io::WriteFileAtomic(*io::Env::Default(), dir / (PackName(n) + ".torn-" + std::to_string(end)), tail));
+      ML_RETURN_IF_ERROR(io::WriteFileAtomic(env(), dir / (PackName(n) + ".torn-" + std::to_string(end)), tail));
     }
     if (::ftruncate(fd, static_cast<off_t>(end)) != 0 || ::fdatasync(fd) != 0) {
       return IoError("truncate " + PackPath(n).string());
@@ -415,7 +414,7 @@ struct BlockStore::State {
     seal_running = true;
     sealer = std::jthread([this, sealed, file = packs[sealed], records = std::move(active_records)] {
       Status sealed_ok = ::fdatasync(file->get()) == 0
-                             ? io::WriteFileAtomic(*io::Env::Default(), IdxPath(sealed), EncodeIndex(records))
+                             ? io::WriteFileAtomic(env(), IdxPath(sealed), EncodeIndex(records))
                              : Status(IoError("sync " + PackPath(sealed).string()));
       std::lock_guard done(mu);
       if (!sealed_ok.ok() && seal_status.ok()) seal_status = std::move(sealed_ok);
@@ -615,7 +614,7 @@ Status BlockStore::Read(const Cid& cid, std::string* out) const {
     return PreadAll(file->get(), out->data(), loc.size, loc.offset, "block " + cid.ToString());
   }
   if (state_->legacy) {
-    auto r = io::ReadFile(*io::Env::Default(), state_->LegacyPath(cid.digest()));
+    auto r = io::ReadFile(state_->env(), state_->LegacyPath(cid.digest()));
     if (r.ok()) {
       *out = std::move(r).value();
       return OkStatus();
@@ -642,7 +641,7 @@ Status BlockStore::Delete(const std::string& digest) {
     if (state_->index.count(digest) != 0) ML_RETURN_IF_ERROR(state_->Append(lock, kTombstone, digest, {}));
   }
   if (state_->options.sync) ML_RETURN_IF_ERROR(Sync());
-  if (state_->legacy) return io::RemoveFileDurably(*io::Env::Default(), state_->LegacyPath(digest));
+  if (state_->legacy) return io::RemoveFileDurably(state_->env(), state_->LegacyPath(digest));
   return OkStatus();
 }
 
@@ -678,8 +677,8 @@ Result<CompactStats> BlockStore::Compact(double max_dead_fraction) {
     }
     // The copies are durable before the original goes.
     if (::fdatasync(s.packs.at(s.active)->get()) != 0) return IoError("sync pack");
-    ML_RETURN_IF_ERROR(io::RemoveFileDurably(*io::Env::Default(), s.IdxPath(n)));
-    ML_RETURN_IF_ERROR(io::RemoveFileDurably(*io::Env::Default(), s.PackPath(n)));
+    ML_RETURN_IF_ERROR(io::RemoveFileDurably(s.env(), s.IdxPath(n)));
+    ML_RETURN_IF_ERROR(io::RemoveFileDurably(s.env(), s.PackPath(n)));
     stats.bytes_reclaimed += size;
     ++stats.packs_rewritten;
     s.packs.erase(n);
@@ -702,7 +701,7 @@ Result<size_t> BlockStore::RemoveTemporaries() {
     }
   }
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list blocks: " + ec.message());
-  for (const auto& p : litter) ML_RETURN_IF_ERROR(io::RemoveFileDurably(*io::Env::Default(), p));
+  for (const auto& p : litter) ML_RETURN_IF_ERROR(io::RemoveFileDurably(state_->env(), p));
   return litter.size();
 }
 
