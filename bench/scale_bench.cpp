@@ -48,11 +48,12 @@
 #include "common/encoding.h"
 #include "common/shared_flush.h"
 #include "content/embedded_store.h"
-#include "content/fs_util.h"
 #include "content/keystore.h"
 #include "content/report_vault.h"
 #include "contract/records_contract.h"
 #include "identity/organization.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "reportlog/log_files.h"
@@ -199,7 +200,7 @@ class Stack {
     parts.org = s->org_.get();
     parts.patients = s->patients_.get();
     parts.vault = s->vault_.get();
-    auto barrier = std::make_shared<SharedFlush>([dir = data] { return content::SyncFilesystem(dir); });
+    auto barrier = std::make_shared<SharedFlush>([dir = data] { return io::SyncFilesystem(dir); });
     parts.durability_barrier = [barrier] { return barrier->Run(); };
     parts.idempotency = s->idempotency_.get();
     parts.bookmarks = &*s->bookmarks_;

@@ -11,8 +11,8 @@
 
 #include "app/commands.h"
 #include "chaincode/package.h"
-#include "identity/durable_file.h"
 #include "identity/organization.h"
+#include "io/env.h"
 
 namespace medledger::app {
 namespace {
@@ -74,7 +74,7 @@ void FailWith(const Error& e) {
 // against the umask, fsync, rename): a private key is never readable by others, not even while empty (a reader
 // who opened it then could read the key later through that descriptor, as with the old create-then-chmod).
 void WriteWithMode(const std::filesystem::path& path, const std::string& contents, mode_t mode) {
-  Status written = identity::WriteFileAtomic(path, contents, mode);
+  Status written = io::WriteFileAtomic(*io::Env::Default(), path, contents, {.mode = mode});
   if (!written.ok()) {
     std::cerr << "medledger: cannot write " << path << ": " << written.error().message << "\n";
     throw CLI::RuntimeError(1);

@@ -11,9 +11,9 @@
 #include "app/commands.h"
 #include "common/encoding.h"
 #include "crypto/random.h"
-#include "identity/durable_file.h"
 #include "identity/organization.h"
 #include "identity/password_file.h"
+#include "io/env.h"
 #include "ledger/embedded/data_dir.h"
 #include "service/user_event_outbox.h"
 
@@ -82,7 +82,7 @@ void RunInit(const InitOptions& opts) {
             << "  admin:   admin\n";
   if (generated) {
     auto path = (*org)->data_dir() / "keys" / "initial-admin-password";
-    auto st = identity::CreateFileExclusive(path, *options.admin_password + "\n", 0600);
+    auto st = io::CreateFileExclusive(*io::Env::Default(), path, *options.admin_password + "\n");
     if (!st.ok()) Fail(st.error());
     std::cout << "The admin password was generated and written to " << path.string()
               << " (mode 0600); change it and delete the file.\n";

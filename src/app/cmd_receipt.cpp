@@ -10,8 +10,8 @@
 #include "app/cli_errors.h"
 #include "app/commands.h"
 #include "identity/data_format.h"
+#include "io/env.h"
 #include "reportlog/log_files.h"
-#include "service/sealed_file.h"
 #include "verifier/receipt_verifier.h"
 
 namespace medledger::app {
@@ -38,7 +38,7 @@ Result<std::string> ReadInput(const std::string& path, const char* what) {
                      std::string("cannot read the ") + what + " " + path);
   if (size > kMaxInputBytes)
     return MakeError(ErrorKind::kTooLarge, "input_too_large", std::string("the ") + what + " is over 512 MiB");
-  auto bytes = service::ReadWholeFile(path);
+  auto bytes = io::ReadFile(*io::Env::Default(), path);
   if (!bytes.ok())
     return MakeError(ErrorKind::kInvalidArgument, "unreadable_input",
                      std::string("cannot read the ") + what + " " + path);
@@ -89,7 +89,7 @@ void RunExportTrust(const ExportOptions& o) {
   // Reads the log's files without opening the organisation: the format check of every open, made here.
   OrFail(identity::CheckDataFormat(o.data_dir));
   const fs::path source = fs::path(o.data_dir) / reportlog::files::kLogDir / reportlog::files::kTrust;
-  auto text = service::ReadWholeFile(source);
+  auto text = io::ReadFile(*io::Env::Default(), source);
   if (!text.ok()) {
     Fail(MakeError(ErrorKind::kNotFound, "no_trust_bundle",
                    source.string() + " is missing: run `medledger serve` once on this data directory"));

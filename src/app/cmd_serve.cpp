@@ -20,7 +20,6 @@
 #include "common/encoding.h"
 #include "common/shared_flush.h"
 #include "content/embedded_store.h"
-#include "content/fs_util.h"
 #include "content/keystore.h"
 #include "content/kubo_store.h"
 #include "content/report_vault.h"
@@ -29,8 +28,9 @@
 #include "crypto/random.h"
 #include "http/app.h"
 #include "http/server.h"
-#include "identity/durable_file.h"
 #include "identity/organization.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "ledger/fabric/gateway_ledger.h"
@@ -43,7 +43,6 @@
 #include "service/patient_directory.h"
 #include "service/records_service.h"
 #include "service/report_log.h"
-#include "service/sealed_file.h"
 #include "service/user_event_outbox.h"
 #include "tsa/timestamp_token.h"
 #include "tsa/tsa_client.h"
@@ -155,7 +154,7 @@ Result<std::unique_ptr<identity::Organization>> CreateDemo(const ServeOptions& o
   fs::path file = fs::path(o.data_dir) / "demo-credentials.txt";
   // Created 0600 with O_EXCL (never readable by others, not even empty and briefly: a reader who opened it
   // then could read the passwords later through that descriptor), fsynced, and never through a planted link.
-  ML_RETURN_IF_ERROR(identity::CreateFileExclusive(file, creds, 0600));
+  ML_RETURN_IF_ERROR(io::CreateFileExclusive(*io::Env::Default(), file, creds));
   std::cout << "Demo organisation created. Sign in with (also in " << file.string() << "):\n" << creds << std::flush;
   return org;
 }
@@ -298,7 +297,7 @@ int RunServe(const ServeOptions& o) {
       return Fail(MakeError(ErrorKind::kInvalidArgument, "tsa_root_required",
                             "--tsa-url needs --tsa-root: verifiers must know which TSA to trust"));
     }
-    auto roots = service::ReadWholeFile(o.tsa_root);
+    auto roots = io::ReadFile(*io::Env::Default(), o.tsa_root);
     if (!roots.ok()) return Fail(roots.error());
     tsa_roots_pem = *roots;
     log_options.timestamper = [client = tsa::TsaClient(service::MakePostTransport(o.tsa_url, tsa::kQueryContentType,
@@ -326,7 +325,8 @@ int RunServe(const ServeOptions& o) {
   if (!tsa_roots_pem.empty()) trust.tsa_roots_pem = {tsa_roots_pem};
   const std::string trust_json = TrustBundleJson(trust);
   // Public information, kept next to the log for `medledger log export-trust`.
-  if (Status s = service::WriteFileAtomically(data / reportlog::files::kLogDir / reportlog::files::kTrust, trust_json);
+  if (Status s = io::WriteFileAtomic(*io::Env::Default(), data / reportlog::files::kLogDir / reportlog::files::kTrust,
+                                     trust_json);
       !s.ok())
     return Fail(s.error());
   (*report_log)->Start();
@@ -401,7 +401,7 @@ int RunServe(const ServeOptions& o) {
   parts.erasure_journal = service::ErasureJournalPath(data);
   // One syncfs covers a report's content block, pin and key file (several fsyncs each otherwise), and
   // concurrent reports share runs of it (SharedFlush): group commit for the stores.
-  auto barrier = std::make_shared<SharedFlush>([dir = data] { return content::SyncFilesystem(dir); });
+  auto barrier = std::make_shared<SharedFlush>([dir = data] { return io::SyncFilesystem(dir); });
   parts.durability_barrier = [barrier] { return barrier->Run(); };
   parts.idempotency = idempotency->get();
   parts.bookmarks = &*bookmarks;

@@ -23,10 +23,9 @@
 #include "app/cli_errors.h"
 #include "app/commands.h"
 #include "common/encoding.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 #include "service/http_client.h"
 #include "tlog/checkpoint.h"
-#include "tlog/durable_write.h"
 #include "tlog/merkle.h"
 #include "tlog/note.h"
 #include "tlog/proof_json.h"
@@ -66,14 +65,14 @@ std::string Trim(std::string s) {
 Result<tlog::NoteVerifier> LoadLogKey(const std::string& arg) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(arg, ec)) {
-    ML_ASSIGN_OR_RETURN(std::string text, identity::ReadSmallFile(arg, 64 * 1024));
+    ML_ASSIGN_OR_RETURN(std::string text, io::ReadFile(*io::Env::Default(), arg, 64 * 1024));
     return tlog::NoteVerifier::Parse(Trim(text));
   }
   return tlog::NoteVerifier::Parse(arg);
 }
 
 Result<tlog::NoteSigner> LoadWitnessKey(const std::string& path) {
-  ML_ASSIGN_OR_RETURN(std::string text, identity::ReadSmallFile(path, 64 * 1024));
+  ML_ASSIGN_OR_RETURN(std::string text, io::ReadFile(*io::Env::Default(), path, 64 * 1024));
   ML_ASSIGN_OR_RETURN(tlog::NoteSigner key, tlog::NoteSigner::Parse(Trim(text)));
   if (key.type() != tlog::SignatureType::kCosignatureV1) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_skey", "the witness key is not a cosignature/v1 key");
@@ -226,7 +225,7 @@ void WriteMetrics(const WitnessOptions& o, const WitnessCounters& c, uint64_t co
       "# TYPE medledger_witness_last_success_timestamp_seconds gauge\n"
       "medledger_witness_last_success_timestamp_seconds " +
       std::to_string(c.last_success) + "\n";
-  if (Status s = tlog::WriteFileAtomic(o.metrics_file, text); !s.ok()) {
+  if (Status s = io::WriteFileAtomic(*io::Env::Default(), o.metrics_file, text); !s.ok()) {
     spdlog::warn(JsonLine({{"msg", "metrics file not written"}, {"code", s.error().code}}));
   }
 }
@@ -339,7 +338,7 @@ void RunCompare(const CompareOptions& o) {
 void RunKeygen(const KeygenOptions& o) {
   auto key = tlog::NoteSigner::Generate(o.name, tlog::SignatureType::kCosignatureV1);
   if (!key.ok()) Fail(key.error());
-  Status written = identity::CreateFileExclusive(o.out, key->ToString() + "\n", 0600);
+  Status written = io::CreateFileExclusive(*io::Env::Default(), o.out, key->ToString() + "\n");
   if (!written.ok()) Fail(written.error());
   std::cout << key->Verifier().ToString() << "\n";
 }

@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::app {
 
@@ -17,7 +17,7 @@ Result<std::unique_ptr<ConsortiumRuntime>> StartConsortium(const std::string& co
   rt->api = std::make_unique<http::PeerApi>(*rt->service);
 
   const auto client_cas = data_dir / "consortium-client-cas.pem";
-  ML_RETURN_IF_ERROR(identity::WriteFileAtomic(client_cas, rt->config.ClientCaBundlePem()));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*io::Env::Default(), client_cas, rt->config.ClientCaBundlePem()));
   const auto colon = rt->config.listen.rfind(':');
   http::ServerOptions so;
   so.address = rt->config.listen.substr(0, colon);

@@ -5,8 +5,9 @@
 #include <vector>
 
 #include "app/report_keys.h"
-#include "content/fs_util.h"
 #include "contract/records_contract.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 #include "ledger/embedded/data_dir.h"
 #include "service/erasure.h"
 
@@ -131,7 +132,7 @@ Status ReplayErasureJournal(const std::filesystem::path& data_dir, const std::fi
     ML_ASSIGN_OR_RETURN(size_t destroyed, service::ShredIfPresent(*keystore, line.report_id));
     c.keys_destroyed += destroyed;
     if (destroyed != 0 && line.reason_code.empty()) {
-      ML_RETURN_IF_ERROR(content::AppendLineDurably(own_journal, line.raw));
+      ML_RETURN_IF_ERROR(io::AppendLineDurably(*io::Env::Default(), own_journal, line.raw));
     }
   }
   return OkStatus();

@@ -2,7 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "identity/durable_file.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 #include "reportlog/log_files.h"
 #include "service/sealed_file.h"
 
@@ -17,7 +18,7 @@ constexpr char kAad[] = "log-key";
 Result<tlog::NoteSigner> LoadOrCreateLogKey(const std::filesystem::path& data_dir,
                                             const identity::MasterKey& master_key, const std::string& origin) {
   const auto dir = data_dir / reportlog::files::kLogDir;
-  ML_RETURN_IF_ERROR(identity::MakeDirectory(dir, 0700));
+  ML_RETURN_IF_ERROR(io::MakeDirectory(dir, 0700));
   const auto file = dir / reportlog::files::kLogKey;
   ML_ASSIGN_OR_RETURN(auto sealer, service::SealedFiles::Create(master_key, kPurpose));
   auto stored = sealer.Read(file, kAad);

@@ -18,7 +18,7 @@
 #include "common/unique_fd.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::backup {
 namespace fs = std::filesystem;
@@ -92,7 +92,7 @@ class BackupRun {
   }
 
   Status Finish() {
-    if (files_dir_made_) ML_RETURN_IF_ERROR(identity::SyncDirectory(dir_ / kFilesDir));
+    if (files_dir_made_) ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(dir_ / kFilesDir));
     ML_RETURN_IF_ERROR(WriteManifest(dir_, m_, keys_));
     return OkStatus();
   }
@@ -236,7 +236,7 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
     }
     return IoError("mkdir", dir.string(), errno);
   }
-  ML_RETURN_IF_ERROR(identity::SyncDirectory(o.out_dir));
+  ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(o.out_dir));
   const uint64_t number = m.number;
   const std::string backup_id = m.backup_id;
   BackupRun run(o, std::move(m), DeriveBackupKeys(o.secret, crypto::RandomBytes(32)), std::move(parent), dir);
@@ -272,7 +272,8 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
     ML_RETURN_IF_ERROR(run.Copy(rel, std::nullopt));
   }
   if (!keystore_files.empty()) {
-    ML_ASSIGN_OR_RETURN(auto erase_lock, identity::FileLock::Acquire(o.data_dir / kKeystoreDir / "erase.lock"));
+    ML_ASSIGN_OR_RETURN(auto erase_lock,
+                        io::Env::Default()->LockFile(o.data_dir / kKeystoreDir / "erase.lock", io::LockWait::kBlock));
     for (const auto& rel : keystore_files) ML_RETURN_IF_ERROR(run.Copy(rel, std::nullopt));
   }
   ML_RETURN_IF_ERROR(run.Finish());

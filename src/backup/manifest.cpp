@@ -9,7 +9,7 @@
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/random.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::backup {
 namespace {
@@ -158,12 +158,12 @@ Status WriteManifest(const std::filesystem::path& dir, const Manifest& manifest,
   ML_ASSIGN_OR_RETURN(std::string sealed,
                       crypto::AesGcmSeal(keys.manifest_key, header.substr(header.size() - crypto::kGcmNonceSize),
                                          ToJson(manifest).dump(), header));
-  return identity::WriteFileAtomic(dir / kManifestFile, header + sealed);
+  return io::WriteFileAtomic(*io::Env::Default(), dir / kManifestFile, header + sealed);
 }
 
 Result<OpenedManifest> ReadManifest(const std::filesystem::path& dir, std::string_view secret) {
   const std::string display = dir.filename().string() + "/" + kManifestFile;
-  auto raw = identity::ReadSmallFile(dir / kManifestFile, kMaxManifestBytes);
+  auto raw = io::ReadFile(*io::Env::Default(), dir / kManifestFile, kMaxManifestBytes);
   if (!raw.ok()) {
     if (raw.error().code == "not_found") {
       return Incomplete(dir.filename().string() + " has no manifest: the backup did not finish");

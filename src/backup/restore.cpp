@@ -16,7 +16,7 @@
 #include "common/private_dir.h"
 #include "common/unique_fd.h"
 #include "crypto/hash.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::backup {
 namespace fs = std::filesystem;
@@ -93,7 +93,7 @@ class Restorer {
   }
 
   Status SyncDirs() {
-    for (const auto& d : dirs_) ML_RETURN_IF_ERROR(identity::SyncDirectory(d));
+    for (const auto& d : dirs_) ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(d));
     return OkStatus();
   }
   void SetTotal(uint64_t total) { total_ = total; }
@@ -207,7 +207,7 @@ Result<RestoreSummary> RunRestore(const RestoreOptions& o) {
   }
   if (staging.has_parent_path()) ML_RETURN_IF_ERROR(CreatePrivateDirectories(staging.parent_path()));
   ML_RETURN_IF_ERROR(CreatePrivateDirectories(staging));
-  ML_RETURN_IF_ERROR(identity::WriteFileAtomic(staging / kMarker, ""));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*io::Env::Default(), staging / kMarker, ""));
 
   RestoreSummary summary;
   const Manifest target = chain->front().manifest;  // a copy: the chain moves into the restorer
@@ -228,7 +228,7 @@ Result<RestoreSummary> RunRestore(const RestoreOptions& o) {
     ML_RETURN_IF_ERROR(restorer.SyncDirs());
     fs::remove(staging / kMarker, ec);
     if (ec) return IoError("remove", (staging / kMarker).string(), ec.value());
-    return identity::SyncDirectory(staging);
+    return io::Env::Default()->SyncDir(staging);
   }();
   if (!built.ok()) {
     fs::remove_all(staging, ec);
@@ -238,7 +238,7 @@ Result<RestoreSummary> RunRestore(const RestoreOptions& o) {
   fs::remove(o.data_dir, ec);
   if (::rename(staging.c_str(), o.data_dir.c_str()) != 0) return IoError("rename", staging.string(), errno);
   fs::path parent = fs::absolute(o.data_dir, ec).lexically_normal().parent_path();
-  ML_RETURN_IF_ERROR(identity::SyncDirectory(parent));
+  ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(parent));
   summary.bytes = restorer.done();
   return summary;
 }

@@ -30,7 +30,7 @@ bool Excluded(std::string_view rel) {
   if (rel == "ledger/verify-checkpoint.json") return true;
   std::string_view base = BaseName(rel);
   if (base == "LOCK" || base == "lock" || EndsWith(base, ".lock")) return true;
-  // identity::WriteFileAtomic and friends write "<name>.tmp-<hex>" and rename it over <name>.
+  // io::WriteFileAtomic writes "<name>.tmp-<hex>" and renames it over <name>.
   return base.find(".tmp-") != std::string_view::npos || EndsWith(base, ".tmp");
 }
 

@@ -23,8 +23,9 @@
 #include "common/errno_text.h"
 #include "common/private_dir.h"
 #include "common/unique_fd.h"
-#include "content/fs_util.h"
 #include "crypto/hash.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 
 namespace medledger::content {
 namespace {
@@ -84,7 +85,7 @@ std::optional<Record> ParseHeader(const char* h, uint64_t at, uint64_t size) {
 using File = UniqueFd;
 
 Status PreadAll(int fd, char* buf, size_t n, uint64_t offset, const std::string& what) {
-  const ssize_t got = PreadFull(fd, buf, n, offset);
+  const ssize_t got = io::PreadFull(fd, buf, n, offset);
   if (got < 0) return IoError("read " + what);
   if (static_cast<size_t>(got) < n) return MakeError(ErrorKind::kCorruption, "content_corrupted", what + " ends early");
   return OkStatus();
@@ -219,8 +220,9 @@ struct BlockStore::State {
 
   fs::path dir;
   BlockStoreOptions options;
-  UniqueFd lock;        // flock'd <dir>/LOCK: one process appends, or its open could take a live append for torn
-  bool legacy = false;  // one-file-per-block shards from earlier versions exist
+  io::Env& env() const { return options.env != nullptr ? *options.env : *io::Env::Default(); }
+  std::unique_ptr<io::FileLock> lock;  // <dir>/LOCK: one process appends, or its open could take a live append for torn
+  bool legacy = false;                 // one-file-per-block shards from earlier versions exist
 
   mutable std::shared_mutex mu;  // exclusive: reserving space, publishing, deletes, compaction; shared: lookups
   std::unordered_map<std::string, Loc> index;
@@ -266,7 +268,7 @@ struct BlockStore::State {
 
   // A sealed pack's records from its index, or nullopt when the index is missing or not intact.
   std::optional<std::vector<Record>> ReadIndex(uint32_t n, uint64_t pack_bytes) const {
-    auto idx = ReadFileBytes(IdxPath(n));
+    auto idx = io::ReadFile(env(), IdxPath(n));
     if (!idx.ok()) return std::nullopt;
     return DecodeIndex(*idx, pack_bytes);
   }
@@ -322,13 +324,13 @@ struct BlockStore::State {
 
   Status Load() {
     ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
-    lock = UniqueFd(::open((dir / "LOCK").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!lock.valid()) return IoError("open " + (dir / "LOCK").string());
-    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK) return IoError("lock " + (dir / "LOCK").string());
+    auto locked = env().LockFile(dir / "LOCK");
+    if (!locked.ok()) {
+      if (locked.error().code != "locked") return locked.error();
       return MakeError(ErrorKind::kUnavailable, "store_locked",
                        "the content store " + dir.string() + " is in use by another process");
     }
+    lock = std::move(locked).value();
     std::vector<uint32_t> numbers;
     std::error_code ec;
     for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
@@ -341,7 +343,7 @@ struct BlockStore::State {
     if (numbers.empty()) {
       active = 1;
       ML_ASSIGN_OR_RETURN(packs[active], OpenPack(active, /*create=*/true));
-      return SyncDirectory(dir);
+      return env().SyncDir(dir);
     }
     for (uint32_t n : numbers) {
       ML_ASSIGN_OR_RETURN(auto file, OpenPack(n, false));
@@ -358,7 +360,7 @@ struct BlockStore::State {
         } else {
           ML_ASSIGN_OR_RETURN(uint64_t end, Scan(file->get(), size, false, &records, PackPath(n).string()));
           // Rewritten only when the walk reached the end: a damaged pack keeps what it has, unindexed.
-          if (end == size) ML_RETURN_IF_ERROR(WriteFileAtomic(IdxPath(n), EncodeIndex(records), true));
+          if (end == size) ML_RETURN_IF_ERROR(io::WriteFileAtomic(env(), IdxPath(n), EncodeIndex(records)));
         }
       } else {
         ML_ASSIGN_OR_RETURN(uint64_t end, Scan(file->get(), size, true, &records, PackPath(n).string()));
@@ -381,7 +383,7 @@ struct BlockStore::State {
     std::string tail(size - end, '\0');
     ML_RETURN_IF_ERROR(PreadAll(fd, tail.data(), tail.size(), end, PackPath(n).string()));
     if (tail.find_first_not_of('\0') != std::string::npos) {
-      ML_RETURN_IF_ERROR(WriteFileAtomic(dir / (PackName(n) + ".torn-" + std::to_string(end)), tail, true));
+      ML_RETURN_IF_ERROR(io::WriteFileAtomic(env(), dir / (PackName(n) + ".torn-" + std::to_string(end)), tail));
     }
     if (::ftruncate(fd, static_cast<off_t>(end)) != 0 || ::fdatasync(fd) != 0) {
       return IoError("truncate " + PackPath(n).string());
@@ -411,8 +413,9 @@ struct BlockStore::State {
     active_end = 0;
     seal_running = true;
     sealer = std::jthread([this, sealed, file = packs[sealed], records = std::move(active_records)] {
-      Status sealed_ok = ::fdatasync(file->get()) == 0 ? WriteFileAtomic(IdxPath(sealed), EncodeIndex(records), true)
-                                                       : Status(IoError("sync " + PackPath(sealed).string()));
+      Status sealed_ok = ::fdatasync(file->get()) == 0
+                             ? io::WriteFileAtomic(env(), IdxPath(sealed), EncodeIndex(records))
+                             : Status(IoError("sync " + PackPath(sealed).string()));
       std::lock_guard done(mu);
       if (!sealed_ok.ok() && seal_status.ok()) seal_status = std::move(sealed_ok);
       seal_running = false;
@@ -480,9 +483,9 @@ struct BlockStore::State {
     Status written = slot.gap > 0 ? WritePadding(fd, slot.offset - slot.gap, slot.gap) : OkStatus();
     bool refused = false;
     if (written.ok()) {
-      int err = dio ? PwriteFull(dio->get(), buf, len, slot.offset) : 0;
+      int err = dio ? io::PwriteFull(dio->get(), buf, len, slot.offset) : 0;
       refused = err == EINVAL;  // an alignment this device does not take: written buffered from now on
-      if (!dio || refused) err = PwriteFull(fd, buf, len, slot.offset);
+      if (!dio || refused) err = io::PwriteFull(fd, buf, len, slot.offset);
       if (err != 0) {
         written = IoError("append to " + PackPath(slot.pack).string(), err);
         (void)WritePadding(fd, slot.offset, len);
@@ -611,8 +614,12 @@ Status BlockStore::Read(const Cid& cid, std::string* out) const {
     return PreadAll(file->get(), out->data(), loc.size, loc.offset, "block " + cid.ToString());
   }
   if (state_->legacy) {
-    auto r = ReadFileInto(state_->LegacyPath(cid.digest()), out);
-    if (r.ok() || r.error().kind != ErrorKind::kNotFound) return r;
+    auto r = io::ReadFile(state_->env(), state_->LegacyPath(cid.digest()));
+    if (r.ok()) {
+      *out = std::move(r).value();
+      return OkStatus();
+    }
+    if (r.error().kind != ErrorKind::kNotFound) return r.error();
   }
   return MakeError(ErrorKind::kNotFound, "block_not_found", "block " + cid.ToString() + " is not in the store");
 }
@@ -634,7 +641,7 @@ Status BlockStore::Delete(const std::string& digest) {
     if (state_->index.count(digest) != 0) ML_RETURN_IF_ERROR(state_->Append(lock, kTombstone, digest, {}));
   }
   if (state_->options.sync) ML_RETURN_IF_ERROR(Sync());
-  if (state_->legacy) return RemoveFileDurably(state_->LegacyPath(digest));
+  if (state_->legacy) return io::RemoveFileDurably(state_->env(), state_->LegacyPath(digest));
   return OkStatus();
 }
 
@@ -670,8 +677,8 @@ Result<CompactStats> BlockStore::Compact(double max_dead_fraction) {
     }
     // The copies are durable before the original goes.
     if (::fdatasync(s.packs.at(s.active)->get()) != 0) return IoError("sync pack");
-    ML_RETURN_IF_ERROR(RemoveFileDurably(s.IdxPath(n)));
-    ML_RETURN_IF_ERROR(RemoveFileDurably(s.PackPath(n)));
+    ML_RETURN_IF_ERROR(io::RemoveFileDurably(s.env(), s.IdxPath(n)));
+    ML_RETURN_IF_ERROR(io::RemoveFileDurably(s.env(), s.PackPath(n)));
     stats.bytes_reclaimed += size;
     ++stats.packs_rewritten;
     s.packs.erase(n);
@@ -687,12 +694,14 @@ Result<size_t> BlockStore::RemoveTemporaries() {
   std::error_code ec;
   for (auto it = std::filesystem::recursive_directory_iterator(state_->dir, ec); !ec && it != std::filesystem::end(it);
        it.increment(ec)) {
-    if (it->is_regular_file() && it->path().filename().string().find(".tmp.") != std::string::npos) {
+    const std::string name = it->path().filename().string();
+    // ".tmp." from releases before io::WriteFileAtomic, ".tmp-" since.
+    if (it->is_regular_file() && (name.find(".tmp.") != std::string::npos || name.find(".tmp-") != std::string::npos)) {
       litter.push_back(it->path());
     }
   }
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list blocks: " + ec.message());
-  for (const auto& p : litter) ML_RETURN_IF_ERROR(RemoveFileDurably(p));
+  for (const auto& p : litter) ML_RETURN_IF_ERROR(io::RemoveFileDurably(state_->env(), p));
   return litter.size();
 }
 

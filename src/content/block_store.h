@@ -34,6 +34,7 @@
 
 #include "common/result.h"
 #include "content/cid.h"
+#include "io/env.h"
 
 namespace medledger::content {
 
@@ -41,6 +42,9 @@ struct BlockStoreOptions {
   bool sync = true;                           // fdatasync before PutMany/Sync return; off for tests, benchmarks and
                                               // callers that flush with a filesystem-wide barrier instead
   uint64_t pack_bytes = uint64_t{512} << 20;  // seal a pack once it reaches this size
+  // Index, lock and legacy block files go through this (null: io::Env::Default()); the pack files are
+  // written at offsets through their descriptors (io/posix_util.h).
+  io::Env* env = nullptr;
 };
 
 struct CompactStats {

@@ -7,7 +7,8 @@
 #include <set>
 #include <system_error>
 
-#include "content/fs_util.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 
 namespace medledger::content {
 

@@ -8,9 +8,10 @@
 
 #include "common/encoding.h"
 #include "common/errno_text.h"
-#include "content/fs_util.h"
 #include "content/key_wrap.h"
 #include "crypto/hash.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 
 namespace medledger::content {
 namespace {
@@ -36,7 +37,7 @@ bool AllZero(std::string_view bytes) {
 }
 
 Status PreadAll(int fd, char* out, size_t n, uint64_t offset, const fs::path& file) {
-  const ssize_t got = PreadFull(fd, out, n, offset);
+  const ssize_t got = io::PreadFull(fd, out, n, offset);
   if (got < 0) return IoError("read", file);
   if (static_cast<size_t>(got) < n) {
     return MakeError(ErrorKind::kCorruption, "keystore_corrupted", "key log ends inside a record");
@@ -45,7 +46,7 @@ Status PreadAll(int fd, char* out, size_t n, uint64_t offset, const fs::path& fi
 }
 
 Status PwriteAll(int fd, std::string_view bytes, uint64_t offset, const fs::path& file) {
-  if (int err = PwriteFull(fd, bytes.data(), bytes.size(), offset); err != 0) {
+  if (int err = io::PwriteFull(fd, bytes.data(), bytes.size(), offset); err != 0) {
     errno = err;
     return IoError("write", file);
   }
@@ -55,7 +56,7 @@ Status PwriteAll(int fd, std::string_view bytes, uint64_t offset, const fs::path
 // A reader racing the owner's append may see the file grow meanwhile; what was read is what it scans.
 Result<std::string> ReadWhole(int fd, const fs::path& file) {
   std::string bytes;
-  ML_RETURN_IF_ERROR(ReadFdInto(fd, file, &bytes));
+  ML_RETURN_IF_ERROR(io::ReadFdInto(fd, file, &bytes));
   return bytes;
 }
 
@@ -150,7 +151,7 @@ Result<std::unique_ptr<KeyLog>> KeyLog::Open(const fs::path& file, Mode mode,
       return IoError("truncate torn tail of", file);
     }
   }
-  if (!existed) ML_RETURN_IF_ERROR(SyncDirectory(file.parent_path()));
+  if (!existed) ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(file.parent_path()));
   return std::unique_ptr<KeyLog>(new KeyLog(file, std::move(fd), mode, end));
 }
 
@@ -237,7 +238,7 @@ Result<std::vector<uint64_t>> KeyLog::Rewrite(const std::vector<KeyRecord>& reco
     bytes += EncodeKeyRecord(r);
   }
   std::lock_guard lock(mu_);
-  ML_RETURN_IF_ERROR(WriteFileAtomic(file_, bytes, /*sync=*/true, /*private_file=*/true));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*io::Env::Default(), file_, bytes));
   UniqueFd fd(::open(file_.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd.valid()) return IoError("reopen", file_);
   fd_ = std::move(fd);

@@ -13,12 +13,13 @@
 #include "common/encoding.h"
 #include "common/errno_text.h"
 #include "common/private_dir.h"
-#include "content/fs_util.h"
 #include "content/key_wrap.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/random.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 
 namespace medledger::content {
 namespace {
@@ -139,30 +140,25 @@ Result<size_t> ShredReport(Keystore& keys, std::string_view report_id) {
 
 namespace {
 
-// flock(2) on a lock file, released when this goes. Locks of different open files conflict even within one
-// process, so this also serializes threads.
+// An io::Env lock (flock) on a lock file, released when this goes. Locks of different open files conflict
+// even within one process, so this also serializes threads.
 class FileLock {
  public:
   static Result<FileLock> Acquire(const std::filesystem::path& file, bool wait) {
-    UniqueFd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd.valid()) {
-      return MakeError(ErrorKind::kIoError, "io_error", "open " + file.string() + ": " + ErrnoText(errno));
+    auto lock = io::Env::Default()->LockFile(file, wait ? io::LockWait::kBlock : io::LockWait::kFail);
+    if (!lock.ok()) {
+      if (lock.error().code == "locked") {
+        return MakeError(ErrorKind::kUnavailable, "lock_held", file.string() + " is held");
+      }
+      return lock.error();
     }
-    int rc = 0;
-    do {
-      rc = ::flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB));
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
-      if (errno == EWOULDBLOCK) return MakeError(ErrorKind::kUnavailable, "lock_held", file.string() + " is held");
-      return MakeError(ErrorKind::kIoError, "io_error", "lock " + file.string() + ": " + ErrnoText(errno));
-    }
-    return FileLock(std::move(fd));
+    return FileLock(std::move(lock).value());
   }
-  UniqueFd Release() { return std::move(fd_); }
+  std::unique_ptr<io::FileLock> Release() { return std::move(lock_); }
 
  private:
-  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
-  UniqueFd fd_;
+  explicit FileLock(std::unique_ptr<io::FileLock> lock) : lock_(std::move(lock)) {}
+  std::unique_ptr<io::FileLock> lock_;
 };
 
 Error Busy() {
@@ -195,7 +191,7 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
   auto owner_lock = FileLock::Acquire(dir / "owner.lock", /*wait=*/false);
   if (!owner_lock.ok() && owner_lock.error().code != "lock_held") return owner_lock.error();
   auto keks = std::make_unique<Keks>();
-  auto file = ReadFileBytes(dir / "keks");
+  auto file = io::ReadFile(*io::Env::Default(), dir / "keks");
   if (!file.ok() && file.error().kind != ErrorKind::kNotFound) return file.error();
   if (!file.ok() && !owner_lock.ok()) {
     return MakeError(ErrorKind::kUnavailable, "keystore_busy", "the keystore is being created by another process");
@@ -255,7 +251,7 @@ Status FileKeystore::ImportKeyFiles() {
     }
     auto binding = HexDecode(name);
     if (!binding.ok() || binding->size() != crypto::kSha256Size) continue;  // not ours: left for a person
-    ML_ASSIGN_OR_RETURN(auto bytes, ReadFileBytes(it->path()));
+    ML_ASSIGN_OR_RETURN(auto bytes, io::ReadFile(*io::Env::Default(), it->path()));
     ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(bytes));
     ML_ASSIGN_OR_RETURN(auto present, Find(*binding));
     for (auto& e : entries) {
@@ -271,7 +267,7 @@ Status FileKeystore::ImportKeyFiles() {
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list " + legacy.string() + ": " + ec.message());
   if (done.empty()) return OkStatus();
   ML_RETURN_IF_ERROR(log_->Sync());
-  for (const auto& p : done) ML_RETURN_IF_ERROR(RemoveFileDurably(p));
+  for (const auto& p : done) ML_RETURN_IF_ERROR(io::RemoveFileDurably(*io::Env::Default(), p));
   std::filesystem::remove(legacy, ec);  // only if now empty
   return OkStatus();
 }
@@ -285,7 +281,7 @@ Status FileKeystore::SaveKeks() {
   }
   std::string nonce = crypto::RandomBytes(crypto::kGcmNonceSize);
   ML_ASSIGN_OR_RETURN(auto sealed, crypto::AesGcmSeal(master_, nonce, plain, kKeksMagic));
-  return WriteFileAtomic(dir_ / "keks", std::string(kKeksMagic) + nonce + sealed, true, true);
+  return io::WriteFileAtomic(*io::Env::Default(), dir_ / "keks", std::string(kKeksMagic) + nonce + sealed);
 }
 
 std::mutex& FileKeystore::StripeFor(std::string_view report_id) {

@@ -18,6 +18,7 @@
 #include "common/result.h"
 #include "common/unique_fd.h"
 #include "content/key_log.h"
+#include "io/env.h"
 
 namespace medledger::content {
 
@@ -106,7 +107,7 @@ class FileKeystore final : public Keystore {
   bool sync_stores_ = true;
   std::string master_;  // derived key that seals the KEK file
   std::unique_ptr<Keks> keks_;
-  UniqueFd owner_lock_;
+  std::unique_ptr<io::FileLock> owner_lock_;
   std::unique_ptr<KeyLog> log_;  // the owner's; null in a reader
   std::mutex index_mu_;
   std::unordered_map<std::string, std::vector<uint64_t>> index_;  // binding -> offsets of its records

@@ -7,7 +7,8 @@
 #include <system_error>
 
 #include "common/errno_text.h"
-#include "content/fs_util.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 
 namespace medledger::content {
 namespace {
@@ -23,7 +24,7 @@ Error IoError(const std::string& what) {
 Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
   const fs::path file = dir / "pins.log";
   std::string text;
-  auto existing = ReadFileBytes(file);
+  auto existing = io::ReadFile(*io::Env::Default(), file);
   if (existing.ok()) {
     text = std::move(*existing);
   } else if (existing.error().kind != ErrorKind::kNotFound) {
@@ -58,7 +59,7 @@ Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
         imported.push_back(it->path());
         continue;
       }
-      auto stored = ReadFileBytes(it->path());
+      auto stored = io::ReadFile(*io::Env::Default(), it->path());
       auto cid = stored.ok() ? Cid::Parse(*stored) : Result<Cid>(MakeError(ErrorKind::kCorruption, "", ""));
       if (!cid.ok()) {
         if (damage.empty()) damage = "pin file " + it->path().string() + " does not hold a CID";
@@ -73,8 +74,8 @@ Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
     std::string compact;
     if (!damage.empty()) compact = text.substr(0, at);  // keep the damaged log as it is, minus the torn tail
     for (const auto& [v1, original] : pins) compact += "+" + original + "\n";
-    ML_RETURN_IF_ERROR(WriteFileAtomic(file, compact, /*sync=*/true));
-    for (const auto& p : imported) ML_RETURN_IF_ERROR(RemoveFileDurably(p));
+    ML_RETURN_IF_ERROR(io::WriteFileAtomic(*io::Env::Default(), file, compact));
+    for (const auto& p : imported) ML_RETURN_IF_ERROR(io::RemoveFileDurably(*io::Env::Default(), p));
     if (!imported.empty()) fs::remove(legacy, ec);  // only if now empty
   }
   UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
@@ -82,7 +83,7 @@ Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
   std::unique_ptr<PinLog> log(new PinLog(file, std::move(fd), sync));
   log->pins_ = std::move(pins);
   log->damage_ = std::move(damage);
-  if (!existing.ok()) ML_RETURN_IF_ERROR(SyncDirectory(dir));
+  if (!existing.ok()) ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(dir));
   return log;
 }
 

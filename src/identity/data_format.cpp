@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 
@@ -43,7 +43,7 @@ DataFormat CurrentDataFormat(const FormatSupport& support) {
 
 Result<std::optional<DataFormat>> ReadDataFormat(const fs::path& data_dir) {
   const fs::path file = data_dir / kFormatFileName;
-  auto text = ReadSmallFile(file, kMaxFormatFile);
+  auto text = io::ReadFile(*io::Env::Default(), file, kMaxFormatFile);
   if (!text.ok()) {
     if (text.error().kind == ErrorKind::kNotFound) return std::optional<DataFormat>();
     if (text.error().code == "too_large") return Corrupt(file, "larger than any format file");
@@ -77,7 +77,7 @@ Status WriteDataFormat(const fs::path& data_dir, const DataFormat& format) {
   nlohmann::json formats = nlohmann::json::object();
   for (const auto& [name, version] : format.formats) formats[name] = version;
   nlohmann::json doc = {{"formats", formats}, {"writtenBy", format.written_by}};
-  return WriteFileAtomic(data_dir / kFormatFileName, doc.dump(2) + "\n", 0600);
+  return io::WriteFileAtomic(*io::Env::Default(), data_dir / kFormatFileName, doc.dump(2) + "\n");
 }
 
 Result<FormatCheck> CheckDataFormat(const fs::path& data_dir, const FormatSupport& support, bool allow_upgradable) {

@@ -5,13 +5,13 @@
 
 #include "crypto/kdf.h"
 #include "crypto/random.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 
 Result<MasterKey> MasterKey::Create(const std::filesystem::path& path) {
   std::string bytes = crypto::RandomBytes(kSize);
-  ML_RETURN_IF_ERROR(CreateFileExclusive(path, bytes, 0600));
+  ML_RETURN_IF_ERROR(io::CreateFileExclusive(*io::Env::Default(), path, bytes));
   return MasterKey(std::move(bytes));
 }
 
@@ -24,7 +24,7 @@ Result<MasterKey> MasterKey::Load(const std::filesystem::path& path) {
     return MakeError(ErrorKind::kPermissionDenied, "master_key_insecure",
                      "master key " + path.string() + " is accessible by group or others (chmod 600 it)");
   }
-  ML_ASSIGN_OR_RETURN(std::string bytes, ReadSmallFile(path, 1024));
+  ML_ASSIGN_OR_RETURN(std::string bytes, io::ReadFile(*io::Env::Default(), path, 1024));
   if (bytes.size() != kSize) {
     OPENSSL_cleanse(bytes.data(), bytes.size());
     return MakeError(ErrorKind::kCorruption, "master_key_corrupt", "master key must be exactly 32 bytes");

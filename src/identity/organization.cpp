@@ -9,7 +9,8 @@
 #include "common/time.h"
 #include "crypto/random.h"
 #include "identity/data_format.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 
 namespace medledger::identity {
 namespace {
@@ -101,8 +102,9 @@ Result<std::string> MspIdForName(std::string_view org_name) {
 
 Organization::Organization(fs::path dir, std::string name, std::string msp_id, crypto::Certificate ca_cert,
                            crypto::EcPrivateKey ca_key, SigningIdentity orderer, SigningIdentity peer, Wallet wallet,
-                           std::unique_ptr<UserDirectory> users)
+                           std::unique_ptr<UserDirectory> users, io::Env* env)
     : dir_(std::move(dir)),
+      env_(env),
       name_(std::move(name)),
       msp_id_(std::move(msp_id)),
       ca_cert_(std::move(ca_cert)),
@@ -114,6 +116,7 @@ Organization::Organization(fs::path dir, std::string name, std::string msp_id, c
 
 Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, std::string_view org_name,
                                                            const CreateOrganizationOptions& options) {
+  io::Env* env = options.env != nullptr ? options.env : io::Env::Default();
   ML_RETURN_IF_ERROR(ValidateOrgName(org_name));
   ML_ASSIGN_OR_RETURN(std::string msp_id, MspIdForName(org_name));
   ML_RETURN_IF_ERROR(ValidateUsername(options.admin_username));
@@ -125,11 +128,11 @@ Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, 
     fs::create_directories(dir.parent_path(), ec);
     if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot create " + dir.parent_path().string());
   }
-  ML_RETURN_IF_ERROR(MakeDirectory(layout.root, 0700));
+  ML_RETURN_IF_ERROR(io::MakeDirectory(layout.root, 0700));
   // An existing (empty) directory keeps the mode it was made with, often 0755: the data directory is the
   // guard for everything in it, including files a library creates with its own mode (RocksDB's 0644).
-  ML_RETURN_IF_ERROR(RestrictToOwner(layout.root));
-  ML_RETURN_IF_ERROR(MakeDirectory(layout.keys_dir, 0700));
+  ML_RETURN_IF_ERROR(io::RestrictToOwner(layout.root));
+  ML_RETURN_IF_ERROR(io::MakeDirectory(layout.keys_dir, 0700));
   // O_EXCL: of two concurrent inits on the same directory, exactly one gets past this point.
   auto master = MasterKey::Create(layout.master_key);
   if (!master.ok()) {
@@ -138,9 +141,9 @@ Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, 
     }
     return master.error();
   }
-  ML_RETURN_IF_ERROR(MakeDirectory(layout.wallet_dir, 0700));
-  ML_RETURN_IF_ERROR(MakeDirectory(layout.ca_dir, 0700));
-  Wallet wallet(layout.wallet_dir, std::move(master).value());
+  ML_RETURN_IF_ERROR(io::MakeDirectory(layout.wallet_dir, 0700));
+  ML_RETURN_IF_ERROR(io::MakeDirectory(layout.ca_dir, 0700));
+  Wallet wallet(layout.wallet_dir, std::move(master).value(), env);
 
   const std::string name(org_name);
   const std::string slug = Slug(msp_id.substr(0, msp_id.size() - 3));
@@ -152,17 +155,17 @@ Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, 
   ca_req.validity = std::chrono::hours(24 * 365 * 10);
   ML_ASSIGN_OR_RETURN(auto ca_cert, crypto::IssueCertificate(ca_req, ca_key.PublicKey(), ca_key, nullptr));
   ML_RETURN_IF_ERROR(wallet.Put(kCaName, SigningIdentity(msp_id, ca_cert, ca_key)));
-  ML_RETURN_IF_ERROR(WriteFileAtomic(layout.ca_cert, ca_cert.ToPem(), 0600));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*env, layout.ca_cert, ca_cert.ToPem()));
 
   ML_ASSIGN_OR_RETURN(auto orderer, IssueNode(name, msp_id, "orderer." + slug, "orderer", ca_key, ca_cert));
   ML_ASSIGN_OR_RETURN(auto peer, IssueNode(name, msp_id, "peer0." + slug, "peer", ca_key, ca_cert));
   ML_RETURN_IF_ERROR(wallet.Put(kOrdererName, orderer));
   ML_RETURN_IF_ERROR(wallet.Put(kPeerName, peer));
 
-  ML_ASSIGN_OR_RETURN(auto users, UserDirectory::Open(layout.users_file, options.password_cost));
+  ML_ASSIGN_OR_RETURN(auto users, UserDirectory::Open(layout.users_file, options.password_cost, env));
   std::unique_ptr<Organization> org(new Organization(dir, name, msp_id, std::move(ca_cert), std::move(ca_key),
                                                      std::move(orderer), std::move(peer), std::move(wallet),
-                                                     std::move(users)));
+                                                     std::move(users), env));
   NewUser admin{options.admin_username, Role::kAdmin, "Administrator", options.admin_password};
   auto admin_user = org->AddUser(admin);
   if (!admin_user.ok()) return admin_user.error();
@@ -171,13 +174,14 @@ Result<std::unique_ptr<Organization>> Organization::Create(const fs::path& dir, 
   // Written last: its presence marks a complete organisation (Open refuses a half-initialised directory).
   nlohmann::json doc = {
       {"version", kVersion}, {"name", name}, {"msp_id", msp_id}, {"created", Timestamp::Now().ToRfc3339()}};
-  ML_RETURN_IF_ERROR(WriteFileAtomic(layout.org_file, doc.dump(2) + "\n", 0600));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*env, layout.org_file, doc.dump(2) + "\n"));
   return org;
 }
 
 Result<std::unique_ptr<Organization>> Organization::Open(const fs::path& dir, const OrganizationOptions& options) {
+  io::Env* env = options.env != nullptr ? options.env : io::Env::Default();
   Layout layout(dir);
-  auto text = ReadSmallFile(layout.org_file, 64 * 1024);
+  auto text = io::ReadFile(*env, layout.org_file, 64 * 1024);
   if (!text.ok()) {
     if (text.error().kind == ErrorKind::kNotFound) {
       return MakeError(ErrorKind::kNotFound, "org_not_found",
@@ -190,7 +194,7 @@ Result<std::unique_ptr<Organization>> Organization::Open(const fs::path& dir, co
   ML_RETURN_IF_ERROR(CheckDataFormat(dir));
   // Data directories made before modes were enforced (or loosened by hand) are narrowed on every open. Best
   // effort: a process that is not the owner cannot chmod, and is refused by the mode it would have set anyway.
-  (void)RestrictToOwner(layout.root);
+  (void)io::RestrictToOwner(layout.root);
   nlohmann::json doc = nlohmann::json::parse(text->begin(), text->end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("version") || doc["version"] != kVersion ||
       !doc.contains("name") || !doc["name"].is_string() || !doc.contains("msp_id") || !doc["msp_id"].is_string()) {
@@ -200,9 +204,9 @@ Result<std::unique_ptr<Organization>> Organization::Open(const fs::path& dir, co
   std::string msp_id = doc["msp_id"].get<std::string>();
 
   ML_ASSIGN_OR_RETURN(auto master, MasterKey::Load(layout.master_key));
-  Wallet wallet(layout.wallet_dir, std::move(master));
+  Wallet wallet(layout.wallet_dir, std::move(master), env);
   ML_ASSIGN_OR_RETURN(auto ca, wallet.Load(kCaName));
-  ML_ASSIGN_OR_RETURN(std::string ca_pem, ReadSmallFile(layout.ca_cert, 64 * 1024));
+  ML_ASSIGN_OR_RETURN(std::string ca_pem, io::ReadFile(*env, layout.ca_cert, 64 * 1024));
   auto ca_file_cert = crypto::Certificate::FromPem(ca_pem);
   if (!ca_file_cert.ok() || !(*ca_file_cert == ca.certificate()) || !ca.certificate().IsCa()) {
     return OrgCorrupt(layout.ca_cert, "CA certificate does not match the wallet's CA key");
@@ -215,10 +219,10 @@ Result<std::unique_ptr<Organization>> Organization::Open(const fs::path& dir, co
                                                "' does not belong to this organisation's CA");
     }
   }
-  ML_ASSIGN_OR_RETURN(auto users, UserDirectory::Open(layout.users_file, options.password_cost));
+  ML_ASSIGN_OR_RETURN(auto users, UserDirectory::Open(layout.users_file, options.password_cost, env));
   return std::unique_ptr<Organization>(new Organization(dir, std::move(name), std::move(msp_id), ca.certificate(),
                                                         ca.private_key(), std::move(orderer), std::move(peer),
-                                                        std::move(wallet), std::move(users)));
+                                                        std::move(wallet), std::move(users), env));
 }
 
 Result<User> Organization::AddUser(const NewUser& request) {
@@ -227,7 +231,7 @@ Result<User> Organization::AddUser(const NewUser& request) {
   std::lock_guard lock(enroll_mu_);
   // Held across wallet and directory writes so two processes enrolling the same name cannot leave one's key
   // in the wallet next to the other's certificate in the directory.
-  ML_ASSIGN_OR_RETURN(FileLock enroll_lock, FileLock::Acquire(Layout(dir_).enroll_lock));
+  ML_ASSIGN_OR_RETURN(auto enroll_lock, env_->LockFile(Layout(dir_).enroll_lock, io::LockWait::kBlock));
   if (users_->GetUser(request.username).ok()) {
     return MakeError(ErrorKind::kAlreadyExists, "user_exists", "user '" + request.username + "' already exists");
   }
@@ -298,7 +302,7 @@ Result<User> Organization::ImportUser(const ImportedUser& request) {
     return MakeError(ErrorKind::kInvalidArgument, "key_mismatch", "the key does not match the certificate");
 
   std::lock_guard lock(enroll_mu_);
-  ML_ASSIGN_OR_RETURN(FileLock enroll_lock, FileLock::Acquire(Layout(dir_).enroll_lock));
+  ML_ASSIGN_OR_RETURN(auto enroll_lock, env_->LockFile(Layout(dir_).enroll_lock, io::LockWait::kBlock));
   if (users_->GetUser(request.username).ok()) {
     return MakeError(ErrorKind::kAlreadyExists, "user_exists", "user '" + request.username + "' already exists");
   }

@@ -19,11 +19,13 @@
 #include "identity/signing_identity.h"
 #include "identity/user_directory.h"
 #include "identity/wallet.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 
 struct OrganizationOptions {
   PasswordCost password_cost = PasswordCost::Default();
+  io::Env* env = nullptr;  // the disk the organisation's files live on; null: io::Env::Default()
 };
 
 struct CreateOrganizationOptions : OrganizationOptions {
@@ -97,9 +99,10 @@ class Organization {
  private:
   Organization(std::filesystem::path dir, std::string name, std::string msp_id, crypto::Certificate ca_cert,
                crypto::EcPrivateKey ca_key, SigningIdentity orderer, SigningIdentity peer, Wallet wallet,
-               std::unique_ptr<UserDirectory> users);
+               std::unique_ptr<UserDirectory> users, io::Env* env);
 
   std::filesystem::path dir_;
+  io::Env* env_;
   std::string name_;
   std::string msp_id_;
   crypto::Certificate ca_cert_;

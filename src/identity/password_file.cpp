@@ -1,12 +1,12 @@
 #include "identity/password_file.h"
 
-#include "identity/durable_file.h"
 #include "identity/password.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 
 Result<std::string> ReadPasswordFile(const std::filesystem::path& path) {
-  auto text = ReadSmallFile(path, 4096);
+  auto text = io::ReadFile(*io::Env::Default(), path, 4096);
   if (!text.ok()) {
     return MakeError(text.error().kind, "bad_password_file",
                      "cannot read password file " + path.string() + ": " + text.error().message);

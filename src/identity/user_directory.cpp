@@ -7,7 +7,7 @@
 #include "common/encoding.h"
 #include "common/time.h"
 #include "crypto/random.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 namespace {
@@ -80,13 +80,15 @@ Status ValidateUsername(std::string_view username) {
                    "username must be 1-64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit");
 }
 
-UserDirectory::UserDirectory(std::filesystem::path file, PasswordCost cost) : file_(std::move(file)), cost_(cost) {
+UserDirectory::UserDirectory(std::filesystem::path file, PasswordCost cost, io::Env* env)
+    : file_(std::move(file)), env_(env != nullptr ? env : io::Env::Default()), cost_(cost) {
   lock_file_ = file_;
   lock_file_ += ".lock";
 }
 
-Result<std::unique_ptr<UserDirectory>> UserDirectory::Open(std::filesystem::path file, PasswordCost cost) {
-  std::unique_ptr<UserDirectory> dir(new UserDirectory(std::move(file), cost));
+Result<std::unique_ptr<UserDirectory>> UserDirectory::Open(std::filesystem::path file, PasswordCost cost,
+                                                           io::Env* env) {
+  std::unique_ptr<UserDirectory> dir(new UserDirectory(std::move(file), cost, env));
   std::string stamp = FileStamp(dir->file_);
   ML_ASSIGN_OR_RETURN(dir->users_, dir->ReadFile());
   dir->file_stamp_ = std::move(stamp);
@@ -104,7 +106,7 @@ const std::string& UserDirectory::DummyHash() const {
 }
 
 Result<UserDirectory::Map> UserDirectory::ReadFile() const {
-  auto text = ReadSmallFile(file_, 256 * 1024 * 1024);
+  auto text = io::ReadFile(*env_, file_, 256 * 1024 * 1024);
   if (!text.ok()) {
     if (text.error().kind == ErrorKind::kNotFound) return Map{};
     return text.error();
@@ -162,7 +164,7 @@ Status UserDirectory::WriteFile(const Map& users) const {
                      {"token_generation", rec.user.token_generation}};
   }
   nlohmann::json doc = {{"version", kVersion}, {"users", std::move(entries)}};
-  return WriteFileAtomic(file_, doc.dump(2) + "\n", 0600);
+  return io::WriteFileAtomic(*env_, file_, doc.dump(2) + "\n");
 }
 
 void UserDirectory::RefreshIfChanged() const {
@@ -181,7 +183,7 @@ void UserDirectory::RefreshIfChanged() const {
 template <class F>
 Status UserDirectory::Update(F&& mutate) {
   std::lock_guard write_lock(write_mu_);
-  ML_ASSIGN_OR_RETURN(FileLock file_lock, FileLock::Acquire(lock_file_));
+  ML_ASSIGN_OR_RETURN(auto file_lock, env_->LockFile(lock_file_, io::LockWait::kBlock));
   ML_ASSIGN_OR_RETURN(Map users, ReadFile());
   ML_RETURN_IF_ERROR(mutate(users));
   ML_RETURN_IF_ERROR(WriteFile(users));

@@ -16,6 +16,7 @@
 
 #include "common/result.h"
 #include "identity/password.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 
@@ -45,7 +46,9 @@ struct User {
 class UserDirectory {
  public:
   // Opens (or starts empty if the file does not exist yet) the directory stored at `file`.
-  static Result<std::unique_ptr<UserDirectory>> Open(std::filesystem::path file, PasswordCost cost);
+  // The file and its lock go through `env` (null: io::Env::Default()).
+  static Result<std::unique_ptr<UserDirectory>> Open(std::filesystem::path file, PasswordCost cost,
+                                                     io::Env* env = nullptr);
 
   // `password` is hashed here; without one the user cannot log in until SetPassword.
   // "user_exists" if the name is taken.
@@ -68,7 +71,7 @@ class UserDirectory {
   };
   using Map = std::map<std::string, Record, std::less<>>;
 
-  UserDirectory(std::filesystem::path file, PasswordCost cost);
+  UserDirectory(std::filesystem::path file, PasswordCost cost, io::Env* env);
   const std::string& DummyHash() const;
   Result<Map> ReadFile() const;
   Status WriteFile(const Map& users) const;
@@ -80,6 +83,7 @@ class UserDirectory {
 
   std::filesystem::path file_;
   std::filesystem::path lock_file_;
+  io::Env* env_;
   PasswordCost cost_;
   // Verified against for unknown users; computed on first use so opening the directory (CLI, `verify`)
   // does not pay for an Argon2id hash it may never need.

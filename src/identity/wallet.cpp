@@ -8,7 +8,7 @@
 #include "common/encoding.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 namespace {
@@ -58,8 +58,8 @@ Result<std::string> CanonicalBase64Decode(std::string_view text) {
 
 }  // namespace
 
-Wallet::Wallet(std::filesystem::path dir, MasterKey master_key)
-    : dir_(std::move(dir)), master_key_(std::move(master_key)) {}
+Wallet::Wallet(std::filesystem::path dir, MasterKey master_key, io::Env* env)
+    : dir_(std::move(dir)), master_key_(std::move(master_key)), env_(env != nullptr ? env : io::Env::Default()) {}
 
 bool Wallet::IsValidName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -143,12 +143,12 @@ Result<SigningIdentity> Wallet::Open(std::string_view name, std::string_view fil
 
 Status Wallet::Put(std::string_view name, const SigningIdentity& identity) const {
   ML_ASSIGN_OR_RETURN(std::string contents, Seal(name, identity));
-  return WriteFileAtomic(PathFor(name), contents, 0600);
+  return io::WriteFileAtomic(*env_, PathFor(name), contents);
 }
 
 Result<SigningIdentity> Wallet::Load(std::string_view name) const {
   if (!IsValidName(name)) return BadName(name);
-  auto contents = ReadSmallFile(PathFor(name), 1024 * 1024);
+  auto contents = io::ReadFile(*env_, PathFor(name), 1024 * 1024);
   if (!contents.ok()) {
     if (contents.error().kind == ErrorKind::kNotFound) {
       return MakeError(ErrorKind::kNotFound, "wallet_entry_missing", "no wallet entry for '" + std::string(name) + "'");

@@ -10,12 +10,14 @@
 #include "common/result.h"
 #include "identity/master_key.h"
 #include "identity/signing_identity.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 
 class Wallet {
  public:
-  Wallet(std::filesystem::path dir, MasterKey master_key);
+  // Entries are written and read through `env` (null: io::Env::Default()).
+  Wallet(std::filesystem::path dir, MasterKey master_key, io::Env* env = nullptr);
 
   // Identity names: [a-z0-9_][a-z0-9._-]{0,63}. Usernames cannot start with '_', which leaves "_ca",
   // "_peer", "_orderer" to the organisation's own identities.
@@ -39,6 +41,7 @@ class Wallet {
  private:
   std::filesystem::path dir_;
   MasterKey master_key_;
+  io::Env* env_;
 };
 
 }  // namespace medledger::identity

@@ -8,6 +8,7 @@
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "io/env.h"
 #include "service/sealed_file.h"
 
 namespace medledger::service {
@@ -82,7 +83,7 @@ Result<std::unique_ptr<AuthService>> AuthService::Open(const std::filesystem::pa
 }
 
 Status AuthService::Load() {
-  auto existing = ReadWholeFile(tokens_file_);
+  auto existing = io::ReadFile(*io::Env::Default(), tokens_file_);
   if (!existing.ok()) return existing.error().code == "not_found" ? OkStatus() : Status(existing.error());
   json j = json::parse(*existing, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -134,7 +135,7 @@ Status AuthService::PersistLocked() const {
   json revoked = json::object();
   for (const auto& [jti, exp] : revoked_tokens_) revoked[jti] = exp;
   json j = {{"version", kStoreVersion}, {"sessions", std::move(sessions)}, {"revoked_tokens", std::move(revoked)}};
-  return WriteFileAtomically(tokens_file_, j.dump());
+  return io::WriteFileAtomic(*io::Env::Default(), tokens_file_, j.dump());
 }
 
 void AuthService::PruneLocked(int64_t now) {

@@ -4,7 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
-#include "content/fs_util.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 
 namespace medledger::service {
 namespace {
@@ -92,7 +93,7 @@ Result<ErasureOutcome> EraseReportSteps(ledger::Ledger& ledger, const identity::
                {"erasedBy", out.erased_by}};
   if (shredded.ok()) line["keysDestroyed"] = out.keys_destroyed;
   // Journalled even when the keys could not be destroyed: the ledger has the erasure, so a replay must too.
-  Status journalled = content::AppendLineDurably(journal, line.dump());
+  Status journalled = io::AppendLineDurably(*io::Env::Default(), journal, line.dump());
   if (!shredded.ok()) {
     return MakeError(shredded.error().kind, "erasure_keys_pending",
                      "the erasure is on the ledger (tx " + out.tx_id + ") but the keys could not be destroyed (" +

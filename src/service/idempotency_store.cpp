@@ -6,6 +6,7 @@
 #include "common/encoding.h"
 #include "common/private_dir.h"
 #include "crypto/hash.h"
+#include "io/env.h"
 #include "service/sealed_file.h"
 
 namespace medledger::service {
@@ -37,7 +38,7 @@ Result<IdempotencyStore::Begin> IdempotencyStore::Start(std::string_view user, s
   }
   std::lock_guard lock(mu_);
   std::string slot = Slot(user, key);
-  auto stored = ReadWholeFile(PathFor(user, key));
+  auto stored = io::ReadFile(*io::Env::Default(), PathFor(user, key));
   if (stored.ok()) {
     json j = json::parse(*stored, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j["hash"].is_string() || !j["result"].is_string()) {
@@ -59,7 +60,7 @@ Result<IdempotencyStore::Begin> IdempotencyStore::Start(std::string_view user, s
 Status IdempotencyStore::Complete(std::string_view user, std::string_view key, std::string_view request_hash,
                                   std::string_view result) {
   json j = {{"hash", request_hash}, {"result", result}};
-  Status s = WriteFileAtomically(PathFor(user, key), j.dump());
+  Status s = io::WriteFileAtomic(*io::Env::Default(), PathFor(user, key), j.dump());
   std::lock_guard lock(mu_);
   in_progress_.erase(Slot(user, key));
   return s;

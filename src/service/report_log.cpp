@@ -13,6 +13,7 @@
 #include "common/encoding.h"
 #include "common/json_strict.h"
 #include "common/unique_fd.h"
+#include "io/env.h"
 #include "reportlog/block_leaves.h"
 #include "reportlog/log_files.h"
 #include "service/sealed_file.h"
@@ -90,7 +91,7 @@ Status ReportLog::LoadState() {
     return MakeError(ErrorKind::kCorruption, "log_corrupt", "the log's block index disagrees with its tree");
   }
 
-  auto saved = ReadWholeFile(options_.dir / kCheckpoints);
+  auto saved = io::ReadFile(*io::Env::Default(), options_.dir / kCheckpoints);
   if (!saved.ok()) {
     if (saved.error().code == "not_found") return OkStatus();
     return saved.error();
@@ -124,7 +125,7 @@ Status ReportLog::LoadState() {
 Status ReportLog::SaveCheckpoints() const {
   json arr = json::array();
   for (const auto& p : recent_) arr.push_back(ToJson(p));
-  return WriteFileAtomically(options_.dir / kCheckpoints, arr.dump());
+  return io::WriteFileAtomic(*io::Env::Default(), options_.dir / kCheckpoints, arr.dump());
 }
 
 void ReportLog::Start() {

@@ -8,27 +8,27 @@
 
 #include "common/result.h"
 #include "identity/master_key.h"
+#include "io/env.h"
 
 namespace medledger::service {
 
 class SealedFiles {
  public:
-  static Result<SealedFiles> Create(const identity::MasterKey& master_key, std::string_view purpose);
+  // Files are written and read through `env` (null: io::Env::Default()), which must outlive this.
+  static Result<SealedFiles> Create(const identity::MasterKey& master_key, std::string_view purpose,
+                                    io::Env* env = nullptr);
 
   Result<std::string> Seal(std::string_view plaintext, std::string_view aad) const;
   Result<std::string> Open(std::string_view sealed, std::string_view aad) const;  // "sealed_data_corrupt"
 
+  // io::WriteFileAtomic: mode 0600, the old or the new content after a crash.
   Status Write(const std::filesystem::path& file, std::string_view plaintext, std::string_view aad) const;
   Result<std::string> Read(const std::filesystem::path& file, std::string_view aad) const;  // "not_found"
 
  private:
-  explicit SealedFiles(std::string key) : key_(std::move(key)) {}
+  SealedFiles(std::string key, io::Env* env) : key_(std::move(key)), env_(env) {}
   std::string key_;
+  io::Env* env_;
 };
-
-// Writes `bytes` to `file` via a uniquely named temporary file, fsync, rename and an fsync of the directory;
-// mode 0600 whatever the umask.
-Status WriteFileAtomically(const std::filesystem::path& file, std::string_view bytes);
-Result<std::string> ReadWholeFile(const std::filesystem::path& file);  // "not_found", "io_error"
 
 }  // namespace medledger::service

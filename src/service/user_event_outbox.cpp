@@ -10,7 +10,8 @@
 #include <sstream>
 #include <vector>
 
-#include "identity/durable_file.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 
 namespace medledger::service {
 namespace {
@@ -25,7 +26,7 @@ std::string Line(const PendingUserEvent& e) {
 
 Result<std::vector<PendingUserEvent>> ReadAll(const std::filesystem::path& file, size_t max_bytes) {
   std::vector<PendingUserEvent> out;
-  auto text = identity::ReadSmallFile(file, max_bytes + 4096);
+  auto text = io::ReadFile(*io::Env::Default(), file, max_bytes + 4096);
   if (!text.ok()) {
     if (text.error().code == "not_found") return out;
     return text.error();
@@ -44,7 +45,7 @@ Result<std::vector<PendingUserEvent>> ReadAll(const std::filesystem::path& file,
 Status WriteAll(const std::filesystem::path& file, const std::vector<PendingUserEvent>& events) {
   std::string text;
   for (const auto& e : events) text += Line(e);
-  return identity::WriteFileAtomic(file, text, 0600);
+  return io::WriteFileAtomic(*io::Env::Default(), file, text);
 }
 
 bool Permanent(const Error& e) {
@@ -63,8 +64,8 @@ UserEventOutbox::UserEventOutbox(std::filesystem::path data_dir, size_t max_byte
     : dir_(std::move(data_dir) / "server"), max_bytes_(max_bytes) {}
 
 Status UserEventOutbox::Append(const PendingUserEvent& event) {
-  ML_RETURN_IF_ERROR(identity::MakeDirectory(dir_, 0700));
-  ML_ASSIGN_OR_RETURN(auto lock, identity::FileLock::Acquire(dir_ / kLock));
+  ML_RETURN_IF_ERROR(io::MakeDirectory(dir_, 0700));
+  ML_ASSIGN_OR_RETURN(auto lock, io::Env::Default()->LockFile(dir_ / kLock, io::LockWait::kBlock));
   const std::string line = Line(event);
   const std::string path = (dir_ / kFile).string();
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -86,7 +87,7 @@ Status UserEventOutbox::Append(const PendingUserEvent& event) {
 Result<size_t> UserEventOutbox::Drain(const std::function<Status(const PendingUserEvent&)>& record) {
   std::error_code ec;
   if (!std::filesystem::exists(dir_ / kFile, ec)) return size_t{0};
-  ML_ASSIGN_OR_RETURN(auto lock, identity::FileLock::Acquire(dir_ / kLock));
+  ML_ASSIGN_OR_RETURN(auto lock, io::Env::Default()->LockFile(dir_ / kLock, io::LockWait::kBlock));
   ML_ASSIGN_OR_RETURN(auto events, ReadAll(dir_ / kFile, max_bytes_));
   std::vector<PendingUserEvent> keep;
   size_t recorded = 0;

@@ -1,7 +1,6 @@
 #include "tlog/tree_store.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +10,6 @@
 
 #include "common/encoding.h"
 #include "common/errno_text.h"
-#include "common/private_dir.h"
-#include "tlog/durable_write.h"
 
 namespace medledger::tlog {
 namespace {
@@ -113,16 +110,17 @@ class TreeStore::Unlocked : public HashReader {
   const TreeStore& s_;
 };
 
-Result<std::unique_ptr<TreeStore>> TreeStore::Open(const std::filesystem::path& dir) {
-  ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
-  ML_ASSIGN_OR_RETURN(UniqueFd lock, OpenFile(dir / "lock"));
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
+Result<std::unique_ptr<TreeStore>> TreeStore::Open(const std::filesystem::path& dir, io::Env* env) {
+  if (env == nullptr) env = io::Env::Default();
+  ML_RETURN_IF_ERROR(env->CreateDirs(dir.string()));
+  auto lock = env->LockFile((dir / "lock").string());
+  if (!lock.ok()) {
+    if (lock.error().code == "locked") {
       return MakeError(ErrorKind::kUnavailable, "tlog_locked", dir.string() + " is open in another process");
     }
-    return IoError("lock", dir / "lock", errno);
+    return lock.error();
   }
-  std::unique_ptr<TreeStore> store(new TreeStore(dir, std::move(lock)));
+  std::unique_ptr<TreeStore> store(new TreeStore(dir, env, std::move(*lock)));
   ML_RETURN_IF_ERROR(store->Load());
   return store;
 }
@@ -143,11 +141,9 @@ Status TreeStore::OpenLevel(size_t k) {
 Status TreeStore::Load() {
   // The meta file: absent means an empty, new store.
   const auto meta_path = dir_ / "meta";
-  UniqueFd meta(::open(meta_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (meta.valid()) {
-    ML_ASSIGN_OR_RETURN(uint64_t size, FileSize(meta.get(), meta_path));
-    if (size > 256) return Corrupt("meta file too large");
-    ML_ASSIGN_OR_RETURN(std::string text, PreadExact(meta.get(), size, 0, meta_path));
+  auto meta = io::ReadFile(*env_, meta_path.string(), 256);
+  if (meta.ok()) {
+    const std::string& text = *meta;
     if (text.substr(0, kMetaMagic.size()) != kMetaMagic) return Corrupt("meta file has an unknown format");
     std::string_view rest = std::string_view(text).substr(kMetaMagic.size());
     const size_t nl1 = rest.find('\n');
@@ -156,8 +152,10 @@ Status TreeStore::Load() {
         !ParseU64(rest.substr(nl1 + 1, nl2 - nl1 - 1), &committed_cursor_)) {
       return Corrupt("meta file is malformed");
     }
-  } else if (errno != ENOENT) {
-    return IoError("open", meta_path, errno);
+  } else if (meta.error().code == "too_large") {
+    return Corrupt("meta file too large");
+  } else if (meta.error().code != "not_found") {
+    return meta.error();
   }
 
   ML_ASSIGN_OR_RETURN(entries_index_, OpenFile(dir_ / "entries.index"));
@@ -258,8 +256,8 @@ Status TreeStore::Commit(uint64_t cursor) {
 }
 
 Status TreeStore::WriteMeta(uint64_t size, uint64_t cursor) {
-  return WriteFileAtomic(dir_ / "meta",
-                         std::string(kMetaMagic) + std::to_string(size) + "\n" + std::to_string(cursor) + "\n");
+  return io::WriteFileAtomic(*env_, (dir_ / "meta").string(),
+                             std::string(kMetaMagic) + std::to_string(size) + "\n" + std::to_string(cursor) + "\n");
 }
 
 uint64_t TreeStore::Size() const {

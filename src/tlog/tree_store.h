@@ -27,6 +27,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "io/env.h"
 #include "tlog/merkle.h"
 #include "tlog/tile_path.h"
 
@@ -39,8 +40,10 @@ inline constexpr uint64_t kMaxPendingBytes = 256 << 20;  // their bytes
 class TreeStore : public HashReader {
  public:
   // Creates the directory (owner-only) if needed. "tlog_locked" if another process has it open,
-  // "tlog_corrupt" if a data file is shorter than the committed size says, "io_error".
-  static Result<std::unique_ptr<TreeStore>> Open(const std::filesystem::path& dir);
+  // "tlog_corrupt" if a data file is shorter than the committed size says, "io_error". The lock and the
+  // meta file go through `env` (null: io::Env::Default()); the hash and entry files are read and written
+  // at offsets with pread/pwrite, which io::Env does not offer yet.
+  static Result<std::unique_ptr<TreeStore>> Open(const std::filesystem::path& dir, io::Env* env = nullptr);
   ~TreeStore() override;
   TreeStore(const TreeStore&) = delete;
   TreeStore& operator=(const TreeStore&) = delete;
@@ -79,7 +82,8 @@ class TreeStore : public HashReader {
   using TileNodes = std::string;  // the 254 interior nodes of a complete tile, level by level, bottom-up
   static constexpr size_t kMaxCachedTiles = 4096;  // ~32 MiB
 
-  TreeStore(std::filesystem::path dir, UniqueFd lock) : dir_(std::move(dir)), lock_(std::move(lock)) {}
+  TreeStore(std::filesystem::path dir, io::Env* env, std::unique_ptr<io::FileLock> lock)
+      : dir_(std::move(dir)), env_(env), lock_(std::move(lock)) {}
   Status Load();
   Status OpenLevel(size_t k);
   uint64_t SizeLocked() const { return committed_size_ + pending_entries_.size(); }
@@ -93,7 +97,8 @@ class TreeStore : public HashReader {
   Status WriteMeta(uint64_t size, uint64_t cursor);
 
   std::filesystem::path dir_;
-  UniqueFd lock_;
+  io::Env* env_;
+  std::unique_ptr<io::FileLock> lock_;
   mutable std::mutex mu_;
   std::vector<HashLevel> levels_;
   UniqueFd entries_data_;

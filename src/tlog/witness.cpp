@@ -1,13 +1,7 @@
 #include "tlog/witness.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include "common/encoding.h"
-#include "common/private_dir.h"
-#include "common/unique_fd.h"
 #include "tlog/cosignature.h"
-#include "tlog/durable_write.h"
 #include "tlog/merkle.h"
 
 namespace medledger::tlog {
@@ -20,25 +14,6 @@ Error Fork(const Checkpoint& old_cp, const Checkpoint& new_cp, const std::string
                    why + ": cosigned size " + std::to_string(old_cp.size) + " root " + Base64Encode(old_cp.root_hash) +
                        ", log now shows size " + std::to_string(new_cp.size) + " root " +
                        Base64Encode(new_cp.root_hash));
-}
-
-Result<std::string> ReadFile(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return MakeError(ErrorKind::kNotFound, "not_found", path.string() + " does not exist");
-    return MakeError(ErrorKind::kIoError, "io_error", "cannot open " + path.string());
-  }
-  std::string out;
-  char buf[8192];
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return MakeError(ErrorKind::kIoError, "io_error", "cannot read " + path.string());
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > kMaxStateFile) return MakeError(ErrorKind::kTooLarge, "too_large", path.string() + " too large");
-  }
-  return out;
 }
 
 }  // namespace
@@ -69,14 +44,15 @@ Result<WitnessVerdict> CheckCheckpoint(const std::optional<SignedCheckpoint>& la
 }
 
 Result<std::unique_ptr<Witness>> Witness::Open(NoteVerifier log_key, NoteSigner key,
-                                               const std::filesystem::path& state_dir) {
+                                               const std::filesystem::path& state_dir, io::Env* env) {
+  if (env == nullptr) env = io::Env::Default();
   if (log_key.type() != SignatureType::kEd25519 || key.type() != SignatureType::kCosignatureV1) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_argument",
                      "the log key is a note key (type 0x01) and the witness key a cosignature key (type 0x04)");
   }
-  ML_RETURN_IF_ERROR(CreatePrivateDirectories(state_dir));
-  std::unique_ptr<Witness> w(new Witness(std::move(log_key), std::move(key), state_dir));
-  auto saved = ReadFile(state_dir / "checkpoint");
+  ML_RETURN_IF_ERROR(env->CreateDirs(state_dir.string()));
+  std::unique_ptr<Witness> w(new Witness(std::move(log_key), std::move(key), state_dir, env));
+  auto saved = io::ReadFile(*env, (state_dir / "checkpoint").string(), kMaxStateFile);
   if (saved.ok()) {
     auto opened = OpenCheckpoint(*saved, w->log_key_);
     if (!opened.ok()) {
@@ -95,13 +71,13 @@ Status Witness::WriteEvidence(std::string_view note, const std::vector<std::stri
                               uint64_t new_size, std::filesystem::path* where) const {
   const auto dir = dir_ / "evidence" /
                    ("fork-" + std::to_string(now) + "-" + std::to_string(last_size()) + "-" + std::to_string(new_size));
-  ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
+  ML_RETURN_IF_ERROR(env_->CreateDirs(dir.string()));
   std::string proof_text;
   for (const auto& h : proof) proof_text += Base64Encode(h) + "\n";
-  ML_RETURN_IF_ERROR(WriteFileAtomic(dir / "cosigned.note", last_note_));
-  ML_RETURN_IF_ERROR(WriteFileAtomic(dir / "conflicting.note", note));
-  ML_RETURN_IF_ERROR(WriteFileAtomic(dir / "proof", proof_text));
-  ML_RETURN_IF_ERROR(SyncDirectory(dir.parent_path()));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*env_, (dir / "cosigned.note").string(), last_note_));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*env_, (dir / "conflicting.note").string(), note));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*env_, (dir / "proof").string(), proof_text));
+  ML_RETURN_IF_ERROR(env_->SyncDir(dir.parent_path().string()));
   *where = dir;
   return OkStatus();
 }
@@ -121,7 +97,7 @@ Result<Witness::Cosigned> Witness::Observe(std::string_view note, const std::vec
   }
   // The state moves before the cosignature leaves: a witness that crashed after cosigning must not later
   // cosign a conflicting checkpoint of the same size.
-  ML_RETURN_IF_ERROR(WriteFileAtomic(dir_ / "checkpoint", note));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*env_, (dir_ / "checkpoint").string(), note));
   last_ = verdict->checkpoint;
   last_note_ = std::string(note);
   ML_ASSIGN_OR_RETURN(NoteSignature cosig, Cosign(key_, verdict->checkpoint.note.text, now));

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "io/env.h"
 #include "tlog/checkpoint.h"
 #include "tlog/note.h"
 
@@ -45,7 +46,7 @@ class Witness {
   // The log key must be type 0x01 and the witness key type 0x04 ("invalid_argument"). Loads and re-verifies
   // the saved state ("witness_state_invalid" if it no longer opens with the log key).
   static Result<std::unique_ptr<Witness>> Open(NoteVerifier log_key, NoteSigner key,
-                                               const std::filesystem::path& state_dir);
+                                               const std::filesystem::path& state_dir, io::Env* env = nullptr);
 
   const std::optional<SignedCheckpoint>& last() const { return last_; }
   uint64_t last_size() const { return last_ ? last_->checkpoint.size : 0; }
@@ -62,14 +63,15 @@ class Witness {
   Result<Cosigned> Observe(std::string_view note, const std::vector<std::string>& proof, uint64_t now);
 
  private:
-  Witness(NoteVerifier log_key, NoteSigner key, std::filesystem::path dir)
-      : log_key_(std::move(log_key)), key_(std::move(key)), dir_(std::move(dir)) {}
+  Witness(NoteVerifier log_key, NoteSigner key, std::filesystem::path dir, io::Env* env)
+      : log_key_(std::move(log_key)), key_(std::move(key)), dir_(std::move(dir)), env_(env) {}
   Status WriteEvidence(std::string_view note, const std::vector<std::string>& proof, uint64_t now, uint64_t new_size,
                        std::filesystem::path* where) const;
 
   NoteVerifier log_key_;
   NoteSigner key_;
   std::filesystem::path dir_;
+  io::Env* env_;  // not owned; outlives the witness
   std::optional<SignedCheckpoint> last_;
   std::string last_note_;
 };

@@ -81,7 +81,7 @@ bool IntactChainToEnd(std::string_view rest, size_t from) {
 
 class BlockStoreImpl final : public BlockStore {
  public:
-  BlockStoreImpl(std::string dir, Env* env, BlockStoreOptions options)
+  BlockStoreImpl(std::string dir, io::Env* env, BlockStoreOptions options)
       : dir_(std::move(dir)), env_(env), options_(options) {}
 
   ~BlockStoreImpl() override {
@@ -101,20 +101,20 @@ class BlockStoreImpl final : public BlockStore {
 
  private:
   std::string PathOf(uint32_t file) const { return dir_ + "/" + BlockFileName(file); }
-  Result<std::shared_ptr<RandomAccessFile>> ReaderFor(uint32_t file) const;
+  Result<std::shared_ptr<io::RandomAccessFile>> ReaderFor(uint32_t file) const;
   Result<Location> Locate(uint64_t number) const;
   Status ScanFile(uint32_t file, bool is_last);
   bool LoadSidecar(uint32_t file, uint64_t size);
   Status WriteSidecar(uint32_t file, uint64_t size, const std::vector<uint64_t>& offsets);
   std::vector<uint64_t> OffsetsOf(uint32_t file) const;
-  Status ClassifyDamage(uint32_t file, uint64_t offset, uint64_t size, const RandomAccessFile& reader,
+  Status ClassifyDamage(uint32_t file, uint64_t offset, uint64_t size, const io::RandomAccessFile& reader,
                         const std::string& why);
   Status OpenWriter(uint32_t file, bool created);
   Status RollIfNeeded(uint64_t record_size);
 
   const std::string dir_;
-  Env* const env_;
-  std::unique_ptr<FileLock> lock_;  // one writer per directory, across processes
+  io::Env* const env_;
+  std::unique_ptr<io::FileLock> lock_;  // one writer per directory, across processes
   const BlockStoreOptions options_;
   uint64_t truncated_bytes_ = 0;  // set once by Recover
 
@@ -122,10 +122,10 @@ class BlockStoreImpl final : public BlockStore {
   std::vector<Location> index_;  // block number -> record
 
   mutable std::mutex readers_mu_;
-  mutable std::unordered_map<uint32_t, std::shared_ptr<RandomAccessFile>> readers_;
+  mutable std::unordered_map<uint32_t, std::shared_ptr<io::RandomAccessFile>> readers_;
 
   std::mutex append_mu_;  // one appender at a time; guards the fields below
-  std::unique_ptr<WritableFile> writer_;
+  std::unique_ptr<io::WritableFile> writer_;
   uint32_t write_file_ = 0;
   uint64_t write_size_ = 0;
   std::optional<Error> failed_;  // set when the file's durable contents are unknown
@@ -169,7 +169,7 @@ Status BlockStoreImpl::ScanFile(uint32_t file, bool is_last) {
   // every Read, and verify_all_checksums ignores sidecars.
   if (!is_last && !options_.verify_all_checksums && LoadSidecar(file, size)) return OkStatus();
   const size_t first_block = index_.size();
-  ML_ASSIGN_OR_RETURN(std::shared_ptr<RandomAccessFile> reader, ReaderFor(file));
+  ML_ASSIGN_OR_RETURN(std::shared_ptr<io::RandomAccessFile> reader, ReaderFor(file));
   const uint64_t verify_from =
       options_.verify_all_checksums ? 0 : (is_last ? size - std::min(size, options_.verify_tail_bytes) : size);
   uint64_t offset = 0;
@@ -235,7 +235,7 @@ Status BlockStoreImpl::WriteSidecar(uint32_t file, uint64_t size, const std::vec
   const std::string path = PathOf(file) + ".idx";
   ML_ASSIGN_OR_RETURN(bool exists, env_->FileExists(path));
   if (exists) ML_RETURN_IF_ERROR(env_->Truncate(path, 0));
-  ML_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env_->OpenAppendable(path));
+  ML_ASSIGN_OR_RETURN(std::unique_ptr<io::WritableFile> out, env_->OpenAppendable(path));
   ML_RETURN_IF_ERROR(out->Append(EncodeBlockFileIndex(size, offsets)));
   ML_RETURN_IF_ERROR(out->Sync());
   return out->Close();
@@ -253,7 +253,7 @@ std::vector<uint64_t> BlockStoreImpl::OffsetsOf(uint32_t file) const {
 // Damage at `offset` of the last file. A crash can only tear the record being written when it struck
 // (each append is synced before the next starts), so the damage is a torn tail exactly when no intact
 // record follows it.
-Status BlockStoreImpl::ClassifyDamage(uint32_t file, uint64_t offset, uint64_t size, const RandomAccessFile& reader,
+Status BlockStoreImpl::ClassifyDamage(uint32_t file, uint64_t offset, uint64_t size, const io::RandomAccessFile& reader,
                                       const std::string& why) {
   const std::string path = PathOf(file);
   ML_ASSIGN_OR_RETURN(std::string rest, reader.Read(offset, size - offset));
@@ -291,7 +291,7 @@ Status BlockStoreImpl::RollIfNeeded(uint64_t record_size) {
                      "the block directory holds the maximum number of block files");
   }
   const uint32_t next = write_file_ + 1;
-  ML_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> fresh, env_->OpenAppendable(PathOf(next)));
+  ML_ASSIGN_OR_RETURN(std::unique_ptr<io::WritableFile> fresh, env_->OpenAppendable(PathOf(next)));
   ML_RETURN_IF_ERROR(env_->SyncDir(dir_));
   (void)writer_->Close();
   (void)WriteSidecar(write_file_, write_size_, OffsetsOf(write_file_));  // only saves a scan at the next Open
@@ -357,12 +357,12 @@ Status BlockStoreImpl::Append(uint64_t number, std::string_view block_bytes) {
   return OkStatus();
 }
 
-Result<std::shared_ptr<RandomAccessFile>> BlockStoreImpl::ReaderFor(uint32_t file) const {
+Result<std::shared_ptr<io::RandomAccessFile>> BlockStoreImpl::ReaderFor(uint32_t file) const {
   std::lock_guard lock(readers_mu_);
   if (auto it = readers_.find(file); it != readers_.end()) return it->second;
   if (readers_.size() >= kMaxOpenReaders) readers_.erase(readers_.begin());  // in-flight reads hold their own ref
-  ML_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> reader, env_->OpenRandomAccess(PathOf(file)));
-  std::shared_ptr<RandomAccessFile> shared = std::move(reader);
+  ML_ASSIGN_OR_RETURN(std::unique_ptr<io::RandomAccessFile> reader, env_->OpenRandomAccess(PathOf(file)));
+  std::shared_ptr<io::RandomAccessFile> shared = std::move(reader);
   readers_.emplace(file, shared);
   return shared;
 }
@@ -379,7 +379,7 @@ Result<Location> BlockStoreImpl::Locate(uint64_t number) const {
 
 Result<RawBlockRecord> BlockStoreImpl::ReadRaw(uint64_t number) const {
   ML_ASSIGN_OR_RETURN(Location loc, Locate(number));
-  ML_ASSIGN_OR_RETURN(std::shared_ptr<RandomAccessFile> reader, ReaderFor(loc.file));
+  ML_ASSIGN_OR_RETURN(std::shared_ptr<io::RandomAccessFile> reader, ReaderFor(loc.file));
   ML_ASSIGN_OR_RETURN(std::string bytes, reader->Read(loc.offset, kBlockRecordHeaderSize + loc.length));
   const std::string path = PathOf(loc.file);
   if (bytes.size() != kBlockRecordHeaderSize + loc.length) {
@@ -414,16 +414,16 @@ std::string BlockFileName(uint32_t file_number) {
   return buf;
 }
 
-Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, Env* env) {
+Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, io::Env* env) {
   return Open(dir, env, BlockStoreOptions{});
 }
 
-Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, Env* env,
+Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, io::Env* env,
                                                      const BlockStoreOptions& options) {
   if (options.max_file_bytes == 0) {
     return MakeError(ErrorKind::kInvalidArgument, "bad_block_store_options", "max_file_bytes must be positive");
   }
-  auto store = std::make_unique<BlockStoreImpl>(dir, env != nullptr ? env : Env::Default(), options);
+  auto store = std::make_unique<BlockStoreImpl>(dir, env != nullptr ? env : io::Env::Default(), options);
   ML_RETURN_IF_ERROR(store->Recover());
   return std::unique_ptr<BlockStore>(std::move(store));
 }

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "common/result.h"
-#include "ledger/embedded/env.h"
+#include "io/env.h"
 
 namespace medledger::ledger::embedded {
 
@@ -41,8 +41,9 @@ struct RawBlockRecord {
 class BlockStore {
  public:
   // `env` may be null for the real file system; tests pass a fault-injecting Env.
-  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir, Env* env = nullptr);
-  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir, Env* env, const BlockStoreOptions& options);
+  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir, io::Env* env = nullptr);
+  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir, io::Env* env,
+                                                  const BlockStoreOptions& options);
   virtual ~BlockStore() = default;
 
   // Appends serialized block `number` (must equal Height()) and fsyncs before returning. Safe to call

@@ -3,8 +3,8 @@
 #include <filesystem>
 
 #include "identity/organization.h"
+#include "io/env.h"
 #include "ledger/embedded/block_store.h"
-#include "ledger/embedded/env.h"
 #include "ledger/embedded/genesis.h"
 #include "ledger/embedded/membership.h"
 #include "ledger/embedded/state_db.h"
@@ -31,7 +31,7 @@ EmbeddedLedgerOptions OptionsForOrganization(const identity::Organization& org,
 Status CreateLedgerFor(const identity::Organization& org) {
   EmbeddedLedgerOptions o;  // only for the channel name the ledger will use
   std::string dir = LedgerDirFor(org.data_dir().string());
-  ML_RETURN_IF_ERROR(Env::Default()->CreateDirs(dir));
+  ML_RETURN_IF_ERROR(io::Env::Default()->CreateDirs(dir));
   ML_ASSIGN_OR_RETURN(auto blocks, BlockStore::Open(dir + "/blocks", nullptr));
   ML_RETURN_IF_ERROR(
       WriteGenesisIfEmpty(*blocks, org.orderer(), o.channel_id, org.msp_id(), org.ca_certificate().ToDer()));

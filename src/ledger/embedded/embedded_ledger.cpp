@@ -9,11 +9,11 @@
 #include "common/encoding.h"
 #include "contract/stub.h"
 #include "crypto/random.h"
+#include "io/env.h"
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/block_store.h"
 #include "ledger/embedded/blocking_queue.h"
 #include "ledger/embedded/endorser.h"
-#include "ledger/embedded/env.h"
 #include "ledger/embedded/genesis.h"
 #include "ledger/embedded/membership.h"
 #include "ledger/embedded/protoutil.h"
@@ -279,7 +279,7 @@ Result<std::unique_ptr<EmbeddedLedger>> EmbeddedLedger::Open(EmbeddedLedgerOptio
   auto impl = std::make_unique<Impl>();
   impl->opt = std::move(options);
   EmbeddedLedgerOptions& o = impl->opt;
-  Env* env = o.env != nullptr ? o.env : Env::Default();
+  io::Env* env = o.env != nullptr ? o.env : io::Env::Default();
   ML_RETURN_IF_ERROR(env->CreateDirs(o.dir));
   ML_ASSIGN_OR_RETURN(impl->blocks, BlockStore::Open(o.dir + "/blocks", o.env));
   ML_ASSIGN_OR_RETURN(impl->state, StateDb::Open(o.dir + "/state"));

@@ -21,9 +21,12 @@ namespace medledger::contract {
 class Contract;
 }
 
+namespace medledger::io {
+class Env;
+}
+
 namespace medledger::ledger::embedded {
 
-class Env;
 struct VerifyReport;
 struct VerifyOptions;
 
@@ -50,7 +53,7 @@ struct EmbeddedLedgerOptions {
   //          tx_id binding, proposal hash, policy, duplicates and MVCC are still checked.
   enum class LocalTrust { kNone, kEndorsement, kAll };
   LocalTrust local_trust = LocalTrust::kEndorsement;
-  Env* env = nullptr;  // null: the real file system
+  io::Env* env = nullptr;  // null: the real file system
   // An empty chain starts with a genesis (configuration) block signed by the orderer (genesis.h), as a Fabric
   // channel does. The programs set it; tests of the pipeline count blocks without it.
   bool genesis_block = false;

@@ -4,7 +4,7 @@
 
 #include "common/encoding.h"
 #include "common/time.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 
 namespace medledger::ledger::embedded {
 
@@ -41,12 +41,12 @@ Status WriteVerifyCheckpoint(const std::filesystem::path& file, VerifiedPrefix p
   const std::string body = SignedBody(prefix);
   ML_ASSIGN_OR_RETURN(std::string signature, signer.Sign(body));
   json doc = {{"body", json::parse(body)}, {"signature", Base64Encode(signature)}};
-  return identity::WriteFileAtomic(file, doc.dump(2) + "\n", 0600);
+  return io::WriteFileAtomic(*io::Env::Default(), file, doc.dump(2) + "\n");
 }
 
 Result<std::optional<VerifiedPrefix>> ReadVerifyCheckpoint(const std::filesystem::path& file,
                                                            const crypto::Certificate& signer) {
-  auto text = identity::ReadSmallFile(file, 64 * 1024);
+  auto text = io::ReadFile(*io::Env::Default(), file, 64 * 1024);
   if (!text.ok()) {
     if (text.error().kind == ErrorKind::kNotFound) return std::optional<VerifiedPrefix>();
     if (text.error().code == "too_large") return Mismatch(file, "larger than any checkpoint");

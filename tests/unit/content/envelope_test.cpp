@@ -11,11 +11,12 @@
 
 #include "common/encoding.h"
 #include "content/embedded_store.h"
-#include "content/fs_util.h"
 #include "content/keystore.h"
 #include "content/report_vault.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "io/env.h"
+#include "io/posix_util.h"
 #include "temp_dir.h"
 
 namespace medledger::content {
@@ -259,13 +260,13 @@ TEST(FileKeystore, ErasedKeyIsGoneFromDiskAndOtherReportsStillOpen) {
 TEST(FsUtil, AppendLineDurablyAppendsPrivately) {
   TempDir dir;
   auto log = dir.path() / "log.jsonl";
-  ASSERT_TRUE(AppendLineDurably(log, "{\"a\":1}").ok());
-  ASSERT_TRUE(AppendLineDurably(log, "{\"b\":2}").ok());
-  EXPECT_EQ(ReadFileBytes(log).value(), "{\"a\":1}\n{\"b\":2}\n");
+  ASSERT_TRUE(io::AppendLineDurably(*io::Env::Default(), log, "{\"a\":1}").ok());
+  ASSERT_TRUE(io::AppendLineDurably(*io::Env::Default(), log, "{\"b\":2}").ok());
+  EXPECT_EQ(io::ReadFile(*io::Env::Default(), log).value(), "{\"a\":1}\n{\"b\":2}\n");
   struct stat st {};
   ASSERT_EQ(::stat(log.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_EQ(AppendLineDurably(dir.path() / "missing" / "x", "y").error().code, "io_error");
+  EXPECT_EQ(io::AppendLineDurably(*io::Env::Default(), dir.path() / "missing" / "x", "y").error().code, "io_error");
 }
 
 }  // namespace

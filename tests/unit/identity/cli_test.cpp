@@ -9,9 +9,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "identity/durable_file.h"
 #include "identity/organization.h"
 #include "identity/password_file.h"
+#include "io/env.h"
 #include "temp_dir.h"
 
 extern char** environ;
@@ -56,8 +56,8 @@ class CliTest : public ::testing::Test {
       run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     posix_spawn_file_actions_destroy(&actions);
-    run.out = ReadSmallFile(out).value_or("");
-    run.err = ReadSmallFile(err).value_or("");
+    run.out = io::ReadFile(*io::Env::Default(), out, 16 * 1024 * 1024).value_or("");
+    run.err = io::ReadFile(*io::Env::Default(), err, 16 * 1024 * 1024).value_or("");
     return run;
   }
 

@@ -10,7 +10,7 @@
 
 #include "crypto/random.h"
 #include "crypto/x509.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 #include "temp_dir.h"
 
 namespace medledger::identity {
@@ -169,16 +169,16 @@ TEST_F(OrganizationTest, WrongMasterKeyOrTamperedWalletFails) {
   org_.reset();
   // Tampering with a user's wallet entry: the organisation opens, loading that user fails.
   fs::path entry = dir_ / "wallet" / "doc.id";
-  std::string text = ReadSmallFile(entry).value();
+  std::string text = io::ReadFile(*io::Env::Default(), entry, 16 * 1024 * 1024).value();
   size_t pos = text.find("\"nonce\": \"") + 10;
   text[pos] = text[pos] == 'A' ? 'B' : 'A';
-  ASSERT_TRUE(WriteFileAtomic(entry, text).ok());
+  ASSERT_TRUE(io::WriteFileAtomic(*io::Env::Default(), entry, text).ok());
   auto org = Organization::Open(dir_, FastOpen()).value();
   EXPECT_EQ(org->LoadIdentity("doc").error().code, "wallet_decrypt_failed");
   org.reset();
   // A different master key: nothing in the wallet opens, so neither does the organisation.
   fs::path key = dir_ / "keys" / "master.key";
-  ASSERT_TRUE(WriteFileAtomic(key, crypto::RandomBytes(32), 0600).ok());
+  ASSERT_TRUE(io::WriteFileAtomic(*io::Env::Default(), key, crypto::RandomBytes(32)).ok());
   EXPECT_EQ(Organization::Open(dir_, FastOpen()).error().code, "wallet_decrypt_failed");
 }
 

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <thread>
 
-#include "identity/durable_file.h"
+#include "io/env.h"
 #include "temp_dir.h"
 
 namespace medledger::identity {
@@ -67,7 +67,7 @@ TEST_F(UserDirectoryTest, AddGetListPersist) {
   struct stat st {};
   ASSERT_EQ(::stat(file_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  std::string text = ReadSmallFile(file_).value();
+  std::string text = io::ReadFile(*io::Env::Default(), file_, 16 * 1024 * 1024).value();
   EXPECT_EQ(text.find("correct horse"), std::string::npos);
   EXPECT_NE(text.find("$argon2id$"), std::string::npos);
 
@@ -144,7 +144,7 @@ TEST_F(UserDirectoryTest, CorruptFileIsReportedNotCrashed) {
       {"", "{", "[]", R"({"version":2,"users":{}})", R"({"version":1})", R"({"version":1,"users":{"BAD":{}}})",
        R"({"version":1,"users":{"bob":{"role":"doctor"}}})",
        R"({"version":1,"users":{"bob":{"role":"nurse","display_name":"","cert":"","password_hash":"","disabled":false,"created":""}}})"}) {
-    ASSERT_TRUE(WriteFileAtomic(file_, text).ok());
+    ASSERT_TRUE(io::WriteFileAtomic(*io::Env::Default(), file_, text).ok());
     auto r = UserDirectory::Open(file_, PasswordCost::Minimal());
     ASSERT_FALSE(r.ok()) << text;
     EXPECT_EQ(r.error().code, "user_directory_corrupt") << text;
@@ -175,18 +175,19 @@ TEST_F(UserDirectoryTest, PasswdDisableEnableAndEndSessionsBumpTheSessionEpoch) 
 }
 
 TEST_F(UserDirectoryTest, FileWithoutSessionEpochReadsAsZeroAndBadEpochIsCorrupt) {
-  ASSERT_TRUE(WriteFileAtomic(file_, R"({"version":1,"users":{"bob":{"role":"doctor","display_name":"B","cert":"c",)"
-                                     R"("password_hash":"","disabled":false,"created":""}}})")
+  ASSERT_TRUE(io::WriteFileAtomic(*io::Env::Default(), file_,
+                                  R"({"version":1,"users":{"bob":{"role":"doctor","display_name":"B","cert":"c",)"
+                                  R"("password_hash":"","disabled":false,"created":""}}})")
                   .ok());
   auto old = UserDirectory::Open(file_, PasswordCost::Minimal());
   ASSERT_TRUE(old.ok());
   EXPECT_EQ((*old)->GetUser("bob")->token_generation, 0u);
   for (const char* bad : {"-1", "\"1\"", "1.5"}) {
-    ASSERT_TRUE(
-        WriteFileAtomic(file_, std::string(R"({"version":1,"users":{"bob":{"role":"doctor","display_name":"B",)") +
-                                   R"("cert":"c","password_hash":"","disabled":false,"created":"",)" +
-                                   R"("token_generation":)" + bad + "}}}")
-            .ok());
+    ASSERT_TRUE(io::WriteFileAtomic(*io::Env::Default(), file_,
+                                    std::string(R"({"version":1,"users":{"bob":{"role":"doctor","display_name":"B",)") +
+                                        R"("cert":"c","password_hash":"","disabled":false,"created":"",)" +
+                                        R"("token_generation":)" + bad + "}}}")
+                    .ok());
     auto r = UserDirectory::Open(file_, PasswordCost::Minimal());
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, "user_directory_corrupt");

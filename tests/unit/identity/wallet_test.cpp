@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "crypto/random.h"
-#include "identity/durable_file.h"
+#include "io/env.h"
 #include "temp_dir.h"
 
 namespace medledger::identity {
@@ -55,7 +55,7 @@ TEST_F(WalletTest, RoundTrip) {
 
 TEST_F(WalletTest, PrivateKeyIsNotStoredInClear) {
   ASSERT_TRUE(wallet_.Put("alice", alice_).ok());
-  std::string file = ReadSmallFile(wallet_.PathFor("alice")).value();
+  std::string file = io::ReadFile(*io::Env::Default(), wallet_.PathFor("alice"), 16 * 1024 * 1024).value();
   EXPECT_EQ(file.find("PRIVATE KEY"), std::string::npos);
   std::string pem = alice_.private_key().ToPem();
   // The base64 body of the PKCS#8 key must not appear either.
@@ -77,10 +77,10 @@ TEST_F(WalletTest, EveryByteFlipIsDetected) {
 
 TEST_F(WalletTest, TamperedFileOnDiskFailsToLoad) {
   ASSERT_TRUE(wallet_.Put("alice", alice_).ok());
-  std::string file = ReadSmallFile(wallet_.PathFor("alice")).value();
+  std::string file = io::ReadFile(*io::Env::Default(), wallet_.PathFor("alice"), 16 * 1024 * 1024).value();
   size_t pos = file.find("\"sealed_key\": \"") + 20;
   file[pos] = file[pos] == 'A' ? 'B' : 'A';
-  ASSERT_TRUE(WriteFileAtomic(wallet_.PathFor("alice"), file).ok());
+  ASSERT_TRUE(io::WriteFileAtomic(*io::Env::Default(), wallet_.PathFor("alice"), file).ok());
   EXPECT_EQ(wallet_.Load("alice").error().code, "wallet_decrypt_failed");
 }
 
@@ -97,7 +97,7 @@ TEST_F(WalletTest, EntriesCannotBeRenamedOrSwapped) {
   ASSERT_TRUE(wallet_.Put("alice", alice_).ok());
   ASSERT_TRUE(wallet_.Put("bob", bob).ok());
   // Copying bob's file over alice's: the stored name no longer matches.
-  std::string bob_file = ReadSmallFile(wallet_.PathFor("bob")).value();
+  std::string bob_file = io::ReadFile(*io::Env::Default(), wallet_.PathFor("bob"), 16 * 1024 * 1024).value();
   EXPECT_EQ(wallet_.Open("alice", bob_file).error().code, "wallet_corrupt");
   // Editing the name inside too: the AAD binds the name, so authentication fails.
   std::string renamed = bob_file;
@@ -142,7 +142,7 @@ TEST(MasterKey, CreateLoadModesAndRefusals) {
   ::chmod(path.c_str(), 0644);
   EXPECT_EQ(MasterKey::Load(path).error().code, "master_key_insecure");
   ::chmod(path.c_str(), 0600);
-  ASSERT_TRUE(WriteFileAtomic(path, "short", 0600).ok());
+  ASSERT_TRUE(io::WriteFileAtomic(*io::Env::Default(), path, "short").ok());
   EXPECT_EQ(MasterKey::Load(path).error().code, "master_key_corrupt");
   EXPECT_EQ(MasterKey::Load(dir.path() / "absent").error().code, "master_key_missing");
 }

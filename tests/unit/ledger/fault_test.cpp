@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "ledger/embedded/env_fault_injection.h"
+#include "io/fault_env.h"
 #include "ledger/embedded/verifier.h"
 #include "test_support.h"
 
@@ -14,7 +14,7 @@ namespace {
 TEST(LedgerFaults, FailedFsyncIsNotAcknowledgedAndReopenRecovers) {
   testing::LedgerFixture fx;
   std::string dir = testing::TempDir("fault");
-  embedded::FaultInjectionEnv env;
+  io::FaultInjectionEnv env;
   std::string acked_tx;
   {
     auto o = fx.Options(dir);

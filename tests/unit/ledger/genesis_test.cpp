@@ -8,10 +8,10 @@
 #include <filesystem>
 
 #include "identity/organization.h"
+#include "io/env.h"
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/block_store.h"
 #include "ledger/embedded/data_dir.h"
-#include "ledger/embedded/env.h"
 #include "ledger/embedded/membership.h"
 #include "test_support.h"
 
@@ -112,7 +112,7 @@ TEST_F(GenesisTest, AGenesisBlockThatIsNotTheOrderersConfigFailsVerification) {
 
   // Written as block 0 of the data directory, a genesis block of another channel fails verify at block 0.
   std::string ledger_dir = embedded::LedgerDirFor(dir_);
-  ASSERT_TRUE(embedded::Env::Default()->CreateDirs(ledger_dir).ok());
+  ASSERT_TRUE(io::Env::Default()->CreateDirs(ledger_dir).ok());
   {
     auto blocks = embedded::BlockStore::Open(ledger_dir + "/blocks").value();
     ASSERT_TRUE(

@@ -5,8 +5,8 @@
 #include <random>
 
 #include "block_test_util.h"
+#include "io/fault_env.h"
 #include "ledger/embedded/block_store.h"
-#include "ledger/embedded/env_fault_injection.h"
 #include "temp_dir.h"
 
 namespace medledger::ledger::embedded {
@@ -24,7 +24,7 @@ TEST(BlockStoreFaults, RandomFaultsAndPowerLossNeverLoseAnAcknowledgedBlock) {
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
   TempDir dir;
-  FaultInjectionEnv env;
+  io::FaultInjectionEnv env;
   BlockStoreOptions o;
   o.max_file_bytes = 2000;
   uint64_t acknowledged = 0;

@@ -8,9 +8,9 @@
 
 #include "block_test_util.h"
 #include "common/encoding.h"
+#include "io/fault_env.h"
 #include "ledger/embedded/block_store_index.h"
 #include "ledger/embedded/crc32c.h"
-#include "ledger/embedded/env_fault_injection.h"
 #include "temp_dir.h"
 
 namespace medledger::ledger::embedded {
@@ -22,7 +22,7 @@ using testing::FlipByte;
 using testing::ReadFile;
 using testing::WriteFile;
 
-std::unique_ptr<BlockStore> MustOpen(const std::string& dir, Env* env = nullptr, BlockStoreOptions o = {}) {
+std::unique_ptr<BlockStore> MustOpen(const std::string& dir, io::Env* env = nullptr, BlockStoreOptions o = {}) {
   auto store = BlockStore::Open(dir, env, o);
   if (!store.ok()) ADD_FAILURE() << store.error().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
@@ -401,7 +401,7 @@ TEST(BlockStore, ReadOnlyLeavesTornTailInPlace) {
 
 TEST(BlockStore, FsyncFailureIsNotAcknowledgedAndStopsAppends) {
   TempDir dir;
-  FaultInjectionEnv env;
+  io::FaultInjectionEnv env;
   {
     auto store = MustOpen(dir.Sub("blocks"), &env);
     AppendBlocks(*store, 3, 100);
@@ -426,7 +426,7 @@ TEST(BlockStore, FsyncFailureIsNotAcknowledgedAndStopsAppends) {
 // Every torn write an append can suffer (disk full mid-record) is undone, and the store keeps working.
 TEST(BlockStore, TornWriteAtEveryOffsetIsUndone) {
   TempDir dir;
-  FaultInjectionEnv env;
+  io::FaultInjectionEnv env;
   auto store = MustOpen(dir.Sub("blocks"), &env);
   AppendBlocks(*store, 2, 64);
   const uint64_t record = kBlockRecordHeaderSize + 64;
@@ -449,7 +449,7 @@ TEST(BlockStore, TornWriteAtEveryOffsetIsUndone) {
 
 TEST(BlockStore, DiskFullThenSpaceFreed) {
   TempDir dir;
-  FaultInjectionEnv env;
+  io::FaultInjectionEnv env;
   auto store = MustOpen(dir.Sub("blocks"), &env);
   AppendBlocks(*store, 2, 100);
   env.SetDiskFull(true);
@@ -463,7 +463,7 @@ TEST(BlockStore, DiskFullThenSpaceFreed) {
 // a roll, must survive dropping all unsynced data.
 TEST(BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
   TempDir dir;
-  FaultInjectionEnv env;
+  io::FaultInjectionEnv env;
   BlockStoreOptions o;
   o.max_file_bytes = 700;
   {
@@ -480,7 +480,7 @@ TEST(BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
 // not durable; after a restart, blocks acknowledged into it must not vanish in a power loss.
 TEST(BlockStore, FileFromAFailedRollIsMadeDurableOnReopen) {
   TempDir dir;
-  FaultInjectionEnv env;
+  io::FaultInjectionEnv env;
   BlockStoreOptions o;
   o.max_file_bytes = 300;
   {

@@ -1,10 +1,10 @@
-#include "ledger/embedded/env_fault_injection.h"
+#include "io/fault_env.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <utility>
 
-namespace medledger::ledger::embedded {
+namespace medledger::io {
 namespace {
 
 std::string Normalize(const std::string& path) {
@@ -29,6 +29,9 @@ class FaultWritableFile final : public WritableFile {
     if (plan.allowed > 0) {
       ML_RETURN_IF_ERROR(base_->Append(data.substr(0, plan.allowed)));
       env_->RecordAppend(path_, plan.allowed);
+    }
+    if (plan.fail && plan.io_error) {
+      return MakeError(ErrorKind::kIoError, "io_error", "write " + path_ + ": injected: input/output error");
     }
     if (plan.fail) {
       return MakeError(ErrorKind::kIoError, "no_space", "write " + path_ + ": injected: no space left on device");
@@ -63,6 +66,11 @@ void FaultInjectionEnv::SetDiskFull(bool full) {
   disk_full_ = full;
 }
 
+void FaultInjectionEnv::SetWriteFailure(bool fail) {
+  std::lock_guard lock(mu_);
+  fail_write_ = fail;
+}
+
 void FaultInjectionEnv::FailAppendAfter(uint64_t bytes) {
   std::lock_guard lock(mu_);
   budget_set_ = true;
@@ -71,7 +79,7 @@ void FaultInjectionEnv::FailAppendAfter(uint64_t bytes) {
 
 void FaultInjectionEnv::ClearFaults() {
   std::lock_guard lock(mu_);
-  fail_sync_ = disk_full_ = budget_set_ = false;
+  fail_sync_ = disk_full_ = fail_write_ = budget_set_ = false;
   append_budget_ = 0;
 }
 
@@ -82,11 +90,12 @@ uint64_t FaultInjectionEnv::sync_count() const {
 
 FaultInjectionEnv::AppendPlan FaultInjectionEnv::PlanAppend(uint64_t n) {
   std::lock_guard lock(mu_);
-  if (disk_full_) return {0, true};
+  if (fail_write_) return {0, true, true};
+  if (disk_full_) return {0, true, false};
   if (!budget_set_) return {n, false};
   const uint64_t allowed = std::min(n, append_budget_);
   append_budget_ -= allowed;
-  return {allowed, allowed < n};
+  return {allowed, allowed < n, false};
 }
 
 void FaultInjectionEnv::RecordAppend(const std::string& path, uint64_t n) {
@@ -110,12 +119,15 @@ void FaultInjectionEnv::RecordSync(const std::string& path) {
 Status FaultInjectionEnv::DropUnsyncedData() {
   std::map<std::string, FileState> files;
   std::set<std::string> unsynced;
+  std::vector<PendingRename> renames;
   {
     std::lock_guard lock(mu_);
     files = std::move(files_);
     unsynced = std::move(unsynced_names_);
+    renames = std::move(pending_renames_);
     files_.clear();
     unsynced_names_.clear();
+    pending_renames_.clear();
   }
   for (const auto& [path, state] : files) {
     if (unsynced.count(path) != 0) continue;
@@ -123,6 +135,16 @@ Status FaultInjectionEnv::DropUnsyncedData() {
     if (!exists) continue;
     ML_ASSIGN_OR_RETURN(uint64_t size, base_->FileSize(path));
     if (size > state.synced_size) ML_RETURN_IF_ERROR(base_->Truncate(path, state.synced_size));
+  }
+  for (auto it = renames.rbegin(); it != renames.rend(); ++it) {
+    ML_ASSIGN_OR_RETURN(bool moved, base_->FileExists(it->to));
+    if (moved) ML_RETURN_IF_ERROR(base_->RenameFile(it->to, it->from));
+    if (it->replaced.has_value()) {
+      ML_ASSIGN_OR_RETURN(auto file, base_->CreateExclusive(it->to, 0600));
+      ML_RETURN_IF_ERROR(file->Append(*it->replaced));
+      ML_RETURN_IF_ERROR(file->Sync());
+      ML_RETURN_IF_ERROR(file->Close());
+    }
   }
   for (const auto& path : unsynced) {
     ML_ASSIGN_OR_RETURN(bool exists, base_->FileExists(path));
@@ -185,6 +207,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& path) {
   const std::string dir = Normalize(path);
   std::lock_guard lock(mu_);
   std::erase_if(unsynced_names_, [&](const std::string& f) { return ParentOf(f) == dir; });
+  std::erase_if(pending_renames_, [&](const PendingRename& r) { return ParentOf(r.to) == dir; });
   ++sync_count_;
   return OkStatus();
 }
@@ -201,8 +224,46 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   return OkStatus();
 }
 
-Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path) {
-  return base_->LockFile(path);
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::CreateExclusive(const std::string& path, unsigned mode) {
+  ML_ASSIGN_OR_RETURN(auto file, base_->CreateExclusive(path, mode));
+  const std::string key = Normalize(path);
+  {
+    std::lock_guard lock(mu_);
+    files_[key] = FileState{};
+    unsynced_names_.insert(key);
+  }
+  return std::unique_ptr<WritableFile>(std::make_unique<FaultWritableFile>(this, path, std::move(file)));
 }
 
-}  // namespace medledger::ledger::embedded
+Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  PendingRename pending{Normalize(from), Normalize(to), std::nullopt};
+  ML_ASSIGN_OR_RETURN(bool replacing, base_->FileExists(to));
+  if (replacing) {
+    // Only the synced part of the old file would survive a power loss: keep that to restore.
+    ML_ASSIGN_OR_RETURN(uint64_t size, base_->FileSize(to));
+    {
+      std::lock_guard lock(mu_);
+      auto it = files_.find(pending.to);
+      if (it != files_.end()) size = std::min(size, it->second.synced_size);
+    }
+    ML_ASSIGN_OR_RETURN(std::string old, base_->ReadRange(to, 0, size));
+    pending.replaced = std::move(old);
+  }
+  ML_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  std::lock_guard lock(mu_);
+  auto it = files_.find(pending.from);
+  if (it != files_.end()) {
+    files_[pending.to] = it->second;
+    files_.erase(it);
+  } else {
+    files_.erase(pending.to);
+  }
+  pending_renames_.push_back(std::move(pending));
+  return OkStatus();
+}
+
+Result<std::unique_ptr<FileLock>> FaultInjectionEnv::LockFile(const std::string& path, LockWait wait) {
+  return base_->LockFile(path, wait);
+}
+
+}  // namespace medledger::io

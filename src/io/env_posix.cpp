@@ -12,10 +12,11 @@
 #include <system_error>
 #include <utility>
 
+#include "common/errno_text.h"
 #include "common/private_dir.h"
-#include "ledger/embedded/env.h"
+#include "io/env.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::io {
 namespace {
 
 Error IoError(const std::string& what, const std::string& path, int err) {
@@ -23,6 +24,13 @@ Error IoError(const std::string& what, const std::string& path, int err) {
   const char* code = err == ENOSPC ? "no_space" : (err == ENOENT ? "file_not_found" : "io_error");
   const ErrorKind kind = err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIoError;
   return MakeError(kind, code, what + " " + path + ": " + reason);
+}
+
+// For opens with O_CREAT: ENOENT there means a missing directory, an I/O problem of the store rather
+// than an absent file.
+Error CreateError(const std::string& what, const std::string& path, int err) {
+  if (err == ENOENT) return MakeError(ErrorKind::kIoError, "io_error", what + " " + path + ": " + ErrnoText(err));
+  return IoError(what, path, err);
 }
 
 // Owns one descriptor; closes it exactly once.
@@ -171,7 +179,7 @@ class PosixEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
     Fd fd(OpenRetry(path.c_str(), O_WRONLY | O_CREAT, 0600));
-    if (fd.get() < 0) return IoError("open", path, errno);
+    if (fd.get() < 0) return CreateError("open", path, errno);
     struct stat st;
     if (::fstat(fd.get(), &st) != 0) return IoError("stat", path, errno);
     return std::unique_ptr<WritableFile>(
@@ -203,14 +211,40 @@ class PosixEnv final : public Env {
     return OkStatus();
   }
 
+  Result<std::unique_ptr<WritableFile>> CreateExclusive(const std::string& path, unsigned mode) override {
+    Fd fd(OpenRetry(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, static_cast<mode_t>(mode)));
+    if (fd.get() < 0) {
+      if (errno == EEXIST) {
+        return MakeError(ErrorKind::kAlreadyExists, "already_exists", path + " already exists");
+      }
+      // ENOENT here means a missing directory, which is an I/O problem of the store, not an absent file.
+      if (errno == ENOENT)
+        return MakeError(ErrorKind::kIoError, "io_error", "create " + path + ": " + ErrnoText(ENOENT));
+      return IoError("create", path, errno);
+    }
+    // The umask may have narrowed the mode; a private file must be exactly what was asked for.
+    if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) {
+      const int err = errno;
+      ::unlink(path.c_str());
+      return IoError("chmod", path, err);
+    }
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(fd.release(), path, 0));
+  }
+
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return IoError("rename " + from + " to", to, errno);
+    return OkStatus();
+  }
+
   // flock, not fcntl locks: flock locks belong to the open file, so a second open in the same process
   // conflicts too, and closing some other descriptor of the file does not drop the lock.
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, LockWait wait) override {
     Fd fd(OpenRetry(path.c_str(), O_RDWR | O_CREAT, 0600));
-    if (fd.get() < 0) return IoError("open", path, errno);
+    if (fd.get() < 0) return CreateError("open", path, errno);
+    const int op = wait == LockWait::kBlock ? LOCK_EX : (LOCK_EX | LOCK_NB);
     int rc;
     do {
-      rc = ::flock(fd.get(), LOCK_EX | LOCK_NB);
+      rc = ::flock(fd.get(), op);
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
       if (errno == EWOULDBLOCK) {
@@ -229,4 +263,4 @@ Env* Env::Default() {
   return &env;
 }
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::io

@@ -6,12 +6,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
-#include "ledger/embedded/env.h"
+#include "io/env.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::io {
 
 class FaultInjectionEnv final : public Env {
  public:
@@ -20,15 +22,18 @@ class FaultInjectionEnv final : public Env {
 
   // Every file and directory Sync fails with an io_error while set.
   void SetSyncFailure(bool fail);
-  // Every Append fails with no_space and writes nothing while set.
+  // Every Append fails with no_space (ENOSPC) and writes nothing while set.
   void SetDiskFull(bool full);
+  // Every Append fails with io_error (EIO) and writes nothing while set.
+  void SetWriteFailure(bool fail);
   // Appends succeed for `bytes` more bytes in total; the Append that crosses the budget writes the part
   // that fits (a torn write) and fails with no_space, as do all later ones until ClearFaults().
   void FailAppendAfter(uint64_t bytes);
   void ClearFaults();
 
   // Simulates a power loss: each file written through this Env is cut back to its size at its last
-  // successful Sync, and files created since their directory was last synced disappear.
+  // successful Sync, renames whose directory was not synced since are undone (the replaced file comes
+  // back with its old content), and files created since their directory was last synced disappear.
   Status DropUnsyncedData();
 
   uint64_t sync_count() const;
@@ -43,7 +48,9 @@ class FaultInjectionEnv final : public Env {
   Status SyncDir(const std::string& path) override;
   Result<std::unique_ptr<RandomAccessFile>> OpenRandomAccess(const std::string& path) override;
   Status RemoveFile(const std::string& path) override;
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> CreateExclusive(const std::string& path, unsigned mode) override;
+  Status RenameFile(const std::string& from, const std::string& to) override;
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, LockWait wait) override;
 
  private:
   friend class FaultWritableFile;
@@ -56,6 +63,12 @@ class FaultInjectionEnv final : public Env {
   struct AppendPlan {
     uint64_t allowed = 0;
     bool fail = false;
+    bool io_error = false;  // EIO rather than ENOSPC
+  };
+  struct PendingRename {
+    std::string from;
+    std::string to;
+    std::optional<std::string> replaced;  // what `to` held before, if it existed
   };
   AppendPlan PlanAppend(uint64_t n);
   void RecordAppend(const std::string& path, uint64_t n);
@@ -66,11 +79,13 @@ class FaultInjectionEnv final : public Env {
   mutable std::mutex mu_;
   bool fail_sync_ = false;
   bool disk_full_ = false;
+  bool fail_write_ = false;
   bool budget_set_ = false;
   uint64_t append_budget_ = 0;
   uint64_t sync_count_ = 0;
   std::map<std::string, FileState> files_;
-  std::set<std::string> unsynced_names_;  // created files whose directory has not been synced since
+  std::set<std::string> unsynced_names_;        // created files whose directory has not been synced since
+  std::vector<PendingRename> pending_renames_;  // in order; undone last-first by a power loss
 };
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::io

@@ -1,18 +1,23 @@
-#include "ledger/embedded/env.h"
+#include "io/env.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
-#include "block_test_util.h"
-#include "ledger/embedded/env_fault_injection.h"
+#include "io/fault_env.h"
 #include "temp_dir.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::io {
 namespace {
 
 using medledger::testing::TempDir;
-using testing::ReadFile;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 TEST(PosixEnv, WritesReadsAndTruncates) {
   TempDir dir;
@@ -112,4 +117,4 @@ TEST(FaultInjectionEnv, InjectsSyncFailuresTornWritesAndFullDisks) {
 }
 
 }  // namespace
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::io
