@@ -5,17 +5,6 @@
 
 namespace medledger::contract {
 
-const char* RoleName(Role role) {
-  switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kDoctor: return "doctor";
-    case Role::kPatient: return "patient";
-    case Role::kAuditor: return "auditor";
-    case Role::kService: return "service";
-  }
-  return "patient";
-}
-
 Result<ClientIdentity> IdentityResolver::Resolve(const Creator& creator) {
   auto denied = [](const std::string& why) {
     return MakeError(ErrorKind::kPermissionDenied, "permission_denied", why);
@@ -38,20 +27,9 @@ Result<ClientIdentity> IdentityResolver::Resolve(const Creator& creator) {
   auto role_it = attrs->find("role");
   if (role_it == attrs->end()) return denied("the creator certificate carries no role attribute");
   ClientIdentity id;
-  const std::string& role = role_it->second;
-  if (role == "admin") {
-    id.role = Role::kAdmin;
-  } else if (role == "doctor") {
-    id.role = Role::kDoctor;
-  } else if (role == "patient") {
-    id.role = Role::kPatient;
-  } else if (role == "auditor") {
-    id.role = Role::kAuditor;
-  } else if (role == "service") {
-    id.role = Role::kService;
-  } else {
-    return denied("the creator's role is none of admin, doctor, patient, auditor, service");
-  }
+  auto role = RoleFromName(role_it->second);
+  if (!role) return denied("the creator's role is none of admin, doctor, patient, auditor, service");
+  id.role = *role;
   id.name = cert->SubjectCommonName();
   // The CN becomes part of ledger keys and caller IDs, so it must be a plain identifier.
   id.id = creator.msp_id + "/" + id.name;

@@ -6,14 +6,13 @@
 #include <unordered_map>
 
 #include "common/result.h"
+#include "common/role.h"
 #include "contract/stub.h"
 
 namespace medledger::contract {
 
-// kService is a machine identity of the organisation (the report log's anchoring key, the key-release service):
-// it may anchor log checkpoints and record key releases, nothing else; it reads no report.
-enum class Role { kAdmin, kDoctor, kPatient, kAuditor, kService };
-const char* RoleName(Role role);
+using medledger::Role;  // common/role.h: the service role anchors log checkpoints and records key releases only
+using medledger::RoleName;
 
 struct ClientIdentity {
   std::string id;  // "<mspId>/<CN>", the stable caller ID used on the ledger

@@ -45,16 +45,6 @@ class HashSlot {
 
 }  // namespace
 
-const char* RoleName(Role role) {
-  switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kDoctor: return "doctor";
-    case Role::kPatient: return "patient";
-    case Role::kAuditor: return "auditor";
-  }
-  return "unknown";
-}
-
 Result<Role> ParseRole(std::string_view name) {
   for (Role r : {Role::kAdmin, Role::kDoctor, Role::kPatient, Role::kAuditor}) {
     if (name == RoleName(r)) return r;

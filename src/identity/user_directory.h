@@ -15,13 +15,16 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/role.h"
 #include "identity/password.h"
 #include "io/env.h"
 
 namespace medledger::identity {
 
-enum class Role { kAdmin, kDoctor, kPatient, kAuditor };
-const char* RoleName(Role role);  // "admin", "doctor", "patient", "auditor": the certificate's role attribute
+using medledger::Role;
+using medledger::RoleName;
+// A person's role from its name: admin, doctor, patient or auditor ("bad_role" otherwise; "service" is the
+// organisation's machine identity, never a user of the directory).
 Result<Role> ParseRole(std::string_view name);
 
 // [a-z0-9][a-z0-9._-]{0,63}: safe as a file name, a certificate CN and a URL path segment.

@@ -46,6 +46,8 @@ TEST(Roles, ParseAndName) {
     EXPECT_EQ(ParseRole(RoleName(r)).value(), r);
   EXPECT_EQ(ParseRole("nurse").error().code, "bad_role");
   EXPECT_EQ(ParseRole("Doctor").error().code, "bad_role");
+  // The service role is a role of the contract, never of a person in the directory.
+  EXPECT_EQ(ParseRole("service").error().code, "bad_role");
 }
 
 TEST_F(UserDirectoryTest, AddGetListPersist) {
