@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -31,5 +32,9 @@ uint64_t DecodeFixed64LE(const char* p);
 
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool IsValidUtf8(std::string_view text);
+
+// The pieces of `text` between `separator`s, empty ones included ("a,,b" -> a, "", b; "" -> one empty piece).
+// The views point into `text`.
+std::vector<std::string_view> SplitOn(std::string_view text, char separator);
 
 }  // namespace medledger

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/encoding.h"
 #include "common/time.h"
 
 namespace medledger::fhir {
@@ -36,18 +37,6 @@ bool Decode(std::string_view in, std::string* out) {
     }
   }
   return true;
-}
-
-std::vector<std::string> SplitCommas(const std::string& v) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t comma = v.find(',', start);
-    out.push_back(v.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
 }
 
 bool ParseUint(std::string_view s, uint64_t* out) {
@@ -187,7 +176,8 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
     }
     // _format and _pretty belong to the HTTP layer (content negotiation), not to the search.
     if (name == "_format" || name == "_pretty") continue;
-    std::vector<std::string> values = SplitCommas(value);
+    std::vector<std::string> values;
+    for (std::string_view v : SplitOn(value, ',')) values.emplace_back(v);
     if (values.size() > kMaxValuesPerParam) {
       issue("too-long", name, "at most " + std::to_string(kMaxValuesPerParam) + " values per parameter");
       continue;

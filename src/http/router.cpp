@@ -2,19 +2,15 @@
 
 #include <algorithm>
 
+#include "common/encoding.h"
+
 namespace medledger::http {
 namespace {
 
 std::vector<std::string> SplitRaw(std::string_view path) {
-  std::vector<std::string> out;
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  size_t start = 0;
-  while (true) {
-    auto slash = path.find('/', start);
-    out.emplace_back(path.substr(start, slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
+  std::vector<std::string> out;
+  for (std::string_view segment : SplitOn(path, '/')) out.emplace_back(segment);
   return out;
 }
 

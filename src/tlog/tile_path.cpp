@@ -3,6 +3,8 @@
 #include <charconv>
 #include <vector>
 
+#include "common/encoding.h"
+
 namespace medledger::tlog {
 namespace {
 
@@ -28,18 +30,6 @@ bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
   return true;
 }
 
-std::vector<std::string_view> Split(std::string_view s) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t slash = s.find('/', start);
-    parts.push_back(s.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return parts;
-}
-
 }  // namespace
 
 std::string FormatTilePath(const TilePath& tile) {
@@ -61,7 +51,7 @@ std::string FormatTilePath(const TilePath& tile) {
 
 Result<TilePath> ParseTilePath(std::string_view path) {
   if (path.size() > 128) return Bad("tile path too long");
-  std::vector<std::string_view> parts = Split(path);
+  std::vector<std::string_view> parts = SplitOn(path, '/');
   if (parts.size() < 3 || parts[0] != "tile") return Bad("a tile path is tile/<L>/<N>[.p/<W>]");
   TilePath tile;
   if (parts[1] == "entries") {

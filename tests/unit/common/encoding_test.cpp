@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace medledger {
 namespace {
@@ -71,6 +74,16 @@ TEST(Fixed, LittleEndianInPlace) {
   EXPECT_EQ(static_cast<unsigned char>(buf[11]), 0xf1);
   EXPECT_EQ(DecodeFixed32LE(buf), 0x01020304u);
   EXPECT_EQ(DecodeFixed64LE(buf + 4), 0xf102030405060708ull);
+}
+
+TEST(SplitOn, KeepsEmptyPiecesAndViewsIntoTheText) {
+  using V = std::vector<std::string_view>;
+  EXPECT_EQ(SplitOn("a,,b", ','), (V{"a", "", "b"}));
+  EXPECT_EQ(SplitOn("", ','), (V{""}));
+  EXPECT_EQ(SplitOn(",", ','), (V{"", ""}));
+  EXPECT_EQ(SplitOn("tile/0/x001/234", '/'), (V{"tile", "0", "x001", "234"}));
+  const std::string text = "k=v";
+  EXPECT_EQ(SplitOn(text, '=')[1].data(), text.data() + 2);
 }
 
 TEST(Result, CarriesValueOrError) {
