@@ -12,14 +12,14 @@
 #include <vector>
 
 #include "common/encoding.h"
-#include "ledger/embedded/block_store.h"
-#include "ledger/embedded/crc32c.h"
-#include "ledger/embedded/state_db.h"
+#include "ledger/storage/block_store.h"
+#include "ledger/storage/crc32c.h"
+#include "ledger/storage/state_db.h"
 
 namespace {
 
 using namespace medledger;
-using namespace medledger::ledger::embedded;
+using namespace medledger::ledger;  // NOLINT(google-build-using-namespace)
 using Clock = std::chrono::steady_clock;
 
 double Micros(Clock::duration d) {
@@ -67,14 +67,14 @@ void BenchCrc() {
   const std::string data = RandomBytes(rng, 1 << 20);
   uint32_t sink = 0;
   const auto t0 = Clock::now();
-  for (int i = 0; i < 200; ++i) sink += crc32c::Value(data);
+  for (int i = 0; i < 200; ++i) sink += storage::crc32c::Value(data);
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("crc32c (%s): %.0f MB/s (sink %08x)\n", crc32c::HardwareAvailable() ? "sse4.2" : "portable", 200.0 / secs,
+  std::printf("crc32c (%s): %.0f MB/s (sink %08x)\n", storage::crc32c::HardwareAvailable() ? "sse4.2" : "portable", 200.0 / secs,
               sink);
 }
 
 void BenchBlocks(const std::string& dir, size_t block_bytes, int count) {
-  auto store = BlockStore::Open(dir);
+  auto store = storage::BlockStore::Open(dir);
   if (!store.ok()) Die(store.error());
   std::mt19937_64 rng(2);
   const std::string payload = RandomBytes(rng, block_bytes);
@@ -108,7 +108,7 @@ void BenchBlocks(const std::string& dir, size_t block_bytes, int count) {
 
   store->reset();
   const auto t0 = Clock::now();
-  auto reopened = BlockStore::Open(dir);
+  auto reopened = storage::BlockStore::Open(dir);
   if (!reopened.ok()) Die(reopened.error());
   std::printf("reopen (scan %llu blocks): %.1f ms\n", static_cast<unsigned long long>((*reopened)->Height()),
               Micros(Clock::now() - t0) / 1000);
@@ -124,7 +124,7 @@ void BenchOpen(const std::string& dir, uint64_t blocks, size_t block_bytes) {
   std::string record;
   PutFixed32(&record, kBlockRecordMagic);
   PutFixed32(&record, static_cast<uint32_t>(payload.size()));
-  PutFixed32(&record, crc32c::Value(payload));
+  PutFixed32(&record, storage::crc32c::Value(payload));
   record += payload;
   const uint64_t per_file = (64ull << 20) / record.size();
   for (uint64_t written = 0, file = 0; written < blocks; ++file) {
@@ -136,7 +136,7 @@ void BenchOpen(const std::string& dir, uint64_t blocks, size_t block_bytes) {
   }
   for (const char* pass : {"header scan", "sidecar indexes"}) {
     const auto t0 = Clock::now();
-    auto store = BlockStore::Open(dir);
+    auto store = storage::BlockStore::Open(dir);
     if (!store.ok()) Die(store.error());
     std::printf("open %llu blocks of %zu KiB (%s): %.1f ms\n", static_cast<unsigned long long>((*store)->Height()),
                 block_bytes >> 10, pass, Micros(Clock::now() - t0) / 1000);
@@ -146,10 +146,10 @@ void BenchOpen(const std::string& dir, uint64_t blocks, size_t block_bytes) {
 // Shaped like the records contract's CreateReport: the report version and its head (the same ~600-byte
 // JSON twice), the patient -> report index, and the audit event under two keys (~300 bytes each); all
 // composite keys (NUL-separated), 5 writes per transaction.
-BlockUpdate ReportBlock(uint64_t number, uint32_t txs, std::mt19937_64& rng) {
-  BlockUpdate u{number, {}};
+storage::BlockUpdate ReportBlock(uint64_t number, uint32_t txs, std::mt19937_64& rng) {
+  storage::BlockUpdate u{number, {}};
   for (uint32_t t = 0; t < txs; ++t) {
-    TxUpdate tx;
+    storage::TxUpdate tx;
     tx.tx_index = t;
     const std::string id = std::to_string(number) + "." + std::to_string(t);
     static constexpr char kHex[] = "0123456789abcdef";
@@ -170,11 +170,11 @@ BlockUpdate ReportBlock(uint64_t number, uint32_t txs, std::mt19937_64& rng) {
   return u;
 }
 
-void BenchState(const std::string& dir, int blocks, uint32_t txs_per_block, const StateDbOptions& options) {
-  auto db = StateDb::Open(dir, options);
+void BenchState(const std::string& dir, int blocks, uint32_t txs_per_block, const storage::StateDbOptions& options) {
+  auto db = storage::StateDb::Open(dir, options);
   if (!db.ok()) Die(db.error());
   std::mt19937_64 rng(3);
-  std::vector<BlockUpdate> updates;
+  std::vector<storage::BlockUpdate> updates;
   for (int b = 0; b < blocks; ++b) updates.push_back(ReportBlock(static_cast<uint64_t>(b), txs_per_block, rng));
   std::vector<double> lat;
   double cpu = 0;
@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
     BenchBlocks(dir + "/blocks4k", 4 << 10, 300);
     BenchOpen(dir + "/open", 200000, 1 << 10);
   }
-  StateDbOptions options;
+  storage::StateDbOptions options;
   if (argc > 3) options.write_buffer_bytes = std::strtoull(argv[3], nullptr, 10) << 20;  // MiB, for tuning runs
   const int state_blocks = argc > 4 ? std::atoi(argv[4]) : 100;
   if (only == "all" || only == "state") BenchState(dir + "/state", state_blocks, 500, options);

@@ -54,7 +54,10 @@ struct Fixture {
     AppDeps deps;
     deps.records = &records;
     deps.auth = auth.get();
-    AddRecordRoutes(router, deps);
+    AddPatientRoutes(router, deps);
+    AddReportRoutes(router, deps);
+    AddAuditRoutes(router, deps);
+    AddDirectoryRoutes(router, deps);
     AddFhirRoutes(router, deps);
     AddAuthRoutes(router, deps, AppOptions{});
   }

@@ -18,13 +18,13 @@
 
 #include "chaincode/handler.h"
 #include "chaincode/message_sink.h"
-#include "common/common.pb.h"
-#include "ledger/queryresult/kv_query_result.pb.h"
-#include "msp/identities.pb.h"
-#include "peer/chaincode.pb.h"
-#include "peer/chaincode_event.pb.h"
-#include "peer/chaincode_shim.pb.h"
-#include "peer/proposal.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/ledger/queryresult/kv_query_result.pb.h"
+#include "pb/msp/identities.pb.h"
+#include "pb/peer/chaincode.pb.h"
+#include "pb/peer/chaincode_event.pb.h"
+#include "pb/peer/chaincode_shim.pb.h"
+#include "pb/peer/proposal.pb.h"
 #include "proto_mutator.h"
 
 namespace {

@@ -6,10 +6,10 @@
 
 #include <string>
 
-#include "common/common.pb.h"
 #include "crypto/ecdsa.h"
-#include "peer/proposal_response.pb.h"
-#include "peer/transaction.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/peer/proposal_response.pb.h"
+#include "pb/peer/transaction.pb.h"
 
 namespace medledger::fuzz {
 

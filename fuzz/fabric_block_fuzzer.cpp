@@ -14,33 +14,34 @@
 #include <string>
 #include <vector>
 
-#include "common/common.pb.h"
 #include "envelope_resign.h"
 #include "fabric_org.h"
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/validator.h"
-#include "ledger/rwset/kvrwset/kv_rwset.pb.h"
-#include "ledger/rwset/rwset.pb.h"
-#include "msp/identities.pb.h"
-#include "peer/proposal.pb.h"
-#include "peer/proposal_response.pb.h"
-#include "peer/transaction.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/ledger/rwset/kvrwset/kv_rwset.pb.h"
+#include "pb/ledger/rwset/rwset.pb.h"
+#include "pb/msp/identities.pb.h"
+#include "pb/peer/proposal.pb.h"
+#include "pb/peer/proposal_response.pb.h"
+#include "pb/peer/transaction.pb.h"
 #include "proto_mutator.h"
 #include "reportlog/block_leaves.h"
 
 namespace {
 
-using namespace medledger::ledger::embedded;
+using namespace medledger::ledger;  // NOLINT(google-build-using-namespace)
+using namespace medledger::ledger::embedded;  // NOLINT(google-build-using-namespace)
 
 class EmptyState final : public StateView {
  public:
-  medledger::Result<std::optional<Version>> GetVersion(std::string_view, std::string_view) const override {
-    return std::optional<Version>();
+  medledger::Result<std::optional<wire::Version>> GetVersion(std::string_view, std::string_view) const override {
+    return std::optional<wire::Version>();
   }
-  medledger::Result<std::vector<std::pair<std::string, Version>>> RangeVersions(std::string_view, std::string_view,
+  medledger::Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view, std::string_view,
                                                                                 std::string_view,
                                                                                 uint32_t) const override {
-    return std::vector<std::pair<std::string, Version>>();
+    return std::vector<std::pair<std::string, wire::Version>>();
   }
   medledger::Result<bool> HasTx(std::string_view) const override { return false; }
 };

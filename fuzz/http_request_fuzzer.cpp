@@ -29,7 +29,10 @@ const Router& Routes() {
     AppDeps deps;  // the handlers are never called here: matching only needs the table
     AppOptions options;
     AddAuthRoutes(r, deps, options);
-    AddRecordRoutes(r, deps);
+    AddPatientRoutes(r, deps);
+    AddReportRoutes(r, deps);
+    AddAuditRoutes(r, deps);
+    AddDirectoryRoutes(r, deps);
     return r;
   }();
   return router;

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include "common/common.pb.h"
 #include "common/encoding.h"
 #include "common/time.h"
 #include "consortium/key_release.h"
@@ -25,13 +24,14 @@
 #include "crypto/hash.h"
 #include "crypto/hpke.h"
 #include "fabric_org.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "ledger/embedded/embedded_ledger.h"
-#include "ledger/queryresult/kv_query_result.pb.h"
-#include "peer/chaincode.pb.h"
-#include "peer/chaincode_event.pb.h"
-#include "peer/chaincode_shim.pb.h"
-#include "peer/proposal.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/ledger/queryresult/kv_query_result.pb.h"
+#include "pb/peer/chaincode.pb.h"
+#include "pb/peer/chaincode_event.pb.h"
+#include "pb/peer/chaincode_shim.pb.h"
+#include "pb/peer/proposal.pb.h"
 #include "receipt/ledger_evidence.h"
 #include "service/jwt.h"
 #include "test_identities.h"
@@ -140,7 +140,7 @@ int FabricSeeds(const fs::path& out, const fuzz::FabricOrg& org, std::vector<std
       if (!r.ok()) std::fprintf(stderr, "submit %s: %s\n", call.function.c_str(), r.error().ToString().c_str());
     }
   }
-  auto store = ledger::embedded::BlockStore::Open((dir / "blocks").string());
+  auto store = ledger::storage::BlockStore::Open((dir / "blocks").string());
   if (!store.ok()) return 1;
   for (uint64_t n = 0; n < (*store)->Height(); ++n) {
     auto bytes = (*store)->Read(n);

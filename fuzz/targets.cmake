@@ -12,7 +12,7 @@ set(MEDLEDGER_FUZZ_TARGETS
     "x509_fuzzer:medledger_crypto"
     "tsa_token_fuzzer:medledger_tsa"
     "ledger_evidence_fuzzer:medledger_receipt"
-    "fabric_block_fuzzer:medledger_ledger,medledger_reportlog"
+    "fabric_block_fuzzer:medledger_ledger_embedded,medledger_reportlog"
     "chaincode_fuzzer:medledger_chaincode"
     "tlog_note_fuzzer:medledger_tlog"
     "receipt_fuzzer:medledger_verifier"

@@ -29,7 +29,7 @@
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
-#include "ledger/embedded/protoutil.h"
+#include "ledger/wire/protoutil.h"
 
 extern char** environ;
 
@@ -69,7 +69,7 @@ std::string Bytes(uint64_t n) {
 // `medledger ledger info` and with the restored chain.
 Result<std::string> BlockHash(std::string_view block_bytes) {
   ML_ASSIGN_OR_RETURN(auto block, ledger::embedded::DecodeBlock(block_bytes));
-  return HexEncode(ledger::embedded::BlockHeaderHash(block.number, block.previous_hash, block.data_hash));
+  return HexEncode(ledger::wire::BlockHeaderHash(block.number, block.previous_hash, block.data_hash));
 }
 
 std::string Short(const std::string& hash) {

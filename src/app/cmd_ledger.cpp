@@ -14,7 +14,7 @@
 #include "common/encoding.h"
 #include "contract/records_contract.h"
 #include "identity/organization.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "reportlog/log_audit.h"
@@ -137,7 +137,7 @@ void StartProgress(std::optional<Progress>& p, const VerifyCliOptions& o, const 
 
 // The report log (DATA/log) against the blocks it was derived from: leaves, anchors, saved checkpoints.
 reportlog::LogAuditReport AuditReportLog(const VerifyCliOptions& o) {
-  auto blocks = OrFail(ledger::embedded::BlockStore::Open(ledger::embedded::LedgerDirFor(o.data_dir) + "/blocks",
+  auto blocks = OrFail(ledger::storage::BlockStore::Open(ledger::embedded::LedgerDirFor(o.data_dir) + "/blocks",
                                                           nullptr, {.verify_tail_bytes = 0, .read_only = true}));
   auto opened = OrFail(reportlog::OpenStoredLog(std::filesystem::path(o.data_dir) / reportlog::files::kLogDir));
   reportlog::LogAuditOptions lo;
@@ -151,7 +151,7 @@ reportlog::LogAuditReport AuditReportLog(const VerifyCliOptions& o) {
       progress->Update(done);
     };
   }
-  const ledger::embedded::BlockStore& store = *blocks;
+  const ledger::storage::BlockStore& store = *blocks;
   if (progress) progress->SetTotal(store.Height());
   auto report =
       OrFail(reportlog::AuditLog([&store](uint64_t n) { return store.Read(n); }, store.Height(), opened.stored, lo));

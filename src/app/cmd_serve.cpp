@@ -37,7 +37,7 @@
 #include "reportlog/log_files.h"
 #include "service/auth_service.h"
 #include "service/erasure.h"
-#include "service/http_client.h"
+#include "net/http_client.h"
 #include "service/idempotency_store.h"
 #include "service/oidc.h"
 #include "service/patient_directory.h"
@@ -300,7 +300,7 @@ int RunServe(const ServeOptions& o) {
     auto roots = io::ReadFile(*io::Env::Default(), o.tsa_root);
     if (!roots.ok()) return Fail(roots.error());
     tsa_roots_pem = *roots;
-    log_options.timestamper = [client = tsa::TsaClient(service::MakePostTransport(o.tsa_url, tsa::kQueryContentType,
+    log_options.timestamper = [client = tsa::TsaClient(net::MakePostTransport(o.tsa_url, tsa::kQueryContentType,
                                                                                   tsa::kReplyContentType, 5000)),
                                roots = tsa_roots_pem](std::string_view note) -> Result<std::string> {
       ML_ASSIGN_OR_RETURN(std::string token, client.Timestamp(crypto::Sha256(note)));

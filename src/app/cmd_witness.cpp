@@ -24,7 +24,7 @@
 #include "app/commands.h"
 #include "common/encoding.h"
 #include "io/env.h"
-#include "service/http_client.h"
+#include "net/http_client.h"
 #include "tlog/checkpoint.h"
 #include "tlog/merkle.h"
 #include "tlog/note.h"
@@ -87,10 +87,10 @@ std::string JoinUrl(const std::string& base, const std::string& path) {
 }
 
 Result<std::string> Get(const std::string& url) {
-  service::HttpCall call;
+  net::HttpCall call;
   call.url = url;
   call.max_bytes = tlog::kMaxNoteSize;
-  ML_ASSIGN_OR_RETURN(service::HttpReply reply, service::HttpFetch(call));
+  ML_ASSIGN_OR_RETURN(net::HttpReply reply, net::HttpFetch(call));
   if (reply.status != 200) {
     return MakeError(ErrorKind::kUnavailable, "http_status",
                      "GET " + url + " answered HTTP " + std::to_string(reply.status));
@@ -119,12 +119,12 @@ Result<std::vector<std::string>> FetchConsistencyProof(const std::string& base, 
 Status PostCosignature(const std::string& base, const std::string& note, const tlog::NoteSignature& cosig) {
   std::string line = cosig.Line();
   line.pop_back();  // the JSON field carries the line without its newline
-  service::HttpCall call;
+  net::HttpCall call;
   call.url = JoinUrl(base, "/api/v1/log/cosignatures");
   call.content_type = "application/json";
   call.body = json{{"checkpoint", note}, {"cosignature", line}}.dump();
   call.max_bytes = 64 * 1024;
-  ML_ASSIGN_OR_RETURN(service::HttpReply reply, service::HttpFetch(call));
+  ML_ASSIGN_OR_RETURN(net::HttpReply reply, net::HttpFetch(call));
   if (reply.status < 200 || reply.status >= 300) {
     return MakeError(ErrorKind::kUnavailable, "cosignature_rejected",
                      "the log answered HTTP " + std::to_string(reply.status) + " to the cosignature");

@@ -4,7 +4,7 @@
 #include <system_error>
 
 #include "backup/errors.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 
 namespace medledger::backup {
 namespace {
@@ -72,7 +72,7 @@ int LogCopyRank(std::string_view rel) {
 
 Result<LedgerCut> CutLedger(const std::filesystem::path& data_dir, const BlockHashFn& block_hash) {
   namespace fs = std::filesystem;
-  namespace le = ledger::embedded;
+  namespace le = ledger::storage;
   LedgerCut cut;
   const fs::path dir = data_dir / kBlocksDir;
   std::error_code ec;

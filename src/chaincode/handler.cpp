@@ -1,9 +1,9 @@
 #include "chaincode/handler.h"
 
 #include "chaincode/peer_stub.h"
-#include "peer/chaincode.pb.h"
-#include "peer/chaincode_shim.pb.h"
-#include "peer/proposal_response.pb.h"
+#include "pb/peer/chaincode.pb.h"
+#include "pb/peer/chaincode_shim.pb.h"
+#include "pb/peer/proposal_response.pb.h"
 
 namespace medledger::chaincode {
 

@@ -1,12 +1,12 @@
 #include "chaincode/peer_stub.h"
 
 #include "chaincode/handler.h"
-#include "common/common.pb.h"
 #include "contract/endorsement_policy.h"
-#include "ledger/queryresult/kv_query_result.pb.h"
-#include "msp/identities.pb.h"
-#include "peer/chaincode_shim.pb.h"
-#include "peer/proposal.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/ledger/queryresult/kv_query_result.pb.h"
+#include "pb/msp/identities.pb.h"
+#include "pb/peer/chaincode_shim.pb.h"
+#include "pb/peer/proposal.pb.h"
 
 namespace medledger::chaincode {
 

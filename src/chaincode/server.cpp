@@ -5,7 +5,7 @@
 #include <mutex>
 
 #include "chaincode/handler.h"
-#include "peer/chaincode_shim.grpc.pb.h"
+#include "pb/peer/chaincode_shim.grpc.pb.h"
 
 namespace medledger::chaincode {
 namespace {

@@ -1,47 +1,17 @@
 #include "content/kubo_store.h"
 
-#include <curl/curl.h>
-
-#include <mutex>
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "content/cid.h"
 #include "content/importer.h"
+#include "net/http_client.h"
 
 namespace medledger::content {
 namespace {
 
 using Json = nlohmann::json;
-
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct MimeDeleter {
-  void operator()(curl_mime* m) const { curl_mime_free(m); }
-};
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct Response {
-  long status = 0;
-  std::string body;
-  bool too_large = false;
-  size_t limit = 0;
-};
-
-size_t OnData(char* data, size_t size, size_t n, void* user) {
-  auto* r = static_cast<Response*>(user);
-  if (r->body.size() + size * n > r->limit) {
-    r->too_large = true;
-    return 0;  // aborts the transfer
-  }
-  r->body.append(data, size * n);
-  return size * n;
-}
 
 std::string Escape(std::string_view s) {
   std::string out;
@@ -76,74 +46,41 @@ struct KuboStore::Impl {
 
   std::string TimeoutParam() const { return std::to_string(o.request_timeout.count()) + "ms"; }
 
-  // One RPC call with retries. `body` non-empty => multipart upload of one file named "file".
-  Result<Response> Call(const std::string& path_and_query, const std::string* upload) {
-    auto backoff = o.initial_backoff;
-    Error last = MakeError(ErrorKind::kUnavailable, "ipfs_unavailable", "IPFS node not reached");
-    for (int attempt = 1; attempt <= std::max(1, o.max_attempts); ++attempt) {
-      if (attempt > 1) {
-        std::this_thread::sleep_for(backoff);
-        backoff *= 2;
-      }
-      std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-      if (!curl) return MakeError(ErrorKind::kInternal, "curl_init_failed", "libcurl could not start");
-      std::string url = o.url + "/api/v0/" + path_and_query;
-      Response r;
-      r.limit = o.max_response_bytes;
-      curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-      curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-      // The node's own `timeout=` fires first; ours is the backstop for a node that stops answering at all.
-      curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(o.request_timeout.count() + 2000));
-      curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, OnData);
-      curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &r);
-      curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-      std::unique_ptr<curl_mime, MimeDeleter> mime;
-      if (upload) {
-        mime.reset(curl_mime_init(curl.get()));
-        curl_mimepart* part = curl_mime_addpart(mime.get());
-        curl_mime_name(part, "file");
-        curl_mime_filename(part, "blob");
-        curl_mime_type(part, "application/octet-stream");
-        curl_mime_data(part, upload->data(), upload->size());
-        curl_easy_setopt(curl.get(), CURLOPT_MIMEPOST, mime.get());
-      } else {
-        curl_easy_setopt(curl.get(), CURLOPT_POST, 1L);
-        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDSIZE, 0L);
-        curl_easy_setopt(curl.get(), CURLOPT_POSTFIELDS, "");
-      }
-      CURLcode rc = curl_easy_perform(curl.get());
-      if (r.too_large) {
+  // One RPC call (always a POST), retried on connection failures and 502/503/504 by the HTTP client.
+  // `upload` non-null: a multipart upload of one file named "file".
+  Result<net::HttpReply> Call(const std::string& path_and_query, const std::string* upload) {
+    net::HttpCall call;
+    call.url = o.url + "/api/v0/" + path_and_query;
+    call.post = true;
+    if (upload) call.file = net::HttpCall::FilePart{.data = *upload};
+    call.connect_timeout_ms = o.connect_timeout.count();
+    // The node's own `timeout=` fires first; ours is the backstop for a node that stops answering at all.
+    call.timeout_ms = o.request_timeout.count() + 2000;
+    call.max_bytes = o.max_response_bytes;
+    call.attempts = std::max(1, o.max_attempts);
+    call.retry_backoff_ms = o.initial_backoff.count();
+    auto r = net::HttpFetch(call);
+    if (!r.ok()) {
+      const std::string& code = r.error().code;
+      if (code == "http_response_too_large") {
         return MakeError(ErrorKind::kTooLarge, "content_too_large", "IPFS response exceeds the configured limit");
       }
-      if (rc == CURLE_OPERATION_TIMEDOUT) {
+      if (code == "http_timeout") {
         return MakeError(ErrorKind::kTimeout, "ipfs_timeout",
                          "IPFS node did not answer in time: " + path_and_query.substr(0, path_and_query.find('?')));
       }
-      if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_SEND_ERROR ||
-          rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING) {
-        last = MakeError(ErrorKind::kUnavailable, "ipfs_unavailable",
-                         std::string("IPFS node unavailable at ") + o.url + ": " + curl_easy_strerror(rc));
-        continue;
-      }
-      if (rc != CURLE_OK) {
-        return MakeError(ErrorKind::kUnavailable, "ipfs_unavailable",
-                         std::string("IPFS call failed: ") + curl_easy_strerror(rc));
-      }
-      curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &r.status);
-      if (r.status == 502 || r.status == 503 || r.status == 504) {
-        last =
-            MakeError(ErrorKind::kUnavailable, "ipfs_unavailable", "IPFS gateway status " + std::to_string(r.status));
-        continue;
-      }
-      return r;
+      return MakeError(ErrorKind::kUnavailable, "ipfs_unavailable",
+                       "IPFS node unavailable at " + o.url + ": " + r.error().message);
     }
-    return last;
+    if (r->status == 502 || r->status == 503 || r->status == 504) {
+      return MakeError(ErrorKind::kUnavailable, "ipfs_unavailable", "IPFS gateway status " + std::to_string(r->status));
+    }
+    return r;
   }
 
   // A call whose non-200 answers are node errors; "timeout" in the node's message means its `timeout=` fired.
   Result<std::string> Rpc(const std::string& path_and_query, const std::string* upload = nullptr) {
-    ML_ASSIGN_OR_RETURN(Response r, Call(path_and_query, upload));
+    ML_ASSIGN_OR_RETURN(net::HttpReply r, Call(path_and_query, upload));
     if (r.status == 200) return std::move(r.body);
     std::string message = NodeMessage(r.body);
     if (message.find("timeout") != std::string::npos || message.find("timed out") != std::string::npos ||
@@ -164,7 +101,6 @@ Result<std::unique_ptr<KuboStore>> KuboStore::Create(KuboOptions options) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_url", "IPFS RPC URL must be http:// or https://");
   }
   while (!options.url.empty() && options.url.back() == '/') options.url.pop_back();
-  InitCurlOnce();
   auto impl = std::make_unique<Impl>();
   impl->o = std::move(options);
   return std::unique_ptr<KuboStore>(new KuboStore(std::move(impl)));

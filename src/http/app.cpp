@@ -69,7 +69,10 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
   router_.Add("GET", "/api/v1/openapi.json", RouteAuth::kPublic,
               [](RequestContext&) { return JsonResponse(200, OpenApiDocument()); });
   AddAuthRoutes(router_, deps_, options_);
-  AddRecordRoutes(router_, deps_);
+  AddPatientRoutes(router_, deps_);
+  AddReportRoutes(router_, deps_);
+  AddAuditRoutes(router_, deps_);
+  AddDirectoryRoutes(router_, deps_);
   AddFhirRoutes(router_, deps_);
   AddLogRoutes(router_, deps_);
 }

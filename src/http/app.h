@@ -79,9 +79,13 @@ class App {
   std::unique_ptr<StaticFiles> static_files_;
 };
 
-// Registers the /api/v1 routes (api_routes.cpp, api_records.cpp).
+// Registers the /api/v1 routes, one unit per resource (api_auth.cpp, api_patients.cpp, api_reports.cpp,
+// api_audit.cpp, api_directory.cpp, api_log.cpp).
 void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& options);
-void AddRecordRoutes(Router& router, const AppDeps& deps);
+void AddPatientRoutes(Router& router, const AppDeps& deps);
+void AddReportRoutes(Router& router, const AppDeps& deps);
+void AddAuditRoutes(Router& router, const AppDeps& deps);
+void AddDirectoryRoutes(Router& router, const AppDeps& deps);
 void AddLogRoutes(Router& router, const AppDeps& deps);
 // /fhir/r4 (api_fhir.cpp, docs/FHIR.md).
 void AddFhirRoutes(Router& router, const AppDeps& deps);

@@ -5,6 +5,7 @@
 
 #include "common/json_strict.h"
 #include "http/problem.h"
+#include "service/records_service.h"
 
 namespace medledger::http {
 
@@ -12,6 +13,20 @@ std::optional<uint64_t> DecimalNumber(std::string_view text) {
   uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
+Result<uint32_t> PageSizeParam(const Request& req) {
+  auto v = req.QueryParam("pageSize");
+  if (!v) return service::kDefaultPageSize;
+  uint32_t n = 0;
+  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || ptr != v->data() + v->size()) {
+    return MakeError(ErrorKind::kInvalidArgument, "invalid_page_size",
+                     "pageSize must be an integer from " + std::to_string(service::kMinPageSize) + " to " +
+                         std::to_string(service::kMaxPageSize));
+  }
+  ML_RETURN_IF_ERROR(service::CheckPageSize(n));
   return n;
 }
 
@@ -38,6 +53,12 @@ Result<std::string> StringField(const json& body, const char* name, bool require
     return MakeError(ErrorKind::kInvalidArgument, "invalid_field", std::string(name) + " must be a string");
   }
   return it->get<std::string>();
+}
+
+Result<std::string> TakeStringField(json& body, const char* name, bool required) {
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_string()) return StringField(body, name, required);  // its absent/type errors
+  return std::move(it->get_ref<std::string&>());
 }
 
 Response Json(int status, const json& body) {

@@ -22,8 +22,15 @@ using json = nlohmann::json;
 Result<json> JsonBody(const Request& req);
 // A string member; absent -> "", wrong type -> error "invalid_field" naming it.
 Result<std::string> StringField(const json& body, const char* name, bool required);
+// The same, moving the string out of `body` (left holding an empty string): for large members of a body
+// that is not used afterwards.
+Result<std::string> TakeStringField(json& body, const char* name, bool required);
 // A whole string of decimal digits as a number (no sign, no spaces, no overflow); nullopt otherwise.
 std::optional<uint64_t> DecimalNumber(std::string_view text);
+
+// pageSize from the query: absent is the service's default; anything but an integer in the contract's range is
+// 400 invalid_page_size (never clamped: a client must not silently get a different page than it asked for).
+Result<uint32_t> PageSizeParam(const Request& req);
 
 Response Json(int status, const json& body);
 Response JsonText(int status, const std::string& body);

@@ -3,14 +3,14 @@
 #include <algorithm>
 #include <chrono>
 
-#include "common/common.pb.h"
 #include "common/encoding.h"
 #include "crypto/hash.h"
-#include "msp/identities.pb.h"
-#include "peer/chaincode_event.pb.h"
-#include "peer/proposal.pb.h"
-#include "peer/proposal_response.pb.h"
-#include "peer/transaction.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/msp/identities.pb.h"
+#include "pb/peer/chaincode_event.pb.h"
+#include "pb/peer/proposal.pb.h"
+#include "pb/peer/proposal_response.pb.h"
+#include "pb/peer/transaction.pb.h"
 
 namespace medledger::receipt {
 namespace {

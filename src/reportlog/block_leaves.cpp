@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/common.pb.h"
 #include "common/json_strict.h"
 #include "common/time.h"
+#include "pb/common/common.pb.h"
 #include "reportlog/wire.h"
 
 namespace medledger::reportlog {

@@ -24,7 +24,7 @@
 #include "content/report_vault.h"
 #include "identity/signing_identity.h"
 #include "ledger/ledger.h"
-#include "service/http_client.h"
+#include "net/http_client.h"
 
 namespace medledger::service {
 
@@ -37,7 +37,7 @@ struct ConsortiumParts {
   content::ReportVault* vault = nullptr;
   const consortium::ConsortiumConfig* config = nullptr;
   // Server-to-server calls (HttpFetch in production); the client certificate and CA are filled in here.
-  std::function<Result<HttpReply>(const HttpCall&)> http = HttpFetch;
+  std::function<Result<net::HttpReply>(const net::HttpCall&)> http = net::HttpFetch;
   int64_t call_timeout_ms = 10000;
 };
 
@@ -93,7 +93,7 @@ class ConsortiumService {
   // Records a refusal on the ledger without waiting; at most kMaxRefusalsInFlight at once (more are only logged).
   void RecordRefusal(const std::string& caller, std::string_view access_tx_id, std::string_view report_id,
                      int64_t version, const std::string& reason);
-  Result<HttpReply> Call(const consortium::Member& member, const std::string& path, const std::string& body,
+  Result<net::HttpReply> Call(const consortium::Member& member, const std::string& path, const std::string& body,
                          const std::string& expect_type, size_t max_bytes);
   // The envelope `cid` from this node, else from the members' trustless gateways, `first_member`'s first.
   Result<std::string> Ciphertext(const std::string& cid, std::string_view first_member);

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_strict.h"
-#include "service/http_client.h"
+#include "net/http_client.h"
 
 namespace medledger::service {
 namespace {
@@ -32,7 +32,7 @@ std::string Str(const json& j, const char* key) {
 }
 
 Result<json> FetchJson(const std::string& url, int64_t timeout_ms) {
-  auto reply = HttpFetch({url, {}, timeout_ms, 1 << 20});
+  auto reply = net::HttpFetch({url, {}, timeout_ms, 1 << 20});
   if (!reply.ok()) return Unavailable(reply.error().message);
   if (reply->status != 200) return Unavailable(url + " answered HTTP " + std::to_string(reply->status));
   json j = Strict(reply->body);
@@ -147,7 +147,7 @@ Result<ExternalIdentity> OidcProvider::SignIn(const ExternalSignIn& in, int64_t 
   }
   std::lock_guard lock(mu_);
   ML_ASSIGN_OR_RETURN(auto d, Discover());
-  auto reply = HttpFetch({d.token_endpoint,
+  auto reply = net::HttpFetch({d.token_endpoint,
                           {{"grant_type", "authorization_code"},
                            {"code", in.code},
                            {"redirect_uri", in.redirect_uri},

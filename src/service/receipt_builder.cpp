@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/common.pb.h"
 #include "common/encoding.h"
 #include "common/json_strict.h"
+#include "pb/common/common.pb.h"
 #include "receipt/ledger_evidence.h"
 #include "tlog/proof_json.h"
 

@@ -260,7 +260,7 @@ Result<PatientView> RecordsService::RegisterPatient(const Principal& who, const 
       issues->push_back(std::move(*issue));
     }
   }
-  if (auto issue = CheckBirthDate(in.birth_date, Timestamp::Now())) issues->push_back(std::move(*issue));
+  if (auto issue = CheckBirthDate(in.birth_date, Now())) issues->push_back(std::move(*issue));
   std::string login_id;  // the CN of the patient's certificate: a pseudonym, never the username
   if (!in.username.empty()) {
     auto user = p_.org->users().GetUser(in.username);
@@ -276,7 +276,7 @@ Result<PatientView> RecordsService::RegisterPatient(const Principal& who, const 
     return MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the patient has invalid fields");
   }
   PatientRecord rec{p_.patients->PatientIdForMrn(in.mrn), in.mrn, name, in.birth_date, in.username,
-                    Timestamp::Now().ToRfc3339()};
+                    Now().ToRfc3339()};
   ML_RETURN_IF_ERROR(p_.patients->Add(rec));
   json arg = {{"patientRef", rec.patient_id}};
   if (!login_id.empty()) arg["login"] = login_id;
@@ -341,8 +341,7 @@ Result<PatientPage> RecordsService::SearchPatients(const Principal& who, const s
 
 Result<Receipt> RecordsService::SealAndCommit(const Principal& who, const std::string& function,
                                               const std::string& report_id, uint32_t version,
-                                              const std::string& patient_id, const std::string& document,
-                                              const std::string& extra_args_json) {
+                                              const std::string& patient_id, const std::string& document, json args) {
   ML_ASSIGN_OR_RETURN(auto stored, p_.vault->Put(report_id, patient_id, document));
   if (p_.durability_barrier) {
     if (auto synced = p_.durability_barrier(); !synced.ok()) {
@@ -355,13 +354,12 @@ Result<Receipt> RecordsService::SealAndCommit(const Principal& who, const std::s
   r.version = version;
   r.cid = stored.cid;
   r.content_hash = stored.content_hash;
-  json arg = json::parse(extra_args_json);
-  arg["reportId"] = report_id;
-  arg["patientRef"] = patient_id;
-  arg["cid"] = r.cid;
-  arg["contentHash"] = r.content_hash;
-  arg["version"] = version;
-  auto done = Call(who, function, arg.dump(), true);
+  args["reportId"] = report_id;
+  args["patientRef"] = patient_id;
+  args["cid"] = r.cid;
+  args["contentHash"] = r.content_hash;
+  args["version"] = version;
+  auto done = Call(who, function, args.dump(), true);
   if (!done.ok()) {
     // Nothing on the ledger points at this envelope: destroy its key so the orphan is unreadable.
     (void)p_.vault->Discard(report_id, stored);
@@ -431,10 +429,24 @@ void AttachNote(json& item, const char* cid_field, const char* text_field, Open&
 
 }  // namespace
 
-Result<Receipt> RecordsService::SubmitReport(const Principal& who, const ReportInput& in,
-                                             const std::string& idempotency_key, const std::string& request_hash,
-                                             std::vector<FieldIssue>* issues) {
-  if (who.role != Role::kDoctor) return Denied("only doctors submit reports");
+Status RecordsService::MayPerform(const Principal& who, Action action) {
+  switch (action) {
+    case Action::kSubmitReport:
+      if (who.role != Role::kDoctor) return Denied("only doctors submit reports");
+      break;
+    case Action::kEraseReport:
+      if (who.role != Role::kAdmin) return Denied("only administrators erase reports");
+      break;
+    case Action::kPublishClinician:
+      if (who.role != Role::kAdmin) return Denied("only administrators publish clinicians");
+      break;
+  }
+  return OkStatus();
+}
+
+Result<Receipt> RecordsService::SubmitReport(const Principal& who, ReportInput in, const std::string& idempotency_key,
+                                             const std::string& request_hash, std::vector<FieldIssue>* issues) {
+  ML_RETURN_IF_ERROR(MayPerform(who, Action::kSubmitReport));
   if (!idempotency_key.empty()) {
     ML_ASSIGN_OR_RETURN(auto begin, p_.idempotency->Start(who.username, idempotency_key, request_hash));
     if (begin.stored_result) {
@@ -444,13 +456,13 @@ Result<Receipt> RecordsService::SubmitReport(const Principal& who, const ReportI
     }
   }
   auto result = [&]() -> Result<Receipt> {
-    ML_ASSIGN_OR_RETURN(auto v, ValidateReport(in, p_.policy, issues));
+    ML_ASSIGN_OR_RETURN(auto v, ValidateReport(std::move(in), p_.policy, issues));
     if (!IsHexId(v.patient_id, 64, 64) || !p_.patients->Get(v.patient_id).ok()) {
       if (issues) issues->push_back({"patientId", "unknown_patient", "no patient with this id"});
       return MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the report has invalid fields");
     }
     std::string report_id = crypto::RandomHex(16);
-    std::string created = Timestamp::Now().ToRfc3339();
+    std::string created = Now().ToRfc3339();
     json atts = json::array();
     for (const auto& a : v.attachments) {
       atts.push_back({{"filename", a.filename},
@@ -459,22 +471,15 @@ Result<Receipt> RecordsService::SubmitReport(const Principal& who, const ReportI
                       {"sha256", HexEncode(crypto::Sha256(a.data))},
                       {"data", Base64Encode(a.data)}});
     }
-    json doc = {{"schema", "medledger.report.v1"},
-                {"reportId", report_id},
-                {"version", 1},
-                {"patientId", v.patient_id},
-                {"title", v.title},
-                {"diagnosis", v.diagnosis},
-                {"content", v.content},
-                {"attachments", atts},
-                {"author", who.username},
-                {"authorName", who.display_name},
-                {"createdAt", created},
-                {"flags", v.flags}};
+    json doc = {
+        {"schema", "medledger.report.v1"}, {"reportId", report_id},          {"version", 1},
+        {"patientId", v.patient_id},       {"title", std::move(v.title)},    {"diagnosis", std::move(v.diagnosis)},
+        {"content", std::move(v.content)}, {"attachments", std::move(atts)}, {"author", who.username},
+        {"authorName", who.display_name},  {"createdAt", created},           {"flags", v.flags}};
     json extra = {
         {"metadata", {{"schema", "medledger.report.v1"}, {"attachments", v.attachments.size()}, {"flags", v.flags}}}};
-    ML_ASSIGN_OR_RETURN(auto receipt,
-                        SealAndCommit(who, "CreateReport", report_id, 1, v.patient_id, Canonical(doc), extra.dump()));
+    ML_ASSIGN_OR_RETURN(
+        auto receipt, SealAndCommit(who, "CreateReport", report_id, 1, v.patient_id, Canonical(doc), std::move(extra)));
     receipt.flags = v.flags;
     return receipt;
   }();
@@ -593,11 +598,11 @@ Result<Receipt> RecordsService::AmendReport(const Principal& who, const std::str
   doc["content"] = v.content;
   doc["previousVersion"] = version - 1;
   doc["amendmentReason"] = reason;
-  doc["createdAt"] = Timestamp::Now().ToRfc3339();
+  doc["createdAt"] = Now().ToRfc3339();
   doc["flags"] = v.flags;
   // The reason stays inside the sealed document (erasable with the report); the ledger gets none of it.
-  ML_ASSIGN_OR_RETURN(auto receipt,
-                      SealAndCommit(who, "AmendReport", report_id, version, input.patient_id, Canonical(doc), "{}"));
+  ML_ASSIGN_OR_RETURN(auto receipt, SealAndCommit(who, "AmendReport", report_id, version, input.patient_id,
+                                                  Canonical(doc), json::object()));
   receipt.flags = v.flags;
   return receipt;
 }
@@ -757,7 +762,7 @@ Result<std::string> RecordsService::GrantConsent(const Principal& who, const std
   if (!OwnsPatient(who, patient_id)) return Denied("only the patient grants consent");
   ML_ASSIGN_OR_RETURN(std::string doctor_id, ConsentDoctor(who, doctor));
   auto expiry = Timestamp::FromRfc3339(expires_at);
-  if (!expiry.ok() || expiry->seconds <= Timestamp::Now().seconds) {
+  if (!expiry.ok() || expiry->seconds <= Now().seconds) {
     return MakeError(ErrorKind::kInvalidArgument, "invalid_expiry", "expiresAt must be a future RFC 3339 time");
   }
   if (purpose.empty() || purpose.size() > 200 || !IsValidUtf8(purpose) || ContainsActiveContent(purpose)) {
@@ -979,7 +984,7 @@ Result<std::string> RecordsService::ConsentDoctor(const Principal& who, const st
 
 Result<ErasureOutcome> RecordsService::EraseReport(const Principal& admin, const std::string& report_id,
                                                    const std::string& reason_code, const std::string& note) {
-  if (admin.role != Role::kAdmin) return Denied("only administrators erase reports");
+  ML_RETURN_IF_ERROR(MayPerform(admin, Action::kEraseReport));
   ML_RETURN_IF_ERROR(CheckReportId(report_id));
   ErasureRequest request{report_id, reason_code, note};
   ML_RETURN_IF_ERROR(CheckErasureRequest(request));
@@ -1020,7 +1025,7 @@ Result<std::string> RecordsService::ListClinicians(const Principal& who, const s
 
 Result<std::string> RecordsService::PublishClinician(const Principal& admin, const std::string& username,
                                                      const std::string& display_name, bool active) {
-  if (admin.role != Role::kAdmin) return Denied("only administrators publish clinicians");
+  ML_RETURN_IF_ERROR(MayPerform(admin, Action::kPublishClinician));
   ML_ASSIGN_OR_RETURN(std::string name, CheckDisplayName(display_name));
   auto user = p_.org->users().GetUser(username);
   if (!user.ok() || user->role != Role::kDoctor) {

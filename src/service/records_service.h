@@ -8,12 +8,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.h"
+#include "common/time.h"
 #include "content/content_store.h"
 #include "content/report_vault.h"
 #include "contract/records_contract.h"
@@ -109,6 +111,9 @@ struct ServiceParts {
   ConsortiumService* consortium = nullptr;
   // The other members of the consortium (docs/CONSORTIUM.md, consortium.json), for display; empty when alone.
   std::vector<OrganizationName> organizations;
+  // The service's clock (creation times, consent expiry, birth-date checks); empty: Timestamp::Now. Tests fix it.
+  // The ledger's transaction times come from the ledger, not from here.
+  std::function<Timestamp()> clock;
 };
 
 struct PatientPage {
@@ -129,8 +134,13 @@ class RecordsService {
   Result<PatientPage> SearchPatients(const Principal& who, const std::string& query, uint32_t page_size,
                                      const std::string& bookmark);
 
+  // Operations whose permission depends on the caller's role alone. Each operation checks its own; a handler
+  // asks first so that a caller who may not perform it is refused before a large body is read, by the same rule.
+  enum class Action { kSubmitReport, kEraseReport, kPublishClinician };
+  static Status MayPerform(const Principal& who, Action action);
+
   // `request_hash` identifies the request body for Idempotency-Key checks (empty key: no idempotency).
-  Result<Receipt> SubmitReport(const Principal& who, const ReportInput& in, const std::string& idempotency_key,
+  Result<Receipt> SubmitReport(const Principal& who, ReportInput in, const std::string& idempotency_key,
                                const std::string& request_hash, std::vector<FieldIssue>* issues);
   Result<Receipt> AmendReport(const Principal& who, const std::string& report_id, const AmendInput& in,
                               std::vector<FieldIssue>* issues);
@@ -216,10 +226,11 @@ class RecordsService {
 
  private:
   struct CallResult;
+  Timestamp Now() const { return p_.clock ? p_.clock() : Timestamp::Now(); }
   Result<CallResult> Call(const Principal& who, const std::string& function, const std::string& arg_json, bool submit);
   Result<Receipt> SealAndCommit(const Principal& who, const std::string& function, const std::string& report_id,
                                 uint32_t version, const std::string& patient_id, const std::string& document,
-                                const std::string& extra_args_json);
+                                nlohmann::json args);  // the contract call's arguments beyond the report's own
   // Free text from a user (a break-glass reason, a consent purpose) sealed as erasable content under `owner`'s
   // keys, made durable before the transaction that names it; returns its CID, the only thing the ledger gets.
   Result<std::string> SealNote(const std::string& owner, std::string_view label, const std::string& text);

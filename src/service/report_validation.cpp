@@ -184,7 +184,7 @@ bool ContainsActiveContent(std::string_view text) {
   return false;
 }
 
-Result<ValidatedReport> ValidateReport(const ReportInput& in, const ValidationPolicy& policy,
+Result<ValidatedReport> ValidateReport(ReportInput in, const ValidationPolicy& policy,
                                        std::vector<FieldIssue>* issues) {
   std::vector<FieldIssue> local;
   if (!issues) issues = &local;
@@ -195,8 +195,8 @@ Result<ValidatedReport> ValidateReport(const ReportInput& in, const ValidationPo
     return MakeError(ErrorKind::kTooLarge, "report_too_large", "the report exceeds the size limit");
   }
   ValidatedReport out;
-  out.patient_id = in.patient_id;
-  if (in.patient_id.empty()) issues->push_back({"patientId", "required", "this field is required"});
+  out.patient_id = std::move(in.patient_id);
+  if (out.patient_id.empty()) issues->push_back({"patientId", "required", "this field is required"});
   out.title = CheckText("title", in.title, policy.max_title, true, false, issues);
   out.diagnosis = CheckText("diagnosis", in.diagnosis, policy.max_diagnosis, true, true, issues);
   out.content = CheckText("content", in.content, policy.max_content, true, true, issues);
@@ -205,7 +205,7 @@ Result<ValidatedReport> ValidateReport(const ReportInput& in, const ValidationPo
   }
   bool unsupported = false;
   for (size_t i = 0; i < in.attachments.size() && i < policy.max_attachments; ++i) {
-    const auto& a = in.attachments[i];
+    auto& a = in.attachments[i];
     std::string f = "attachments[" + std::to_string(i) + "]";
     ValidatedAttachment v;
     v.filename = CheckText(f + ".filename", a.filename, 255, true, false, issues);
@@ -222,7 +222,7 @@ Result<ValidatedReport> ValidateReport(const ReportInput& in, const ValidationPo
         issues->push_back(std::move(*issue));
       }
     }
-    v.data = a.data;
+    v.data = std::move(a.data);
     out.attachments.push_back(std::move(v));
   }
   if (!issues->empty()) {

@@ -78,7 +78,8 @@ struct ValidatedReport {
 
 // On failure returns "validation_failed" (kInvalidArgument: 422 at the HTTP edge) with every problem in
 // `issues`, or "unsupported_attachment_type" (kUnsupportedType, 415), or "report_too_large" (kTooLarge).
-Result<ValidatedReport> ValidateReport(const ReportInput& input, const ValidationPolicy& policy,
+// Takes the input by value: a caller that moves it in has its attachment bytes moved, not copied.
+Result<ValidatedReport> ValidateReport(ReportInput input, const ValidationPolicy& policy,
                                        std::vector<FieldIssue>* issues);
 
 // Text normalization on its own: "\r\n" and "\r" become "\n"; C0/C1 controls other than "\n" and "\t"

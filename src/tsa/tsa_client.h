@@ -1,7 +1,7 @@
 // Asks a Time-Stamping Authority for a token over a SHA-256 digest (RFC 3161 over HTTP, RFC 3161 §3.4):
 // POST application/timestamp-query, reply application/timestamp-reply. The HTTP exchange is the caller's
-// transport, so this layer stays below the HTTP client; the server passes one built on service::HttpFetch
-// (service::MakePostTransport in service/http_client.h).
+// transport, so this layer stays below the HTTP client; the server passes one built on net::HttpFetch
+// (net::MakePostTransport in net/http_client.h).
 #pragma once
 
 #include <cstdint>

@@ -18,9 +18,9 @@
 #include "crypto/hash.h"
 #include "crypto/x509.h"
 #include "fabric_messages.h"
-#include "ledger/queryresult/kv_query_result.pb.h"
-#include "peer/chaincode_shim.grpc.pb.h"
-#include "peer/proposal_response.pb.h"
+#include "pb/ledger/queryresult/kv_query_result.pb.h"
+#include "pb/peer/chaincode_shim.grpc.pb.h"
+#include "pb/peer/proposal_response.pb.h"
 
 namespace medledger {
 namespace {

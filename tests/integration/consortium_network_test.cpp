@@ -23,14 +23,14 @@
 #include <utility>
 #include <vector>
 
-#include "common/common.pb.h"
 #include "fabric_harness.h"
 #include "identity/organization.h"
 #include "identity/signing_identity.h"
 #include "ledger/fabric/fabric_config.h"
 #include "ledger/fabric/gateway_ledger.h"
-#include "peer/proposal_response.pb.h"
-#include "peer/transaction.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/peer/proposal_response.pb.h"
+#include "pb/peer/transaction.pb.h"
 
 namespace medledger {
 namespace {

@@ -30,7 +30,7 @@
 #include "crypto/random.h"
 #include "fabric_harness.h"
 #include "ipfs_node.h"
-#include "service/http_client.h"
+#include "net/http_client.h"
 
 namespace medledger {
 namespace {
@@ -78,10 +78,10 @@ struct Site {
 };
 
 // A key request straight to a holder's mutual-TLS listener, as `from`'s server would send it.
-service::HttpCall KeyRequest(const Site& holder, const fs::path& cert, const fs::path& key, const json& body) {
+net::HttpCall KeyRequest(const Site& holder, const fs::path& cert, const fs::path& key, const json& body) {
   json holder_config;
   std::ifstream(holder.dir / "consortium.json") >> holder_config;
-  service::HttpCall call;
+  net::HttpCall call;
   for (const auto& m : holder_config["members"]) {
     if (m["mspId"] == holder.msp) {
       call.url = m["url"].get<std::string>() + "/peer/v1/keys/release";
@@ -212,7 +212,7 @@ TEST_F(ConsortiumServersTest, ADoctorOfAnotherHospitalReadsUnderConsentAndFaults
   const std::string recipient_key = Base64UrlEncode(crypto::hpke::PrivateKey::Generate().value().public_key().bytes());
   auto forge = [&](const std::string& access_tx) {
     json body = {{"accessTxId", access_tx}, {"reportId", report_id}, {"version", 1}, {"recipientKey", recipient_key}};
-    return service::HttpFetch(KeyRequest(a_, b_cert, b_key, body));
+    return net::HttpFetch(KeyRequest(a_, b_cert, b_key, body));
   };
   auto no_access = forge(std::string(64, 'a'));
   ASSERT_TRUE(no_access.ok()) << no_access.error().ToString();

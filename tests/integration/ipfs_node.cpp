@@ -18,7 +18,7 @@
 #include "content/cid.h"
 #include "content/kubo_store.h"
 #include "crypto/random.h"
-#include "service/http_client.h"
+#include "net/http_client.h"
 
 extern char** environ;
 
@@ -167,11 +167,11 @@ std::string IpfsNode::swarm_address() const {
 }
 
 bool IpfsNode::ConnectTo(const IpfsNode& other) const {
-  service::HttpCall call;
+  net::HttpCall call;
   call.url = url() + "/api/v0/swarm/connect?arg=" + other.swarm_address();
   call.content_type = "application/octet-stream";  // the RPC API takes POST only
   call.timeout_ms = 20000;
-  auto reply = service::HttpFetch(call);
+  auto reply = net::HttpFetch(call);
   return reply.ok() && reply->status == 200;
 }
 

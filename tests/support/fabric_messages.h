@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "common/common.pb.h"
-#include "msp/identities.pb.h"
-#include "peer/chaincode.pb.h"
-#include "peer/chaincode_shim.pb.h"
-#include "peer/proposal.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/msp/identities.pb.h"
+#include "pb/peer/chaincode.pb.h"
+#include "pb/peer/chaincode_shim.pb.h"
+#include "pb/peer/proposal.pb.h"
 
 namespace medledger::testsupport {
 

@@ -1,8 +1,8 @@
 #include "ledger/embedded/block_codec.h"
 
-#include "common/common.pb.h"
 #include "ledger/embedded/orderer.h"
-#include "ledger/embedded/protoutil.h"
+#include "ledger/wire/protoutil.h"
+#include "pb/common/common.pb.h"
 
 namespace medledger::ledger::embedded {
 
@@ -42,7 +42,7 @@ Result<DecodedBlock> DecodeBlock(std::string_view bytes) {
 std::string CheckBlockSignature(const DecodedBlock& block, const Membership& membership) {
   common::Metadata md;
   if (!md.ParseFromString(block.signatures_metadata) || md.signatures_size() == 0) return "block is not signed";
-  std::string header_asn1 = BlockHeaderAsn1(block.number, block.previous_hash, block.data_hash);
+  std::string header_asn1 = wire::BlockHeaderAsn1(block.number, block.previous_hash, block.data_hash);
   for (const auto& sig : md.signatures()) {
     common::SignatureHeader sh;
     if (!sh.ParseFromString(sig.signature_header())) return "malformed orderer signature header";

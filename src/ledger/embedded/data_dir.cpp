@@ -4,10 +4,10 @@
 
 #include "identity/organization.h"
 #include "io/env.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "ledger/embedded/genesis.h"
 #include "ledger/embedded/membership.h"
-#include "ledger/embedded/state_db.h"
+#include "ledger/storage/state_db.h"
 #include "ledger/embedded/verify_checkpoint.h"
 
 namespace medledger::ledger::embedded {
@@ -32,11 +32,11 @@ Status CreateLedgerFor(const identity::Organization& org) {
   EmbeddedLedgerOptions o;  // only for the channel name the ledger will use
   std::string dir = LedgerDirFor(org.data_dir().string());
   ML_RETURN_IF_ERROR(io::Env::Default()->CreateDirs(dir));
-  ML_ASSIGN_OR_RETURN(auto blocks, BlockStore::Open(dir + "/blocks", nullptr));
+  ML_ASSIGN_OR_RETURN(auto blocks, storage::BlockStore::Open(dir + "/blocks", nullptr));
   ML_RETURN_IF_ERROR(
       WriteGenesisIfEmpty(*blocks, org.orderer(), o.channel_id, org.msp_id(), org.ca_certificate().ToDer()));
   // The state database exists too (empty: the genesis block writes no state; the first open records it).
-  ML_ASSIGN_OR_RETURN(auto state, StateDb::Open(dir + "/state"));
+  ML_ASSIGN_OR_RETURN(auto state, storage::StateDb::Open(dir + "/state"));
   (void)state;
   return OkStatus();
 }
@@ -47,19 +47,19 @@ Result<VerifyReport> VerifyDataDir(const std::string& data_dir, const VerifyOpti
   if (!std::filesystem::exists(dir)) {
     return MakeError(ErrorKind::kNotFound, "ledger_not_found", "no ledger in " + dir);
   }
-  BlockStoreOptions bo;
+  storage::BlockStoreOptions bo;
   bo.read_only = true;
   // Checksums are checked block by block as the verifier reads them, so damage is reported against the
   // block it hit rather than failing the open.
   bo.verify_tail_bytes = 0;
-  auto blocks = BlockStore::Open(dir + "/blocks", nullptr, bo);
+  auto blocks = storage::BlockStore::Open(dir + "/blocks", nullptr, bo);
   if (!blocks.ok()) {
     if (blocks.error().kind != ErrorKind::kCorruption) return blocks.error();
     VerifyReport report;
     report.problem = blocks.error().message;
     return report;
   }
-  ML_ASSIGN_OR_RETURN(auto state, StateDb::Open(dir + "/state"));
+  ML_ASSIGN_OR_RETURN(auto state, storage::StateDb::Open(dir + "/state"));
   Membership membership(org->msp_id(), org->ca_certificate(), org->peer().certificate(), org->orderer().certificate());
   const std::filesystem::path checkpoint = std::filesystem::path(dir) / kVerifyCheckpointFile;
   VerifyOptions run = options;

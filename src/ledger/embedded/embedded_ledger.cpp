@@ -11,13 +11,13 @@
 #include "crypto/random.h"
 #include "io/env.h"
 #include "ledger/embedded/block_codec.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "ledger/embedded/blocking_queue.h"
 #include "ledger/embedded/endorser.h"
 #include "ledger/embedded/genesis.h"
 #include "ledger/embedded/membership.h"
-#include "ledger/embedded/protoutil.h"
-#include "ledger/embedded/state_db.h"
+#include "ledger/wire/protoutil.h"
+#include "ledger/storage/state_db.h"
 #include "ledger/embedded/validator.h"
 #include "ledger/embedded/verifier.h"
 #include "ledger/embedded/worker_pool.h"
@@ -46,8 +46,8 @@ struct ValidatedBlock {
 
 struct EmbeddedLedger::Impl {
   EmbeddedLedgerOptions opt;
-  std::unique_ptr<BlockStore> blocks;
-  std::unique_ptr<StateDb> state;
+  std::unique_ptr<storage::BlockStore> blocks;
+  std::unique_ptr<storage::StateDb> state;
   std::unique_ptr<Membership> membership;
   std::unique_ptr<Endorser> endorser;
   std::unique_ptr<Validator> validator;
@@ -120,12 +120,12 @@ Status EmbeddedLedger::Impl::Recover() {
         txs[i].code = static_cast<uint8_t>(block.filter[i]);
         continue;
       }
-      int32_t parsed = ParseEndorserTransaction(block.envelopes[i], opt.channel_id, opt.chaincode, &txs[i].tx);
+      int32_t parsed = wire::ParseEndorserTransaction(block.envelopes[i], opt.channel_id, opt.chaincode, &txs[i].tx);
       txs[i].code = static_cast<uint8_t>(block.filter[i]);
-      if (txs[i].code == kTxValid && parsed != kTxValid) {
+      if (txs[i].code == wire::kTxValid && parsed != wire::kTxValid) {
         return MakeError(ErrorKind::kCorruption, "block_malformed",
                          "block " + std::to_string(n) + " tx " + std::to_string(i) + " is marked valid but is " +
-                             TxCodeName(parsed));
+                             wire::TxCodeName(parsed));
       }
     }
     ML_RETURN_IF_ERROR(state->ApplyBlock(Validator::MakeUpdate(n, txs)));
@@ -134,7 +134,7 @@ Status EmbeddedLedger::Impl::Recover() {
     ML_ASSIGN_OR_RETURN(auto bytes, blocks->Read(height - 1));
     ML_ASSIGN_OR_RETURN(auto last, DecodeBlock(bytes));
     chain.height = height;
-    chain.current_hash = HexEncode(BlockHeaderHash(last.number, last.previous_hash, last.data_hash));
+    chain.current_hash = HexEncode(wire::BlockHeaderHash(last.number, last.previous_hash, last.data_hash));
     chain.previous_hash = HexEncode(last.previous_hash);
     RememberHash(height - 1, chain.current_hash);
   }
@@ -147,23 +147,23 @@ void EmbeddedLedger::Impl::ExecuteAndBroadcast(const identity::SigningIdentity& 
   args.reserve(call.args.size() + 1);
   args.push_back(call.function);
   args.insert(args.end(), call.args.begin(), call.args.end());
-  ProposalParts parts = BuildProposal(caller.serialized(), crypto::RandomBytes(kNonceSize), Timestamp::Now(),
+  wire::ProposalParts parts = wire::BuildProposal(caller.serialized(), crypto::RandomBytes(kNonceSize), Timestamp::Now(),
                                       opt.channel_id, opt.chaincode, args);
   Result<EndorsedProposal> endorsed = MakeError(ErrorKind::kInternal, "unreachable", "");
   const auto trust = opt.local_trust;
   if (trust == EmbeddedLedgerOptions::LocalTrust::kNone) {
     auto signature = caller.Sign(parts.proposal);
     if (!signature.ok()) return done(signature.error());
-    endorsed = endorser->ProcessSignedProposal(SerializeSignedProposal(parts.proposal, *signature));
+    endorsed = endorser->ProcessSignedProposal(wire::SerializeSignedProposal(parts.proposal, *signature));
   } else {
     endorsed = endorser->EndorseLocal(std::move(parts), call.function, call.args);
   }
   if (!endorsed.ok()) return done(endorsed.error());
-  std::string payload = BuildEnvelopePayload(endorsed->proposal, endorsed->proposal_response_payload,
+  std::string payload = wire::BuildEnvelopePayload(endorsed->proposal, endorsed->proposal_response_payload,
                                              endorsed->endorsement.endorser, endorsed->endorsement.signature);
   auto signature = caller.Sign(payload);
   if (!signature.ok()) return done(signature.error());
-  PendingTx tx{SerializeEnvelope(payload, *signature), trust != EmbeddedLedgerOptions::LocalTrust::kNone,
+  PendingTx tx{wire::SerializeEnvelope(payload, *signature), trust != EmbeddedLedgerOptions::LocalTrust::kNone,
                trust == EmbeddedLedgerOptions::LocalTrust::kAll, std::move(done)};
   if (!orderer->Broadcast(tx) && tx.done) tx.done(Closed());
 }
@@ -229,10 +229,10 @@ void EmbeddedLedger::Impl::CommitBlock(ValidatedBlock vb) {
   results.reserve(vb.checked.size());
   const std::string block_hash = HexEncode(block.header_hash);
   for (const auto& ct : vb.checked) {
-    if (ct.code == kTxValid) {
+    if (ct.code == wire::kTxValid) {
       results.emplace_back(TxReceipt{ct.tx.tx_id, number, block_hash, ct.tx.timestamp, ct.tx.response_payload});
     } else {
-      results.emplace_back(TxCodeError(ct.code, ct.tx.tx_id));
+      results.emplace_back(wire::TxCodeError(ct.code, ct.tx.tx_id));
     }
   }
   st = state->ApplyBlock(Validator::MakeUpdate(number, vb.checked));
@@ -281,8 +281,8 @@ Result<std::unique_ptr<EmbeddedLedger>> EmbeddedLedger::Open(EmbeddedLedgerOptio
   EmbeddedLedgerOptions& o = impl->opt;
   io::Env* env = o.env != nullptr ? o.env : io::Env::Default();
   ML_RETURN_IF_ERROR(env->CreateDirs(o.dir));
-  ML_ASSIGN_OR_RETURN(impl->blocks, BlockStore::Open(o.dir + "/blocks", o.env));
-  ML_ASSIGN_OR_RETURN(impl->state, StateDb::Open(o.dir + "/state"));
+  ML_ASSIGN_OR_RETURN(impl->blocks, storage::BlockStore::Open(o.dir + "/blocks", o.env));
+  ML_ASSIGN_OR_RETURN(impl->state, storage::StateDb::Open(o.dir + "/state"));
   if (o.genesis_block) {
     ML_RETURN_IF_ERROR(WriteGenesisIfEmpty(*impl->blocks, *o.orderer, o.channel_id, o.msp_id, o.ca_cert->ToDer()));
   }
@@ -321,7 +321,7 @@ Result<std::string> EmbeddedLedger::Evaluate(const identity::SigningIdentity& ca
   ML_RETURN_IF_ERROR(CheckEndorsingOrganizations(call, /*submission=*/false));
   ML_ASSIGN_OR_RETURN(auto creator, impl_->membership->Resolve(caller.serialized()));
   std::string nonce = crypto::RandomBytes(kNonceSize);
-  TxContext ctx{impl_->opt.chaincode, impl_->opt.channel_id, ComputeTxId(nonce, caller.serialized()), Timestamp::Now(),
+  TxContext ctx{impl_->opt.chaincode, impl_->opt.channel_id, wire::ComputeTxId(nonce, caller.serialized()), Timestamp::Now(),
                 contract::Creator{creator->msp_id, creator->cert_pem}};
   ML_ASSIGN_OR_RETURN(auto response, impl_->endorser->Simulate(ctx, call.function, call.args));
   return std::move(response.payload);
@@ -393,9 +393,9 @@ Result<TransactionProof> EmbeddedLedger::GetTransactionProof(const std::string& 
   proof.tx_id = tx_id;
   proof.block_number = block.number;
   proof.tx_index = location->tx;
-  proof.validation_code = TxCodeName(location->validation_code);
+  proof.validation_code = wire::TxCodeName(location->validation_code);
   proof.block_header = block.header;
-  proof.block_hash = HexEncode(BlockHeaderHash(block.number, block.previous_hash, block.data_hash));
+  proof.block_hash = HexEncode(wire::BlockHeaderHash(block.number, block.previous_hash, block.data_hash));
   proof.previous_hash = HexEncode(block.previous_hash);
   proof.data_hash = HexEncode(block.data_hash);
   proof.orderer_signature = block.signatures_metadata;

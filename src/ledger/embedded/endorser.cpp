@@ -2,10 +2,10 @@
 
 #include <exception>
 
-#include "common/common.pb.h"
-#include "ledger/embedded/protoutil.h"
-#include "peer/proposal.pb.h"
-#include "peer/proposal_response.pb.h"
+#include "ledger/wire/protoutil.h"
+#include "pb/common/common.pb.h"
+#include "pb/peer/proposal.pb.h"
+#include "pb/peer/proposal_response.pb.h"
 
 namespace medledger::ledger::embedded {
 namespace {
@@ -37,7 +37,7 @@ Result<contract::Response> Endorser::Simulate(const TxContext& context, std::str
                                               const std::vector<std::string>& args) const {
   Simulator sim(state_, context);
   contract::Response resp = InvokeContract(contract_, sim, function, args);
-  if (resp.status >= 400) return ContractError(resp.status, resp.message);
+  if (resp.status >= 400) return wire::ContractError(resp.status, resp.message);
   return resp;
 }
 
@@ -63,7 +63,7 @@ Result<EndorsedProposal> Endorser::ProcessSignedProposal(std::string_view signed
   if (ext.chaincode_id().name() != ns_) {
     return MakeError(ErrorKind::kNotFound, "wrong_chaincode", "unknown chaincode '" + ext.chaincode_id().name() + "'");
   }
-  if (sh.nonce().empty() || ComputeTxId(sh.nonce(), sh.creator()) != ch.tx_id()) {
+  if (sh.nonce().empty() || wire::ComputeTxId(sh.nonce(), sh.creator()) != ch.tx_id()) {
     return MakeError(ErrorKind::kInvalidArgument, "bad_proposal_txid", "tx_id is not SHA-256(nonce || creator)");
   }
   ML_ASSIGN_OR_RETURN(auto creator, membership_.Resolve(sh.creator()));
@@ -80,7 +80,7 @@ Result<EndorsedProposal> Endorser::ProcessSignedProposal(std::string_view signed
   }
   std::vector<std::string> args(input.args().begin() + 1, input.args().end());
 
-  ProposalParts parts;
+  wire::ProposalParts parts;
   parts.tx_id = ch.tx_id();
   parts.timestamp = Timestamp{ch.timestamp().seconds(), ch.timestamp().nanos()};
   parts.channel_header = header.channel_header();
@@ -102,7 +102,7 @@ Result<EndorsedProposal> Endorser::ProcessSignedProposal(std::string_view signed
   return out;
 }
 
-Result<EndorsedProposal> Endorser::EndorseLocal(ProposalParts parts, std::string_view function,
+Result<EndorsedProposal> Endorser::EndorseLocal(wire::ProposalParts parts, std::string_view function,
                                                 const std::vector<std::string>& args) const {
   common::SignatureHeader sh;
   if (!ParseBytes(&sh, parts.signature_header)) return Malformed("SignatureHeader");
@@ -110,12 +110,12 @@ Result<EndorsedProposal> Endorser::EndorseLocal(ProposalParts parts, std::string
   return Endorse(std::move(parts), *creator, function, args);
 }
 
-Result<EndorsedProposal> Endorser::Endorse(ProposalParts parts, const MemberIdentity& creator,
+Result<EndorsedProposal> Endorser::Endorse(wire::ProposalParts parts, const MemberIdentity& creator,
                                            std::string_view function, const std::vector<std::string>& args) const {
   TxContext ctx{ns_, channel_id_, parts.tx_id, parts.timestamp, contract::Creator{creator.msp_id, creator.cert_pem}};
   Simulator sim(state_, std::move(ctx));
   contract::Response resp = InvokeContract(contract_, sim, function, args);
-  if (resp.status >= 400) return ContractError(resp.status, resp.message);
+  if (resp.status >= 400) return wire::ContractError(resp.status, resp.message);
 
   protos::ChaincodeAction action;
   action.set_results(sim.SerializeRwSet());
@@ -125,7 +125,7 @@ Result<EndorsedProposal> Endorser::Endorse(ProposalParts parts, const MemberIden
   action.mutable_response()->set_payload(resp.payload);
   action.mutable_chaincode_id()->set_name(ns_);
   protos::ProposalResponsePayload prp;
-  prp.set_proposal_hash(ProposalHash(parts.channel_header, parts.signature_header, parts.payload));
+  prp.set_proposal_hash(wire::ProposalHash(parts.channel_header, parts.signature_header, parts.payload));
   prp.set_extension(action.SerializeAsString());
 
   EndorsedProposal out;

@@ -9,22 +9,23 @@
 #include "contract/stub.h"
 #include "identity/signing_identity.h"
 #include "ledger/embedded/membership.h"
-#include "ledger/embedded/state_db.h"
-#include "ledger/embedded/transaction.h"
+#include "ledger/embedded/simulator.h"
+#include "ledger/storage/state_db.h"
+#include "ledger/wire/transaction.h"
 
 namespace medledger::ledger::embedded {
 
 struct EndorsedProposal {
-  ProposalParts proposal;
+  wire::ProposalParts proposal;
   std::string proposal_response_payload;  // serialized protos.ProposalResponsePayload
-  Endorsement endorsement;
+  wire::Endorsement endorsement;
   contract::Response response;
   std::string proposal_response;  // serialized protos.ProposalResponse, as a Fabric peer returns it
 };
 
 class Endorser {
  public:
-  Endorser(const StateDb& state, contract::Contract& contract, const Membership& membership,
+  Endorser(const storage::StateDb& state, contract::Contract& contract, const Membership& membership,
            const identity::SigningIdentity& peer, std::string channel_id, std::string ns)
       : state_(state),
         contract_(contract),
@@ -41,7 +42,7 @@ class Endorser {
   // The in-process path: the ledger built `parts` and had the creator sign them moments ago, so the
   // proposal signature is not verified again (the creator's identity still is, and the validator later
   // verifies the creator's envelope signature).
-  Result<EndorsedProposal> EndorseLocal(ProposalParts parts, std::string_view function,
+  Result<EndorsedProposal> EndorseLocal(wire::ProposalParts parts, std::string_view function,
                                         const std::vector<std::string>& args) const;
 
   // Runs a function without endorsing it (Evaluate).
@@ -49,10 +50,10 @@ class Endorser {
                                       const std::vector<std::string>& args) const;
 
  private:
-  Result<EndorsedProposal> Endorse(ProposalParts parts, const MemberIdentity& creator, std::string_view function,
+  Result<EndorsedProposal> Endorse(wire::ProposalParts parts, const MemberIdentity& creator, std::string_view function,
                                    const std::vector<std::string>& args) const;
 
-  const StateDb& state_;
+  const storage::StateDb& state_;
   contract::Contract& contract_;
   const Membership& membership_;
   const identity::SigningIdentity& peer_;

@@ -1,14 +1,14 @@
 #include "ledger/embedded/genesis.h"
 
-#include "common/common.pb.h"
-#include "common/configtx.pb.h"
 #include "common/time.h"
 #include "crypto/random.h"
 #include "ledger/embedded/block_codec.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "ledger/embedded/orderer.h"
-#include "ledger/embedded/protoutil.h"
-#include "msp/msp_config.pb.h"
+#include "ledger/wire/protoutil.h"
+#include "pb/common/common.pb.h"
+#include "pb/common/configtx.pb.h"
+#include "pb/msp/msp_config.pb.h"
 
 namespace medledger::ledger::embedded {
 namespace {
@@ -41,7 +41,7 @@ Result<std::string> BuildConfigEnvelope(const identity::SigningIdentity& orderer
   common::ChannelHeader ch;
   ch.set_type(common::CONFIG);
   ch.set_channel_id(std::string(channel_id));
-  ch.set_tx_id(ComputeTxId(nonce, orderer.serialized()));
+  ch.set_tx_id(wire::ComputeTxId(nonce, orderer.serialized()));
   ch.mutable_timestamp()->set_seconds(now.seconds);
   ch.mutable_timestamp()->set_nanos(now.nanos);
   common::SignatureHeader sh;
@@ -66,14 +66,14 @@ Result<std::string> BuildGenesisBlock(const identity::SigningIdentity& orderer, 
   ML_ASSIGN_OR_RETURN(std::string envelope, BuildConfigEnvelope(orderer, channel_id, msp_id, ca_cert_der));
   OrderedBlock block;
   block.number = 0;
-  block.data_hash = BlockDataHash({envelope});
-  block.header_hash = BlockHeaderHash(0, "", block.data_hash);
+  block.data_hash = wire::BlockDataHash({envelope});
+  block.header_hash = wire::BlockHeaderHash(0, "", block.data_hash);
   ML_ASSIGN_OR_RETURN(block.signatures_metadata, SignBlock(orderer, 0, "", block.data_hash));
   block.txs.push_back(PendingTx{std::move(envelope), false, false, nullptr});
-  return EncodeBlock(block, std::string(1, static_cast<char>(kTxValid)));
+  return EncodeBlock(block, std::string(1, static_cast<char>(wire::kTxValid)));
 }
 
-Status WriteGenesisIfEmpty(BlockStore& blocks, const identity::SigningIdentity& orderer, std::string_view channel_id,
+Status WriteGenesisIfEmpty(storage::BlockStore& blocks, const identity::SigningIdentity& orderer, std::string_view channel_id,
                            std::string_view msp_id, std::string_view ca_cert_der) {
   if (blocks.Height() != 0) return OkStatus();
   ML_ASSIGN_OR_RETURN(std::string block, BuildGenesisBlock(orderer, channel_id, msp_id, ca_cert_der));
@@ -102,7 +102,7 @@ std::string CheckConfigEnvelope(std::string_view envelope, std::string_view chan
   }
   if (ch.type() != common::CONFIG) return "not a CONFIG transaction";
   if (ch.channel_id() != channel_id) return "config transaction of channel '" + ch.channel_id() + "'";
-  if (ch.tx_id() != ComputeTxId(sh.nonce(), sh.creator())) return "config transaction ID does not match its header";
+  if (ch.tx_id() != wire::ComputeTxId(sh.nonce(), sh.creator())) return "config transaction ID does not match its header";
   auto creator = membership.Resolve(sh.creator());
   if (!creator.ok()) return "config transaction by an unknown identity: " + creator.error().message;
   if (!(*creator)->is_orderer) return "config transaction not created by the orderer";

@@ -13,9 +13,11 @@
 #include "identity/signing_identity.h"
 #include "ledger/embedded/membership.h"
 
-namespace medledger::ledger::embedded {
-
+namespace medledger::ledger::storage {
 class BlockStore;
+}  // namespace medledger::ledger::storage
+
+namespace medledger::ledger::embedded {
 
 // The encoded block 0 for `channel_id`, its config naming `msp_id` with root CA `ca_cert_der`.
 Result<std::string> BuildGenesisBlock(const identity::SigningIdentity& orderer, std::string_view channel_id,
@@ -23,7 +25,7 @@ Result<std::string> BuildGenesisBlock(const identity::SigningIdentity& orderer, 
 
 // Appends the genesis block (fsynced) when `blocks` holds none; a chain that has blocks is left alone
 // (ledgers created before genesis blocks start with a transaction block, which stays valid).
-Status WriteGenesisIfEmpty(BlockStore& blocks, const identity::SigningIdentity& orderer, std::string_view channel_id,
+Status WriteGenesisIfEmpty(storage::BlockStore& blocks, const identity::SigningIdentity& orderer, std::string_view channel_id,
                            std::string_view msp_id, std::string_view ca_cert_der);
 
 // True when `envelope`'s channel header says CONFIG.

@@ -2,7 +2,7 @@
 
 #include <mutex>
 
-#include "msp/identities.pb.h"
+#include "pb/msp/identities.pb.h"
 
 namespace medledger::ledger::embedded {
 

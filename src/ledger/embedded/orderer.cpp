@@ -1,8 +1,8 @@
 #include "ledger/embedded/orderer.h"
 
-#include "common/common.pb.h"
 #include "crypto/random.h"
-#include "ledger/embedded/protoutil.h"
+#include "ledger/wire/protoutil.h"
+#include "pb/common/common.pb.h"
 
 namespace medledger::ledger::embedded {
 
@@ -17,7 +17,7 @@ Result<std::string> SignBlock(const identity::SigningIdentity& signer, uint64_t 
   md.set_value(obm.SerializeAsString());
   auto* sig = md.add_signatures();
   sig->set_signature_header(sh.SerializeAsString());
-  std::string signed_bytes = md.value() + sig->signature_header() + BlockHeaderAsn1(number, previous_hash, data_hash);
+  std::string signed_bytes = md.value() + sig->signature_header() + wire::BlockHeaderAsn1(number, previous_hash, data_hash);
   ML_ASSIGN_OR_RETURN(auto signature, signer.Sign(signed_bytes));
   sig->set_signature(std::move(signature));
   return md.SerializeAsString();
@@ -124,8 +124,8 @@ void Orderer::Cut(std::vector<PendingTx> batch) {
   OrderedBlock block;
   block.number = next_number_;
   block.previous_hash = previous_hash_;
-  block.data_hash = BlockDataHash(envelopes);
-  block.header_hash = BlockHeaderHash(block.number, block.previous_hash, block.data_hash);
+  block.data_hash = wire::BlockDataHash(envelopes);
+  block.header_hash = wire::BlockHeaderHash(block.number, block.previous_hash, block.data_hash);
   auto signatures = SignBlock(signer_, block.number, block.previous_hash, block.data_hash);
   if (!signatures.ok()) {
     // Without a signature there is no block: fail this batch, keep the chain where it was.

@@ -2,16 +2,16 @@
 
 #include "common/encoding.h"
 #include "contract/endorsement_policy.h"
-#include "ledger/rwset/kvrwset/kv_rwset.pb.h"
-#include "ledger/rwset/rwset.pb.h"
-#include "peer/chaincode_event.pb.h"
+#include "pb/ledger/rwset/kvrwset/kv_rwset.pb.h"
+#include "pb/ledger/rwset/rwset.pb.h"
+#include "pb/peer/chaincode_event.pb.h"
 
 namespace medledger::ledger::embedded {
 
 Status ValidateKey(std::string_view key) {
   if (key.empty()) return MakeError(ErrorKind::kInvalidArgument, "invalid_key", "key must not be empty");
-  if (key.size() > kMaxKeySize) {
-    return MakeError(ErrorKind::kTooLarge, "key_too_large", "key exceeds " + std::to_string(kMaxKeySize) + " bytes");
+  if (key.size() > wire::kMaxKeySize) {
+    return MakeError(ErrorKind::kTooLarge, "key_too_large", "key exceeds " + std::to_string(wire::kMaxKeySize) + " bytes");
   }
   // Keys travel in protobuf `string` fields, which must hold UTF-8.
   if (!IsValidUtf8(key)) return MakeError(ErrorKind::kInvalidArgument, "invalid_key", "key is not valid UTF-8");
@@ -21,7 +21,7 @@ Status ValidateKey(std::string_view key) {
 Result<std::optional<std::string>> Simulator::GetState(std::string_view key) {
   ML_RETURN_IF_ERROR(ValidateKey(key));
   ML_ASSIGN_OR_RETURN(auto current, state_.Get(ctx_.ns, key));
-  std::optional<Version> version;
+  std::optional<wire::Version> version;
   std::optional<std::string> value;
   if (current) {
     version = current->version;
@@ -68,7 +68,7 @@ Result<contract::Page> Simulator::GetStateByRange(std::string_view start, std::s
   }
   uint32_t limit = page_size == 0 ? 0 : page_size + 1;
   ML_ASSIGN_OR_RETURN(auto rows, state_.Range(ctx_.ns, from, end, limit));
-  RangeRead rr{std::string(from), std::string(end), true, {}};
+  wire::RangeRead rr{std::string(from), std::string(end), true, {}};
   contract::Page page;
   for (size_t i = 0; i < rows.size(); ++i) {
     rr.keys.emplace_back(rows[i].first, rows[i].second.version);
@@ -104,7 +104,7 @@ Status Simulator::SetEvent(std::string_view name, std::string_view payload) {
 }
 
 namespace {
-void SetVersion(kvrwset::KVRead* read, const std::optional<Version>& v) {
+void SetVersion(kvrwset::KVRead* read, const std::optional<wire::Version>& v) {
   if (!v) return;
   read->mutable_version()->set_block_num(v->block);
   read->mutable_version()->set_tx_num(v->tx);

@@ -10,11 +10,10 @@
 #include <vector>
 
 #include "contract/stub.h"
-#include "ledger/embedded/state_db.h"
+#include "ledger/storage/state_db.h"
 
 namespace medledger::ledger::embedded {
 
-inline constexpr size_t kMaxKeySize = 4 * 1024;
 inline constexpr size_t kMaxValueSize = 4 * 1024 * 1024;
 
 struct TxContext {
@@ -25,16 +24,9 @@ struct TxContext {
   contract::Creator creator;
 };
 
-struct RangeRead {
-  std::string start;
-  std::string end;
-  bool exhausted = true;  // false: the query stopped at a page limit; revalidate only the keys it saw
-  std::vector<std::pair<std::string, Version>> keys;
-};
-
 class Simulator final : public contract::ChaincodeStub {
  public:
-  Simulator(const StateDb& state, TxContext context) : state_(state), ctx_(std::move(context)) {}
+  Simulator(const storage::StateDb& state, TxContext context) : state_(state), ctx_(std::move(context)) {}
 
   Result<std::optional<std::string>> GetState(std::string_view key) override;
   Status PutState(std::string_view key, std::string_view value) override;
@@ -58,10 +50,10 @@ class Simulator final : public contract::ChaincodeStub {
   const std::map<std::string, std::optional<std::string>>& writes() const { return writes_; }
 
  private:
-  const StateDb& state_;
+  const storage::StateDb& state_;
   TxContext ctx_;
-  std::map<std::string, std::optional<Version>> reads_;
-  std::vector<RangeRead> ranges_;
+  std::map<std::string, std::optional<wire::Version>> reads_;
+  std::vector<wire::RangeRead> ranges_;
   std::map<std::string, std::optional<std::string>> writes_;
   std::map<std::string, std::string> validation_parameters_;
   std::optional<std::pair<std::string, std::string>> event_;

@@ -12,8 +12,8 @@
 
 #include "common/result.h"
 #include "ledger/embedded/membership.h"
-#include "ledger/embedded/state_db.h"
-#include "ledger/embedded/transaction.h"
+#include "ledger/storage/state_db.h"
+#include "ledger/wire/transaction.h"
 
 namespace medledger::ledger::embedded {
 
@@ -23,9 +23,9 @@ class WorkerPool;
 class StateView {
  public:
   virtual ~StateView() = default;
-  virtual Result<std::optional<Version>> GetVersion(std::string_view ns, std::string_view key) const = 0;
+  virtual Result<std::optional<wire::Version>> GetVersion(std::string_view ns, std::string_view key) const = 0;
   // Keys in [start, end) with their versions, at most `limit` (0 = unbounded).
-  virtual Result<std::vector<std::pair<std::string, Version>>> RangeVersions(std::string_view ns,
+  virtual Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view ns,
                                                                              std::string_view start,
                                                                              std::string_view end,
                                                                              uint32_t limit) const = 0;
@@ -34,20 +34,20 @@ class StateView {
 
 class StateDbView final : public StateView {
  public:
-  explicit StateDbView(const StateDb& db) : db_(db) {}
-  Result<std::optional<Version>> GetVersion(std::string_view ns, std::string_view key) const override;
-  Result<std::vector<std::pair<std::string, Version>>> RangeVersions(std::string_view ns, std::string_view start,
+  explicit StateDbView(const storage::StateDb& db) : db_(db) {}
+  Result<std::optional<wire::Version>> GetVersion(std::string_view ns, std::string_view key) const override;
+  Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view ns, std::string_view start,
                                                                      std::string_view end,
                                                                      uint32_t limit) const override;
   Result<bool> HasTx(std::string_view tx_id) const override;
 
  private:
-  const StateDb& db_;
+  const storage::StateDb& db_;
 };
 
 struct CheckedTx {
   int32_t code = 0;  // TxCode
-  ParsedTx tx;
+  wire::ParsedTx tx;
 };
 
 // Whether a transaction with this code claims its tx_id in the index: only codes given after the creator's
@@ -79,7 +79,7 @@ class Validator {
 
   // The StateDb update for a validated block: writes of valid txs only; every tx has an index entry,
   // keyed by its tx_id only when IndexesTxId(code).
-  static BlockUpdate MakeUpdate(uint64_t block_number, std::vector<CheckedTx>& txs);
+  static storage::BlockUpdate MakeUpdate(uint64_t block_number, std::vector<CheckedTx>& txs);
 
  private:
   const Membership& membership_;

@@ -12,7 +12,7 @@
 #include "crypto/hash.h"
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/genesis.h"
-#include "ledger/embedded/protoutil.h"
+#include "ledger/wire/protoutil.h"
 #include "ledger/embedded/validator.h"
 #include "ledger/embedded/worker_pool.h"
 
@@ -22,15 +22,15 @@ namespace {
 // The state recomputed from the blocks alone.
 class ReplayState final : public StateView {
  public:
-  Result<std::optional<Version>> GetVersion(std::string_view ns, std::string_view key) const override {
+  Result<std::optional<wire::Version>> GetVersion(std::string_view ns, std::string_view key) const override {
     auto it = values_.find(Key(ns, key));
-    if (it == values_.end()) return std::optional<Version>();
-    return std::optional<Version>(it->second.version);
+    if (it == values_.end()) return std::optional<wire::Version>();
+    return std::optional<wire::Version>(it->second.version);
   }
-  Result<std::vector<std::pair<std::string, Version>>> RangeVersions(std::string_view ns, std::string_view start,
+  Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view ns, std::string_view start,
                                                                      std::string_view end,
                                                                      uint32_t limit) const override {
-    std::vector<std::pair<std::string, Version>> out;
+    std::vector<std::pair<std::string, wire::Version>> out;
     std::string prefix = Key(ns, "");
     for (auto it = values_.lower_bound(Key(ns, start)); it != values_.end(); ++it) {
       if (it->first.compare(0, prefix.size(), prefix) != 0) break;
@@ -43,20 +43,20 @@ class ReplayState final : public StateView {
   }
   Result<bool> HasTx(std::string_view tx_id) const override { return txids_.count(std::string(tx_id)) != 0; }
 
-  void Apply(const BlockUpdate& update) {
+  void Apply(const storage::BlockUpdate& update) {
     for (const auto& tx : update.txs) {
       if (!tx.tx_id.empty()) txids_.insert(tx.tx_id);
-      if (tx.validation_code != kTxValid) continue;
+      if (tx.validation_code != wire::kTxValid) continue;
       for (const auto& w : tx.writes) {
         if (w.value) {
-          values_[Key(w.ns, w.key)] = VersionedValue{*w.value, Version{update.block_number, tx.tx_index}};
+          values_[Key(w.ns, w.key)] = storage::VersionedValue{*w.value, wire::Version{update.block_number, tx.tx_index}};
         } else {
           values_.erase(Key(w.ns, w.key));
         }
       }
     }
   }
-  const std::map<std::string, VersionedValue>& values() const { return values_; }
+  const std::map<std::string, storage::VersionedValue>& values() const { return values_; }
   const std::set<std::string>& txids() const { return txids_; }
   // Namespaces cannot contain NUL, so "ns\0key" orders keys of one namespace together.
   static std::string Key(std::string_view ns, std::string_view key) {
@@ -67,7 +67,7 @@ class ReplayState final : public StateView {
   }
 
  private:
-  std::map<std::string, VersionedValue> values_;
+  std::map<std::string, storage::VersionedValue> values_;
   std::set<std::string> txids_;
 };
 
@@ -97,12 +97,12 @@ std::string StateDigest(const ReplayState& replay) {
 }
 
 // The state database must hold exactly the replayed state as of its savepoint. Returns "" or why not.
-Result<std::string> CompareState(const StateDb& state, const ReplayState& replay, uint64_t* keys) {
+Result<std::string> CompareState(const storage::StateDb& state, const ReplayState& replay, uint64_t* keys) {
   const auto& expected = replay.values();
   auto it = expected.begin();
   std::string mismatch;
   uint64_t seen = 0;
-  Status st = state.ForEach([&](std::string_view ns, std::string_view key, const VersionedValue& v) {
+  Status st = state.ForEach([&](std::string_view ns, std::string_view key, const storage::VersionedValue& v) {
     if (!mismatch.empty()) return;
     ++seen;
     std::string k = ReplayState::Key(ns, key);
@@ -147,7 +147,7 @@ struct PreparedBlock {
 
 // `verified`: the block is in a checkpoint's prefix, so its signatures are not re-verified (the records
 // digest proves its bytes are those a full pass verified); it is still decoded and parsed for the replay.
-std::unique_ptr<PreparedBlock> Prepare(const BlockStore& blocks, uint64_t n, const Validator& validator,
+std::unique_ptr<PreparedBlock> Prepare(const storage::BlockStore& blocks, uint64_t n, const Validator& validator,
                                        const Membership& membership, const VerifyOptions& options) {
   auto p = std::make_unique<PreparedBlock>();
   const bool verified = options.resume && n < options.resume->height;
@@ -168,9 +168,9 @@ std::unique_ptr<PreparedBlock> Prepare(const BlockStore& blocks, uint64_t n, con
     p->early = Failure{std::nullopt, "header number is " + std::to_string(block.number)};
     return p;
   }
-  p->header_hash = BlockHeaderHash(n, block.previous_hash, block.data_hash);
+  p->header_hash = wire::BlockHeaderHash(n, block.previous_hash, block.data_hash);
   std::vector<std::string_view> envelopes(block.envelopes.begin(), block.envelopes.end());
-  if (BlockDataHash(envelopes) != block.data_hash) {
+  if (wire::BlockDataHash(envelopes) != block.data_hash) {
     p->late = Failure{std::nullopt, "data_hash does not match the data"};
     return p;
   }
@@ -190,7 +190,7 @@ std::unique_ptr<PreparedBlock> Prepare(const BlockStore& blocks, uint64_t n, con
     std::string why = CheckConfigEnvelope(envelopes[0], options.channel_id, membership);
     if (!why.empty()) {
       p->late = Failure{0, "genesis block: " + why};
-    } else if (static_cast<uint8_t>(block.filter[0]) != kTxValid) {
+    } else if (static_cast<uint8_t>(block.filter[0]) != wire::kTxValid) {
       p->late = Failure{0, "genesis block: not marked VALID"};
     }
     return p;
@@ -205,7 +205,7 @@ std::unique_ptr<PreparedBlock> Prepare(const BlockStore& blocks, uint64_t n, con
 // prepared or in preparation (memory stays bounded however long the chain), or inline with one thread.
 class BlockPipeline {
  public:
-  BlockPipeline(const BlockStore& blocks, uint64_t height, const Validator& validator, const Membership& membership,
+  BlockPipeline(const storage::BlockStore& blocks, uint64_t height, const Validator& validator, const Membership& membership,
                 const VerifyOptions& options, size_t threads)
       : blocks_(blocks),
         height_(height),
@@ -248,7 +248,7 @@ class BlockPipeline {
     std::unique_ptr<PreparedBlock> block;
   };
 
-  const BlockStore& blocks_;
+  const storage::BlockStore& blocks_;
   const uint64_t height_;
   const Validator& validator_;
   const Membership& membership_;
@@ -267,7 +267,7 @@ size_t VerifyThreads(size_t requested) {
   return hw == 0 ? 1 : hw;
 }
 
-Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state, const Membership& membership,
+Result<VerifyReport> VerifyChain(const storage::BlockStore& blocks, const storage::StateDb& state, const Membership& membership,
                                  const VerifyOptions& options) {
   VerifyReport report;
   Validator validator(membership, options.channel_id, options.chaincode);
@@ -331,7 +331,7 @@ Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state,
       auto& checked = prepared->checked;
       for (uint32_t i = 0; i < checked.size(); ++i) {
         checked[i].code = static_cast<uint8_t>(block.filter[i]);
-        ++(checked[i].code == kTxValid ? report.txs_valid : report.txs_invalid);
+        ++(checked[i].code == wire::kTxValid ? report.txs_valid : report.txs_invalid);
       }
       replay.Apply(Validator::MakeUpdate(n, checked));
     } else {
@@ -343,9 +343,9 @@ Result<VerifyReport> VerifyChain(const BlockStore& blocks, const StateDb& state,
         int32_t stored = static_cast<uint8_t>(block.filter[i]);
         if (checked[i].code != stored) {
           return fail(n, i,
-                      "recorded as " + TxCodeName(stored) + " but re-validates as " + TxCodeName(checked[i].code));
+                      "recorded as " + wire::TxCodeName(stored) + " but re-validates as " + wire::TxCodeName(checked[i].code));
         }
-        if (stored == kTxValid) {
+        if (stored == wire::kTxValid) {
           ++report.txs_valid;
         } else {
           ++report.txs_invalid;

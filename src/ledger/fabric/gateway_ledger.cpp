@@ -11,21 +11,19 @@
 #include <mutex>
 #include <thread>
 
-#include "common/common.pb.h"
 #include "common/encoding.h"
-#include "common/ledger.pb.h"
 #include "crypto/random.h"
-#include "gateway/gateway.grpc.pb.h"
-#include "google/rpc/status.pb.h"
-#include "ledger/embedded/protoutil.h"
-#include "ledger/embedded/transaction.h"
-#include "peer/proposal.pb.h"
-#include "peer/proposal_response.pb.h"
-#include "peer/transaction.pb.h"
+#include "ledger/wire/protoutil.h"
+#include "ledger/wire/transaction.h"
+#include "pb/common/common.pb.h"
+#include "pb/common/ledger.pb.h"
+#include "pb/gateway/gateway.grpc.pb.h"
+#include "pb/google/rpc/status.pb.h"
+#include "pb/peer/proposal.pb.h"
+#include "pb/peer/proposal_response.pb.h"
+#include "pb/peer/transaction.pb.h"
 
 namespace medledger::ledger::fabric {
-
-namespace embedded = medledger::ledger::embedded;
 
 Error GatewayError(int grpc_code, const std::string& grpc_message, const std::string& operation) {
   // The contract's own answer travels as "chaincode response <status>, <message>" somewhere in the text.
@@ -37,7 +35,7 @@ Error GatewayError(int grpc_code, const std::string& grpc_message, const std::st
         std::isdigit(static_cast<unsigned char>(grpc_message[p + 1])) &&
         std::isdigit(static_cast<unsigned char>(grpc_message[p + 2])) && grpc_message[p + 3] == ',' &&
         grpc_message[p + 4] == ' ') {
-      return embedded::ContractError(std::stoi(grpc_message.substr(p, 3)), grpc_message.substr(p + 5));
+      return wire::ContractError(std::stoi(grpc_message.substr(p, 3)), grpc_message.substr(p + 5));
     }
   }
   switch (static_cast<grpc::StatusCode>(grpc_code)) {
@@ -151,7 +149,7 @@ struct GatewayLedger::Impl {
   }
 
   struct Proposal {
-    embedded::ProposalParts parts;
+    wire::ProposalParts parts;
     protos::SignedProposal signed_proposal;
   };
 
@@ -159,7 +157,7 @@ struct GatewayLedger::Impl {
                            const std::vector<std::string>& args) {
     Proposal p;
     std::string nonce = crypto::RandomBytes(24);
-    p.parts = embedded::BuildProposal(caller.serialized(), nonce, Timestamp::Now(), config.channel, chaincode, args);
+    p.parts = wire::BuildProposal(caller.serialized(), nonce, Timestamp::Now(), config.channel, chaincode, args);
     ML_ASSIGN_OR_RETURN(std::string sig, caller.Sign(p.parts.proposal));
     p.signed_proposal.set_proposal_bytes(p.parts.proposal);
     p.signed_proposal.set_signature(sig);
@@ -176,7 +174,7 @@ struct GatewayLedger::Impl {
     gateway::EvaluateResponse resp;
     grpc::Status st = Unary(&gateway::Gateway::Stub::Evaluate, req, &resp, config.evaluate_timeout);
     if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "evaluate");
-    if (resp.result().status() >= 400) return embedded::ContractError(resp.result().status(), resp.result().message());
+    if (resp.result().status() >= 400) return wire::ContractError(resp.result().status(), resp.result().message());
     return resp.result().payload();
   }
 
@@ -218,7 +216,7 @@ struct GatewayLedger::Impl {
     grpc::Status st = Unary(&gateway::Gateway::Stub::Endorse, ereq, &eresp, config.endorse_timeout);
     if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "endorse");
     ML_ASSIGN_OR_RETURN(protos::Response result, EndorsedResponse(eresp.prepared_transaction()));
-    if (result.status() >= 400) return embedded::ContractError(result.status(), result.message());
+    if (result.status() >= 400) return wire::ContractError(result.status(), result.message());
     common::Envelope envelope = eresp.prepared_transaction();
     ML_ASSIGN_OR_RETURN(std::string env_sig, caller.Sign(envelope.payload()));
     envelope.set_signature(env_sig);
@@ -242,7 +240,7 @@ struct GatewayLedger::Impl {
     gateway::CommitStatusResponse cresp;
     st = Unary(&gateway::Gateway::Stub::CommitStatus, signed_creq, &cresp, config.commit_timeout);
     if (!st.ok()) return GatewayError(st.error_code(), DescribeStatus(st), "commit status");
-    if (cresp.result() != 0) return embedded::TxCodeError(cresp.result(), p.parts.tx_id);
+    if (cresp.result() != 0) return wire::TxCodeError(cresp.result(), p.parts.tx_id);
 
     TxReceipt receipt;
     receipt.tx_id = p.parts.tx_id;
@@ -276,7 +274,7 @@ struct GatewayLedger::Impl {
     std::string hash;
     auto block = BlockByTxId(caller, tx_id);
     if (block.ok()) {
-      hash = HexEncode(embedded::BlockHeaderHash(block->header().number(), block->header().previous_hash(),
+      hash = HexEncode(wire::BlockHeaderHash(block->header().number(), block->header().previous_hash(),
                                                  block->header().data_hash()));
     }
     mine.set_value(hash);
@@ -386,7 +384,7 @@ Result<TransactionProof> GatewayLedger::GetTransactionProof(const std::string& t
   proof.block_number = block.header().number();
   proof.block_header = block.header().SerializeAsString();
   proof.block_hash = HexEncode(
-      embedded::BlockHeaderHash(block.header().number(), block.header().previous_hash(), block.header().data_hash()));
+      wire::BlockHeaderHash(block.header().number(), block.header().previous_hash(), block.header().data_hash()));
   proof.previous_hash = HexEncode(block.header().previous_hash());
   proof.data_hash = HexEncode(block.header().data_hash());
   // The whole SIGNATURES metadata, as the embedded ledger returns it: its value is part of what the orderer
@@ -404,12 +402,12 @@ Result<TransactionProof> GatewayLedger::GetTransactionProof(const std::string& t
     }
     proof.tx_index = static_cast<uint32_t>(i);
     proof.envelope = block.data().data(i);
-    int32_t code = embedded::kTxNotValidated;
+    int32_t code = wire::kTxNotValidated;
     if (block.metadata().metadata_size() > common::TRANSACTIONS_FILTER &&
         block.metadata().metadata(common::TRANSACTIONS_FILTER).size() > size_t(i)) {
       code = static_cast<uint8_t>(block.metadata().metadata(common::TRANSACTIONS_FILTER)[size_t(i)]);
     }
-    proof.validation_code = embedded::TxCodeName(code);
+    proof.validation_code = wire::TxCodeName(code);
     return proof;
   }
   return MakeError(ErrorKind::kNotFound, "tx_not_found", "transaction " + tx_id + " is not in the block qscc returned");

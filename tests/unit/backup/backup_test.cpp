@@ -18,7 +18,7 @@
 #include "backup/snapshot.h"
 #include "common/encoding.h"
 #include "crypto/random.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "temp_dir.h"
 
 namespace medledger::backup {
@@ -79,7 +79,7 @@ class BackupTest : public ::testing::Test {
   }
 
   void AppendBlocks(int n) {
-    auto store = ledger::embedded::BlockStore::Open((data_ / "ledger/blocks").string()).value();
+    auto store = ledger::storage::BlockStore::Open((data_ / "ledger/blocks").string()).value();
     for (int i = 0; i < n; ++i) {
       uint64_t h = store->Height();
       ASSERT_TRUE(store->Append(h, "block " + std::to_string(h) + std::string(100, 'b')).ok());

@@ -12,9 +12,9 @@
 
 #include "chaincode/handler.h"
 #include "chaincode/message_sink.h"
-#include "ledger/queryresult/kv_query_result.pb.h"
-#include "peer/chaincode_shim.pb.h"
-#include "peer/proposal_response.pb.h"
+#include "pb/ledger/queryresult/kv_query_result.pb.h"
+#include "pb/peer/chaincode_shim.pb.h"
+#include "pb/peer/proposal_response.pb.h"
 
 namespace medledger::chaincode::testing {
 

@@ -2,12 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include "common/common.pb.h"
 #include "fabric_messages.h"
 #include "fake_peer.h"
-#include "msp/identities.pb.h"
-#include "peer/chaincode.pb.h"
-#include "peer/proposal.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/msp/identities.pb.h"
+#include "pb/peer/chaincode.pb.h"
+#include "pb/peer/proposal.pb.h"
 
 namespace medledger::chaincode {
 namespace {

@@ -128,7 +128,7 @@ class ConsortiumServiceTest : public ::testing::Test {
     parts.vault = vault_.get();
     parts.config = &config_;
     parts.service_identity = [this]() -> Result<identity::SigningIdentity> { return *service_; };
-    parts.http = [](const HttpCall&) -> Result<HttpReply> {
+    parts.http = [](const net::HttpCall&) -> Result<net::HttpReply> {
       return MakeError(ErrorKind::kUnavailable, "http_unavailable", "no network in this test");
     };
     holder_ = std::make_unique<ConsortiumService>(std::move(parts));

@@ -8,14 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "../ledger/test_support.h"
-#include "common/common.pb.h"
 #include "common/encoding.h"
 #include "contract/records_contract.h"
 #include "crypto/hash.h"
-#include "msp/identities.pb.h"
-#include "peer/proposal.pb.h"
-#include "peer/proposal_response.pb.h"
-#include "peer/transaction.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/msp/identities.pb.h"
+#include "pb/peer/proposal.pb.h"
+#include "pb/peer/proposal_response.pb.h"
+#include "pb/peer/transaction.pb.h"
 
 namespace medledger::consortium {
 namespace {

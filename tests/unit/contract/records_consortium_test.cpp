@@ -1,10 +1,10 @@
 // The contract's side of a consortium (docs/CONSORTIUM.md): the key-level endorsement policy on a report's keys,
 // and key releases to another organisation's server, allowed only for a recent committed read by a doctor of that
 // organisation under a consent or break-glass grant that still holds, once per read.
-#include "common/policies.pb.h"
 #include "contract/endorsement_policy.h"
 #include "contract/records_support.h"
-#include "msp/msp_principal.pb.h"
+#include "pb/common/policies.pb.h"
+#include "pb/msp/msp_principal.pb.h"
 #include "records_fixture.h"
 
 namespace medledger::contract::testing {

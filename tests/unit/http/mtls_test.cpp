@@ -10,7 +10,7 @@
 #include <string>
 
 #include "http/server.h"
-#include "service/http_client.h"
+#include "net/http_client.h"
 #include "temp_dir.h"
 
 namespace medledger::http {
@@ -68,8 +68,8 @@ class MutualTlsTest : public ::testing::Test {
     return server.ok() ? std::move(server).value() : nullptr;
   }
 
-  service::HttpCall Call(uint16_t port, const std::string& cert) {
-    service::HttpCall c;
+  net::HttpCall Call(uint16_t port, const std::string& cert) {
+    net::HttpCall c;
     c.url = "https://127.0.0.1:" + std::to_string(port) + "/peer/v1/keys/release";
     c.content_type = "application/json";
     c.body = "{}";
@@ -87,7 +87,7 @@ class MutualTlsTest : public ::testing::Test {
 TEST_F(MutualTlsTest, AMemberCertificateIsVerifiedAndHandedToTheHandler) {
   auto server = StartServer("ca_a");
   ASSERT_NE(server, nullptr);
-  auto reply = service::HttpFetch(Call(server->port(), "client"));
+  auto reply = net::HttpFetch(Call(server->port(), "client"));
   ASSERT_TRUE(reply.ok()) << reply.error().ToString();
   EXPECT_EQ(reply->status, 200);
   // Leaf first, then the CA that verified it.
@@ -97,7 +97,7 @@ TEST_F(MutualTlsTest, AMemberCertificateIsVerifiedAndHandedToTheHandler) {
 TEST_F(MutualTlsTest, NoClientCertificateIsRefusedInTheHandshake) {
   auto server = StartServer("ca_a");
   ASSERT_NE(server, nullptr);
-  auto reply = service::HttpFetch(Call(server->port(), ""));
+  auto reply = net::HttpFetch(Call(server->port(), ""));
   ASSERT_FALSE(reply.ok()) << "status " << reply->status;
   EXPECT_EQ(reply.error().code, "http_unavailable");
 }
@@ -105,15 +105,15 @@ TEST_F(MutualTlsTest, NoClientCertificateIsRefusedInTheHandshake) {
 TEST_F(MutualTlsTest, ACertificateFromAnUnknownCaIsRefused) {
   auto server = StartServer("ca_a");
   ASSERT_NE(server, nullptr);
-  auto reply = service::HttpFetch(Call(server->port(), "stranger"));
+  auto reply = net::HttpFetch(Call(server->port(), "stranger"));
   ASSERT_FALSE(reply.ok()) << "status " << reply->status;
   EXPECT_EQ(reply.error().code, "http_unavailable");
   // The server's own certificate, issued by the client CA, is no client certificate to a server that trusts
   // only another CA.
   auto other = StartServer("ca_b");
   ASSERT_NE(other, nullptr);
-  EXPECT_FALSE(service::HttpFetch(Call(other->port(), "client")).ok());
-  EXPECT_TRUE(service::HttpFetch(Call(other->port(), "stranger")).ok());
+  EXPECT_FALSE(net::HttpFetch(Call(other->port(), "client")).ok());
+  EXPECT_TRUE(net::HttpFetch(Call(other->port(), "stranger")).ok());
 }
 
 TEST_F(MutualTlsTest, TheClientVerifiesTheServerAgainstItsCaFile) {
@@ -121,11 +121,11 @@ TEST_F(MutualTlsTest, TheClientVerifiesTheServerAgainstItsCaFile) {
   ASSERT_NE(server, nullptr);
   auto call = Call(server->port(), "client");
   call.ca_file = dir_.Sub("ca_b.crt");  // a CA that did not issue the server's certificate
-  auto reply = service::HttpFetch(call);
+  auto reply = net::HttpFetch(call);
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.error().code, "http_unavailable");
   call.ca_file.clear();  // the system's trust store does not know the consortium's CAs either
-  reply = service::HttpFetch(call);
+  reply = net::HttpFetch(call);
   ASSERT_FALSE(reply.ok());
   EXPECT_EQ(reply.error().code, "http_unavailable");
 }
@@ -143,7 +143,7 @@ TEST_F(MutualTlsTest, WithoutClientCasRequestsCarryNoChain) {
   });
   ASSERT_TRUE(server.ok());
   auto call = Call((*server)->port(), "client");
-  auto reply = service::HttpFetch(call);
+  auto reply = net::HttpFetch(call);
   ASSERT_TRUE(reply.ok()) << reply.error().ToString();
   EXPECT_EQ(reply->body, "none");
 }
@@ -157,10 +157,10 @@ TEST_F(MutualTlsTest, ConfigurationErrors) {
   o.tls_key_file = dir_.Sub("server.key");
   o.tls_client_ca_file = dir_.Sub("missing.crt");
   EXPECT_EQ(Server::Start(o, [](Request&) { return Response{}; }).error().code, "tls_config_invalid");
-  service::HttpCall c;
+  net::HttpCall c;
   c.url = "https://127.0.0.1:1/";
   c.client_cert_file = dir_.Sub("client.crt");  // without its key
-  EXPECT_EQ(service::HttpFetch(c).error().code, "http_bad_call");
+  EXPECT_EQ(net::HttpFetch(c).error().code, "http_bad_call");
 }
 
 }  // namespace

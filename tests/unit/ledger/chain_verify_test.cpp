@@ -7,8 +7,8 @@
 #include <future>
 
 #include "identity/organization.h"
-#include "ledger/embedded/block_store.h"
-#include "ledger/embedded/crc32c.h"
+#include "ledger/storage/block_store.h"
+#include "ledger/storage/crc32c.h"
 #include "ledger/embedded/data_dir.h"
 #include "test_support.h"
 
@@ -90,7 +90,7 @@ class ChainVerifyTest : public ::testing::Test {
   // Rewrites block `n`'s record with `payload`, fixing its checksum so only the chain's own checks see it.
   void Rewrite(uint64_t n, const std::string& payload) {
     auto raw = Raw(n);
-    uint32_t crc = embedded::crc32c::Value(payload);
+    uint32_t crc = storage::crc32c::Value(payload);
     std::string crc_be = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16), static_cast<char>(crc >> 8),
                           static_cast<char>(crc)};
     Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize, payload);
@@ -107,10 +107,10 @@ class ChainVerifyTest : public ::testing::Test {
   }
 
   // The raw record of block `n`: which file, at what offset.
-  embedded::RawBlockRecord Raw(uint64_t n) {
-    embedded::BlockStoreOptions bo;
+  storage::RawBlockRecord Raw(uint64_t n) {
+    storage::BlockStoreOptions bo;
     bo.read_only = true;
-    auto store = embedded::BlockStore::Open(embedded::LedgerDirFor(dir_) + "/blocks", nullptr, bo).value();
+    auto store = storage::BlockStore::Open(embedded::LedgerDirFor(dir_) + "/blocks", nullptr, bo).value();
     return store->ReadRaw(n).value();
   }
 
@@ -159,7 +159,7 @@ TEST_F(ChainVerifyTest, RewrittenBlockWithValidChecksumFailsTheHashChecks) {
   ASSERT_NE(at, std::string::npos);
   std::string payload = raw.payload;
   payload[at + 6] = '9';
-  uint32_t crc = embedded::crc32c::Value(payload);
+  uint32_t crc = storage::crc32c::Value(payload);
   std::string crc_be = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16), static_cast<char>(crc >> 8),
                         static_cast<char>(crc)};
   Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize, payload);
@@ -181,7 +181,7 @@ TEST_F(ChainVerifyTest, ValidationCodeFlippedToValidIsCaught) {
   size_t at = payload.rfind(filter);
   ASSERT_NE(at, std::string::npos);
   payload[at + 4] = 0;
-  uint32_t crc = embedded::crc32c::Value(payload);
+  uint32_t crc = storage::crc32c::Value(payload);
   std::string crc_be = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16), static_cast<char>(crc >> 8),
                         static_cast<char>(crc)};
   Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize, payload);
@@ -204,7 +204,7 @@ TEST_F(ChainVerifyTest, ForeignOrdererSignatureIsCaught) {
   size_t at = payload.rfind(orderer_cert.substr(orderer_cert.size() / 2, 24));
   ASSERT_NE(at, std::string::npos);
   payload[at] = payload[at] == 'A' ? 'B' : 'A';
-  uint32_t crc = embedded::crc32c::Value(payload);
+  uint32_t crc = storage::crc32c::Value(payload);
   std::string crc_be = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16), static_cast<char>(crc >> 8),
                         static_cast<char>(crc)};
   Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize, payload);

@@ -10,7 +10,7 @@
 #include "identity/organization.h"
 #include "io/env.h"
 #include "ledger/embedded/block_codec.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/membership.h"
 #include "test_support.h"
@@ -114,7 +114,7 @@ TEST_F(GenesisTest, AGenesisBlockThatIsNotTheOrderersConfigFailsVerification) {
   std::string ledger_dir = embedded::LedgerDirFor(dir_);
   ASSERT_TRUE(io::Env::Default()->CreateDirs(ledger_dir).ok());
   {
-    auto blocks = embedded::BlockStore::Open(ledger_dir + "/blocks").value();
+    auto blocks = storage::BlockStore::Open(ledger_dir + "/blocks").value();
     ASSERT_TRUE(
         blocks->Append(0, embedded::BuildGenesisBlock(org_->orderer(), "other-channel", org_->msp_id(), ca).value())
             .ok());

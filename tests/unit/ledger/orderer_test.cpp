@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "ledger/embedded/block_codec.h"
-#include "ledger/embedded/protoutil.h"
+#include "ledger/wire/protoutil.h"
 #include "test_support.h"
 
 namespace medledger::ledger::embedded {
@@ -66,7 +66,7 @@ TEST(Orderer, CutsByCountThenByTimeoutAndChainsBlocks) {
     if (i > 0) {
       EXPECT_EQ(b.previous_hash, out.blocks[i - 1].header_hash);
     }
-    EXPECT_EQ(b.header_hash, BlockHeaderHash(b.number, b.previous_hash, b.data_hash));
+    EXPECT_EQ(b.header_hash, wire::BlockHeaderHash(b.number, b.previous_hash, b.data_hash));
     DecodedBlock d{b.number, b.previous_hash, b.data_hash, "", {}, b.signatures_metadata, ""};
     EXPECT_EQ(CheckBlockSignature(d, membership), "");
     d.data_hash[0] ^= 1;  // the signature covers the header

@@ -5,13 +5,13 @@
 #include <filesystem>
 #include <future>
 
-#include "common/common.pb.h"
 #include "common/encoding.h"
 #include "crypto/random.h"
-#include "ledger/embedded/protoutil.h"
-#include "ledger/embedded/transaction.h"
+#include "ledger/wire/protoutil.h"
+#include "ledger/wire/transaction.h"
 #include "ledger/embedded/verifier.h"
-#include "peer/proposal_response.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/peer/proposal_response.pb.h"
 #include "test_support.h"
 
 namespace medledger::ledger {
@@ -57,14 +57,14 @@ class PipelineTest : public ::testing::Test {
   // A transaction built the way an external client would: signed proposal -> ProcessProposal ->
   // envelope signed by `envelope_signer` (normally the creator itself).
   struct Built {
-    embedded::ProposalParts parts;
+    wire::ProposalParts parts;
     protos::ProposalResponse response;
   };
   Built Endorse(const identity::SigningIdentity& creator, std::vector<std::string> args) {
-    auto parts = embedded::BuildProposal(creator.serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
+    auto parts = wire::BuildProposal(creator.serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
                                          "kv", args);
     auto sig = creator.Sign(parts.proposal).value();
-    auto pr_bytes = ledger_->ProcessProposal(embedded::SerializeSignedProposal(parts.proposal, sig));
+    auto pr_bytes = ledger_->ProcessProposal(wire::SerializeSignedProposal(parts.proposal, sig));
     EXPECT_TRUE(pr_bytes.ok()) << pr_bytes.error().ToString();
     Built b{parts, {}};
     EXPECT_TRUE(b.response.ParseFromString(*pr_bytes));
@@ -72,9 +72,9 @@ class PipelineTest : public ::testing::Test {
   }
   std::string Envelope(const Built& b, const identity::SigningIdentity& signer, std::string endorsement_sig = "") {
     if (endorsement_sig.empty()) endorsement_sig = b.response.endorsement().signature();
-    std::string payload = embedded::BuildEnvelopePayload(b.parts, b.response.payload(),
+    std::string payload = wire::BuildEnvelopePayload(b.parts, b.response.payload(),
                                                          b.response.endorsement().endorser(), endorsement_sig);
-    return embedded::SerializeEnvelope(payload, signer.Sign(payload).value());
+    return wire::SerializeEnvelope(payload, signer.Sign(payload).value());
   }
 
   embedded::VerifyReport VerifyNow() {
@@ -122,9 +122,9 @@ TEST_F(PipelineTest, SubmitCommitsAndEvaluateReads) {
   EXPECT_EQ(proof->block_hash, r->block_hash);
   common::BlockHeader header;
   ASSERT_TRUE(header.ParseFromString(proof->block_header));
-  EXPECT_EQ(HexEncode(embedded::BlockHeaderHash(header.number(), header.previous_hash(), header.data_hash())),
+  EXPECT_EQ(HexEncode(wire::BlockHeaderHash(header.number(), header.previous_hash(), header.data_hash())),
             r->block_hash);
-  EXPECT_EQ(HexEncode(embedded::BlockDataHash({proof->envelope})), proof->data_hash);  // one tx in block 0
+  EXPECT_EQ(HexEncode(wire::BlockDataHash({proof->envelope})), proof->data_hash);  // one tx in block 0
   auto where = ledger_->GetTransactionBlock(r->tx_id);
   ASSERT_TRUE(where.ok()) << where.error().ToString();
   EXPECT_EQ(where->block_number, proof->block_number);
@@ -344,17 +344,17 @@ TEST_F(PipelineTest, ForgedCreatorSignatureIsRejected) {
   EXPECT_TRUE(VerifyNow().ok);
 
   // A forged proposal signature is refused at endorsement.
-  auto parts = embedded::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
+  auto parts = wire::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
                                        "kv", {"put", "k", "x"});
-  auto sp = embedded::SerializeSignedProposal(parts.proposal, fx_.bob->Sign(parts.proposal).value());
+  auto sp = wire::SerializeSignedProposal(parts.proposal, fx_.bob->Sign(parts.proposal).value());
   auto pr = ledger_->ProcessProposal(sp);
   ASSERT_FALSE(pr.ok());
   EXPECT_EQ(pr.error().code, "bad_proposal_signature");
   // A tx_id that is not SHA-256(nonce || creator) is refused.
   parts.tx_id = std::string(64, 'a');
-  auto bad = embedded::BuildProposal(fx_.alice->serialized(), "", Timestamp::Now(), "medledger", "kv", {"put"});
+  auto bad = wire::BuildProposal(fx_.alice->serialized(), "", Timestamp::Now(), "medledger", "kv", {"put"});
   auto pr2 =
-      ledger_->ProcessProposal(embedded::SerializeSignedProposal(bad.proposal, fx_.alice->Sign(bad.proposal).value()));
+      ledger_->ProcessProposal(wire::SerializeSignedProposal(bad.proposal, fx_.alice->Sign(bad.proposal).value()));
   ASSERT_FALSE(pr2.ok());
   EXPECT_EQ(pr2.error().code, "bad_proposal_txid");
   auto garbage = ledger_->ProcessProposal("\x0a\x05hello");
@@ -380,12 +380,12 @@ TEST_F(PipelineTest, UnknownOrWrongOrgCreatorIsRejected) {
 
   // An envelope from the imposter, carrying a genuine endorsement made for Alice, fails validation.
   auto built = Endorse(*fx_.alice, {"put", "k", "v"});
-  auto parts = embedded::BuildProposal(imposter->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
+  auto parts = wire::BuildProposal(imposter->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
                                        "kv", {"put", "k", "v"});
   std::string payload =
-      embedded::BuildEnvelopePayload(parts, built.response.payload(), built.response.endorsement().endorser(),
+      wire::BuildEnvelopePayload(parts, built.response.payload(), built.response.endorsement().endorser(),
                                      built.response.endorsement().signature());
-  auto r3 = Broadcast(embedded::SerializeEnvelope(payload, imposter->Sign(payload).value()));
+  auto r3 = Broadcast(wire::SerializeEnvelope(payload, imposter->Sign(payload).value()));
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.error().code, "bad_creator_signature");
   EXPECT_EQ(ledger_->GetChainInfo()->height, 1u);  // committed as invalid, like Fabric
@@ -407,19 +407,19 @@ TEST_F(PipelineTest, TamperedOrForeignEndorsementFailsPolicy) {
   auto self = Endorse(*fx_.alice, {"put", "k", "self"});
   std::string endorser = fx_.alice->serialized();
   std::string self_sig = fx_.alice->Sign(self.response.payload() + endorser).value();
-  std::string payload = embedded::BuildEnvelopePayload(self.parts, self.response.payload(), endorser, self_sig);
-  auto r2 = Broadcast(embedded::SerializeEnvelope(payload, fx_.alice->Sign(payload).value()));
+  std::string payload = wire::BuildEnvelopePayload(self.parts, self.response.payload(), endorser, self_sig);
+  auto r2 = Broadcast(wire::SerializeEnvelope(payload, fx_.alice->Sign(payload).value()));
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.error().code, "endorsement_policy_failure");
 
   // An endorsement made for another proposal (its hash) cannot be reused under a new tx_id.
   auto other = Endorse(*fx_.alice, {"put", "k", "other"});
-  auto parts = embedded::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
+  auto parts = wire::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
                                        "kv", {"put", "k", "other"});
   std::string p3 =
-      embedded::BuildEnvelopePayload(parts, other.response.payload(), other.response.endorsement().endorser(),
+      wire::BuildEnvelopePayload(parts, other.response.payload(), other.response.endorsement().endorser(),
                                      other.response.endorsement().signature());
-  auto r3 = Broadcast(embedded::SerializeEnvelope(p3, fx_.alice->Sign(p3).value()));
+  auto r3 = Broadcast(wire::SerializeEnvelope(p3, fx_.alice->Sign(p3).value()));
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.error().code, "bad_response_payload");
   EXPECT_FALSE(ledger_->Evaluate(*fx_.alice, {"get", {"k"}}).ok());

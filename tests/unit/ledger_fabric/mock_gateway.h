@@ -9,17 +9,17 @@
 #include <mutex>
 #include <set>
 
-#include "common/common.pb.h"
-#include "common/ledger.pb.h"
 #include "crypto/ecdsa.h"
 #include "crypto/x509.h"
-#include "gateway/gateway.grpc.pb.h"
-#include "google/rpc/status.pb.h"
 #include "identity/signing_identity.h"
-#include "peer/chaincode.pb.h"
-#include "peer/proposal.pb.h"
-#include "peer/proposal_response.pb.h"
-#include "peer/transaction.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/common/ledger.pb.h"
+#include "pb/gateway/gateway.grpc.pb.h"
+#include "pb/google/rpc/status.pb.h"
+#include "pb/peer/chaincode.pb.h"
+#include "pb/peer/proposal.pb.h"
+#include "pb/peer/proposal_response.pb.h"
+#include "pb/peer/transaction.pb.h"
 
 namespace medledger::ledger::fabric::testing {
 

@@ -16,13 +16,13 @@
 #include "common/time.h"
 #include "crypto/random.h"
 #include "crypto/x509.h"
-#include "gateway/gateway.pb.h"
 #include "identity/signing_identity.h"
-#include "ledger/embedded/protoutil.h"
-#include "ledger/embedded/transaction.h"
-#include "msp/identities.pb.h"
-#include "peer/chaincode.pb.h"
-#include "peer/proposal.pb.h"
+#include "ledger/wire/protoutil.h"
+#include "ledger/wire/transaction.h"
+#include "pb/gateway/gateway.pb.h"
+#include "pb/msp/identities.pb.h"
+#include "pb/peer/chaincode.pb.h"
+#include "pb/peer/proposal.pb.h"
 #include "test_identity.h"
 
 namespace medledger::ledger::fabric {
@@ -91,7 +91,7 @@ TEST_F(NodeCrosscheckTest, FabricGatewayProposalDecodesAndVerifiesInCpp) {
   EXPECT_EQ(ch.channel_id(), "medchannel");
   EXPECT_EQ(ch.tx_id(), proposed.transaction_id());
   // Fabric's rule, computed here: txid = hex(SHA-256(nonce || creator)).
-  EXPECT_EQ(ch.tx_id(), embedded::ComputeTxId(sh.nonce(), sh.creator()));
+  EXPECT_EQ(ch.tx_id(), wire::ComputeTxId(sh.nonce(), sh.creator()));
   EXPECT_EQ(sh.creator(), doctor.serialized()) << "the creator is the same SerializedIdentity bytes";
   protos::ChaincodeHeaderExtension ext;
   ASSERT_TRUE(ext.ParseFromString(ch.extension()));
@@ -115,10 +115,10 @@ TEST_F(NodeCrosscheckTest, FabricGatewayProposalDecodesAndVerifiesInCpp) {
 TEST_F(NodeCrosscheckTest, MedledgerProposalDecodesAndVerifiesInNode) {
   auto doctor = MakeTestUser("dr.house", "doctor");
   std::vector<std::string> args = {"CreateReport", "{\"reportId\":\"r2\"}", std::string("bin\0ary\xff", 8)};
-  auto parts = embedded::BuildProposal(doctor.serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medchannel",
+  auto parts = wire::BuildProposal(doctor.serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medchannel",
                                        "records", args);
   std::string signature = doctor.Sign(parts.proposal).value();
-  std::string signed_proposal = embedded::SerializeSignedProposal(parts.proposal, signature);
+  std::string signed_proposal = wire::SerializeSignedProposal(parts.proposal, signature);
   json answer = Ask({{"mode", "decode-signed-proposal"},
                      {"signedProposal", Base64Encode(signed_proposal)},
                      {"certPem", doctor.cert_pem()}});
@@ -138,7 +138,7 @@ TEST_F(NodeCrosscheckTest, MedledgerProposalDecodesAndVerifiesInNode) {
     EXPECT_EQ(Base64Decode(answer["args"][i].get<std::string>()).value(), args[i]);
 
   // A flipped byte in the signed proposal: Node's crypto refuses the signature.
-  std::string tampered = embedded::SerializeSignedProposal(parts.proposal + "", signature);
+  std::string tampered = wire::SerializeSignedProposal(parts.proposal + "", signature);
   tampered[tampered.size() / 3] ^= 0x01;
   json refused = Ask(
       {{"mode", "decode-signed-proposal"}, {"signedProposal", Base64Encode(tampered)}, {"certPem", doctor.cert_pem()}});

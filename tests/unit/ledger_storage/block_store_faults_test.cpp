@@ -6,7 +6,7 @@
 
 #include "block_test_util.h"
 #include "io/fault_env.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "temp_dir.h"
 
 namespace medledger::ledger::embedded {
@@ -25,19 +25,19 @@ TEST(BlockStoreFaults, RandomFaultsAndPowerLossNeverLoseAnAcknowledgedBlock) {
   std::mt19937_64 rng(seed);
   TempDir dir;
   io::FaultInjectionEnv env;
-  BlockStoreOptions o;
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 2000;
   uint64_t acknowledged = 0;
   int power_losses = 0, failed_appends = 0;
 
-  auto restart = [&](std::unique_ptr<BlockStore>& store, bool power_loss) {
+  auto restart = [&](std::unique_ptr<storage::BlockStore>& store, bool power_loss) {
     store.reset();
     env.ClearFaults();
     if (power_loss) {
       ASSERT_TRUE(env.DropUnsyncedData().ok());
       ++power_losses;
     }
-    auto reopened = BlockStore::Open(dir.Sub("blocks"), &env, o);
+    auto reopened = storage::BlockStore::Open(dir.Sub("blocks"), &env, o);
     ASSERT_TRUE(reopened.ok()) << reopened.error().ToString();
     store = std::move(reopened).value();
     ASSERT_GE(store->Height(), acknowledged);
@@ -49,7 +49,7 @@ TEST(BlockStoreFaults, RandomFaultsAndPowerLossNeverLoseAnAcknowledgedBlock) {
     acknowledged = store->Height();
   };
 
-  std::unique_ptr<BlockStore> store;
+  std::unique_ptr<storage::BlockStore> store;
   restart(store, false);
   for (int step = 0; step < 1500; ++step) {
     const int dice = static_cast<int>(rng() % 100);

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "block_test_util.h"
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 #include "temp_dir.h"
 
 namespace medledger::ledger::embedded {
@@ -26,10 +26,10 @@ size_t SizeOf(uint64_t n) {
 
 TEST(BlockStoreDamage, RandomDamageGivesCorruptionErrorsOrTrueBlocksNeverGarbage) {
   TempDir pristine;
-  BlockStoreOptions o;
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 1500;  // several files, some with sidecars
   {
-    auto store = BlockStore::Open(pristine.Sub("blocks"), nullptr, o);
+    auto store = storage::BlockStore::Open(pristine.Sub("blocks"), nullptr, o);
     ASSERT_TRUE(store.ok());
     for (uint64_t n = 0; n < kBlocks; ++n) ASSERT_TRUE((*store)->Append(n, BlockBytes(n, SizeOf(n))).ok());
   }
@@ -63,7 +63,7 @@ TEST(BlockStoreDamage, RandomDamageGivesCorruptionErrorsOrTrueBlocksNeverGarbage
         break;
     }
     WriteFile(victim, bytes);
-    auto store = BlockStore::Open(dir.Sub("blocks"), nullptr, o);
+    auto store = storage::BlockStore::Open(dir.Sub("blocks"), nullptr, o);
     if (!store.ok()) {
       ASSERT_EQ(store.error().kind, ErrorKind::kCorruption) << "round " << round << ": " << store.error().ToString();
       ++refused;

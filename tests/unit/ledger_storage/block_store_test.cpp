@@ -1,4 +1,4 @@
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include "block_test_util.h"
 #include "common/encoding.h"
 #include "io/fault_env.h"
-#include "ledger/embedded/block_store_index.h"
-#include "ledger/embedded/crc32c.h"
+#include "ledger/storage/block_store_index.h"
+#include "ledger/storage/crc32c.h"
 #include "temp_dir.h"
 
 namespace medledger::ledger::embedded {
@@ -22,20 +22,20 @@ using testing::FlipByte;
 using testing::ReadFile;
 using testing::WriteFile;
 
-std::unique_ptr<BlockStore> MustOpen(const std::string& dir, io::Env* env = nullptr, BlockStoreOptions o = {}) {
-  auto store = BlockStore::Open(dir, env, o);
+std::unique_ptr<storage::BlockStore> MustOpen(const std::string& dir, io::Env* env = nullptr, storage::BlockStoreOptions o = {}) {
+  auto store = storage::BlockStore::Open(dir, env, o);
   if (!store.ok()) ADD_FAILURE() << store.error().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
 }
 
-void AppendBlocks(BlockStore& store, uint64_t count, size_t size) {
+void AppendBlocks(storage::BlockStore& store, uint64_t count, size_t size) {
   for (uint64_t i = 0; i < count; ++i) {
     const uint64_t n = store.Height();
     ASSERT_TRUE(store.Append(n, BlockBytes(n, size)).ok());
   }
 }
 
-void ExpectBlocks(const BlockStore& store, uint64_t count, size_t size) {
+void ExpectBlocks(const storage::BlockStore& store, uint64_t count, size_t size) {
   ASSERT_EQ(store.Height(), count);
   for (uint64_t n = 0; n < count; ++n) {
     auto got = store.Read(n);
@@ -48,7 +48,7 @@ std::string File0(const TempDir& dir) {
   return dir.Sub("blocks/" + BlockFileName(0));
 }
 
-TEST(BlockStore, AppendReadAndReopen) {
+TEST(storage::BlockStore, AppendReadAndReopen) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -63,23 +63,23 @@ TEST(BlockStore, AppendReadAndReopen) {
   EXPECT_EQ(store->Read(40).value(), "next");
 }
 
-TEST(BlockStore, OneWriterPerDirectoryButReadersMayLook) {
+TEST(storage::BlockStore, OneWriterPerDirectoryButReadersMayLook) {
   TempDir dir;
   auto store = MustOpen(dir.Sub("blocks"));
   AppendBlocks(*store, 2, 10);
-  const auto second = BlockStore::Open(dir.Sub("blocks"));
+  const auto second = storage::BlockStore::Open(dir.Sub("blocks"));
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().kind, ErrorKind::kConflict);
   EXPECT_EQ(second.error().code, "locked");
-  BlockStoreOptions ro;
+  storage::BlockStoreOptions ro;
   ro.read_only = true;
   auto reader = MustOpen(dir.Sub("blocks"), nullptr, ro);
   ExpectBlocks(*reader, 2, 10);
   store.reset();
-  EXPECT_TRUE(BlockStore::Open(dir.Sub("blocks")).ok());  // released with the store
+  EXPECT_TRUE(storage::BlockStore::Open(dir.Sub("blocks")).ok());  // released with the store
 }
 
-TEST(BlockStore, RecordFramingIsAsDocumented) {
+TEST(storage::BlockStore, RecordFramingIsAsDocumented) {
   TempDir dir;
   auto store = MustOpen(dir.Sub("blocks"));
   ASSERT_TRUE(store->Append(0, "hello").ok());
@@ -87,11 +87,11 @@ TEST(BlockStore, RecordFramingIsAsDocumented) {
   ASSERT_EQ(file.size(), kBlockRecordHeaderSize + 5);
   EXPECT_EQ(DecodeFixed32(file.data()), kBlockRecordMagic);
   EXPECT_EQ(DecodeFixed32(file.data() + 4), 5u);
-  EXPECT_EQ(DecodeFixed32(file.data() + 8), crc32c::Value("hello"));
+  EXPECT_EQ(DecodeFixed32(file.data() + 8), storage::crc32c::Value("hello"));
   EXPECT_EQ(file.substr(12), "hello");
 }
 
-TEST(BlockStore, RejectsBadAppendsAndReads) {
+TEST(storage::BlockStore, RejectsBadAppendsAndReads) {
   TempDir dir;
   auto store = MustOpen(dir.Sub("blocks"));
   EXPECT_EQ(store->Append(1, "x").error().code, "unexpected_block_number");
@@ -105,9 +105,9 @@ TEST(BlockStore, RejectsBadAppendsAndReads) {
   EXPECT_EQ(store->Height(), 1u);
 }
 
-TEST(BlockStore, RollsToNewFilesAndReadsAcrossThem) {
+TEST(storage::BlockStore, RollsToNewFilesAndReadsAcrossThem) {
   TempDir dir;
-  BlockStoreOptions o;
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 1000;
   {
     auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
@@ -126,7 +126,7 @@ TEST(BlockStore, RollsToNewFilesAndReadsAcrossThem) {
 }
 
 // A crash can leave any prefix of the last record on disk: each must be cut, keeping every full block.
-TEST(BlockStore, TornTailAtEveryByteOffsetIsTruncated) {
+TEST(storage::BlockStore, TornTailAtEveryByteOffsetIsTruncated) {
   TempDir dir;
   const std::string path = File0(dir);
   constexpr size_t kSize = 150;
@@ -152,7 +152,7 @@ TEST(BlockStore, TornTailAtEveryByteOffsetIsTruncated) {
   }
 }
 
-TEST(BlockStore, ChecksumMismatchOnLastRecordIsATornTail) {
+TEST(storage::BlockStore, ChecksumMismatchOnLastRecordIsATornTail) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -165,7 +165,7 @@ TEST(BlockStore, ChecksumMismatchOnLastRecordIsATornTail) {
   ExpectBlocks(*store, 2, 100);
 }
 
-TEST(BlockStore, ZeroFilledTailFromPowerLossIsTruncated) {
+TEST(storage::BlockStore, ZeroFilledTailFromPowerLossIsTruncated) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -179,12 +179,12 @@ TEST(BlockStore, ZeroFilledTailFromPowerLossIsTruncated) {
 
 // User data inside a block may contain what looks like a whole record; a torn copy of such a block is
 // still a torn tail, not corruption.
-TEST(BlockStore, FrameLookalikeInsideTornRecordIsNotCorruption) {
+TEST(storage::BlockStore, FrameLookalikeInsideTornRecordIsNotCorruption) {
   TempDir dir;
   std::string inner;
   PutFixed32(&inner, kBlockRecordMagic);
   PutFixed32(&inner, 4);
-  PutFixed32(&inner, crc32c::Value("fake"));
+  PutFixed32(&inner, storage::crc32c::Value("fake"));
   inner += "fake";
   const std::string last = "prefix" + inner + std::string(200, 'z');
   {
@@ -201,12 +201,12 @@ TEST(BlockStore, FrameLookalikeInsideTornRecordIsNotCorruption) {
 
 // The price of never truncating acknowledged blocks: if a tear lands exactly where a chain of
 // record-like patterns in user data ends, Open refuses to guess and reports corruption.
-TEST(BlockStore, TearAtEndOfEmbeddedRecordChainIsReportedNotTruncated) {
+TEST(storage::BlockStore, TearAtEndOfEmbeddedRecordChainIsReportedNotTruncated) {
   TempDir dir;
   std::string inner;
   PutFixed32(&inner, kBlockRecordMagic);
   PutFixed32(&inner, 4);
-  PutFixed32(&inner, crc32c::Value("fake"));
+  PutFixed32(&inner, storage::crc32c::Value("fake"));
   inner += "fake";
   const std::string last = "prefix" + inner + std::string(200, 'z');
   {
@@ -216,12 +216,12 @@ TEST(BlockStore, TearAtEndOfEmbeddedRecordChainIsReportedNotTruncated) {
   }
   const std::string full = ReadFile(File0(dir));
   WriteFile(File0(dir), full.substr(0, full.size() - 200));
-  auto opened = BlockStore::Open(dir.Sub("blocks"));
+  auto opened = storage::BlockStore::Open(dir.Sub("blocks"));
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.error().message.find("block 2 "), std::string::npos) << opened.error().message;
 }
 
-TEST(BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
+TEST(storage::BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -230,7 +230,7 @@ TEST(BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
   const uint64_t record = kBlockRecordHeaderSize + 100;
   FlipByte(File0(dir), 2 * record + kBlockRecordHeaderSize + 40);  // payload of block 2
   const uint64_t size_before = std::filesystem::file_size(File0(dir));
-  auto opened = BlockStore::Open(dir.Sub("blocks"));
+  auto opened = storage::BlockStore::Open(dir.Sub("blocks"));
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.error().kind, ErrorKind::kCorruption);
   EXPECT_EQ(opened.error().code, "block_corrupt");
@@ -238,7 +238,7 @@ TEST(BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
   EXPECT_EQ(std::filesystem::file_size(File0(dir)), size_before);  // nothing was cut
 
   // Outside the verified tail, Open trusts the headers; Read still refuses the block and names it.
-  BlockStoreOptions headers_only;
+  storage::BlockStoreOptions headers_only;
   headers_only.verify_tail_bytes = 0;
   auto store = MustOpen(dir.Sub("blocks"), nullptr, headers_only);
   ASSERT_EQ(store->Height(), 5u);
@@ -253,14 +253,14 @@ TEST(BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
   EXPECT_EQ(raw->payload.size(), 100u);
   EXPECT_EQ(store->Read(3).value(), BlockBytes(3, 100));
 
-  BlockStoreOptions paranoid;
+  storage::BlockStoreOptions paranoid;
   paranoid.verify_all_checksums = true;
   paranoid.verify_tail_bytes = 0;
   paranoid.read_only = true;  // as `medledger verify` would, next to the running store
-  EXPECT_EQ(BlockStore::Open(dir.Sub("blocks"), nullptr, paranoid).error().code, "block_corrupt");
+  EXPECT_EQ(storage::BlockStore::Open(dir.Sub("blocks"), nullptr, paranoid).error().code, "block_corrupt");
 }
 
-TEST(BlockStore, HeaderCorruptionMidChainFailsOpen) {
+TEST(storage::BlockStore, HeaderCorruptionMidChainFailsOpen) {
   for (uint64_t field_offset : {0u, 4u, 5u, 7u}) {  // magic, length (high and low bytes)
     TempDir dir;
     {
@@ -268,15 +268,15 @@ TEST(BlockStore, HeaderCorruptionMidChainFailsOpen) {
       AppendBlocks(*store, 5, 100);
     }
     FlipByte(File0(dir), 1 * (kBlockRecordHeaderSize + 100) + field_offset);
-    auto opened = BlockStore::Open(dir.Sub("blocks"));
+    auto opened = storage::BlockStore::Open(dir.Sub("blocks"));
     ASSERT_FALSE(opened.ok()) << "field offset " << field_offset;
     EXPECT_EQ(opened.error().kind, ErrorKind::kCorruption);
     EXPECT_NE(opened.error().message.find("block 1 "), std::string::npos) << opened.error().message;
   }
 }
 
-TEST(BlockStore, DamageInEarlierFileOrMissingFileFailsOpen) {
-  BlockStoreOptions o;
+TEST(storage::BlockStore, DamageInEarlierFileOrMissingFileFailsOpen) {
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 500;
   {
     TempDir dir;
@@ -287,7 +287,7 @@ TEST(BlockStore, DamageInEarlierFileOrMissingFileFailsOpen) {
     const std::string f0 = File0(dir);
     const std::string bytes = ReadFile(f0);
     WriteFile(f0, bytes.substr(0, bytes.size() - 1));
-    auto opened = BlockStore::Open(dir.Sub("blocks"), nullptr, o);
+    auto opened = storage::BlockStore::Open(dir.Sub("blocks"), nullptr, o);
     ASSERT_FALSE(opened.ok());
     EXPECT_EQ(opened.error().code, "block_corrupt");
     EXPECT_NE(opened.error().message.find("block 3 "), std::string::npos) << opened.error().message;
@@ -299,20 +299,20 @@ TEST(BlockStore, DamageInEarlierFileOrMissingFileFailsOpen) {
       AppendBlocks(*store, 9, 100);
     }
     std::filesystem::remove(dir.Sub("blocks/" + BlockFileName(1)));
-    EXPECT_EQ(BlockStore::Open(dir.Sub("blocks"), nullptr, o).error().code, "block_file_missing");
+    EXPECT_EQ(storage::BlockStore::Open(dir.Sub("blocks"), nullptr, o).error().code, "block_file_missing");
   }
 }
 
-TEST(BlockStore, SealedFilesGetSidecarIndexesThatSkipTheHeaderScan) {
+TEST(storage::BlockStore, SealedFilesGetSidecarIndexesThatSkipTheHeaderScan) {
   TempDir dir;
-  BlockStoreOptions o;
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 1000;  // 3 blocks of 300 bytes per file
   {
     auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
     AppendBlocks(*store, 10, 300);
   }
   const std::string f0 = File0(dir);
-  const auto offsets = DecodeBlockFileIndex(ReadFile(f0 + ".idx"), std::filesystem::file_size(f0));
+  const auto offsets = storage::DecodeBlockFileIndex(ReadFile(f0 + ".idx"), std::filesystem::file_size(f0));
   ASSERT_TRUE(offsets.ok()) << offsets.error().ToString();
   EXPECT_EQ(*offsets, (std::vector<uint64_t>{0, 312, 624}));
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("blocks/" + BlockFileName(3) + ".idx")));  // still open
@@ -327,16 +327,16 @@ TEST(BlockStore, SealedFilesGetSidecarIndexesThatSkipTheHeaderScan) {
   EXPECT_NE(bad.error().message.find("block 1 "), std::string::npos) << bad.error().message;
   EXPECT_EQ(store->Read(2).value(), BlockBytes(2, 300));
   store.reset();
-  BlockStoreOptions paranoid = o;
+  storage::BlockStoreOptions paranoid = o;
   paranoid.verify_all_checksums = true;  // ignores sidecars
-  const auto opened = BlockStore::Open(dir.Sub("blocks"), nullptr, paranoid);
+  const auto opened = storage::BlockStore::Open(dir.Sub("blocks"), nullptr, paranoid);
   ASSERT_FALSE(opened.ok());
   EXPECT_NE(opened.error().message.find("block 1 "), std::string::npos) << opened.error().message;
 }
 
-TEST(BlockStore, DamagedOrStaleSidecarIsIgnoredAndRewritten) {
+TEST(storage::BlockStore, DamagedOrStaleSidecarIsIgnoredAndRewritten) {
   TempDir dir;
-  BlockStoreOptions o;
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 1000;
   {
     auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
@@ -348,15 +348,15 @@ TEST(BlockStore, DamagedOrStaleSidecarIsIgnoredAndRewritten) {
     FlipByte(idx0, i);
     auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
     ExpectBlocks(*store, 10, 300);
-    EXPECT_TRUE(DecodeBlockFileIndex(ReadFile(idx0), size0).ok()) << "rewritten after byte " << i;
+    EXPECT_TRUE(storage::DecodeBlockFileIndex(ReadFile(idx0), size0).ok()) << "rewritten after byte " << i;
   }
-  WriteFile(idx0, EncodeBlockFileIndex(size0 + 1, {0, 312, 624}));  // stale: describes another size
+  WriteFile(idx0, storage::EncodeBlockFileIndex(size0 + 1, {0, 312, 624}));  // stale: describes another size
   {
     auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
     ExpectBlocks(*store, 10, 300);
   }
   // A well-formed sidecar that lies about the offsets is caught when the block is read.
-  WriteFile(idx0, EncodeBlockFileIndex(size0, {0, 300, 624}));
+  WriteFile(idx0, storage::EncodeBlockFileIndex(size0, {0, 300, 624}));
   auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
   EXPECT_EQ(store->Read(0).error().code, "block_corrupt");
   EXPECT_EQ(store->Read(1).error().code, "block_corrupt");
@@ -365,24 +365,24 @@ TEST(BlockStore, DamagedOrStaleSidecarIsIgnoredAndRewritten) {
 
 TEST(BlockFileIndex, RoundTripsAndRejectsDamage) {
   const std::vector<uint64_t> offsets = {0, 20, 1000, 5000};
-  const std::string bytes = EncodeBlockFileIndex(6000, offsets);
-  EXPECT_EQ(DecodeBlockFileIndex(bytes, 6000).value(), offsets);
-  EXPECT_EQ(DecodeBlockFileIndex(bytes, 6001).error().code, "block_index_invalid");
+  const std::string bytes = storage::EncodeBlockFileIndex(6000, offsets);
+  EXPECT_EQ(storage::DecodeBlockFileIndex(bytes, 6000).value(), offsets);
+  EXPECT_EQ(storage::DecodeBlockFileIndex(bytes, 6001).error().code, "block_index_invalid");
   for (size_t i = 0; i < bytes.size(); ++i) {
     std::string damaged = bytes;
     damaged[i] ^= 0x01;
-    EXPECT_FALSE(DecodeBlockFileIndex(damaged, 6000).ok()) << "byte " << i;
+    EXPECT_FALSE(storage::DecodeBlockFileIndex(damaged, 6000).ok()) << "byte " << i;
   }
-  EXPECT_FALSE(DecodeBlockFileIndex(bytes.substr(0, bytes.size() - 1), 6000).ok());
-  EXPECT_FALSE(DecodeBlockFileIndex("", 6000).ok());
-  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {0, 10}), 6000).ok());        // 10-byte record
-  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {0, 500, 400}), 6000).ok());  // not growing
-  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {100}), 6000).ok());          // not from 0
-  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {0, 5995}), 6000).ok());      // past the end
-  EXPECT_FALSE(DecodeBlockFileIndex(EncodeBlockFileIndex(6000, {}), 6000).ok());
+  EXPECT_FALSE(storage::DecodeBlockFileIndex(bytes.substr(0, bytes.size() - 1), 6000).ok());
+  EXPECT_FALSE(storage::DecodeBlockFileIndex("", 6000).ok());
+  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 10}), 6000).ok());        // 10-byte record
+  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 500, 400}), 6000).ok());  // not growing
+  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {100}), 6000).ok());          // not from 0
+  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 5995}), 6000).ok());      // past the end
+  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {}), 6000).ok());
 }
 
-TEST(BlockStore, ReadOnlyLeavesTornTailInPlace) {
+TEST(storage::BlockStore, ReadOnlyLeavesTornTailInPlace) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -390,7 +390,7 @@ TEST(BlockStore, ReadOnlyLeavesTornTailInPlace) {
   }
   const std::string full = ReadFile(File0(dir));
   WriteFile(File0(dir), full.substr(0, full.size() - 10));
-  BlockStoreOptions ro;
+  storage::BlockStoreOptions ro;
   ro.read_only = true;
   auto store = MustOpen(dir.Sub("blocks"), nullptr, ro);
   ExpectBlocks(*store, 2, 100);
@@ -399,7 +399,7 @@ TEST(BlockStore, ReadOnlyLeavesTornTailInPlace) {
   EXPECT_EQ(store->Append(2, "x").error().code, "block_store_read_only");
 }
 
-TEST(BlockStore, FsyncFailureIsNotAcknowledgedAndStopsAppends) {
+TEST(storage::BlockStore, FsyncFailureIsNotAcknowledgedAndStopsAppends) {
   TempDir dir;
   io::FaultInjectionEnv env;
   {
@@ -424,7 +424,7 @@ TEST(BlockStore, FsyncFailureIsNotAcknowledgedAndStopsAppends) {
 }
 
 // Every torn write an append can suffer (disk full mid-record) is undone, and the store keeps working.
-TEST(BlockStore, TornWriteAtEveryOffsetIsUndone) {
+TEST(storage::BlockStore, TornWriteAtEveryOffsetIsUndone) {
   TempDir dir;
   io::FaultInjectionEnv env;
   auto store = MustOpen(dir.Sub("blocks"), &env);
@@ -447,7 +447,7 @@ TEST(BlockStore, TornWriteAtEveryOffsetIsUndone) {
   ExpectBlocks(*store, height, 64);
 }
 
-TEST(BlockStore, DiskFullThenSpaceFreed) {
+TEST(storage::BlockStore, DiskFullThenSpaceFreed) {
   TempDir dir;
   io::FaultInjectionEnv env;
   auto store = MustOpen(dir.Sub("blocks"), &env);
@@ -461,10 +461,10 @@ TEST(BlockStore, DiskFullThenSpaceFreed) {
 
 // Power loss right after Append returns: every acknowledged block, including those in files created by
 // a roll, must survive dropping all unsynced data.
-TEST(BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
+TEST(storage::BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
   TempDir dir;
   io::FaultInjectionEnv env;
-  BlockStoreOptions o;
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 700;
   {
     auto store = MustOpen(dir.Sub("blocks"), &env, o);
@@ -478,10 +478,10 @@ TEST(BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
 
 // Found by the random fault walk: a roll whose directory sync failed leaves a new file whose name is
 // not durable; after a restart, blocks acknowledged into it must not vanish in a power loss.
-TEST(BlockStore, FileFromAFailedRollIsMadeDurableOnReopen) {
+TEST(storage::BlockStore, FileFromAFailedRollIsMadeDurableOnReopen) {
   TempDir dir;
   io::FaultInjectionEnv env;
-  BlockStoreOptions o;
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 300;
   {
     auto store = MustOpen(dir.Sub("blocks"), &env, o);
@@ -500,9 +500,9 @@ TEST(BlockStore, FileFromAFailedRollIsMadeDurableOnReopen) {
   ExpectBlocks(*store, 4, 100);
 }
 
-TEST(BlockStore, ConcurrentReadersWithOneAppender) {
+TEST(storage::BlockStore, ConcurrentReadersWithOneAppender) {
   TempDir dir;
-  BlockStoreOptions o;
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 64 << 10;
   auto store = MustOpen(dir.Sub("blocks"), nullptr, o);
   constexpr uint64_t kBlocks = 400;

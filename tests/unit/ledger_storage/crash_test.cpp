@@ -17,8 +17,8 @@
 
 #include "block_test_util.h"
 #include "kill_child.h"
-#include "ledger/embedded/block_store.h"
-#include "ledger/embedded/state_db.h"
+#include "ledger/storage/block_store.h"
+#include "ledger/storage/state_db.h"
 #include "temp_dir.h"
 
 namespace medledger::ledger::embedded {
@@ -35,15 +35,15 @@ size_t BlockSize(uint64_t n) {
   return 1 + (n * 7919) % (200 << 10);
 }
 
-BlockStoreOptions CrashOptions() {
-  BlockStoreOptions o;
+storage::BlockStoreOptions CrashOptions() {
+  storage::BlockStoreOptions o;
   o.max_file_bytes = 1 << 20;  // rolls happen within the run, so crashes land during them too
   return o;
 }
 
 // Small memtables flush every few dozen blocks, so kills land before, during and after flushes.
-StateDbOptions SmallMemtables() {
-  StateDbOptions o;
+storage::StateDbOptions SmallMemtables() {
+  storage::StateDbOptions o;
   o.write_buffer_bytes = 128 << 10;
   return o;
 }
@@ -57,7 +57,7 @@ TEST(CrashChild, AppendBlocks) {
   const char* dir = std::getenv(kDirVar);
   if (dir == nullptr) GTEST_SKIP() << "only runs as a crash-test child";
   const int fd = medledger::testing::CrashChildFd();
-  auto store = BlockStore::Open(dir, nullptr, CrashOptions());
+  auto store = storage::BlockStore::Open(dir, nullptr, CrashOptions());
   if (!store.ok()) std::_Exit(2);
   for (;;) {
     const uint64_t n = (*store)->Height();
@@ -70,13 +70,13 @@ TEST(CrashChild, ApplyBlocks) {
   const char* dir = std::getenv(kDirVar);
   if (dir == nullptr) GTEST_SKIP() << "only runs as a crash-test child";
   const int fd = medledger::testing::CrashChildFd();
-  auto db = StateDb::Open(dir, SmallMemtables());
+  auto db = storage::StateDb::Open(dir, SmallMemtables());
   if (!db.ok()) std::_Exit(2);
   auto sp = (*db)->Savepoint();
   if (!sp.ok()) std::_Exit(2);
   for (uint64_t b = sp->has_value() ? **sp + 1 : 0;; ++b) {
-    BlockUpdate update{b, {}};
-    TxUpdate tx;
+    storage::BlockUpdate update{b, {}};
+    storage::TxUpdate tx;
     tx.tx_id = "tx" + std::to_string(b);
     for (int i = 0; i < kKeysPerBlock; ++i) {
       tx.writes.push_back({"records", "b" + std::to_string(b) + "-" + std::to_string(i), std::string(100, 'v')});
@@ -103,7 +103,7 @@ TEST(Crash, KillDashNineNeverLosesAnAcknowledgedBlock) {
     const int64_t last = RunAndKill("CrashChild.AppendBlocks", dir.Sub("blocks"), rng);
     ASSERT_GE(last, -1) << "round " << round;
     acknowledged = std::max(acknowledged, last);
-    auto store = BlockStore::Open(dir.Sub("blocks"), nullptr, CrashOptions());
+    auto store = storage::BlockStore::Open(dir.Sub("blocks"), nullptr, CrashOptions());
     ASSERT_TRUE(store.ok()) << "round " << round << ": " << store.error().ToString();
     if ((*store)->truncated_bytes() > 0) ++torn_rounds;
     ASSERT_GE(static_cast<int64_t>((*store)->Height()), acknowledged + 1) << "round " << round;
@@ -129,7 +129,7 @@ TEST(Crash, KillDashNineLeavesEachBlockFullyAppliedOrAbsent) {
     const int64_t last = RunAndKill("CrashChild.ApplyBlocks", dir.Sub("state"), rng);
     ASSERT_GE(last, -1) << "round " << round;
     acknowledged = std::max(acknowledged, last);
-    auto db = StateDb::Open(dir.Sub("state"), SmallMemtables());
+    auto db = storage::StateDb::Open(dir.Sub("state"), SmallMemtables());
     ASSERT_TRUE(db.ok()) << db.error().ToString();
     const auto sp = (*db)->Savepoint().value();
     const int64_t savepoint = sp ? static_cast<int64_t>(*sp) : -1;

@@ -1,11 +1,11 @@
-#include "ledger/embedded/crc32c.h"
+#include "ledger/storage/crc32c.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
-namespace medledger::ledger::embedded::crc32c {
+namespace medledger::ledger::storage::crc32c {
 namespace {
 
 std::string Bytes(std::initializer_list<int> v) {

@@ -1,4 +1,4 @@
-#include "ledger/embedded/state_db.h"
+#include "ledger/storage/state_db.h"
 
 #include <gtest/gtest.h>
 
@@ -13,15 +13,15 @@ namespace {
 
 using medledger::testing::TempDir;
 
-KeyWrite Put(std::string ns, std::string key, std::string value) {
+wire::KeyWrite Put(std::string ns, std::string key, std::string value) {
   return {std::move(ns), std::move(key), value};
 }
-KeyWrite Del(std::string ns, std::string key) {
+wire::KeyWrite Del(std::string ns, std::string key) {
   return {std::move(ns), std::move(key), std::nullopt};
 }
 
-TxUpdate Tx(uint32_t index, std::string id, std::vector<KeyWrite> writes, int32_t code = 0) {
-  TxUpdate tx;
+storage::TxUpdate Tx(uint32_t index, std::string id, std::vector<wire::KeyWrite> writes, int32_t code = 0) {
+  storage::TxUpdate tx;
   tx.tx_index = index;
   tx.tx_id = std::move(id);
   tx.timestamp = Timestamp{1700000000 + index, static_cast<int32_t>(index * 1000)};
@@ -30,23 +30,23 @@ TxUpdate Tx(uint32_t index, std::string id, std::vector<KeyWrite> writes, int32_
   return tx;
 }
 
-BlockUpdate Block(uint64_t number, std::vector<TxUpdate> txs) {
-  return BlockUpdate{number, std::move(txs)};
+storage::BlockUpdate Block(uint64_t number, std::vector<storage::TxUpdate> txs) {
+  return storage::BlockUpdate{number, std::move(txs)};
 }
 
-std::unique_ptr<StateDb> MustOpen(const std::string& dir) {
-  auto db = StateDb::Open(dir);
+std::unique_ptr<storage::StateDb> MustOpen(const std::string& dir) {
+  auto db = storage::StateDb::Open(dir);
   if (!db.ok()) ADD_FAILURE() << db.error().ToString();
   return db.ok() ? std::move(db).value() : nullptr;
 }
 
-std::vector<std::string> Keys(const std::vector<std::pair<std::string, VersionedValue>>& rows) {
+std::vector<std::string> Keys(const std::vector<std::pair<std::string, storage::VersionedValue>>& rows) {
   std::vector<std::string> keys;
   for (const auto& row : rows) keys.push_back(row.first);
   return keys;
 }
 
-TEST(StateDb, EmptyDatabase) {
+TEST(storage::StateDb, EmptyDatabase) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   EXPECT_FALSE(db->Savepoint().value().has_value());
@@ -56,7 +56,7 @@ TEST(StateDb, EmptyDatabase) {
   EXPECT_TRUE(db->Range("records", "", "", 0).value().empty());
 }
 
-TEST(StateDb, WritesCarryVersionsAndLaterWritesWin) {
+TEST(storage::StateDb, WritesCarryVersionsAndLaterWritesWin) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {})).ok());  // genesis: no transactions
@@ -66,16 +66,16 @@ TEST(StateDb, WritesCarryVersionsAndLaterWritesWin) {
   auto a = db->Get("records", "a").value();
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->value, "2");
-  EXPECT_EQ(a->version, (Version{1, 1}));
-  EXPECT_EQ(db->Get("records", "b").value()->version, (Version{1, 0}));
+  EXPECT_EQ(a->version, (wire::Version{1, 1}));
+  EXPECT_EQ(db->Get("records", "b").value()->version, (wire::Version{1, 0}));
   ASSERT_TRUE(db->ApplyBlock(Block(2, {Tx(0, "t3", {Put("records", "b", std::string("bin\0ary", 7))})})).ok());
   auto b = db->Get("records", "b").value();
   EXPECT_EQ(b->value, std::string("bin\0ary", 7));
-  EXPECT_EQ(b->version, (Version{2, 0}));
+  EXPECT_EQ(b->version, (wire::Version{2, 0}));
   EXPECT_FALSE(db->Get("other", "a").value().has_value());  // namespaces are separate
 }
 
-TEST(StateDb, DeletesRemoveStateAndLeaveATombstoneInHistory) {
+TEST(storage::StateDb, DeletesRemoveStateAndLeaveATombstoneInHistory) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t1", {Put("records", "k", "v1")})})).ok());
@@ -95,7 +95,7 @@ TEST(StateDb, DeletesRemoveStateAndLeaveATombstoneInHistory) {
   EXPECT_FALSE(history[3].value.has_value());
 }
 
-TEST(StateDb, InvalidTransactionsAreIndexedButNotApplied) {
+TEST(storage::StateDb, InvalidTransactionsAreIndexedButNotApplied) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   constexpr int32_t kMvccReadConflict = 11;
@@ -113,7 +113,7 @@ TEST(StateDb, InvalidTransactionsAreIndexedButNotApplied) {
   EXPECT_EQ(db->FindTx("good").value()->validation_code, 0);
 }
 
-TEST(StateDb, ATransactionIdKeepsItsFirstLocation) {
+TEST(storage::StateDb, ATransactionIdKeepsItsFirstLocation) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   constexpr int32_t kDuplicateTxId = 9;
@@ -126,10 +126,10 @@ TEST(StateDb, ATransactionIdKeepsItsFirstLocation) {
   EXPECT_EQ(loc->validation_code, 0);
 }
 
-TEST(StateDb, RangeHonoursBoundsLimitAndNamespaces) {
+TEST(storage::StateDb, RangeHonoursBoundsLimitAndNamespaces) {
   TempDir dir;
   auto db = MustOpen(dir.path());
-  std::vector<KeyWrite> writes;
+  std::vector<wire::KeyWrite> writes;
   for (const char* k : {"a", "b", "b1", "c", "d", "\xff"}) writes.push_back(Put("records", k, k));
   writes.push_back(Put("recordsX", "a", "other namespace"));
   writes.push_back(Put("record", "z", "shorter namespace"));
@@ -153,16 +153,16 @@ TEST(StateDb, RangeHonoursBoundsLimitAndNamespaces) {
   const auto rows = db->Range("records", "c", "d", 0).value();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].second.value, "c");
-  EXPECT_EQ(rows[0].second.version, (Version{0, 0}));
+  EXPECT_EQ(rows[0].second.version, (wire::Version{0, 0}));
 }
 
-TEST(StateDb, HistoryIsOldestFirstAndNotConfusedByPrefixKeys) {
+TEST(storage::StateDb, HistoryIsOldestFirstAndNotConfusedByPrefixKeys) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   const std::string key("\0k\0", 3);
   const std::string longer("\0k\0x\0", 5);  // the history key of `key` would prefix this one's without lengths
   for (uint64_t b = 0; b < 260; ++b) {
-    std::vector<TxUpdate> txs;
+    std::vector<storage::TxUpdate> txs;
     for (uint32_t t = 0; t < 3; ++t) {
       txs.push_back(Tx(t, "t" + std::to_string(b) + "." + std::to_string(t),
                        {Put("records", key, std::to_string(b * 10 + t)), Put("records", longer, "noise")}));
@@ -179,7 +179,7 @@ TEST(StateDb, HistoryIsOldestFirstAndNotConfusedByPrefixKeys) {
   EXPECT_EQ(db->History("records", longer).value().size(), 780u);
 }
 
-TEST(StateDb, BlocksMustArriveInOrder) {
+TEST(storage::StateDb, BlocksMustArriveInOrder) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   EXPECT_EQ(db->ApplyBlock(Block(1, {})).error().code, "unexpected_block_number");
@@ -191,11 +191,11 @@ TEST(StateDb, BlocksMustArriveInOrder) {
 }
 
 // Validation happens before anything is written: a bad write anywhere leaves the block unapplied.
-TEST(StateDb, ARejectedBlockLeavesNoTrace) {
+TEST(storage::StateDb, ARejectedBlockLeavesNoTrace) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {})).ok());
-  for (const KeyWrite& bad : {Put("records", "", "v"), Put("", "k", "v"), Put(std::string("re\0c", 4), "k", "v")}) {
+  for (const wire::KeyWrite& bad : {Put("records", "", "v"), Put("", "k", "v"), Put(std::string("re\0c", 4), "k", "v")}) {
     const Status s = db->ApplyBlock(Block(1, {Tx(0, "first", {Put("records", "a", "1")}), Tx(1, "second", {bad})}));
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.error().kind, ErrorKind::kInvalidArgument);
@@ -207,7 +207,7 @@ TEST(StateDb, ARejectedBlockLeavesNoTrace) {
   EXPECT_EQ(db->Get(std::string("a\0b", 3), "k").error().code, "bad_namespace");
 }
 
-TEST(StateDb, ReopenKeepsEverything) {
+TEST(storage::StateDb, ReopenKeepsEverything) {
   TempDir dir;
   {
     auto db = MustOpen(dir.path());
@@ -223,19 +223,19 @@ TEST(StateDb, ReopenKeepsEverything) {
   ASSERT_TRUE(db->ApplyBlock(Block(2, {})).ok());
 }
 
-TEST(StateDb, ReadOnlyOpensBesideTheWriter) {
+TEST(storage::StateDb, ReadOnlyOpensBesideTheWriter) {
   TempDir dir;
-  StateDbOptions ro;
+  storage::StateDbOptions ro;
   ro.read_only = true;
-  EXPECT_FALSE(StateDb::Open(dir.Sub("missing"), ro).ok());
+  EXPECT_FALSE(storage::StateDb::Open(dir.Sub("missing"), ro).ok());
   {
     auto db = MustOpen(dir.Sub("state"));
     ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t0", {Put("records", "a", "1")})})).ok());
   }  // a clean close flushes
   auto db = MustOpen(dir.Sub("state"));
   ASSERT_TRUE(db->ApplyBlock(Block(1, {Tx(0, "t1", {Put("records", "a", "2"), Put("records", "b", "3")})})).ok());
-  EXPECT_EQ(StateDb::Open(dir.Sub("state")).error().code, "state_db_error");  // the writer holds the lock
-  auto reader = StateDb::Open(dir.Sub("state"), ro);
+  EXPECT_EQ(storage::StateDb::Open(dir.Sub("state")).error().code, "state_db_error");  // the writer holds the lock
+  auto reader = storage::StateDb::Open(dir.Sub("state"), ro);
   ASSERT_TRUE(reader.ok()) << reader.error().ToString();
   // The reader sees the state as of the writer's last flush, whole: block 1 is still in the writer's
   // memtables (there is no write-ahead log to read it from), so neither of its writes nor its savepoint.
@@ -245,7 +245,7 @@ TEST(StateDb, ReadOnlyOpensBesideTheWriter) {
   EXPECT_EQ((*reader)->ApplyBlock(Block(2, {})).error().code, "state_db_read_only");
 }
 
-TEST(StateDb, ForEachVisitsTheWholeState) {
+TEST(storage::StateDb, ForEachVisitsTheWholeState) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t",
@@ -254,7 +254,7 @@ TEST(StateDb, ForEachVisitsTheWholeState) {
                   .ok());
   ASSERT_TRUE(db->ApplyBlock(Block(1, {Tx(0, "u", {Del("records", "gone")})})).ok());
   std::map<std::pair<std::string, std::string>, std::string> seen;
-  ASSERT_TRUE(db->ForEach([&](std::string_view ns, std::string_view key, const VersionedValue& v) {
+  ASSERT_TRUE(db->ForEach([&](std::string_view ns, std::string_view key, const storage::VersionedValue& v) {
                   seen[{std::string(ns), std::string(key)}] = v.value;
                 }).ok());
   const std::map<std::pair<std::string, std::string>, std::string> expected = {
@@ -262,7 +262,7 @@ TEST(StateDb, ForEachVisitsTheWholeState) {
   EXPECT_EQ(seen, expected);
 }
 
-TEST(StateDb, ConcurrentReadersSeeWholeBlocks) {
+TEST(storage::StateDb, ConcurrentReadersSeeWholeBlocks) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   // Each block sets both keys to the block number; a reader must never see them from different blocks

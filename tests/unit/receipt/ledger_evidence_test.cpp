@@ -8,13 +8,13 @@
 #include <memory>
 #include <string>
 
-#include "common/common.pb.h"
 #include "common/encoding.h"
 #include "crypto/hash.h"
 #include "ledger/embedded/embedded_ledger.h"
-#include "peer/proposal.pb.h"
-#include "peer/proposal_response.pb.h"
-#include "peer/transaction.pb.h"
+#include "pb/common/common.pb.h"
+#include "pb/peer/proposal.pb.h"
+#include "pb/peer/proposal_response.pb.h"
+#include "pb/peer/transaction.pb.h"
 #include "test_support.h"
 
 namespace medledger::receipt {

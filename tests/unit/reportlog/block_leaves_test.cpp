@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "../ledger/test_support.h"
-#include "common/common.pb.h"
 #include "common/encoding.h"
 #include "contract/records_contract.h"
 #include "crypto/hash.h"
+#include "pb/common/common.pb.h"
 
 namespace medledger::reportlog {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <random>
 
-#include "common/common.pb.h"
+#include "pb/common/common.pb.h"
 
 namespace medledger::reportlog {
 namespace {

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "crypto/hash.h"
-#include "service/http_client.h"
+#include "net/http_client.h"
 #include "temp_dir.h"
 #include "tsa/timestamp_token.h"
 #include "tsa/tsa_client.h"
@@ -61,7 +61,7 @@ class TsaTest : public ::testing::Test {
   }
 
   static TsaTransport Transport(const TsaServerProcess& server) {
-    return service::MakePostTransport(server.url(), kQueryContentType, kReplyContentType, 20000);
+    return net::MakePostTransport(server.url(), kQueryContentType, kReplyContentType, 20000);
   }
   // `openssl ts -verify -data F -in T -token_in -CAfile R`.
   bool OpensslVerifies(std::string_view token, std::string_view data, const std::string& root_pem_path) {
@@ -362,7 +362,7 @@ TEST_F(TsaTest, NoTrustedRootsIsNamed) {
 }
 
 TEST_F(TsaTest, TransportErrorsPassThrough) {
-  TsaClient client(service::MakePostTransport("http://127.0.0.1:1/", kQueryContentType, kReplyContentType, 2000));
+  TsaClient client(net::MakePostTransport("http://127.0.0.1:1/", kQueryContentType, kReplyContentType, 2000));
   auto token = client.Timestamp(crypto::Sha256(kCheckpoint));
   ASSERT_FALSE(token.ok());
   EXPECT_EQ(token.error().code, "http_unavailable");

@@ -1,4 +1,4 @@
-#include "ledger/embedded/block_store.h"
+#include "ledger/storage/block_store.h"
 
 #include <algorithm>
 #include <charconv>
@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "common/encoding.h"
-#include "ledger/embedded/block_store_index.h"
-#include "ledger/embedded/crc32c.h"
+#include "ledger/storage/block_store_index.h"
+#include "ledger/storage/crc32c.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 namespace {
 
 constexpr std::string_view kFilePrefix = "blockfile_";
@@ -428,4 +428,4 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir, io:
   return std::unique_ptr<BlockStore>(std::move(store));
 }
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

@@ -1,16 +1,16 @@
-#include "ledger/embedded/transaction.h"
+#include "ledger/wire/transaction.h"
 
-#include "common/common.pb.h"
-#include "common/policies.pb.h"
 #include "crypto/hash.h"
-#include "ledger/embedded/protoutil.h"
-#include "ledger/rwset/kvrwset/kv_rwset.pb.h"
-#include "ledger/rwset/rwset.pb.h"
-#include "msp/msp_principal.pb.h"
-#include "peer/proposal.pb.h"
-#include "peer/transaction.pb.h"
+#include "ledger/wire/protoutil.h"
+#include "pb/common/common.pb.h"
+#include "pb/common/policies.pb.h"
+#include "pb/ledger/rwset/kvrwset/kv_rwset.pb.h"
+#include "pb/ledger/rwset/rwset.pb.h"
+#include "pb/msp/msp_principal.pb.h"
+#include "pb/peer/proposal.pb.h"
+#include "pb/peer/transaction.pb.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::wire {
 namespace {
 
 template <class M>
@@ -210,4 +210,4 @@ int32_t ParseEndorserTransaction(std::string_view envelope, std::string_view cha
   return kTxValid;
 }
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::wire

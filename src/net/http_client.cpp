@@ -1,13 +1,16 @@
-#include "service/http_client.h"
+#include "net/http_client.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <string_view>
+#include <thread>
 
-namespace medledger::service {
+namespace medledger::net {
 namespace {
 
 struct Sink {
@@ -32,6 +35,25 @@ struct CurlDeleter {
 struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
+struct MimeDeleter {
+  void operator()(curl_mime* m) const { curl_mime_free(m); }
+};
+
+// curl_global_init is not thread-safe; the first call from any thread does it, once.
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// A connection that never produced an answer: another attempt may reach the peer.
+bool Transient(CURLcode rc) {
+  return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_SEND_ERROR ||
+         rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;
+}
+
+bool TransientStatus(long status) {
+  return status == 502 || status == 503 || status == 504;
+}
 
 // "Application/Timestamp-Reply; charset=x" -> "application/timestamp-reply".
 std::string MediaType(std::string_view content_type) {
@@ -48,12 +70,9 @@ bool SafeHeaderValue(std::string_view v) {
   return std::none_of(v.begin(), v.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
-}  // namespace
-
-Result<HttpReply> HttpFetch(const HttpCall& call) {
-  if (!call.content_type.empty() && (!call.form.empty() || !SafeHeaderValue(call.content_type))) {
-    return MakeError(ErrorKind::kInternal, "http_bad_call", "a raw body needs a clean content type and no form");
-  }
+// One attempt; `transient` tells the retry loop whether another may succeed.
+Result<HttpReply> FetchOnce(const HttpCall& call, bool* transient) {
+  *transient = false;
   if (call.client_cert_file.empty() != call.client_key_file.empty()) {
     return MakeError(ErrorKind::kInternal, "http_bad_call",
                      "a client certificate needs its key, and a key its certificate");
@@ -77,7 +96,8 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout_ms));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(call.timeout_ms));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(call.connect_timeout_ms > 0 ? call.connect_timeout_ms : call.timeout_ms));
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "medledger");
@@ -106,6 +126,21 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, form.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(form.size()));
   }
+  std::unique_ptr<curl_mime, MimeDeleter> mime;
+  if (call.file) {
+    mime.reset(curl_mime_init(c));
+    curl_mimepart* part = mime ? curl_mime_addpart(mime.get()) : nullptr;
+    if (part == nullptr) return MakeError(ErrorKind::kInternal, "http_client", "curl_mime_init failed");
+    curl_mime_name(part, call.file->field.c_str());
+    curl_mime_filename(part, call.file->filename.c_str());
+    curl_mime_type(part, call.file->content_type.c_str());
+    curl_mime_data(part, call.file->data.data(), call.file->data.size());
+    curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
+  } else if (call.post && call.content_type.empty() && call.form.empty()) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+  }
   CURLcode rc = curl_easy_perform(c);
   if (sink.overflow) {
     return MakeError(ErrorKind::kUnavailable, "http_response_too_large", "the response exceeds the size limit");
@@ -114,10 +149,12 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
     return MakeError(ErrorKind::kTimeout, "http_timeout", "no answer from " + call.url + " in time");
   }
   if (rc != CURLE_OK) {
+    *transient = Transient(rc);
     return MakeError(ErrorKind::kUnavailable, "http_unavailable",
                      "cannot reach " + call.url + ": " + curl_easy_strerror(rc));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+  *transient = TransientStatus(reply.status);
   const char* type = nullptr;
   if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type != nullptr) reply.content_type = type;
   if (!call.expect_content_type.empty() && MediaType(reply.content_type) != MediaType(call.expect_content_type)) {
@@ -126,6 +163,29 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
                          MediaType(reply.content_type).substr(0, 100) + "', not " + call.expect_content_type);
   }
   return reply;
+}
+
+}  // namespace
+
+Result<HttpReply> HttpFetch(const HttpCall& call) {
+  const int bodies = (call.form.empty() ? 0 : 1) + (call.content_type.empty() ? 0 : 1) + (call.file ? 1 : 0);
+  if (bodies > 1 || (!call.content_type.empty() && !SafeHeaderValue(call.content_type))) {
+    return MakeError(ErrorKind::kInternal, "http_bad_call",
+                     "one kind of body (a form, a raw body with a clean content type, or a file part)");
+  }
+  if (call.file && (!SafeHeaderValue(call.file->field) || !SafeHeaderValue(call.file->filename) ||
+                    !SafeHeaderValue(call.file->content_type))) {
+    return MakeError(ErrorKind::kInternal, "http_bad_call", "a file part's names and type must be clean");
+  }
+  InitCurlOnce();
+  int64_t backoff_ms = call.retry_backoff_ms;
+  for (int attempt = 1;; ++attempt) {
+    bool transient = false;
+    Result<HttpReply> reply = FetchOnce(call, &transient);
+    if (!transient || attempt >= std::max(1, call.attempts)) return reply;
+    std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms *= 2;
+  }
 }
 
 std::function<Result<std::string>(std::string)> MakePostTransport(std::string url, std::string content_type,
@@ -150,4 +210,4 @@ std::function<Result<std::string>(std::string)> MakePostTransport(std::string ur
       };
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::net

@@ -11,10 +11,9 @@
 
 #include "common/result.h"
 #include "common/time.h"
-#include "ledger/embedded/simulator.h"
-#include "ledger/embedded/state_db.h"
+#include "ledger/wire/rwset.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::wire {
 
 // The pieces of an unsigned proposal, kept separate because the envelope reuses them byte for byte.
 struct ProposalParts {
@@ -85,4 +84,4 @@ struct ParsedTx {
 int32_t ParseEndorserTransaction(std::string_view envelope, std::string_view channel_id, std::string_view ns,
                                  ParsedTx* out);
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::wire

@@ -1,4 +1,4 @@
-#include "ledger/embedded/crc32c.h"
+#include "ledger/storage/crc32c.h"
 
 #include <array>
 #include <cstring>
@@ -8,7 +8,7 @@
 #define MEDLEDGER_CRC32C_X86 1
 #endif
 
-namespace medledger::ledger::embedded::crc32c {
+namespace medledger::ledger::storage::crc32c {
 namespace {
 
 constexpr uint32_t kPolynomial = 0x82F63B78u;  // reflected Castagnoli
@@ -88,4 +88,4 @@ uint32_t Extend(uint32_t crc, const char* data, size_t n) {
   return HardwareAvailable() ? ExtendHardware(crc, data, n) : ExtendPortable(crc, data, n);
 }
 
-}  // namespace medledger::ledger::embedded::crc32c
+}  // namespace medledger::ledger::storage::crc32c

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace medledger::ledger::embedded::crc32c {
+namespace medledger::ledger::storage::crc32c {
 
 // Continues `crc` (the value returned for the preceding bytes; 0 to start) over `data`.
 uint32_t Extend(uint32_t crc, const char* data, size_t n);
@@ -19,4 +19,4 @@ uint32_t ExtendPortable(uint32_t crc, const char* data, size_t n);
 bool HardwareAvailable();
 uint32_t ExtendHardware(uint32_t crc, const char* data, size_t n);  // only when HardwareAvailable()
 
-}  // namespace medledger::ledger::embedded::crc32c
+}  // namespace medledger::ledger::storage::crc32c

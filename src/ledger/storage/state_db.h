@@ -17,25 +17,13 @@
 
 #include "common/result.h"
 #include "common/time.h"
+#include "ledger/wire/rwset.h"
 
-namespace medledger::ledger::embedded {
-
-// The height at which a key was last written, as Fabric's version: (block number, tx number).
-struct Version {
-  uint64_t block = 0;
-  uint32_t tx = 0;
-  friend bool operator==(const Version&, const Version&) = default;
-};
+namespace medledger::ledger::storage {
 
 struct VersionedValue {
   std::string value;
-  Version version;
-};
-
-struct KeyWrite {
-  std::string ns;  // chaincode namespace, e.g. "records"
-  std::string key;
-  std::optional<std::string> value;  // nullopt: delete
+  wire::Version version;
 };
 
 struct TxUpdate {
@@ -43,7 +31,7 @@ struct TxUpdate {
   std::string tx_id;
   Timestamp timestamp;
   int32_t validation_code = 0;  // protos TxValidationCode; 0 = VALID. Only valid txs' writes apply.
-  std::vector<KeyWrite> writes;
+  std::vector<wire::KeyWrite> writes;
 };
 
 struct BlockUpdate {
@@ -101,4 +89,4 @@ class StateDb {
       const std::function<void(std::string_view ns, std::string_view key, const VersionedValue& value)>& fn) const = 0;
 };
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

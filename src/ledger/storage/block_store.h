@@ -12,7 +12,7 @@
 #include "common/result.h"
 #include "io/env.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 
 // Each record in a block file: [magic u32][payload length u32][crc32c u32 of payload][payload], big-endian.
 inline constexpr uint32_t kBlockRecordMagic = 0x4D4C424Bu;  // "MLBK"
@@ -59,4 +59,4 @@ class BlockStore {
   virtual uint64_t truncated_bytes() const = 0;
 };
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

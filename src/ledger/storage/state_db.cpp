@@ -1,7 +1,7 @@
 // StateDb on RocksDB. Column families: "state" (ns \0 key -> version, value), "history" (ns \0 len(key)
 // key block tx -> write), "txid" (tx id -> location), and the default one for the savepoint and format.
 // Layout details and the reasons for them: docs/LEDGER_STORAGE.md.
-#include "ledger/embedded/state_db.h"
+#include "ledger/storage/state_db.h"
 
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
@@ -20,7 +20,7 @@
 #include "common/encoding.h"
 #include "common/private_dir.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 namespace {
 
 constexpr char kSavepointKey[] = "savepoint";
@@ -66,7 +66,7 @@ std::string PrefixSuccessor(std::string prefix) {
   return prefix;
 }
 
-std::string EncodeStateValue(Version v, std::string_view value) {
+std::string EncodeStateValue(wire::Version v, std::string_view value) {
   std::string out;
   out.reserve(kStateValueHeader + value.size());
   PutFixed64(&out, v.block);
@@ -80,11 +80,11 @@ Result<VersionedValue> DecodeStateValue(std::string_view bytes) {
     return MakeError(ErrorKind::kCorruption, "state_db_corrupt", "state value shorter than its version");
   }
   return VersionedValue{std::string(bytes.substr(kStateValueHeader)),
-                        Version{DecodeFixed64(bytes.data()), DecodeFixed32(bytes.data() + 8)}};
+                        wire::Version{DecodeFixed64(bytes.data()), DecodeFixed32(bytes.data() + 8)}};
 }
 
 // kind u8 (1 put, 0 delete), seconds u64, nanos u32, txid length u32, txid, value.
-std::string EncodeHistoryValue(const TxUpdate& tx, const KeyWrite& w) {
+std::string EncodeHistoryValue(const TxUpdate& tx, const wire::KeyWrite& w) {
   std::string out;
   out.reserve(17 + tx.tx_id.size() + (w.value ? w.value->size() : 0));
   out.push_back(w.value ? '\1' : '\0');
@@ -318,7 +318,7 @@ Status RocksStateDb::CheckBlock(const BlockUpdate& update) const {
   }
   for (const TxUpdate& tx : update.txs) {
     if (tx.validation_code != 0) continue;
-    for (const KeyWrite& w : tx.writes) {
+    for (const wire::KeyWrite& w : tx.writes) {
       ML_RETURN_IF_ERROR(CheckNamespace(w.ns));
       if (w.key.empty()) return MakeError(ErrorKind::kInvalidArgument, "empty_key", "a key must be non-empty");
     }
@@ -347,7 +347,7 @@ Status RocksStateDb::ApplyBlock(const BlockUpdate& update) {
   size_t estimate = 64;
   for (const TxUpdate& tx : update.txs) {
     estimate += 48 + 2 * tx.tx_id.size();
-    for (const KeyWrite& w : tx.writes)
+    for (const wire::KeyWrite& w : tx.writes)
       estimate += 2 * (w.ns.size() + w.key.size() + (w.value ? w.value->size() : 0)) + 64;
   }
   rocksdb::WriteBatch batch(estimate);  // one allocation instead of repeated doubling of a large buffer
@@ -364,8 +364,8 @@ Status RocksStateDb::ApplyBlock(const BlockUpdate& update) {
           put(txid(), tx.tx_id, EncodeTxLocation({update.block_number, tx.tx_index, tx.validation_code})));
     }
     if (tx.validation_code != 0) continue;
-    const Version version{update.block_number, tx.tx_index};
-    for (const KeyWrite& w : tx.writes) {
+    const wire::Version version{update.block_number, tx.tx_index};
+    for (const wire::KeyWrite& w : tx.writes) {
       const std::string key = StateKey(w.ns, w.key);
       if (w.value) {
         ML_RETURN_IF_ERROR(put(state(), key, EncodeStateValue(version, *w.value)));
@@ -422,4 +422,4 @@ Result<std::unique_ptr<StateDb>> StateDb::Open(const std::string& dir, const Sta
   return std::unique_ptr<StateDb>(std::move(db));
 }
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

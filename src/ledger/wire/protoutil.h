@@ -9,7 +9,7 @@
 
 #include "common/result.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::wire {
 
 // hex(SHA-256(nonce || creator)), Fabric's ComputeTxID.
 std::string ComputeTxId(std::string_view nonce, std::string_view creator);
@@ -56,4 +56,4 @@ ErrorKind ContractStatusKind(int32_t status);
 // The contract's error as a medledger Error: message "<code>: <text>" splits into Error.code / message.
 Error ContractError(int32_t status, std::string_view message);
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::wire

@@ -1,4 +1,4 @@
-#include "ledger/embedded/protoutil.h"
+#include "ledger/wire/protoutil.h"
 
 #include <cctype>
 
@@ -6,7 +6,7 @@
 #include "crypto/hash.h"
 #include "receipt/ledger_evidence.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::wire {
 
 std::string ComputeTxId(std::string_view nonce, std::string_view creator) {
   crypto::Sha256Hasher h;
@@ -109,4 +109,4 @@ Error ContractError(int32_t status, std::string_view message) {
   return MakeError(ContractStatusKind(status), std::move(code), std::move(text));
 }
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::wire

@@ -1,10 +1,10 @@
-#include "ledger/embedded/block_store_index.h"
+#include "ledger/storage/block_store_index.h"
 
 #include "common/encoding.h"
-#include "ledger/embedded/block_store.h"
-#include "ledger/embedded/crc32c.h"
+#include "ledger/storage/block_store.h"
+#include "ledger/storage/crc32c.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 namespace {
 
 constexpr uint32_t kIndexMagic = 0x4D4C4249u;  // "MLBI"
@@ -54,4 +54,4 @@ Result<std::vector<uint64_t>> DecodeBlockFileIndex(std::string_view bytes, uint6
   return offsets;
 }
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

@@ -10,7 +10,7 @@
 
 #include "common/result.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 
 // [magic u32 "MLBI"][version u32 = 1][block file size u64][count u32][offset u64 x count][crc32c u32 of
 // everything before], big-endian.
@@ -20,4 +20,4 @@ std::string EncodeBlockFileIndex(uint64_t file_size, const std::vector<uint64_t>
 // `file_size` bytes, and that the offsets start at 0, grow, and leave room for a non-empty record each.
 Result<std::vector<uint64_t>> DecodeBlockFileIndex(std::string_view bytes, uint64_t file_size);
 
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage
