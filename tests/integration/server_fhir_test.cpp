@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "server_harness.h"
 #include "verifier/provenance_verifier.h"
@@ -407,23 +408,26 @@ TEST_F(FhirTest, ProvenancePerVersionAndItsSignatureVerifies) {
   EXPECT_EQ(Ids(with_rev, "include"), (std::vector<std::string>{id + "-v1", id + "-v2"}));
   EXPECT_NE(Link(with_rev, "self").find("_revinclude=Provenance:target"), std::string::npos);
 
-  // Offline check with the exported trust.
-  const std::string trust_dir = server_->data_dir() + "/fhir-trust";
-  auto exported = RunMedledger("log export-trust --data '" + server_->data_dir() + "' --out '" + trust_dir + "'");
-  ASSERT_EQ(exported.exit_code, 0) << exported.output;
-  auto trust = verifier::LoadTrust(trust_dir);
-  ASSERT_TRUE(trust.ok()) << trust.error().ToString();
+  // Offline check with the organisation's root certificate only (what `log export-trust` puts in org-root.pem).
+  verifier::TrustSet trust;
+  {
+    std::ifstream in(server_->data_dir() + "/data/ca/ca-cert.pem");
+    std::stringstream pem;
+    pem << in.rdbuf();
+    trust.org_roots_pem = pem.str();
+  }
+  ASSERT_NE(trust.org_roots_pem.find("BEGIN CERTIFICATE"), std::string::npos);
   for (const auto& e : found["entry"]) {
-    auto ok = verifier::VerifyProvenanceSignature(e["resource"].dump(), *trust);
+    auto ok = verifier::VerifyProvenanceSignature(e["resource"].dump(), trust);
     EXPECT_TRUE(ok.ok()) << e["resource"]["id"] << ": " << ok.error().ToString();
   }
   json v1 = found["entry"][1]["resource"];
   json swapped = v1;  // version 1's signature does not stand for version 2
   swapped["target"][0]["reference"] = "DiagnosticReport/" + id + "/_history/2";
-  EXPECT_FALSE(verifier::VerifyProvenanceSignature(swapped.dump(), *trust).ok());
+  EXPECT_FALSE(verifier::VerifyProvenanceSignature(swapped.dump(), trust).ok());
   json other = v1;  // version 2's transaction under version 1's claims
   other["signature"][0]["data"] = v2["signature"][0]["data"];
-  EXPECT_FALSE(verifier::VerifyProvenanceSignature(other.dump(), *trust).ok());
+  EXPECT_FALSE(verifier::VerifyProvenanceSignature(other.dump(), trust).ok());
 }
 
 bool HasProfile(const json& ev, const std::string& name) {
@@ -497,7 +501,12 @@ TEST_F(FhirTest, ConsentLifecycleByThePatient) {
       {"provision",
        {{"type", "permit"},
         {"period", {{"end", end}}},
-        {"actor", json::array({{{"reference", {{"reference", "Practitioner/dr.grey"}}}}})},
+        {"actor",
+         json::array(
+             {{{"role",
+                {{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"},
+                                          {"code", "IRCP"}}})}}},
+               {"reference", {{"reference", "Practitioner/dr.grey"}}}}})},
         {"purpose", json::array({{{"system", "urn:medledger:consent-purpose"}, {"code", "treatment"}}})}}}};
   received_.push_back(consent);  // what we send must be valid R4 too
   for (const char* user : {"dr.house", "bob", "admin", "audrey"})

@@ -43,13 +43,19 @@ class MatrixTest : public ::testing::Test {
   }
   // A FHIR Consent of alice for `doctor`, 30 days.
   static json FhirConsent(const std::string& doctor) {
-    return {{"resourceType", "Consent"},
-            {"status", "active"},
-            {"patient", {{"reference", "Patient/" + alice_}}},
-            {"provision",
-             {{"type", "permit"},
-              {"period", {{"end", Future(30)}}},
-              {"actor", json::array({{{"reference", {{"reference", "Practitioner/" + doctor}}}}})}}}};
+    return {
+        {"resourceType", "Consent"},
+        {"status", "active"},
+        {"patient", {{"reference", "Patient/" + alice_}}},
+        {"provision",
+         {{"type", "permit"},
+          {"period", {{"end", Future(30)}}},
+          {"actor",
+           json::array(
+               {{{"role",
+                  {{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"},
+                                            {"code", "IRCP"}}})}}},
+                 {"reference", {{"reference", "Practitioner/" + doctor}}}}})}}}};
   }
   struct Row {
     std::string method, path, body;
