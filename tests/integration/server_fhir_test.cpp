@@ -367,6 +367,19 @@ TEST_F(FhirTest, NegotiationAndErrorsAreOperationOutcomes) {
   GetFhir("/fhir/r4/DiagnosticReport/" + id + "/_history/1", "alice", 410);
   json history = GetFhir("/fhir/r4/DiagnosticReport/" + id + "/_history", "alice", 200);
   EXPECT_EQ(history["entry"][0]["resource"]["status"], "entered-in-error");
+  // The erasure is on the patient's BALP trail as a PatientDelete of the report, by the administrator.
+  json erased = GetFhir("/fhir/r4/AuditEvent?subtype=delete&_count=100", "alice", 200);
+  bool found = false;
+  for (const auto& e : erased.value("entry", json::array())) {
+    const json& ev = e["resource"];
+    if (ev["entity"][1]["what"].value("reference", "") != "DiagnosticReport/" + id) continue;
+    found = true;
+    EXPECT_EQ(ev["meta"]["profile"][0],
+              "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientDelete");
+    EXPECT_EQ(ev["action"], "D");
+    EXPECT_EQ(ev["agent"][2]["who"]["identifier"]["value"], "admin");
+  }
+  EXPECT_TRUE(found) << erased.dump();
 }
 
 // Provenance: one per version, found by target, by ID and by _revinclude; authorized as the report's history;
@@ -476,6 +489,15 @@ TEST_F(FhirTest, BalpAuditEventsForThePatientAndTheAuditor) {
   // The auditor: every patient's, filtered by agent with the organisation.
   json audited = GetFhir("/fhir/r4/AuditEvent?agent=dr.house&subtype=urn:medledger:audit-kind|read", "audrey", 200);
   EXPECT_FALSE(audited.value("entry", json::array()).empty());
+  // Break-glass by a doctor without consent: a PatientRead with purposeOfEvent ETREAT on the patient's trail.
+  json reason = {{"reason", "Patient unconscious, allergy history needed"}};
+  ASSERT_EQ(server_->PostJson("/api/v1/reports/" + id + "/emergency-access", reason.dump(), tokens_["dr.grey"]).status,
+            201);
+  json glass = GetFhir("/fhir/r4/AuditEvent?agent=dr.grey&subtype=urn:medledger:audit-kind|emergency", "alice", 200);
+  ASSERT_FALSE(glass.value("entry", json::array()).empty()) << glass.dump();
+  const json& emergency = glass["entry"][0]["resource"];
+  EXPECT_TRUE(HasProfile(emergency, "PatientRead"));
+  EXPECT_EQ(emergency["purposeOfEvent"][0]["coding"][0]["code"], "ETREAT");
   // Refused as by the JSON API: doctors, administrators, another patient's trail.
   for (const char* user : {"dr.house", "admin"}) {
     EXPECT_EQ(server_->Get("/api/v1/audit/events", tokens_[user]).status, 403);
