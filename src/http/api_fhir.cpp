@@ -125,10 +125,15 @@ json VersionResource(const json& version, bool erased, const std::string& msp) {
 
 // Every version's Provenance of one report, oldest first; authorized as reading the report's history (the
 // service's ReportTransactions calls ReportHistory with the same principal).
+// Provenances in one answer: each costs a ledger lookup and an envelope check (ECDSA), so a search, or a
+// report search's _revinclude, stops at this many.
+constexpr size_t kMaxProvenances = 100;
+
 Result<std::vector<json>> LoadProvenances(RecordsService* svc, const AppDeps& deps, const RequestContext& ctx,
-                                          const std::string& report_id) {
+                                          const std::string& report_id, std::optional<int64_t> only_version,
+                                          size_t max_versions) {
   const Request& req = ctx.request;
-  ML_ASSIGN_OR_RETURN(auto versions, svc->ReportTransactions(*ctx.principal, report_id));
+  ML_ASSIGN_OR_RETURN(auto versions, svc->ReportTransactions(*ctx.principal, report_id, only_version, max_versions));
   std::vector<json> out;
   for (auto& v : versions) {
     fhir::ProvenanceInput in;
@@ -189,15 +194,31 @@ Response SearchReports(RecordsService* svc, const AppDeps& deps, RequestContext&
   }
   if (q.revinclude_provenance) {
     // Each matched report's Provenances (its history's authorization, the same as the match's own).
+    // At most kMaxProvenances in all; past it the Bundle says so (an OperationOutcome, search.mode outcome).
     const size_t matched = entries.size();
-    for (size_t i = 0; i < matched; ++i) {
+    size_t included = 0;
+    bool truncated = false;
+    for (size_t i = 0; i < matched && !truncated; ++i) {
       const std::string id = entries[i].resource.value("id", "");
-      auto provenances = LoadProvenances(svc, deps, ctx, id);
+      auto provenances = LoadProvenances(svc, deps, ctx, id, std::nullopt, kMaxProvenances - included + 1);
       if (!provenances.ok()) return FromError(provenances.error());
       for (auto& p : *provenances) {
+        if (included == kMaxProvenances) {
+          truncated = true;
+          break;
+        }
+        ++included;
         const std::string url = base + "/Provenance/" + p.value("id", "");
         entries.push_back({std::move(p), url, "include"});
       }
+    }
+    if (truncated) {
+      entries.push_back({fhir::OperationOutcome(json::array({fhir::OutcomeIssue(
+                             "too-costly", "revinclude_truncated",
+                             "_revinclude=Provenance:target stopped at " + std::to_string(kMaxProvenances) +
+                                 " Provenances; search Provenance?target= per report for the rest",
+                             "", "warning")})),
+                         "", "outcome"});
     }
   }
   if (q.include_subject && !entries.empty() && !patient.empty()) {
@@ -507,7 +528,7 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
         if (!key) {
           return FromError(MakeError(ErrorKind::kNotFound, "not_found", "a Provenance ID is <reportId>-v<version>"));
         }
-        auto all = LoadProvenances(svc, deps, ctx, key->report_id);
+        auto all = LoadProvenances(svc, deps, ctx, key->report_id, key->version, 1);
         if (!all.ok()) return FromError(all.error());
         for (const auto& p : *all) {
           if (p.value("id", "") == ctx.Param("id")) return Fhir(ctx.request, 200, p);
@@ -519,17 +540,18 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
                                                fhir::PrefersStrict(ctx.request.Header("prefer")));
                if (!parsed.ok()) return SearchIssues(parsed.issues);
                const fhir::SearchQuery& q = parsed.query;
-               auto all = LoadProvenances(svc, deps, ctx, q.target);
+               // The newest kMaxProvenances (one more, to know whether there are more: then no total).
+               auto all = LoadProvenances(svc, deps, ctx, q.target, std::nullopt, kMaxProvenances + 1);
                if (!all.ok()) return FromError(all.error());
+               const int64_t total = all->size() > kMaxProvenances ? -1 : static_cast<int64_t>(all->size());
                const std::string base = BaseUrl(ctx.request);
                std::vector<fhir::BundleEntry> entries;
-               // Newest first; one page (a report's versions are bounded by the service).
-               for (auto it = all->rbegin(); it != all->rend() && entries.size() < q.count; ++it) {
+               for (auto it = all->rbegin();
+                    it != all->rend() && entries.size() < std::min<size_t>(q.count, kMaxProvenances); ++it) {
                  entries.push_back({*it, base + "/Provenance/" + it->value("id", ""), "match"});
                }
                const std::string self = base + "/Provenance?" + fhir::EncodeQuery(q.canonical);
-               return Fhir(ctx.request, 200,
-                           fhir::SearchsetBundle(entries, {{"self", self}}, static_cast<int64_t>(all->size())));
+               return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, {{"self", self}}, total));
              }));
 
   // ---- AuditEvent (IHE BALP)

@@ -9,11 +9,8 @@
 
 namespace medledger::service {
 
-// Versions per answer: the contract keeps every version, and each costs a ledger lookup and an envelope check.
-constexpr size_t kMaxProvenanceVersions = 100;
-
 Result<std::vector<RecordsService::VersionTransaction>> RecordsService::ReportTransactions(
-    const Principal& who, const std::string& report_id) {
+    const Principal& who, const std::string& report_id, std::optional<int64_t> only_version, size_t max_versions) {
   using json = nlohmann::json;
   ML_ASSIGN_OR_RETURN(std::string text, ReportHistory(who, report_id));
   json history = json::parse(text, nullptr, false);
@@ -26,8 +23,12 @@ Result<std::vector<RecordsService::VersionTransaction>> RecordsService::ReportTr
   std::sort(versions.begin(), versions.end(), [](const json& a, const json& b) {
     return a.value("version", int64_t{0}) < b.value("version", int64_t{0});
   });
-  if (versions.size() > kMaxProvenanceVersions) {
-    versions.erase(versions.begin(), versions.end() - static_cast<std::ptrdiff_t>(kMaxProvenanceVersions));
+  // Each version costs a ledger lookup and an envelope check: only those asked for, at most `max_versions`.
+  if (only_version) {
+    std::erase_if(versions, [&](const json& v) { return v.value("version", int64_t{0}) != *only_version; });
+  }
+  if (versions.size() > max_versions) {
+    versions.erase(versions.begin(), versions.end() - static_cast<std::ptrdiff_t>(max_versions));
   }
   // The server names an endorser only after checking the signatures itself, with the trust a verifier has.
   ML_ASSIGN_OR_RETURN(auto trust, receipt::LedgerTrust::FromPem(p_.org->ca_certificate().ToPem()));
