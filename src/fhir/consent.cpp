@@ -144,7 +144,9 @@ ConsentInput ConsentToInput(const json& r, std::vector<service::FieldIssue>* iss
       in.purpose = TypedStr(p0, "display", "Consent.provision.purpose[0].display", issues);
     }
   }
-  if (in.purpose.empty()) in.purpose = in.purpose_code.empty() ? "treatment" : in.purpose_code;
+  // R4 makes the purpose optional; the service wants words: a grant without one is recorded as "other", never as a
+  // purpose the patient did not state.
+  if (in.purpose.empty()) in.purpose = in.purpose_code.empty() ? "other" : in.purpose_code;
   return in;
 }
 

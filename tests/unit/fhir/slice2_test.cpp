@@ -304,6 +304,14 @@ TEST(FhirConsent, CreateInputAndItsIssues) {
   EXPECT_EQ(in.expires_at, "2027-01-01T00:00:00.000Z");
   EXPECT_EQ(in.status, "active");
 
+  json no_purpose = c;
+  no_purpose["provision"].erase("purpose");
+  issues.clear();
+  ConsentInput bare = ConsentToInput(no_purpose, &issues);
+  EXPECT_TRUE(issues.empty());
+  EXPECT_EQ(bare.purpose, "other");
+  EXPECT_EQ(bare.purpose_code, "");
+
   json practitioner = c;
   practitioner["provision"]["actor"][0]["reference"] = {{"reference", "Practitioner/dr.grey"}};
   issues.clear();
