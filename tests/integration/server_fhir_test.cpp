@@ -443,6 +443,31 @@ TEST_F(FhirTest, ProvenancePerVersionAndItsSignatureVerifies) {
   EXPECT_FALSE(verifier::VerifyProvenanceSignature(other.dump(), trust).ok());
 }
 
+// The Provenance bounds: a report of 101 versions gets at most 100 Provenances from a search (newest first, no
+// total) and from _revinclude, which then says it stopped with an OperationOutcome entry.
+TEST_F(FhirTest, ProvenanceAnswersAreBounded) {
+  std::string id = SubmitFhir("Many versions", "v1");
+  for (int v = 2; v <= 101; ++v) {
+    json amend = {{"content", "v" + std::to_string(v)}, {"reason", "revision " + std::to_string(v)}};
+    ASSERT_EQ(server_->PostJson("/api/v1/reports/" + id + "/amendments", amend.dump(), tokens_["dr.house"]).status, 201)
+        << v;
+  }
+  json page = GetFhir("/fhir/r4/Provenance?target=DiagnosticReport/" + id + "&_count=100", "alice", 200);
+  EXPECT_FALSE(page.contains("total"));
+  ASSERT_EQ(page["entry"].size(), 100u);
+  EXPECT_EQ(page["entry"][0]["resource"]["id"], id + "-v101");
+  EXPECT_EQ(page["entry"][99]["resource"]["id"], id + "-v2");
+  json with_rev = GetFhir("/fhir/r4/DiagnosticReport?_id=" + id + "&_revinclude=Provenance:target", "alice", 200);
+  EXPECT_EQ(Ids(with_rev, "include").size(), 100u);
+  ASSERT_EQ(Ids(with_rev, "outcome").size(), 1u);
+  const json& outcome = with_rev["entry"].back()["resource"];
+  EXPECT_EQ(outcome["resourceType"], "OperationOutcome");
+  EXPECT_EQ(outcome["issue"][0]["code"], "too-costly");
+  EXPECT_EQ(outcome["issue"][0]["severity"], "warning");
+  // One version is still one read.
+  EXPECT_EQ(GetFhir("/fhir/r4/Provenance/" + id + "-v1", "alice", 200)["id"], id + "-v1");
+}
+
 bool HasProfile(const json& ev, const std::string& name) {
   for (const auto& p : ev["meta"].value("profile", json::array())) {
     if (p == "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit." + name) return true;
