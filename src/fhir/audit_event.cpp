@@ -73,6 +73,10 @@ json AccessEventToAuditEvent(const json& e, const std::string& home_msp) {
         {"display", actor + " (" + msp + ")"}}},
       {"requestor", true}};
   if (!Str(e, "actorRole").empty()) user["role"] = json::array({{{"text", Str(e, "actorRole")}}});
+  // BALP's UserAgentTypes: the patient acting on their own record is also PAT.
+  if (Str(e, "actorRole") == "patient") {
+    user["type"]["coding"].push_back(Coding("http://terminology.hl7.org/CodeSystem/v3-RoleClass", "PAT", "patient"));
+  }
   json agents = json::array({{{"type", {{"coding", json::array({Coding(kDcm, "110153", "Source Role ID")})}}},
                               {"who", {{"display", "medledger API client of " + actor}}},
                               {"requestor", false}},

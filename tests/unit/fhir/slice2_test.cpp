@@ -228,6 +228,12 @@ TEST(FhirAuditEvent, EachKindHasItsBalpPattern) {
     EXPECT_FALSE(a["agent"][0]["requestor"].get<bool>());
     EXPECT_EQ(a["recorded"], "2026-12-07T06:00:00.000Z");
   }
+  json by_patient = Event("consent_granted");
+  by_patient["actorRole"] = "patient";
+  json granted = AccessEventToAuditEvent(by_patient, "OrgMSP");
+  EXPECT_EQ(granted["agent"][2]["type"]["coding"][0]["code"], "AUT");
+  EXPECT_EQ(granted["agent"][2]["type"]["coding"][1]["code"], "PAT");
+  EXPECT_EQ(AccessEventToAuditEvent(Event("read"), "OrgMSP")["agent"][2]["type"]["coding"].size(), 1u);
   json e = AccessEventToAuditEvent(Event("emergency"), "OrgMSP");
   EXPECT_EQ(e["purposeOfEvent"][0]["coding"][0]["code"], "ETREAT");
   json r = AccessEventToAuditEvent(Event("read"), "OrgMSP");
