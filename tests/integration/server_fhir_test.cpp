@@ -434,6 +434,21 @@ TEST_F(FhirTest, ProvenancePerVersionAndItsSignatureVerifies) {
     auto ok = verifier::VerifyProvenanceSignature(e["resource"].dump(), trust);
     EXPECT_TRUE(ok.ok()) << e["resource"]["id"] << ": " << ok.error().ToString();
   }
+  // The same with the command a verifier runs: `medledger receipt verify-provenance`.
+  const std::string root_file = server_->data_dir() + "/data/ca/ca-cert.pem";
+  const std::string prov_file = server_->data_dir() + "/provenance-v2.json";
+  std::ofstream(prov_file) << v2.dump();
+  auto cli = RunMedledger("receipt verify-provenance '" + prov_file + "' --org-root '" + root_file + "'");
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_NE(cli.output.find("Provenance signature verified"), std::string::npos) << cli.output;
+  json tampered = v2;
+  tampered["signature"][0]["who"]["identifier"]["value"] = "someone-else";
+  std::ofstream(prov_file) << tampered.dump();
+  cli = RunMedledger("receipt verify-provenance '" + prov_file + "' --org-root '" + root_file + "'");
+  EXPECT_EQ(cli.exit_code, 1) << cli.output;
+  EXPECT_NE(cli.output.find("provenance_mismatch"), std::string::npos) << cli.output;
+  EXPECT_EQ(RunMedledger("receipt verify-provenance '" + prov_file + "'").exit_code, 2);
+
   json v1 = found["entry"][1]["resource"];
   json swapped = v1;  // version 1's signature does not stand for version 2
   swapped["target"][0]["reference"] = "DiagnosticReport/" + id + "/_history/2";
