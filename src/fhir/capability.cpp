@@ -18,6 +18,7 @@ constexpr SearchParamSpec kReportParams[] = {
     {"_count", "number", "Entries per page: default 20, at most 100 (larger is clamped)."},
 };
 constexpr const char* kReportIncludes[] = {"DiagnosticReport:subject"};
+constexpr const char* kReportRevIncludes[] = {"Provenance:target"};
 
 constexpr const char* kPatientInteractions[] = {"read", "search-type"};
 constexpr SearchParamSpec kPatientParams[] = {
@@ -27,15 +28,38 @@ constexpr SearchParamSpec kPatientParams[] = {
     {"_count", "number", "Entries per page: default 20, at most 100."},
 };
 
+constexpr const char* kProvenanceInteractions[] = {"read", "search-type"};
+constexpr SearchParamSpec kProvenanceParams[] = {
+    {"target", "reference", "DiagnosticReport/<id>: every version's Provenance (required)."},
+    {"_count", "number", "Entries per page: default 20, at most 100."},
+};
+
 constexpr const char* kAuditInteractions[] = {"search-type"};
 constexpr SearchParamSpec kAuditParams[] = {
-    {"patient", "reference", "The patient the events concern (auditors)."},
+    {"patient", "reference", "The patient the events concern (auditors: any; patients: their own)."},
+    {"agent", "token", "The requesting user: <username> or <MSP>|<username>."},
+    {"date", "date", "AuditEvent.recorded, with prefixes eq ne lt gt le ge sa eb."},
+    {"type", "token", "http://terminology.hl7.org/CodeSystem/audit-event-type|rest."},
+    {"subtype", "token",
+     "http://hl7.org/fhir/restful-interaction|read (create, update, delete, search-type), or "
+     "urn:medledger:audit-kind|<kind> (read, emergency, consent_granted, consent_revoked, report_erased, ...)."},
+    {"_count", "number", "Entries per page: default 20, at most 100."},
+};
+
+constexpr const char* kConsentInteractions[] = {"read", "search-type", "create", "update"};
+constexpr SearchParamSpec kConsentParams[] = {
+    {"patient", "reference", "The patient whose grants are listed (required)."},
+    {"status", "token", "active | inactive."},
+    {"actor", "token", "The doctor granted: <username>, <MSP>|<username> or Practitioner/<username>."},
+    {"_count", "number", "Entries per page: default 20, at most 100."},
 };
 
 constexpr ResourceSpec kResources[] = {
-    {"DiagnosticReport", kReportInteractions, kReportParams, kReportIncludes},
-    {"Patient", kPatientInteractions, kPatientParams, {}},
-    {"AuditEvent", kAuditInteractions, kAuditParams, {}},
+    {"DiagnosticReport", kReportInteractions, kReportParams, kReportIncludes, kReportRevIncludes},
+    {"Patient", kPatientInteractions, kPatientParams, {}, {}},
+    {"Provenance", kProvenanceInteractions, kProvenanceParams, {}, {}},
+    {"AuditEvent", kAuditInteractions, kAuditParams, {}, {}},
+    {"Consent", kConsentInteractions, kConsentParams, {}, {}},
 };
 
 }  // namespace
@@ -67,6 +91,18 @@ json CapabilityStatement(const std::string& software_version, const std::string&
       json inc = json::array();
       for (const char* i : r.search_include) inc.push_back(i);
       res["searchInclude"] = std::move(inc);
+    }
+    if (!r.search_rev_include.empty()) {
+      json inc = json::array();
+      for (const char* i : r.search_rev_include) inc.push_back(i);
+      res["searchRevInclude"] = std::move(inc);
+    }
+    if (std::string(r.type) == "AuditEvent") {
+      res["supportedProfile"] = json::array();
+      for (const char* p : {"PatientRead", "PatientQuery", "PatientCreate", "PatientUpdate", "PatientDelete"}) {
+        res["supportedProfile"].push_back(
+            std::string("https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.") + p);
+      }
     }
     if (std::string(r.type) == "DiagnosticReport") {
       res["versioning"] = "versioned";

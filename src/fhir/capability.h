@@ -16,9 +16,10 @@ struct SearchParamSpec {
 
 struct ResourceSpec {
   const char* type;
-  std::span<const char* const> interactions;  // read, vread, search-type, create, history-instance
+  std::span<const char* const> interactions;  // read, vread, search-type, create, update, history-instance
   std::span<const SearchParamSpec> search_params;
   std::span<const char* const> search_include;
+  std::span<const char* const> search_rev_include;
 };
 
 std::span<const ResourceSpec> SupportedResources();

@@ -150,7 +150,8 @@ std::string ExpressionFor(std::string_view api_field) {
   if (api_field == "title") return "DiagnosticReport.code.text";
   if (api_field == "diagnosis") return "DiagnosticReport.conclusion";
   if (api_field == "content") return "DiagnosticReport.presentedForm[0].data";
-  if (api_field.rfind("DiagnosticReport", 0) == 0) return std::string(api_field);
+  // Already a FHIRPath (it starts with a resource type: "DiagnosticReport.code", "Consent.provision"): as is.
+  if (!api_field.empty() && api_field[0] >= 'A' && api_field[0] <= 'Z') return std::string(api_field);
   return "DiagnosticReport." + std::string(api_field);
 }
 

@@ -22,7 +22,8 @@ inline constexpr const char* kFhirJson = "application/fhir+json";
 service::ReportInput DiagnosticReportToInput(const nlohmann::json& resource, std::vector<service::FieldIssue>* issues);
 
 // The report API's field name ("title", "attachments[0].data") as the FHIRPath of the DiagnosticReport member
-// it came from; other names are returned prefixed with "DiagnosticReport.".
+// it came from; a name that is already a FHIRPath (starts with a resource type) is returned as is, other names
+// prefixed with "DiagnosticReport.".
 std::string ExpressionFor(std::string_view api_field);
 
 // The stored report's JSON (RecordsService::ReportView::json) as a full DiagnosticReport. `attachments` are the

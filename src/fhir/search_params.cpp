@@ -115,6 +115,21 @@ bool SearchQuery::MatchesStatus(std::string_view s) const {
                      [&](const TokenParam& any) { return std::find(any.begin(), any.end(), s) != any.end(); });
 }
 
+bool SearchQuery::MatchesCodings(const std::vector<TokenParam>& params,
+                                 const std::vector<std::pair<std::string, std::string>>& codings) {
+  auto one = [&](const std::string& v) {
+    const size_t bar = v.find('|');
+    return std::any_of(codings.begin(), codings.end(), [&](const auto& c) {
+      if (bar == std::string::npos) return v == c.second;
+      const std::string_view sys = std::string_view(v).substr(0, bar);
+      const std::string_view code = std::string_view(v).substr(bar + 1);
+      return (sys.empty() || sys == c.first) && (code.empty() || code == c.second);
+    });
+  };
+  return std::all_of(params.begin(), params.end(),
+                     [&](const TokenParam& any) { return std::any_of(any.begin(), any.end(), one); });
+}
+
 bool SearchQuery::MatchesDates(const std::vector<DateParam>& params, int64_t instant_ms) {
   return std::all_of(params.begin(), params.end(), [&](const DateParam& any) {
     return std::any_of(any.begin(), any.end(), [&](const DateCondition& c) { return c.Matches(instant_ms); });
@@ -160,6 +175,10 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
     return out;
   }
   const bool report = resource == SearchResource::kDiagnosticReport;
+  const bool patient_search = resource == SearchResource::kPatient;
+  const bool provenance = resource == SearchResource::kProvenance;
+  const bool audit = resource == SearchResource::kAuditEvent;
+  const bool consent = resource == SearchResource::kConsent;
   bool count_seen = false;
   size_t pos = 0;
   while (pos <= raw.size() && !raw.empty()) {
@@ -247,9 +266,9 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
         continue;
       }
       q.page_token = value;
-    } else if (name == "_id") {
+    } else if (name == "_id" && (report || patient_search)) {
       single_id(&q.id, "");
-    } else if (report && name == "patient") {
+    } else if ((report || audit || consent) && name == "patient") {
       single_id(&q.patient, "Patient/");
     } else if (report && name == "subject") {
       if (values.size() == 1 && values[0].find('/') != std::string::npos && values[0].rfind("Patient/", 0) != 0) {
@@ -272,7 +291,43 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
       }
       q.status.push_back(values);
       q.canonical.emplace_back(name, value);
-    } else if (report && name == "date") {
+    } else if (consent && name == "status") {
+      static constexpr std::string_view kStates[] = {"draft",    "proposed", "active",
+                                                     "rejected", "inactive", "entered-in-error"};
+      const auto known = [](const std::string& v) {
+        return std::find(std::begin(kStates), std::end(kStates), v) != std::end(kStates);
+      };
+      if (!std::all_of(values.begin(), values.end(), known)) {
+        issue("invalid", name, "status takes codes of the R4 Consent state value set (active, inactive, ...)");
+        continue;
+      }
+      q.status.push_back(values);
+      q.canonical.emplace_back(name, value);
+    } else if ((audit && (name == "agent" || name == "type" || name == "subtype")) || (consent && name == "actor")) {
+      TokenParam any;
+      for (std::string v : values) {
+        if (name == "actor" && v.rfind("Practitioner/", 0) == 0) v = v.substr(13);
+        if (v.empty() || v.size() > 256) {
+          issue("invalid", name, name + " takes non-empty values of at most 256 characters");
+          break;
+        }
+        any.push_back(std::move(v));
+      }
+      if (any.size() != values.size()) continue;
+      (name == "agent"     ? q.agent
+       : name == "type"    ? q.type
+       : name == "subtype" ? q.subtype
+                           : q.actor)
+          .push_back(std::move(any));
+      q.canonical.emplace_back(name, value);
+    } else if (provenance && name == "target") {
+      if (values.size() == 1 && values[0].find('/') != std::string::npos &&
+          values[0].rfind("DiagnosticReport/", 0) != 0) {
+        issue("not-supported", name, "only a DiagnosticReport is the target of a Provenance here");
+        continue;
+      }
+      single_id(&q.target, "DiagnosticReport/");
+    } else if ((report || audit) && name == "date") {
       date_param(&q.date);
     } else if (name == "_lastUpdated" && report) {
       date_param(&q.last_updated);
@@ -283,14 +338,21 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
       } else if (strict) {
         issue("not-supported", name, "only _include=DiagnosticReport:subject is supported");
       }
-    } else if (!report && name == "name") {
+    } else if (report && name == "_revinclude") {
+      if (value == "Provenance:target") {
+        q.revinclude_provenance = true;
+        q.canonical.emplace_back(name, value);
+      } else if (strict) {
+        issue("not-supported", name, "only _revinclude=Provenance:target is supported");
+      }
+    } else if (patient_search && name == "name") {
       if (!q.name.empty() || value.empty() || value.size() > 128) {
         issue("invalid", name, "name is one text of 1 to 128 characters");
         continue;
       }
       q.name = value;
       q.canonical.emplace_back(name, value);
-    } else if (!report && name == "birthdate") {
+    } else if (patient_search && name == "birthdate") {
       date_param(&q.birthdate);
     } else if (strict) {
       issue("not-supported", name, "unknown or unsupported search parameter " + name);
@@ -298,6 +360,12 @@ SearchParse ParseSearch(SearchResource resource, std::string_view raw, bool stri
   }
   if (report && q.id.empty() && q.patient.empty() && out.issues.empty()) {
     issue("required", "patient", "a DiagnosticReport search needs patient, subject or _id");
+  }
+  if (provenance && q.target.empty() && out.issues.empty()) {
+    issue("required", "target", "a Provenance search needs target=DiagnosticReport/<id>");
+  }
+  if (consent && q.patient.empty() && out.issues.empty()) {
+    issue("required", "patient", "a Consent search needs patient");
   }
   if (count_seen) q.canonical.emplace_back("_count", std::to_string(q.count));
   // The self and next links carry the canonical query; percent-encoding can make it longer than the raw one,

@@ -19,7 +19,7 @@ inline constexpr uint32_t kMaxCount = 100;
 inline constexpr size_t kMaxQueryChars = 4096;
 inline constexpr size_t kMaxValuesPerParam = 20;
 
-enum class SearchResource { kDiagnosticReport, kPatient };
+enum class SearchResource { kDiagnosticReport, kPatient, kProvenance, kAuditEvent, kConsent };
 
 // A date value as the half-open range [lo, hi) of Unix milliseconds it denotes ("2026" is the whole year).
 struct DateRange {
@@ -48,12 +48,24 @@ struct SearchQuery {
   std::string name;                     // Patient: name (contains, case-insensitive, the directory's search)
   std::vector<DateParam> birthdate;     // Patient.birthDate
   uint32_t count = kDefaultCount;
-  bool include_subject = false;  // _include=DiagnosticReport:subject
-  std::string page_token;        // _page_token, opaque
+  bool include_subject = false;        // _include=DiagnosticReport:subject
+  bool revinclude_provenance = false;  // _revinclude=Provenance:target
+  std::string target;                  // Provenance: target=DiagnosticReport/<id>, the bare report ID
+  // AuditEvent: agent (a username, optionally "<MSP>|<username>" as a token), type and subtype (system|code or
+  // code), date (AuditEvent.recorded). Consent: status, actor (Practitioner/<username> or the username).
+  std::vector<TokenParam> agent;
+  std::vector<TokenParam> type;
+  std::vector<TokenParam> subtype;
+  std::vector<TokenParam> actor;
+  std::string page_token;  // _page_token, opaque
   // The parameters understood, in canonical order, for the self link (no _page_token, no unknown parameters).
   std::vector<std::pair<std::string, std::string>> canonical;
 
   bool MatchesStatus(std::string_view status) const;
+  // A token parameter over codings (system, code): a value "code", "system|code" or "system|" matches one of
+  // them; occurrences AND, values OR, as everywhere.
+  static bool MatchesCodings(const std::vector<TokenParam>& params,
+                             const std::vector<std::pair<std::string, std::string>>& codings);
   static bool MatchesDates(const std::vector<DateParam>& params, int64_t instant_ms);
 };
 

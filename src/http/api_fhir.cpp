@@ -8,7 +8,10 @@
 #include "common/encoding.h"
 #include "common/time.h"
 #include "crypto/hash.h"
+#include "fhir/audit_event.h"
 #include "fhir/capability.h"
+#include "fhir/consent.h"
+#include "fhir/provenance.h"
 #include "fhir/resources.h"
 #include "fhir/search_params.h"
 #include "http/app.h"
@@ -120,6 +123,35 @@ json VersionResource(const json& version, bool erased, const std::string& msp) {
   return r;
 }
 
+// Every version's Provenance of one report, oldest first; authorized as reading the report's history (the
+// service's ReportTransactions calls ReportHistory with the same principal).
+// Provenances in one answer: each costs a ledger lookup and an envelope check (ECDSA), so a search, or a
+// report search's _revinclude, stops at this many.
+constexpr size_t kMaxProvenances = 100;
+
+Result<std::vector<json>> LoadProvenances(RecordsService* svc, const AppDeps& deps, const RequestContext& ctx,
+                                          const std::string& report_id, std::optional<int64_t> only_version,
+                                          size_t max_versions) {
+  const Request& req = ctx.request;
+  ML_ASSIGN_OR_RETURN(auto versions, svc->ReportTransactions(*ctx.principal, report_id, only_version, max_versions));
+  std::vector<json> out;
+  for (auto& v : versions) {
+    fhir::ProvenanceInput in;
+    in.version = json::parse(v.version_json, nullptr, false);
+    in.envelope = std::move(v.envelope);
+    in.recorded = v.recorded;
+    in.endorser_msp = v.endorser_msp;
+    in.endorser_name = v.endorser_name;
+    in.home_msp = MspOf(deps);
+    std::string base = BaseUrl(req);
+    base.resize(base.size() - std::string_view(kBase).size());
+    in.receipt_url = base + "/api/v1/reports/" + report_id + "/receipt?version=" +
+                     std::to_string(in.version.is_object() ? in.version.value("version", int64_t{1}) : 1);
+    out.push_back(fhir::ReportProvenance(in));
+  }
+  return out;
+}
+
 Response SearchReports(RecordsService* svc, const AppDeps& deps, RequestContext& ctx, std::string_view raw) {
   auto parsed = fhir::ParseSearch(fhir::SearchResource::kDiagnosticReport, raw,
                                   fhir::PrefersStrict(ctx.request.Header("prefer")));
@@ -159,6 +191,35 @@ Response SearchReports(RecordsService* svc, const AppDeps& deps, RequestContext&
     }
     token = walk->page_token;
     if (walk->complete) total = static_cast<int64_t>(walk->matched);
+  }
+  if (q.revinclude_provenance) {
+    // Each matched report's Provenances (its history's authorization, the same as the match's own).
+    // At most kMaxProvenances in all; past it the Bundle says so (an OperationOutcome, search.mode outcome).
+    const size_t matched = entries.size();
+    size_t included = 0;
+    bool truncated = false;
+    for (size_t i = 0; i < matched && !truncated; ++i) {
+      const std::string id = entries[i].resource.value("id", "");
+      auto provenances = LoadProvenances(svc, deps, ctx, id, std::nullopt, kMaxProvenances - included + 1);
+      if (!provenances.ok()) return FromError(provenances.error());
+      for (auto& p : *provenances) {
+        if (included == kMaxProvenances) {
+          truncated = true;
+          break;
+        }
+        ++included;
+        const std::string url = base + "/Provenance/" + p.value("id", "");
+        entries.push_back({std::move(p), url, "include"});
+      }
+    }
+    if (truncated) {
+      entries.push_back({fhir::OperationOutcome(json::array({fhir::OutcomeIssue(
+                             "too-costly", "revinclude_truncated",
+                             "_revinclude=Provenance:target stopped at " + std::to_string(kMaxProvenances) +
+                                 " Provenances; search Provenance?target= per report for the rest",
+                             "", "warning")})),
+                         "", "outcome"});
+    }
   }
   if (q.include_subject && !entries.empty() && !patient.empty()) {
     auto p = svc->GetPatient(*ctx.principal, patient);  // a recorded lookup, as the JSON API's
@@ -212,47 +273,110 @@ Response SearchPatients(RecordsService* svc, RequestContext& ctx, std::string_vi
   return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, links, total));
 }
 
-// The AuditEvent search as it was before the FHIR module (BALP AuditEvent is a later slice, docs/FHIR.md).
-Response AuditEvents(RecordsService* svc, RequestContext& ctx) {
-  RecordsService::AuditFilter f;
-  f.patient_id = ctx.request.QueryParam("patient").value_or("");
-  if (auto v = ctx.request.QueryParam("pageSize")) {
-    auto n = DecimalNumber(*v);
-    if (!n || *n < service::kMinPageSize || *n > service::kMaxPageSize) {
-      return FromError(MakeError(ErrorKind::kInvalidArgument, "invalid_page_size", "pageSize out of range"));
+// BALP AuditEvents from the access trail: an auditor's through AuditEvents (every patient, or `patient`), a
+// patient's through AccessLog (their own), the JSON API's two calls with the same principal. `agent`, `type`,
+// `subtype` and `date` filter the page the service returns, so a page may hold fewer than _count entries and
+// still carry `next`.
+Response SearchAuditEvents(RecordsService* svc, const AppDeps& deps, RequestContext& ctx) {
+  auto parsed = fhir::ParseSearch(fhir::SearchResource::kAuditEvent, ctx.request.query,
+                                  fhir::PrefersStrict(ctx.request.Header("prefer")));
+  if (!parsed.ok()) return SearchIssues(parsed.issues);
+  const fhir::SearchQuery& q = parsed.query;
+  const uint32_t page = std::clamp<uint32_t>(q.count, service::kMinPageSize, service::kMaxPageSize);
+  Result<std::string> events = std::string();
+  if (ctx.principal->role == Role::kAuditor) {
+    RecordsService::AuditFilter f;
+    f.patient_id = q.patient;
+    f.page_size = page;
+    f.bookmark = q.page_token;
+    events = svc->AuditEvents(*ctx.principal, f);
+  } else {
+    // A patient reads their own trail; anyone else is refused by the service (deny by default).
+    std::string patient = q.patient;
+    if (patient.empty() && ctx.principal->patient_id) patient = *ctx.principal->patient_id;
+    if (patient.empty()) {
+      events = svc->AuditEvents(*ctx.principal, {});
+    } else {
+      events = svc->AccessLog(*ctx.principal, patient, page, q.page_token);
     }
-    f.page_size = static_cast<uint32_t>(*n);
   }
-  auto events = svc->AuditEvents(*ctx.principal, f);
   if (!events.ok()) return FromError(events.error());
   json list = json::parse(*events, nullptr, false);
-  json bundle = {{"resourceType", "Bundle"}, {"type", "searchset"}, {"entry", json::array()}};
-  if (list.is_object() && list["items"].is_array()) {
+  const std::string base = BaseUrl(ctx.request);
+  std::vector<fhir::BundleEntry> entries;
+  if (q.count > 0 && list.is_object() && list.contains("items") && list["items"].is_array()) {
     for (const auto& e : list["items"]) {
-      if (!e.is_object()) continue;
-      bool emergency = e.value("emergency", false);
-      json ev = {{"resourceType", "AuditEvent"},
-                 {"id", e.value("eventId", "")},
-                 {"type", {{"system", "http://terminology.hl7.org/CodeSystem/audit-event-type"}, {"code", "rest"}}},
-                 {"subtype", json::array({{{"code", e.value("kind", "")}}})},
-                 {"action", e.value("kind", "") == "read" ? "R" : "E"},
-                 {"recorded", e.value("timestamp", "")},
-                 {"outcome", "0"},
-                 {"purposeOfEvent", json::array({{{"text", emergency ? "emergency access" : e.value("purpose", "")}}})},
-                 {"agent", json::array({{{"who", {{"display", e.value("actor", "")}}},
-                                         {"role", json::array({{{"text", e.value("actorRole", "")}}})},
-                                         {"requestor", true}}})},
-                 {"source", {{"observer", {{"display", "medledger ledger tx " + e.value("txId", "")}}}}},
-                 {"entity", json::array({{{"what", {{"reference", "Patient/" + e.value("patientId", "")}}}}})}};
-      if (e.contains("reportId")) {
-        ev["entity"].push_back({{"what", {{"reference", "DiagnosticReport/" + e.value("reportId", "")}}}});
-      }
-      bundle["entry"].push_back({{"resource", ev}});
+      json ev = fhir::AccessEventToAuditEvent(e, MspOf(deps));
+      if (!q.date.empty() && !fhir::SearchQuery::MatchesDates(q.date, Millis(ev, "recorded"))) continue;
+      if (!fhir::SearchQuery::MatchesCodings(q.type, fhir::AuditTypeCodings(ev))) continue;
+      if (!fhir::SearchQuery::MatchesCodings(q.subtype, fhir::AuditSubtypeCodings(ev))) continue;
+      if (!fhir::SearchQuery::MatchesCodings(q.agent, fhir::AuditAgentCodings(ev))) continue;
+      const std::string url = base + "/AuditEvent/" + ev.value("id", "");
+      entries.push_back({std::move(ev), url, "match"});
     }
   }
-  bundle["total"] = bundle["entry"].size();
-  if (bundle["entry"].empty()) bundle.erase("entry");
-  return Fhir(ctx.request, 200, bundle);
+  const std::string token = list.is_object() ? list.value("bookmark", "") : std::string();
+  const std::string self = base + "/AuditEvent?" + fhir::EncodeQuery(q.canonical);
+  std::vector<fhir::BundleLink> links = {{"self", self}};
+  if (!token.empty() && q.count > 0) {
+    links.push_back({"next", self + "&" + fhir::EncodeQuery({{"_page_token", token}})});
+  }
+  const int64_t total = token.empty() && q.page_token.empty() ? static_cast<int64_t>(entries.size()) : -1;
+  return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, links, q.count > 0 ? total : -1));
+}
+
+// The patient's grants as Consents, through ListConsents (the patient, or an administrator), the JSON API's call.
+Result<std::vector<json>> LoadConsents(RecordsService* svc, const AppDeps& deps, RequestContext& ctx,
+                                       const std::string& patient_id) {
+  ML_ASSIGN_OR_RETURN(std::string text, svc->ListConsents(*ctx.principal, patient_id));
+  json list = json::parse(text, nullptr, false);
+  std::vector<json> out;
+  const std::string now = Timestamp::Now().ToRfc3339();
+  if (list.is_object() && list.contains("items") && list["items"].is_array()) {
+    for (const auto& c : list["items"]) out.push_back(fhir::GrantToConsent(c, MspOf(deps), now));
+  }
+  return out;
+}
+
+Response SearchConsents(RecordsService* svc, const AppDeps& deps, RequestContext& ctx) {
+  auto parsed = fhir::ParseSearch(fhir::SearchResource::kConsent, ctx.request.query,
+                                  fhir::PrefersStrict(ctx.request.Header("prefer")));
+  if (!parsed.ok()) return SearchIssues(parsed.issues);
+  const fhir::SearchQuery& q = parsed.query;
+  auto consents = LoadConsents(svc, deps, ctx, q.patient);
+  if (!consents.ok()) return FromError(consents.error());
+  const std::string base = BaseUrl(ctx.request);
+  std::vector<fhir::BundleEntry> entries;
+  int64_t total = 0;
+  for (auto& c : *consents) {
+    if (!q.MatchesStatus(c.value("status", ""))) continue;
+    if (!q.actor.empty()) {
+      std::vector<std::pair<std::string, std::string>> actor;
+      const json& id = c["provision"]["actor"][0]["reference"]["identifier"];
+      actor.emplace_back(id.value("system", ""), id.value("value", ""));
+      if (!fhir::SearchQuery::MatchesCodings(q.actor, actor)) continue;
+    }
+    ++total;
+    if (entries.size() < q.count) {
+      const std::string url = base + "/Consent/" + c.value("id", "");
+      entries.push_back({std::move(c), url, "match"});
+    }
+  }
+  // One page: a patient's grants are few (the contract lists them whole); _count cuts, `total` tells.
+  const std::string self = base + "/Consent?" + fhir::EncodeQuery(q.canonical);
+  return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, {{"self", self}}, total));
+}
+
+Response ConsentIssues(std::vector<service::FieldIssue> issues) {
+  return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the Consent is invalid"),
+                   std::move(issues));
+}
+
+// A FHIR JSON body: application/fhir+json is JSON.
+Result<json> FhirBody(RequestContext& ctx) {
+  std::string ct = ctx.request.Header("content-type");
+  if (ct.rfind("application/fhir+json", 0) == 0) ctx.request.headers["content-type"] = "application/json";
+  return JsonBody(ctx.request);
 }
 
 // Wraps a handler with content negotiation: a 406 before any service call.
@@ -397,9 +521,98 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
                return Fhir(ctx.request, 200, fhir::PatientToFhir(*p));
              }));
 
-  // ---- AuditEvent (unchanged; BALP is a later slice)
+  // ---- Provenance (one per report version)
+  router.Add(
+      "GET", "/fhir/r4/Provenance/{id}", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
+        auto key = fhir::ParseProvenanceId(ctx.Param("id"));
+        if (!key) {
+          return FromError(MakeError(ErrorKind::kNotFound, "not_found", "a Provenance ID is <reportId>-v<version>"));
+        }
+        auto all = LoadProvenances(svc, deps, ctx, key->report_id, key->version, 1);
+        if (!all.ok()) return FromError(all.error());
+        for (const auto& p : *all) {
+          if (p.value("id", "") == ctx.Param("id")) return Fhir(ctx.request, 200, p);
+        }
+        return FromError(MakeError(ErrorKind::kNotFound, "version_not_found", "the report has no such version"));
+      }));
+  router.Add("GET", "/fhir/r4/Provenance", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
+               auto parsed = fhir::ParseSearch(fhir::SearchResource::kProvenance, ctx.request.query,
+                                               fhir::PrefersStrict(ctx.request.Header("prefer")));
+               if (!parsed.ok()) return SearchIssues(parsed.issues);
+               const fhir::SearchQuery& q = parsed.query;
+               // The newest kMaxProvenances (one more, to know whether there are more: then no total).
+               auto all = LoadProvenances(svc, deps, ctx, q.target, std::nullopt, kMaxProvenances + 1);
+               if (!all.ok()) return FromError(all.error());
+               const int64_t total = all->size() > kMaxProvenances ? -1 : static_cast<int64_t>(all->size());
+               const std::string base = BaseUrl(ctx.request);
+               std::vector<fhir::BundleEntry> entries;
+               for (auto it = all->rbegin();
+                    it != all->rend() && entries.size() < std::min<size_t>(q.count, kMaxProvenances); ++it) {
+                 entries.push_back({*it, base + "/Provenance/" + it->value("id", ""), "match"});
+               }
+               const std::string self = base + "/Provenance?" + fhir::EncodeQuery(q.canonical);
+               return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, {{"self", self}}, total));
+             }));
+
+  // ---- AuditEvent (IHE BALP)
   router.Add("GET", "/fhir/r4/AuditEvent", RouteAuth::kAuthenticated,
-             Negotiated([svc](RequestContext& ctx) { return AuditEvents(svc, ctx); }));
+             Negotiated([svc, deps](RequestContext& ctx) { return SearchAuditEvents(svc, deps, ctx); }));
+
+  // ---- Consent (the patient's grants)
+  router.Add("GET", "/fhir/r4/Consent", RouteAuth::kAuthenticated,
+             Negotiated([svc, deps](RequestContext& ctx) { return SearchConsents(svc, deps, ctx); }));
+  router.Add("GET", "/fhir/r4/Consent/{id}", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
+               // A consent is found among its patient's grants: the caller's own (patients read theirs).
+               if (!ctx.principal->patient_id) {
+                 return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden",
+                                            "only the patient reads a Consent by ID; search with patient"));
+               }
+               auto all = LoadConsents(svc, deps, ctx, *ctx.principal->patient_id);
+               if (!all.ok()) return FromError(all.error());
+               for (const auto& c : *all) {
+                 if (c.value("id", "") == ctx.Param("id")) return Fhir(ctx.request, 200, c);
+               }
+               return FromError(MakeError(ErrorKind::kNotFound, "consent_not_found", "no such consent"));
+             }));
+  router.Add("POST", "/fhir/r4/Consent", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
+               auto body = FhirBody(ctx);
+               if (!body.ok()) return FromError(body.error());
+               std::vector<service::FieldIssue> issues;
+               fhir::ConsentInput in = fhir::ConsentToInput(*body, &issues);
+               if (issues.empty() && in.status != "active") {
+                 issues.push_back({"Consent.status", "invalid", "a new grant is active"});
+               }
+               if (!issues.empty()) return ConsentIssues(std::move(issues));
+               auto granted = svc->GrantConsent(*ctx.principal, in.patient_id, in.doctor, in.purpose, in.purpose_code,
+                                                in.expires_at);
+               if (!granted.ok()) return FromError(granted.error());
+               json created = fhir::GrantToConsent(json::parse(*granted, nullptr, false), MspOf(deps),
+                                                   Timestamp::Now().ToRfc3339());
+               Response r = Fhir(ctx.request, 201, created);
+               r.SetHeader("Location", std::string(kBase) + "/Consent/" + created.value("id", ""));
+               return r;
+             }));
+  // Revocation is an update to status inactive (the grant stays readable, as the ledger keeps it).
+  router.Add("PUT", "/fhir/r4/Consent/{id}", RouteAuth::kAuthenticated, Negotiated([svc](RequestContext& ctx) {
+               auto body = FhirBody(ctx);
+               if (!body.ok()) return FromError(body.error());
+               std::vector<service::FieldIssue> issues;
+               fhir::ConsentInput in = fhir::ConsentToInput(*body, &issues);
+               if (body->is_object() && body->contains("id") &&
+                   (!(*body)["id"].is_string() || (*body)["id"].get<std::string>() != ctx.Param("id"))) {
+                 issues.push_back({"Consent.id", "invalid", "the body's id is not the URL's"});
+               }
+               if (issues.empty() && in.status != "inactive") {
+                 issues.push_back(
+                     {"Consent.status", "invalid", "the only update of a Consent is its revocation (status inactive)"});
+               }
+               if (!issues.empty()) return ConsentIssues(std::move(issues));
+               auto s = svc->RevokeConsent(*ctx.principal, in.patient_id, ctx.Param("id"));
+               if (!s.ok()) return FromError(s.error());
+               return Fhir(ctx.request, 200,
+                           fhir::OperationOutcome(json::array({fhir::OutcomeIssue(
+                               "informational", "consent_revoked", "the consent was revoked", "", "information")})));
+             }));
 }
 
 }  // namespace medledger::http

@@ -237,29 +237,39 @@ Result<BlockSignatureParts> SplitSignaturesMetadata(std::string_view serialized_
   return BlockSignatureParts{md.value(), md.signatures(0).SerializeAsString()};
 }
 
-Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, const LedgerTrust& trust) {
-  if (trust.roots.empty()) return Malformed("ledger_no_trusted_roots", "no trusted root certificate");
-  if (ev.envelope.size() > kMaxEnvelopeBytes || ev.block_header.size() > kMaxEvidenceFieldBytes ||
-      ev.block_signature.size() > kMaxEvidenceFieldBytes || ev.block_metadata_value.size() > kMaxEvidenceFieldBytes ||
-      ev.certificate_pems.size() > kMaxCertificates) {
-    return MakeError(ErrorKind::kTooLarge, "ledger_evidence_too_large", "the ledger evidence exceeds its bounds");
+namespace {
+
+Result<std::vector<crypto::Certificate>> Intermediates(const std::vector<std::string>& pems) {
+  if (pems.size() > kMaxCertificates) {
+    return MakeError(ErrorKind::kTooLarge, "ledger_evidence_too_large", "too many certificates");
   }
-  std::vector<crypto::Certificate> intermediates;
-  for (const auto& pem : ev.certificate_pems) {
+  std::vector<crypto::Certificate> out;
+  for (const auto& pem : pems) {
     if (pem.size() > kMaxEvidenceFieldBytes) {
       return MakeError(ErrorKind::kTooLarge, "ledger_evidence_too_large", "a certificate exceeds its bound");
     }
     auto cert = crypto::Certificate::FromPem(pem);
     if (!cert.ok()) return Malformed("ledger_certificate_malformed", "a listed certificate does not parse");
-    intermediates.push_back(std::move(cert).value());
+    out.push_back(std::move(cert).value());
   }
+  return out;
+}
 
-  // --- The envelope: structure, bindings, creator.
+// The envelope: structure, bindings, creator, endorsements and the endorsed event (every field of the answer
+// but the block's). `channel`: the channel the caller was told, or null when it was told none.
+Result<VerifiedLedgerEvidence> VerifyEnvelope(std::string_view envelope, const std::string* channel,
+                                              std::string_view tx_id,
+                                              const std::vector<crypto::Certificate>& intermediates,
+                                              const LedgerTrust& trust) {
+  if (trust.roots.empty()) return Malformed("ledger_no_trusted_roots", "no trusted root certificate");
+  if (envelope.size() > kMaxEnvelopeBytes) {
+    return MakeError(ErrorKind::kTooLarge, "ledger_evidence_too_large", "the envelope exceeds its bound");
+  }
   common::Envelope env;
   common::Payload payload;
   common::ChannelHeader ch;
   common::SignatureHeader sh;
-  if (ev.envelope.empty() || !ParseBytes(&env, ev.envelope) || !ParseBytes(&payload, env.payload()) ||
+  if (envelope.empty() || !ParseBytes(&env, envelope) || !ParseBytes(&payload, env.payload()) ||
       !payload.has_header() || !ParseBytes(&ch, payload.header().channel_header()) ||
       !ParseBytes(&sh, payload.header().signature_header())) {
     return Malformed("ledger_envelope_malformed", "the envelope, its payload or its headers do not parse");
@@ -267,11 +277,11 @@ Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, co
   if (ch.type() != common::ENDORSER_TRANSACTION) {
     return Malformed("ledger_not_endorser_transaction", "the envelope is not an endorser transaction");
   }
-  if (ch.channel_id() != ev.channel) {
+  if (channel != nullptr && ch.channel_id() != *channel) {
     return Broken("ledger_channel_mismatch", "the envelope is for another channel than the receipt says");
   }
-  if (ch.tx_id() != ev.tx_id) {
-    return Broken("ledger_tx_id_mismatch", "the envelope's transaction ID is not the receipt's");
+  if (ch.tx_id() != tx_id) {
+    return Broken("ledger_tx_id_mismatch", "the envelope's transaction ID is not the one claimed");
   }
   if (HexEncode(crypto::Sha256(sh.nonce() + sh.creator())) != ch.tx_id()) {
     return Broken("ledger_tx_id_mismatch", "the transaction ID is not SHA-256(nonce || creator)");
@@ -346,6 +356,33 @@ Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, co
     }
     out.event = ChaincodeEventInfo{event.chaincode_id(), event.event_name(), event.payload()};
   }
+  out.tx_id = ch.tx_id();
+  out.channel = ch.channel_id();
+  out.timestamp = at;
+  out.creator = std::move(creator.info);
+  return out;
+}
+
+}  // namespace
+
+Result<VerifiedLedgerEvidence> VerifyTransactionEnvelope(std::string_view envelope, std::string_view tx_id,
+                                                         const std::vector<std::string>& certificate_pems,
+                                                         const LedgerTrust& trust) {
+  ML_ASSIGN_OR_RETURN(auto intermediates, Intermediates(certificate_pems));
+  return VerifyEnvelope(envelope, nullptr, tx_id, intermediates, trust);
+}
+
+Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, const LedgerTrust& trust) {
+  if (trust.roots.empty()) return Malformed("ledger_no_trusted_roots", "no trusted root certificate");
+  if (ev.envelope.size() > kMaxEnvelopeBytes || ev.block_header.size() > kMaxEvidenceFieldBytes ||
+      ev.block_signature.size() > kMaxEvidenceFieldBytes || ev.block_metadata_value.size() > kMaxEvidenceFieldBytes ||
+      ev.certificate_pems.size() > kMaxCertificates) {
+    return MakeError(ErrorKind::kTooLarge, "ledger_evidence_too_large", "the ledger evidence exceeds its bounds");
+  }
+  ML_ASSIGN_OR_RETURN(auto intermediates, Intermediates(ev.certificate_pems));
+  ML_ASSIGN_OR_RETURN(VerifiedLedgerEvidence out,
+                      VerifyEnvelope(ev.envelope, &ev.channel, ev.tx_id, intermediates, trust));
+  const Timestamp at = out.timestamp;
 
   // --- The block header and the orderer's signature over it.
   common::BlockHeader header;
@@ -371,13 +408,9 @@ Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& ev, co
     return Broken("ledger_orderer_signature", "the orderer's signature over the block header does not verify");
   }
 
-  out.tx_id = ch.tx_id();
-  out.channel = ch.channel_id();
-  out.timestamp = at;
   out.block_number = header.number();
   out.block_previous_hash = header.previous_hash();
   out.block_data_hash = header.data_hash();
-  out.creator = std::move(creator.info);
   out.orderer = std::move(orderer.info);
   return out;
 }

@@ -109,6 +109,14 @@ struct VerifiedLedgerEvidence {
 // signature binds that timestamp (the creator's directly; the endorsers' through the proposal hash).
 Result<VerifiedLedgerEvidence> VerifyLedgerEvidence(const LedgerEvidence& evidence, const LedgerTrust& trust);
 
+// The envelope checks of VerifyLedgerEvidence alone (creator, endorsements, endorsed event; no block): what a
+// verifier runs on a transaction it holds without its block, such as a FHIR Provenance's signature
+// (docs/FHIR.md). `tx_id` is the transaction the caller was told it is ("ledger_tx_id_mismatch" otherwise);
+// `block_*` and `orderer` of the answer are left empty.
+Result<VerifiedLedgerEvidence> VerifyTransactionEnvelope(std::string_view envelope, std::string_view tx_id,
+                                                         const std::vector<std::string>& certificate_pems,
+                                                         const LedgerTrust& trust);
+
 // The orderer signature and metadata value in the form the receipt carries, from a serialized
 // common.Metadata of the SIGNATURES slot (what the ledgers store): its value and its first signature.
 struct BlockSignatureParts {

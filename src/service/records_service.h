@@ -171,6 +171,21 @@ class RecordsService {
   // covers it.
   Result<std::string> ReportReceipt(const Principal& who, const std::string& report_id, std::optional<int64_t> version);
 
+  // Every version of a report with the transaction that wrote it (FHIR Provenance, docs/FHIR.md), oldest
+  // first, at most the newest `max_versions`; only `only_version` when given (none when the report has no such
+  // version). Authorized exactly as ReportHistory, which it calls with the same principal; each envelope's
+  // signatures are checked against this organisation's CA before its endorser is named.
+  struct VersionTransaction {
+    std::string version_json;  // the history item, in the API's shape
+    std::string envelope;      // serialized common.Envelope
+    std::string recorded;      // the transaction's time (its channel header's), RFC 3339
+    std::string endorser_msp;
+    std::string endorser_name;
+  };
+  Result<std::vector<VersionTransaction>> ReportTransactions(const Principal& who, const std::string& report_id,
+                                                             std::optional<int64_t> only_version = std::nullopt,
+                                                             size_t max_versions = 100);
+
   Result<std::string> ListConsents(const Principal& who, const std::string& patient_id);
   // `purpose` is the patient's words: a code from the closed list goes to the ledger as is, other text is
   // sealed (erasable) and the ledger gets `purpose_code` ("other" when empty) and the note's CID.

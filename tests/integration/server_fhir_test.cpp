@@ -11,8 +11,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "server_harness.h"
+#include "verifier/provenance_verifier.h"
 
 namespace medledger::testing {
 namespace {
@@ -54,6 +56,13 @@ class FhirTest : public ::testing::Test {
     EXPECT_TRUE(body.is_object() && body.contains("resourceType")) << r.body;
     if (body.is_object()) received_.push_back(body);
     return body;
+  }
+  json SendFhir(const std::string& method, const std::string& path, const json& body, const char* user,
+                long want_status) {
+    auto r = server_->Request(method, path, body.dump(),
+                              {"Content-Type: application/fhir+json", "Authorization: Bearer " + tokens_[user]});
+    EXPECT_EQ(r.status, want_status) << method << " " << path << ": " << r.body;
+    return Fhir(r);
   }
   HttpResult Get(const std::string& path, const char* user, std::vector<std::string> headers = {}) {
     if (user != nullptr) headers.push_back("Authorization: Bearer " + tokens_[user]);
@@ -152,7 +161,15 @@ TEST_F(FhirTest, MetadataIsPublicAndListsWhatIsServed) {
   EXPECT_EQ(cs["format"], json::array({"json"}));
   std::set<std::string> types;
   for (const auto& r : cs["rest"][0]["resource"]) types.insert(r.value("type", ""));
-  EXPECT_EQ(types, (std::set<std::string>{"DiagnosticReport", "Patient", "AuditEvent"}));
+  EXPECT_EQ(types, (std::set<std::string>{"DiagnosticReport", "Patient", "Provenance", "AuditEvent", "Consent"}));
+  for (const auto& r : cs["rest"][0]["resource"]) {
+    if (r["type"] == "DiagnosticReport") {
+      EXPECT_EQ(r["searchRevInclude"], json::array({"Provenance:target"}));
+    }
+    if (r["type"] == "Consent") {
+      EXPECT_EQ(r["interaction"].size(), 4u);  // read search-type create update
+    }
+  }
 }
 
 TEST_F(FhirTest, ReadVreadAndHistory) {
@@ -350,6 +367,261 @@ TEST_F(FhirTest, NegotiationAndErrorsAreOperationOutcomes) {
   GetFhir("/fhir/r4/DiagnosticReport/" + id + "/_history/1", "alice", 410);
   json history = GetFhir("/fhir/r4/DiagnosticReport/" + id + "/_history", "alice", 200);
   EXPECT_EQ(history["entry"][0]["resource"]["status"], "entered-in-error");
+  // The erasure is on the patient's BALP trail as a PatientDelete of the report, by the administrator.
+  json erased = GetFhir("/fhir/r4/AuditEvent?subtype=delete&_count=100", "alice", 200);
+  bool found = false;
+  for (const auto& e : erased.value("entry", json::array())) {
+    const json& ev = e["resource"];
+    if (ev["entity"][1]["what"].value("reference", "") != "DiagnosticReport/" + id) continue;
+    found = true;
+    EXPECT_EQ(ev["meta"]["profile"][0],
+              "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientDelete");
+    EXPECT_EQ(ev["action"], "D");
+    EXPECT_EQ(ev["agent"][2]["who"]["identifier"]["value"], "admin");
+  }
+  EXPECT_TRUE(found) << erased.dump();
+}
+
+// Provenance: one per version, found by target, by ID and by _revinclude; authorized as the report's history;
+// its signature verifies offline with the organisation root that `medledger log export-trust` exports, and one
+// changed byte of it does not.
+TEST_F(FhirTest, ProvenancePerVersionAndItsSignatureVerifies) {
+  std::string id = SubmitFhir("Provenance", "v1 text");
+  json amend = {{"content", "v2 text"}, {"reason", "corrected"}};
+  ASSERT_EQ(server_->PostJson("/api/v1/reports/" + id + "/amendments", amend.dump(), tokens_["dr.house"]).status, 201);
+
+  json found = GetFhir("/fhir/r4/Provenance?target=DiagnosticReport/" + id, "alice", 200);
+  EXPECT_EQ(found["type"], "searchset");
+  EXPECT_EQ(found["total"], 2);
+  EXPECT_EQ(Ids(found), (std::vector<std::string>{id + "-v2", id + "-v1"}));
+  json v2 = GetFhir("/fhir/r4/Provenance/" + id + "-v2", "dr.house", 200);
+  EXPECT_EQ(v2["target"][0]["reference"], "DiagnosticReport/" + id + "/_history/2");
+  EXPECT_EQ(v2["agent"][0]["who"]["identifier"]["value"], "dr.house");
+  EXPECT_EQ(v2["activity"]["coding"][0]["code"], "UPDATE");
+  std::string receipt_url;
+  for (const auto& e : v2["entity"]) {
+    const std::string ref = e["what"].value("reference", "");
+    if (ref.find("/receipt") != std::string::npos) receipt_url = ref;
+  }
+  EXPECT_NE(receipt_url.find("/api/v1/reports/" + id + "/receipt?version=2"), std::string::npos) << receipt_url;
+  ASSERT_TRUE(v2.contains("signature")) << v2.dump();
+  GetFhir("/fhir/r4/Provenance/" + id + "-v3", "alice", 404);
+  GetFhir("/fhir/r4/Provenance/not-a-provenance", "alice", 404);
+  GetFhir("/fhir/r4/Provenance", "alice", 400);  // target is required
+  // The report's history rule: no consent, no Provenance; administrators never.
+  for (const char* user : {"dr.grey", "bob", "admin"}) {
+    long want = server_->Get("/api/v1/reports/" + id + "/history", tokens_[user]).status;
+    EXPECT_EQ(want, 403) << user;
+    GetFhir("/fhir/r4/Provenance/" + id + "-v1", user, want);
+    GetFhir("/fhir/r4/Provenance?target=DiagnosticReport/" + id, user, want);
+  }
+
+  json with_rev = GetFhir("/fhir/r4/DiagnosticReport?_id=" + id + "&_revinclude=Provenance:target", "alice", 200);
+  EXPECT_EQ(Ids(with_rev), std::vector<std::string>{id});
+  EXPECT_EQ(Ids(with_rev, "include"), (std::vector<std::string>{id + "-v1", id + "-v2"}));
+  EXPECT_NE(Link(with_rev, "self").find("_revinclude=Provenance:target"), std::string::npos);
+
+  // Offline check with the organisation's root certificate only (what `log export-trust` puts in org-root.pem).
+  verifier::TrustSet trust;
+  {
+    std::ifstream in(server_->data_dir() + "/data/ca/ca-cert.pem");
+    std::stringstream pem;
+    pem << in.rdbuf();
+    trust.org_roots_pem = pem.str();
+  }
+  ASSERT_NE(trust.org_roots_pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  for (const auto& e : found["entry"]) {
+    auto ok = verifier::VerifyProvenanceSignature(e["resource"].dump(), trust);
+    EXPECT_TRUE(ok.ok()) << e["resource"]["id"] << ": " << ok.error().ToString();
+  }
+  // The same with the command a verifier runs: `medledger receipt verify-provenance`.
+  const std::string root_file = server_->data_dir() + "/data/ca/ca-cert.pem";
+  const std::string prov_file = server_->data_dir() + "/provenance-v2.json";
+  std::ofstream(prov_file) << v2.dump();
+  auto cli = RunMedledger("receipt verify-provenance '" + prov_file + "' --org-root '" + root_file + "'");
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_NE(cli.output.find("Provenance signature verified"), std::string::npos) << cli.output;
+  json tampered = v2;
+  tampered["signature"][0]["who"]["identifier"]["value"] = "someone-else";
+  std::ofstream(prov_file) << tampered.dump();
+  cli = RunMedledger("receipt verify-provenance '" + prov_file + "' --org-root '" + root_file + "'");
+  EXPECT_EQ(cli.exit_code, 1) << cli.output;
+  EXPECT_NE(cli.output.find("provenance_mismatch"), std::string::npos) << cli.output;
+  EXPECT_EQ(RunMedledger("receipt verify-provenance '" + prov_file + "'").exit_code, 2);
+
+  json v1 = found["entry"][1]["resource"];
+  json swapped = v1;  // version 1's signature does not stand for version 2
+  swapped["target"][0]["reference"] = "DiagnosticReport/" + id + "/_history/2";
+  EXPECT_FALSE(verifier::VerifyProvenanceSignature(swapped.dump(), trust).ok());
+  json other = v1;  // version 2's transaction under version 1's claims
+  other["signature"][0]["data"] = v2["signature"][0]["data"];
+  EXPECT_FALSE(verifier::VerifyProvenanceSignature(other.dump(), trust).ok());
+}
+
+// The Provenance bounds: a report of 101 versions gets at most 100 Provenances from a search (newest first, no
+// total) and from _revinclude, which then says it stopped with an OperationOutcome entry.
+TEST_F(FhirTest, ProvenanceAnswersAreBounded) {
+  std::string id = SubmitFhir("Many versions", "v1");
+  for (int v = 2; v <= 101; ++v) {
+    json amend = {{"content", "v" + std::to_string(v)}, {"reason", "revision " + std::to_string(v)}};
+    ASSERT_EQ(server_->PostJson("/api/v1/reports/" + id + "/amendments", amend.dump(), tokens_["dr.house"]).status, 201)
+        << v;
+  }
+  json page = GetFhir("/fhir/r4/Provenance?target=DiagnosticReport/" + id + "&_count=100", "alice", 200);
+  EXPECT_FALSE(page.contains("total"));
+  ASSERT_EQ(page["entry"].size(), 100u);
+  EXPECT_EQ(page["entry"][0]["resource"]["id"], id + "-v101");
+  EXPECT_EQ(page["entry"][99]["resource"]["id"], id + "-v2");
+  json with_rev = GetFhir("/fhir/r4/DiagnosticReport?_id=" + id + "&_revinclude=Provenance:target", "alice", 200);
+  EXPECT_EQ(Ids(with_rev, "include").size(), 100u);
+  ASSERT_EQ(Ids(with_rev, "outcome").size(), 1u);
+  const json& outcome = with_rev["entry"].back()["resource"];
+  EXPECT_EQ(outcome["resourceType"], "OperationOutcome");
+  EXPECT_EQ(outcome["issue"][0]["code"], "too-costly");
+  EXPECT_EQ(outcome["issue"][0]["severity"], "warning");
+  // One version is still one read.
+  EXPECT_EQ(GetFhir("/fhir/r4/Provenance/" + id + "-v1", "alice", 200)["id"], id + "-v1");
+}
+
+bool HasProfile(const json& ev, const std::string& name) {
+  for (const auto& p : ev["meta"].value("profile", json::array())) {
+    if (p == "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit." + name) return true;
+  }
+  return false;
+}
+
+// AuditEvent as BALP: the patient reads their own trail, the auditor anyone's; filters by agent, subtype, type,
+// date; _count pages with next links; everyone else is refused as by the JSON API.
+TEST_F(FhirTest, BalpAuditEventsForThePatientAndTheAuditor) {
+  std::string id = SubmitFhir("Audited", "audited text");
+  GetFhir("/fhir/r4/DiagnosticReport/" + id, "dr.house", 200);  // a recorded read by the author
+  GetFhir("/fhir/r4/DiagnosticReport/" + id, "alice", 200);
+
+  json mine =
+      GetFhir("/fhir/r4/AuditEvent?patient=" + alice_ + "&subtype=read&agent=dr.house&_count=100", "alice", 200);
+  ASSERT_FALSE(mine.value("entry", json::array()).empty()) << mine.dump();
+  bool read_of_report = false;
+  for (const auto& e : mine["entry"]) {
+    const json& ev = e["resource"];
+    EXPECT_EQ(ev["agent"][2]["who"]["identifier"]["value"], "dr.house");
+    EXPECT_EQ(ev["subtype"][0]["code"], "read");
+    for (const auto& ent : ev["entity"]) {
+      read_of_report = read_of_report || (ent["what"].value("reference", "") == "DiagnosticReport/" + id &&
+                                          HasProfile(ev, "PatientRead"));
+    }
+  }
+  EXPECT_TRUE(read_of_report) << mine.dump();
+  // The patient's own trail is the default for a patient; agent and date filter it.
+  json none = GetFhir("/fhir/r4/AuditEvent?agent=nobody", "alice", 200);
+  EXPECT_TRUE(none.value("entry", json::array()).empty());
+  json future = GetFhir("/fhir/r4/AuditEvent?date=gt2100-01-01", "alice", 200);
+  EXPECT_TRUE(future.value("entry", json::array()).empty());
+  json today = GetFhir("/fhir/r4/AuditEvent?date=ge2026-01-01&type=rest&_count=100", "alice", 200);
+  EXPECT_FALSE(today.value("entry", json::array()).empty());
+  GetFhir("/fhir/r4/AuditEvent?date=ap2026", "alice", 400);
+  // Paging: _count=1 gives one entry and a next link that gives another.
+  json page1 = GetFhir("/fhir/r4/AuditEvent?patient=" + alice_ + "&_count=1", "audrey", 200);
+  ASSERT_EQ(page1["entry"].size(), 1u);
+  ASSERT_FALSE(Link(page1, "next").empty());
+  json page2 = GetFhir(PathOf(Link(page1, "next")), "audrey", 200);
+  ASSERT_EQ(page2["entry"].size(), 1u);
+  EXPECT_NE(page1["entry"][0]["resource"]["id"], page2["entry"][0]["resource"]["id"]);
+  // The auditor: every patient's, filtered by agent with the organisation.
+  json audited = GetFhir("/fhir/r4/AuditEvent?agent=dr.house&subtype=urn:medledger:audit-kind|read", "audrey", 200);
+  EXPECT_FALSE(audited.value("entry", json::array()).empty());
+  // Break-glass by a doctor without consent: a PatientRead with purposeOfEvent ETREAT on the patient's trail.
+  json reason = {{"reason", "Patient unconscious, allergy history needed"}};
+  ASSERT_EQ(server_->PostJson("/api/v1/reports/" + id + "/emergency-access", reason.dump(), tokens_["dr.grey"]).status,
+            201);
+  json glass = GetFhir("/fhir/r4/AuditEvent?agent=dr.grey&subtype=urn:medledger:audit-kind|emergency", "alice", 200);
+  ASSERT_FALSE(glass.value("entry", json::array()).empty()) << glass.dump();
+  const json& emergency = glass["entry"][0]["resource"];
+  EXPECT_TRUE(HasProfile(emergency, "PatientRead"));
+  EXPECT_EQ(emergency["purposeOfEvent"][0]["coding"][0]["code"], "ETREAT");
+  // Refused as by the JSON API: doctors, administrators, another patient's trail.
+  for (const char* user : {"dr.house", "admin"}) {
+    EXPECT_EQ(server_->Get("/api/v1/audit/events", tokens_[user]).status, 403);
+    GetFhir("/fhir/r4/AuditEvent", user, 403);
+  }
+  GetFhir("/fhir/r4/AuditEvent?patient=" + alice_, "bob", 403);
+}
+
+// Consent: the patient grants (POST), reads, searches and revokes (PUT status inactive); the ledger records each,
+// as the BALP trail shows; nobody else may, and a broken Consent is an OperationOutcome.
+TEST_F(FhirTest, ConsentLifecycleByThePatient) {
+  std::time_t t = std::time(nullptr) + 30 * 24 * 3600;
+  char end[32];
+  std::strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  json consent = {
+      {"resourceType", "Consent"},
+      {"status", "active"},
+      {"scope",
+       {{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/consentscope"},
+                                 {"code", "patient-privacy"}}})}}},
+      {"category", json::array({{{"coding", json::array({{{"system", "http://loinc.org"}, {"code", "59284-0"}}})}}})},
+      {"patient", {{"reference", "Patient/" + alice_}}},
+      {"provision",
+       {{"type", "permit"},
+        {"period", {{"end", end}}},
+        {"actor",
+         json::array(
+             {{{"role",
+                {{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"},
+                                          {"code", "IRCP"}}})}}},
+               {"reference", {{"reference", "Practitioner/dr.grey"}}}}})},
+        {"purpose", json::array({{{"system", "urn:medledger:consent-purpose"}, {"code", "treatment"}}})}}}};
+  received_.push_back(consent);  // what we send must be valid R4 too
+  for (const char* user : {"dr.house", "bob", "admin", "audrey"})
+    SendFhir("POST", "/fhir/r4/Consent", consent, user, 403);
+  json created = SendFhir("POST", "/fhir/r4/Consent", consent, "alice", 201);
+  const std::string cid = created.value("id", "");
+  ASSERT_EQ(cid.size(), 64u) << created.dump();
+  EXPECT_EQ(created["status"], "active");
+  EXPECT_EQ(created["provision"]["actor"][0]["reference"]["identifier"]["value"], "dr.grey");
+  // dr.grey may now read alice's reports, as with a JSON API grant.
+  std::string id = SubmitFhir("Consented", "consented text");
+  GetFhir("/fhir/r4/DiagnosticReport/" + id, "dr.grey", 200);
+
+  json read = GetFhir("/fhir/r4/Consent/" + cid, "alice", 200);
+  EXPECT_EQ(read["status"], "active");
+  json active = GetFhir("/fhir/r4/Consent?patient=" + alice_ + "&status=active&actor=dr.grey", "alice", 200);
+  bool listed = false;
+  for (const auto& e : active["entry"]) listed = listed || e["resource"]["id"] == cid;
+  EXPECT_TRUE(listed);
+  GetFhir("/fhir/r4/Consent?patient=" + alice_, "admin", 200);  // as the JSON listing: administrators see codes
+  GetFhir("/fhir/r4/Consent?patient=" + alice_, "dr.grey", 403);
+  GetFhir("/fhir/r4/Consent?status=active", "alice", 400);
+
+  json revoke = read;
+  revoke["status"] = "inactive";
+  SendFhir("PUT", "/fhir/r4/Consent/" + cid, revoke, "bob", 403);
+  SendFhir("PUT", "/fhir/r4/Consent/" + cid, read, "alice", 422);  // only revocation is an update
+  SendFhir("PUT", "/fhir/r4/Consent/" + cid, revoke, "alice", 200);
+  EXPECT_EQ(GetFhir("/fhir/r4/Consent/" + cid, "alice", 200)["status"], "inactive");
+  GetFhir("/fhir/r4/DiagnosticReport/" + id, "dr.grey", 403);
+
+  // The grant and the revocation are on the patient's BALP trail.
+  json granted =
+      GetFhir("/fhir/r4/AuditEvent?subtype=urn:medledger:audit-kind|consent_granted&_count=100", "alice", 200);
+  ASSERT_FALSE(granted.value("entry", json::array()).empty());
+  EXPECT_TRUE(HasProfile(granted["entry"][0]["resource"], "PatientCreate"));
+  json revoked = GetFhir("/fhir/r4/AuditEvent?subtype=update&_count=100", "alice", 200);
+  ASSERT_FALSE(revoked.value("entry", json::array()).empty());
+  EXPECT_TRUE(HasProfile(revoked["entry"][0]["resource"], "PatientUpdate"));
+
+  // Broken resources: OperationOutcome naming the FHIRPath.
+  json broken = consent;
+  broken["provision"]["period"]["end"] = 5;
+  json outcome = SendFhir("POST", "/fhir/r4/Consent", broken, "alice", 422);
+  EXPECT_EQ(outcome["issue"][0]["expression"][0], "Consent.provision.period.end");
+  json past = consent;
+  past["provision"]["period"]["end"] = "2001-01-01T00:00:00Z";
+  SendFhir("POST", "/fhir/r4/Consent", past, "alice", 422);
+  auto not_json =
+      server_->Request("POST", "/fhir/r4/Consent", "{",
+                       {"Content-Type: application/fhir+json", "Authorization: Bearer " + tokens_["alice"]});
+  EXPECT_EQ(not_json.status, 400);
+  Fhir(not_json);
 }
 
 }  // namespace

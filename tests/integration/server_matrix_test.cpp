@@ -41,6 +41,22 @@ class MatrixTest : public ::testing::Test {
     if (method != "GET") h.push_back("Content-Type: application/json");
     return server_->Request(method, path, body, h).status;
   }
+  // A FHIR Consent of alice for `doctor`, 30 days.
+  static json FhirConsent(const std::string& doctor) {
+    return {
+        {"resourceType", "Consent"},
+        {"status", "active"},
+        {"patient", {{"reference", "Patient/" + alice_}}},
+        {"provision",
+         {{"type", "permit"},
+          {"period", {{"end", Future(30)}}},
+          {"actor",
+           json::array(
+               {{{"role",
+                  {{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"},
+                                            {"code", "IRCP"}}})}}},
+                 {"reference", {{"reference", "Practitioner/" + doctor}}}}})}}}};
+  }
   struct Row {
     std::string method, path, body;
     std::map<std::string, long> allowed;  // user -> success status; everyone else must get 403
@@ -89,6 +105,20 @@ TEST_F(MatrixTest, EndpointsByRoleOwnAndOtherPatient) {
        "",
        {{"dr.house", 200}, {"dr.grey", 200}, {"alice", 200}, {"audrey", 200}}},
       {"GET", "/fhir/r4/DiagnosticReport?_id=" + report_, "", {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
+      // Provenance: the report's history rule; AuditEvent: the access log's (patients their own, auditors
+      // all); Consent: the consent listing's (the patient, administrators).
+      {"GET",
+       "/fhir/r4/Provenance?target=DiagnosticReport/" + report_,
+       "",
+       {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET", "/fhir/r4/Provenance/" + report_ + "-v1", "", {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET",
+       "/fhir/r4/DiagnosticReport?_id=" + report_ + "&_revinclude=Provenance:target",
+       "",
+       {{"dr.house", 200}, {"alice", 200}, {"audrey", 200}}},
+      {"GET", "/fhir/r4/AuditEvent?patient=" + alice_, "", {{"alice", 200}, {"audrey", 200}}},
+      {"GET", "/fhir/r4/AuditEvent", "", {{"alice", 200}, {"bob", 200}, {"audrey", 200}}},
+      {"GET", "/fhir/r4/Consent?patient=" + alice_, "", {{"admin", 200}, {"alice", 200}}},
       {"GET", "/fhir/r4/Patient/" + alice_, "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}, {"alice", 200}}},
       {"GET", "/fhir/r4/Patient", "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}}},
       {"GET", p, "", {{"admin", 200}, {"dr.house", 200}, {"dr.grey", 200}, {"alice", 200}}},
@@ -106,6 +136,7 @@ TEST_F(MatrixTest, EndpointsByRoleOwnAndOtherPatient) {
   json consent = {{"doctor", "dr.grey"}, {"purpose", "care"}, {"expiresAt", Future(30)}};
   for (const char* u : {"admin", "dr.house", "dr.grey", "bob", "audrey"}) {
     EXPECT_EQ(Call(u, "POST", p + "/consents", consent.dump()), 403) << u;
+    EXPECT_EQ(Call(u, "POST", "/fhir/r4/Consent", FhirConsent("dr.grey").dump()), 403) << u;
   }
   json amend = {{"content", "amended text"}, {"reason", "typo fixed"}};
   for (const char* u : {"admin", "dr.grey", "alice", "bob", "audrey"}) {
@@ -147,9 +178,14 @@ TEST_F(MatrixTest, SecondDoctorAcrossConsentStatesAndBreakGlass) {
   auto grey_reads = [&] {
     return std::vector<long>{Call("dr.grey", "GET", r, ""), Call("dr.grey", "GET", r + "/history", ""),
                              Call("dr.grey", "GET", r + "/proof", ""), Call("dr.grey", "GET", fr, ""),
-                             Call("dr.grey", "GET", fr + "/_history", "")};
+                             Call("dr.grey", "GET", fr + "/_history", ""),
+                             Call("dr.grey", "GET", "/fhir/r4/Provenance?target=DiagnosticReport/" + report_, ""),
+                             Call("dr.grey", "GET", "/fhir/r4/Provenance/" + report_ + "-v1", ""),
+                             // never the access trail, whatever the consent
+                             Call("dr.grey", "GET", "/fhir/r4/AuditEvent?patient=" + alice_, "") == 403 ? 0 : 1};
   };
-  const std::vector<long> refused(5, 403), allowed(5, 200);
+  const std::vector<long> refused = {403, 403, 403, 403, 403, 403, 403, 0};
+  const std::vector<long> allowed = {200, 200, 200, 200, 200, 200, 200, 0};
   EXPECT_EQ(grey_reads(), refused) << "no consent";
   // Consent for another doctor does not help dr.grey.
   json for_house = {{"doctor", "dr.house"}, {"purpose", "care"}, {"expiresAt", Future(30)}};
@@ -164,6 +200,25 @@ TEST_F(MatrixTest, SecondDoctorAcrossConsentStatesAndBreakGlass) {
   EXPECT_EQ(Call("bob", "DELETE", p + "/consents/" + consent_id, ""), 403);
   EXPECT_EQ(Call("alice", "DELETE", p + "/consents/" + consent_id, ""), 204);
   EXPECT_EQ(grey_reads(), refused) << "revoked consent";
+  // The same through FHIR: a Consent created by the patient opens, its revocation (PUT inactive) closes.
+  auto fhir_granted =
+      server_->Request("POST", "/fhir/r4/Consent", FhirConsent("dr.grey").dump(),
+                       {"Content-Type: application/fhir+json", "Authorization: Bearer " + tokens_["alice"]});
+  ASSERT_EQ(fhir_granted.status, 201) << fhir_granted.body;
+  json fhir_consent = json::parse(fhir_granted.body);
+  EXPECT_EQ(grey_reads(), allowed) << "active FHIR consent";
+  // Read by ID: among the caller's own grants, so another patient finds nothing (404) and non-patients are refused.
+  const std::map<std::string, long> read_by_id = {{"admin", 403}, {"dr.house", 403}, {"dr.grey", 403},
+                                                  {"alice", 200}, {"bob", 404},      {"audrey", 403}};
+  for (const auto& [u, want] : read_by_id) {
+    EXPECT_EQ(Call(u, "GET", "/fhir/r4/Consent/" + fhir_consent.value("id", ""), ""), want) << u;
+  }
+  fhir_consent["status"] = "inactive";
+  for (const char* u : {"admin", "dr.house", "dr.grey", "bob", "audrey"}) {
+    EXPECT_EQ(Call(u, "PUT", "/fhir/r4/Consent/" + fhir_consent.value("id", ""), fhir_consent.dump()), 403) << u;
+  }
+  EXPECT_EQ(Call("alice", "PUT", "/fhir/r4/Consent/" + fhir_consent.value("id", ""), fhir_consent.dump()), 200);
+  EXPECT_EQ(grey_reads(), refused) << "revoked FHIR consent";
   // A consent that is already expired cannot be created (so none can linger as valid).
   json expired = {{"doctor", "dr.grey"}, {"purpose", "care"}, {"expiresAt", "2001-01-01T00:00:00Z"}};
   EXPECT_EQ(server_->PostJson(p + "/consents", expired.dump(), tokens_["alice"]).status, 422);

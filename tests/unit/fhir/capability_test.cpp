@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "fhir/search_params.h"
 
 namespace medledger::fhir {
@@ -25,26 +27,44 @@ TEST(FhirCapability, StatementIsJsonOnlyR4AndListsTheTable) {
   EXPECT_FALSE(Supports("Observation", "read"));
 }
 
-// Every search parameter the statement advertises is one the parser accepts in strict mode.
+// Every search parameter the statement advertises is one the parser accepts in strict mode, for every
+// resource type (the AuditEvent, Provenance and Consent searches run through the same parser).
 TEST(FhirCapability, EveryAdvertisedSearchParamParsesStrictly) {
+  const std::map<std::string, std::pair<SearchResource, std::string>> kinds = {
+      {"DiagnosticReport", {SearchResource::kDiagnosticReport, "patient=x1"}},
+      {"Patient", {SearchResource::kPatient, ""}},
+      {"Provenance", {SearchResource::kProvenance, "target=DiagnosticReport/x1"}},
+      {"AuditEvent", {SearchResource::kAuditEvent, ""}},
+      {"Consent", {SearchResource::kConsent, "patient=x1"}},
+  };
+  ASSERT_EQ(kinds.size(), SupportedResources().size());
   for (const auto& r : SupportedResources()) {
-    if (std::string(r.type) == "AuditEvent") continue;  // its own route, not the parser (a later slice)
-    auto kind = std::string(r.type) == "Patient" ? SearchResource::kPatient : SearchResource::kDiagnosticReport;
+    ASSERT_TRUE(kinds.count(r.type)) << r.type;
+    const auto& [kind, required] = kinds.at(r.type);
     for (const auto& p : r.search_params) {
       std::string name = p.name;
       std::string value = std::string(p.type) == "date" ? "ge2026" : std::string(p.type) == "number" ? "5" : "x1";
-      if (name == "status") value = "final";  // a token from a closed value set
+      if (name == "status") value = kind == SearchResource::kConsent ? "active" : "final";  // closed value sets
+      if (name == "target") value = "DiagnosticReport/x1";
       std::string q = name + "=" + value;
-      if (kind == SearchResource::kDiagnosticReport && name != "patient" && name != "subject" && name != "_id") {
-        q += "&patient=x1";
-      }
+      if (!required.empty() && q != required && name != "subject" && name != "_id") q += "&" + required;
       auto parsed = ParseSearch(kind, q, /*strict=*/true);
       EXPECT_TRUE(parsed.ok()) << r.type << " " << q << ": " << (parsed.ok() ? "" : parsed.issues[0].message);
     }
     for (const char* inc : r.search_include) {
       EXPECT_TRUE(ParseSearch(kind, std::string("patient=x1&_include=") + inc, true).query.include_subject);
     }
+    for (const char* inc : r.search_rev_include) {
+      EXPECT_TRUE(ParseSearch(kind, std::string("patient=x1&_revinclude=") + inc, true).query.revinclude_provenance);
+    }
   }
+  // What is not in the table is refused in strict mode.
+  EXPECT_FALSE(ParseSearch(SearchResource::kAuditEvent, "_id=x1", true).ok());
+  EXPECT_FALSE(ParseSearch(SearchResource::kConsent, "patient=x1&date=2026", true).ok());
+  EXPECT_FALSE(ParseSearch(SearchResource::kProvenance, "target=DiagnosticReport/x1&patient=x1", true).ok());
+  EXPECT_TRUE(Supports("Consent", "update"));
+  EXPECT_FALSE(Supports("Consent", "delete"));
+  EXPECT_FALSE(Supports("AuditEvent", "read"));
 }
 
 }  // namespace

@@ -201,7 +201,18 @@ TEST(FhirSearch, PropertyRandomQueriesGiveAQueryOrIssues) {
                                   "_page_token=",
                                   "%",
                                   "ap",
-                                  "DiagnosticReport:subject"};
+                                  "DiagnosticReport:subject",
+                                  "target=",
+                                  "DiagnosticReport/",
+                                  "agent=",
+                                  "type=",
+                                  "subtype=",
+                                  "actor=",
+                                  "Practitioner/",
+                                  "|",
+                                  "_revinclude=",
+                                  "Provenance:target",
+                                  "active"};
   std::mt19937_64 rng(19);
   for (int i = 0; i < 30000; ++i) {
     std::string q;
@@ -212,11 +223,22 @@ TEST(FhirSearch, PropertyRandomQueriesGiveAQueryOrIssues) {
         q += kPieces[rng() % (sizeof(kPieces) / sizeof(kPieces[0]))];
       }
     }
-    for (auto resource : {SearchResource::kDiagnosticReport, SearchResource::kPatient}) {
+    for (auto resource : {SearchResource::kDiagnosticReport, SearchResource::kPatient, SearchResource::kProvenance,
+                          SearchResource::kAuditEvent, SearchResource::kConsent}) {
       SearchParse p;
       ASSERT_NO_THROW(p = ParseSearch(resource, q, rng() & 1)) << q;
       if (p.ok()) {
         ASSERT_LE(p.query.count, kMaxCount) << q;
+        // The self link's parameters parse back, strictly, to the same canonical form (as fhir_fuzzer checks).
+        SearchParse again = ParseSearch(resource, EncodeQuery(p.query.canonical), true);
+        ASSERT_TRUE(again.ok()) << q;
+        ASSERT_EQ(again.query.canonical, p.query.canonical) << q;
+        if (resource == SearchResource::kProvenance) {
+          ASSERT_FALSE(p.query.target.empty()) << q;
+        }
+        if (resource == SearchResource::kConsent) {
+          ASSERT_FALSE(p.query.patient.empty()) << q;
+        }
         if (resource == SearchResource::kDiagnosticReport) {
           ASSERT_TRUE(!p.query.patient.empty() || !p.query.id.empty()) << q;
         }
