@@ -122,13 +122,13 @@ void BenchOpen(const std::string& dir, uint64_t blocks, size_t block_bytes) {
   std::mt19937_64 rng(4);
   const std::string payload = RandomBytes(rng, block_bytes);
   std::string record;
-  PutFixed32(&record, kBlockRecordMagic);
+  PutFixed32(&record, storage::kBlockRecordMagic);
   PutFixed32(&record, static_cast<uint32_t>(payload.size()));
   PutFixed32(&record, storage::crc32c::Value(payload));
   record += payload;
   const uint64_t per_file = (64ull << 20) / record.size();
   for (uint64_t written = 0, file = 0; written < blocks; ++file) {
-    std::FILE* f = std::fopen((dir + "/" + BlockFileName(static_cast<uint32_t>(file))).c_str(), "wb");
+    std::FILE* f = std::fopen((dir + "/" + storage::BlockFileName(static_cast<uint32_t>(file))).c_str(), "wb");
     if (f == nullptr) std::exit(1);
     for (uint64_t i = 0; i < per_file && written < blocks; ++i, ++written)
       std::fwrite(record.data(), 1, record.size(), f);

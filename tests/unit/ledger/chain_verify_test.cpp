@@ -93,7 +93,7 @@ class ChainVerifyTest : public ::testing::Test {
     uint32_t crc = storage::crc32c::Value(payload);
     std::string crc_be = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16), static_cast<char>(crc >> 8),
                           static_cast<char>(crc)};
-    Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize, payload);
+    Overwrite(raw.file, raw.offset + storage::kBlockRecordHeaderSize, payload);
     Overwrite(raw.file, raw.offset + 8, crc_be);
   }
   // Block `n` with its 5th validation code (MVCC_READ_CONFLICT = 11) set to VALID.
@@ -143,7 +143,7 @@ TEST_F(ChainVerifyTest, CleanChainVerifies) {
 TEST_F(ChainVerifyTest, FlippedByteInBlockFileNamesTheBlock) {
   MakeChain();
   auto raw = Raw(5);
-  Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize + raw.payload.size() / 2,
+  Overwrite(raw.file, raw.offset + storage::kBlockRecordHeaderSize + raw.payload.size() / 2,
             std::string(1, static_cast<char>(raw.payload[raw.payload.size() / 2] ^ 0x20)));
   auto report = Verify();
   EXPECT_FALSE(report.ok);
@@ -162,7 +162,7 @@ TEST_F(ChainVerifyTest, RewrittenBlockWithValidChecksumFailsTheHashChecks) {
   uint32_t crc = storage::crc32c::Value(payload);
   std::string crc_be = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16), static_cast<char>(crc >> 8),
                         static_cast<char>(crc)};
-  Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize, payload);
+  Overwrite(raw.file, raw.offset + storage::kBlockRecordHeaderSize, payload);
   Overwrite(raw.file, raw.offset + 8, crc_be);
   ASSERT_EQ(Raw(3).payload, payload);  // the store itself sees a healthy record
   auto report = Verify();
@@ -184,7 +184,7 @@ TEST_F(ChainVerifyTest, ValidationCodeFlippedToValidIsCaught) {
   uint32_t crc = storage::crc32c::Value(payload);
   std::string crc_be = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16), static_cast<char>(crc >> 8),
                         static_cast<char>(crc)};
-  Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize, payload);
+  Overwrite(raw.file, raw.offset + storage::kBlockRecordHeaderSize, payload);
   Overwrite(raw.file, raw.offset + 8, crc_be);
   auto report = Verify();
   EXPECT_FALSE(report.ok);
@@ -207,7 +207,7 @@ TEST_F(ChainVerifyTest, ForeignOrdererSignatureIsCaught) {
   uint32_t crc = storage::crc32c::Value(payload);
   std::string crc_be = {static_cast<char>(crc >> 24), static_cast<char>(crc >> 16), static_cast<char>(crc >> 8),
                         static_cast<char>(crc)};
-  Overwrite(raw.file, raw.offset + embedded::kBlockRecordHeaderSize, payload);
+  Overwrite(raw.file, raw.offset + storage::kBlockRecordHeaderSize, payload);
   Overwrite(raw.file, raw.offset + 8, crc_be);
   auto report = Verify();
   EXPECT_FALSE(report.ok);

@@ -9,7 +9,7 @@
 #include "ledger/storage/block_store.h"
 #include "temp_dir.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 namespace {
 
 using medledger::testing::TempDir;
@@ -84,4 +84,4 @@ TEST(BlockStoreFaults, RandomFaultsAndPowerLossNeverLoseAnAcknowledgedBlock) {
 }
 
 }  // namespace
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

@@ -11,7 +11,7 @@
 #include "ledger/storage/block_store.h"
 #include "temp_dir.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 namespace {
 
 using medledger::testing::TempDir;
@@ -88,4 +88,4 @@ TEST(BlockStoreDamage, RandomDamageGivesCorruptionErrorsOrTrueBlocksNeverGarbage
 }
 
 }  // namespace
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

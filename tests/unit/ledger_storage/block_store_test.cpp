@@ -13,7 +13,7 @@
 #include "ledger/storage/crc32c.h"
 #include "temp_dir.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 namespace {
 
 using medledger::testing::TempDir;
@@ -532,4 +532,4 @@ TEST(storage::BlockStore, ConcurrentReadersWithOneAppender) {
 }
 
 }  // namespace
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

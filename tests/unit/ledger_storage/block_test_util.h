@@ -7,7 +7,7 @@
 #include <iterator>
 #include <string>
 
-namespace medledger::ledger::embedded::testing {
+namespace medledger::ledger::storage::testing {
 
 // Different for every (number, size), so a block read back under the wrong number is caught.
 inline std::string BlockBytes(uint64_t number, size_t size) {
@@ -38,4 +38,4 @@ inline void FlipByte(const std::string& path, uint64_t offset) {
   WriteFile(path, bytes);
 }
 
-}  // namespace medledger::ledger::embedded::testing
+}  // namespace medledger::ledger::storage::testing

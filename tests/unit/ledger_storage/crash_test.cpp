@@ -21,7 +21,7 @@
 #include "ledger/storage/state_db.h"
 #include "temp_dir.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 namespace {
 
 using medledger::testing::TempDir;
@@ -157,4 +157,4 @@ TEST(Crash, KillDashNineLeavesEachBlockFullyAppliedOrAbsent) {
 }
 
 }  // namespace
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage

@@ -70,4 +70,4 @@ TEST(Crc32c, DetectsEverySingleBitFlip) {
 }
 
 }  // namespace
-}  // namespace medledger::ledger::embedded::crc32c
+}  // namespace medledger::ledger::storage::crc32c

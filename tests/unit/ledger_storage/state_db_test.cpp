@@ -8,7 +8,7 @@
 
 #include "temp_dir.h"
 
-namespace medledger::ledger::embedded {
+namespace medledger::ledger::storage {
 namespace {
 
 using medledger::testing::TempDir;
@@ -289,4 +289,4 @@ TEST(storage::StateDb, ConcurrentReadersSeeWholeBlocks) {
 }
 
 }  // namespace
-}  // namespace medledger::ledger::embedded
+}  // namespace medledger::ledger::storage
