@@ -254,6 +254,13 @@ class PosixEnv final : public Env {
     }
     return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd.release()));
   }
+
+  Status SyncFilesystem(const std::string& path) override {
+    Fd fd(OpenRetry(path.c_str(), O_RDONLY, 0));
+    if (fd.get() < 0) return IoError("open", path, errno);
+    if (::syncfs(fd.get()) != 0) return IoError("syncfs", path, errno);
+    return OkStatus();
+  }
 };
 
 }  // namespace

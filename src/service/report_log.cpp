@@ -60,7 +60,8 @@ Result<std::unique_ptr<ReportLog>> ReportLog::Open(ledger::Ledger& ledger, tlog:
                      "the log key is named '" + log_key.name() + "' but the log's origin is '" + options.origin + "'");
   }
   std::unique_ptr<ReportLog> log(new ReportLog(ledger, std::move(log_key), std::move(options)));
-  ML_ASSIGN_OR_RETURN(log->tree_, tlog::TreeStore::Open(log->options_.dir / reportlog::files::kTree));
+  ML_ASSIGN_OR_RETURN(log->tree_,
+                      tlog::TreeStore::Open(log->options_.dir / reportlog::files::kTree, log->options_.env));
   ML_RETURN_IF_ERROR(log->LoadState());
   return log;
 }
@@ -91,7 +92,7 @@ Status ReportLog::LoadState() {
     return MakeError(ErrorKind::kCorruption, "log_corrupt", "the log's block index disagrees with its tree");
   }
 
-  auto saved = io::ReadFile(*io::Env::Default(), options_.dir / kCheckpoints);
+  auto saved = io::ReadFile(options_.env != nullptr ? *options_.env : *io::Env::Default(), options_.dir / kCheckpoints);
   if (!saved.ok()) {
     if (saved.error().code == "not_found") return OkStatus();
     return saved.error();
@@ -125,7 +126,8 @@ Status ReportLog::LoadState() {
 Status ReportLog::SaveCheckpoints() const {
   json arr = json::array();
   for (const auto& p : recent_) arr.push_back(ToJson(p));
-  return io::WriteFileAtomic(*io::Env::Default(), options_.dir / kCheckpoints, arr.dump());
+  return io::WriteFileAtomic(options_.env != nullptr ? *options_.env : *io::Env::Default(), options_.dir / kCheckpoints,
+                             arr.dump());
 }
 
 void ReportLog::Start() {
