@@ -22,7 +22,7 @@ constexpr size_t kHeaderSize = 8;           // length, check
 constexpr uint32_t kMaxBodySize = 1 << 16;  // a body is ~150 bytes; anything near this is damage
 
 Error IoError(const std::string& what, const fs::path& file) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + " " + file.string() + ": " + ErrnoText(errno));
+  return ErrnoError(what + " " + file.string(), errno);
 }
 Error Corrupt(const std::string& what) {
   return MakeError(ErrorKind::kCorruption, "keystore_corrupted", what);

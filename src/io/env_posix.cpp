@@ -20,10 +20,9 @@ namespace medledger::io {
 namespace {
 
 Error IoError(const std::string& what, const std::string& path, int err) {
-  const std::string reason = std::error_code(err, std::generic_category()).message();
-  const char* code = err == ENOSPC ? "no_space" : (err == ENOENT ? "file_not_found" : "io_error");
-  const ErrorKind kind = err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIoError;
-  return MakeError(kind, code, what + " " + path + ": " + reason);
+  if (err == ENOENT)
+    return MakeError(ErrorKind::kNotFound, "file_not_found", what + " " + path + ": " + ErrnoText(err));
+  return ErrnoError(what + " " + path, err);
 }
 
 // For opens with O_CREAT: ENOENT there means a missing directory, an I/O problem of the store rather

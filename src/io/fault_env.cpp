@@ -21,7 +21,7 @@ Error Injected(Fault fault, const std::string& what, const std::string& path) {
   switch (fault) {
     case Fault::kNoSpace:
     case Fault::kTornWrite:
-      return MakeError(ErrorKind::kIoError, "no_space", what + " " + path + ": injected: no space left on device");
+      return MakeError(ErrorKind::kNoSpace, "no_space", what + " " + path + ": injected: no space left on device");
     case Fault::kWriteError:
     case Fault::kSyncError:
       return MakeError(ErrorKind::kIoError, "io_error", what + " " + path + ": injected: input/output error");
@@ -49,7 +49,7 @@ class FaultWritableFile final : public WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
-    if (auto fault = env_->TakeStep(FaultInjectionEnv::StepClass::kAppend)) {
+    if (auto fault = env_->TakeStep(FaultInjectionEnv::StepClass::kAppend, "append", path_)) {
       if (*fault == Fault::kTornWrite && data.size() > 1) {
         const std::string_view part = data.substr(0, data.size() / 2);
         ML_RETURN_IF_ERROR(base_->Append(part));
@@ -66,13 +66,14 @@ class FaultWritableFile final : public WritableFile {
       return MakeError(ErrorKind::kIoError, "io_error", "write " + path_ + ": injected: input/output error");
     }
     if (plan.fail) {
-      return MakeError(ErrorKind::kIoError, "no_space", "write " + path_ + ": injected: no space left on device");
+      return MakeError(ErrorKind::kNoSpace, "no_space", "write " + path_ + ": injected: no space left on device");
     }
     return OkStatus();
   }
 
   Status Sync() override {
-    if (auto fault = env_->TakeStep(FaultInjectionEnv::StepClass::kSync)) return Injected(*fault, "sync", path_);
+    if (auto fault = env_->TakeStep(FaultInjectionEnv::StepClass::kSync, "sync", path_))
+      return Injected(*fault, "sync", path_);
     ML_RETURN_IF_ERROR(env_->CheckSync());
     ML_RETURN_IF_ERROR(base_->Sync());
     env_->RecordSync(path_);
@@ -125,6 +126,17 @@ StepCounts FaultInjectionEnv::steps() const {
 void FaultInjectionEnv::ResetSteps() {
   std::lock_guard lock(mu_);
   steps_ = StepCounts{};
+  step_log_.clear();
+}
+
+void FaultInjectionEnv::LogSteps(bool on) {
+  std::lock_guard lock(mu_);
+  log_steps_ = on;
+}
+
+std::vector<std::string> FaultInjectionEnv::step_log() const {
+  std::lock_guard lock(mu_);
+  return step_log_;
 }
 
 void FaultInjectionEnv::ArmFault(Fault fault, uint64_t n) {
@@ -139,8 +151,9 @@ bool FaultInjectionEnv::fault_fired() const {
   return fired_;
 }
 
-std::optional<Fault> FaultInjectionEnv::TakeStep(StepClass step) {
+std::optional<Fault> FaultInjectionEnv::TakeStep(StepClass step, const char* what, const std::string& path) {
   std::lock_guard lock(mu_);
+  if (log_steps_) step_log_.push_back(std::string(what) + " " + path);
   ++steps_.mutations;
   if (step == StepClass::kAppend) ++steps_.appends;
   if (step == StepClass::kSync) ++steps_.syncs;
@@ -256,7 +269,7 @@ Result<std::string> FaultInjectionEnv::ReadRange(const std::string& path, uint64
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenAppendable(const std::string& path) {
   ML_ASSIGN_OR_RETURN(bool existed, base_->FileExists(path));
   if (!existed) {
-    if (auto fault = TakeStep(StepClass::kOther)) return Injected(*fault, "create", path);
+    if (auto fault = TakeStep(StepClass::kOther, "create", path)) return Injected(*fault, "create", path);
   }
   ML_ASSIGN_OR_RETURN(auto file, base_->OpenAppendable(path));
   const std::string key = Normalize(path);
@@ -274,7 +287,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenAppendable(const st
 }
 
 Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
-  if (auto fault = TakeStep(StepClass::kOther)) return Injected(*fault, "truncate", path);
+  if (auto fault = TakeStep(StepClass::kOther, "truncate", path)) return Injected(*fault, "truncate", path);
   ML_RETURN_IF_ERROR(base_->Truncate(path, size));
   std::lock_guard lock(mu_);
   auto it = files_.find(Normalize(path));
@@ -286,7 +299,7 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& path) {
-  if (auto fault = TakeStep(StepClass::kSync)) return Injected(*fault, "sync", path);
+  if (auto fault = TakeStep(StepClass::kSync, "syncdir", path)) return Injected(*fault, "sync", path);
   ML_RETURN_IF_ERROR(CheckSync());
   ML_RETURN_IF_ERROR(base_->SyncDir(path));
   const std::string dir = Normalize(path);
@@ -302,7 +315,7 @@ Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::OpenRandomAccess(co
 }
 
 Status FaultInjectionEnv::SyncFilesystem(const std::string& path) {
-  if (auto fault = TakeStep(StepClass::kSync)) return Injected(*fault, "syncfs", path);
+  if (auto fault = TakeStep(StepClass::kSync, "syncfs", path)) return Injected(*fault, "syncfs", path);
   ML_RETURN_IF_ERROR(CheckSync());
   ML_RETURN_IF_ERROR(base_->SyncFilesystem(path));
   // Every file and name this Env knows of lives on the one filesystem under test.
@@ -315,7 +328,7 @@ Status FaultInjectionEnv::SyncFilesystem(const std::string& path) {
 }
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
-  if (auto fault = TakeStep(StepClass::kOther)) return Injected(*fault, "remove", path);
+  if (auto fault = TakeStep(StepClass::kOther, "remove", path)) return Injected(*fault, "remove", path);
   ML_RETURN_IF_ERROR(base_->RemoveFile(path));
   std::lock_guard lock(mu_);
   files_.erase(Normalize(path));
@@ -324,7 +337,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::CreateExclusive(const std::string& path, unsigned mode) {
-  if (auto fault = TakeStep(StepClass::kOther)) return Injected(*fault, "create", path);
+  if (auto fault = TakeStep(StepClass::kOther, "create", path)) return Injected(*fault, "create", path);
   ML_ASSIGN_OR_RETURN(auto file, base_->CreateExclusive(path, mode));
   const std::string key = Normalize(path);
   {
@@ -336,7 +349,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::CreateExclusive(const s
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  if (auto fault = TakeStep(StepClass::kOther)) return Injected(*fault, "rename", from);
+  if (auto fault = TakeStep(StepClass::kOther, "rename", from)) return Injected(*fault, "rename", from);
   PendingRename pending{Normalize(from), Normalize(to), std::nullopt};
   ML_ASSIGN_OR_RETURN(bool replacing, base_->FileExists(to));
   if (replacing) {

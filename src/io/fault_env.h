@@ -58,6 +58,9 @@ class FaultInjectionEnv final : public Env {
   // full, a failing device keeps failing, and after a power cut nothing more reaches the disk.
   void ArmFault(Fault fault, uint64_t n);
   bool fault_fired() const;  // whether the armed fault has failed a step yet
+  // While on, each step is also recorded as "<what> <path>" (cleared by ResetSteps), to say where they are.
+  void LogSteps(bool on);
+  std::vector<std::string> step_log() const;
 
   // Simulates a power loss: each file written through this Env is cut back to its size at its last
   // successful Sync, renames whose directory was not synced since are undone (the replaced file comes
@@ -102,7 +105,7 @@ class FaultInjectionEnv final : public Env {
   };
   enum class StepClass { kAppend, kSync, kOther };
   // Counts one mutating step; the armed fault that fails it, if any.
-  std::optional<Fault> TakeStep(StepClass step);
+  std::optional<Fault> TakeStep(StepClass step, const char* what, const std::string& path);
   AppendPlan PlanAppend(uint64_t n);
   void RecordAppend(const std::string& path, uint64_t n);
   Status CheckSync();
@@ -120,6 +123,8 @@ class FaultInjectionEnv final : public Env {
   std::optional<Fault> armed_;
   uint64_t armed_at_ = 0;
   bool fired_ = false;
+  bool log_steps_ = false;
+  std::vector<std::string> step_log_;
   std::map<std::string, FileState> files_;
   std::set<std::string> unsynced_names_;        // created files whose directory has not been synced since
   std::vector<PendingRename> pending_renames_;  // in order; undone last-first by a power loss

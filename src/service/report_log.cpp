@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/errno_text.h"
 #include "common/json_strict.h"
 #include "common/unique_fd.h"
 #include "io/env.h"
@@ -32,8 +33,7 @@ constexpr size_t kMaxCosignatures = 32;
 constexpr uint64_t kMaxPendingLeaves = 65536;
 
 Error IoError(const fs::path& path, const char* what) {
-  return MakeError(ErrorKind::kIoError, "io_error",
-                   std::string(what) + " " + path.string() + ": " + std::strerror(errno));
+  return ErrnoError(std::string(what) + " " + path.string(), errno);
 }
 
 json ToJson(const PublishedCheckpoint& p) {
