@@ -15,6 +15,7 @@
 #include "app/commands.h"
 #include "app/consortium_setup.h"
 #include "app/erasure_journal.h"
+#include "app/recovering_ledger.h"
 #include "app/report_keys.h"
 #include "app/report_log_setup.h"
 #include "common/encoding.h"
@@ -218,7 +219,10 @@ int RunServe(const ServeOptions& o) {
 
   auto listen = ParseListen(o.listen);
   if (!listen.ok()) return Fail(listen.error());
+  // The one disk every store below reaches through (tests build the same stack over a fault-injecting Env).
+  io::Env* env = io::Env::Default();
   identity::OrganizationOptions org_options;
+  org_options.env = env;
   if (o.fast_passwords) org_options.password_cost = identity::PasswordCost::Minimal();
 
   bool fresh_demo = o.demo && DirEmptyOrAbsent(o.data_dir);
@@ -247,11 +251,12 @@ int RunServe(const ServeOptions& o) {
     // Blocks and pins are flushed by the per-report durability barrier below, not one by one.
     content::EmbeddedStoreOptions store_options;
     store_options.sync = false;
+    store_options.env = env;
     auto opened = content::EmbeddedStore::Open(data / "content", store_options);
     if (!opened.ok()) return Fail(opened.error());
     store = std::move(*opened);
   }
-  std::unique_ptr<ledger::embedded::EmbeddedLedger> embedded;
+  std::unique_ptr<RecoveringLedger> embedded;
   std::unique_ptr<ledger::fabric::GatewayLedger> gateway;
   ledger::Ledger* ledger_ptr = nullptr;
   if (o.ledger_kind == "fabric") {
@@ -272,7 +277,10 @@ int RunServe(const ServeOptions& o) {
   } else {
     auto ledger_options = ledger::embedded::OptionsForOrganization(*org, contract::NewRecordsContract());
     ledger_options.genesis_block = true;  // a --demo organisation's chain starts here
-    auto opened = ledger::embedded::EmbeddedLedger::Open(std::move(ledger_options));
+    ledger_options.env = env;
+    // Reopened after a block it could not store (a passing disk fault), so the server recovers by itself.
+    auto opened =
+        RecoveringLedger::Open([ledger_options] { return ledger::embedded::EmbeddedLedger::Open(ledger_options); });
     if (!opened.ok()) return Fail(opened.error());
     embedded = std::move(*opened);
     ledger_ptr = embedded.get();
@@ -291,6 +299,7 @@ int RunServe(const ServeOptions& o) {
   log_options.origin = origin;
   log_options.witnesses = *witness_keys;
   log_options.checkpoint_interval = std::chrono::milliseconds(o.checkpoint_interval_ms);
+  log_options.env = env;
   std::string tsa_roots_pem;
   if (!o.tsa_url.empty()) {
     if (o.tsa_root.empty()) {
@@ -325,15 +334,14 @@ int RunServe(const ServeOptions& o) {
   if (!tsa_roots_pem.empty()) trust.tsa_roots_pem = {tsa_roots_pem};
   const std::string trust_json = TrustBundleJson(trust);
   // Public information, kept next to the log for `medledger log export-trust`.
-  if (Status s = io::WriteFileAtomic(*io::Env::Default(), data / reportlog::files::kLogDir / reportlog::files::kTrust,
-                                     trust_json);
+  if (Status s = io::WriteFileAtomic(*env, data / reportlog::files::kLogDir / reportlog::files::kTrust, trust_json);
       !s.ok())
     return Fail(s.error());
   (*report_log)->Start();
 
-  auto patients = service::PatientDirectory::Open(server_dir / "patients", org->master_key());
+  auto patients = service::PatientDirectory::Open(server_dir / "patients", org->master_key(), env);
   if (!patients.ok()) return Fail(patients.error());
-  auto keystore = OpenReportKeystore(data, org->master_key(), /*sync_stores=*/false);
+  auto keystore = OpenReportKeystore(data, org->master_key(), /*sync_stores=*/false, env);
   if (!keystore.ok()) return Fail(keystore.error());
   content::ReportVault vault(*store, **keystore);
   // Every erasure on the ledger whose keys are still here (a crash between the ledger and the keys, a keystore
@@ -349,7 +357,7 @@ int RunServe(const ServeOptions& o) {
         R"({{"msg":"erasures on the ledger re-applied","erasures":{},"reportsShredded":{},"keysDestroyed":{}}})",
         reapplied->erasures, reapplied->reports_shredded, reapplied->keys_destroyed);
   }
-  auto idempotency = service::IdempotencyStore::Open(server_dir / "idempotency");
+  auto idempotency = service::IdempotencyStore::Open(server_dir / "idempotency", env);
   if (!idempotency.ok()) return Fail(idempotency.error());
 
   bool tls = !o.tls_cert.empty();
@@ -383,7 +391,7 @@ int RunServe(const ServeOptions& o) {
   const std::string base_url =
       std::string(tls ? "https://" : "http://") + listen->first + ":" + std::to_string((*server)->port());
   auth_config.issuer = o.issuer.empty() ? base_url : o.issuer;
-  auto auth = service::AuthService::Open(server_dir, org->master_key(), org->users(), auth_config);
+  auto auth = service::AuthService::Open(server_dir, org->master_key(), org->users(), auth_config, env);
   if (!auth.ok()) return Fail(auth.error());
   service::PatientDirectory* patients_ptr = patients->get();
   (*auth)->SetPatientResolver([patients_ptr](std::string_view u) { return patients_ptr->ForUsername(u); });
@@ -399,9 +407,10 @@ int RunServe(const ServeOptions& o) {
   parts.vault = &vault;
   parts.keystore = keystore->get();
   parts.erasure_journal = service::ErasureJournalPath(data);
+  parts.env = env;
   // One syncfs covers a report's content block, pin and key file (several fsyncs each otherwise), and
   // concurrent reports share runs of it (SharedFlush): group commit for the stores.
-  auto barrier = std::make_shared<SharedFlush>([dir = data] { return io::SyncFilesystem(dir); });
+  auto barrier = std::make_shared<SharedFlush>([env, dir = data] { return env->SyncFilesystem(dir.string()); });
   parts.durability_barrier = [barrier] { return barrier->Run(); };
   parts.idempotency = idempotency->get();
   parts.bookmarks = &*bookmarks;
@@ -422,7 +431,7 @@ int RunServe(const ServeOptions& o) {
   service::RecordsService records(parts);
   records.set_recent_enrollment_days(o.recent_enrollment_days);
   // User changes made with the CLI reach the ledger through the outbox, signed by the administrator it names.
-  service::UserEventOutbox outbox(data);
+  service::UserEventOutbox outbox(data, service::UserEventOutbox::kDefaultMaxBytes, env);
   auto drain_outbox = [&] {
     auto drained = outbox.Drain([&](const service::PendingUserEvent& e) -> Status {
       service::Principal admin;

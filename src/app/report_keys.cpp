@@ -10,7 +10,7 @@ std::filesystem::path ReportKeystoreDir(const std::filesystem::path& data_dir) {
 
 Result<std::unique_ptr<content::FileKeystore>> OpenReportKeystore(const std::filesystem::path& data_dir,
                                                                   const identity::MasterKey& master_key,
-                                                                  bool sync_stores) {
+                                                                  bool sync_stores, io::Env* env) {
   std::error_code ec;
   const auto legacy = data_dir / "server" / "keys";
   if (std::filesystem::exists(legacy, ec) && !std::filesystem::is_empty(legacy, ec)) {
@@ -20,7 +20,7 @@ Result<std::unique_ptr<content::FileKeystore>> OpenReportKeystore(const std::fil
   }
   // A purpose-bound key, so the keystore's seal is unrelated to any other use of the master key.
   ML_ASSIGN_OR_RETURN(auto sealing, master_key.Derive("medledger report keystore v1", "keystore"));
-  return content::FileKeystore::Open(ReportKeystoreDir(data_dir), sealing, sync_stores);
+  return content::FileKeystore::Open(ReportKeystoreDir(data_dir), sealing, sync_stores, env);
 }
 
 }  // namespace medledger::app

@@ -18,6 +18,6 @@ std::filesystem::path ReportKeystoreDir(const std::filesystem::path& data_dir);
 // `sync_stores` false: new keys are flushed by the server's durability barrier (see FileKeystore::Open).
 Result<std::unique_ptr<content::FileKeystore>> OpenReportKeystore(const std::filesystem::path& data_dir,
                                                                   const identity::MasterKey& master_key,
-                                                                  bool sync_stores = true);
+                                                                  bool sync_stores = true, io::Env* env = nullptr);
 
 }  // namespace medledger::app

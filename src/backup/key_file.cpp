@@ -14,7 +14,7 @@
 namespace medledger::backup {
 
 Error IoError(const std::string& what, const std::string& path, int err) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + " " + path + ": " + ErrnoText(err));
+  return ErrnoError(what + " " + path, err);
 }
 
 Result<std::string> LoadBackupSecret(const std::filesystem::path& key_file) {

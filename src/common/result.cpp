@@ -17,6 +17,7 @@ const char* ErrorKindName(ErrorKind kind) {
     case ErrorKind::kTimeout: return "timeout";
     case ErrorKind::kCorruption: return "corruption";
     case ErrorKind::kIoError: return "io_error";
+    case ErrorKind::kNoSpace: return "no_space";
     case ErrorKind::kInternal: return "internal";
   }
   return "internal";

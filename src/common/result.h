@@ -23,7 +23,8 @@ enum class ErrorKind {
   kUnavailable,        // a dependency is down (503)
   kTimeout,            // a dependency did not answer in time (504)
   kCorruption,         // stored data fails verification
-  kIoError,            // the OS refused a read/write/fsync
+  kIoError,            // the OS refused a read/write/fsync (503)
+  kNoSpace,            // the disk is full (ENOSPC): an operator must free space (507)
   kInternal,           // a bug or broken invariant
 };
 

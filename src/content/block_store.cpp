@@ -44,7 +44,7 @@ constexpr size_t kIdxEntrySize = 48;  // digest 32 | kind 1 | 3 zero | length u3
 constexpr uint64_t kDirectAlign = 4096;
 
 Error IoError(const std::string& what, int err = errno) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + ": " + ErrnoText(err));
+  return ErrnoError(what, err);
 }
 
 std::string PackName(uint32_t n) {

@@ -14,9 +14,9 @@ namespace medledger::content {
 
 Result<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(const std::filesystem::path& dir,
                                                            const EmbeddedStoreOptions& options) {
-  ML_ASSIGN_OR_RETURN(auto blocks,
-                      BlockStore::Open(dir / "blocks", BlockStoreOptions{options.sync, options.pack_bytes}));
-  ML_ASSIGN_OR_RETURN(auto pins, PinLog::Open(dir, options.sync));
+  ML_ASSIGN_OR_RETURN(
+      auto blocks, BlockStore::Open(dir / "blocks", BlockStoreOptions{options.sync, options.pack_bytes, options.env}));
+  ML_ASSIGN_OR_RETURN(auto pins, PinLog::Open(dir, options.sync, options.env));
   return std::unique_ptr<EmbeddedStore>(new EmbeddedStore(std::move(blocks), std::move(pins), options));
 }
 

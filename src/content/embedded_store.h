@@ -25,6 +25,9 @@ struct EmbeddedStoreOptions {
   unsigned threads = 2;  // hashing threads of an add
   uint64_t pack_bytes = uint64_t{512} << 20;
   ReadLimits read_limits;
+  // The pin log and the block store's index, lock and legacy files go through this (null:
+  // io::Env::Default()), which must outlive the store; pack files are written by descriptor.
+  io::Env* env = nullptr;
 };
 
 struct GcStats {

@@ -22,7 +22,7 @@ constexpr size_t kHeaderSize = 8;           // length, check
 constexpr uint32_t kMaxBodySize = 1 << 16;  // a body is ~150 bytes; anything near this is damage
 
 Error IoError(const std::string& what, const fs::path& file) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + " " + file.string() + ": " + ErrnoText(errno));
+  return ErrnoError(what + " " + file.string(), errno);
 }
 Error Corrupt(const std::string& what) {
   return MakeError(ErrorKind::kCorruption, "keystore_corrupted", what);
@@ -133,7 +133,9 @@ Result<KeyRecord> DecodeKeyRecord(std::string_view bytes, size_t* used) {
 }
 
 Result<std::unique_ptr<KeyLog>> KeyLog::Open(const fs::path& file, Mode mode,
-                                             const std::function<Status(uint64_t, const KeyRecord&)>& each) {
+                                             const std::function<Status(uint64_t, const KeyRecord&)>& each,
+                                             io::Env* env) {
+  if (env == nullptr) env = io::Env::Default();
   const bool owner = mode == Mode::kOwner;
   const bool existed = fs::exists(file);
   UniqueFd fd(::open(file.c_str(), (owner ? O_RDWR | O_CREAT : O_RDWR) | O_CLOEXEC, 0600));
@@ -142,7 +144,7 @@ Result<std::unique_ptr<KeyLog>> KeyLog::Open(const fs::path& file, Mode mode,
     return IoError("open", file);
   }
   // A reader reads at each Scan: the owner may be appending, so nothing read now would stay current.
-  if (!owner) return std::unique_ptr<KeyLog>(new KeyLog(file, std::move(fd), mode, 0));
+  if (!owner) return std::unique_ptr<KeyLog>(new KeyLog(file, env, std::move(fd), mode, 0));
   ML_ASSIGN_OR_RETURN(auto bytes, ReadWhole(fd.get(), file));
   ML_ASSIGN_OR_RETURN(size_t end, Walk(bytes, each, /*tolerate_damage=*/false));
   if (end != bytes.size()) {
@@ -151,8 +153,8 @@ Result<std::unique_ptr<KeyLog>> KeyLog::Open(const fs::path& file, Mode mode,
       return IoError("truncate torn tail of", file);
     }
   }
-  if (!existed) ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(file.parent_path()));
-  return std::unique_ptr<KeyLog>(new KeyLog(file, std::move(fd), mode, end));
+  if (!existed) ML_RETURN_IF_ERROR(env->SyncDir(file.parent_path()));
+  return std::unique_ptr<KeyLog>(new KeyLog(file, env, std::move(fd), mode, end));
 }
 
 KeyLog::~KeyLog() = default;
@@ -238,7 +240,7 @@ Result<std::vector<uint64_t>> KeyLog::Rewrite(const std::vector<KeyRecord>& reco
     bytes += EncodeKeyRecord(r);
   }
   std::lock_guard lock(mu_);
-  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*io::Env::Default(), file_, bytes));
+  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*env_, file_, bytes));
   UniqueFd fd(::open(file_.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd.valid()) return IoError("reopen", file_);
   fd_ = std::move(fd);

@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "io/env.h"
 
 namespace medledger::content {
 
@@ -34,9 +35,11 @@ class KeyLog {
   // Creates the file (0600) when absent. "keystore_corrupted" when a record before the tail is damaged.
   // An owner's open reads the whole log once; `each` (optional) sees every live record of that read, as
   // Scan would. A reader's open reads nothing ("not_found" when there is no log).
+  // The directory sync and Rewrite go through `env` (null: io::Env::Default()), which must outlive the log;
+  // records are read, appended and erased at offsets by descriptor.
   static Result<std::unique_ptr<KeyLog>> Open(
       const std::filesystem::path& file, Mode mode,
-      const std::function<Status(uint64_t offset, const KeyRecord&)>& each = nullptr);
+      const std::function<Status(uint64_t offset, const KeyRecord&)>& each = nullptr, io::Env* env = nullptr);
   KeyLog(const KeyLog&) = delete;
   KeyLog& operator=(const KeyLog&) = delete;
   ~KeyLog();
@@ -57,10 +60,11 @@ class KeyLog {
   Result<std::vector<uint64_t>> Rewrite(const std::vector<KeyRecord>& records);
 
  private:
-  KeyLog(std::filesystem::path file, UniqueFd fd, Mode mode, uint64_t end)
-      : file_(std::move(file)), fd_(std::move(fd)), mode_(mode), end_(end) {}
+  KeyLog(std::filesystem::path file, io::Env* env, UniqueFd fd, Mode mode, uint64_t end)
+      : file_(std::move(file)), env_(env), fd_(std::move(fd)), mode_(mode), end_(end) {}
 
   std::filesystem::path file_;
+  io::Env* env_;
   mutable std::mutex mu_;  // guards fd_ (Rewrite swaps it) and end_
   UniqueFd fd_;
   Mode mode_;

@@ -144,8 +144,8 @@ namespace {
 // even within one process, so this also serializes threads.
 class FileLock {
  public:
-  static Result<FileLock> Acquire(const std::filesystem::path& file, bool wait) {
-    auto lock = io::Env::Default()->LockFile(file, wait ? io::LockWait::kBlock : io::LockWait::kFail);
+  static Result<FileLock> Acquire(io::Env& env, const std::filesystem::path& file, bool wait) {
+    auto lock = env.LockFile(file, wait ? io::LockWait::kBlock : io::LockWait::kFail);
     if (!lock.ok()) {
       if (lock.error().code == "locked") {
         return MakeError(ErrorKind::kUnavailable, "lock_held", file.string() + " is held");
@@ -173,12 +173,13 @@ struct FileKeystore::Keks {
   std::map<std::string, std::string> by_id;
 };
 
-FileKeystore::FileKeystore(std::filesystem::path dir, std::string master, std::unique_ptr<Keks> keks)
-    : dir_(std::move(dir)), master_(std::move(master)), keks_(std::move(keks)) {}
+FileKeystore::FileKeystore(std::filesystem::path dir, std::string master, std::unique_ptr<Keks> keks, io::Env* env)
+    : dir_(std::move(dir)), env_(env), master_(std::move(master)), keks_(std::move(keks)) {}
 FileKeystore::~FileKeystore() = default;
 
 Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::path& dir, std::string_view master_key,
-                                                         bool sync_stores) {
+                                                         bool sync_stores, io::Env* env) {
+  if (env == nullptr) env = io::Env::Default();
   if (master_key.size() != 32) {
     return MakeError(ErrorKind::kInvalidArgument, "keystore_bad_master_key", "the master key must be 32 bytes");
   }
@@ -188,10 +189,10 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot restrict keystore permissions: " + ec.message());
   // The owner lock comes first: the KEK file is created (and later rewritten) only by the owner.
-  auto owner_lock = FileLock::Acquire(dir / "owner.lock", /*wait=*/false);
+  auto owner_lock = FileLock::Acquire(*env, dir / "owner.lock", /*wait=*/false);
   if (!owner_lock.ok() && owner_lock.error().code != "lock_held") return owner_lock.error();
   auto keks = std::make_unique<Keks>();
-  auto file = io::ReadFile(*io::Env::Default(), dir / "keks");
+  auto file = io::ReadFile(*env, dir / "keks");
   if (!file.ok() && file.error().kind != ErrorKind::kNotFound) return file.error();
   if (!file.ok() && !owner_lock.ok()) {
     return MakeError(ErrorKind::kUnavailable, "keystore_busy", "the keystore is being created by another process");
@@ -217,7 +218,7 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
     }
     if (!keks->by_id.count(keks->current)) return Corrupt("current KEK missing");
   }
-  std::unique_ptr<FileKeystore> ks(new FileKeystore(dir, std::move(sealing), std::move(keks)));
+  std::unique_ptr<FileKeystore> ks(new FileKeystore(dir, std::move(sealing), std::move(keks), env));
   ks->sync_stores_ = sync_stores;
   if (!file.ok()) {
     ks->keks_->current = HexEncode(crypto::RandomBytes(8));
@@ -226,11 +227,13 @@ Result<std::unique_ptr<FileKeystore>> FileKeystore::Open(const std::filesystem::
   }
   if (!owner_lock.ok()) return ks;  // a reader: every operation scans the log afresh
   ks->owner_lock_ = owner_lock->Release();
-  ML_ASSIGN_OR_RETURN(ks->log_,
-                      KeyLog::Open(dir / "keys.log", KeyLog::Mode::kOwner, [&](uint64_t offset, const KeyRecord& r) {
-                        ks->index_[r.binding].push_back(offset);
-                        return OkStatus();
-                      }));
+  ML_ASSIGN_OR_RETURN(ks->log_, KeyLog::Open(
+                                    dir / "keys.log", KeyLog::Mode::kOwner,
+                                    [&](uint64_t offset, const KeyRecord& r) {
+                                      ks->index_[r.binding].push_back(offset);
+                                      return OkStatus();
+                                    },
+                                    env));
   ML_RETURN_IF_ERROR(ks->ImportKeyFiles());
   return ks;
 }
@@ -251,7 +254,7 @@ Status FileKeystore::ImportKeyFiles() {
     }
     auto binding = HexDecode(name);
     if (!binding.ok() || binding->size() != crypto::kSha256Size) continue;  // not ours: left for a person
-    ML_ASSIGN_OR_RETURN(auto bytes, io::ReadFile(*io::Env::Default(), it->path()));
+    ML_ASSIGN_OR_RETURN(auto bytes, io::ReadFile(*env_, it->path()));
     ML_ASSIGN_OR_RETURN(auto entries, DecodeEntries(bytes));
     ML_ASSIGN_OR_RETURN(auto present, Find(*binding));
     for (auto& e : entries) {
@@ -267,7 +270,7 @@ Status FileKeystore::ImportKeyFiles() {
   if (ec) return MakeError(ErrorKind::kIoError, "io_error", "cannot list " + legacy.string() + ": " + ec.message());
   if (done.empty()) return OkStatus();
   ML_RETURN_IF_ERROR(log_->Sync());
-  for (const auto& p : done) ML_RETURN_IF_ERROR(io::RemoveFileDurably(*io::Env::Default(), p));
+  for (const auto& p : done) ML_RETURN_IF_ERROR(io::RemoveFileDurably(*env_, p));
   std::filesystem::remove(legacy, ec);  // only if now empty
   return OkStatus();
 }
@@ -281,7 +284,7 @@ Status FileKeystore::SaveKeks() {
   }
   std::string nonce = crypto::RandomBytes(crypto::kGcmNonceSize);
   ML_ASSIGN_OR_RETURN(auto sealed, crypto::AesGcmSeal(master_, nonce, plain, kKeksMagic));
-  return io::WriteFileAtomic(*io::Env::Default(), dir_ / "keks", std::string(kKeksMagic) + nonce + sealed);
+  return io::WriteFileAtomic(*env_, dir_ / "keks", std::string(kKeksMagic) + nonce + sealed);
 }
 
 std::mutex& FileKeystore::StripeFor(std::string_view report_id) {
@@ -294,7 +297,7 @@ std::string FileKeystore::current_kek_id() const {
 }
 
 Result<std::unique_ptr<KeyLog>> FileKeystore::OpenReaderLog() const {
-  auto log = KeyLog::Open(dir_ / "keys.log", KeyLog::Mode::kReader);
+  auto log = KeyLog::Open(dir_ / "keys.log", KeyLog::Mode::kReader, nullptr, env_);
   if (!log.ok() && log.error().code == "not_found") return std::unique_ptr<KeyLog>();
   return log;
 }
@@ -367,7 +370,7 @@ Result<std::string> FileKeystore::Load(std::string_view report_id, std::string_v
 Status FileKeystore::EraseWhere(std::string_view report_id, const std::function<bool(const KeyRecord&)>& which) {
   std::shared_lock kek_lock(kek_mu_);
   std::lock_guard lock(StripeFor(report_id));
-  ML_ASSIGN_OR_RETURN(auto erase_lock, FileLock::Acquire(dir_ / "erase.lock", /*wait=*/true));
+  ML_ASSIGN_OR_RETURN(auto erase_lock, FileLock::Acquire(*env_, dir_ / "erase.lock", /*wait=*/true));
   const std::string binding = crypto::Sha256(report_id);
   std::unique_ptr<KeyLog> reader;  // a reader opens the log once, for the scan and the erasure
   if (log_ == nullptr) {
@@ -408,7 +411,7 @@ Status FileKeystore::RotateKek() {
   if (log_ == nullptr) return Busy();
   std::unique_lock lock(kek_mu_);
   // No erasure (here or in another process) may zero a record of the log this replaces.
-  ML_ASSIGN_OR_RETURN(auto erase_lock, FileLock::Acquire(dir_ / "erase.lock", /*wait=*/true));
+  ML_ASSIGN_OR_RETURN(auto erase_lock, FileLock::Acquire(*env_, dir_ / "erase.lock", /*wait=*/true));
   // 1. Record the new KEK next to the old ones, so a crash mid-rotation leaves the log readable.
   std::string next_id = HexEncode(crypto::RandomBytes(8));
   std::string next = crypto::RandomBytes(crypto::kAesKeySize);

@@ -72,9 +72,11 @@ class FileKeystore final : public Keystore {
   // Creates the store (and its first KEK) when `dir` has none. "keystore_locked" when the master key is wrong.
   // `sync_stores` false: Store() leaves its write to a durability barrier the caller runs before anything
   // depends on the key (see SyncFilesystem); erasure, rotation and the KEK file are always synced.
-  // Key files of the layout before the log (keys/<sha256 hex>) are imported into it and removed.
+  // Key files of the layout before the log (keys/<sha256 hex>) are imported into it and removed. The KEK file,
+  // locks and the log's whole-file rewrites go through `env` (null: io::Env::Default()), which must outlive
+  // the store; the log's records are written at offsets by descriptor (KeyLog).
   static Result<std::unique_ptr<FileKeystore>> Open(const std::filesystem::path& dir, std::string_view master_key,
-                                                    bool sync_stores = true);
+                                                    bool sync_stores = true, io::Env* env = nullptr);
 
   // A reader cannot store or rotate: "keystore_busy".
   Status Store(std::string_view report_id, std::string_view key_id, std::string_view data_key) override;
@@ -93,7 +95,7 @@ class FileKeystore final : public Keystore {
     uint64_t offset;
     KeyRecord record;
   };
-  FileKeystore(std::filesystem::path dir, std::string master, std::unique_ptr<Keks> keks);
+  FileKeystore(std::filesystem::path dir, std::string master, std::unique_ptr<Keks> keks, io::Env* env);
   Status SaveKeks();
   Status ImportKeyFiles();
   // The report's live records: from the index (owner) or a fresh scan (reader).
@@ -104,6 +106,7 @@ class FileKeystore final : public Keystore {
   Status EraseWhere(std::string_view report_id, const std::function<bool(const KeyRecord&)>& which);
 
   std::filesystem::path dir_;
+  io::Env* env_;
   bool sync_stores_ = true;
   std::string master_;  // derived key that seals the KEK file
   std::unique_ptr<Keks> keks_;

@@ -1,30 +1,21 @@
 #include "content/pin_log.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <system_error>
 
-#include "common/errno_text.h"
 #include "io/env.h"
-#include "io/posix_util.h"
 
 namespace medledger::content {
 namespace {
 
 namespace fs = std::filesystem;
 
-Error IoError(const std::string& what) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + ": " + ErrnoText(errno));
-}
-
 }  // namespace
 
-Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
+Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync, io::Env* env) {
+  if (env == nullptr) env = io::Env::Default();
   const fs::path file = dir / "pins.log";
   std::string text;
-  auto existing = io::ReadFile(*io::Env::Default(), file);
+  auto existing = io::ReadFile(*env, file);
   if (existing.ok()) {
     text = std::move(*existing);
   } else if (existing.error().kind != ErrorKind::kNotFound) {
@@ -59,7 +50,7 @@ Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
         imported.push_back(it->path());
         continue;
       }
-      auto stored = io::ReadFile(*io::Env::Default(), it->path());
+      auto stored = io::ReadFile(*env, it->path());
       auto cid = stored.ok() ? Cid::Parse(*stored) : Result<Cid>(MakeError(ErrorKind::kCorruption, "", ""));
       if (!cid.ok()) {
         if (damage.empty()) damage = "pin file " + it->path().string() + " does not hold a CID";
@@ -74,35 +65,51 @@ Result<std::unique_ptr<PinLog>> PinLog::Open(const fs::path& dir, bool sync) {
     std::string compact;
     if (!damage.empty()) compact = text.substr(0, at);  // keep the damaged log as it is, minus the torn tail
     for (const auto& [v1, original] : pins) compact += "+" + original + "\n";
-    ML_RETURN_IF_ERROR(io::WriteFileAtomic(*io::Env::Default(), file, compact));
-    for (const auto& p : imported) ML_RETURN_IF_ERROR(io::RemoveFileDurably(*io::Env::Default(), p));
+    ML_RETURN_IF_ERROR(io::WriteFileAtomic(*env, file, compact));
+    for (const auto& p : imported) ML_RETURN_IF_ERROR(io::RemoveFileDurably(*env, p));
     if (!imported.empty()) fs::remove(legacy, ec);  // only if now empty
   }
-  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
-  if (!fd.valid()) return IoError("open " + file.string());
-  std::unique_ptr<PinLog> log(new PinLog(file, std::move(fd), sync));
+  ML_ASSIGN_OR_RETURN(std::shared_ptr<io::WritableFile> out, env->OpenAppendable(file));
+  ML_ASSIGN_OR_RETURN(uint64_t size, env->FileSize(file));
+  std::unique_ptr<PinLog> log(new PinLog(file, env, std::move(out), size, sync));
   log->pins_ = std::move(pins);
   log->damage_ = std::move(damage);
-  if (!existing.ok()) ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(dir));
+  if (!existing.ok()) ML_RETURN_IF_ERROR(env->SyncDir(dir));
   return log;
 }
 
 Status PinLog::AppendLine(char op, const std::string& cid_text) {
   const std::string line = op + cid_text + "\n";
-  // O_APPEND and one write per line: concurrent appends never interleave within a line.
-  ssize_t w = ::write(fd_.get(), line.data(), line.size());
-  if (w != static_cast<ssize_t>(line.size())) {
-    if (w >= 0) errno = EIO;
-    return IoError("append to " + file_.string());
+  if (out_ == nullptr) {
+    // A failed append left a fragment that could not be cut off then: a fragment left in place would join the
+    // next line into one that does not parse, and the log would read as damaged from then on.
+    ML_RETURN_IF_ERROR(env_->Truncate(file_, size_));
+    ML_ASSIGN_OR_RETURN(out_, env_->OpenAppendable(file_));
   }
+  Status written = out_->Append(line);
+  if (!written.ok()) {
+    out_.reset();
+    if (env_->Truncate(file_, size_).ok()) {
+      auto reopened = env_->OpenAppendable(file_);
+      if (reopened.ok()) out_ = std::move(*reopened);
+    }
+    return written;
+  }
+  size_ += line.size();
   return OkStatus();
 }
 
 // Outside the lock: concurrent changes share a flush instead of queueing one behind the other. Also run when
 // the change was already there, since the caller that made it may still be flushing.
 Status PinLog::Flush() {
-  if (sync_ && ::fdatasync(fd_.get()) != 0) return IoError("sync " + file_.string());
-  return OkStatus();
+  if (!sync_) return OkStatus();
+  std::shared_ptr<io::WritableFile> out;
+  {
+    std::lock_guard lock(mu_);
+    out = out_;
+  }
+  if (out == nullptr) return MakeError(ErrorKind::kIoError, "io_error", "the pin log " + file_.string() + " is closed");
+  return out->Sync();
 }
 
 Status PinLog::Add(const Cid& cid) {

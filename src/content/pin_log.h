@@ -14,15 +14,16 @@
 #include <vector>
 
 #include "common/result.h"
-#include "common/unique_fd.h"
 #include "content/cid.h"
+#include "io/env.h"
 
 namespace medledger::content {
 
 class PinLog {
  public:
   // `sync`: fdatasync each change before returning (else the caller flushes, e.g. with a filesystem barrier).
-  static Result<std::unique_ptr<PinLog>> Open(const std::filesystem::path& dir, bool sync);
+  // The log is read and written through `env` (null: io::Env::Default()), which must outlive it.
+  static Result<std::unique_ptr<PinLog>> Open(const std::filesystem::path& dir, bool sync, io::Env* env = nullptr);
   PinLog(const PinLog&) = delete;
   PinLog& operator=(const PinLog&) = delete;
 
@@ -33,15 +34,17 @@ class PinLog {
   Result<std::vector<std::string>> List() const;
 
  private:
-  PinLog(std::filesystem::path file, UniqueFd fd, bool sync)
-      : file_(std::move(file)), fd_(std::move(fd)), sync_(sync) {}
+  PinLog(std::filesystem::path file, io::Env* env, std::shared_ptr<io::WritableFile> out, uint64_t size, bool sync)
+      : file_(std::move(file)), env_(env), out_(std::move(out)), size_(size), sync_(sync) {}
   Status AppendLine(char op, const std::string& cid_text);  // with mu_ held
   Status Flush();                                           // fdatasync when syncing
 
   std::filesystem::path file_;
-  UniqueFd fd_;  // O_APPEND
-  bool sync_;
+  io::Env* env_;
   mutable std::mutex mu_;
+  std::shared_ptr<io::WritableFile> out_;  // appends at size_; shared with a Flush running outside mu_
+  uint64_t size_;                          // the log's length: every line written whole
+  bool sync_;
   std::map<std::string, std::string> pins_;  // CIDv1 text -> the text it was pinned as
   std::string damage_;                       // why the log cannot be trusted, or empty
 };

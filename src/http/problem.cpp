@@ -18,7 +18,10 @@ int StatusForKind(ErrorKind kind) {
     case ErrorKind::kUnavailable: return 503;
     case ErrorKind::kTimeout: return 504;
     case ErrorKind::kCorruption: return 500;
-    case ErrorKind::kIoError: return 500;
+    // The disk failed the request, not the request itself: the server stays up and a retry may succeed.
+    case ErrorKind::kIoError: return 503;
+    // A full disk is the operator's to fix (free space), not a request to repeat in five seconds.
+    case ErrorKind::kNoSpace: return 507;
     case ErrorKind::kInternal: return 500;
   }
   return 500;
@@ -46,6 +49,7 @@ const char* ReasonPhrase(int status) {
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 507: return "Insufficient Storage";
     default: return "Error";
   }
 }

@@ -41,9 +41,9 @@ DataFormat CurrentDataFormat(const FormatSupport& support) {
   return f;
 }
 
-Result<std::optional<DataFormat>> ReadDataFormat(const fs::path& data_dir) {
+Result<std::optional<DataFormat>> ReadDataFormat(const fs::path& data_dir, io::Env* env) {
   const fs::path file = data_dir / kFormatFileName;
-  auto text = io::ReadFile(*io::Env::Default(), file, kMaxFormatFile);
+  auto text = io::ReadFile(env != nullptr ? *env : *io::Env::Default(), file, kMaxFormatFile);
   if (!text.ok()) {
     if (text.error().kind == ErrorKind::kNotFound) return std::optional<DataFormat>();
     if (text.error().code == "too_large") return Corrupt(file, "larger than any format file");
@@ -73,15 +73,17 @@ Result<std::optional<DataFormat>> ReadDataFormat(const fs::path& data_dir) {
   return std::optional<DataFormat>(std::move(out));
 }
 
-Status WriteDataFormat(const fs::path& data_dir, const DataFormat& format) {
+Status WriteDataFormat(const fs::path& data_dir, const DataFormat& format, io::Env* env) {
   nlohmann::json formats = nlohmann::json::object();
   for (const auto& [name, version] : format.formats) formats[name] = version;
   nlohmann::json doc = {{"formats", formats}, {"writtenBy", format.written_by}};
-  return io::WriteFileAtomic(*io::Env::Default(), data_dir / kFormatFileName, doc.dump(2) + "\n");
+  return io::WriteFileAtomic(env != nullptr ? *env : *io::Env::Default(), data_dir / kFormatFileName,
+                             doc.dump(2) + "\n");
 }
 
-Result<FormatCheck> CheckDataFormat(const fs::path& data_dir, const FormatSupport& support, bool allow_upgradable) {
-  ML_ASSIGN_OR_RETURN(auto read, ReadDataFormat(data_dir));
+Result<FormatCheck> CheckDataFormat(const fs::path& data_dir, const FormatSupport& support, bool allow_upgradable,
+                                    io::Env* env) {
+  ML_ASSIGN_OR_RETURN(auto read, ReadDataFormat(data_dir, env));
   FormatCheck check;
   check.file_present = read.has_value();
   if (read) check.found = std::move(*read);

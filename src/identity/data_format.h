@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "io/env.h"
 
 namespace medledger::identity {
 
@@ -35,10 +36,11 @@ DataFormat CurrentDataFormat(const FormatSupport& support = ThisReleaseSupport()
 
 // DIR/FORMAT; nullopt when the file is absent (a data directory from before format versions). A file that
 // is not `{"formats": {name: positive int, ...}, "writtenBy"?: string}` is "format_corrupt".
-Result<std::optional<DataFormat>> ReadDataFormat(const std::filesystem::path& data_dir);
+// Read and written through `env` (null: io::Env::Default()).
+Result<std::optional<DataFormat>> ReadDataFormat(const std::filesystem::path& data_dir, io::Env* env = nullptr);
 
 // Replaces DIR/FORMAT atomically (temp, fsync, rename, directory fsync).
-Status WriteDataFormat(const std::filesystem::path& data_dir, const DataFormat& format);
+Status WriteDataFormat(const std::filesystem::path& data_dir, const DataFormat& format, io::Env* env = nullptr);
 
 // How a data directory's stores compare with what a release supports, when it may be opened at all.
 struct FormatCheck {
@@ -55,6 +57,7 @@ struct FormatCheck {
 //   "format_corrupt" (kCorruption): from ReadDataFormat.
 // `allow_upgradable` lets `medledger upgrade` itself through the second refusal.
 Result<FormatCheck> CheckDataFormat(const std::filesystem::path& data_dir,
-                                    const FormatSupport& support = ThisReleaseSupport(), bool allow_upgradable = false);
+                                    const FormatSupport& support = ThisReleaseSupport(), bool allow_upgradable = false,
+                                    io::Env* env = nullptr);
 
 }  // namespace medledger::identity

@@ -80,6 +80,10 @@ Result<std::unique_ptr<FileLock>> Env::LockFile(const std::string& path, LockWai
   return NotSupported("lock", path);
 }
 
+Status Env::SyncFilesystem(const std::string& path) {
+  return NotSupported("syncfs", path);
+}
+
 std::string ParentDir(const std::string& path) {
   const std::filesystem::path p(path);
   return p.has_parent_path() ? p.parent_path().string() : std::string(".");
@@ -134,11 +138,26 @@ Status RemoveFileDurably(Env& env, const std::string& path) {
 
 Status AppendLineDurably(Env& env, const std::string& path, std::string_view line) {
   ML_ASSIGN_OR_RETURN(bool existed, env.FileExists(path));
-  ML_ASSIGN_OR_RETURN(auto file, env.OpenAppendable(path));
+  uint64_t before = 0;
   std::string bytes;
-  bytes.reserve(line.size() + 1);
+  bytes.reserve(line.size() + 2);
+  if (existed) {
+    ML_ASSIGN_OR_RETURN(before, env.FileSize(path));
+    // A torn last line (a power cut mid-append) would swallow this one: start on a line of its own.
+    if (before > 0) {
+      ML_ASSIGN_OR_RETURN(std::string last, env.ReadRange(path, before - 1, 1));
+      if (last != "\n") bytes.push_back('\n');
+    }
+  }
   bytes.append(line).push_back('\n');
-  ML_RETURN_IF_ERROR(WriteSyncClose(*file, bytes, /*sync=*/true));
+  ML_ASSIGN_OR_RETURN(auto file, env.OpenAppendable(path));
+  Status written = WriteSyncClose(*file, bytes, /*sync=*/true);
+  if (!written.ok()) {
+    // Whatever part landed is cut off, so the next line does not join a fragment of this one.
+    file.reset();
+    (void)env.Truncate(path, before);
+    return written;
+  }
   return existed ? OkStatus() : env.SyncDir(ParentDir(path));
 }
 

@@ -71,6 +71,9 @@ class Env {
   // another holder has it. Locks belong to the open file (flock), so two locks of one path conflict even
   // within one process. The default reports "not supported".
   virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path, LockWait wait = LockWait::kFail);
+  // syncfs(2) on the filesystem holding `path`: every file's data and every new name there is durable when
+  // this returns OK. One barrier for many files written unsynced. The default reports "not supported".
+  virtual Status SyncFilesystem(const std::string& path);
 };
 
 struct WriteOptions {

@@ -20,10 +20,9 @@ namespace medledger::io {
 namespace {
 
 Error IoError(const std::string& what, const std::string& path, int err) {
-  const std::string reason = std::error_code(err, std::generic_category()).message();
-  const char* code = err == ENOSPC ? "no_space" : (err == ENOENT ? "file_not_found" : "io_error");
-  const ErrorKind kind = err == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIoError;
-  return MakeError(kind, code, what + " " + path + ": " + reason);
+  if (err == ENOENT)
+    return MakeError(ErrorKind::kNotFound, "file_not_found", what + " " + path + ": " + ErrnoText(err));
+  return ErrnoError(what + " " + path, err);
 }
 
 // For opens with O_CREAT: ENOENT there means a missing directory, an I/O problem of the store rather
@@ -253,6 +252,13 @@ class PosixEnv final : public Env {
       return IoError("lock", path, errno);
     }
     return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd.release()));
+  }
+
+  Status SyncFilesystem(const std::string& path) override {
+    Fd fd(OpenRetry(path.c_str(), O_RDONLY, 0));
+    if (fd.get() < 0) return IoError("open", path, errno);
+    if (::syncfs(fd.get()) != 0) return IoError("syncfs", path, errno);
+    return OkStatus();
   }
 };
 

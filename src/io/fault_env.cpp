@@ -17,7 +17,31 @@ std::string ParentOf(const std::string& normalized) {
   return std::filesystem::path(normalized).parent_path().string();
 }
 
+Error Injected(Fault fault, const std::string& what, const std::string& path) {
+  switch (fault) {
+    case Fault::kNoSpace:
+    case Fault::kTornWrite:
+      return MakeError(ErrorKind::kNoSpace, "no_space", what + " " + path + ": injected: no space left on device");
+    case Fault::kWriteError:
+    case Fault::kSyncError:
+      return MakeError(ErrorKind::kIoError, "io_error", what + " " + path + ": injected: input/output error");
+    case Fault::kCrash: break;
+  }
+  return MakeError(ErrorKind::kIoError, "io_error", what + " " + path + ": injected: the power went");
+}
+
 }  // namespace
+
+const char* FaultName(Fault fault) {
+  switch (fault) {
+    case Fault::kNoSpace: return "ENOSPC";
+    case Fault::kWriteError: return "EIO write";
+    case Fault::kTornWrite: return "torn write";
+    case Fault::kSyncError: return "EIO fsync";
+    case Fault::kCrash: return "crash";
+  }
+  return "?";
+}
 
 class FaultWritableFile final : public WritableFile {
  public:
@@ -25,6 +49,14 @@ class FaultWritableFile final : public WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
+    if (auto fault = env_->TakeStep(FaultInjectionEnv::StepClass::kAppend, "append", path_)) {
+      if (*fault == Fault::kTornWrite && data.size() > 1) {
+        const std::string_view part = data.substr(0, data.size() / 2);
+        ML_RETURN_IF_ERROR(base_->Append(part));
+        env_->RecordAppend(path_, part.size());
+      }
+      return Injected(*fault, "write", path_);
+    }
     const FaultInjectionEnv::AppendPlan plan = env_->PlanAppend(data.size());
     if (plan.allowed > 0) {
       ML_RETURN_IF_ERROR(base_->Append(data.substr(0, plan.allowed)));
@@ -34,12 +66,14 @@ class FaultWritableFile final : public WritableFile {
       return MakeError(ErrorKind::kIoError, "io_error", "write " + path_ + ": injected: input/output error");
     }
     if (plan.fail) {
-      return MakeError(ErrorKind::kIoError, "no_space", "write " + path_ + ": injected: no space left on device");
+      return MakeError(ErrorKind::kNoSpace, "no_space", "write " + path_ + ": injected: no space left on device");
     }
     return OkStatus();
   }
 
   Status Sync() override {
+    if (auto fault = env_->TakeStep(FaultInjectionEnv::StepClass::kSync, "sync", path_))
+      return Injected(*fault, "sync", path_);
     ML_RETURN_IF_ERROR(env_->CheckSync());
     ML_RETURN_IF_ERROR(base_->Sync());
     env_->RecordSync(path_);
@@ -81,6 +115,65 @@ void FaultInjectionEnv::ClearFaults() {
   std::lock_guard lock(mu_);
   fail_sync_ = disk_full_ = fail_write_ = budget_set_ = false;
   append_budget_ = 0;
+  armed_.reset();
+}
+
+StepCounts FaultInjectionEnv::steps() const {
+  std::lock_guard lock(mu_);
+  return steps_;
+}
+
+void FaultInjectionEnv::ResetSteps() {
+  std::lock_guard lock(mu_);
+  steps_ = StepCounts{};
+  step_log_.clear();
+}
+
+void FaultInjectionEnv::LogSteps(bool on) {
+  std::lock_guard lock(mu_);
+  log_steps_ = on;
+}
+
+std::vector<std::string> FaultInjectionEnv::step_log() const {
+  std::lock_guard lock(mu_);
+  return step_log_;
+}
+
+void FaultInjectionEnv::ArmFault(Fault fault, uint64_t n) {
+  std::lock_guard lock(mu_);
+  armed_ = fault;
+  armed_at_ = n;
+  fired_ = false;
+}
+
+bool FaultInjectionEnv::fault_fired() const {
+  std::lock_guard lock(mu_);
+  return fired_;
+}
+
+std::optional<Fault> FaultInjectionEnv::TakeStep(StepClass step, const char* what, const std::string& path) {
+  std::lock_guard lock(mu_);
+  if (log_steps_) step_log_.push_back(std::string(what) + " " + path);
+  ++steps_.mutations;
+  if (step == StepClass::kAppend) ++steps_.appends;
+  if (step == StepClass::kSync) ++steps_.syncs;
+  if (!armed_.has_value()) return std::nullopt;
+  const Fault f = *armed_;
+  uint64_t reached = 0;
+  if (f == Fault::kCrash) {
+    reached = steps_.mutations;
+  } else if (f == Fault::kSyncError) {
+    if (step != StepClass::kSync) return std::nullopt;
+    reached = steps_.syncs;
+  } else {
+    if (step != StepClass::kAppend) return std::nullopt;
+    reached = steps_.appends;
+  }
+  if (reached < armed_at_) return std::nullopt;
+  fired_ = true;
+  // Only the armed step is torn; the disk is full for every append after it.
+  if (f == Fault::kTornWrite && reached > armed_at_) return Fault::kNoSpace;
+  return f;
 }
 
 uint64_t FaultInjectionEnv::sync_count() const {
@@ -175,6 +268,9 @@ Result<std::string> FaultInjectionEnv::ReadRange(const std::string& path, uint64
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenAppendable(const std::string& path) {
   ML_ASSIGN_OR_RETURN(bool existed, base_->FileExists(path));
+  if (!existed) {
+    if (auto fault = TakeStep(StepClass::kOther, "create", path)) return Injected(*fault, "create", path);
+  }
   ML_ASSIGN_OR_RETURN(auto file, base_->OpenAppendable(path));
   const std::string key = Normalize(path);
   {
@@ -191,6 +287,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenAppendable(const st
 }
 
 Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
+  if (auto fault = TakeStep(StepClass::kOther, "truncate", path)) return Injected(*fault, "truncate", path);
   ML_RETURN_IF_ERROR(base_->Truncate(path, size));
   std::lock_guard lock(mu_);
   auto it = files_.find(Normalize(path));
@@ -202,6 +299,7 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& path) {
+  if (auto fault = TakeStep(StepClass::kSync, "syncdir", path)) return Injected(*fault, "sync", path);
   ML_RETURN_IF_ERROR(CheckSync());
   ML_RETURN_IF_ERROR(base_->SyncDir(path));
   const std::string dir = Normalize(path);
@@ -216,7 +314,21 @@ Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::OpenRandomAccess(co
   return base_->OpenRandomAccess(path);
 }
 
+Status FaultInjectionEnv::SyncFilesystem(const std::string& path) {
+  if (auto fault = TakeStep(StepClass::kSync, "syncfs", path)) return Injected(*fault, "syncfs", path);
+  ML_RETURN_IF_ERROR(CheckSync());
+  ML_RETURN_IF_ERROR(base_->SyncFilesystem(path));
+  // Every file and name this Env knows of lives on the one filesystem under test.
+  std::lock_guard lock(mu_);
+  for (auto& [name, state] : files_) state.synced_size = state.size;
+  unsynced_names_.clear();
+  pending_renames_.clear();
+  ++sync_count_;
+  return OkStatus();
+}
+
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  if (auto fault = TakeStep(StepClass::kOther, "remove", path)) return Injected(*fault, "remove", path);
   ML_RETURN_IF_ERROR(base_->RemoveFile(path));
   std::lock_guard lock(mu_);
   files_.erase(Normalize(path));
@@ -225,6 +337,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 }
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::CreateExclusive(const std::string& path, unsigned mode) {
+  if (auto fault = TakeStep(StepClass::kOther, "create", path)) return Injected(*fault, "create", path);
   ML_ASSIGN_OR_RETURN(auto file, base_->CreateExclusive(path, mode));
   const std::string key = Normalize(path);
   {
@@ -236,6 +349,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::CreateExclusive(const s
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  if (auto fault = TakeStep(StepClass::kOther, "rename", from)) return Injected(*fault, "rename", from);
   PendingRename pending{Normalize(from), Normalize(to), std::nullopt};
   ML_ASSIGN_OR_RETURN(bool replacing, base_->FileExists(to));
   if (replacing) {

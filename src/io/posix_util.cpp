@@ -13,7 +13,7 @@ namespace medledger::io {
 namespace {
 
 Error IoError(const std::string& what, const std::filesystem::path& p, int err) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + " " + p.string() + ": " + ErrnoText(err));
+  return ErrnoError(what + " " + p.string(), err);
 }
 
 }  // namespace

@@ -53,9 +53,10 @@ Result<crypto::EcPrivateKey> LoadOrCreateSigningKey(const std::filesystem::path&
 
 }  // namespace
 
-AuthService::AuthService(std::filesystem::path tokens_file, identity::UserDirectory& users, AuthConfig config,
-                         JwtSigner signer)
+AuthService::AuthService(std::filesystem::path tokens_file, io::Env* env, identity::UserDirectory& users,
+                         AuthConfig config, JwtSigner signer)
     : tokens_file_(std::move(tokens_file)),
+      env_(env),
       users_(users),
       config_(std::move(config)),
       signer_(std::move(signer)),
@@ -72,18 +73,20 @@ int64_t AuthService::Now() const {
 
 Result<std::unique_ptr<AuthService>> AuthService::Open(const std::filesystem::path& state_dir,
                                                        const identity::MasterKey& master_key,
-                                                       identity::UserDirectory& users, AuthConfig config) {
+                                                       identity::UserDirectory& users, AuthConfig config,
+                                                       io::Env* env) {
+  if (env == nullptr) env = io::Env::Default();
   ML_RETURN_IF_ERROR(CreatePrivateDirectories(state_dir));
-  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "jwt-signing-key"));
+  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "jwt-signing-key", env));
   ML_ASSIGN_OR_RETURN(auto key, LoadOrCreateSigningKey(state_dir / "jwt-signing-key.sealed", sealer));
   std::unique_ptr<AuthService> svc(
-      new AuthService(state_dir / "refresh-tokens.json", users, std::move(config), JwtSigner(std::move(key))));
+      new AuthService(state_dir / "refresh-tokens.json", env, users, std::move(config), JwtSigner(std::move(key))));
   ML_RETURN_IF_ERROR(svc->Load());
   return svc;
 }
 
 Status AuthService::Load() {
-  auto existing = io::ReadFile(*io::Env::Default(), tokens_file_);
+  auto existing = io::ReadFile(*env_, tokens_file_);
   if (!existing.ok()) return existing.error().code == "not_found" ? OkStatus() : Status(existing.error());
   json j = json::parse(*existing, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -135,7 +138,7 @@ Status AuthService::PersistLocked() const {
   json revoked = json::object();
   for (const auto& [jti, exp] : revoked_tokens_) revoked[jti] = exp;
   json j = {{"version", kStoreVersion}, {"sessions", std::move(sessions)}, {"revoked_tokens", std::move(revoked)}};
-  return io::WriteFileAtomic(*io::Env::Default(), tokens_file_, j.dump());
+  return io::WriteFileAtomic(*env_, tokens_file_, j.dump());
 }
 
 void AuthService::PruneLocked(int64_t now) {

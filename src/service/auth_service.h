@@ -26,6 +26,7 @@
 #include "common/result.h"
 #include "identity/master_key.h"
 #include "identity/user_directory.h"
+#include "io/env.h"
 #include "service/jwt.h"
 #include "service/oidc.h"
 #include "service/principal.h"
@@ -60,10 +61,12 @@ struct TokenPair {
 
 class AuthService {
  public:
-  // `state_dir` (DATA/server) holds the sealed signing key and the refresh-token hashes.
+  // `state_dir` (DATA/server) holds the sealed signing key and the refresh-token hashes, written and read
+  // through `env` (null: io::Env::Default()), which must outlive the service.
   static Result<std::unique_ptr<AuthService>> Open(const std::filesystem::path& state_dir,
                                                    const identity::MasterKey& master_key,
-                                                   identity::UserDirectory& users, AuthConfig config);
+                                                   identity::UserDirectory& users, AuthConfig config,
+                                                   io::Env* env = nullptr);
   ~AuthService();
 
   // "invalid_credentials" (401), "too_many_attempts" (429, *retry_after set).
@@ -106,7 +109,8 @@ class AuthService {
     int64_t EndsAt() const { return std::min(expires_at, current_expires_at); }
   };
 
-  AuthService(std::filesystem::path tokens_file, identity::UserDirectory& users, AuthConfig config, JwtSigner signer);
+  AuthService(std::filesystem::path tokens_file, io::Env* env, identity::UserDirectory& users, AuthConfig config,
+              JwtSigner signer);
   int64_t Now() const;
   Status Load();
   Result<TokenPair> StartSession(const identity::User& user);
@@ -119,6 +123,7 @@ class AuthService {
   Result<Principal> PrincipalFor(const identity::User& user, const JwtClaims& claims) const;
 
   std::filesystem::path tokens_file_;
+  io::Env* env_;
   identity::UserDirectory& users_;
   AuthConfig config_;
   JwtSigner signer_;

@@ -70,7 +70,7 @@ Result<size_t> ShredIfPresent(content::Keystore& keys, std::string_view report_i
 
 Result<ErasureOutcome> EraseReportSteps(ledger::Ledger& ledger, const identity::SigningIdentity& admin,
                                         content::Keystore& keys, const std::filesystem::path& journal,
-                                        const ErasureRequest& request) {
+                                        const ErasureRequest& request, io::Env* env) {
   ML_RETURN_IF_ERROR(CheckErasureRequest(request));
   // The ledger first: once it holds the erasure every server of the organisation re-applies it, so a crash
   // after this point cannot leave a report readable for good.
@@ -93,7 +93,7 @@ Result<ErasureOutcome> EraseReportSteps(ledger::Ledger& ledger, const identity::
                {"erasedBy", out.erased_by}};
   if (shredded.ok()) line["keysDestroyed"] = out.keys_destroyed;
   // Journalled even when the keys could not be destroyed: the ledger has the erasure, so a replay must too.
-  Status journalled = io::AppendLineDurably(*io::Env::Default(), journal, line.dump());
+  Status journalled = io::AppendLineDurably(env != nullptr ? *env : *io::Env::Default(), journal, line.dump());
   if (!shredded.ok()) {
     return MakeError(shredded.error().kind, "erasure_keys_pending",
                      "the erasure is on the ledger (tx " + out.tx_id + ") but the keys could not be destroyed (" +

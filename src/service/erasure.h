@@ -15,6 +15,7 @@
 #include "content/keystore.h"
 #include "contract/records_contract.h"
 #include "identity/signing_identity.h"
+#include "io/env.h"
 #include "ledger/ledger.h"
 
 namespace medledger::service {
@@ -54,10 +55,11 @@ Result<size_t> ShredIfPresent(content::Keystore& keys, std::string_view report_i
 // The three steps, in this order, for a checked request. A ledger refusal (report_not_found, already_erased,
 // permission_denied) leaves keys and journal untouched. Once the ledger has the erasure, a failure to destroy
 // the keys or to write the journal line is returned as an error naming what is missing; the keys are then
-// destroyed by the next start's ReapplyLedgerErasures.
+// destroyed by the next start's ReapplyLedgerErasures. The journal is written through `env` (null:
+// io::Env::Default()).
 Result<ErasureOutcome> EraseReportSteps(ledger::Ledger& ledger, const identity::SigningIdentity& admin,
                                         content::Keystore& keys, const std::filesystem::path& journal,
-                                        const ErasureRequest& request);
+                                        const ErasureRequest& request, io::Env* env = nullptr);
 
 struct ReapplyCounts {
   size_t erasures = 0;          // erasure records on the ledger

@@ -20,9 +20,9 @@ std::string Slot(std::string_view user, std::string_view key) {
 
 }  // namespace
 
-Result<std::unique_ptr<IdempotencyStore>> IdempotencyStore::Open(const std::filesystem::path& dir) {
+Result<std::unique_ptr<IdempotencyStore>> IdempotencyStore::Open(const std::filesystem::path& dir, io::Env* env) {
   ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
-  return std::unique_ptr<IdempotencyStore>(new IdempotencyStore(dir));
+  return std::unique_ptr<IdempotencyStore>(new IdempotencyStore(dir, env != nullptr ? env : io::Env::Default()));
 }
 
 std::filesystem::path IdempotencyStore::PathFor(std::string_view user, std::string_view key) const {
@@ -38,7 +38,7 @@ Result<IdempotencyStore::Begin> IdempotencyStore::Start(std::string_view user, s
   }
   std::lock_guard lock(mu_);
   std::string slot = Slot(user, key);
-  auto stored = io::ReadFile(*io::Env::Default(), PathFor(user, key));
+  auto stored = io::ReadFile(*env_, PathFor(user, key));
   if (stored.ok()) {
     json j = json::parse(*stored, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j["hash"].is_string() || !j["result"].is_string()) {
@@ -60,7 +60,7 @@ Result<IdempotencyStore::Begin> IdempotencyStore::Start(std::string_view user, s
 Status IdempotencyStore::Complete(std::string_view user, std::string_view key, std::string_view request_hash,
                                   std::string_view result) {
   json j = {{"hash", request_hash}, {"result", result}};
-  Status s = io::WriteFileAtomic(*io::Env::Default(), PathFor(user, key), j.dump());
+  Status s = io::WriteFileAtomic(*env_, PathFor(user, key), j.dump());
   std::lock_guard lock(mu_);
   in_progress_.erase(Slot(user, key));
   return s;

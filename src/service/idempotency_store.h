@@ -11,12 +11,14 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "io/env.h"
 
 namespace medledger::service {
 
 class IdempotencyStore {
  public:
-  static Result<std::unique_ptr<IdempotencyStore>> Open(const std::filesystem::path& dir);
+  // Records are written and read through `env` (null: io::Env::Default()), which must outlive the store.
+  static Result<std::unique_ptr<IdempotencyStore>> Open(const std::filesystem::path& dir, io::Env* env = nullptr);
 
   struct Begin {
     std::optional<std::string> stored_result;  // a completed earlier attempt: replay it
@@ -28,10 +30,11 @@ class IdempotencyStore {
   void Abandon(std::string_view user, std::string_view key);  // the attempt failed: the key may be reused
 
  private:
-  explicit IdempotencyStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  IdempotencyStore(std::filesystem::path dir, io::Env* env) : dir_(std::move(dir)), env_(env) {}
   std::filesystem::path PathFor(std::string_view user, std::string_view key) const;
 
   std::filesystem::path dir_;
+  io::Env* env_;
   std::mutex mu_;
   std::set<std::string, std::less<>> in_progress_;
 };

@@ -32,12 +32,13 @@ bool IsPatientId(std::string_view id) {
 }  // namespace
 
 Result<std::unique_ptr<PatientDirectory>> PatientDirectory::Open(const std::filesystem::path& dir,
-                                                                 const identity::MasterKey& master_key) {
+                                                                 const identity::MasterKey& master_key, io::Env* env) {
   ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
-  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "patient-directory"));
+  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "patient-directory", env));
   std::error_code ec;
   ML_ASSIGN_OR_RETURN(auto pkey, master_key.Derive("patient-pseudonym", "medledger-server"));
-  std::unique_ptr<PatientDirectory> d(new PatientDirectory(dir, std::move(sealer), std::move(pkey)));
+  std::unique_ptr<PatientDirectory> d(
+      new PatientDirectory(dir, env != nullptr ? env : io::Env::Default(), std::move(sealer), std::move(pkey)));
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     auto name = entry.path().filename().string();
     if (entry.path().extension() != ".sealed") continue;
@@ -87,8 +88,7 @@ void PatientDirectory::Remove(std::string_view patient_id) {
   auto it = by_id_.find(patient_id);
   if (it == by_id_.end()) return;
   if (!it->second.username.empty()) by_username_.erase(it->second.username);
-  std::error_code ec;
-  std::filesystem::remove(dir_ / (std::string(patient_id) + ".sealed"), ec);
+  (void)env_->RemoveFile((dir_ / (std::string(patient_id) + ".sealed")).string());  // best effort, as before
   by_id_.erase(it);
 }
 

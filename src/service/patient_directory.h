@@ -30,8 +30,10 @@ struct PatientRecord {
 
 class PatientDirectory {
  public:
+  // One sealed file per patient, written and read through `env` (null: io::Env::Default()), which must outlive
+  // the directory.
   static Result<std::unique_ptr<PatientDirectory>> Open(const std::filesystem::path& dir,
-                                                        const identity::MasterKey& master_key);
+                                                        const identity::MasterKey& master_key, io::Env* env = nullptr);
 
   std::string PatientIdForMrn(std::string_view mrn) const;
   // Persists first, then publishes. "patient_exists" (409), "username_linked" (409).
@@ -44,10 +46,11 @@ class PatientDirectory {
   std::vector<PatientRecord> Search(std::string_view query) const;
 
  private:
-  PatientDirectory(std::filesystem::path dir, SealedFiles sealer, std::string pseudonym_key)
-      : dir_(std::move(dir)), sealer_(std::move(sealer)), pseudonym_key_(std::move(pseudonym_key)) {}
+  PatientDirectory(std::filesystem::path dir, io::Env* env, SealedFiles sealer, std::string pseudonym_key)
+      : dir_(std::move(dir)), env_(env), sealer_(std::move(sealer)), pseudonym_key_(std::move(pseudonym_key)) {}
 
   std::filesystem::path dir_;
+  io::Env* env_;
   SealedFiles sealer_;
   std::string pseudonym_key_;
   mutable std::shared_mutex mu_;

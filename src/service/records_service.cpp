@@ -993,7 +993,7 @@ Result<ErasureOutcome> RecordsService::EraseReport(const Principal& admin, const
   }
   // The administrator's own certificate: the ledger records who erased, not the server.
   ML_ASSIGN_OR_RETURN(auto identity, p_.org->LoadIdentity(admin.username));
-  return EraseReportSteps(*p_.ledger, identity, *p_.keystore, p_.erasure_journal, request);
+  return EraseReportSteps(*p_.ledger, identity, *p_.keystore, p_.erasure_journal, request, p_.env);
 }
 
 Result<std::string> RecordsService::ListErasures(const Principal& who, uint32_t page_size,

@@ -20,6 +20,7 @@
 #include "content/report_vault.h"
 #include "contract/records_contract.h"
 #include "identity/organization.h"
+#include "io/env.h"
 #include "ledger/ledger.h"
 #include "service/bookmarks.h"
 #include "service/consortium_service.h"
@@ -99,6 +100,7 @@ struct ServiceParts {
   // The vault's keystore, for erasure, and the local erasure journal (DATA/server/erasures.jsonl).
   content::Keystore* keystore = nullptr;
   std::filesystem::path erasure_journal;
+  io::Env* env = nullptr;  // the erasure journal's disk; null: io::Env::Default()
   // Makes the vault's writes durable (one syncfs for the content block, pin and key file of a report) before
   // the ledger transaction that points at them; empty when the stores sync each write themselves.
   std::function<Status()> durability_barrier;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/errno_text.h"
 #include "common/json_strict.h"
 #include "common/unique_fd.h"
 #include "io/env.h"
@@ -32,8 +33,7 @@ constexpr size_t kMaxCosignatures = 32;
 constexpr uint64_t kMaxPendingLeaves = 65536;
 
 Error IoError(const fs::path& path, const char* what) {
-  return MakeError(ErrorKind::kIoError, "io_error",
-                   std::string(what) + " " + path.string() + ": " + std::strerror(errno));
+  return ErrnoError(std::string(what) + " " + path.string(), errno);
 }
 
 json ToJson(const PublishedCheckpoint& p) {
@@ -60,7 +60,8 @@ Result<std::unique_ptr<ReportLog>> ReportLog::Open(ledger::Ledger& ledger, tlog:
                      "the log key is named '" + log_key.name() + "' but the log's origin is '" + options.origin + "'");
   }
   std::unique_ptr<ReportLog> log(new ReportLog(ledger, std::move(log_key), std::move(options)));
-  ML_ASSIGN_OR_RETURN(log->tree_, tlog::TreeStore::Open(log->options_.dir / reportlog::files::kTree));
+  ML_ASSIGN_OR_RETURN(log->tree_,
+                      tlog::TreeStore::Open(log->options_.dir / reportlog::files::kTree, log->options_.env));
   ML_RETURN_IF_ERROR(log->LoadState());
   return log;
 }
@@ -91,7 +92,7 @@ Status ReportLog::LoadState() {
     return MakeError(ErrorKind::kCorruption, "log_corrupt", "the log's block index disagrees with its tree");
   }
 
-  auto saved = io::ReadFile(*io::Env::Default(), options_.dir / kCheckpoints);
+  auto saved = io::ReadFile(options_.env != nullptr ? *options_.env : *io::Env::Default(), options_.dir / kCheckpoints);
   if (!saved.ok()) {
     if (saved.error().code == "not_found") return OkStatus();
     return saved.error();
@@ -125,7 +126,8 @@ Status ReportLog::LoadState() {
 Status ReportLog::SaveCheckpoints() const {
   json arr = json::array();
   for (const auto& p : recent_) arr.push_back(ToJson(p));
-  return io::WriteFileAtomic(*io::Env::Default(), options_.dir / kCheckpoints, arr.dump());
+  return io::WriteFileAtomic(options_.env != nullptr ? *options_.env : *io::Env::Default(), options_.dir / kCheckpoints,
+                             arr.dump());
 }
 
 void ReportLog::Start() {

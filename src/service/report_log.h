@@ -21,6 +21,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "io/env.h"
 #include "ledger/ledger.h"
 #include "tlog/checkpoint.h"
 #include "tlog/note.h"
@@ -51,6 +52,9 @@ struct ReportLogOptions {
   // Submits AnchorCheckpoint for the checkpoint and returns its transaction ID once committed; unset: no anchor.
   std::function<Result<std::string>(const tlog::Checkpoint&)> anchor;
   size_t kept_checkpoints = 64;  // the recent checkpoints receipts can cite (cosignatures arrive later)
+  // The tree's lock and meta and the saved checkpoints go through this (null: io::Env::Default()); the
+  // tree's hash and entry files and the block ends are written by descriptor.
+  io::Env* env = nullptr;
 };
 
 // Where one leaf sits in the log, with the proof to a published checkpoint.

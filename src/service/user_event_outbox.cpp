@@ -1,11 +1,5 @@
 #include "service/user_event_outbox.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
@@ -21,12 +15,12 @@ using json = nlohmann::json;
 constexpr const char* kFile = "user-events.outbox";
 constexpr const char* kLock = "user-events.outbox.lock";
 std::string Line(const PendingUserEvent& e) {
-  return json{{"action", e.action}, {"username", e.username}, {"admin", e.admin}}.dump() + "\n";
+  return json{{"action", e.action}, {"username", e.username}, {"admin", e.admin}}.dump();
 }
 
-Result<std::vector<PendingUserEvent>> ReadAll(const std::filesystem::path& file, size_t max_bytes) {
+Result<std::vector<PendingUserEvent>> ReadAll(io::Env& env, const std::filesystem::path& file, size_t max_bytes) {
   std::vector<PendingUserEvent> out;
-  auto text = io::ReadFile(*io::Env::Default(), file, max_bytes + 4096);
+  auto text = io::ReadFile(env, file, max_bytes + 4096);
   if (!text.ok()) {
     if (text.error().code == "not_found") return out;
     return text.error();
@@ -42,10 +36,10 @@ Result<std::vector<PendingUserEvent>> ReadAll(const std::filesystem::path& file,
   return out;
 }
 
-Status WriteAll(const std::filesystem::path& file, const std::vector<PendingUserEvent>& events) {
+Status WriteAll(io::Env& env, const std::filesystem::path& file, const std::vector<PendingUserEvent>& events) {
   std::string text;
-  for (const auto& e : events) text += Line(e);
-  return io::WriteFileAtomic(*io::Env::Default(), file, text);
+  for (const auto& e : events) text += Line(e) + "\n";
+  return io::WriteFileAtomic(env, file, text);
 }
 
 bool Permanent(const Error& e) {
@@ -60,35 +54,34 @@ bool Permanent(const Error& e) {
 
 }  // namespace
 
-UserEventOutbox::UserEventOutbox(std::filesystem::path data_dir, size_t max_bytes)
-    : dir_(std::move(data_dir) / "server"), max_bytes_(max_bytes) {}
+UserEventOutbox::UserEventOutbox(std::filesystem::path data_dir, size_t max_bytes, io::Env* env)
+    : dir_(std::move(data_dir) / "server"), max_bytes_(max_bytes), env_(env != nullptr ? env : io::Env::Default()) {}
 
 Status UserEventOutbox::Append(const PendingUserEvent& event) {
   ML_RETURN_IF_ERROR(io::MakeDirectory(dir_, 0700));
-  ML_ASSIGN_OR_RETURN(auto lock, io::Env::Default()->LockFile(dir_ / kLock, io::LockWait::kBlock));
+  ML_ASSIGN_OR_RETURN(auto lock, env_->LockFile(dir_ / kLock, io::LockWait::kBlock));
   const std::string line = Line(event);
   const std::string path = (dir_ / kFile).string();
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return MakeError(ErrorKind::kIoError, "outbox_io", "cannot open the user change outbox");
-  struct stat st {};
-  Status result = OkStatus();
-  if (::fstat(fd, &st) != 0) {
-    result = MakeError(ErrorKind::kIoError, "outbox_io", "cannot stat the user change outbox");
-  } else if (static_cast<size_t>(st.st_size) + line.size() > max_bytes_) {
-    result = MakeError(ErrorKind::kResourceExhausted, "outbox_full",
-                       "too many user changes await the server; start `medledger serve` to record them");
-  } else if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd) != 0) {
-    result = MakeError(ErrorKind::kIoError, "outbox_io", "cannot write the user change outbox");
+  auto size = env_->FileSize(path);
+  if (!size.ok() && size.error().kind != ErrorKind::kNotFound) {
+    return MakeError(ErrorKind::kIoError, "outbox_io", "cannot stat the user change outbox");
   }
-  ::close(fd);
-  return result;
+  if ((size.ok() ? *size : 0) + line.size() + 1 > max_bytes_) {
+    return MakeError(ErrorKind::kResourceExhausted, "outbox_full",
+                     "too many user changes await the server; start `medledger serve` to record them");
+  }
+  // A line cut short by a failed or interrupted append is cut off or set apart, so it never swallows this one.
+  if (Status s = io::AppendLineDurably(*env_, path, line); !s.ok()) {
+    return MakeError(ErrorKind::kIoError, "outbox_io", "cannot write the user change outbox: " + s.error().message);
+  }
+  return OkStatus();
 }
 
 Result<size_t> UserEventOutbox::Drain(const std::function<Status(const PendingUserEvent&)>& record) {
-  std::error_code ec;
-  if (!std::filesystem::exists(dir_ / kFile, ec)) return size_t{0};
-  ML_ASSIGN_OR_RETURN(auto lock, io::Env::Default()->LockFile(dir_ / kLock, io::LockWait::kBlock));
-  ML_ASSIGN_OR_RETURN(auto events, ReadAll(dir_ / kFile, max_bytes_));
+  auto exists = env_->FileExists((dir_ / kFile).string());
+  if (!exists.ok() || !*exists) return size_t{0};
+  ML_ASSIGN_OR_RETURN(auto lock, env_->LockFile(dir_ / kLock, io::LockWait::kBlock));
+  ML_ASSIGN_OR_RETURN(auto events, ReadAll(*env_, dir_ / kFile, max_bytes_));
   std::vector<PendingUserEvent> keep;
   size_t recorded = 0;
   for (const auto& e : events) {
@@ -99,7 +92,7 @@ Result<size_t> UserEventOutbox::Drain(const std::function<Status(const PendingUs
       keep.push_back(e);
     }
   }
-  if (keep.size() != events.size()) ML_RETURN_IF_ERROR(WriteAll(dir_ / kFile, keep));
+  if (keep.size() != events.size()) ML_RETURN_IF_ERROR(WriteAll(*env_, dir_ / kFile, keep));
   return recorded;
 }
 

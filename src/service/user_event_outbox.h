@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "io/env.h"
 
 namespace medledger::service {
 
@@ -25,7 +26,8 @@ class UserEventOutbox {
   // Pending entries are bounded by size (about 10,000 changes); a CLI change beyond it is refused, not lost.
   static constexpr size_t kDefaultMaxBytes = 1024 * 1024;
 
-  explicit UserEventOutbox(std::filesystem::path data_dir, size_t max_bytes = kDefaultMaxBytes);
+  // The outbox and its lock go through `env` (null: io::Env::Default()), which must outlive this.
+  explicit UserEventOutbox(std::filesystem::path data_dir, size_t max_bytes = kDefaultMaxBytes, io::Env* env = nullptr);
 
   // Appends one line and fsyncs it, under the outbox lock. "outbox_full" when the file would exceed max_bytes.
   Status Append(const PendingUserEvent& event);
@@ -37,6 +39,7 @@ class UserEventOutbox {
  private:
   std::filesystem::path dir_;
   size_t max_bytes_;
+  io::Env* env_;
 };
 
 }  // namespace medledger::service

@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view kMetaMagic = "medledger-tlog/1\n";
 
 Error IoError(const std::string& what, const std::filesystem::path& path, int err) {
-  return MakeError(ErrorKind::kIoError, "io_error", what + " " + path.string() + ": " + ErrnoText(err));
+  return ErrnoError(what + " " + path.string(), err);
 }
 
 Error Corrupt(const std::string& why) {

@@ -317,6 +317,10 @@ void EmbeddedLedger::Close() {
   impl_->Shutdown();
 }
 
+bool EmbeddedLedger::failed() const {
+  return impl_->failed.load();
+}
+
 Result<std::string> EmbeddedLedger::Evaluate(const identity::SigningIdentity& caller, const Invocation& call) {
   ML_RETURN_IF_ERROR(CheckEndorsingOrganizations(call, /*submission=*/false));
   ML_ASSIGN_OR_RETURN(auto creator, impl_->membership->Resolve(caller.serialized()));

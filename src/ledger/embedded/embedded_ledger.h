@@ -85,6 +85,9 @@ class EmbeddedLedger final : public Ledger {
 
   // Stops accepting work, finishes everything in flight (callbacks run), and joins the threads.
   void Close();
+  // A block could not be stored (a full disk, a failed fsync): nothing commits any more, and only a reopen,
+  // which cuts the block file back to its durable blocks, can tell what is on disk.
+  bool failed() const;
 
   struct Impl;
 

@@ -36,17 +36,17 @@ Error Mismatch(const std::filesystem::path& file, const std::string& why) {
 }  // namespace
 
 Status WriteVerifyCheckpoint(const std::filesystem::path& file, VerifiedPrefix prefix,
-                             const identity::SigningIdentity& signer) {
+                             const identity::SigningIdentity& signer, io::Env* env) {
   prefix.verified_at = Timestamp::Now().ToRfc3339();
   const std::string body = SignedBody(prefix);
   ML_ASSIGN_OR_RETURN(std::string signature, signer.Sign(body));
   json doc = {{"body", json::parse(body)}, {"signature", Base64Encode(signature)}};
-  return io::WriteFileAtomic(*io::Env::Default(), file, doc.dump(2) + "\n");
+  return io::WriteFileAtomic(env != nullptr ? *env : *io::Env::Default(), file, doc.dump(2) + "\n");
 }
 
 Result<std::optional<VerifiedPrefix>> ReadVerifyCheckpoint(const std::filesystem::path& file,
-                                                           const crypto::Certificate& signer) {
-  auto text = io::ReadFile(*io::Env::Default(), file, 64 * 1024);
+                                                           const crypto::Certificate& signer, io::Env* env) {
+  auto text = io::ReadFile(env != nullptr ? *env : *io::Env::Default(), file, 64 * 1024);
   if (!text.ok()) {
     if (text.error().kind == ErrorKind::kNotFound) return std::optional<VerifiedPrefix>();
     if (text.error().code == "too_large") return Mismatch(file, "larger than any checkpoint");

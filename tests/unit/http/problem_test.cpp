@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/errno_text.h"
 #include "http/handler_util.h"
 
 namespace medledger::http {
@@ -15,7 +16,7 @@ TEST(ProblemTest, KindsMapToStatuses) {
       {ErrorKind::kNotFound, 404},        {ErrorKind::kAlreadyExists, 409},   {ErrorKind::kConflict, 409},
       {ErrorKind::kTooLarge, 413},        {ErrorKind::kUnsupportedType, 415}, {ErrorKind::kResourceExhausted, 429},
       {ErrorKind::kUnavailable, 503},     {ErrorKind::kTimeout, 504},         {ErrorKind::kCorruption, 500},
-      {ErrorKind::kIoError, 500},         {ErrorKind::kInternal, 500}};
+      {ErrorKind::kIoError, 503},         {ErrorKind::kNoSpace, 507},         {ErrorKind::kInternal, 500}};
   for (auto [kind, status] : cases) EXPECT_EQ(StatusForKind(kind), status) << ErrorKindName(kind);
 }
 
@@ -32,9 +33,31 @@ TEST(ProblemTest, BodyIsRfc9457WithStableCode) {
   EXPECT_FALSE(j.contains("errors"));
 }
 
+// A failing disk is 503 (with Retry-After) and a full one 507: both clean problems, neither a bare 500.
+TEST(ProblemTest, DiskFaultsAre503And507) {
+  auto eio = FromError(MakeError(ErrorKind::kIoError, "io_error", "sync /srv/data/x: input/output error"));
+  EXPECT_EQ(eio.status, 503);
+  EXPECT_EQ(eio.Header("Retry-After"), "5");
+  EXPECT_EQ(nlohmann::json::parse(eio.body)["title"], "Service Unavailable");
+  auto full = FromError(ErrnoError("write /srv/data/x", ENOSPC));
+  EXPECT_EQ(full.status, 507);
+  EXPECT_EQ(full.Header("Content-Type"), "application/problem+json");
+  auto j = nlohmann::json::parse(full.body);
+  EXPECT_EQ(j["title"], "Insufficient Storage");
+  EXPECT_EQ(j["code"], "no_space");
+  EXPECT_EQ(j["detail"], "the server could not complete the request");  // no paths
+  // A store that names its own failure keeps the kind, and with it the 507 (it used to say 503).
+  auto journal =
+      FromError(MakeError(ErrorKind::kNoSpace, "erasure_journal_failed", "the journal could not be written"));
+  EXPECT_EQ(journal.status, 507);
+  EXPECT_EQ(nlohmann::json::parse(journal.body)["code"], "erasure_journal_failed");
+  EXPECT_EQ(ErrnoError("append x", EIO).kind, ErrorKind::kIoError);
+  EXPECT_EQ(ErrnoError("append x", EDQUOT).code, "no_space");
+}
+
 TEST(ProblemTest, InternalDetailsAreHidden) {
   auto r = ProblemResponse(MakeError(ErrorKind::kIoError, "io_error", "cannot write /srv/data/secret/path"));
-  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body.find("/srv/data"), std::string::npos);
   EXPECT_NE(r.body.find("io_error"), std::string::npos);
 }

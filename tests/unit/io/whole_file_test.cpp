@@ -262,5 +262,71 @@ TEST(WriteFileAtomicPosix, FailsCleanlyWhenTheDirectoryIsMissing) {
   EXPECT_EQ(s.error().code, "io_error");
 }
 
+// A failed append used to leave its fragment in place, so the next line joined it and a line-per-record log
+// (erasure journal, user-change outbox) lost both records to one unparseable line.
+TEST(AppendLineDurably, ATornAppendIsCutOffSoTheNextLineStaysWhole) {
+  TempDir dir("append-torn");
+  const std::string path = dir.Sub("journal");
+  FaultInjectionEnv env;
+  ASSERT_TRUE(AppendLineDurably(env, path, "first").ok());
+  env.ArmFault(Fault::kTornWrite, 1);
+  Status torn = AppendLineDurably(env, path, "second-record");
+  ASSERT_FALSE(torn.ok());
+  EXPECT_EQ(torn.error().code, "no_space");
+  env.ClearFaults();
+  ASSERT_TRUE(AppendLineDurably(env, path, "third").ok());
+  EXPECT_EQ(Slurp(path), "first\nthird\n");
+}
+
+// A line a power cut left without its newline is set apart from the next one.
+TEST(AppendLineDurably, StartsAfterATornLastLineOnALineOfItsOwn) {
+  TempDir dir("append-tail");
+  const std::string path = dir.Sub("journal");
+  std::ofstream(path) << "first\nhalf-writ";
+  ASSERT_TRUE(AppendLineDurably(*Env::Default(), path, "next").ok());
+  EXPECT_EQ(Slurp(path), "first\nhalf-writ\nnext\n");
+}
+
+TEST(FaultInjectionEnv, CountsStepsAndFailsTheArmedOneAndEveryLaterOneOfItsClass) {
+  TempDir dir("steps");
+  FaultInjectionEnv env;
+  ASSERT_TRUE(WriteFileAtomic(env, dir.Sub("a"), "one").ok());
+  // create, append, sync, rename, directory sync
+  StepCounts c = env.steps();
+  EXPECT_EQ(c.appends, 1u);
+  EXPECT_EQ(c.syncs, 2u);
+  EXPECT_EQ(c.mutations, 5u);
+  env.ResetSteps();
+  env.ArmFault(Fault::kSyncError, 2);  // the directory sync
+  Status s = WriteFileAtomic(env, dir.Sub("a"), "two");
+  EXPECT_TRUE(env.fault_fired());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, "io_error");
+  EXPECT_FALSE(WriteFileAtomic(env, dir.Sub("b"), "x").ok());  // still failing: the device is broken
+  env.ClearFaults();
+  EXPECT_TRUE(WriteFileAtomic(env, dir.Sub("b"), "x").ok());
+
+  env.ResetSteps();
+  env.ArmFault(Fault::kCrash, 3);  // after create and append: the sync never happens
+  EXPECT_FALSE(WriteFileAtomic(env, dir.Sub("c"), "lost").ok());
+  EXPECT_FALSE(env.RenameFile(dir.Sub("b"), dir.Sub("d")).ok());  // nothing reaches the disk any more
+  env.ClearFaults();
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  EXPECT_FALSE(fs::exists(dir.Sub("c")));
+  EXPECT_EQ(Slurp(dir.Sub("b")), "x");
+}
+
+TEST(FaultInjectionEnv, SyncFilesystemMakesEveryWriteAndNameDurable) {
+  TempDir dir("syncfs");
+  FaultInjectionEnv env;
+  auto f = env.OpenAppendable(dir.Sub("log")).value();
+  ASSERT_TRUE(f->Append("unsynced").ok());
+  ASSERT_TRUE(env.SyncFilesystem(dir.path().string()).ok());
+  ASSERT_TRUE(f->Append("-after").ok());
+  ASSERT_TRUE(f->Close().ok());
+  ASSERT_TRUE(env.DropUnsyncedData().ok());
+  EXPECT_EQ(Slurp(dir.Sub("log")), "unsynced");
+}
+
 }  // namespace
 }  // namespace medledger::io
