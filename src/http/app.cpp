@@ -9,6 +9,7 @@
 #include "http/static_files.h"
 #include "identity/user_directory.h"
 #include "service/auth_service.h"
+#include "service/smart_auth.h"
 
 namespace medledger::http {
 namespace {
@@ -75,6 +76,7 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
   AddDirectoryRoutes(router_, deps_);
   AddFhirRoutes(router_, deps_);
   AddLogRoutes(router_, deps_);
+  AddSmartRoutes(router_, deps_);
 }
 
 App::~App() = default;
@@ -132,6 +134,22 @@ std::variant<service::Principal, Response> App::AuthenticateBearer(const Request
     r.SetHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
     return r;
   }
+  if (!principal->client_id.empty()) {
+    // A SMART app's token is for the FHIR API only: the JSON API (and everything else) knows no scopes, so
+    // accepting it there would let the app act with all of its user's rights.
+    if (deps_.smart == nullptr || !deps_.smart->ClientActive(principal->client_id)) {
+      Response r = ProblemResponse(MakeError(ErrorKind::kUnauthenticated, "token_invalid",
+                                             "the app this token was issued to is not registered"));
+      r.SetHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      return r;
+    }
+    if (!StartsWith(req.path, "/fhir/")) {
+      Response r = ProblemResponse(
+          MakeError(ErrorKind::kPermissionDenied, "insufficient_scope", "an app's token is accepted by /fhir/ only"));
+      r.SetHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\"");
+      return r;
+    }
+  }
   return std::move(*principal);
 }
 
@@ -173,6 +191,9 @@ Response App::Dispatch(RequestContext& ctx) {
     auto principal = AuthenticateBearer(req);
     if (auto* refusal = std::get_if<Response>(&principal)) return std::move(*refusal);
     ctx.principal = std::get<service::Principal>(std::move(principal));
+    if (!ctx.principal->client_id.empty()) {
+      if (auto refusal = SmartScopeGate(*ctx.principal, ctx)) return std::move(*refusal);
+    }
   }
   return match->route->handler(ctx);
 }
