@@ -114,6 +114,7 @@ json CapabilityStatement(const std::string& software_version, const std::string&
                     "Bearer tokens from /api/v1/auth/login (or the configured OIDC provider), or a SMART app's token "
                     "from the authorization code flow with PKCE; every interaction but metadata needs one."}};
   if (!oauth.authorize.empty()) {
+    security["cors"] = true;  // with SMART, the FHIR API answers browser apps of any origin (bearer tokens only)
     security["service"] = json::array(
         {{{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/restful-security-service"},
                                    {"code", "SMART-on-FHIR"}}})}}});

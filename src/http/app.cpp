@@ -153,8 +153,25 @@ std::variant<service::Principal, Response> App::AuthenticateBearer(const Request
   return std::move(*principal);
 }
 
+// Browser SMART apps run on their own origin: the FHIR API, the token endpoint and discovery answer them. Bearer
+// tokens only (no cookies), so any origin may read what its own token opens: "*" grants nothing by itself.
+namespace {
+bool CorsPath(const std::string& path) {
+  return StartsWith(path, "/fhir/") || path == "/oauth2/token" || path == "/.well-known/smart-configuration";
+}
+}  // namespace
+
 Response App::Dispatch(RequestContext& ctx) {
   Request& req = ctx.request;
+  if (req.method == "OPTIONS" && deps_.smart != nullptr && CorsPath(req.path) &&
+      !req.Header("access-control-request-method").empty()) {
+    ctx.route = "cors-preflight";
+    Response r = NoContent();
+    r.SetHeader("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE");
+    r.SetHeader("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Prefer, If-Match, If-None-Match");
+    r.SetHeader("Access-Control-Max-Age", "600");
+    return r;
+  }
   auto match = router_.Match(req.method, req.path);
   if (!match.ok()) {
     const Error& e = match.error();
@@ -213,6 +230,10 @@ Response App::Handle(Request& req) {
   }
   // Every FHIR answer is FHIR, errors from the middleware (401, 404 route, 405, 429) included.
   if (req.path.rfind("/fhir/", 0) == 0) res = FhirOutcome(std::move(res));
+  if (deps_.smart != nullptr && CorsPath(req.path)) {
+    res.SetHeader("Access-Control-Allow-Origin", "*");
+    res.SetHeader("Access-Control-Expose-Headers", "Location, ETag, Content-Location, WWW-Authenticate");
+  }
 
   bool api = ctx.route != "static";
   res.SetHeader("X-Request-Id", ctx.request_id);

@@ -133,6 +133,18 @@ TEST_F(SmartTest, DiscoveryAndCapabilityStatementAdvertiseTheEndpoints) {
   ASSERT_TRUE(security.contains("extension")) << security.dump();
   EXPECT_EQ(security["extension"][0]["url"], "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris");
   EXPECT_EQ(security["extension"][0]["extension"][0]["valueUri"], server_->base_url() + "/oauth2/authorize");
+  EXPECT_EQ(security["cors"], true);
+  // Browser apps of another origin: a preflight, then answers they may read (errors included).
+  auto preflight = server_->Request("OPTIONS", "/fhir/r4/DiagnosticReport", "",
+                                    {"Origin: https://app.example", "Access-Control-Request-Method: GET",
+                                     "Access-Control-Request-Headers: authorization"});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_NE(preflight.Header("access-control-allow-headers").find("Authorization"), std::string::npos);
+  EXPECT_EQ(server_->Get("/fhir/r4/metadata").Header("access-control-allow-origin"), "*");
+  EXPECT_EQ(server_->Get("/fhir/r4/DiagnosticReport").Header("access-control-allow-origin"), "*");  // the 401
+  // Not the JSON API: it is the web app's, same origin.
+  EXPECT_TRUE(server_->Get("/api/v1/me").Header("access-control-allow-origin").empty());
+  EXPECT_NE(server_->Request("OPTIONS", "/api/v1/me", "", {"Access-Control-Request-Method: GET"}).status, 204);
 }
 
 TEST_F(SmartTest, OnlyAnAdministratorManagesApps) {
