@@ -35,15 +35,16 @@
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "ledger/fabric/gateway_ledger.h"
+#include "net/http_client.h"
 #include "reportlog/log_files.h"
 #include "service/auth_service.h"
 #include "service/erasure.h"
-#include "net/http_client.h"
 #include "service/idempotency_store.h"
 #include "service/oidc.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
 #include "service/report_log.h"
+#include "service/smart_auth.h"
 #include "service/user_event_outbox.h"
 #include "tsa/timestamp_token.h"
 #include "tsa/tsa_client.h"
@@ -310,7 +311,7 @@ int RunServe(const ServeOptions& o) {
     if (!roots.ok()) return Fail(roots.error());
     tsa_roots_pem = *roots;
     log_options.timestamper = [client = tsa::TsaClient(net::MakePostTransport(o.tsa_url, tsa::kQueryContentType,
-                                                                                  tsa::kReplyContentType, 5000)),
+                                                                              tsa::kReplyContentType, 5000)),
                                roots = tsa_roots_pem](std::string_view note) -> Result<std::string> {
       ML_ASSIGN_OR_RETURN(std::string token, client.Timestamp(crypto::Sha256(note)));
       // A token that our own verifiers would refuse (wrong TSA, bad chain) is not worth publishing.
@@ -395,6 +396,14 @@ int RunServe(const ServeOptions& o) {
   if (!auth.ok()) return Fail(auth.error());
   service::PatientDirectory* patients_ptr = patients->get();
   (*auth)->SetPatientResolver([patients_ptr](std::string_view u) { return patients_ptr->ForUsername(u); });
+  auto smart_apps = service::SmartAppRegistry::Open(server_dir / "smart-apps.sealed", org->master_key());
+  if (!smart_apps.ok()) return Fail(smart_apps.error());
+  service::SmartConfig smart_config;
+  smart_config.issuer = (*auth)->config().issuer;
+  smart_config.audience = (*auth)->config().audience;
+  smart_config.fhir_base = smart_config.issuer + "/fhir/r4";
+  smart_config.access_ttl_seconds = (*auth)->config().access_ttl_seconds;
+  service::SmartAuthorizer smart(**smart_apps, org->users(), (*auth)->signer(), smart_config);
 
   auto bookmarks = service::BookmarkSealer::Create(org->master_key());
   if (!bookmarks.ok()) return Fail(bookmarks.error());
@@ -464,6 +473,7 @@ int RunServe(const ServeOptions& o) {
 
   http::AppDeps deps;
   deps.auth = auth->get();
+  deps.smart = &smart;
   deps.records = &records;
   deps.org = org.get();
   deps.ready = [ledger_ptr] { return ledger_ptr->GetChainInfo().ok(); };

@@ -76,7 +76,7 @@ bool Supports(const std::string& resource_type, const std::string& interaction) 
   return false;
 }
 
-json CapabilityStatement(const std::string& software_version, const std::string& base_url) {
+json CapabilityStatement(const std::string& software_version, const std::string& base_url, const OAuthUris& oauth) {
   json resources = json::array();
   for (const auto& r : kResources) {
     json interactions = json::array();
@@ -110,6 +110,19 @@ json CapabilityStatement(const std::string& software_version, const std::string&
     }
     resources.push_back(std::move(res));
   }
+  json security = {{"description",
+                    "Bearer tokens from /api/v1/auth/login (or the configured OIDC provider), or a SMART app's token "
+                    "from the authorization code flow with PKCE; every interaction but metadata needs one."}};
+  if (!oauth.authorize.empty()) {
+    security["cors"] = true;  // with SMART, the FHIR API answers browser apps of any origin (bearer tokens only)
+    security["service"] = json::array(
+        {{{"coding", json::array({{{"system", "http://terminology.hl7.org/CodeSystem/restful-security-service"},
+                                   {"code", "SMART-on-FHIR"}}})}}});
+    security["extension"] =
+        json::array({{{"url", "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"},
+                      {"extension", json::array({{{"url", "authorize"}, {"valueUri", oauth.authorize}},
+                                                 {{"url", "token"}, {"valueUri", oauth.token}}})}}});
+  }
   return {{"resourceType", "CapabilityStatement"},
           {"status", "active"},
           {"date", "2026-12-07"},
@@ -120,12 +133,8 @@ json CapabilityStatement(const std::string& software_version, const std::string&
           // FHIRVersion up to 4.0.0; 4.0.1 is a technical correction of the same release.
           {"fhirVersion", "4.0.0"},
           {"format", json::array({"json"})},
-          {"rest", json::array({{{"mode", "server"},
-                                 {"security",
-                                  {{"description",
-                                    "Bearer tokens from /api/v1/auth/login (or the configured OIDC "
-                                    "provider); every interaction but metadata needs one."}}},
-                                 {"resource", std::move(resources)}}})}};
+          {"rest",
+           json::array({{{"mode", "server"}, {"security", std::move(security)}, {"resource", std::move(resources)}}})}};
 }
 
 }  // namespace medledger::fhir

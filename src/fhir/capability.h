@@ -25,7 +25,14 @@ struct ResourceSpec {
 std::span<const ResourceSpec> SupportedResources();
 bool Supports(const std::string& resource_type, const std::string& interaction);
 
+// Where SMART apps authorize (the SMART `oauth-uris` extension of rest.security); empty: no SMART.
+struct OAuthUris {
+  std::string authorize;
+  std::string token;
+};
+
 // `software_version`: the server's version; `base_url`: the FHIR base ("/fhir/r4" or absolute).
-nlohmann::json CapabilityStatement(const std::string& software_version, const std::string& base_url);
+nlohmann::json CapabilityStatement(const std::string& software_version, const std::string& base_url,
+                                   const OAuthUris& oauth = {});
 
 }  // namespace medledger::fhir

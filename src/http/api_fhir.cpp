@@ -19,6 +19,7 @@
 #include "http/problem.h"
 #include "identity/organization.h"
 #include "service/records_service.h"
+#include "service/smart_auth.h"
 
 namespace medledger::http {
 namespace {
@@ -403,8 +404,12 @@ Response FhirOutcome(Response res) {
 void AddFhirRoutes(Router& router, const AppDeps& deps) {
   RecordsService* svc = deps.records;
 
-  router.Add("GET", "/fhir/r4/metadata", RouteAuth::kPublic, Negotiated([](RequestContext& ctx) {
-               return Fhir(ctx.request, 200, fhir::CapabilityStatement(kSoftwareVersion, BaseUrl(ctx.request)));
+  fhir::OAuthUris oauth;
+  if (deps.smart != nullptr) {
+    oauth = {deps.smart->config().issuer + "/oauth2/authorize", deps.smart->config().issuer + "/oauth2/token"};
+  }
+  router.Add("GET", "/fhir/r4/metadata", RouteAuth::kPublic, Negotiated([oauth](RequestContext& ctx) {
+               return Fhir(ctx.request, 200, fhir::CapabilityStatement(kSoftwareVersion, BaseUrl(ctx.request), oauth));
              }));
 
   // ---- DiagnosticReport

@@ -9,6 +9,7 @@
 #include "http/static_files.h"
 #include "identity/user_directory.h"
 #include "service/auth_service.h"
+#include "service/smart_auth.h"
 
 namespace medledger::http {
 namespace {
@@ -75,6 +76,7 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
   AddDirectoryRoutes(router_, deps_);
   AddFhirRoutes(router_, deps_);
   AddLogRoutes(router_, deps_);
+  AddSmartRoutes(router_, deps_);
 }
 
 App::~App() = default;
@@ -132,11 +134,44 @@ std::variant<service::Principal, Response> App::AuthenticateBearer(const Request
     r.SetHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
     return r;
   }
+  if (!principal->client_id.empty()) {
+    // A SMART app's token is for the FHIR API only: the JSON API (and everything else) knows no scopes, so
+    // accepting it there would let the app act with all of its user's rights.
+    if (deps_.smart == nullptr || !deps_.smart->ClientActive(principal->client_id)) {
+      Response r = ProblemResponse(MakeError(ErrorKind::kUnauthenticated, "token_invalid",
+                                             "the app this token was issued to is not registered"));
+      r.SetHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      return r;
+    }
+    if (!StartsWith(req.path, "/fhir/")) {
+      Response r = ProblemResponse(
+          MakeError(ErrorKind::kPermissionDenied, "insufficient_scope", "an app's token is accepted by /fhir/ only"));
+      r.SetHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\"");
+      return r;
+    }
+  }
   return std::move(*principal);
 }
 
+// Browser SMART apps run on their own origin: the FHIR API, the token endpoint and discovery answer them. Bearer
+// tokens only (no cookies), so any origin may read what its own token opens: "*" grants nothing by itself.
+namespace {
+bool CorsPath(const std::string& path) {
+  return StartsWith(path, "/fhir/") || path == "/oauth2/token" || path == "/.well-known/smart-configuration";
+}
+}  // namespace
+
 Response App::Dispatch(RequestContext& ctx) {
   Request& req = ctx.request;
+  if (req.method == "OPTIONS" && deps_.smart != nullptr && CorsPath(req.path) &&
+      !req.Header("access-control-request-method").empty()) {
+    ctx.route = "cors-preflight";
+    Response r = NoContent();
+    r.SetHeader("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE");
+    r.SetHeader("Access-Control-Allow-Headers", "Authorization, Content-Type, Accept, Prefer, If-Match, If-None-Match");
+    r.SetHeader("Access-Control-Max-Age", "600");
+    return r;
+  }
   auto match = router_.Match(req.method, req.path);
   if (!match.ok()) {
     const Error& e = match.error();
@@ -173,6 +208,9 @@ Response App::Dispatch(RequestContext& ctx) {
     auto principal = AuthenticateBearer(req);
     if (auto* refusal = std::get_if<Response>(&principal)) return std::move(*refusal);
     ctx.principal = std::get<service::Principal>(std::move(principal));
+    if (!ctx.principal->client_id.empty()) {
+      if (auto refusal = SmartScopeGate(*ctx.principal, ctx)) return std::move(*refusal);
+    }
   }
   return match->route->handler(ctx);
 }
@@ -192,6 +230,10 @@ Response App::Handle(Request& req) {
   }
   // Every FHIR answer is FHIR, errors from the middleware (401, 404 route, 405, 429) included.
   if (req.path.rfind("/fhir/", 0) == 0) res = FhirOutcome(std::move(res));
+  if (deps_.smart != nullptr && CorsPath(req.path)) {
+    res.SetHeader("Access-Control-Allow-Origin", "*");
+    res.SetHeader("Access-Control-Expose-Headers", "Location, ETag, Content-Location, WWW-Authenticate");
+  }
 
   bool api = ctx.route != "static";
   res.SetHeader("X-Request-Id", ctx.request_id);

@@ -24,6 +24,7 @@ class AuthService;
 class OidcProvider;
 class RecordsService;
 class ReportLog;
+class SmartAuthorizer;
 }  // namespace medledger::service
 
 namespace medledger::http {
@@ -40,6 +41,7 @@ struct AppDeps {
   std::function<std::map<std::string, double>()> gauges;  // extra /metrics gauges
   service::ReportLog* log = nullptr;                      // the report log; its routes answer 503 without one
   std::string trust_bundle;                               // GET /log/trust.json (docs/RECEIPTS.md)
+  service::SmartAuthorizer* smart = nullptr;              // SMART on FHIR apps; null: no SMART routes
 };
 
 struct AppOptions {
@@ -89,6 +91,12 @@ void AddDirectoryRoutes(Router& router, const AppDeps& deps);
 void AddLogRoutes(Router& router, const AppDeps& deps);
 // /fhir/r4 (api_fhir.cpp, docs/FHIR.md).
 void AddFhirRoutes(Router& router, const AppDeps& deps);
+// SMART on FHIR (api_smart.cpp): discovery, /oauth2/authorize and /oauth2/token, the consent screen's API and
+// /api/v1/apps.
+void AddSmartRoutes(Router& router, const AppDeps& deps);
+// For an app's token on a matched /fhir/ route: the 403 (insufficient_scope) when the granted scopes do not cover
+// the interaction or the request names another patient than the one in context; nothing when allowed.
+std::optional<Response> SmartScopeGate(const service::Principal& who, const RequestContext& ctx);
 // A problem+json answer to a /fhir/ request as an OperationOutcome with the same status and headers; any other
 // answer unchanged.
 Response FhirOutcome(Response res);

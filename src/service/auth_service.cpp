@@ -322,6 +322,9 @@ Result<Principal> AuthService::PrincipalFor(const identity::User& user, const Jw
   p.token_id = claims.jti;
   p.session_id = claims.sid;
   p.token_expires_at = claims.exp;
+  p.client_id = claims.client_id;
+  p.scope = claims.scope;
+  p.launch_patient = claims.patient;
   if (user.role == identity::Role::kPatient && patient_resolver_) p.patient_id = patient_resolver_(user.username);
   return p;
 }

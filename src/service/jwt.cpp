@@ -81,6 +81,9 @@ Result<std::string> JwtSigner::Sign(const JwtClaims& c) const {
   if (!c.name.empty()) payload["name"] = c.name;
   if (!c.sid.empty()) payload["sid"] = c.sid;
   if (c.gen != 0) payload["gen"] = c.gen;
+  if (!c.client_id.empty()) payload["client_id"] = c.client_id;
+  if (!c.scope.empty()) payload["scope"] = c.scope;
+  if (!c.patient.empty()) payload["patient"] = c.patient;
   std::string signing_input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
   ML_ASSIGN_OR_RETURN(auto der, key_.Sign(signing_input));
   ML_ASSIGN_OR_RETURN(auto raw, crypto::DerSignatureToRaw(der));
@@ -159,6 +162,9 @@ Result<JwtClaims> JwtVerifier::Verify(std::string_view token, int64_t now) const
   // type must not make its ID tokens unverifiable, and nothing but AuthService gives them meaning.
   if (auto it = payload.find("sid"); it != payload.end() && it->is_string()) c.sid = it->get<std::string>();
   if (auto it = payload.find("gen"); it != payload.end() && it->is_number_integer()) c.gen = it->get<int64_t>();
+  for (auto [name, out] : {std::pair{"client_id", &c.client_id}, {"scope", &c.scope}, {"patient", &c.patient}}) {
+    if (auto it = payload.find(name); it != payload.end() && it->is_string()) *out = it->get<std::string>();
+  }
   ML_ASSIGN_OR_RETURN(c.exp, TimeClaim(payload, "exp", true));
   ML_ASSIGN_OR_RETURN(c.iat, TimeClaim(payload, "iat", false));
   ML_ASSIGN_OR_RETURN(c.nbf, TimeClaim(payload, "nbf", false));

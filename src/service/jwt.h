@@ -25,6 +25,10 @@ struct JwtClaims {
   std::string name;  // display name
   std::string sid;   // built-in issuer: the session (refresh-token family) the token belongs to
   int64_t gen = 0;   // built-in issuer: the user's session epoch at issue (identity::User::token_generation)
+  // Built-in issuer, SMART app tokens only: the app, its granted scopes and the patient in context.
+  std::string client_id;
+  std::string scope;
+  std::string patient;
   int64_t iat = 0;
   int64_t nbf = 0;
   int64_t exp = 0;

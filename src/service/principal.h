@@ -17,6 +17,11 @@ struct Principal {
   std::string token_id;                   // jti, for logs and for revoking this very token at logout
   std::string session_id;                 // the token's session (sid), ended at logout
   int64_t token_expires_at = 0;           // the token's exp: how long its revocation must be remembered
+  // A SMART app's token (docs/FHIR.md, SMART on FHIR): the registered client it was issued to, the scopes the
+  // user granted it (v2 syntax) and the patient in context. Empty client_id: the web app's own token.
+  std::string client_id;
+  std::string scope;
+  std::string launch_patient;
 };
 
 }  // namespace medledger::service

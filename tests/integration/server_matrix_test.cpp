@@ -1,11 +1,14 @@
 // The authorization matrix over real HTTP: every endpoint x every role x own/other patient, then the
 // consent states (none, active, revoked) and break-glass for a second doctor. Deny by default: any cell
-// not listed as allowed must be refused.
+// not listed as allowed must be refused. SMART app tokens (patient/ and user/ scopes) get the rights of their user
+// within their scopes and patient, and 403 outside them.
 #include <gtest/gtest.h>
 
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "common/encoding.h"
+#include "crypto/hash.h"
 #include "server_harness.h"
 
 namespace medledger::testing {
@@ -235,6 +238,93 @@ TEST_F(MatrixTest, SecondDoctorAcrossConsentStatesAndBreakGlass) {
   EXPECT_EQ(Call("alice", "GET", "/fhir/r4/DiagnosticReport?patient=" + bob, ""), 403);
   EXPECT_EQ(Call("alice", "GET", "/fhir/r4/Patient/" + bob, ""), Call("alice", "GET", "/api/v1/patients/" + bob, ""));
   EXPECT_EQ(Call("bob", "GET", "/fhir/r4/DiagnosticReport?patient=" + bob, ""), 200);
+}
+
+// An app's access token for `user` with `scope`: authorize, approve through the consent API, redeem with PKCE.
+std::string SmartToken(ServerProcess& server, const std::string& user_token, const std::string& client,
+                       const std::string& scope) {
+  const std::string redirect = "http://127.0.0.1:9/cb";
+  const std::string verifier = "matrix-verifier-0123456789-0123456789-0123456789";
+  auto r =
+      server.Get("/oauth2/authorize?response_type=code&client_id=" + client + "&redirect_uri=" + UrlEncode(redirect) +
+                 "&scope=" + UrlEncode(scope) + "&state=s&aud=" + UrlEncode(server.base_url() + "/fhir/r4") +
+                 "&code_challenge=" + Base64UrlEncode(crypto::Sha256(verifier)) + "&code_challenge_method=S256");
+  std::string location = r.Header("location");
+  std::string request = location.substr(location.find("request=") + 8);
+  auto decided = server.PostJson("/api/v1/oauth2/requests/" + request + "/decision", R"({"approve":true})", user_token);
+  std::string to = ParseBody(decided).value("redirectUri", "");
+  auto at = to.find("code=");
+  if (at == std::string::npos) return "";
+  std::string code = to.substr(at + 5, to.find('&', at) - at - 5);
+  auto token = server.Request("POST", "/oauth2/token",
+                              "grant_type=authorization_code&client_id=" + client + "&code=" + code +
+                                  "&code_verifier=" + verifier + "&redirect_uri=" + UrlEncode(redirect),
+                              {"Content-Type: application/x-www-form-urlencoded"});
+  return ParseBody(token).value("access_token", "");
+}
+
+TEST_F(MatrixTest, SmartAppTokensWithinScopeAndPatient) {
+  std::string bob = json::parse(server_->Get("/api/v1/me", tokens_["bob"]).body).value("patientId", "");
+  json app = {{"name", "Matrix app"},
+              {"redirectUris", {"http://127.0.0.1:9/cb"}},
+              {"scope", "launch/patient patient/*.cruds user/*.cruds"}};
+  const std::string client =
+      ParseBody(server_->PostJson("/api/v1/apps", app.dump(), tokens_["admin"])).value("clientId", "");
+  ASSERT_FALSE(client.empty());
+  struct AppToken {
+    std::string user, scope, type;  // type: the one resource type granted, or "*"
+    bool patient_context;
+    std::string token;
+  };
+  std::vector<AppToken> apps = {
+      {"alice", "launch/patient patient/DiagnosticReport.rs", "DiagnosticReport", true, ""},
+      {"alice", "launch/patient patient/*.rs", "*", true, ""},
+      {"alice", "user/*.rs", "*", true, ""},  // a patient user's token always carries their patient
+      {"dr.house", "user/DiagnosticReport.rs", "DiagnosticReport", false, ""},
+      {"dr.house", "user/*.rs", "*", false, ""},
+      {"audrey", "user/AuditEvent.rs", "AuditEvent", false, ""},
+      {"admin", "user/*.rs", "*", false, ""},
+  };
+  for (auto& a : apps) {
+    a.token = SmartToken(*server_, tokens_[a.user], client, a.scope);
+    ASSERT_FALSE(a.token.empty()) << a.user << " " << a.scope;
+  }
+  struct Row {
+    std::string path, type;
+    bool other_patient;  // names a patient other than alice
+  };
+  const std::vector<Row> rows = {
+      {"/fhir/r4/DiagnosticReport/" + report_, "DiagnosticReport", false},
+      {"/fhir/r4/DiagnosticReport?patient=" + alice_, "DiagnosticReport", false},
+      {"/fhir/r4/DiagnosticReport?patient=" + bob, "DiagnosticReport", true},
+      {"/fhir/r4/DiagnosticReport/" + report_ + "/_history", "DiagnosticReport", false},
+      {"/fhir/r4/Patient/" + alice_, "Patient", false},
+      {"/fhir/r4/Patient/" + bob, "Patient", true},
+      {"/fhir/r4/Provenance/" + report_ + "-v1", "Provenance", false},
+      {"/fhir/r4/AuditEvent?patient=" + alice_, "AuditEvent", false},
+      {"/fhir/r4/Consent?patient=" + alice_, "Consent", false},
+  };
+  for (const auto& a : apps) {
+    for (const auto& row : rows) {
+      const long as_user = server_->Request("GET", row.path, "", {"Authorization: Bearer " + tokens_[a.user]}).status;
+      const bool in_scope = a.type == "*" || a.type == row.type;
+      const long want = !in_scope || (a.patient_context && row.other_patient) ? 403 : as_user;
+      EXPECT_EQ(server_->Request("GET", row.path, "", {"Authorization: Bearer " + a.token}).status, want)
+          << a.user << " [" << a.scope << "] " << row.path << " (as the user: " << as_user << ")";
+    }
+    // Read scopes do not write, and the JSON API takes no app token.
+    EXPECT_EQ(server_
+                  ->Request("POST", "/fhir/r4/Consent", FhirConsent("dr.grey").dump(),
+                            {"Authorization: Bearer " + a.token, "Content-Type: application/fhir+json"})
+                  .status,
+              403)
+        << a.user;
+    for (const std::string& path : {"/api/v1/patients/" + alice_, std::string("/api/v1/me")}) {
+      EXPECT_EQ(server_->Request("GET", path, "", {"Authorization: Bearer " + a.token}).status, 403) << path;
+    }
+  }
+  // A clinician asking for patient/ scopes gets none (no patient picker): the app is sent back with invalid_scope.
+  EXPECT_TRUE(SmartToken(*server_, tokens_["dr.house"], client, "launch/patient patient/*.rs").empty());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@ import type { ApiClient } from "./lib/api";
 import type { Role } from "./lib/types";
 import { lazy, Suspense } from "react";
 import { SignIn } from "./screens/SignIn";
+import { pendingAuthorization } from "./screens/Smart";
 
 // Screens load on demand so the sign-in page stays small.
 const NewReport = lazy(() => import("./screens/NewReport").then((m) => ({ default: m.NewReport })));
@@ -22,6 +23,8 @@ const BreakGlassReview = lazy(() => import("./screens/Auditor").then((m) => ({ d
 const ChainStatus = lazy(() => import("./screens/Auditor").then((m) => ({ default: m.ChainStatus })));
 const AdminPatients = lazy(() => import("./screens/Admin").then((m) => ({ default: m.AdminPatients })));
 const AdminUsers = lazy(() => import("./screens/Admin").then((m) => ({ default: m.AdminUsers })));
+const AdminApps = lazy(() => import("./screens/Smart").then((m) => ({ default: m.AdminApps })));
+const SmartAuthorize = lazy(() => import("./screens/Smart").then((m) => ({ default: m.SmartAuthorize })));
 
 const MENUS: Record<Role, Array<{ screen: string; label: string }>> = {
   doctor: [
@@ -43,6 +46,7 @@ const MENUS: Record<Role, Array<{ screen: string; label: string }>> = {
   admin: [
     { screen: "admin-patients", label: "Patients" },
     { screen: "admin-users", label: "Users and roles" },
+    { screen: "admin-apps", label: "Apps" },
     { screen: "ledger", label: "Ledger" },
   ],
 };
@@ -64,6 +68,7 @@ function Screen({ route }: { route: Route }) {
     case "ledger": return <ChainStatus />;
     case "admin-patients": return <AdminPatients />;
     case "admin-users": return <AdminUsers />;
+    case "admin-apps": return <AdminApps />;
     default: return null;
   }
 }
@@ -132,10 +137,20 @@ function Shell({ idleMs }: { idleMs: number }) {
   );
 }
 
+// Read once at start: a SMART app sent the browser here (GET /oauth2/authorize) for the user's consent.
+const smartRequest = typeof window !== "undefined" ? pendingAuthorization() : null;
+
 function Gate({ idleMs }: { idleMs: number }) {
   const { user, ready } = useSession();
   if (!ready) return <Loading label="Starting…" />;
   if (!user) return <SignIn />;
+  if (smartRequest) {
+    return (
+      <Suspense fallback={<Loading />}>
+        <SmartAuthorize requestId={smartRequest} />
+      </Suspense>
+    );
+  }
   const first = MENUS[user.role]?.[0]?.screen ?? "";
   return (
     <NavProvider key={user.username} initial={{ screen: first }}>

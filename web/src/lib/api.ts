@@ -6,7 +6,7 @@ import { ApiError, toProblem } from "./problems";
 import { attachmentType } from "./validation";
 import type {
   AccessEvent, AuthConfig, Clinician, Erasure, ErasureReason, Organization, ConsistencyProof, Consent, Doctor, EmergencyGrant, LedgerStatus, LedgerVerify, LogStatus, Page, Patient, Proof,
-  Receipt, Report, ReportSummary, SharedConsent, TokenResponse, User, Version,
+  Receipt, Report, ReportSummary, SharedConsent, SmartApp, SmartAppDraft, SmartAuthorizationRequest, TokenResponse, User, Version,
 } from "./types";
 
 export const REFRESH_KEY = "medledger.rt";
@@ -203,6 +203,13 @@ export class ApiClient {
   // --- endpoints -------------------------------------------------------------------------------
   authConfig = () => this.raw<AuthConfig>("GET", "/auth/config", undefined, false);
   me = () => this.request<User>("GET", "/me");
+  // SMART on FHIR: the consent screen's authorization request and decision; the administrator's app registry.
+  authorizationRequest = (id: string) => this.request<SmartAuthorizationRequest>("GET", `/oauth2/requests/${encodeURIComponent(id)}`);
+  decideAuthorization = (id: string, approve: boolean) =>
+    this.request<{ redirectUri: string }>("POST", `/oauth2/requests/${encodeURIComponent(id)}/decision`, { approve });
+  smartApps = () => this.request<Page<SmartApp>>("GET", "/apps");
+  createSmartApp = (a: SmartAppDraft) => this.request<SmartApp & { clientSecret?: string }>("POST", "/apps", a);
+  deleteSmartApp = (clientId: string) => this.request<void>("DELETE", `/apps/${encodeURIComponent(clientId)}`);
   users = () => this.request<Page<User>>("GET", "/users");
   createUser = (u: { username: string; role: string; displayName: string; password: string }) =>
     this.request<User>("POST", "/users", u);

@@ -233,3 +233,32 @@ export interface ConsistencyProof {
   to: number;
   proof: string[];
 }
+
+/** A SMART on FHIR app registered by an administrator (GET /api/v1/apps). */
+export interface SmartApp {
+  clientId: string;
+  name: string;
+  redirectUris: string[];
+  confidential: boolean;
+  scope: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface SmartAppDraft {
+  name: string;
+  redirectUris: string[];
+  confidential: boolean;
+  scope: string;
+}
+
+/** What the consent screen shows (GET /api/v1/oauth2/requests/{id}). */
+export interface SmartAuthorizationRequest {
+  appName: string;
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  scopes: Array<{ scope: string; description: string }>;
+  offlineAccess: boolean;
+  patient?: string;
+}

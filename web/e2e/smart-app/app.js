@@ -1,0 +1,24 @@
+// After the redirect: fhirclient redeems the code (PKCE), then reads and searches as the patient app.
+const out = document.getElementById("result");
+FHIR.oauth2
+  .ready()
+  .then(async (client) => {
+    const result = { patient: client.patient.id, scope: client.state.tokenResponse.scope };
+    const me = await client.patient.read();
+    result.patientResource = me.resourceType + "/" + me.id;
+    const bundle = await client.request("DiagnosticReport?patient=" + client.patient.id);
+    result.searchType = bundle.type;
+    result.reports = (bundle.entry || []).length;
+    try {
+      await client.request("DiagnosticReport?patient=someone-else");
+      result.otherPatient = "allowed";
+    } catch (e) {
+      result.otherPatient = e.status || e.message;
+    }
+    out.textContent = JSON.stringify(result);
+    out.dataset.done = "1";
+  })
+  .catch((e) => {
+    out.textContent = JSON.stringify({ error: e.message });
+    out.dataset.done = "1";
+  });
