@@ -69,8 +69,8 @@ void BenchCrc() {
   const auto t0 = Clock::now();
   for (int i = 0; i < 200; ++i) sink += storage::crc32c::Value(data);
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("crc32c (%s): %.0f MB/s (sink %08x)\n", storage::crc32c::HardwareAvailable() ? "sse4.2" : "portable", 200.0 / secs,
-              sink);
+  std::printf("crc32c (%s): %.0f MB/s (sink %08x)\n", storage::crc32c::HardwareAvailable() ? "sse4.2" : "portable",
+              200.0 / secs, sink);
 }
 
 void BenchBlocks(const std::string& dir, size_t block_bytes, int count) {

@@ -30,7 +30,7 @@
 
 namespace {
 
-using namespace medledger::ledger;  // NOLINT(google-build-using-namespace)
+using namespace medledger::ledger;            // NOLINT(google-build-using-namespace)
 using namespace medledger::ledger::embedded;  // NOLINT(google-build-using-namespace)
 
 class EmptyState final : public StateView {
@@ -38,9 +38,10 @@ class EmptyState final : public StateView {
   medledger::Result<std::optional<wire::Version>> GetVersion(std::string_view, std::string_view) const override {
     return std::optional<wire::Version>();
   }
-  medledger::Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view, std::string_view,
-                                                                                std::string_view,
-                                                                                uint32_t) const override {
+  medledger::Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view,
+                                                                                      std::string_view,
+                                                                                      std::string_view,
+                                                                                      uint32_t) const override {
     return std::vector<std::pair<std::string, wire::Version>>();
   }
   medledger::Result<bool> HasTx(std::string_view) const override { return false; }

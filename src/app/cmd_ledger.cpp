@@ -14,9 +14,9 @@
 #include "common/encoding.h"
 #include "contract/records_contract.h"
 #include "identity/organization.h"
-#include "ledger/storage/block_store.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
+#include "ledger/storage/block_store.h"
 #include "reportlog/log_audit.h"
 #include "reportlog/log_files.h"
 
@@ -138,7 +138,7 @@ void StartProgress(std::optional<Progress>& p, const VerifyCliOptions& o, const 
 // The report log (DATA/log) against the blocks it was derived from: leaves, anchors, saved checkpoints.
 reportlog::LogAuditReport AuditReportLog(const VerifyCliOptions& o) {
   auto blocks = OrFail(ledger::storage::BlockStore::Open(ledger::embedded::LedgerDirFor(o.data_dir) + "/blocks",
-                                                          nullptr, {.verify_tail_bytes = 0, .read_only = true}));
+                                                         nullptr, {.verify_tail_bytes = 0, .read_only = true}));
   auto opened = OrFail(reportlog::OpenStoredLog(std::filesystem::path(o.data_dir) / reportlog::files::kLogDir));
   reportlog::LogAuditOptions lo;
   lo.chaincode = std::string(contract::kRecordsNamespace);

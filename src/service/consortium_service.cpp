@@ -236,8 +236,9 @@ Result<std::string> ConsortiumService::AcceptReplica(std::string_view caller_cha
   return json{{"cid", cid}, {"pinned", true}}.dump();
 }
 
-Result<net::HttpReply> ConsortiumService::Call(const cs::Member& member, const std::string& path, const std::string& body,
-                                          const std::string& expect_type, size_t max_bytes) {
+Result<net::HttpReply> ConsortiumService::Call(const cs::Member& member, const std::string& path,
+                                               const std::string& body, const std::string& expect_type,
+                                               size_t max_bytes) {
   net::HttpCall call;
   call.url = member.url + path;
   call.timeout_ms = p_.call_timeout_ms;

@@ -94,7 +94,7 @@ class ConsortiumService {
   void RecordRefusal(const std::string& caller, std::string_view access_tx_id, std::string_view report_id,
                      int64_t version, const std::string& reason);
   Result<net::HttpReply> Call(const consortium::Member& member, const std::string& path, const std::string& body,
-                         const std::string& expect_type, size_t max_bytes);
+                              const std::string& expect_type, size_t max_bytes);
   // The envelope `cid` from this node, else from the members' trustless gateways, `first_member`'s first.
   Result<std::string> Ciphertext(const std::string& cid, std::string_view first_member);
   // Only from the members' gateways (a replica request: this node does not have it yet, and asking it would wait

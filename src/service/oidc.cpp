@@ -148,13 +148,13 @@ Result<ExternalIdentity> OidcProvider::SignIn(const ExternalSignIn& in, int64_t 
   std::lock_guard lock(mu_);
   ML_ASSIGN_OR_RETURN(auto d, Discover());
   auto reply = net::HttpFetch({d.token_endpoint,
-                          {{"grant_type", "authorization_code"},
-                           {"code", in.code},
-                           {"redirect_uri", in.redirect_uri},
-                           {"client_id", config_.client_id},
-                           {"code_verifier", in.code_verifier}},
-                          config_.http_timeout_ms,
-                          1 << 20});
+                               {{"grant_type", "authorization_code"},
+                                {"code", in.code},
+                                {"redirect_uri", in.redirect_uri},
+                                {"client_id", config_.client_id},
+                                {"code_verifier", in.code_verifier}},
+                               config_.http_timeout_ms,
+                               1 << 20});
   if (!reply.ok()) return Unavailable(reply.error().message);
   json tokens = Strict(reply->body);
   if (reply->status != 200 || !tokens.is_object()) {

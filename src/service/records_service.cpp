@@ -275,8 +275,7 @@ Result<PatientView> RecordsService::RegisterPatient(const Principal& who, const 
   if (!issues->empty()) {
     return MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the patient has invalid fields");
   }
-  PatientRecord rec{p_.patients->PatientIdForMrn(in.mrn), in.mrn, name, in.birth_date, in.username,
-                    Now().ToRfc3339()};
+  PatientRecord rec{p_.patients->PatientIdForMrn(in.mrn), in.mrn, name, in.birth_date, in.username, Now().ToRfc3339()};
   ML_RETURN_IF_ERROR(p_.patients->Add(rec));
   json arg = {{"patientRef", rec.patient_id}};
   if (!login_id.empty()) arg["login"] = login_id;

@@ -4,11 +4,11 @@
 
 #include "identity/organization.h"
 #include "io/env.h"
-#include "ledger/storage/block_store.h"
 #include "ledger/embedded/genesis.h"
 #include "ledger/embedded/membership.h"
-#include "ledger/storage/state_db.h"
 #include "ledger/embedded/verify_checkpoint.h"
+#include "ledger/storage/block_store.h"
+#include "ledger/storage/state_db.h"
 
 namespace medledger::ledger::embedded {
 

@@ -11,16 +11,16 @@
 #include "crypto/random.h"
 #include "io/env.h"
 #include "ledger/embedded/block_codec.h"
-#include "ledger/storage/block_store.h"
 #include "ledger/embedded/blocking_queue.h"
 #include "ledger/embedded/endorser.h"
 #include "ledger/embedded/genesis.h"
 #include "ledger/embedded/membership.h"
-#include "ledger/wire/protoutil.h"
-#include "ledger/storage/state_db.h"
 #include "ledger/embedded/validator.h"
 #include "ledger/embedded/verifier.h"
 #include "ledger/embedded/worker_pool.h"
+#include "ledger/storage/block_store.h"
+#include "ledger/storage/state_db.h"
+#include "ledger/wire/protoutil.h"
 
 namespace medledger::ledger::embedded {
 namespace {
@@ -147,8 +147,8 @@ void EmbeddedLedger::Impl::ExecuteAndBroadcast(const identity::SigningIdentity& 
   args.reserve(call.args.size() + 1);
   args.push_back(call.function);
   args.insert(args.end(), call.args.begin(), call.args.end());
-  wire::ProposalParts parts = wire::BuildProposal(caller.serialized(), crypto::RandomBytes(kNonceSize), Timestamp::Now(),
-                                      opt.channel_id, opt.chaincode, args);
+  wire::ProposalParts parts = wire::BuildProposal(caller.serialized(), crypto::RandomBytes(kNonceSize),
+                                                  Timestamp::Now(), opt.channel_id, opt.chaincode, args);
   Result<EndorsedProposal> endorsed = MakeError(ErrorKind::kInternal, "unreachable", "");
   const auto trust = opt.local_trust;
   if (trust == EmbeddedLedgerOptions::LocalTrust::kNone) {
@@ -160,7 +160,7 @@ void EmbeddedLedger::Impl::ExecuteAndBroadcast(const identity::SigningIdentity& 
   }
   if (!endorsed.ok()) return done(endorsed.error());
   std::string payload = wire::BuildEnvelopePayload(endorsed->proposal, endorsed->proposal_response_payload,
-                                             endorsed->endorsement.endorser, endorsed->endorsement.signature);
+                                                   endorsed->endorsement.endorser, endorsed->endorsement.signature);
   auto signature = caller.Sign(payload);
   if (!signature.ok()) return done(signature.error());
   PendingTx tx{wire::SerializeEnvelope(payload, *signature), trust != EmbeddedLedgerOptions::LocalTrust::kNone,
@@ -325,8 +325,8 @@ Result<std::string> EmbeddedLedger::Evaluate(const identity::SigningIdentity& ca
   ML_RETURN_IF_ERROR(CheckEndorsingOrganizations(call, /*submission=*/false));
   ML_ASSIGN_OR_RETURN(auto creator, impl_->membership->Resolve(caller.serialized()));
   std::string nonce = crypto::RandomBytes(kNonceSize);
-  TxContext ctx{impl_->opt.chaincode, impl_->opt.channel_id, wire::ComputeTxId(nonce, caller.serialized()), Timestamp::Now(),
-                contract::Creator{creator->msp_id, creator->cert_pem}};
+  TxContext ctx{impl_->opt.chaincode, impl_->opt.channel_id, wire::ComputeTxId(nonce, caller.serialized()),
+                Timestamp::Now(), contract::Creator{creator->msp_id, creator->cert_pem}};
   ML_ASSIGN_OR_RETURN(auto response, impl_->endorser->Simulate(ctx, call.function, call.args));
   return std::move(response.payload);
 }

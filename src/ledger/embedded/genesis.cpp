@@ -3,8 +3,8 @@
 #include "common/time.h"
 #include "crypto/random.h"
 #include "ledger/embedded/block_codec.h"
-#include "ledger/storage/block_store.h"
 #include "ledger/embedded/orderer.h"
+#include "ledger/storage/block_store.h"
 #include "ledger/wire/protoutil.h"
 #include "pb/common/common.pb.h"
 #include "pb/common/configtx.pb.h"
@@ -73,8 +73,8 @@ Result<std::string> BuildGenesisBlock(const identity::SigningIdentity& orderer, 
   return EncodeBlock(block, std::string(1, static_cast<char>(wire::kTxValid)));
 }
 
-Status WriteGenesisIfEmpty(storage::BlockStore& blocks, const identity::SigningIdentity& orderer, std::string_view channel_id,
-                           std::string_view msp_id, std::string_view ca_cert_der) {
+Status WriteGenesisIfEmpty(storage::BlockStore& blocks, const identity::SigningIdentity& orderer,
+                           std::string_view channel_id, std::string_view msp_id, std::string_view ca_cert_der) {
   if (blocks.Height() != 0) return OkStatus();
   ML_ASSIGN_OR_RETURN(std::string block, BuildGenesisBlock(orderer, channel_id, msp_id, ca_cert_der));
   return blocks.Append(0, block);
@@ -102,7 +102,8 @@ std::string CheckConfigEnvelope(std::string_view envelope, std::string_view chan
   }
   if (ch.type() != common::CONFIG) return "not a CONFIG transaction";
   if (ch.channel_id() != channel_id) return "config transaction of channel '" + ch.channel_id() + "'";
-  if (ch.tx_id() != wire::ComputeTxId(sh.nonce(), sh.creator())) return "config transaction ID does not match its header";
+  if (ch.tx_id() != wire::ComputeTxId(sh.nonce(), sh.creator()))
+    return "config transaction ID does not match its header";
   auto creator = membership.Resolve(sh.creator());
   if (!creator.ok()) return "config transaction by an unknown identity: " + creator.error().message;
   if (!(*creator)->is_orderer) return "config transaction not created by the orderer";

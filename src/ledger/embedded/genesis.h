@@ -25,8 +25,8 @@ Result<std::string> BuildGenesisBlock(const identity::SigningIdentity& orderer, 
 
 // Appends the genesis block (fsynced) when `blocks` holds none; a chain that has blocks is left alone
 // (ledgers created before genesis blocks start with a transaction block, which stays valid).
-Status WriteGenesisIfEmpty(storage::BlockStore& blocks, const identity::SigningIdentity& orderer, std::string_view channel_id,
-                           std::string_view msp_id, std::string_view ca_cert_der);
+Status WriteGenesisIfEmpty(storage::BlockStore& blocks, const identity::SigningIdentity& orderer,
+                           std::string_view channel_id, std::string_view msp_id, std::string_view ca_cert_der);
 
 // True when `envelope`'s channel header says CONFIG.
 bool IsConfigEnvelope(std::string_view envelope);

@@ -17,7 +17,8 @@ Result<std::string> SignBlock(const identity::SigningIdentity& signer, uint64_t 
   md.set_value(obm.SerializeAsString());
   auto* sig = md.add_signatures();
   sig->set_signature_header(sh.SerializeAsString());
-  std::string signed_bytes = md.value() + sig->signature_header() + wire::BlockHeaderAsn1(number, previous_hash, data_hash);
+  std::string signed_bytes =
+      md.value() + sig->signature_header() + wire::BlockHeaderAsn1(number, previous_hash, data_hash);
   ML_ASSIGN_OR_RETURN(auto signature, signer.Sign(signed_bytes));
   sig->set_signature(std::move(signature));
   return md.SerializeAsString();

@@ -11,7 +11,8 @@ namespace medledger::ledger::embedded {
 Status ValidateKey(std::string_view key) {
   if (key.empty()) return MakeError(ErrorKind::kInvalidArgument, "invalid_key", "key must not be empty");
   if (key.size() > wire::kMaxKeySize) {
-    return MakeError(ErrorKind::kTooLarge, "key_too_large", "key exceeds " + std::to_string(wire::kMaxKeySize) + " bytes");
+    return MakeError(ErrorKind::kTooLarge, "key_too_large",
+                     "key exceeds " + std::to_string(wire::kMaxKeySize) + " bytes");
   }
   // Keys travel in protobuf `string` fields, which must hold UTF-8.
   if (!IsValidUtf8(key)) return MakeError(ErrorKind::kInvalidArgument, "invalid_key", "key is not valid UTF-8");

@@ -3,8 +3,8 @@
 #include <map>
 #include <set>
 
-#include "ledger/wire/protoutil.h"
 #include "ledger/embedded/worker_pool.h"
+#include "ledger/wire/protoutil.h"
 
 namespace medledger::ledger::embedded {
 
@@ -15,9 +15,9 @@ Result<std::optional<wire::Version>> StateDbView::GetVersion(std::string_view ns
 }
 
 Result<std::vector<std::pair<std::string, wire::Version>>> StateDbView::RangeVersions(std::string_view ns,
-                                                                                std::string_view start,
-                                                                                std::string_view end,
-                                                                                uint32_t limit) const {
+                                                                                      std::string_view start,
+                                                                                      std::string_view end,
+                                                                                      uint32_t limit) const {
   ML_ASSIGN_OR_RETURN(auto rows, db_.Range(ns, start, end, limit));
   std::vector<std::pair<std::string, wire::Version>> out;
   out.reserve(rows.size());

@@ -26,9 +26,9 @@ class StateView {
   virtual Result<std::optional<wire::Version>> GetVersion(std::string_view ns, std::string_view key) const = 0;
   // Keys in [start, end) with their versions, at most `limit` (0 = unbounded).
   virtual Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view ns,
-                                                                             std::string_view start,
-                                                                             std::string_view end,
-                                                                             uint32_t limit) const = 0;
+                                                                                   std::string_view start,
+                                                                                   std::string_view end,
+                                                                                   uint32_t limit) const = 0;
   virtual Result<bool> HasTx(std::string_view tx_id) const = 0;
 };
 
@@ -37,8 +37,8 @@ class StateDbView final : public StateView {
   explicit StateDbView(const storage::StateDb& db) : db_(db) {}
   Result<std::optional<wire::Version>> GetVersion(std::string_view ns, std::string_view key) const override;
   Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view ns, std::string_view start,
-                                                                     std::string_view end,
-                                                                     uint32_t limit) const override;
+                                                                           std::string_view end,
+                                                                           uint32_t limit) const override;
   Result<bool> HasTx(std::string_view tx_id) const override;
 
  private:

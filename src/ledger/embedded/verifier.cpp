@@ -12,9 +12,9 @@
 #include "crypto/hash.h"
 #include "ledger/embedded/block_codec.h"
 #include "ledger/embedded/genesis.h"
-#include "ledger/wire/protoutil.h"
 #include "ledger/embedded/validator.h"
 #include "ledger/embedded/worker_pool.h"
+#include "ledger/wire/protoutil.h"
 
 namespace medledger::ledger::embedded {
 namespace {
@@ -28,8 +28,8 @@ class ReplayState final : public StateView {
     return std::optional<wire::Version>(it->second.version);
   }
   Result<std::vector<std::pair<std::string, wire::Version>>> RangeVersions(std::string_view ns, std::string_view start,
-                                                                     std::string_view end,
-                                                                     uint32_t limit) const override {
+                                                                           std::string_view end,
+                                                                           uint32_t limit) const override {
     std::vector<std::pair<std::string, wire::Version>> out;
     std::string prefix = Key(ns, "");
     for (auto it = values_.lower_bound(Key(ns, start)); it != values_.end(); ++it) {
@@ -49,7 +49,8 @@ class ReplayState final : public StateView {
       if (tx.validation_code != wire::kTxValid) continue;
       for (const auto& w : tx.writes) {
         if (w.value) {
-          values_[Key(w.ns, w.key)] = storage::VersionedValue{*w.value, wire::Version{update.block_number, tx.tx_index}};
+          values_[Key(w.ns, w.key)] =
+              storage::VersionedValue{*w.value, wire::Version{update.block_number, tx.tx_index}};
         } else {
           values_.erase(Key(w.ns, w.key));
         }
@@ -205,8 +206,8 @@ std::unique_ptr<PreparedBlock> Prepare(const storage::BlockStore& blocks, uint64
 // prepared or in preparation (memory stays bounded however long the chain), or inline with one thread.
 class BlockPipeline {
  public:
-  BlockPipeline(const storage::BlockStore& blocks, uint64_t height, const Validator& validator, const Membership& membership,
-                const VerifyOptions& options, size_t threads)
+  BlockPipeline(const storage::BlockStore& blocks, uint64_t height, const Validator& validator,
+                const Membership& membership, const VerifyOptions& options, size_t threads)
       : blocks_(blocks),
         height_(height),
         validator_(validator),
@@ -267,8 +268,8 @@ size_t VerifyThreads(size_t requested) {
   return hw == 0 ? 1 : hw;
 }
 
-Result<VerifyReport> VerifyChain(const storage::BlockStore& blocks, const storage::StateDb& state, const Membership& membership,
-                                 const VerifyOptions& options) {
+Result<VerifyReport> VerifyChain(const storage::BlockStore& blocks, const storage::StateDb& state,
+                                 const Membership& membership, const VerifyOptions& options) {
   VerifyReport report;
   Validator validator(membership, options.channel_id, options.chaincode);
   ReplayState replay;
@@ -342,8 +343,9 @@ Result<VerifyReport> VerifyChain(const storage::BlockStore& blocks, const storag
       for (uint32_t i = 0; i < checked.size(); ++i) {
         int32_t stored = static_cast<uint8_t>(block.filter[i]);
         if (checked[i].code != stored) {
-          return fail(n, i,
-                      "recorded as " + wire::TxCodeName(stored) + " but re-validates as " + wire::TxCodeName(checked[i].code));
+          return fail(
+              n, i,
+              "recorded as " + wire::TxCodeName(stored) + " but re-validates as " + wire::TxCodeName(checked[i].code));
         }
         if (stored == wire::kTxValid) {
           ++report.txs_valid;

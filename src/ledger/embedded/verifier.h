@@ -10,8 +10,8 @@
 #include <string>
 
 #include "common/result.h"
-#include "ledger/storage/block_store.h"
 #include "ledger/embedded/membership.h"
+#include "ledger/storage/block_store.h"
 #include "ledger/storage/state_db.h"
 
 namespace medledger::ledger::embedded {
@@ -78,7 +78,7 @@ struct VerifyReport {
 size_t VerifyThreads(size_t requested);
 
 // Errors only when storage cannot be read; a chain that fails verification gives ok == false.
-Result<VerifyReport> VerifyChain(const storage::BlockStore& blocks, const storage::StateDb& state, const Membership& membership,
-                                 const VerifyOptions& options);
+Result<VerifyReport> VerifyChain(const storage::BlockStore& blocks, const storage::StateDb& state,
+                                 const Membership& membership, const VerifyOptions& options);
 
 }  // namespace medledger::ledger::embedded

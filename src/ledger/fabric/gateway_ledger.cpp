@@ -275,7 +275,7 @@ struct GatewayLedger::Impl {
     auto block = BlockByTxId(caller, tx_id);
     if (block.ok()) {
       hash = HexEncode(wire::BlockHeaderHash(block->header().number(), block->header().previous_hash(),
-                                                 block->header().data_hash()));
+                                             block->header().data_hash()));
     }
     mine.set_value(hash);
     if (hash.empty()) {  // not cached: the next caller tries again

@@ -7,9 +7,9 @@
 #include <future>
 
 #include "identity/organization.h"
+#include "ledger/embedded/data_dir.h"
 #include "ledger/storage/block_store.h"
 #include "ledger/storage/crc32c.h"
-#include "ledger/embedded/data_dir.h"
 #include "test_support.h"
 
 namespace medledger::ledger {

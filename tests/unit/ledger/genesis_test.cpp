@@ -10,9 +10,9 @@
 #include "identity/organization.h"
 #include "io/env.h"
 #include "ledger/embedded/block_codec.h"
-#include "ledger/storage/block_store.h"
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/membership.h"
+#include "ledger/storage/block_store.h"
 #include "test_support.h"
 
 namespace medledger::ledger {

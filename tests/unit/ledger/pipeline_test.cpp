@@ -7,9 +7,9 @@
 
 #include "common/encoding.h"
 #include "crypto/random.h"
+#include "ledger/embedded/verifier.h"
 #include "ledger/wire/protoutil.h"
 #include "ledger/wire/transaction.h"
-#include "ledger/embedded/verifier.h"
 #include "pb/common/common.pb.h"
 #include "pb/peer/proposal_response.pb.h"
 #include "test_support.h"
@@ -61,8 +61,8 @@ class PipelineTest : public ::testing::Test {
     protos::ProposalResponse response;
   };
   Built Endorse(const identity::SigningIdentity& creator, std::vector<std::string> args) {
-    auto parts = wire::BuildProposal(creator.serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
-                                         "kv", args);
+    auto parts =
+        wire::BuildProposal(creator.serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger", "kv", args);
     auto sig = creator.Sign(parts.proposal).value();
     auto pr_bytes = ledger_->ProcessProposal(wire::SerializeSignedProposal(parts.proposal, sig));
     EXPECT_TRUE(pr_bytes.ok()) << pr_bytes.error().ToString();
@@ -72,8 +72,8 @@ class PipelineTest : public ::testing::Test {
   }
   std::string Envelope(const Built& b, const identity::SigningIdentity& signer, std::string endorsement_sig = "") {
     if (endorsement_sig.empty()) endorsement_sig = b.response.endorsement().signature();
-    std::string payload = wire::BuildEnvelopePayload(b.parts, b.response.payload(),
-                                                         b.response.endorsement().endorser(), endorsement_sig);
+    std::string payload =
+        wire::BuildEnvelopePayload(b.parts, b.response.payload(), b.response.endorsement().endorser(), endorsement_sig);
     return wire::SerializeEnvelope(payload, signer.Sign(payload).value());
   }
 
@@ -345,7 +345,7 @@ TEST_F(PipelineTest, ForgedCreatorSignatureIsRejected) {
 
   // A forged proposal signature is refused at endorsement.
   auto parts = wire::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
-                                       "kv", {"put", "k", "x"});
+                                   "kv", {"put", "k", "x"});
   auto sp = wire::SerializeSignedProposal(parts.proposal, fx_.bob->Sign(parts.proposal).value());
   auto pr = ledger_->ProcessProposal(sp);
   ASSERT_FALSE(pr.ok());
@@ -380,11 +380,11 @@ TEST_F(PipelineTest, UnknownOrWrongOrgCreatorIsRejected) {
 
   // An envelope from the imposter, carrying a genuine endorsement made for Alice, fails validation.
   auto built = Endorse(*fx_.alice, {"put", "k", "v"});
-  auto parts = wire::BuildProposal(imposter->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
-                                       "kv", {"put", "k", "v"});
+  auto parts = wire::BuildProposal(imposter->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger", "kv",
+                                   {"put", "k", "v"});
   std::string payload =
       wire::BuildEnvelopePayload(parts, built.response.payload(), built.response.endorsement().endorser(),
-                                     built.response.endorsement().signature());
+                                 built.response.endorsement().signature());
   auto r3 = Broadcast(wire::SerializeEnvelope(payload, imposter->Sign(payload).value()));
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.error().code, "bad_creator_signature");
@@ -415,10 +415,9 @@ TEST_F(PipelineTest, TamperedOrForeignEndorsementFailsPolicy) {
   // An endorsement made for another proposal (its hash) cannot be reused under a new tx_id.
   auto other = Endorse(*fx_.alice, {"put", "k", "other"});
   auto parts = wire::BuildProposal(fx_.alice->serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medledger",
-                                       "kv", {"put", "k", "other"});
-  std::string p3 =
-      wire::BuildEnvelopePayload(parts, other.response.payload(), other.response.endorsement().endorser(),
-                                     other.response.endorsement().signature());
+                                   "kv", {"put", "k", "other"});
+  std::string p3 = wire::BuildEnvelopePayload(parts, other.response.payload(), other.response.endorsement().endorser(),
+                                              other.response.endorsement().signature());
   auto r3 = Broadcast(wire::SerializeEnvelope(p3, fx_.alice->Sign(p3).value()));
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.error().code, "bad_response_payload");

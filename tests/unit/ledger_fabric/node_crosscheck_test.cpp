@@ -116,7 +116,7 @@ TEST_F(NodeCrosscheckTest, MedledgerProposalDecodesAndVerifiesInNode) {
   auto doctor = MakeTestUser("dr.house", "doctor");
   std::vector<std::string> args = {"CreateReport", "{\"reportId\":\"r2\"}", std::string("bin\0ary\xff", 8)};
   auto parts = wire::BuildProposal(doctor.serialized(), crypto::RandomBytes(24), Timestamp::Now(), "medchannel",
-                                       "records", args);
+                                   "records", args);
   std::string signature = doctor.Sign(parts.proposal).value();
   std::string signed_proposal = wire::SerializeSignedProposal(parts.proposal, signature);
   json answer = Ask({{"mode", "decode-signed-proposal"},

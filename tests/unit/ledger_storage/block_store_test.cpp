@@ -22,7 +22,8 @@ using testing::FlipByte;
 using testing::ReadFile;
 using testing::WriteFile;
 
-std::unique_ptr<storage::BlockStore> MustOpen(const std::string& dir, io::Env* env = nullptr, storage::BlockStoreOptions o = {}) {
+std::unique_ptr<storage::BlockStore> MustOpen(const std::string& dir, io::Env* env = nullptr,
+                                              storage::BlockStoreOptions o = {}) {
   auto store = storage::BlockStore::Open(dir, env, o);
   if (!store.ok()) ADD_FAILURE() << store.error().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
@@ -375,10 +376,13 @@ TEST(BlockFileIndex, RoundTripsAndRejectsDamage) {
   }
   EXPECT_FALSE(storage::DecodeBlockFileIndex(bytes.substr(0, bytes.size() - 1), 6000).ok());
   EXPECT_FALSE(storage::DecodeBlockFileIndex("", 6000).ok());
-  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 10}), 6000).ok());        // 10-byte record
-  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 500, 400}), 6000).ok());  // not growing
-  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {100}), 6000).ok());          // not from 0
-  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 5995}), 6000).ok());      // past the end
+  EXPECT_FALSE(
+      storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 10}), 6000).ok());  // 10-byte record
+  EXPECT_FALSE(
+      storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 500, 400}), 6000).ok());   // not growing
+  EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {100}), 6000).ok());  // not from 0
+  EXPECT_FALSE(
+      storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {0, 5995}), 6000).ok());  // past the end
   EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {}), 6000).ok());
 }
 

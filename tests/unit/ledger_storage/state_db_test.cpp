@@ -195,7 +195,8 @@ TEST(storage::StateDb, ARejectedBlockLeavesNoTrace) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {})).ok());
-  for (const wire::KeyWrite& bad : {Put("records", "", "v"), Put("", "k", "v"), Put(std::string("re\0c", 4), "k", "v")}) {
+  for (const wire::KeyWrite& bad :
+       {Put("records", "", "v"), Put("", "k", "v"), Put(std::string("re\0c", 4), "k", "v")}) {
     const Status s = db->ApplyBlock(Block(1, {Tx(0, "first", {Put("records", "a", "1")}), Tx(1, "second", {bad})}));
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.error().kind, ErrorKind::kInvalidArgument);
