@@ -41,9 +41,10 @@ if [ "$fuzz_seconds" -gt 0 ]; then
   stage fuzz
 fi
 
-# End-to-end: the web app in Debian's Chromium against the real `medledger serve` built above.
+# End-to-end: the web app in Debian's Chromium against the real `medledger serve` built above, then the SMART on
+# FHIR standalone launch by the real `fhirclient` library (tests/peers) in the same browser.
 if [ -f web/package.json ]; then
   MEDLEDGER_BIN="$(cd "$BUILD" && pwd)/src/app/medledger"
-  (cd web && MEDLEDGER_BIN="$MEDLEDGER_BIN" npm run e2e)
+  (cd web && MEDLEDGER_BIN="$MEDLEDGER_BIN" npm run e2e && MEDLEDGER_BIN="$MEDLEDGER_BIN" npm run e2e:smart)
   stage e2e
 fi
