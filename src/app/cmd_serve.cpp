@@ -396,7 +396,7 @@ int RunServe(const ServeOptions& o) {
   if (!auth.ok()) return Fail(auth.error());
   service::PatientDirectory* patients_ptr = patients->get();
   (*auth)->SetPatientResolver([patients_ptr](std::string_view u) { return patients_ptr->ForUsername(u); });
-  auto smart_apps = service::SmartAppRegistry::Open(server_dir / "smart-apps.sealed", org->master_key());
+  auto smart_apps = service::SmartAppRegistry::Open(server_dir / "smart-apps.sealed", org->master_key(), env);
   if (!smart_apps.ok()) return Fail(smart_apps.error());
   service::SmartConfig smart_config;
   smart_config.issuer = (*auth)->config().issuer;
@@ -404,6 +404,11 @@ int RunServe(const ServeOptions& o) {
   smart_config.fhir_base = smart_config.issuer + "/fhir/r4";
   smart_config.access_ttl_seconds = (*auth)->config().access_ttl_seconds;
   service::SmartAuthorizer smart(**smart_apps, org->users(), (*auth)->signer(), smart_config);
+  auto refresh_sealer = service::SealedFiles::Create(org->master_key(), "smart-refresh-tokens", env);
+  if (!refresh_sealer.ok()) return Fail(refresh_sealer.error());
+  if (Status s = smart.PersistRefreshTokens(std::move(*refresh_sealer), server_dir / "smart-refresh.sealed"); !s.ok()) {
+    return Fail(s.error());
+  }
 
   auto bookmarks = service::BookmarkSealer::Create(org->master_key());
   if (!bookmarks.ok()) return Fail(bookmarks.error());

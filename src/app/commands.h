@@ -18,5 +18,6 @@ void AddWitnessCommand(CLI::App& app);    // witness, witness keygen (cmd_witnes
 void AddReceiptCommands(CLI::App& app);   // receipt verify, log export-trust (cmd_receipt.cpp)
 void AddBackupCommands(CLI::App& app);    // backup, restore (cmd_backup.cpp)
 void AddUpgradeCommand(CLI::App& app);    // upgrade (cmd_upgrade.cpp)
+void AddKeysCommands(CLI::App& app);      // keys rotate (cmd_keys.cpp)
 
 }  // namespace medledger::app

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   medledger::app::AddLedgerCommands(app);
   medledger::app::AddServeCommand(app);
   medledger::app::AddEraseCommand(app);
+  medledger::app::AddKeysCommands(app);
   medledger::app::AddWitnessCommand(app);
   medledger::app::AddReceiptCommands(app);
   medledger::app::AddBackupCommands(app);

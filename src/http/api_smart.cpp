@@ -121,8 +121,15 @@ Response TokenEndpoint(SmartAuthorizer* smart, const Request& req) {
     }
     bool oauth_code = e.code == "invalid_request" || e.code == "invalid_grant" || e.code == "invalid_scope" ||
                       e.code == "unsupported_grant_type" || e.code == "unauthorized_client";
-    return oauth_code ? OAuthError(400, e.code, e.message)
-                      : OAuthError(500, "server_error", "the token could not be issued");
+    if (oauth_code) return OAuthError(400, e.code, e.message);
+    // The new refresh token could not be made durable: nothing was issued and the old one still works.
+    if (e.kind == ErrorKind::kNoSpace || e.kind == ErrorKind::kIoError) {
+      Response r = OAuthError(e.kind == ErrorKind::kNoSpace ? 507 : 503, "temporarily_unavailable",
+                              "the token could not be stored; try again");
+      r.SetHeader("Retry-After", "5");
+      return r;
+    }
+    return OAuthError(500, "server_error", "the token could not be issued");
   }
   return TokenAnswer(*answer);
 }

@@ -1,6 +1,7 @@
 #include "service/smart_auth.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
 #include "common/time.h"
@@ -13,6 +14,8 @@ namespace {
 Error OAuth(ErrorKind kind, const char* code, std::string description) {
   return MakeError(kind, code, std::move(description));
 }
+
+constexpr std::string_view kRefreshAad = "medledger smart refresh tokens v1";
 
 std::string Hash(std::string_view secret) {
   return HexEncode(crypto::Sha256(secret));
@@ -201,6 +204,53 @@ Result<SmartApp> SmartAuthorizer::AuthenticateClient(const ClientCredentials& cl
   return *app;
 }
 
+Status SmartAuthorizer::PersistRefreshTokens(SealedFiles sealer, std::filesystem::path file) {
+  using json = nlohmann::json;
+  std::lock_guard lock(mu_);
+  auto text = sealer.Read(file, kRefreshAad);
+  if (!text.ok() && text.error().code != "not_found") return text.error();
+  if (text.ok()) {
+    json doc = json::parse(*text, nullptr, false);
+    if (!doc.is_array()) {
+      return MakeError(ErrorKind::kCorruption, "smart_refresh_tokens_corrupt", "the refresh token file is damaged");
+    }
+    const int64_t now = Now();
+    for (const auto& e : doc) {
+      if (!e.is_object() || !e.contains("h") || !e["h"].is_string()) continue;
+      Grant g;
+      g.client_id = e.value("client_id", "");
+      g.redirect_uri = e.value("redirect_uri", "");
+      g.username = e.value("username", "");
+      g.generation = e.value("generation", uint64_t{0});
+      g.scope = e.value("scope", "");
+      g.patient = e.value("patient", "");
+      g.expires_at = e.value("expires_at", int64_t{0});
+      if (g.expires_at > now && refresh_.size() < config_.max_refresh_tokens) {
+        refresh_.emplace(e["h"].get<std::string>(), std::move(g));
+      }
+    }
+  }
+  refresh_store_.emplace(std::move(sealer));
+  refresh_file_ = std::move(file);
+  return OkStatus();
+}
+
+Status SmartAuthorizer::SaveRefreshLocked() const {
+  if (!refresh_store_) return OkStatus();
+  nlohmann::json doc = nlohmann::json::array();
+  for (const auto& [hash, g] : refresh_) {
+    doc.push_back({{"h", hash},
+                   {"client_id", g.client_id},
+                   {"redirect_uri", g.redirect_uri},
+                   {"username", g.username},
+                   {"generation", g.generation},
+                   {"scope", g.scope},
+                   {"patient", g.patient},
+                   {"expires_at", g.expires_at}});
+  }
+  return refresh_store_->Write(refresh_file_, doc.dump(), kRefreshAad);
+}
+
 Result<TokenResponse> SmartAuthorizer::IssueLocked(const Grant& grant, int64_t now) {
   auto user = users_.GetUser(grant.username);
   if (!user.ok() || user->disabled || user->token_generation != grant.generation) {
@@ -227,16 +277,25 @@ Result<TokenResponse> SmartAuthorizer::IssueLocked(const Grant& grant, int64_t n
   out.patient = grant.patient;
   ML_ASSIGN_OR_RETURN(auto scopes, smart::ParseScopes(grant.scope));
   if (scopes.offline_access) {
+    std::optional<std::pair<std::string, Grant>> evicted;
     if (refresh_.size() >= config_.max_refresh_tokens) {
       // Full: the grant expiring soonest goes (its app signs the user in again).
-      refresh_.erase(std::min_element(refresh_.begin(), refresh_.end(), [](const auto& a, const auto& b) {
+      auto oldest = std::min_element(refresh_.begin(), refresh_.end(), [](const auto& a, const auto& b) {
         return a.second.expires_at < b.second.expires_at;
-      }));
+      });
+      evicted.emplace(oldest->first, std::move(oldest->second));
+      refresh_.erase(oldest);
     }
     out.refresh_token = Base64UrlEncode(crypto::RandomBytes(32));
     Grant next = grant;
     next.expires_at = now + config_.refresh_ttl_seconds;
-    refresh_.emplace(Hash(out.refresh_token), std::move(next));
+    auto [added, inserted] = refresh_.emplace(Hash(out.refresh_token), std::move(next));
+    // Answered only once durable: a token the app holds must survive a restart.
+    if (Status saved = SaveRefreshLocked(); !saved.ok()) {
+      if (inserted) refresh_.erase(added);
+      if (evicted) refresh_.emplace(std::move(evicted->first), std::move(evicted->second));
+      return saved.error();
+    }
   }
   return out;
 }
@@ -281,8 +340,12 @@ Result<TokenResponse> SmartAuthorizer::Refresh(const ClientCredentials& client, 
   if (it == refresh_.end() || it->second.client_id != app.client_id) {
     return OAuth(ErrorKind::kInvalidArgument, "invalid_grant", "the refresh token is unknown or expired");
   }
+  // Rotation: each refresh token works once. It is given back if the new one cannot be made durable, so a
+  // full or failing disk costs the app a retry, not its sign-in.
+  const std::string old_hash = it->first;
   Grant grant = std::move(it->second);
-  refresh_.erase(it);  // rotation: each refresh token works once
+  const Grant old = grant;
+  refresh_.erase(it);
   if (!scope.empty()) {
     // RFC 6749 6: a narrower scope may be asked for, never a wider one.
     ML_ASSIGN_OR_RETURN(auto asked, smart::ParseScopes(scope));
@@ -291,7 +354,11 @@ Result<TokenResponse> SmartAuthorizer::Refresh(const ClientCredentials& client, 
     if (narrowed.resources.empty()) return OAuth(ErrorKind::kInvalidArgument, "invalid_scope", "no scope left");
     grant.scope = narrowed.ToString();
   }
-  return IssueLocked(grant, now);
+  auto issued = IssueLocked(grant, now);
+  if (!issued.ok() && (issued.error().kind == ErrorKind::kIoError || issued.error().kind == ErrorKind::kNoSpace)) {
+    refresh_.emplace(old_hash, old);
+  }
+  return issued;
 }
 
 size_t SmartAuthorizer::pending_count() const {

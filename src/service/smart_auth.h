@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -19,6 +20,7 @@
 #include "identity/user_directory.h"
 #include "service/jwt.h"
 #include "service/principal.h"
+#include "service/sealed_file.h"
 #include "service/smart_apps.h"
 #include "service/smart_scopes.h"
 
@@ -102,6 +104,11 @@ class SmartAuthorizer {
   Result<TokenResponse> Refresh(const ClientCredentials& client, const std::string& refresh_token,
                                 const std::string& scope);
 
+  // Keeps refresh tokens (their SHA-256 and grant, never the token) in `file`, sealed, so an app granted
+  // offline_access stays signed in across a restart: loads the live ones now, and every issue or rotation is
+  // written (atomically, fsynced) before the new token is answered. Without it they live in memory only.
+  Status PersistRefreshTokens(SealedFiles sealer, std::filesystem::path file);
+
   // Whether an app token's client is still registered (deleting the app ends its tokens).
   bool ClientActive(std::string_view client_id) const { return apps_.Find(client_id).has_value(); }
 
@@ -130,6 +137,7 @@ class SmartAuthorizer {
   Result<SmartApp> AuthenticateClient(const ClientCredentials& client) const;
   Result<std::string> PatientOf(const Principal& user) const;
   Result<TokenResponse> IssueLocked(const Grant& grant, int64_t now);
+  Status SaveRefreshLocked() const;
 
   SmartAppRegistry& apps_;
   identity::UserDirectory& users_;
@@ -139,6 +147,8 @@ class SmartAuthorizer {
   std::map<std::string, Pending, std::less<>> pending_;  // request id -> request
   std::map<std::string, Grant, std::less<>> codes_;      // SHA-256(code) -> grant
   std::map<std::string, Grant, std::less<>> refresh_;    // SHA-256(refresh token) -> grant
+  std::optional<SealedFiles> refresh_store_;             // set by PersistRefreshTokens
+  std::filesystem::path refresh_file_;
 };
 
 }  // namespace medledger::service

@@ -6,7 +6,10 @@
 
 #include "common/encoding.h"
 #include "crypto/hash.h"
+#include "io/env.h"
+#include "io/fault_env.h"
 #include "service/auth_service.h"
+#include "service/sealed_file.h"
 #include "service/smart_apps.h"
 #include "service/smart_auth.h"
 #include "service/smart_scopes.h"
@@ -297,6 +300,47 @@ TEST_F(SmartFlowTest, PasswordChangeEndsTheAppsTokens) {
   ASSERT_TRUE(users_->SetPassword("alice", "correct-horse-new-one").ok());
   EXPECT_EQ(auth_->Authenticate(token.access_token).error().code, "token_revoked");
   EXPECT_EQ(smart_->Refresh({client_, "", false}, token.refresh_token, "").error().code, "invalid_grant");
+}
+
+TEST_F(SmartFlowTest, RefreshTokensSurviveARestartAndTheirRotationIsDurable) {
+  const auto file = dir_.path() / "server" / "smart-refresh.sealed";
+  auto sealer = [&] { return SealedFiles::Create(master_, "smart-refresh-tokens").value(); };
+  ASSERT_TRUE(smart_->PersistRefreshTokens(sealer(), file).ok());
+  auto token = smart_->ExchangeCode({client_, "", false}, Code(User("alice")), kRedirect, kVerifier).value();
+  ASSERT_FALSE(token.refresh_token.empty());
+
+  auto restarted = [&] {
+    auto s = std::make_unique<SmartAuthorizer>(*apps_, *users_, auth_->signer(), smart_->config());
+    EXPECT_TRUE(s->PersistRefreshTokens(sealer(), file).ok());
+    return s;
+  };
+  auto second = restarted();
+  auto rotated = second->Refresh({client_, "", false}, token.refresh_token, "");
+  ASSERT_TRUE(rotated.ok()) << rotated.error().ToString();
+  EXPECT_EQ(rotated->patient, "p-alice");
+
+  auto third = restarted();  // the rotation was written: the old token is spent, the new one works
+  EXPECT_EQ(third->Refresh({client_, "", false}, token.refresh_token, "").error().code, "invalid_grant");
+  EXPECT_TRUE(third->Refresh({client_, "", false}, rotated->refresh_token, "").ok());
+  // The file holds hashes, never a token.
+  auto raw = io::ReadFile(*io::Env::Default(), file.string());
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->find(rotated->refresh_token), std::string::npos);
+}
+
+TEST_F(SmartFlowTest, AFullDiskRefusesTheRefreshAndKeepsTheOldToken) {
+  io::FaultInjectionEnv env;
+  ASSERT_TRUE(smart_
+                  ->PersistRefreshTokens(SealedFiles::Create(master_, "smart-refresh-tokens", &env).value(),
+                                         dir_.path() / "server" / "smart-refresh.sealed")
+                  .ok());
+  auto token = smart_->ExchangeCode({client_, "", false}, Code(User("alice")), kRedirect, kVerifier).value();
+  env.SetDiskFull(true);
+  auto refused = smart_->Refresh({client_, "", false}, token.refresh_token, "");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kNoSpace);
+  env.ClearFaults();
+  EXPECT_TRUE(smart_->Refresh({client_, "", false}, token.refresh_token, "").ok());
 }
 
 }  // namespace
