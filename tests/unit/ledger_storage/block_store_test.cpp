@@ -49,7 +49,7 @@ std::string File0(const TempDir& dir) {
   return dir.Sub("blocks/" + BlockFileName(0));
 }
 
-TEST(storage::BlockStore, AppendReadAndReopen) {
+TEST(BlockStore, AppendReadAndReopen) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -64,7 +64,7 @@ TEST(storage::BlockStore, AppendReadAndReopen) {
   EXPECT_EQ(store->Read(40).value(), "next");
 }
 
-TEST(storage::BlockStore, OneWriterPerDirectoryButReadersMayLook) {
+TEST(BlockStore, OneWriterPerDirectoryButReadersMayLook) {
   TempDir dir;
   auto store = MustOpen(dir.Sub("blocks"));
   AppendBlocks(*store, 2, 10);
@@ -80,7 +80,7 @@ TEST(storage::BlockStore, OneWriterPerDirectoryButReadersMayLook) {
   EXPECT_TRUE(storage::BlockStore::Open(dir.Sub("blocks")).ok());  // released with the store
 }
 
-TEST(storage::BlockStore, RecordFramingIsAsDocumented) {
+TEST(BlockStore, RecordFramingIsAsDocumented) {
   TempDir dir;
   auto store = MustOpen(dir.Sub("blocks"));
   ASSERT_TRUE(store->Append(0, "hello").ok());
@@ -92,7 +92,7 @@ TEST(storage::BlockStore, RecordFramingIsAsDocumented) {
   EXPECT_EQ(file.substr(12), "hello");
 }
 
-TEST(storage::BlockStore, RejectsBadAppendsAndReads) {
+TEST(BlockStore, RejectsBadAppendsAndReads) {
   TempDir dir;
   auto store = MustOpen(dir.Sub("blocks"));
   EXPECT_EQ(store->Append(1, "x").error().code, "unexpected_block_number");
@@ -106,7 +106,7 @@ TEST(storage::BlockStore, RejectsBadAppendsAndReads) {
   EXPECT_EQ(store->Height(), 1u);
 }
 
-TEST(storage::BlockStore, RollsToNewFilesAndReadsAcrossThem) {
+TEST(BlockStore, RollsToNewFilesAndReadsAcrossThem) {
   TempDir dir;
   storage::BlockStoreOptions o;
   o.max_file_bytes = 1000;
@@ -127,7 +127,7 @@ TEST(storage::BlockStore, RollsToNewFilesAndReadsAcrossThem) {
 }
 
 // A crash can leave any prefix of the last record on disk: each must be cut, keeping every full block.
-TEST(storage::BlockStore, TornTailAtEveryByteOffsetIsTruncated) {
+TEST(BlockStore, TornTailAtEveryByteOffsetIsTruncated) {
   TempDir dir;
   const std::string path = File0(dir);
   constexpr size_t kSize = 150;
@@ -153,7 +153,7 @@ TEST(storage::BlockStore, TornTailAtEveryByteOffsetIsTruncated) {
   }
 }
 
-TEST(storage::BlockStore, ChecksumMismatchOnLastRecordIsATornTail) {
+TEST(BlockStore, ChecksumMismatchOnLastRecordIsATornTail) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -166,7 +166,7 @@ TEST(storage::BlockStore, ChecksumMismatchOnLastRecordIsATornTail) {
   ExpectBlocks(*store, 2, 100);
 }
 
-TEST(storage::BlockStore, ZeroFilledTailFromPowerLossIsTruncated) {
+TEST(BlockStore, ZeroFilledTailFromPowerLossIsTruncated) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -180,7 +180,7 @@ TEST(storage::BlockStore, ZeroFilledTailFromPowerLossIsTruncated) {
 
 // User data inside a block may contain what looks like a whole record; a torn copy of such a block is
 // still a torn tail, not corruption.
-TEST(storage::BlockStore, FrameLookalikeInsideTornRecordIsNotCorruption) {
+TEST(BlockStore, FrameLookalikeInsideTornRecordIsNotCorruption) {
   TempDir dir;
   std::string inner;
   PutFixed32(&inner, kBlockRecordMagic);
@@ -202,7 +202,7 @@ TEST(storage::BlockStore, FrameLookalikeInsideTornRecordIsNotCorruption) {
 
 // The price of never truncating acknowledged blocks: if a tear lands exactly where a chain of
 // record-like patterns in user data ends, Open refuses to guess and reports corruption.
-TEST(storage::BlockStore, TearAtEndOfEmbeddedRecordChainIsReportedNotTruncated) {
+TEST(BlockStore, TearAtEndOfEmbeddedRecordChainIsReportedNotTruncated) {
   TempDir dir;
   std::string inner;
   PutFixed32(&inner, kBlockRecordMagic);
@@ -222,7 +222,7 @@ TEST(storage::BlockStore, TearAtEndOfEmbeddedRecordChainIsReportedNotTruncated) 
   EXPECT_NE(opened.error().message.find("block 2 "), std::string::npos) << opened.error().message;
 }
 
-TEST(storage::BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
+TEST(BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -261,7 +261,7 @@ TEST(storage::BlockStore, ChecksumCorruptionMidChainFailsOpenNamingTheBlock) {
   EXPECT_EQ(storage::BlockStore::Open(dir.Sub("blocks"), nullptr, paranoid).error().code, "block_corrupt");
 }
 
-TEST(storage::BlockStore, HeaderCorruptionMidChainFailsOpen) {
+TEST(BlockStore, HeaderCorruptionMidChainFailsOpen) {
   for (uint64_t field_offset : {0u, 4u, 5u, 7u}) {  // magic, length (high and low bytes)
     TempDir dir;
     {
@@ -276,7 +276,7 @@ TEST(storage::BlockStore, HeaderCorruptionMidChainFailsOpen) {
   }
 }
 
-TEST(storage::BlockStore, DamageInEarlierFileOrMissingFileFailsOpen) {
+TEST(BlockStore, DamageInEarlierFileOrMissingFileFailsOpen) {
   storage::BlockStoreOptions o;
   o.max_file_bytes = 500;
   {
@@ -304,7 +304,7 @@ TEST(storage::BlockStore, DamageInEarlierFileOrMissingFileFailsOpen) {
   }
 }
 
-TEST(storage::BlockStore, SealedFilesGetSidecarIndexesThatSkipTheHeaderScan) {
+TEST(BlockStore, SealedFilesGetSidecarIndexesThatSkipTheHeaderScan) {
   TempDir dir;
   storage::BlockStoreOptions o;
   o.max_file_bytes = 1000;  // 3 blocks of 300 bytes per file
@@ -335,7 +335,7 @@ TEST(storage::BlockStore, SealedFilesGetSidecarIndexesThatSkipTheHeaderScan) {
   EXPECT_NE(opened.error().message.find("block 1 "), std::string::npos) << opened.error().message;
 }
 
-TEST(storage::BlockStore, DamagedOrStaleSidecarIsIgnoredAndRewritten) {
+TEST(BlockStore, DamagedOrStaleSidecarIsIgnoredAndRewritten) {
   TempDir dir;
   storage::BlockStoreOptions o;
   o.max_file_bytes = 1000;
@@ -386,7 +386,7 @@ TEST(BlockFileIndex, RoundTripsAndRejectsDamage) {
   EXPECT_FALSE(storage::DecodeBlockFileIndex(storage::EncodeBlockFileIndex(6000, {}), 6000).ok());
 }
 
-TEST(storage::BlockStore, ReadOnlyLeavesTornTailInPlace) {
+TEST(BlockStore, ReadOnlyLeavesTornTailInPlace) {
   TempDir dir;
   {
     auto store = MustOpen(dir.Sub("blocks"));
@@ -403,7 +403,7 @@ TEST(storage::BlockStore, ReadOnlyLeavesTornTailInPlace) {
   EXPECT_EQ(store->Append(2, "x").error().code, "block_store_read_only");
 }
 
-TEST(storage::BlockStore, FsyncFailureIsNotAcknowledgedAndStopsAppends) {
+TEST(BlockStore, FsyncFailureIsNotAcknowledgedAndStopsAppends) {
   TempDir dir;
   io::FaultInjectionEnv env;
   {
@@ -428,7 +428,7 @@ TEST(storage::BlockStore, FsyncFailureIsNotAcknowledgedAndStopsAppends) {
 }
 
 // Every torn write an append can suffer (disk full mid-record) is undone, and the store keeps working.
-TEST(storage::BlockStore, TornWriteAtEveryOffsetIsUndone) {
+TEST(BlockStore, TornWriteAtEveryOffsetIsUndone) {
   TempDir dir;
   io::FaultInjectionEnv env;
   auto store = MustOpen(dir.Sub("blocks"), &env);
@@ -451,7 +451,7 @@ TEST(storage::BlockStore, TornWriteAtEveryOffsetIsUndone) {
   ExpectBlocks(*store, height, 64);
 }
 
-TEST(storage::BlockStore, DiskFullThenSpaceFreed) {
+TEST(BlockStore, DiskFullThenSpaceFreed) {
   TempDir dir;
   io::FaultInjectionEnv env;
   auto store = MustOpen(dir.Sub("blocks"), &env);
@@ -465,7 +465,7 @@ TEST(storage::BlockStore, DiskFullThenSpaceFreed) {
 
 // Power loss right after Append returns: every acknowledged block, including those in files created by
 // a roll, must survive dropping all unsynced data.
-TEST(storage::BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
+TEST(BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
   TempDir dir;
   io::FaultInjectionEnv env;
   storage::BlockStoreOptions o;
@@ -482,7 +482,7 @@ TEST(storage::BlockStore, AcknowledgedBlocksSurvivePowerLoss) {
 
 // Found by the random fault walk: a roll whose directory sync failed leaves a new file whose name is
 // not durable; after a restart, blocks acknowledged into it must not vanish in a power loss.
-TEST(storage::BlockStore, FileFromAFailedRollIsMadeDurableOnReopen) {
+TEST(BlockStore, FileFromAFailedRollIsMadeDurableOnReopen) {
   TempDir dir;
   io::FaultInjectionEnv env;
   storage::BlockStoreOptions o;
@@ -504,7 +504,7 @@ TEST(storage::BlockStore, FileFromAFailedRollIsMadeDurableOnReopen) {
   ExpectBlocks(*store, 4, 100);
 }
 
-TEST(storage::BlockStore, ConcurrentReadersWithOneAppender) {
+TEST(BlockStore, ConcurrentReadersWithOneAppender) {
   TempDir dir;
   storage::BlockStoreOptions o;
   o.max_file_bytes = 64 << 10;

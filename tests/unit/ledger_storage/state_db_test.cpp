@@ -46,7 +46,7 @@ std::vector<std::string> Keys(const std::vector<std::pair<std::string, storage::
   return keys;
 }
 
-TEST(storage::StateDb, EmptyDatabase) {
+TEST(StateDb, EmptyDatabase) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   EXPECT_FALSE(db->Savepoint().value().has_value());
@@ -56,7 +56,7 @@ TEST(storage::StateDb, EmptyDatabase) {
   EXPECT_TRUE(db->Range("records", "", "", 0).value().empty());
 }
 
-TEST(storage::StateDb, WritesCarryVersionsAndLaterWritesWin) {
+TEST(StateDb, WritesCarryVersionsAndLaterWritesWin) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {})).ok());  // genesis: no transactions
@@ -75,7 +75,7 @@ TEST(storage::StateDb, WritesCarryVersionsAndLaterWritesWin) {
   EXPECT_FALSE(db->Get("other", "a").value().has_value());  // namespaces are separate
 }
 
-TEST(storage::StateDb, DeletesRemoveStateAndLeaveATombstoneInHistory) {
+TEST(StateDb, DeletesRemoveStateAndLeaveATombstoneInHistory) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t1", {Put("records", "k", "v1")})})).ok());
@@ -95,7 +95,7 @@ TEST(storage::StateDb, DeletesRemoveStateAndLeaveATombstoneInHistory) {
   EXPECT_FALSE(history[3].value.has_value());
 }
 
-TEST(storage::StateDb, InvalidTransactionsAreIndexedButNotApplied) {
+TEST(StateDb, InvalidTransactionsAreIndexedButNotApplied) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   constexpr int32_t kMvccReadConflict = 11;
@@ -113,7 +113,7 @@ TEST(storage::StateDb, InvalidTransactionsAreIndexedButNotApplied) {
   EXPECT_EQ(db->FindTx("good").value()->validation_code, 0);
 }
 
-TEST(storage::StateDb, ATransactionIdKeepsItsFirstLocation) {
+TEST(StateDb, ATransactionIdKeepsItsFirstLocation) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   constexpr int32_t kDuplicateTxId = 9;
@@ -126,7 +126,7 @@ TEST(storage::StateDb, ATransactionIdKeepsItsFirstLocation) {
   EXPECT_EQ(loc->validation_code, 0);
 }
 
-TEST(storage::StateDb, RangeHonoursBoundsLimitAndNamespaces) {
+TEST(StateDb, RangeHonoursBoundsLimitAndNamespaces) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   std::vector<wire::KeyWrite> writes;
@@ -156,7 +156,7 @@ TEST(storage::StateDb, RangeHonoursBoundsLimitAndNamespaces) {
   EXPECT_EQ(rows[0].second.version, (wire::Version{0, 0}));
 }
 
-TEST(storage::StateDb, HistoryIsOldestFirstAndNotConfusedByPrefixKeys) {
+TEST(StateDb, HistoryIsOldestFirstAndNotConfusedByPrefixKeys) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   const std::string key("\0k\0", 3);
@@ -179,7 +179,7 @@ TEST(storage::StateDb, HistoryIsOldestFirstAndNotConfusedByPrefixKeys) {
   EXPECT_EQ(db->History("records", longer).value().size(), 780u);
 }
 
-TEST(storage::StateDb, BlocksMustArriveInOrder) {
+TEST(StateDb, BlocksMustArriveInOrder) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   EXPECT_EQ(db->ApplyBlock(Block(1, {})).error().code, "unexpected_block_number");
@@ -191,7 +191,7 @@ TEST(storage::StateDb, BlocksMustArriveInOrder) {
 }
 
 // Validation happens before anything is written: a bad write anywhere leaves the block unapplied.
-TEST(storage::StateDb, ARejectedBlockLeavesNoTrace) {
+TEST(StateDb, ARejectedBlockLeavesNoTrace) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {})).ok());
@@ -208,7 +208,7 @@ TEST(storage::StateDb, ARejectedBlockLeavesNoTrace) {
   EXPECT_EQ(db->Get(std::string("a\0b", 3), "k").error().code, "bad_namespace");
 }
 
-TEST(storage::StateDb, ReopenKeepsEverything) {
+TEST(StateDb, ReopenKeepsEverything) {
   TempDir dir;
   {
     auto db = MustOpen(dir.path());
@@ -224,7 +224,7 @@ TEST(storage::StateDb, ReopenKeepsEverything) {
   ASSERT_TRUE(db->ApplyBlock(Block(2, {})).ok());
 }
 
-TEST(storage::StateDb, ReadOnlyOpensBesideTheWriter) {
+TEST(StateDb, ReadOnlyOpensBesideTheWriter) {
   TempDir dir;
   storage::StateDbOptions ro;
   ro.read_only = true;
@@ -246,7 +246,7 @@ TEST(storage::StateDb, ReadOnlyOpensBesideTheWriter) {
   EXPECT_EQ((*reader)->ApplyBlock(Block(2, {})).error().code, "state_db_read_only");
 }
 
-TEST(storage::StateDb, ForEachVisitsTheWholeState) {
+TEST(StateDb, ForEachVisitsTheWholeState) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   ASSERT_TRUE(db->ApplyBlock(Block(0, {Tx(0, "t",
@@ -263,7 +263,7 @@ TEST(storage::StateDb, ForEachVisitsTheWholeState) {
   EXPECT_EQ(seen, expected);
 }
 
-TEST(storage::StateDb, ConcurrentReadersSeeWholeBlocks) {
+TEST(StateDb, ConcurrentReadersSeeWholeBlocks) {
   TempDir dir;
   auto db = MustOpen(dir.path());
   // Each block sets both keys to the block number; a reader must never see them from different blocks
