@@ -129,7 +129,7 @@ class RecordsServiceTest : public ::testing::Test {
     ASSERT_TRUE(org.ok()) << org.error().ToString();
     org_ = std::move(*org);
     for (auto [name, role] :
-         {std::pair{"dr.a", Role::kDoctor}, std::pair{"dr.b", Role::kDoctor}, std::pair{"admin", Role::kAdmin},
+         {std::pair{"dr.a", Role::kDoctor}, std::pair{"dr.b", Role::kDoctor}, std::pair{"registrar", Role::kAdmin},
           std::pair{"auditor", Role::kAuditor}, std::pair{"pat", Role::kPatient}}) {
       ASSERT_TRUE(org_->AddUser({name, role, name, {}}).ok()) << name;
     }
@@ -168,7 +168,7 @@ class RecordsServiceTest : public ::testing::Test {
   }
 
   static Principal As(const char* name, Role role) { return Principal{name, role, name}; }
-  static Principal Admin() { return As("admin", Role::kAdmin); }
+  static Principal Admin() { return As("registrar", Role::kAdmin); }
   static Principal Doctor(const char* name = "dr.a") { return As(name, Role::kDoctor); }
   Principal Patient() const {
     Principal p = As("pat", Role::kPatient);
@@ -271,7 +271,7 @@ TEST_F(RecordsServiceTest, TheServiceClockDatesTheDocumentAndDecidesConsentExpir
   ASSERT_TRUE(receipt.ok());
   auto read = svc_->ReadReport(Patient(), receipt->report_id, "");
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ(json::parse(read->document)["createdAt"], "2026-03-01T09:30:00Z");
+  EXPECT_EQ(json::parse(read->document)["createdAt"], "2026-03-01T09:30:00.000Z");
 
   // One second before the service's now is the past, whatever the machine's clock says.
   auto past = svc_->GrantConsent(Patient(), patient_id_, "dr.b", "treatment", "", "2026-03-01T09:29:59Z");
@@ -288,7 +288,8 @@ TEST_F(RecordsServiceTest, AReadIsRecordedInThePatientsAccessLogAndOnlyTheAuthor
   auto log = svc_->AccessLog(Patient(), patient_id_, 50, "");
   ASSERT_TRUE(log.ok()) << log.error().ToString();
   bool seen = false;
-  for (const auto& item : json::parse(*log)["items"]) {
+  const json entries = json::parse(*log);  // named: a range-for over a temporary's member would dangle
+  for (const auto& item : entries["items"]) {
     seen = seen || (item.value("reportId", "") == receipt->report_id && item.dump().find("dr.a") != std::string::npos);
   }
   EXPECT_TRUE(seen) << *log;
