@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/encoding.h"
+#include "random_json.h"
 
 namespace medledger::fhir {
 namespace {
@@ -163,27 +164,11 @@ TEST(FhirMapping, ReportToDiagnosticReportToleratesMistypedStoredJson) {
 
 // Random JSON of every type and nesting, and the valid resource with random members replaced: the mapping
 // must never throw and must reject anything that is not a usable DiagnosticReport.
+constexpr const char* kKeys[] = {"resourceType", "subject",       "reference", "code", "text",
+                                 "conclusion",   "presentedForm", "data",      "x",    ""};
+
 json RandomJson(std::mt19937_64& rng, int depth) {
-  static const char* kKeys[] = {"resourceType", "subject",       "reference", "code", "text",
-                                "conclusion",   "presentedForm", "data",      "x",    ""};
-  switch (rng() % (depth > 3 ? 6 : 8)) {
-    case 0: return nullptr;
-    case 1: return static_cast<bool>(rng() & 1);
-    case 2: return static_cast<int64_t>(rng());
-    case 3: return static_cast<double>(rng() % 1000) / 7.0;
-    case 4: return "Patient/" + std::to_string(rng() % 100);
-    case 5: return static_cast<uint64_t>(rng());
-    case 6: {
-      json a = json::array();
-      for (int i = static_cast<int>(rng() % 4); i > 0; --i) a.push_back(RandomJson(rng, depth + 1));
-      return a;
-    }
-    default: {
-      json o = json::object();
-      for (int i = static_cast<int>(rng() % 5); i > 0; --i) o[kKeys[rng() % 10]] = RandomJson(rng, depth + 1);
-      return o;
-    }
-  }
+  return testing::RandomJson(rng, depth, kKeys);
 }
 
 TEST(FhirMapping, PropertyRandomShapesNeverThrow) {

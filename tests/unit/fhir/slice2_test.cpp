@@ -12,6 +12,7 @@
 #include "fhir/consent.h"
 #include "fhir/provenance.h"
 #include "fhir/search_params.h"
+#include "random_json.h"
 #include "receipt/ledger_evidence.h"
 #include "verifier/provenance_verifier.h"
 
@@ -372,27 +373,11 @@ TEST(FhirSearch, Slice2ParametersAndTheirRequirements) {
 
 // ---- No mapping throws
 
+constexpr const char* kKeys[] = {"reportId", "version", "kind",    "patientId", "provision",  "actor",
+                                 "period",   "end",     "patient", "reference", "identifier", "value"};
+
 json RandomJson(std::mt19937_64& rng, int depth) {
-  static const char* kKeys[] = {"reportId", "version", "kind",    "patientId", "provision",  "actor",
-                                "period",   "end",     "patient", "reference", "identifier", "value"};
-  switch (rng() % (depth > 3 ? 6 : 8)) {
-    case 0: return nullptr;
-    case 1: return static_cast<bool>(rng() & 1);
-    case 2: return static_cast<int64_t>(rng());
-    case 3: return static_cast<double>(rng() % 1000) / 7.0;
-    case 4: return "Patient/" + std::to_string(rng() % 100);
-    case 5: return static_cast<uint64_t>(rng());
-    case 6: {
-      json a = json::array();
-      for (int i = static_cast<int>(rng() % 4); i > 0; --i) a.push_back(RandomJson(rng, depth + 1));
-      return a;
-    }
-    default: {
-      json o = json::object();
-      for (int i = static_cast<int>(rng() % 5); i > 0; --i) o[kKeys[rng() % 12]] = RandomJson(rng, depth + 1);
-      return o;
-    }
-  }
+  return testing::RandomJson(rng, depth, kKeys);
 }
 
 TEST(FhirSlice2, RandomShapesNeverThrow) {
