@@ -14,9 +14,17 @@ stage setup
 scripts/check_format.sh
 stage format
 
+# ccache, with the checkout as its base directory: paths inside the checkout hash the same wherever it is cloned,
+# so a fresh clone recompiles only the sources that changed since any earlier build on this machine. The output
+# is the compiler's own (ccache stores and replays it); MEDLEDGER_NO_CCACHE=1 builds without it.
+launcher=()
+if [ -z "${MEDLEDGER_NO_CCACHE:-}" ] && command -v ccache >/dev/null; then
+  export CCACHE_BASEDIR="$PWD"
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
 BUILD=${MEDLEDGER_TEST_BUILD:-build/test}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
-  -DMEDLEDGER_SANITIZE=ON -DMEDLEDGER_WERROR=ON
+  -DMEDLEDGER_SANITIZE=ON -DMEDLEDGER_WERROR=ON "${launcher[@]}"
 cmake --build "$BUILD" -j "$(nproc)"
 stage build
 
