@@ -27,6 +27,7 @@
 #include "contract/records_contract.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "fhir/bulk_export.h"
 #include "http/app.h"
 #include "http/server.h"
 #include "identity/organization.h"
@@ -409,6 +410,11 @@ int RunServe(const ServeOptions& o) {
   if (Status s = smart.PersistRefreshTokens(std::move(*refresh_sealer), server_dir / "smart-refresh.sealed"); !s.ok()) {
     return Fail(s.error());
   }
+  // FHIR $export jobs: sealed NDJSON under DATA/server/bulk, one worker thread (docs/FHIR.md, Bulk Data).
+  fhir::BulkExportOptions bulk_options;
+  bulk_options.dir = server_dir / "bulk";
+  auto bulk = fhir::BulkExports::Open(bulk_options, org->master_key(), env);
+  if (!bulk.ok()) return Fail(bulk.error());
 
   auto bookmarks = service::BookmarkSealer::Create(org->master_key());
   if (!bookmarks.ok()) return Fail(bookmarks.error());
@@ -479,6 +485,7 @@ int RunServe(const ServeOptions& o) {
   http::AppDeps deps;
   deps.auth = auth->get();
   deps.smart = &smart;
+  deps.bulk = bulk->get();
   deps.records = &records;
   deps.org = org.get();
   deps.ready = [ledger_ptr] { return ledger_ptr->GetChainInfo().ok(); };

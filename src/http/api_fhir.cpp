@@ -9,6 +9,7 @@
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "fhir/audit_event.h"
+#include "fhir/bulk_export.h"
 #include "fhir/capability.h"
 #include "fhir/consent.h"
 #include "fhir/provenance.h"
@@ -20,6 +21,7 @@
 #include "identity/organization.h"
 #include "service/records_service.h"
 #include "service/smart_auth.h"
+#include "service/smart_scopes.h"
 
 namespace medledger::http {
 namespace {
@@ -389,6 +391,271 @@ Handler Negotiated(F f) {
   };
 }
 
+// ---- Bulk Data $export (docs/FHIR.md, Bulk Data). The work is a sequence of the same service calls a FHIR read
+// makes, with the kick-off's principal: each exported report is a ReadReport, recorded on the ledger.
+
+constexpr const char* kExportTypes[] = {"Patient", "DiagnosticReport", "Provenance"};
+// Reports one export reads at most; past it the export ends with an OperationOutcome line saying so.
+constexpr size_t kMaxExportReports = 10000;
+
+struct ExportParams {
+  std::vector<std::string> types;
+  bool explicit_types = false;
+  int64_t since_ms = INT64_MIN;
+};
+
+Error BadExport(std::string code, std::string message) {
+  return MakeError(ErrorKind::kInvalidArgument, std::move(code), std::move(message));
+}
+
+Result<ExportParams> ParseExportParams(const Request& req) {
+  if (!Contains(req.Header("prefer"), "respond-async")) {
+    return BadExport("respond_async_required", "$export is asynchronous: send Prefer: respond-async");
+  }
+  if (!Contains(req.Header("accept"), "application/fhir+json")) {
+    return BadExport("accept_required", "$export needs Accept: application/fhir+json");
+  }
+  ExportParams out;
+  std::string_view text = req.query;
+  while (!text.empty()) {
+    auto amp = text.find('&');
+    std::string_view pair = text.substr(0, amp);
+    text = amp == std::string_view::npos ? std::string_view() : text.substr(amp + 1);
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    auto key = PercentDecode(pair.substr(0, eq), true);
+    auto value = PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), true);
+    if (!key.ok() || !value.ok()) return BadExport("invalid_query", "a query parameter is not percent-encoded");
+    if (*key == "_type") {
+      out.explicit_types = true;
+      for (auto one : SplitOn(*value, ',')) {
+        if (std::find(std::begin(kExportTypes), std::end(kExportTypes), one) == std::end(kExportTypes)) {
+          return BadExport("unsupported_type", "_type " + std::string(one).substr(0, 64) +
+                                                   ": this server exports Patient, DiagnosticReport, Provenance");
+        }
+        if (std::find(out.types.begin(), out.types.end(), one) == out.types.end()) out.types.emplace_back(one);
+      }
+    } else if (*key == "_since") {
+      auto ts = Timestamp::FromRfc3339(*value);
+      if (!ts.ok()) return BadExport("invalid_since", "_since is a FHIR instant (2026-12-07T10:00:00Z)");
+      out.since_ms = ts->UnixMillis();
+    } else if (*key == "_outputFormat") {
+      if (*value != "application/fhir+ndjson" && *value != "application/ndjson" && *value != "ndjson") {
+        return BadExport("unsupported_output_format", "_outputFormat: this server writes application/fhir+ndjson");
+      }
+    } else if (*key != "_format" && *key != "_pretty") {
+      // An ignored filter would export more than was asked for.
+      return BadExport("unsupported_parameter", key->substr(0, 64) + " is not supported by this server's $export");
+    }
+  }
+  if (!out.explicit_types) out.types.assign(std::begin(kExportTypes), std::end(kExportTypes));
+  // Keep the server's order whatever order _type named them in.
+  std::vector<std::string> ordered;
+  for (const char* t : kExportTypes) {
+    if (std::find(out.types.begin(), out.types.end(), t) != out.types.end()) ordered.emplace_back(t);
+  }
+  out.types = std::move(ordered);
+  return out;
+}
+
+fhir::ExportOwner OwnerOf(const service::Principal& who) {
+  return {who.username, who.client_id};
+}
+
+// The origin the client addressed ("https://host"), for absolute URLs.
+std::string Origin(const Request& req) {
+  std::string base = BaseUrl(req);
+  return base.substr(0, base.size() - std::string_view(kBase).size());
+}
+
+json ExportErrorLine(const std::string& reference, const Error& e) {
+  json issue = fhir::OutcomeIssue(e.kind == ErrorKind::kPermissionDenied ? "forbidden"
+                                  : e.kind == ErrorKind::kNotFound       ? "not-found"
+                                                                         : "exception",
+                                  e.code, reference + ": " + e.message, "");
+  return fhir::OperationOutcome(json::array({issue}));
+}
+
+// The export of one patient's record as `who` would read it.
+fhir::ExportWork PatientExportWork(RecordsService* svc, const AppDeps& deps, service::Principal who,
+                                   std::string patient_id, ExportParams params, std::string origin) {
+  return [svc, msp = MspOf(deps), who = std::move(who), patient_id = std::move(patient_id), params = std::move(params),
+          origin = std::move(origin)](fhir::ExportSink& sink) -> Status {
+    auto wants = [&params](std::string_view type) {
+      return std::find(params.types.begin(), params.types.end(), type) != params.types.end();
+    };
+    if (wants("Patient")) {
+      ML_ASSIGN_OR_RETURN(auto p, svc->GetPatient(who, patient_id));
+      ML_RETURN_IF_ERROR(sink.Emit(fhir::PatientToFhir(p)));
+    }
+    if (!wants("DiagnosticReport") && !wants("Provenance")) return OkStatus();
+    auto keep = [since = params.since_ms](const std::string& item) {
+      if (since == INT64_MIN) return true;
+      json j = json::parse(item, nullptr, false);
+      if (!j.is_object()) return false;
+      int64_t updated = Millis(j, "updatedAt");
+      if (updated == INT64_MIN) updated = Millis(j, "createdAt");
+      return updated >= since;
+    };
+    std::string token;
+    size_t done = 0;
+    do {
+      ML_ASSIGN_OR_RETURN(auto walk, svc->WalkPatientReports(who, patient_id, "bulk-export", keep,
+                                                             RecordsService::kMaxWalkEntries, token));
+      for (const auto& item : walk.items) {
+        if (sink.Cancelled()) return OkStatus();
+        if (done == kMaxExportReports) {
+          return sink.EmitError(fhir::OperationOutcome(json::array({fhir::OutcomeIssue(
+              "too-costly", "export_truncated",
+              "the export stopped at " + std::to_string(kMaxExportReports) + " reports; export again with _since", "",
+              "warning")})));
+        }
+        const std::string id = json::parse(item, nullptr, false).value("reportId", "");
+        const std::string ref = "DiagnosticReport/" + id;
+        if (wants("DiagnosticReport")) {
+          // The same recorded read as GET /DiagnosticReport/{id}: consent, erasure and the access log apply.
+          auto v = svc->ReadReport(who, id, "");
+          if (!v.ok()) {
+            ML_RETURN_IF_ERROR(sink.EmitError(ExportErrorLine(ref, v.error())));
+          } else {
+            ML_RETURN_IF_ERROR(
+                sink.Emit(fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false), v->attachments, msp)));
+          }
+        }
+        if (wants("Provenance")) {
+          auto versions = svc->ReportTransactions(who, id);
+          if (!versions.ok()) {
+            ML_RETURN_IF_ERROR(sink.EmitError(ExportErrorLine("Provenance?target=" + ref, versions.error())));
+          } else {
+            for (auto& v : *versions) {
+              fhir::ProvenanceInput in;
+              in.version = json::parse(v.version_json, nullptr, false);
+              in.envelope = std::move(v.envelope);
+              in.recorded = v.recorded;
+              in.endorser_msp = v.endorser_msp;
+              in.endorser_name = v.endorser_name;
+              in.home_msp = msp;
+              in.receipt_url = origin + "/api/v1/reports/" + id + "/receipt?version=" +
+                               std::to_string(in.version.is_object() ? in.version.value("version", int64_t{1}) : 1);
+              ML_RETURN_IF_ERROR(sink.Emit(fhir::ReportProvenance(in)));
+            }
+          }
+        }
+        ++done;
+        sink.Progress(std::to_string(done) + " reports");
+      }
+      token = walk.page_token;
+    } while (!token.empty());
+    return OkStatus();
+  };
+}
+
+Response ExportKickoff(RecordsService* svc, const AppDeps& deps, RequestContext& ctx) {
+  if (deps.bulk == nullptr) {
+    return FromError(MakeError(ErrorKind::kUnavailable, "bulk_export_unavailable", "bulk export is not enabled"));
+  }
+  auto params = ParseExportParams(ctx.request);
+  if (!params.ok()) return FromError(params.error());
+  const service::Principal& who = *ctx.principal;
+  if (!who.client_id.empty()) {
+    // An app exports only the types its scopes let it read (the route's gate checked Patient and the patient).
+    auto granted = service::smart::ParseScopes(who.scope);
+    if (!granted.ok()) return FromError(granted.error());
+    std::vector<std::string> allowed;
+    for (const auto& t : params->types) {
+      if (granted->Allows(t, service::smart::kRead)) {
+        allowed.push_back(t);
+      } else if (params->explicit_types) {
+        Response r = FromError(MakeError(ErrorKind::kPermissionDenied, "insufficient_scope",
+                                         "the app was not granted read access to " + t));
+        r.SetHeader("WWW-Authenticate", "Bearer error=\"insufficient_scope\"");
+        return r;
+      }
+    }
+    params->types = std::move(allowed);
+  }
+  fhir::ExportRequest request;
+  request.request_url =
+      Origin(ctx.request) + ctx.request.path + (ctx.request.query.empty() ? std::string() : "?" + ctx.request.query);
+  request.types = params->types;
+  auto id =
+      deps.bulk->Start(OwnerOf(who), std::move(request),
+                       PatientExportWork(svc, deps, who, ctx.Param("id"), std::move(*params), Origin(ctx.request)));
+  if (!id.ok()) {
+    Response r = FromError(id.error());
+    r.SetHeader("Retry-After", "60");
+    return r;
+  }
+  Response r = Fhir(ctx.request, 202,
+                    fhir::OperationOutcome(json::array({fhir::OutcomeIssue(
+                        "informational", "export_accepted", "the export was accepted", "", "information")})));
+  r.SetHeader("Content-Location", BaseUrl(ctx.request) + "/bulk-status/" + *id);
+  return r;
+}
+
+json Manifest(const fhir::JobStatus& st, const std::string& files_base) {
+  auto list = [&files_base](const std::vector<fhir::ExportFile>& files) {
+    json out = json::array();
+    for (const auto& f : files) {
+      out.push_back({{"type", f.type}, {"url", files_base + f.name}, {"count", f.count}});
+    }
+    return out;
+  };
+  return {{"transactionTime", st.transaction_time},
+          {"request", st.request.request_url},
+          {"requiresAccessToken", true},
+          {"output", list(st.output)},
+          {"error", list(st.errors)}};
+}
+
+void AddBulkRoutes(Router& router, const AppDeps& deps) {
+  RecordsService* svc = deps.records;
+  router.Add("GET", "/fhir/r4/Patient/{id}/$export", RouteAuth::kAuthenticated,
+             [svc, deps](RequestContext& ctx) { return ExportKickoff(svc, deps, ctx); });
+  fhir::BulkExports* bulk = deps.bulk;
+  if (bulk == nullptr) return;
+  router.Add("GET", "/fhir/r4/bulk-status/{id}", RouteAuth::kAuthenticated, [bulk](RequestContext& ctx) {
+    auto st = bulk->Poll(OwnerOf(*ctx.principal), ctx.Param("id"));
+    if (!st.ok()) return FromError(st.error());
+    switch (st->state) {
+      case fhir::JobState::kQueued:
+      case fhir::JobState::kRunning: {
+        Response r;
+        r.status = 202;
+        r.SetHeader("Retry-After", "1");
+        r.SetHeader("X-Progress",
+                    std::string(fhir::JobStateName(st->state)) + (st->progress.empty() ? "" : ": " + st->progress));
+        return r;
+      }
+      case fhir::JobState::kFailed:
+        return FromError(st->failure.value_or(MakeError(ErrorKind::kInternal, "export_failed", "the export failed")));
+      case fhir::JobState::kCancelled:
+        return FromError(MakeError(ErrorKind::kNotFound, "export_not_found", "the export was cancelled"));
+      case fhir::JobState::kDone: break;
+    }
+    Response r = JsonResponse(200, Manifest(*st, BaseUrl(ctx.request) + "/bulk-files/" + ctx.Param("id") + "/").dump());
+    r.SetHeader("Content-Type", "application/json");
+    return r;
+  });
+  router.Add("DELETE", "/fhir/r4/bulk-status/{id}", RouteAuth::kAuthenticated, [bulk](RequestContext& ctx) {
+    auto s = bulk->Delete(OwnerOf(*ctx.principal), ctx.Param("id"));
+    if (!s.ok()) return FromError(s.error());
+    Response r;
+    r.status = 202;
+    return r;
+  });
+  router.Add("GET", "/fhir/r4/bulk-files/{id}/{name}", RouteAuth::kAuthenticated, [bulk](RequestContext& ctx) {
+    auto text = bulk->ReadFile(OwnerOf(*ctx.principal), ctx.Param("id"), ctx.Param("name"));
+    if (!text.ok()) return FromError(text.error());
+    Response r;
+    r.status = 200;
+    r.body = std::move(*text);
+    r.SetHeader("Content-Type", "application/fhir+ndjson");
+    r.SetHeader("Cache-Control", "no-store");
+    return r;
+  });
+}
+
 }  // namespace
 
 Response FhirOutcome(Response res) {
@@ -618,6 +885,8 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
                            fhir::OperationOutcome(json::array({fhir::OutcomeIssue(
                                "informational", "consent_revoked", "the consent was revoked", "", "information")})));
              }));
+
+  AddBulkRoutes(router, deps);
 }
 
 }  // namespace medledger::http

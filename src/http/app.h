@@ -19,6 +19,9 @@
 namespace medledger::identity {
 class Organization;
 }
+namespace medledger::fhir {
+class BulkExports;
+}
 namespace medledger::service {
 class AuthService;
 class OidcProvider;
@@ -42,6 +45,7 @@ struct AppDeps {
   service::ReportLog* log = nullptr;                      // the report log; its routes answer 503 without one
   std::string trust_bundle;                               // GET /log/trust.json (docs/RECEIPTS.md)
   service::SmartAuthorizer* smart = nullptr;              // SMART on FHIR apps; null: no SMART routes
+  fhir::BulkExports* bulk = nullptr;                      // $export jobs; null: $export answers 503
 };
 
 struct AppOptions {
