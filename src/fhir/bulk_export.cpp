@@ -285,7 +285,7 @@ void BulkExports::RunJob(const std::shared_ptr<Job>& job) {
   Sink sink(*this, job);
   std::vector<ExportFile> output, errors;
   Status s = job->work(sink);
-  if (s.ok()) s = sink.Finish(&output, &errors);
+  if (s.ok() && !sink.Cancelled()) s = sink.Finish(&output, &errors);  // a cancelled job writes nothing more
   std::lock_guard lock(mu_);
   job->work = nullptr;  // releases the principal the work captured
   if (job->cancel || stop_) {

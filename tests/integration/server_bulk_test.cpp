@@ -72,7 +72,9 @@ class BulkExportTest : public ::testing::Test {
     json body = json::parse(r.body, nullptr, false);
     ASSERT_TRUE(body.is_object()) << r.body;
     EXPECT_EQ(body.value("resourceType", ""), "OperationOutcome") << r.body;
-    if (!code.empty()) EXPECT_NE(r.body.find(code), std::string::npos) << r.body;
+    if (!code.empty()) {
+      EXPECT_NE(r.body.find(code), std::string::npos) << r.body;
+    }
     received_.push_back(body);
   }
   static std::string PathOf(const std::string& url) {
@@ -93,7 +95,9 @@ class BulkExportTest : public ::testing::Test {
     for (int i = 0; i < 600; ++i) {
       auto r = As("GET", status_path, user);
       if (r.status != 202) {
-        if (forget) EXPECT_EQ(As("DELETE", status_path, user).status, 202);
+        if (forget) {
+          EXPECT_EQ(As("DELETE", status_path, user).status, 202);
+        }
         return r;
       }
       EXPECT_FALSE(r.Header("retry-after").empty());
