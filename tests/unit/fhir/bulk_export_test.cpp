@@ -48,17 +48,19 @@ TEST(NdjsonWriterTest, OneCompactObjectPerLineAndSplitsAtTheLineBound) {
 }
 
 TEST(NdjsonWriterTest, SplitsAtTheByteBoundAndWritesNothingWhenEmpty) {
+  const json resource = {{"resourceType", "Patient"}, {"id", std::string(30, 'x')}};
+  const size_t line = resource.dump().size() + 1;
   std::vector<std::string> names;
-  NdjsonWriter w("Patient", 1000, 100, [&](const std::string& name, const std::string& bytes) {
-    EXPECT_LE(bytes.size(), 100u);
+  NdjsonWriter w("Patient", 1000, 2 * line, [&](const std::string& name, const std::string& bytes) {
+    EXPECT_LE(bytes.size(), 2 * line);
     names.push_back(name);
     return OkStatus();
   });
   ASSERT_TRUE(w.Finish().ok());
   EXPECT_TRUE(names.empty());
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(w.Add({{"resourceType", "Patient"}, {"id", std::string(30, 'x')}}).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(w.Add(resource).ok());
   ASSERT_TRUE(w.Finish().ok());
-  EXPECT_EQ(names.size(), 3u);  // ~43 bytes a line: two lines per 100-byte file
+  EXPECT_EQ(names.size(), 3u);  // two lines fit a file, a third does not
 }
 
 class BulkExportsTest : public ::testing::Test {
