@@ -1,11 +1,6 @@
 #include "backup/backup.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <initializer_list>
 #include <system_error>
 
@@ -15,7 +10,6 @@
 #include "common/encoding.h"
 #include "common/private_dir.h"
 #include "common/time.h"
-#include "common/unique_fd.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "io/env.h"
@@ -23,20 +17,6 @@
 namespace medledger::backup {
 namespace fs = std::filesystem;
 namespace {
-
-Result<std::string> PreadSome(int fd, uint64_t offset, size_t n, const std::string& path) {
-  std::string out(n, '\0');
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(offset + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return IoError("read", path, errno);
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  out.resize(got);
-  return out;
-}
 
 class BackupRun {
  public:
@@ -52,14 +32,15 @@ class BackupRun {
   // since it was listed is skipped.
   Status Copy(const std::string& rel, std::optional<uint64_t> limit) {
     const fs::path src = o_.data_dir / rel;
-    UniqueFd fd(::open(src.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd.valid()) {
-      if (errno == ENOENT) return OkStatus();
-      return IoError("open", src.string(), errno);
+    auto opened = env_.OpenRandomAccess(src.string());
+    if (!opened.ok()) {
+      if (opened.error().kind == ErrorKind::kNotFound) return OkStatus();
+      return opened.error();
     }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return IoError("stat", src.string(), errno);
-    uint64_t length = static_cast<uint64_t>(st.st_size);
+    const io::RandomAccessFile& in = **opened;
+    auto size = env_.FileSize(src.string());
+    if (!size.ok()) return size.error();
+    uint64_t length = *size;
     if (limit) {
       if (*limit > length) {
         return MakeError(ErrorKind::kCorruption, "block_file_short",
@@ -76,7 +57,7 @@ class BackupRun {
       // The previous backup's bytes still stand when the prefix hashes the same: copy only what follows.
       // One read feeds both the prefix hash and the whole file's.
       crypto::Sha256Hasher prefix;
-      ML_RETURN_IF_ERROR(Feed(fd.get(), src.string(), 0, prev->size, {&prefix, &whole}, nullptr));
+      ML_RETURN_IF_ERROR(Feed(in, src.string(), 0, prev->size, {&prefix, &whole}, nullptr));
       if (HexEncode(prefix.Finish()) == prev->sha256) {
         if (prev->size == length) {
           e.kind = EntryKind::kUnchanged;
@@ -84,16 +65,16 @@ class BackupRun {
           m_.files.push_back(std::move(e));
           return OkStatus();
         }
-        return Store(fd.get(), rel, src.string(), prev->size, length, whole, std::move(e));
+        return Store(in, rel, src.string(), prev->size, length, whole, std::move(e));
       }
       whole.Finish();  // resets it for the full copy below
     }
-    return Store(fd.get(), rel, src.string(), 0, length, whole, std::move(e));
+    return Store(in, rel, src.string(), 0, length, whole, std::move(e));
   }
 
   Status Finish() {
-    if (files_dir_made_) ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(dir_ / kFilesDir));
-    ML_RETURN_IF_ERROR(WriteManifest(dir_, m_, keys_));
+    if (files_dir_made_) ML_RETURN_IF_ERROR(env_.SyncDir(dir_ / kFilesDir));
+    ML_RETURN_IF_ERROR(WriteManifest(env_, dir_, m_, keys_));
     return OkStatus();
   }
 
@@ -102,13 +83,13 @@ class BackupRun {
   void AddTotal(uint64_t n) { total_ += n; }
 
  private:
-  // Feeds [from, to) of `fd` to `hashers` (and `writer`), reporting progress.
-  Status Feed(int fd, const std::string& path, uint64_t from, uint64_t to,
+  // Feeds [from, to) of `in` to `hashers` (and `writer`), reporting progress.
+  Status Feed(const io::RandomAccessFile& in, const std::string& path, uint64_t from, uint64_t to,
               std::initializer_list<crypto::Sha256Hasher*> hashers, EncryptedFileWriter* writer) {
     uint64_t pos = from;
     while (pos < to) {
       size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkSize, to - pos));
-      ML_ASSIGN_OR_RETURN(std::string data, PreadSome(fd, pos, n, path));
+      ML_ASSIGN_OR_RETURN(std::string data, in.Read(pos, n));
       if (data.size() != n) {
         return MakeError(ErrorKind::kIoError, "file_shrank", path + " shrank while it was copied");
       }
@@ -122,15 +103,15 @@ class BackupRun {
     return OkStatus();
   }
 
-  Status Store(int fd, const std::string& rel, const std::string& src, uint64_t from, uint64_t length,
-               crypto::Sha256Hasher& hasher, ManifestEntry e) {
+  Status Store(const io::RandomAccessFile& in, const std::string& rel, const std::string& src, uint64_t from,
+               uint64_t length, crypto::Sha256Hasher& hasher, ManifestEntry e) {
     const fs::path out = dir_ / StoredName(keys_, rel);
     if (!files_dir_made_) {
-      ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir_ / kFilesDir));
+      ML_RETURN_IF_ERROR(env_.CreateDirs(dir_ / kFilesDir));
       files_dir_made_ = true;
     }
-    ML_ASSIGN_OR_RETURN(auto writer, EncryptedFileWriter::Create(out, keys_.file_key, m_.backup_id, rel));
-    ML_RETURN_IF_ERROR(Feed(fd, src, from, length, {&hasher}, &writer));
+    ML_ASSIGN_OR_RETURN(auto writer, EncryptedFileWriter::Create(env_, out, keys_.file_key, m_.backup_id, rel));
+    ML_RETURN_IF_ERROR(Feed(in, src, from, length, {&hasher}, &writer));
     ML_RETURN_IF_ERROR(writer.Finish());
     stored_ += writer.stored_bytes();
     e.kind = from == 0 ? EntryKind::kFull : EntryKind::kSuffix;
@@ -142,6 +123,7 @@ class BackupRun {
   }
 
   const BackupOptions& o_;
+  io::Env& env_ = *o_.env;
   Manifest m_;
   BackupKeys keys_;
   std::optional<Manifest> parent_;
@@ -152,10 +134,10 @@ class BackupRun {
   uint64_t stored_ = 0;
 };
 
-uint64_t SizeOf(const fs::path& p) {
-  std::error_code ec;
-  uint64_t n = fs::file_size(p, ec);
-  return ec ? 0 : n;
+// 0 for a file that vanished: sizes only feed the progress total and the summary.
+uint64_t SizeOf(io::Env& env, const fs::path& p) {
+  auto n = env.FileSize(p);
+  return n.ok() ? *n : 0;
 }
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
@@ -196,18 +178,26 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
                        o.out_dir.string() + " is inside the data directory; back up to another place");
     }
   }
-  ML_RETURN_IF_ERROR(CreatePrivateDirectories(o.out_dir));
+  io::Env& env = *o.env;
+  ML_RETURN_IF_ERROR(env.CreateDirs(o.out_dir));
+  // Two backups into one directory would both take the next number: the second is refused at once.
+  auto running = env.LockFile(o.out_dir / kBackupLockFile, io::LockWait::kFail);
+  if (!running.ok()) {
+    if (running.error().code != "locked") return running.error();
+    return MakeError(ErrorKind::kAlreadyExists, "backup_in_progress",
+                     "another backup is running into " + o.out_dir.string());
+  }
   ML_ASSIGN_OR_RETURN(auto existing, ListBackups(o.out_dir));
 
   // The parent: the newest backup that finished. Directories without a manifest (a killed backup) are
   // skipped and reported; one written with another key is refused rather than silently chained to.
   std::optional<Manifest> parent;
   for (uint64_t n : existing) {
-    std::error_code ec;
-    if (!fs::exists(o.out_dir / BackupDirName(n) / kManifestFile, ec)) summary.incomplete.push_back(n);
+    ML_ASSIGN_OR_RETURN(const bool finished, env.FileExists(o.out_dir / BackupDirName(n) / kManifestFile));
+    if (!finished) summary.incomplete.push_back(n);
   }
   for (auto it = existing.rbegin(); it != existing.rend() && !o.force_full; ++it) {
-    auto opened = ReadManifest(o.out_dir / BackupDirName(*it), o.secret);
+    auto opened = ReadManifest(env, o.out_dir / BackupDirName(*it), o.secret);
     if (!opened.ok() && opened.error().code == "backup_incomplete") continue;
     if (!opened.ok()) {
       Error e = opened.error();
@@ -217,6 +207,13 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
     }
     parent = std::move(opened->manifest);
     break;
+  }
+  if (parent) {
+    // The parent's manifest may be readable yet not durable: its backup failed at the directory sync after the
+    // manifest's rename. Chaining to it would leave this backup unrestorable after a power cut that takes the
+    // manifest away, so make it durable first (a sync that fails again fails this backup).
+    ML_RETURN_IF_ERROR(env.SyncDir(o.out_dir / BackupDirName(parent->number)));
+    ML_RETURN_IF_ERROR(env.SyncDir(o.out_dir));
   }
 
   Manifest m;
@@ -228,19 +225,17 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
     m.parent_id = parent->backup_id;
   }
   const fs::path dir = o.out_dir / BackupDirName(m.number);
-  if (::mkdir(dir.c_str(), 0700) != 0) {
-    if (errno == EEXIST) {
-      return MakeError(
-          ErrorKind::kAlreadyExists, "backup_in_progress",
-          dir.string() + " appeared meanwhile: is another backup running into " + o.out_dir.string() + "?");
-    }
-    return IoError("mkdir", dir.string(), errno);
+  ML_ASSIGN_OR_RETURN(const bool taken, env.FileExists(dir));
+  if (taken) {
+    return MakeError(ErrorKind::kAlreadyExists, "backup_in_progress",
+                     dir.string() + " appeared meanwhile: is another backup running into " + o.out_dir.string() + "?");
   }
-  ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(o.out_dir));
+  ML_RETURN_IF_ERROR(env.CreateDirs(dir));
+  ML_RETURN_IF_ERROR(env.SyncDir(o.out_dir));
   const uint64_t number = m.number;
   const std::string backup_id = m.backup_id;
   BackupRun run(o, std::move(m), DeriveBackupKeys(o.secret, crypto::RandomBytes(32)), std::move(parent), dir);
-  for (const auto& rel : first_listing) run.AddTotal(SizeOf(o.data_dir / rel));
+  for (const auto& rel : first_listing) run.AddTotal(SizeOf(env, o.data_dir / rel));
 
   // 1. The report log, small files first, then the tree's meta, then its append-only files.
   std::vector<std::string> log_files;
@@ -272,8 +267,7 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
     ML_RETURN_IF_ERROR(run.Copy(rel, std::nullopt));
   }
   if (!keystore_files.empty()) {
-    ML_ASSIGN_OR_RETURN(auto erase_lock,
-                        io::Env::Default()->LockFile(o.data_dir / kKeystoreDir / "erase.lock", io::LockWait::kBlock));
+    ML_ASSIGN_OR_RETURN(auto erase_lock, env.LockFile(o.data_dir / kKeystoreDir / "erase.lock", io::LockWait::kBlock));
     for (const auto& rel : keystore_files) ML_RETURN_IF_ERROR(run.Copy(rel, std::nullopt));
   }
   ML_RETURN_IF_ERROR(run.Finish());
@@ -291,7 +285,7 @@ Result<BackupSummary> RunBackup(const BackupOptions& o) {
     summary.bytes_copied += f.stored;
     if (f.kind != EntryKind::kUnchanged) ++summary.files_copied;
   }
-  summary.bytes_stored = run.bytes_stored() + SizeOf(dir / kManifestFile);
+  summary.bytes_stored = run.bytes_stored() + SizeOf(env, dir / kManifestFile);
   return summary;
 }
 

@@ -12,6 +12,7 @@
 
 #include "backup/snapshot.h"
 #include "common/result.h"
+#include "io/env.h"
 
 namespace medledger::backup {
 
@@ -21,10 +22,11 @@ using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 struct BackupOptions {
   std::filesystem::path data_dir;
   std::filesystem::path out_dir;
-  std::string secret;       // 32 bytes, from LoadBackupSecret
-  bool force_full = false;  // do not chain to the previous backup
-  BlockHashFn block_hash;   // may be null: the manifest then records no last block hash
-  ProgressFn progress;      // may be null
+  std::string secret;                 // 32 bytes, from LoadBackupSecret
+  bool force_full = false;            // do not chain to the previous backup
+  BlockHashFn block_hash;             // may be null: the manifest then records no last block hash
+  ProgressFn progress;                // may be null
+  io::Env* env = io::Env::Default();  // every file the backup reads, writes, syncs or locks
 };
 
 struct BackupSummary {

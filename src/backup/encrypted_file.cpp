@@ -1,11 +1,5 @@
 #include "backup/encrypted_file.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-
 #include "backup/errors.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
@@ -18,31 +12,6 @@ constexpr size_t kMaxSealed = kChunkSize + crypto::kGcmTagSize;
 
 void PutU32(std::string& out, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
-}
-
-Status WriteAll(int fd, std::string_view data, const std::filesystem::path& file) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IoError("write", file.string(), errno);
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return OkStatus();
-}
-
-// Reads up to `n` bytes; fewer only at end of file.
-Result<std::string> ReadUpTo(int fd, size_t n, const std::filesystem::path& file) {
-  std::string out(n, '\0');
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::read(fd, out.data() + got, n - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return IoError("read", file.string(), errno);
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  out.resize(got);
-  return out;
 }
 
 }  // namespace
@@ -59,19 +28,14 @@ std::string ChunkAad(std::string_view backup_id, std::string_view path, uint64_t
   return aad;
 }
 
-EncryptedFileWriter::EncryptedFileWriter(UniqueFd fd, std::filesystem::path file, std::string key,
-                                         std::string backup_id, std::string path)
-    : fd_(std::move(fd)),
-      file_(std::move(file)),
-      key_(std::move(key)),
-      backup_id_(std::move(backup_id)),
-      path_(std::move(path)) {}
+EncryptedFileWriter::EncryptedFileWriter(std::unique_ptr<io::WritableFile> out, std::string key, std::string backup_id,
+                                         std::string path)
+    : out_(std::move(out)), key_(std::move(key)), backup_id_(std::move(backup_id)), path_(std::move(path)) {}
 
-Result<EncryptedFileWriter> EncryptedFileWriter::Create(const std::filesystem::path& file, std::string key,
-                                                        std::string backup_id, std::string path) {
-  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd.valid()) return IoError("create", file.string(), errno);
-  return EncryptedFileWriter(std::move(fd), file, std::move(key), std::move(backup_id), std::move(path));
+Result<EncryptedFileWriter> EncryptedFileWriter::Create(io::Env& env, const std::filesystem::path& file,
+                                                        std::string key, std::string backup_id, std::string path) {
+  ML_ASSIGN_OR_RETURN(auto out, env.CreateExclusive(file.string(), 0600));
+  return EncryptedFileWriter(std::move(out), std::move(key), std::move(backup_id), std::move(path));
 }
 
 Status EncryptedFileWriter::SealChunk(bool last) {
@@ -83,7 +47,7 @@ Status EncryptedFileWriter::SealChunk(bool last) {
   PutU32(record, static_cast<uint32_t>(sealed.size()));
   record += nonce;
   record += sealed;
-  ML_RETURN_IF_ERROR(WriteAll(fd_.get(), record, file_));
+  ML_RETURN_IF_ERROR(out_->Append(record));
   stored_ += record.size();
   ++index_;
   buffer_.clear();
@@ -104,26 +68,26 @@ Status EncryptedFileWriter::Append(std::string_view plaintext) {
 
 Status EncryptedFileWriter::Finish() {
   ML_RETURN_IF_ERROR(SealChunk(/*last=*/true));
-  if (::fsync(fd_.get()) != 0) return IoError("fsync", file_.string(), errno);
-  if (fd_.Close() != 0) return IoError("close", file_.string(), errno);
-  return OkStatus();
+  ML_RETURN_IF_ERROR(out_->Sync());
+  return out_->Close();
 }
 
-Status DecryptFile(const std::filesystem::path& file, std::string_view key, std::string_view backup_id,
+Status DecryptFile(io::Env& env, const std::filesystem::path& file, std::string_view key, std::string_view backup_id,
                    std::string_view path, const std::string& display,
                    const std::function<Status(std::string_view)>& sink) {
-  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT) return Incomplete(display + " is listed in the manifest but missing");
-    return IoError("open", file.string(), errno);
+  auto opened_file = env.OpenRandomAccess(file.string());
+  if (!opened_file.ok()) {
+    if (opened_file.error().kind == ErrorKind::kNotFound) {
+      return Incomplete(display + " is listed in the manifest but missing");
+    }
+    return opened_file.error();
   }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return IoError("stat", file.string(), errno);
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const io::RandomAccessFile& in = **opened_file;
+  ML_ASSIGN_OR_RETURN(const uint64_t size, env.FileSize(file.string()));
   uint64_t pos = 0;
   uint64_t index = 0;
   while (true) {
-    ML_ASSIGN_OR_RETURN(std::string header, ReadUpTo(fd.get(), kLengthSize + crypto::kGcmNonceSize, file));
+    ML_ASSIGN_OR_RETURN(std::string header, in.Read(pos, kLengthSize + crypto::kGcmNonceSize));
     if (header.size() != kLengthSize + crypto::kGcmNonceSize) {
       return Corrupted(display, "truncated at chunk " + std::to_string(index));
     }
@@ -132,7 +96,7 @@ Status DecryptFile(const std::filesystem::path& file, std::string_view key, std:
     if (sealed_len < crypto::kGcmTagSize || sealed_len > kMaxSealed) {
       return Corrupted(display, "chunk " + std::to_string(index) + " has an impossible length");
     }
-    ML_ASSIGN_OR_RETURN(std::string sealed, ReadUpTo(fd.get(), sealed_len, file));
+    ML_ASSIGN_OR_RETURN(std::string sealed, in.Read(pos + header.size(), sealed_len));
     if (sealed.size() != sealed_len) return Corrupted(display, "truncated in chunk " + std::to_string(index));
     pos += header.size() + sealed.size();
     const bool last = pos == size;

@@ -8,11 +8,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/result.h"
-#include "common/unique_fd.h"
+#include "io/env.h"
 
 namespace medledger::backup {
 
@@ -23,9 +24,10 @@ std::string ChunkAad(std::string_view backup_id, std::string_view path, uint64_t
 
 class EncryptedFileWriter {
  public:
-  // Creates `file` (0600, O_EXCL); `path` is the data-directory-relative path bound into every chunk.
-  static Result<EncryptedFileWriter> Create(const std::filesystem::path& file, std::string key, std::string backup_id,
-                                            std::string path);
+  // Creates `file` through `env` (0600, exclusive); `path` is the data-directory-relative path bound into
+  // every chunk.
+  static Result<EncryptedFileWriter> Create(io::Env& env, const std::filesystem::path& file, std::string key,
+                                            std::string backup_id, std::string path);
   EncryptedFileWriter(EncryptedFileWriter&&) = default;
   EncryptedFileWriter& operator=(EncryptedFileWriter&&) = default;
 
@@ -36,12 +38,10 @@ class EncryptedFileWriter {
   uint64_t stored_bytes() const { return stored_; }  // bytes written to disk
 
  private:
-  EncryptedFileWriter(UniqueFd fd, std::filesystem::path file, std::string key, std::string backup_id,
-                      std::string path);
+  EncryptedFileWriter(std::unique_ptr<io::WritableFile> out, std::string key, std::string backup_id, std::string path);
   Status SealChunk(bool last);
 
-  UniqueFd fd_;
-  std::filesystem::path file_;
+  std::unique_ptr<io::WritableFile> out_;
   std::string key_;
   std::string backup_id_;
   std::string path_;
@@ -53,7 +53,7 @@ class EncryptedFileWriter {
 // Streams the authenticated plaintext of `file` to `sink`, chunk by chunk. Nothing unauthenticated ever reaches
 // the sink. "backup_corrupted" naming `display` when a chunk fails authentication, the file is truncated or
 // malformed; "backup_incomplete" when the file is missing.
-Status DecryptFile(const std::filesystem::path& file, std::string_view key, std::string_view backup_id,
+Status DecryptFile(io::Env& env, const std::filesystem::path& file, std::string_view key, std::string_view backup_id,
                    std::string_view path, const std::string& display,
                    const std::function<Status(std::string_view)>& sink);
 

@@ -150,7 +150,7 @@ std::optional<uint64_t> ParseBackupDirName(std::string_view name) {
   return n;
 }
 
-Status WriteManifest(const std::filesystem::path& dir, const Manifest& manifest, const BackupKeys& keys) {
+Status WriteManifest(io::Env& env, const std::filesystem::path& dir, const Manifest& manifest, const BackupKeys& keys) {
   std::string header(kMagic);
   header += keys.salt;
   header += keys.key_check;
@@ -158,12 +158,12 @@ Status WriteManifest(const std::filesystem::path& dir, const Manifest& manifest,
   ML_ASSIGN_OR_RETURN(std::string sealed,
                       crypto::AesGcmSeal(keys.manifest_key, header.substr(header.size() - crypto::kGcmNonceSize),
                                          ToJson(manifest).dump(), header));
-  return io::WriteFileAtomic(*io::Env::Default(), dir / kManifestFile, header + sealed);
+  return io::WriteFileAtomic(env, dir / kManifestFile, header + sealed);
 }
 
-Result<OpenedManifest> ReadManifest(const std::filesystem::path& dir, std::string_view secret) {
+Result<OpenedManifest> ReadManifest(io::Env& env, const std::filesystem::path& dir, std::string_view secret) {
   const std::string display = dir.filename().string() + "/" + kManifestFile;
-  auto raw = io::ReadFile(*io::Env::Default(), dir / kManifestFile, kMaxManifestBytes);
+  auto raw = io::ReadFile(env, dir / kManifestFile, kMaxManifestBytes);
   if (!raw.ok()) {
     if (raw.error().code == "not_found") {
       return Incomplete(dir.filename().string() + " has no manifest: the backup did not finish");

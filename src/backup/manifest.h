@@ -11,10 +11,13 @@
 #include <vector>
 
 #include "common/result.h"
+#include "io/env.h"
 
 namespace medledger::backup {
 
 inline constexpr char kManifestFile[] = "manifest.json.enc";
+// Held by a running backup in its --out directory (flock): a second backup into it is refused.
+inline constexpr char kBackupLockFile[] = "backup.lock";
 inline constexpr char kFilesDir[] = "files";
 inline constexpr int kBackupFormat = 1;
 
@@ -61,7 +64,7 @@ std::string BackupDirName(uint64_t number);  // "backup-000001"
 std::optional<uint64_t> ParseBackupDirName(std::string_view name);
 
 // Seals and writes `dir`/manifest.json.enc atomically (temp, fsync, rename, directory fsync).
-Status WriteManifest(const std::filesystem::path& dir, const Manifest& manifest, const BackupKeys& keys);
+Status WriteManifest(io::Env& env, const std::filesystem::path& dir, const Manifest& manifest, const BackupKeys& keys);
 // Reads and authenticates the manifest of backup directory `dir` and derives its keys.
 // "backup_incomplete" without a manifest, "backup_key_wrong" when the secret is not the one it was written
 // with, "backup_corrupted" when the key matches but the manifest does not authenticate or parse.
@@ -69,6 +72,6 @@ struct OpenedManifest {
   Manifest manifest;
   BackupKeys keys;
 };
-Result<OpenedManifest> ReadManifest(const std::filesystem::path& dir, std::string_view secret);
+Result<OpenedManifest> ReadManifest(io::Env& env, const std::filesystem::path& dir, std::string_view secret);
 
 }  // namespace medledger::backup

@@ -1,11 +1,6 @@
 #include "backup/restore.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <set>
 #include <system_error>
 
@@ -13,8 +8,6 @@
 #include "backup/errors.h"
 #include "backup/manifest.h"
 #include "common/encoding.h"
-#include "common/private_dir.h"
-#include "common/unique_fd.h"
 #include "crypto/hash.h"
 #include "io/env.h"
 
@@ -26,16 +19,6 @@ namespace {
 constexpr char kMarker[] = ".medledger-restoring";
 
 using Sink = std::function<Status(std::string_view)>;
-
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return IoError("write", path, errno);
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return OkStatus();
-}
 
 class Restorer {
  public:
@@ -69,11 +52,10 @@ class Restorer {
 
   Status RestoreFile(const fs::path& root, const ManifestEntry& e) {
     const fs::path out = root / e.path;
-    ML_RETURN_IF_ERROR(CreatePrivateDirectories(out.parent_path()));
+    ML_RETURN_IF_ERROR(env_.CreateDirs(out.parent_path()));
     for (fs::path d = out.parent_path(); d != root && dirs_.insert(d).second; d = d.parent_path()) {
     }
-    UniqueFd fd(::open(out.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (!fd.valid()) return IoError("create", out.string(), errno);
+    ML_ASSIGN_OR_RETURN(auto file, env_.CreateExclusive(out.string(), 0600));
     crypto::Sha256Hasher hasher;
     uint64_t size = 0;
     ML_RETURN_IF_ERROR(Emit(0, e, [&](std::string_view d) {
@@ -81,19 +63,18 @@ class Restorer {
       size += d.size();
       done_ += d.size();
       if (o_.progress) o_.progress(done_, total_);
-      return WriteAll(fd.get(), d, out.string());
+      return file->Append(d);
     }));
     if (size != e.size || HexEncode(hasher.Finish()) != e.sha256) {
       return Corrupted(e.path, "the restored file's size or SHA-256 differs from the manifest of " +
                                    BackupDirName(chain_[0].manifest.number));
     }
-    if (::fsync(fd.get()) != 0) return IoError("fsync", out.string(), errno);
-    if (fd.Close() != 0) return IoError("close", out.string(), errno);
-    return OkStatus();
+    ML_RETURN_IF_ERROR(file->Sync());
+    return file->Close();
   }
 
   Status SyncDirs() {
-    for (const auto& d : dirs_) ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(d));
+    for (const auto& d : dirs_) ML_RETURN_IF_ERROR(env_.SyncDir(d));
     return OkStatus();
   }
   void SetTotal(uint64_t total) { total_ = total; }
@@ -103,10 +84,11 @@ class Restorer {
   Status Decrypt(size_t level, const std::string& path, const Sink& sink) {
     const auto& [m, keys] = chain_[level];
     const std::string stored = BackupDirName(m.number) + "/" + StoredName(keys, path);
-    return DecryptFile(o_.from / stored, keys.file_key, m.backup_id, path, stored + " (" + path + ")", sink);
+    return DecryptFile(env_, o_.from / stored, keys.file_key, m.backup_id, path, stored + " (" + path + ")", sink);
   }
 
   const RestoreOptions& o_;
+  io::Env& env_ = *o_.env;
   std::vector<OpenedManifest> chain_;
   std::set<fs::path> dirs_;
   uint64_t done_ = 0;
@@ -125,21 +107,22 @@ Status CheckTargetEmpty(const fs::path& dir) {
 }
 
 // Reads the manifests from `number` back to its full backup, checking each link.
-Result<std::vector<OpenedManifest>> LoadChain(const fs::path& from, uint64_t number, std::string_view secret) {
+Result<std::vector<OpenedManifest>> LoadChain(io::Env& env, const fs::path& from, uint64_t number,
+                                              std::string_view secret) {
   std::vector<OpenedManifest> chain;
-  std::error_code ec;
-  ML_ASSIGN_OR_RETURN(auto first, ReadManifest(from / BackupDirName(number), secret));
+  ML_ASSIGN_OR_RETURN(auto first, ReadManifest(env, from / BackupDirName(number), secret));
   chain.push_back(std::move(first));
   while (chain.back().manifest.parent_number) {
     const Manifest& child = chain.back().manifest;
     const uint64_t parent = *child.parent_number;
     const fs::path dir = from / BackupDirName(parent);
     if (parent >= child.number) return ChainBroken(BackupDirName(child.number) + " names a later backup as parent");
-    if (!fs::is_directory(dir, ec)) {
+    ML_ASSIGN_OR_RETURN(const bool present, env.FileExists(dir));
+    if (!present) {
       return ChainBroken(BackupDirName(child.number) + " is incremental on " + BackupDirName(parent) +
                          ", which is missing");
     }
-    auto opened = ReadManifest(dir, secret);
+    auto opened = ReadManifest(env, dir, secret);
     if (!opened.ok()) {
       if (opened.error().code == "backup_incomplete") {
         return ChainBroken(BackupDirName(child.number) + " is incremental on " + BackupDirName(parent) +
@@ -177,14 +160,15 @@ Result<RestoreSummary> RunRestore(const RestoreOptions& o) {
     return MakeError(ErrorKind::kInvalidArgument, "backup_not_found",
                      BackupDirName(number) + " is not in " + o.from.string());
   }
-  auto chain = LoadChain(o.from, number, o.secret);
+  io::Env& env = *o.env;
+  auto chain = LoadChain(env, o.from, number, o.secret);
   if (!chain.ok()) {
     Error e = chain.error();
     // Point the operator at the newest backup that did finish.
     if (e.code == "backup_incomplete" && !o.number) {
       for (auto it = numbers.rbegin(); it != numbers.rend(); ++it) {
         if (*it == number) continue;
-        if (ReadManifest(o.from / BackupDirName(*it), o.secret).ok()) {
+        if (ReadManifest(env, o.from / BackupDirName(*it), o.secret).ok()) {
           e.message +=
               "; the newest complete backup is " + BackupDirName(*it) + " (--backup " + std::to_string(*it) + ")";
           break;
@@ -205,9 +189,8 @@ Result<RestoreSummary> RunRestore(const RestoreOptions& o) {
     fs::remove_all(staging, ec);
     if (ec) return IoError("remove", staging.string(), ec.value());
   }
-  if (staging.has_parent_path()) ML_RETURN_IF_ERROR(CreatePrivateDirectories(staging.parent_path()));
-  ML_RETURN_IF_ERROR(CreatePrivateDirectories(staging));
-  ML_RETURN_IF_ERROR(io::WriteFileAtomic(*io::Env::Default(), staging / kMarker, ""));
+  if (staging.has_parent_path()) ML_RETURN_IF_ERROR(env.CreateDirs(staging.parent_path()));
+  ML_RETURN_IF_ERROR(env.CreateDirs(staging));
 
   RestoreSummary summary;
   const Manifest target = chain->front().manifest;  // a copy: the chain moves into the restorer
@@ -223,22 +206,39 @@ Result<RestoreSummary> RunRestore(const RestoreOptions& o) {
 
   Restorer restorer(o, std::move(chain).value());
   restorer.SetTotal(total);
+  // Everything from the marker on is undone on failure: the staging directory is ours from here (created above,
+  // or a killed restore's), so a refused restore leaves nothing that would block the next one.
   auto built = [&]() -> Status {
+    ML_RETURN_IF_ERROR(io::WriteFileAtomic(env, staging / kMarker, ""));
     for (const auto& f : target.files) ML_RETURN_IF_ERROR(restorer.RestoreFile(staging, f));
     ML_RETURN_IF_ERROR(restorer.SyncDirs());
-    fs::remove(staging / kMarker, ec);
-    if (ec) return IoError("remove", (staging / kMarker).string(), ec.value());
-    return io::Env::Default()->SyncDir(staging);
+    return env.SyncDir(staging);
   }();
   if (!built.ok()) {
     fs::remove_all(staging, ec);
     return built.error();
   }
-  // An empty NEW was allowed; it gives way to the complete copy.
+  // The complete copy takes NEW's name (an empty NEW was allowed and gives way) with its marker still inside, so
+  // that a power cut before the name is durable leaves a staging directory the next restore may replace. A
+  // failed sync of the name takes the copy back: a refused restore leaves no NEW behind.
   fs::remove(o.data_dir, ec);
-  if (::rename(staging.c_str(), o.data_dir.c_str()) != 0) return IoError("rename", staging.string(), errno);
-  fs::path parent = fs::absolute(o.data_dir, ec).lexically_normal().parent_path();
-  ML_RETURN_IF_ERROR(io::Env::Default()->SyncDir(parent));
+  Status placed = env.RenameFile(staging, o.data_dir);
+  const fs::path parent = fs::absolute(o.data_dir, ec).lexically_normal().parent_path();
+  if (placed.ok()) {
+    placed = env.SyncDir(parent);
+    if (!placed.ok() && env.RenameFile(o.data_dir, staging).ok()) fs::remove_all(staging, ec);
+  } else {
+    fs::remove_all(staging, ec);
+  }
+  if (!placed.ok()) return placed.error();
+  // Last, the marker: NEW is complete whether or not its removal survives a power cut.
+  auto unmarked = env.RemoveFile(o.data_dir / kMarker);
+  if (unmarked.ok()) unmarked = env.SyncDir(o.data_dir);
+  if (!unmarked.ok()) {
+    Error e = unmarked.error();
+    e.message += "; the restore into " + o.data_dir.string() + " is complete: delete its " + kMarker + " file";
+    return e;
+  }
   summary.bytes = restorer.done();
   return summary;
 }

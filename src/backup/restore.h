@@ -21,6 +21,7 @@ struct RestoreOptions {
   std::filesystem::path data_dir;  // NEW: absent or empty
   std::optional<uint64_t> number;  // default: the newest backup
   ProgressFn progress;
+  io::Env* env = io::Env::Default();  // every file the restore reads, writes, syncs or renames
 };
 
 struct RestoreSummary {
