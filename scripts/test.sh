@@ -19,12 +19,14 @@ stage format
 # is the compiler's own (ccache stores and replays it); MEDLEDGER_NO_CCACHE=1 builds without it.
 launcher=()
 if [ -z "${MEDLEDGER_NO_CCACHE:-}" ] && command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$PWD"
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1  # -g objects would otherwise hash the build directory
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 BUILD=${MEDLEDGER_TEST_BUILD:-build/test}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" \
   -DMEDLEDGER_SANITIZE=ON -DMEDLEDGER_WERROR=ON "${launcher[@]}"
+# docs/ARCHITECTURE.md's library diagram is the CMake graph, edge for edge.
+python3 scripts/check_architecture.py "$BUILD"
 cmake --build "$BUILD" -j "$(nproc)"
 stage build
 
