@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git clang-format
+  python3  # scripts/check_architecture.py (the diagram against the CMake graph)
   ccache  # scripts/test.sh and scripts/fuzz.sh compile through it: a rebuild recompiles only what changed
   libssl-dev libboost1.81-dev protobuf-compiler libprotobuf-dev libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
