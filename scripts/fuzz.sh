@@ -24,7 +24,7 @@ CXX=${CXX:-clang++-14}
 command -v "$CXX" >/dev/null || { echo "fuzz.sh: $CXX not found (scripts/setup.sh installs clang)" >&2; exit 2; }
 launcher=()
 if command -v ccache >/dev/null; then
-  export CCACHE_BASEDIR="$PWD"  # as in scripts/test.sh: hits across clones in any directory
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1  # as in scripts/test.sh: hits across clones in any directory
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 if [ ! -f "$BUILD/build.ninja" ]; then

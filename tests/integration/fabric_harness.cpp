@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "source_dir.h"
+
 namespace medledger::testing {
 
 namespace fs = std::filesystem;

@@ -19,6 +19,7 @@
 #include "content/kubo_store.h"
 #include "crypto/random.h"
 #include "net/http_client.h"
+#include "source_dir.h"
 
 extern char** environ;
 

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "server_harness.h"
+#include "source_dir.h"
 #include "verifier/provenance_verifier.h"
 
 namespace medledger::testing {

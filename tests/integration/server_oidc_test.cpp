@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server_harness.h"
+#include "source_dir.h"
 
 extern char** environ;
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "server_harness.h"
+#include "source_dir.h"
 
 namespace medledger::testing {
 namespace {

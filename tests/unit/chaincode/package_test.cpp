@@ -8,6 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "source_dir.h"
+
 namespace medledger::chaincode {
 namespace {
 
@@ -100,7 +102,7 @@ namespace {
 // hand the peer the same connection.json: run detect/build/release as the peer would.
 TEST(ExternalBuilder, DetectBuildReleaseOnOurPackage) {
   const char* src_root = std::getenv("MEDLEDGER_SOURCE_DIR");
-  std::filesystem::path root = src_root ? src_root : MEDLEDGER_SOURCE_DIR_DEFAULT;
+  std::filesystem::path root = src_root ? src_root : MEDLEDGER_SOURCE_DIR;
   auto bin = root / "fabric/builders/ccaas/bin";
   ASSERT_TRUE(std::filesystem::exists(bin / "detect"));
 

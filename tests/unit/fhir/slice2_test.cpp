@@ -14,6 +14,7 @@
 #include "fhir/search_params.h"
 #include "random_json.h"
 #include "receipt/ledger_evidence.h"
+#include "source_dir.h"
 #include "verifier/provenance_verifier.h"
 
 namespace medledger::fhir {

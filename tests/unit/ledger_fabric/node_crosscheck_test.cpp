@@ -23,6 +23,7 @@
 #include "pb/msp/identities.pb.h"
 #include "pb/peer/chaincode.pb.h"
 #include "pb/peer/proposal.pb.h"
+#include "source_dir.h"
 #include "test_identity.h"
 
 namespace medledger::ledger::fabric {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "source_dir.h"
 #include "temp_dir.h"
 #include "tlog/checkpoint.h"
 #include "tlog/cosignature.h"

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "source_dir.h"
 
 namespace medledger::verifier {
 namespace {
