@@ -1,7 +1,7 @@
-// /fhir/r4: the FHIR R4 door into RecordsService (docs/FHIR.md). Thin handlers: parse (fhir::ParseSearch,
-// fhir::DiagnosticReportToInput), call the same service function the JSON API calls with the same principal,
-// map (fhir::resources), answer application/fhir+json. Errors are problem+json from the service turned into an
-// OperationOutcome by FhirOutcome, which App applies to every /fhir/ answer (401, 404 route, 429 included).
+// /fhir/r4: the FHIR R4 door into medledger (docs/FHIR.md). Thin handlers: negotiate the format, parse the request
+// (fhir::ParseSearch, the JSON body), call fhir::FhirService with the caller's principal, answer
+// application/fhir+json. Errors are problem+json turned into an OperationOutcome by FhirOutcome, which App applies to
+// every /fhir/ answer (401, 404 route, 429 included).
 #include <algorithm>
 #include <charconv>
 
@@ -12,6 +12,7 @@
 #include "fhir/bulk_export.h"
 #include "fhir/capability.h"
 #include "fhir/consent.h"
+#include "fhir/fhir_service.h"
 #include "fhir/provenance.h"
 #include "fhir/resources.h"
 #include "fhir/search_params.h"
@@ -82,297 +83,24 @@ int64_t Millis(const json& j, const char* name) {
   return ts.ok() ? ts->UnixMillis() : INT64_MIN;
 }
 
-// The search filters the contract's index cannot apply, over one index item (API JSON of a report head).
-bool KeepReport(const fhir::SearchQuery& q, const json& item) {
-  if (!item.is_object()) return false;
-  const int64_t version = item.value("version", int64_t{1});
-  if (!q.MatchesStatus(version > 1 ? "amended" : "final")) return false;
-  if (!q.date.empty() && !fhir::SearchQuery::MatchesDates(q.date, Millis(item, "createdAt"))) return false;
-  if (!q.last_updated.empty()) {
-    int64_t updated = Millis(item, "updatedAt");
-    if (updated == INT64_MIN) updated = Millis(item, "createdAt");
-    if (!fhir::SearchQuery::MatchesDates(q.last_updated, updated)) return false;
-  }
-  return true;
-}
-
 std::string MspOf(const AppDeps& deps) {
   return deps.org != nullptr ? deps.org->msp_id() : std::string("local");
 }
 
-// The versions of GetReportHistory's answer, oldest first, and whether the report was erased.
-struct History {
-  std::vector<json> versions;
-  bool erased = false;
-};
-Result<History> LoadHistory(RecordsService* svc, const service::Principal& who, const std::string& id) {
-  ML_ASSIGN_OR_RETURN(std::string text, svc->ReportHistory(who, id));
-  json h = json::parse(text, nullptr, false);
-  History out;
-  if (!h.is_object()) return out;
-  out.erased = h.contains("erasure") && !h["erasure"].is_null();
-  if (h.contains("items") && h["items"].is_array()) {
-    for (const auto& v : h["items"]) out.versions.push_back(v);
-  }
-  std::sort(out.versions.begin(), out.versions.end(), [](const json& a, const json& b) {
-    return a.value("version", int64_t{0}) < b.value("version", int64_t{0});
-  });
-  return out;
-}
-
-json VersionResource(const json& version, bool erased, const std::string& msp) {
-  json r = fhir::IndexEntryToDiagnosticReport(version, msp);
-  if (erased) r["status"] = "entered-in-error";
-  return r;
-}
-
-// Every version's Provenance of one report, oldest first; authorized as reading the report's history (the
-// service's ReportTransactions calls ReportHistory with the same principal).
-// Provenances in one answer: each costs a ledger lookup and an envelope check (ECDSA), so a search, or a
-// report search's _revinclude, stops at this many.
-constexpr size_t kMaxProvenances = 100;
-
-Result<std::vector<json>> LoadProvenances(RecordsService* svc, const AppDeps& deps, const RequestContext& ctx,
-                                          const std::string& report_id, std::optional<int64_t> only_version,
-                                          size_t max_versions) {
-  const Request& req = ctx.request;
-  ML_ASSIGN_OR_RETURN(auto versions, svc->ReportTransactions(*ctx.principal, report_id, only_version, max_versions));
-  std::vector<json> out;
-  for (auto& v : versions) {
-    fhir::ProvenanceInput in;
-    in.version = json::parse(v.version_json, nullptr, false);
-    in.envelope = std::move(v.envelope);
-    in.recorded = v.recorded;
-    in.endorser_msp = v.endorser_msp;
-    in.endorser_name = v.endorser_name;
-    in.home_msp = MspOf(deps);
-    std::string base = BaseUrl(req);
-    base.resize(base.size() - std::string_view(kBase).size());
-    in.receipt_url = base + "/api/v1/reports/" + report_id + "/receipt?version=" +
-                     std::to_string(in.version.is_object() ? in.version.value("version", int64_t{1}) : 1);
-    out.push_back(fhir::ReportProvenance(in));
-  }
-  return out;
-}
-
-Response SearchReports(RecordsService* svc, const AppDeps& deps, RequestContext& ctx, std::string_view raw) {
-  auto parsed = fhir::ParseSearch(fhir::SearchResource::kDiagnosticReport, raw,
-                                  fhir::PrefersStrict(ctx.request.Header("prefer")));
+// A search: parsed (a 400 OperationOutcome naming every problem), then answered by `search` as a Bundle.
+template <typename F>
+Response Search(fhir::SearchResource resource, RequestContext& ctx, std::string_view raw, F search) {
+  auto parsed = fhir::ParseSearch(resource, raw, fhir::PrefersStrict(ctx.request.Header("prefer")));
   if (!parsed.ok()) return SearchIssues(parsed.issues);
-  const fhir::SearchQuery& q = parsed.query;
-  const std::string base = BaseUrl(ctx.request);
-  const std::string msp = MspOf(deps);
-  std::vector<fhir::BundleEntry> entries;
-  std::string patient = q.patient;
-  std::string token;
-  int64_t total = -1;
-  if (!q.id.empty()) {
-    // One report: its metadata as the history knows it, authorized as reading the report's metadata.
-    auto history = LoadHistory(svc, *ctx.principal, q.id);
-    if (!history.ok()) return FromError(history.error());
-    total = 0;
-    if (!history->versions.empty()) {
-      const json& head = history->versions.back();
-      if ((q.patient.empty() || head.value("patientId", "") == q.patient) && !history->erased && KeepReport(q, head)) {
-        patient = head.value("patientId", "");
-        total = 1;
-        if (q.count > 0) {
-          entries.push_back({VersionResource(head, false, msp), base + "/DiagnosticReport/" + q.id, "match"});
-        }
-      }
-    }
-  } else {
-    auto walk = svc->WalkPatientReports(
-        *ctx.principal, q.patient, fhir::EncodeQuery(q.canonical),
-        [&q](const std::string& item) { return KeepReport(q, json::parse(item, nullptr, false)); }, q.count,
-        q.page_token);
-    if (!walk.ok()) return FromError(walk.error());
-    for (const auto& item : walk->items) {
-      json e = json::parse(item, nullptr, false);
-      entries.push_back(
-          {fhir::IndexEntryToDiagnosticReport(e, msp), base + "/DiagnosticReport/" + e.value("reportId", ""), "match"});
-    }
-    token = walk->page_token;
-    if (walk->complete) total = static_cast<int64_t>(walk->matched);
-  }
-  if (q.revinclude_provenance) {
-    // Each matched report's Provenances (its history's authorization, the same as the match's own).
-    // At most kMaxProvenances in all; past it the Bundle says so (an OperationOutcome, search.mode outcome).
-    const size_t matched = entries.size();
-    size_t included = 0;
-    bool truncated = false;
-    for (size_t i = 0; i < matched && !truncated; ++i) {
-      const std::string id = entries[i].resource.value("id", "");
-      auto provenances = LoadProvenances(svc, deps, ctx, id, std::nullopt, kMaxProvenances - included + 1);
-      if (!provenances.ok()) return FromError(provenances.error());
-      for (auto& p : *provenances) {
-        if (included == kMaxProvenances) {
-          truncated = true;
-          break;
-        }
-        ++included;
-        const std::string url = base + "/Provenance/" + p.value("id", "");
-        entries.push_back({std::move(p), url, "include"});
-      }
-    }
-    if (truncated) {
-      entries.push_back({fhir::OperationOutcome(json::array({fhir::OutcomeIssue(
-                             "too-costly", "revinclude_truncated",
-                             "_revinclude=Provenance:target stopped at " + std::to_string(kMaxProvenances) +
-                                 " Provenances; search Provenance?target= per report for the rest",
-                             "", "warning")})),
-                         "", "outcome"});
-    }
-  }
-  if (q.include_subject && !entries.empty() && !patient.empty()) {
-    auto p = svc->GetPatient(*ctx.principal, patient);  // a recorded lookup, as the JSON API's
-    if (p.ok()) entries.push_back({fhir::PatientToFhir(*p), base + "/Patient/" + patient, "include"});
-  }
-  const std::string self = base + "/DiagnosticReport?" + fhir::EncodeQuery(q.canonical);
-  std::vector<fhir::BundleLink> links = {{"self", self}};
-  if (!token.empty() && q.count > 0) {
-    links.push_back({"next", self + "&" + fhir::EncodeQuery({{"_page_token", token}})});
-  }
-  return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, links, total));
+  Result<json> bundle = search(*ctx.principal, parsed.query, BaseUrl(ctx.request));
+  if (!bundle.ok()) return FromError(bundle.error());
+  return Fhir(ctx.request, 200, *bundle);
 }
 
-Response SearchPatients(RecordsService* svc, RequestContext& ctx, std::string_view raw) {
-  auto parsed =
-      fhir::ParseSearch(fhir::SearchResource::kPatient, raw, fhir::PrefersStrict(ctx.request.Header("prefer")));
-  if (!parsed.ok()) return SearchIssues(parsed.issues);
-  const fhir::SearchQuery& q = parsed.query;
-  const std::string base = BaseUrl(ctx.request);
-  auto keep = [&q](const service::PatientView& p) {
-    if (q.birthdate.empty()) return true;
-    auto d = CivilDate::Parse(p.birth_date);
-    return d.ok() && fhir::SearchQuery::MatchesDates(q.birthdate, d->DaysSinceEpoch() * 86400000);
-  };
-  std::vector<fhir::BundleEntry> entries;
-  std::string token;
-  int64_t total = -1;
-  if (!q.id.empty()) {
-    auto p = svc->GetPatient(*ctx.principal, q.id);
-    if (!p.ok()) return FromError(p.error());
-    bool match = keep(*p) && (q.name.empty() || Contains(p->name, q.name));
-    total = match ? 1 : 0;
-    if (match && q.count > 0) entries.push_back({fhir::PatientToFhir(*p), base + "/Patient/" + p->patient_id, "match"});
-  } else {
-    auto page =
-        svc->SearchPatients(*ctx.principal, q.name, std::max<uint32_t>(q.count, service::kMinPageSize), q.page_token);
-    if (!page.ok()) return FromError(page.error());
-    if (q.count > 0) {
-      for (const auto& p : page->items) {
-        if (keep(p)) entries.push_back({fhir::PatientToFhir(p), base + "/Patient/" + p.patient_id, "match"});
-      }
-    }
-    token = page->bookmark;
-    if (token.empty() && q.page_token.empty() && q.count > 0) total = static_cast<int64_t>(entries.size());
-  }
-  const std::string self = base + "/Patient?" + fhir::EncodeQuery(q.canonical);
-  std::vector<fhir::BundleLink> links = {{"self", self}};
-  if (!token.empty() && q.count > 0) {
-    links.push_back({"next", self + "&" + fhir::EncodeQuery({{"_page_token", token}})});
-  }
-  return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, links, total));
-}
-
-// BALP AuditEvents from the access trail: an auditor's through AuditEvents (every patient, or `patient`), a
-// patient's through AccessLog (their own), the JSON API's two calls with the same principal. `agent`, `type`,
-// `subtype` and `date` filter the page the service returns, so a page may hold fewer than _count entries and
-// still carry `next`.
-Response SearchAuditEvents(RecordsService* svc, const AppDeps& deps, RequestContext& ctx) {
-  auto parsed = fhir::ParseSearch(fhir::SearchResource::kAuditEvent, ctx.request.query,
-                                  fhir::PrefersStrict(ctx.request.Header("prefer")));
-  if (!parsed.ok()) return SearchIssues(parsed.issues);
-  const fhir::SearchQuery& q = parsed.query;
-  const uint32_t page = std::clamp<uint32_t>(q.count, service::kMinPageSize, service::kMaxPageSize);
-  Result<std::string> events = std::string();
-  if (ctx.principal->role == Role::kAuditor) {
-    RecordsService::AuditFilter f;
-    f.patient_id = q.patient;
-    f.page_size = page;
-    f.bookmark = q.page_token;
-    events = svc->AuditEvents(*ctx.principal, f);
-  } else {
-    // A patient reads their own trail; anyone else is refused by the service (deny by default).
-    std::string patient = q.patient;
-    if (patient.empty() && ctx.principal->patient_id) patient = *ctx.principal->patient_id;
-    if (patient.empty()) {
-      events = svc->AuditEvents(*ctx.principal, {});
-    } else {
-      events = svc->AccessLog(*ctx.principal, patient, page, q.page_token);
-    }
-  }
-  if (!events.ok()) return FromError(events.error());
-  json list = json::parse(*events, nullptr, false);
-  const std::string base = BaseUrl(ctx.request);
-  std::vector<fhir::BundleEntry> entries;
-  if (q.count > 0 && list.is_object() && list.contains("items") && list["items"].is_array()) {
-    for (const auto& e : list["items"]) {
-      json ev = fhir::AccessEventToAuditEvent(e, MspOf(deps));
-      if (!q.date.empty() && !fhir::SearchQuery::MatchesDates(q.date, Millis(ev, "recorded"))) continue;
-      if (!fhir::SearchQuery::MatchesCodings(q.type, fhir::AuditTypeCodings(ev))) continue;
-      if (!fhir::SearchQuery::MatchesCodings(q.subtype, fhir::AuditSubtypeCodings(ev))) continue;
-      if (!fhir::SearchQuery::MatchesCodings(q.agent, fhir::AuditAgentCodings(ev))) continue;
-      const std::string url = base + "/AuditEvent/" + ev.value("id", "");
-      entries.push_back({std::move(ev), url, "match"});
-    }
-  }
-  const std::string token = list.is_object() ? list.value("bookmark", "") : std::string();
-  const std::string self = base + "/AuditEvent?" + fhir::EncodeQuery(q.canonical);
-  std::vector<fhir::BundleLink> links = {{"self", self}};
-  if (!token.empty() && q.count > 0) {
-    links.push_back({"next", self + "&" + fhir::EncodeQuery({{"_page_token", token}})});
-  }
-  const int64_t total = token.empty() && q.page_token.empty() ? static_cast<int64_t>(entries.size()) : -1;
-  return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, links, q.count > 0 ? total : -1));
-}
-
-// The patient's grants as Consents, through ListConsents (the patient, or an administrator), the JSON API's call.
-Result<std::vector<json>> LoadConsents(RecordsService* svc, const AppDeps& deps, RequestContext& ctx,
-                                       const std::string& patient_id) {
-  ML_ASSIGN_OR_RETURN(std::string text, svc->ListConsents(*ctx.principal, patient_id));
-  json list = json::parse(text, nullptr, false);
-  std::vector<json> out;
-  const std::string now = Timestamp::Now().ToRfc3339();
-  if (list.is_object() && list.contains("items") && list["items"].is_array()) {
-    for (const auto& c : list["items"]) out.push_back(fhir::GrantToConsent(c, MspOf(deps), now));
-  }
-  return out;
-}
-
-Response SearchConsents(RecordsService* svc, const AppDeps& deps, RequestContext& ctx) {
-  auto parsed = fhir::ParseSearch(fhir::SearchResource::kConsent, ctx.request.query,
-                                  fhir::PrefersStrict(ctx.request.Header("prefer")));
-  if (!parsed.ok()) return SearchIssues(parsed.issues);
-  const fhir::SearchQuery& q = parsed.query;
-  auto consents = LoadConsents(svc, deps, ctx, q.patient);
-  if (!consents.ok()) return FromError(consents.error());
-  const std::string base = BaseUrl(ctx.request);
-  std::vector<fhir::BundleEntry> entries;
-  int64_t total = 0;
-  for (auto& c : *consents) {
-    if (!q.MatchesStatus(c.value("status", ""))) continue;
-    if (!q.actor.empty()) {
-      std::vector<std::pair<std::string, std::string>> actor;
-      const json& id = c["provision"]["actor"][0]["reference"]["identifier"];
-      actor.emplace_back(id.value("system", ""), id.value("value", ""));
-      if (!fhir::SearchQuery::MatchesCodings(q.actor, actor)) continue;
-    }
-    ++total;
-    if (entries.size() < q.count) {
-      const std::string url = base + "/Consent/" + c.value("id", "");
-      entries.push_back({std::move(c), url, "match"});
-    }
-  }
-  // One page: a patient's grants are few (the contract lists them whole); _count cuts, `total` tells.
-  const std::string self = base + "/Consent?" + fhir::EncodeQuery(q.canonical);
-  return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, {{"self", self}}, total));
-}
-
-Response ConsentIssues(std::vector<service::FieldIssue> issues) {
-  return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the Consent is invalid"),
-                   std::move(issues));
+// A read: the resource, or the service's error as an OperationOutcome (FhirOutcome).
+Response Read(const Request& req, const Result<json>& resource) {
+  if (!resource.ok()) return FromError(resource.error());
+  return Fhir(req, 200, *resource);
 }
 
 // A FHIR JSON body: application/fhir+json is JSON.
@@ -669,7 +397,9 @@ Response FhirOutcome(Response res) {
 }
 
 void AddFhirRoutes(Router& router, const AppDeps& deps) {
-  RecordsService* svc = deps.records;
+  auto fhir = std::make_shared<const fhir::FhirService>(deps.records, MspOf(deps));
+  using fhir::SearchResource;
+  using service::Principal;
 
   fhir::OAuthUris oauth;
   if (deps.smart != nullptr) {
@@ -680,45 +410,27 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
              }));
 
   // ---- DiagnosticReport
-  router.Add("POST", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated,
-             Negotiated([svc, deps](RequestContext& ctx) {
-               std::string ct = ctx.request.Header("content-type");
-               if (ct.rfind("application/fhir+json", 0) == 0) ctx.request.headers["content-type"] = "application/json";
-               auto body = JsonBody(ctx.request);
+  router.Add("POST", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
+               auto body = FhirBody(ctx);
                if (!body.ok()) return FromError(body.error());
                std::vector<service::FieldIssue> issues;
-               service::ReportInput in = fhir::DiagnosticReportToInput(*body, &issues);
-               auto fhir_issues = [&issues] {
-                 for (auto& i : issues) i.field = fhir::ExpressionFor(i.field);
-                 return issues;
-               };
-               if (!issues.empty()) {
-                 return FromError(
-                     MakeError(ErrorKind::kInvalidArgument, "validation_failed", "the DiagnosticReport is invalid"),
-                     fhir_issues());
-               }
-               auto receipt = svc->SubmitReport(*ctx.principal, in, ctx.request.Header("idempotency-key"),
-                                                HexEncode(crypto::Sha256(ctx.request.body)), &issues);
-               if (!receipt.ok()) return FromError(receipt.error(), fhir_issues());
-               // The created resource as the ledger index now knows it (its content is what the client sent).
-               json created = fhir::IndexEntryToDiagnosticReport({{"reportId", receipt->report_id},
-                                                                  {"version", receipt->version},
-                                                                  {"patientId", in.patient_id},
-                                                                  {"author", ctx.principal->username},
-                                                                  {"createdAt", receipt->timestamp},
-                                                                  {"cid", receipt->cid}},
-                                                                 MspOf(deps));
-               created["code"] = {{"text", in.title}};
-               Response r = Fhir(ctx.request, 201, created);
-               r.SetHeader("Location", std::string(kBase) + "/DiagnosticReport/" + receipt->report_id + "/_history/" +
-                                           std::to_string(receipt->version));
-               r.SetHeader("ETag", "W/\"" + std::to_string(receipt->version) + "\"");
+               auto created = fhir->CreateReport(*ctx.principal, *body, ctx.request.Header("idempotency-key"),
+                                                 HexEncode(crypto::Sha256(ctx.request.body)), &issues);
+               if (!created.ok()) return FromError(created.error(), std::move(issues));
+               Response r = Fhir(ctx.request, 201, created->resource);
+               r.SetHeader("Location", created->location);
+               r.SetHeader("ETag", "W/\"" + std::to_string(created->version) + "\"");
                return r;
              }));
+  auto search_reports = [fhir](const Principal& who, const fhir::SearchQuery& q, const std::string& base) {
+    return fhir->SearchReports(who, q, base);
+  };
   router.Add("GET", "/fhir/r4/DiagnosticReport", RouteAuth::kAuthenticated,
-             Negotiated([svc, deps](RequestContext& ctx) { return SearchReports(svc, deps, ctx, ctx.request.query); }));
+             Negotiated([search_reports](RequestContext& ctx) {
+               return Search(SearchResource::kDiagnosticReport, ctx, ctx.request.query, search_reports);
+             }));
   router.Add("POST", "/fhir/r4/DiagnosticReport/_search", RouteAuth::kAuthenticated,
-             Negotiated([svc, deps](RequestContext& ctx) {
+             Negotiated([search_reports](RequestContext& ctx) {
                std::string ct = ctx.request.Header("content-type");
                if (ct.rfind("application/x-www-form-urlencoded", 0) != 0) {
                  return FromError(MakeError(ErrorKind::kUnsupportedType, "unsupported_media_type",
@@ -728,162 +440,87 @@ void AddFhirRoutes(Router& router, const AppDeps& deps) {
                std::string raw = ctx.request.query;
                if (!raw.empty() && !ctx.request.body.empty()) raw += '&';
                raw += ctx.request.body;
-               return SearchReports(svc, deps, ctx, raw);
+               return Search(SearchResource::kDiagnosticReport, ctx, raw, search_reports);
              }));
-  router.Add(
-      "GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
-        auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
-        if (!v.ok()) return FromError(v.error());
-        json report = fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false), v->attachments, MspOf(deps));
-        Response r = Fhir(ctx.request, 200, report);
-        r.SetHeader("ETag", "W/\"" + report["meta"].value("versionId", "") + "\"");
-        return r;
-      }));
+  router.Add("GET", "/fhir/r4/DiagnosticReport/{id}", RouteAuth::kAuthenticated,
+             Negotiated([fhir](RequestContext& ctx) {
+               auto report = fhir->ReadReport(*ctx.principal, ctx.Param("id"));
+               if (!report.ok()) return FromError(report.error());
+               Response r = Fhir(ctx.request, 200, *report);
+               r.SetHeader("ETag", "W/\"" + (*report)["meta"].value("versionId", "") + "\"");
+               return r;
+             }));
   router.Add("GET", "/fhir/r4/DiagnosticReport/{id}/_history", RouteAuth::kAuthenticated,
-             Negotiated([svc, deps](RequestContext& ctx) {
-               auto history = LoadHistory(svc, *ctx.principal, ctx.Param("id"));
-               if (!history.ok()) return FromError(history.error());
-               std::vector<json> versions;  // newest first, as FHIR's history lists them
-               for (auto it = history->versions.rbegin(); it != history->versions.rend(); ++it) {
-                 versions.push_back(VersionResource(*it, history->erased, MspOf(deps)));
-               }
-               return Fhir(ctx.request, 200,
-                           fhir::HistoryBundle(BaseUrl(ctx.request), versions, static_cast<int64_t>(versions.size())));
+             Negotiated([fhir](RequestContext& ctx) {
+               return Read(ctx.request, fhir->ReportHistory(*ctx.principal, ctx.Param("id"), BaseUrl(ctx.request)));
              }));
-  router.Add(
-      "GET", "/fhir/r4/DiagnosticReport/{id}/_history/{vid}", RouteAuth::kAuthenticated,
-      Negotiated([svc, deps](RequestContext& ctx) {
-        auto vid = DecimalNumber(ctx.Param("vid"));
-        if (!vid || *vid < 1 || *vid > (uint64_t{1} << 31)) {
-          return FromError(MakeError(ErrorKind::kNotFound, "version_not_found", "versions are numbered from 1"));
-        }
-        auto history = LoadHistory(svc, *ctx.principal, ctx.Param("id"));
-        if (!history.ok()) return FromError(history.error());
-        auto it = std::find_if(history->versions.begin(), history->versions.end(), [&](const json& v) {
-          return v.value("version", int64_t{0}) == static_cast<int64_t>(*vid);
-        });
-        if (it == history->versions.end()) {
-          return FromError(MakeError(ErrorKind::kNotFound, "version_not_found", "the report has no such version"));
-        }
-        if (history->erased) {
-          return FromError(MakeError(ErrorKind::kNotFound, "content_erased", "this report's content was erased"));
-        }
-        json resource;
-        if (&*it == &history->versions.back()) {
-          // The current version: its content, through the same recorded read as GET /DiagnosticReport/{id}.
-          auto v = svc->ReadReport(*ctx.principal, ctx.Param("id"), "");
-          if (!v.ok()) return FromError(v.error());
-          resource = fhir::ReportToDiagnosticReport(json::parse(v->json, nullptr, false), v->attachments, MspOf(deps));
-        } else {
-          // An earlier version: the contract records reads of the current version only, so an earlier one is
-          // answered with its ledger metadata (SUBSETTED), never with content whose read went unrecorded.
-          resource = VersionResource(*it, false, MspOf(deps));
-        }
-        Response r = Fhir(ctx.request, 200, resource);
-        r.SetHeader("ETag", "W/\"" + std::to_string(*vid) + "\"");
-        return r;
-      }));
+  router.Add("GET", "/fhir/r4/DiagnosticReport/{id}/_history/{vid}", RouteAuth::kAuthenticated,
+             Negotiated([fhir](RequestContext& ctx) {
+               const uint64_t vid = DecimalNumber(ctx.Param("vid")).value_or(0);  // 0: no such version
+               auto resource = fhir->ReadReportVersion(*ctx.principal, ctx.Param("id"), vid);
+               if (!resource.ok()) return FromError(resource.error());
+               Response r = Fhir(ctx.request, 200, *resource);
+               r.SetHeader("ETag", "W/\"" + std::to_string(vid) + "\"");
+               return r;
+             }));
 
   // ---- Patient
-  router.Add("GET", "/fhir/r4/Patient", RouteAuth::kAuthenticated,
-             Negotiated([svc](RequestContext& ctx) { return SearchPatients(svc, ctx, ctx.request.query); }));
-  router.Add("GET", "/fhir/r4/Patient/{id}", RouteAuth::kAuthenticated, Negotiated([svc](RequestContext& ctx) {
-               auto p = svc->GetPatient(*ctx.principal, ctx.Param("id"));
-               if (!p.ok()) return FromError(p.error());
-               return Fhir(ctx.request, 200, fhir::PatientToFhir(*p));
+  router.Add("GET", "/fhir/r4/Patient", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
+               return Search(SearchResource::kPatient, ctx, ctx.request.query,
+                             [fhir](const Principal& who, const fhir::SearchQuery& q, const std::string& base) {
+                               return fhir->SearchPatients(who, q, base);
+                             });
+             }));
+  router.Add("GET", "/fhir/r4/Patient/{id}", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
+               return Read(ctx.request, fhir->ReadPatient(*ctx.principal, ctx.Param("id")));
              }));
 
   // ---- Provenance (one per report version)
-  router.Add(
-      "GET", "/fhir/r4/Provenance/{id}", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
-        auto key = fhir::ParseProvenanceId(ctx.Param("id"));
-        if (!key) {
-          return FromError(MakeError(ErrorKind::kNotFound, "not_found", "a Provenance ID is <reportId>-v<version>"));
-        }
-        auto all = LoadProvenances(svc, deps, ctx, key->report_id, key->version, 1);
-        if (!all.ok()) return FromError(all.error());
-        for (const auto& p : *all) {
-          if (p.value("id", "") == ctx.Param("id")) return Fhir(ctx.request, 200, p);
-        }
-        return FromError(MakeError(ErrorKind::kNotFound, "version_not_found", "the report has no such version"));
-      }));
-  router.Add("GET", "/fhir/r4/Provenance", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
-               auto parsed = fhir::ParseSearch(fhir::SearchResource::kProvenance, ctx.request.query,
-                                               fhir::PrefersStrict(ctx.request.Header("prefer")));
-               if (!parsed.ok()) return SearchIssues(parsed.issues);
-               const fhir::SearchQuery& q = parsed.query;
-               // The newest kMaxProvenances (one more, to know whether there are more: then no total).
-               auto all = LoadProvenances(svc, deps, ctx, q.target, std::nullopt, kMaxProvenances + 1);
-               if (!all.ok()) return FromError(all.error());
-               const int64_t total = all->size() > kMaxProvenances ? -1 : static_cast<int64_t>(all->size());
-               const std::string base = BaseUrl(ctx.request);
-               std::vector<fhir::BundleEntry> entries;
-               for (auto it = all->rbegin();
-                    it != all->rend() && entries.size() < std::min<size_t>(q.count, kMaxProvenances); ++it) {
-                 entries.push_back({*it, base + "/Provenance/" + it->value("id", ""), "match"});
-               }
-               const std::string self = base + "/Provenance?" + fhir::EncodeQuery(q.canonical);
-               return Fhir(ctx.request, 200, fhir::SearchsetBundle(entries, {{"self", self}}, total));
+  router.Add("GET", "/fhir/r4/Provenance/{id}", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
+               return Read(ctx.request, fhir->ReadProvenance(*ctx.principal, ctx.Param("id"), BaseUrl(ctx.request)));
+             }));
+  router.Add("GET", "/fhir/r4/Provenance", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
+               return Search(SearchResource::kProvenance, ctx, ctx.request.query,
+                             [fhir](const Principal& who, const fhir::SearchQuery& q, const std::string& base) {
+                               return fhir->SearchProvenances(who, q, base);
+                             });
              }));
 
   // ---- AuditEvent (IHE BALP)
-  router.Add("GET", "/fhir/r4/AuditEvent", RouteAuth::kAuthenticated,
-             Negotiated([svc, deps](RequestContext& ctx) { return SearchAuditEvents(svc, deps, ctx); }));
+  router.Add("GET", "/fhir/r4/AuditEvent", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
+               return Search(SearchResource::kAuditEvent, ctx, ctx.request.query,
+                             [fhir](const Principal& who, const fhir::SearchQuery& q, const std::string& base) {
+                               return fhir->SearchAuditEvents(who, q, base);
+                             });
+             }));
 
   // ---- Consent (the patient's grants)
-  router.Add("GET", "/fhir/r4/Consent", RouteAuth::kAuthenticated,
-             Negotiated([svc, deps](RequestContext& ctx) { return SearchConsents(svc, deps, ctx); }));
-  router.Add("GET", "/fhir/r4/Consent/{id}", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
-               // A consent is found among its patient's grants: the caller's own (patients read theirs).
-               if (!ctx.principal->patient_id) {
-                 return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden",
-                                            "only the patient reads a Consent by ID; search with patient"));
-               }
-               auto all = LoadConsents(svc, deps, ctx, *ctx.principal->patient_id);
-               if (!all.ok()) return FromError(all.error());
-               for (const auto& c : *all) {
-                 if (c.value("id", "") == ctx.Param("id")) return Fhir(ctx.request, 200, c);
-               }
-               return FromError(MakeError(ErrorKind::kNotFound, "consent_not_found", "no such consent"));
+  router.Add("GET", "/fhir/r4/Consent", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
+               return Search(SearchResource::kConsent, ctx, ctx.request.query,
+                             [fhir](const Principal& who, const fhir::SearchQuery& q, const std::string& base) {
+                               return fhir->SearchConsents(who, q, base);
+                             });
              }));
-  router.Add("POST", "/fhir/r4/Consent", RouteAuth::kAuthenticated, Negotiated([svc, deps](RequestContext& ctx) {
+  router.Add("GET", "/fhir/r4/Consent/{id}", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
+               return Read(ctx.request, fhir->ReadConsent(*ctx.principal, ctx.Param("id")));
+             }));
+  router.Add("POST", "/fhir/r4/Consent", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
                auto body = FhirBody(ctx);
                if (!body.ok()) return FromError(body.error());
                std::vector<service::FieldIssue> issues;
-               fhir::ConsentInput in = fhir::ConsentToInput(*body, &issues);
-               if (issues.empty() && in.status != "active") {
-                 issues.push_back({"Consent.status", "invalid", "a new grant is active"});
-               }
-               if (!issues.empty()) return ConsentIssues(std::move(issues));
-               auto granted = svc->GrantConsent(*ctx.principal, in.patient_id, in.doctor, in.purpose, in.purpose_code,
-                                                in.expires_at);
-               if (!granted.ok()) return FromError(granted.error());
-               json created = fhir::GrantToConsent(json::parse(*granted, nullptr, false), MspOf(deps),
-                                                   Timestamp::Now().ToRfc3339());
-               Response r = Fhir(ctx.request, 201, created);
-               r.SetHeader("Location", std::string(kBase) + "/Consent/" + created.value("id", ""));
+               auto created = fhir->CreateConsent(*ctx.principal, *body, &issues);
+               if (!created.ok()) return FromError(created.error(), std::move(issues));
+               Response r = Fhir(ctx.request, 201, created->resource);
+               r.SetHeader("Location", created->location);
                return r;
              }));
-  // Revocation is an update to status inactive (the grant stays readable, as the ledger keeps it).
-  router.Add("PUT", "/fhir/r4/Consent/{id}", RouteAuth::kAuthenticated, Negotiated([svc](RequestContext& ctx) {
+  router.Add("PUT", "/fhir/r4/Consent/{id}", RouteAuth::kAuthenticated, Negotiated([fhir](RequestContext& ctx) {
                auto body = FhirBody(ctx);
                if (!body.ok()) return FromError(body.error());
                std::vector<service::FieldIssue> issues;
-               fhir::ConsentInput in = fhir::ConsentToInput(*body, &issues);
-               if (body->is_object() && body->contains("id") &&
-                   (!(*body)["id"].is_string() || (*body)["id"].get<std::string>() != ctx.Param("id"))) {
-                 issues.push_back({"Consent.id", "invalid", "the body's id is not the URL's"});
-               }
-               if (issues.empty() && in.status != "inactive") {
-                 issues.push_back(
-                     {"Consent.status", "invalid", "the only update of a Consent is its revocation (status inactive)"});
-               }
-               if (!issues.empty()) return ConsentIssues(std::move(issues));
-               auto s = svc->RevokeConsent(*ctx.principal, in.patient_id, ctx.Param("id"));
-               if (!s.ok()) return FromError(s.error());
-               return Fhir(ctx.request, 200,
-                           fhir::OperationOutcome(json::array({fhir::OutcomeIssue(
-                               "informational", "consent_revoked", "the consent was revoked", "", "information")})));
+               auto outcome = fhir->RevokeConsent(*ctx.principal, ctx.Param("id"), *body, &issues);
+               if (!outcome.ok()) return FromError(outcome.error(), std::move(issues));
+               return Fhir(ctx.request, 200, *outcome);
              }));
 
   AddBulkRoutes(router, deps);
