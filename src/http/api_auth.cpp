@@ -1,13 +1,13 @@
 // /api/v1/auth/*, /api/v1/me, /api/v1/users, /api/v1/doctors and the built-in issuer's .well-known files.
 #include <algorithm>
 
+#include "auth/auth_service.h"
+#include "auth/oidc.h"
 #include "common/time.h"
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/problem.h"
 #include "identity/organization.h"
-#include "service/auth_service.h"
-#include "service/oidc.h"
 #include "service/records_service.h"
 
 namespace medledger::http {
@@ -19,7 +19,7 @@ json UserJson(const identity::User& u, const std::optional<std::string>& patient
   return j;
 }
 
-Response TokenResponse(const service::TokenPair& t, const std::optional<std::string>& patient) {
+Response TokenResponse(const auth::TokenPair& t, const std::optional<std::string>& patient) {
   return Json(200, {{"accessToken", t.access_token},
                     {"refreshToken", t.refresh_token},
                     {"tokenType", "Bearer"},
@@ -30,14 +30,14 @@ Response TokenResponse(const service::TokenPair& t, const std::optional<std::str
 }  // namespace
 
 void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& options) {
-  service::AuthService* auth = deps.auth;
+  auth::AuthService* auth = deps.auth;
   identity::Organization* org = deps.org;
 
   router.Add("GET", "/.well-known/openid-configuration", RouteAuth::kPublic,
              [auth](RequestContext&) { return JsonResponse(200, auth->OpenIdConfigurationJson()); });
   router.Add("GET", "/.well-known/jwks.json", RouteAuth::kPublic,
              [auth](RequestContext&) { return JsonResponse(200, auth->signer().JwksJson()); });
-  service::OidcProvider* oidc = options.oidc;
+  auth::OidcProvider* oidc = options.oidc;
   router.Add("GET", "/api/v1/auth/config", RouteAuth::kPublic, [oidc](RequestContext&) {
     if (oidc == nullptr) return JsonResponse(200, "{}");
     auto cfg = oidc->PublicConfigJson();
@@ -52,7 +52,7 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     }
     auto body = JsonBody(ctx.request);
     if (!body.ok()) return FromError(body.error());
-    service::ExternalSignIn in;
+    auth::ExternalSignIn in;
     for (auto [name, target] : {std::pair{"code", &in.code}, std::pair{"codeVerifier", &in.code_verifier},
                                 std::pair{"redirectUri", &in.redirect_uri}, std::pair{"nonce", &in.nonce}}) {
       auto v = StringField(*body, name, true);

@@ -12,11 +12,11 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
 #include "common/result.h"
 #include "identity/user_directory.h"
-#include "service/jwt.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct OidcConfig {
   std::string issuer;     // exactly as the provider's discovery document names it
@@ -74,4 +74,4 @@ class OidcProvider {
   int64_t keys_fetched_at_ = 0;  // monotonic seconds; unknown kids refetch at most every 30 s
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

@@ -23,17 +23,17 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
+#include "auth/oidc.h"
+#include "auth/principal.h"
+#include "auth/rate_limiter.h"
+#include "auth/verified_token_cache.h"
 #include "common/result.h"
 #include "identity/master_key.h"
 #include "identity/user_directory.h"
 #include "io/env.h"
-#include "service/jwt.h"
-#include "service/oidc.h"
-#include "service/principal.h"
-#include "service/rate_limiter.h"
-#include "service/verified_token_cache.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct AuthConfig {
   std::string issuer = "http://127.0.0.1:8080";
@@ -139,4 +139,4 @@ class AuthService {
   std::map<std::string, int64_t, std::less<>> revoked_tokens_;  // jti -> exp: kept until the token expires
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

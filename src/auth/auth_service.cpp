@@ -1,4 +1,4 @@
-#include "service/auth_service.h"
+#include "auth/auth_service.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -8,10 +8,10 @@
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "identity/sealed_file.h"
 #include "io/env.h"
-#include "service/sealed_file.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using json = nlohmann::json;
@@ -42,7 +42,8 @@ Error Revoked() {
   return MakeError(ErrorKind::kUnauthenticated, "token_revoked", "the session has ended; sign in again");
 }
 
-Result<crypto::EcPrivateKey> LoadOrCreateSigningKey(const std::filesystem::path& file, const SealedFiles& sealer) {
+Result<crypto::EcPrivateKey> LoadOrCreateSigningKey(const std::filesystem::path& file,
+                                                    const identity::SealedFiles& sealer) {
   auto pem = sealer.Read(file, kSigningKeyAad);
   if (pem.ok()) return crypto::EcPrivateKey::FromPem(*pem);
   if (pem.error().code != "not_found") return pem.error();
@@ -77,7 +78,7 @@ Result<std::unique_ptr<AuthService>> AuthService::Open(const std::filesystem::pa
                                                        io::Env* env) {
   if (env == nullptr) env = io::Env::Default();
   ML_RETURN_IF_ERROR(CreatePrivateDirectories(state_dir));
-  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "jwt-signing-key", env));
+  ML_ASSIGN_OR_RETURN(auto sealer, identity::SealedFiles::Create(master_key, "jwt-signing-key", env));
   ML_ASSIGN_OR_RETURN(auto key, LoadOrCreateSigningKey(state_dir / "jwt-signing-key.sealed", sealer));
   std::unique_ptr<AuthService> svc(
       new AuthService(state_dir / "refresh-tokens.json", env, users, std::move(config), JwtSigner(std::move(key))));
@@ -372,4 +373,4 @@ std::string AuthService::OpenIdConfigurationJson() const {
   return j.dump();
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

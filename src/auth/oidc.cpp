@@ -1,4 +1,4 @@
-#include "service/oidc.h"
+#include "auth/oidc.h"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -6,7 +6,7 @@
 #include "common/json_strict.h"
 #include "net/http_client.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using json = nlohmann::json;
@@ -181,4 +181,4 @@ Result<ExternalIdentity> OidcProvider::SignIn(const ExternalSignIn& in, int64_t 
   return MapClaims(*claims);
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

@@ -1,6 +1,6 @@
 // Sessions of the built-in issuer: epochs (password change, disable), the absolute lifetime, family
 // revocation on refresh-token reuse, logout, and the login throttle as the AuthService applies it.
-#include "service/auth_service.h"
+#include "auth/auth_service.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "temp_dir.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using medledger::testing::TempDir;
@@ -223,4 +223,4 @@ TEST_F(AuthServiceTest, AttackerAtAnotherAddressCannotLockAliceOut) {
 }
 
 }  // namespace
-}  // namespace medledger::service
+}  // namespace medledger::auth
