@@ -52,7 +52,7 @@ std::string Sign(std::string_view header, std::string_view payload) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const JwtVerifier verifier = MakeVerifier();
-  if (size == 0 || size > 2 * medledger::service::kMaxTokenBytes) return 0;
+  if (size == 0 || size > 2 * medledger::auth::kMaxTokenBytes) return 0;
   std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
   std::string token;
   switch (data[0] % 3) {

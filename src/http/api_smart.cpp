@@ -304,7 +304,7 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
     in.name = *name;
     in.scope = *scope;
     auto uris = body->find("redirectUris");
-    if (uris == body->end() || !uris->is_array() || uris->size() > service::kMaxRedirectUris) {
+    if (uris == body->end() || !uris->is_array() || uris->size() > auth::kMaxRedirectUris) {
       return FromError(
           MakeError(ErrorKind::kInvalidArgument, "invalid_field", "redirectUris: an array of 1 to 10 URIs"));
     }
