@@ -46,6 +46,7 @@
 #include "service/patient_directory.h"
 #include "service/records_service.h"
 #include "service/report_log.h"
+#include "service/user_admin.h"
 #include "service/user_event_outbox.h"
 #include "tsa/timestamp_token.h"
 #include "tsa/tsa_client.h"
@@ -487,7 +488,9 @@ int RunServe(const ServeOptions& o) {
   deps.smart = &smart;
   deps.bulk = bulk->get();
   deps.records = &records;
-  deps.org = org.get();
+  service::UserAdminService user_admin(org.get(), &records, {.two_person_enrollment = o.two_person_enrollment});
+  deps.users = &user_admin;
+  deps.msp_id = org->msp_id();
   deps.ready = [ledger_ptr] { return ledger_ptr->GetChainInfo().ok(); };
   // On Fabric every peer validates each block as it commits; the full re-walk is an embedded-ledger tool, and
   // without a verifier the route answers 501.
@@ -524,7 +527,6 @@ int RunServe(const ServeOptions& o) {
   };
   http::AppOptions app_options;
   if (!o.web_dir.empty()) app_options.web_dir = o.web_dir;
-  app_options.two_person_enrollment = o.two_person_enrollment;
   std::unique_ptr<auth::OidcProvider> oidc;
   if (!o.oidc_issuer.empty()) {
     auth::OidcConfig oc;

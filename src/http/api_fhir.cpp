@@ -20,7 +20,6 @@
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/problem.h"
-#include "identity/organization.h"
 #include "service/records_service.h"
 
 namespace medledger::http {
@@ -97,7 +96,7 @@ bool KeepReport(const fhir::SearchQuery& q, const json& item) {
 }
 
 std::string MspOf(const AppDeps& deps) {
-  return deps.org != nullptr ? deps.org->msp_id() : std::string("local");
+  return deps.msp_id.empty() ? std::string("local") : deps.msp_id;
 }
 
 // The versions of GetReportHistory's answer, oldest first, and whether the report was erased.

@@ -16,9 +16,6 @@
 #include "http/router.h"
 #include "http/server.h"
 
-namespace medledger::identity {
-class Organization;
-}
 namespace medledger::fhir {
 class BulkExports;
 }
@@ -30,6 +27,7 @@ class SmartAuthorizer;
 namespace medledger::service {
 class RecordsService;
 class ReportLog;
+class UserAdminService;
 }  // namespace medledger::service
 
 namespace medledger::http {
@@ -39,8 +37,9 @@ class StaticFiles;
 struct AppDeps {
   auth::AuthService* auth = nullptr;
   service::RecordsService* records = nullptr;
-  identity::Organization* org = nullptr;
-  std::function<bool()> ready;  // /readyz
+  service::UserAdminService* users = nullptr;  // /users and /doctors
+  std::string msp_id;                          // the organisation's MSP ID (FHIR references); empty: "local"
+  std::function<bool()> ready;                 // /readyz
   // POST /ledger/verify: JSON {ok, blocks, transactions, error?}. Empty (Fabric): 501 not_implemented_on_fabric.
   std::function<std::string()> verify_ledger;
   std::function<std::map<std::string, double>()> gauges;  // extra /metrics gauges
@@ -53,8 +52,6 @@ struct AppDeps {
 struct AppOptions {
   std::optional<std::filesystem::path> web_dir;
   auth::OidcProvider* oidc = nullptr;  // external sign-in; null when only the built-in issuer is used
-  // Two-person rule: a doctor enrolled over the API works only after a second administrator approves it.
-  bool two_person_enrollment = false;
 };
 
 class App {
