@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
-#include "common/private_dir.h"
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
@@ -72,12 +71,18 @@ int64_t AuthService::Now() const {
   return config_.clock ? config_.clock() : Timestamp::Now().seconds;
 }
 
+LoginThrottle::Clock::time_point AuthService::ThrottleNow() const {
+  // The throttle only measures intervals, so the injected clock's seconds serve as its time line.
+  if (config_.clock) return LoginThrottle::Clock::time_point(std::chrono::seconds(config_.clock()));
+  return LoginThrottle::Clock::now();
+}
+
 Result<std::unique_ptr<AuthService>> AuthService::Open(const std::filesystem::path& state_dir,
                                                        const identity::MasterKey& master_key,
                                                        identity::UserDirectory& users, AuthConfig config,
                                                        io::Env* env) {
   if (env == nullptr) env = io::Env::Default();
-  ML_RETURN_IF_ERROR(CreatePrivateDirectories(state_dir));
+  ML_RETURN_IF_ERROR(env->CreateDirs(state_dir));  // 0700, as every data directory
   ML_ASSIGN_OR_RETURN(auto sealer, identity::SealedFiles::Create(master_key, "jwt-signing-key", env));
   ML_ASSIGN_OR_RETURN(auto key, LoadOrCreateSigningKey(state_dir / "jwt-signing-key.sealed", sealer));
   std::unique_ptr<AuthService> svc(
@@ -235,7 +240,8 @@ Result<TokenPair> AuthService::StartSession(const identity::User& user) {
 
 Result<TokenPair> AuthService::Login(std::string_view username, std::string_view password,
                                      std::string_view remote_address, int64_t* retry_after) {
-  auto decision = throttle_.Begin(username, remote_address);
+  const auto throttle_now = ThrottleNow();
+  auto decision = throttle_.Begin(username, remote_address, throttle_now);
   if (decision.retry_after != 0) {
     if (retry_after) *retry_after = decision.retry_after;
     return MakeError(ErrorKind::kResourceExhausted, "too_many_attempts", "too many sign-in attempts; retry later");
@@ -244,7 +250,7 @@ Result<TokenPair> AuthService::Login(std::string_view username, std::string_view
   if (!user.ok()) {
     return MakeError(ErrorKind::kUnauthenticated, "invalid_credentials", "wrong username or password");
   }
-  throttle_.Succeeded(username, remote_address, decision);
+  throttle_.Succeeded(username, remote_address, decision, throttle_now);
   return StartSession(*user);
 }
 

@@ -48,7 +48,8 @@ struct AuthConfig {
   size_t max_sessions_per_user = 32;
   size_t max_sessions = 100000;
   size_t max_revoked_tokens = 100000;
-  // Seconds since the epoch; tests set it to move time. Empty: the system clock.
+  // Seconds since the epoch; tests set it to move time (tokens, sessions and the login throttle's waits).
+  // Empty: the system clock, and the steady clock for the throttle.
   std::function<int64_t()> clock;
 };
 
@@ -112,6 +113,7 @@ class AuthService {
   AuthService(std::filesystem::path tokens_file, io::Env* env, identity::UserDirectory& users, AuthConfig config,
               JwtSigner signer);
   int64_t Now() const;
+  LoginThrottle::Clock::time_point ThrottleNow() const;
   Status Load();
   Result<TokenPair> StartSession(const identity::User& user);
   // Makes a new refresh token and an access token for session `sid`.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include "auth/jwt.h"
 #include "common/result.h"
 #include "identity/user_directory.h"
+#include "net/http_client.h"
 
 namespace medledger::auth {
 
@@ -27,6 +29,8 @@ struct OidcConfig {
   // provider value -> medledger role name ("physician" -> "doctor"); empty: the claim must be a role name.
   std::map<std::string, std::string> role_map;
   int64_t http_timeout_ms = 5000;
+  // Discovery, JWKS and the code exchange go through this; empty: net::HttpFetch. Tests put a provider here.
+  std::function<Result<net::HttpReply>(const net::HttpCall&)> fetch;
 };
 
 // "provider_value=role,other=role" -> map; "oidc_role_map_invalid" on syntax or unknown roles.
