@@ -43,6 +43,7 @@
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
+#include "service/user_admin.h"
 #include "temp_dir.h"
 
 namespace medledger {
@@ -117,7 +118,9 @@ class Stack {
     http::AppDeps deps;
     deps.auth = s->auth.get();
     deps.records = s->records.get();
-    deps.org = s->org.get();
+    s->users = std::make_unique<service::UserAdminService>(s->org.get(), s->records.get());
+    deps.users = s->users.get();
+    deps.msp_id = s->org->msp_id();
     deps.ready = [l = s->ledger.get()] { return l->GetChainInfo().ok(); };
     // As cmd_serve wires POST /api/v1/ledger/verify.
     deps.verify_ledger = [l = s->ledger.get()] {
@@ -168,6 +171,7 @@ class Stack {
   std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<service::BookmarkSealer> bookmarks;
   std::unique_ptr<service::RecordsService> records;
+  std::unique_ptr<service::UserAdminService> users;
   std::unique_ptr<http::App> app;
 
  private:
