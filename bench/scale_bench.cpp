@@ -120,16 +120,16 @@ struct Options {
   bool child_writer = false;  // internal: the process that is killed -9 mid-run
 };
 
-service::Principal Admin() {
-  service::Principal p;
+auth::Principal Admin() {
+  auth::Principal p;
   p.username = "admin";
   p.role = identity::Role::kAdmin;
   p.display_name = "Admin";
   return p;
 }
 
-service::Principal Doctor(uint32_t i) {
-  service::Principal p;
+auth::Principal Doctor(uint32_t i) {
+  auth::Principal p;
   p.username = "dr" + std::to_string(i);
   p.role = identity::Role::kDoctor;
   p.display_name = "Doctor " + std::to_string(i);

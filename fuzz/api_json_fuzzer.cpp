@@ -22,12 +22,12 @@
 #include <string>
 #include <string_view>
 
+#include "auth/auth_service.h"
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/router.h"
 #include "identity/master_key.h"
 #include "identity/user_directory.h"
-#include "service/auth_service.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
 #include "service/report_validation.h"
@@ -47,8 +47,8 @@ struct Fixture {
   std::unique_ptr<medledger::identity::UserDirectory> users =
       medledger::identity::UserDirectory::Open(dir / "users.json", medledger::identity::PasswordCost::Minimal())
           .value();
-  std::unique_ptr<medledger::service::AuthService> auth =
-      medledger::service::AuthService::Open(dir / "server", master, *users, {}).value();
+  std::unique_ptr<medledger::auth::AuthService> auth =
+      medledger::auth::AuthService::Open(dir / "server", master, *users, {}).value();
   Router router;
   Fixture() {
     AppDeps deps;
@@ -121,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   auto match = fx.router.Match(req.method, req.path);
   if (!match.ok()) std::abort();
-  RequestContext ctx{req, match->params, medledger::service::Principal{}, "fuzz", match->route->pattern};
+  RequestContext ctx{req, match->params, medledger::auth::Principal{}, "fuzz", match->route->pattern};
   ctx.principal->username = route.caller == Role::kDoctor ? "doctor1" : "patient1";
   ctx.principal->role = route.caller;
   Response res = match->route->handler(ctx);

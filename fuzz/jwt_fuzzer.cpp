@@ -12,14 +12,14 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
 #include "common/encoding.h"
 #include "crypto/ecdsa.h"
-#include "service/jwt.h"
 #include "test_identities.h"
 
 namespace {
 
-using medledger::service::JwtVerifier;
+using medledger::auth::JwtVerifier;
 
 constexpr int64_t kNow = 1'800'000'000;  // 2027-01-15: the seeds' tokens are valid then
 
@@ -29,13 +29,13 @@ const medledger::crypto::EcPrivateKey& SigningKey() {
 }
 
 JwtVerifier MakeVerifier() {
-  medledger::service::JwtVerifyOptions o{"https://issuer", "client"};
+  medledger::auth::JwtVerifyOptions o{"https://issuer", "client"};
   o.require_low_s = false;
   o.algorithms = {"ES256", "RS256", "PS256"};
   JwtVerifier v(o);
   v.AddKey("k1", SigningKey().PublicKey());
   // Tokens from JwtSigner (the seeds) name the key by its thumbprint.
-  v.AddKey(medledger::service::JwkThumbprint(SigningKey().PublicKey()), SigningKey().PublicKey());
+  v.AddKey(medledger::auth::JwkThumbprint(SigningKey().PublicKey()), SigningKey().PublicKey());
   return v;
 }
 
@@ -52,7 +52,7 @@ std::string Sign(std::string_view header, std::string_view payload) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const JwtVerifier verifier = MakeVerifier();
-  if (size == 0 || size > 2 * medledger::service::kMaxTokenBytes) return 0;
+  if (size == 0 || size > 2 * medledger::auth::kMaxTokenBytes) return 0;
   std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
   std::string token;
   switch (data[0] % 3) {
@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)JwtVerifier::PeekKid(token);
   if (data[0] % 3 == 0) {
-    auto keys = medledger::service::ParseJwks(in);
+    auto keys = medledger::auth::ParseJwks(in);
     if (keys.ok()) {
       for (const auto& [kid, key] : *keys) {
         if (kid.empty()) std::abort();  // every key gets a kid (its thumbprint at worst)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/jwt.h"
 #include "common/encoding.h"
 #include "common/time.h"
 #include "consortium/key_release.h"
@@ -33,7 +34,6 @@
 #include "pb/peer/chaincode_shim.pb.h"
 #include "pb/peer/proposal.pb.h"
 #include "receipt/ledger_evidence.h"
-#include "service/jwt.h"
 #include "test_identities.h"
 
 namespace {
@@ -228,8 +228,8 @@ void ChaincodeSeeds(const fs::path& out, const std::vector<std::string>& headers
 }
 
 void JwtSeeds(const fs::path& out) {
-  service::JwtSigner signer(crypto::EcPrivateKey::FromPem(fuzz::kJwtKeyPem).value());
-  service::JwtClaims c;
+  auth::JwtSigner signer(crypto::EcPrivateKey::FromPem(fuzz::kJwtKeyPem).value());
+  auth::JwtClaims c;
   c.iss = "https://issuer";
   c.sub = "alice";
   c.aud = "client";

@@ -6,7 +6,7 @@ set(MEDLEDGER_FUZZ_TARGETS
     "envelope_fuzzer:medledger_content"
     "keylog_fuzzer:medledger_content"
     "multipart_fuzzer:medledger_http"
-    "jwt_fuzzer:medledger_service"
+    "jwt_fuzzer:medledger_auth"
     "http_request_fuzzer:medledger_http"
     "api_json_fuzzer:medledger_http,nlohmann_json::nlohmann_json"
     "x509_fuzzer:medledger_crypto"

@@ -18,6 +18,9 @@
 #include "app/recovering_ledger.h"
 #include "app/report_keys.h"
 #include "app/report_log_setup.h"
+#include "auth/auth_service.h"
+#include "auth/oidc.h"
+#include "auth/smart_auth.h"
 #include "common/encoding.h"
 #include "common/shared_flush.h"
 #include "content/embedded_store.h"
@@ -38,14 +41,12 @@
 #include "ledger/fabric/gateway_ledger.h"
 #include "net/http_client.h"
 #include "reportlog/log_files.h"
-#include "service/auth_service.h"
 #include "service/erasure.h"
 #include "service/idempotency_store.h"
-#include "service/oidc.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
 #include "service/report_log.h"
-#include "service/smart_auth.h"
+#include "service/user_admin.h"
 #include "service/user_event_outbox.h"
 #include "tsa/timestamp_token.h"
 #include "tsa/tsa_client.h"
@@ -162,10 +163,10 @@ Result<std::unique_ptr<identity::Organization>> CreateDemo(const ServeOptions& o
   return org;
 }
 
-service::Principal PrincipalOf(identity::Organization& org, const std::string& username,
-                               service::PatientDirectory& patients) {
+auth::Principal PrincipalOf(identity::Organization& org, const std::string& username,
+                            service::PatientDirectory& patients) {
   auto user = org.users().GetUser(username);
-  service::Principal p;
+  auth::Principal p;
   p.username = username;
   p.role = user.ok() ? user->role : identity::Role::kPatient;
   p.display_name = user.ok() ? user->display_name : username;
@@ -389,23 +390,23 @@ int RunServe(const ServeOptions& o) {
     return a->Handle(req);
   });
   if (!server.ok()) return Fail(server.error());
-  service::AuthConfig auth_config;
+  auth::AuthConfig auth_config;
   const std::string base_url =
       std::string(tls ? "https://" : "http://") + listen->first + ":" + std::to_string((*server)->port());
   auth_config.issuer = o.issuer.empty() ? base_url : o.issuer;
-  auto auth = service::AuthService::Open(server_dir, org->master_key(), org->users(), auth_config, env);
+  auto auth = auth::AuthService::Open(server_dir, org->master_key(), org->users(), auth_config, env);
   if (!auth.ok()) return Fail(auth.error());
   service::PatientDirectory* patients_ptr = patients->get();
   (*auth)->SetPatientResolver([patients_ptr](std::string_view u) { return patients_ptr->ForUsername(u); });
-  auto smart_apps = service::SmartAppRegistry::Open(server_dir / "smart-apps.sealed", org->master_key(), env);
+  auto smart_apps = auth::SmartAppRegistry::Open(server_dir / "smart-apps.sealed", org->master_key(), env);
   if (!smart_apps.ok()) return Fail(smart_apps.error());
-  service::SmartConfig smart_config;
+  auth::SmartConfig smart_config;
   smart_config.issuer = (*auth)->config().issuer;
   smart_config.audience = (*auth)->config().audience;
   smart_config.fhir_base = smart_config.issuer + "/fhir/r4";
   smart_config.access_ttl_seconds = (*auth)->config().access_ttl_seconds;
-  service::SmartAuthorizer smart(**smart_apps, org->users(), (*auth)->signer(), smart_config);
-  auto refresh_sealer = service::SealedFiles::Create(org->master_key(), "smart-refresh-tokens", env);
+  auth::SmartAuthorizer smart(**smart_apps, org->users(), (*auth)->signer(), smart_config);
+  auto refresh_sealer = identity::SealedFiles::Create(org->master_key(), "smart-refresh-tokens", env);
   if (!refresh_sealer.ok()) return Fail(refresh_sealer.error());
   if (Status s = smart.PersistRefreshTokens(std::move(*refresh_sealer), server_dir / "smart-refresh.sealed"); !s.ok()) {
     return Fail(s.error());
@@ -454,7 +455,7 @@ int RunServe(const ServeOptions& o) {
   service::UserEventOutbox outbox(data, service::UserEventOutbox::kDefaultMaxBytes, env);
   auto drain_outbox = [&] {
     auto drained = outbox.Drain([&](const service::PendingUserEvent& e) -> Status {
-      service::Principal admin;
+      auth::Principal admin;
       admin.username = e.admin;
       admin.role = identity::Role::kAdmin;
       // Under the two-person rule a doctor enrolled with the CLI is held, exactly as over the API.
@@ -487,7 +488,9 @@ int RunServe(const ServeOptions& o) {
   deps.smart = &smart;
   deps.bulk = bulk->get();
   deps.records = &records;
-  deps.org = org.get();
+  service::UserAdminService user_admin(org.get(), &records, {.two_person_enrollment = o.two_person_enrollment});
+  deps.users = &user_admin;
+  deps.msp_id = org->msp_id();
   deps.ready = [ledger_ptr] { return ledger_ptr->GetChainInfo().ok(); };
   // On Fabric every peer validates each block as it commits; the full re-walk is an embedded-ledger tool, and
   // without a verifier the route answers 501.
@@ -524,22 +527,21 @@ int RunServe(const ServeOptions& o) {
   };
   http::AppOptions app_options;
   if (!o.web_dir.empty()) app_options.web_dir = o.web_dir;
-  app_options.two_person_enrollment = o.two_person_enrollment;
-  std::unique_ptr<service::OidcProvider> oidc;
+  std::unique_ptr<auth::OidcProvider> oidc;
   if (!o.oidc_issuer.empty()) {
-    service::OidcConfig oc;
+    auth::OidcConfig oc;
     oc.issuer = o.oidc_issuer;
     oc.client_id = o.oidc_client_id;
     oc.username_claim = o.oidc_username_claim;
     oc.role_claim = o.oidc_role_claim;
-    auto role_map = service::ParseRoleMap(o.oidc_role_map);
+    auto role_map = auth::ParseRoleMap(o.oidc_role_map);
     if (!role_map.ok()) return Fail(role_map.error());
     oc.role_map = std::move(*role_map);
     if (oc.client_id.empty()) {
       return Fail(
           MakeError(ErrorKind::kInvalidArgument, "oidc_client_id_required", "--oidc-issuer needs --oidc-client-id"));
     }
-    oidc = std::make_unique<service::OidcProvider>(std::move(oc));
+    oidc = std::make_unique<auth::OidcProvider>(std::move(oc));
     app_options.oidc = oidc.get();
   }
   http::App app(std::move(deps), app_options);

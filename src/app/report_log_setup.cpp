@@ -2,10 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "identity/sealed_file.h"
 #include "io/env.h"
 #include "io/posix_util.h"
 #include "reportlog/log_files.h"
-#include "service/sealed_file.h"
 
 namespace medledger::app {
 namespace {
@@ -20,7 +20,7 @@ Result<tlog::NoteSigner> LoadOrCreateLogKey(const std::filesystem::path& data_di
   const auto dir = data_dir / reportlog::files::kLogDir;
   ML_RETURN_IF_ERROR(io::MakeDirectory(dir, 0700));
   const auto file = dir / reportlog::files::kLogKey;
-  ML_ASSIGN_OR_RETURN(auto sealer, service::SealedFiles::Create(master_key, kPurpose));
+  ML_ASSIGN_OR_RETURN(auto sealer, identity::SealedFiles::Create(master_key, kPurpose));
   auto stored = sealer.Read(file, kAad);
   if (stored.ok()) {
     ML_ASSIGN_OR_RETURN(tlog::NoteSigner key, tlog::NoteSigner::Parse(*stored));

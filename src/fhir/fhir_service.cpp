@@ -14,7 +14,7 @@ namespace medledger::fhir {
 namespace {
 
 using json = nlohmann::json;
-using service::Principal;
+using auth::Principal;
 
 constexpr std::string_view kFhirPath = "/fhir/r4";
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "auth/principal.h"
 #include "common/result.h"
 #include "fhir/search_params.h"
-#include "service/principal.h"
 #include "service/records_service.h"
 
 namespace medledger::fhir {
@@ -36,46 +36,44 @@ class FhirService {
 
   // ---- Searches. `q` comes from ParseSearch for the matching resource; `base` is the FHIR base the client
   // addressed (fullUrl and links are built on it). Each answers a searchset Bundle.
-  Result<nlohmann::json> SearchReports(const service::Principal& who, const SearchQuery& q,
-                                       const std::string& base) const;
-  Result<nlohmann::json> SearchPatients(const service::Principal& who, const SearchQuery& q,
+  Result<nlohmann::json> SearchReports(const auth::Principal& who, const SearchQuery& q, const std::string& base) const;
+  Result<nlohmann::json> SearchPatients(const auth::Principal& who, const SearchQuery& q,
                                         const std::string& base) const;
   // BALP AuditEvents from the access trail: an auditor's through AuditEvents (every patient, or `patient`), a
   // patient's through AccessLog (their own). `agent`, `type`, `subtype` and `date` filter the page the service
   // returns, so a page may hold fewer than _count entries and still carry `next`.
-  Result<nlohmann::json> SearchAuditEvents(const service::Principal& who, const SearchQuery& q,
+  Result<nlohmann::json> SearchAuditEvents(const auth::Principal& who, const SearchQuery& q,
                                            const std::string& base) const;
-  Result<nlohmann::json> SearchConsents(const service::Principal& who, const SearchQuery& q,
+  Result<nlohmann::json> SearchConsents(const auth::Principal& who, const SearchQuery& q,
                                         const std::string& base) const;
-  Result<nlohmann::json> SearchProvenances(const service::Principal& who, const SearchQuery& q,
+  Result<nlohmann::json> SearchProvenances(const auth::Principal& who, const SearchQuery& q,
                                            const std::string& base) const;
 
   // ---- Reads.
   // The current version with its content: a recorded read, as GET /api/v1/reports/{id}.
-  Result<nlohmann::json> ReadReport(const service::Principal& who, const std::string& id) const;
+  Result<nlohmann::json> ReadReport(const auth::Principal& who, const std::string& id) const;
   // One version. The current one is a recorded content read; an earlier one is answered with its ledger
   // metadata (SUBSETTED), because the contract records reads of the current version only.
-  Result<nlohmann::json> ReadReportVersion(const service::Principal& who, const std::string& id,
-                                           uint64_t version) const;
+  Result<nlohmann::json> ReadReportVersion(const auth::Principal& who, const std::string& id, uint64_t version) const;
   // Every version, newest first, as a history Bundle.
-  Result<nlohmann::json> ReportHistory(const service::Principal& who, const std::string& id,
+  Result<nlohmann::json> ReportHistory(const auth::Principal& who, const std::string& id,
                                        const std::string& base) const;
-  Result<nlohmann::json> ReadPatient(const service::Principal& who, const std::string& id) const;
-  Result<nlohmann::json> ReadProvenance(const service::Principal& who, const std::string& id,
+  Result<nlohmann::json> ReadPatient(const auth::Principal& who, const std::string& id) const;
+  Result<nlohmann::json> ReadProvenance(const auth::Principal& who, const std::string& id,
                                         const std::string& base) const;
   // A consent is found among the caller's own grants: only a patient reads a Consent by ID.
-  Result<nlohmann::json> ReadConsent(const service::Principal& who, const std::string& id) const;
+  Result<nlohmann::json> ReadConsent(const auth::Principal& who, const std::string& id) const;
 
   // ---- Writes. `issues` receives the field-level problems (FHIRPath expressions) of a refused body.
   // `idempotency_key` and `body_sha256` are the JSON API's replay protection, unchanged.
-  Result<Created> CreateReport(const service::Principal& who, const nlohmann::json& body,
+  Result<Created> CreateReport(const auth::Principal& who, const nlohmann::json& body,
                                const std::string& idempotency_key, const std::string& body_sha256,
                                std::vector<service::FieldIssue>* issues) const;
-  Result<Created> CreateConsent(const service::Principal& who, const nlohmann::json& body,
+  Result<Created> CreateConsent(const auth::Principal& who, const nlohmann::json& body,
                                 std::vector<service::FieldIssue>* issues) const;
   // Revocation is the one update of a Consent (status inactive): the grant stays readable, as the ledger keeps
   // it. Answers an informational OperationOutcome.
-  Result<nlohmann::json> RevokeConsent(const service::Principal& who, const std::string& id, const nlohmann::json& body,
+  Result<nlohmann::json> RevokeConsent(const auth::Principal& who, const std::string& id, const nlohmann::json& body,
                                        std::vector<service::FieldIssue>* issues) const;
 
  private:
@@ -83,13 +81,13 @@ class FhirService {
     std::vector<nlohmann::json> versions;  // oldest first
     bool erased = false;
   };
-  Result<History> LoadHistory(const service::Principal& who, const std::string& id) const;
+  Result<History> LoadHistory(const auth::Principal& who, const std::string& id) const;
   // Every version's Provenance of one report (or only `only_version`), oldest first, at most `max_versions`;
   // authorized as reading the report's history.
-  Result<std::vector<nlohmann::json>> LoadProvenances(const service::Principal& who, const std::string& report_id,
+  Result<std::vector<nlohmann::json>> LoadProvenances(const auth::Principal& who, const std::string& report_id,
                                                       std::optional<int64_t> only_version, size_t max_versions,
                                                       const std::string& base) const;
-  Result<std::vector<nlohmann::json>> LoadConsents(const service::Principal& who, const std::string& patient_id) const;
+  Result<std::vector<nlohmann::json>> LoadConsents(const auth::Principal& who, const std::string& patient_id) const;
   nlohmann::json VersionResource(const nlohmann::json& version, bool erased) const;
 
   service::RecordsService* records_;

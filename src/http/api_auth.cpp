@@ -1,14 +1,13 @@
 // /api/v1/auth/*, /api/v1/me, /api/v1/users, /api/v1/doctors and the built-in issuer's .well-known files.
 #include <algorithm>
 
+#include "auth/auth_service.h"
+#include "auth/oidc.h"
 #include "common/time.h"
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/problem.h"
-#include "identity/organization.h"
-#include "service/auth_service.h"
-#include "service/oidc.h"
-#include "service/records_service.h"
+#include "service/user_admin.h"
 
 namespace medledger::http {
 namespace {
@@ -19,7 +18,7 @@ json UserJson(const identity::User& u, const std::optional<std::string>& patient
   return j;
 }
 
-Response TokenResponse(const service::TokenPair& t, const std::optional<std::string>& patient) {
+Response TokenResponse(const auth::TokenPair& t, const std::optional<std::string>& patient) {
   return Json(200, {{"accessToken", t.access_token},
                     {"refreshToken", t.refresh_token},
                     {"tokenType", "Bearer"},
@@ -30,14 +29,13 @@ Response TokenResponse(const service::TokenPair& t, const std::optional<std::str
 }  // namespace
 
 void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& options) {
-  service::AuthService* auth = deps.auth;
-  identity::Organization* org = deps.org;
+  auth::AuthService* auth = deps.auth;
 
   router.Add("GET", "/.well-known/openid-configuration", RouteAuth::kPublic,
              [auth](RequestContext&) { return JsonResponse(200, auth->OpenIdConfigurationJson()); });
   router.Add("GET", "/.well-known/jwks.json", RouteAuth::kPublic,
              [auth](RequestContext&) { return JsonResponse(200, auth->signer().JwksJson()); });
-  service::OidcProvider* oidc = options.oidc;
+  auth::OidcProvider* oidc = options.oidc;
   router.Add("GET", "/api/v1/auth/config", RouteAuth::kPublic, [oidc](RequestContext&) {
     if (oidc == nullptr) return JsonResponse(200, "{}");
     auto cfg = oidc->PublicConfigJson();
@@ -52,7 +50,7 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     }
     auto body = JsonBody(ctx.request);
     if (!body.ok()) return FromError(body.error());
-    service::ExternalSignIn in;
+    auth::ExternalSignIn in;
     for (auto [name, target] : {std::pair{"code", &in.code}, std::pair{"codeVerifier", &in.code_verifier},
                                 std::pair{"redirectUri", &in.redirect_uri}, std::pair{"nonce", &in.nonce}}) {
       auto v = StringField(*body, name, true);
@@ -123,12 +121,12 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     return Json(200, j);
   });
 
-  router.Add("GET", "/api/v1/users", RouteAuth::kAuthenticated, [org](RequestContext& ctx) {
-    if (ctx.principal->role != identity::Role::kAdmin) {
-      return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden", "administrators only"));
-    }
+  service::UserAdminService* users = deps.users;
+  router.Add("GET", "/api/v1/users", RouteAuth::kAuthenticated, [users](RequestContext& ctx) {
+    auto list = users->ListUsers(*ctx.principal);
+    if (!list.ok()) return FromError(list.error());
     json items = json::array();
-    for (const auto& u : org->users().ListUsers()) {
+    for (const auto& u : *list) {
       items.push_back({{"username", u.username},
                        {"role", identity::RoleName(u.role)},
                        {"displayName", u.display_name},
@@ -137,12 +135,8 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     return Json(200, {{"items", items}});
   });
 
-  service::RecordsService* records = deps.records;
-  const bool two_person = options.two_person_enrollment;
-  router.Add("POST", "/api/v1/users", RouteAuth::kAuthenticated, [org, records, two_person](RequestContext& ctx) {
-    if (ctx.principal->role != identity::Role::kAdmin) {
-      return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden", "administrators only"));
-    }
+  router.Add("POST", "/api/v1/users", RouteAuth::kAuthenticated, [users](RequestContext& ctx) {
+    if (auto s = service::UserAdminService::MayAdminister(*ctx.principal); !s.ok()) return FromError(s.error());
     auto body = JsonBody(ctx.request);
     if (!body.ok()) return FromError(body.error());
     auto username = StringField(*body, "username", true);
@@ -152,68 +146,31 @@ void AddAuthRoutes(Router& router, const AppDeps& deps, const AppOptions& option
     for (auto* r : {&username, &role, &display, &password}) {
       if (!r->ok()) return FromError(r->error());
     }
-    auto parsed_role = identity::ParseRole(*role);
-    if (!parsed_role.ok()) {
-      return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad role"),
-                       {{"role", "invalid", "admin, doctor, patient or auditor"}});
-    }
-    if (!identity::IsValidUsername(*username)) {
-      return FromError(MakeError(ErrorKind::kInvalidArgument, "validation_failed", "bad username"),
-                       {{"username", "invalid", "[a-z0-9][a-z0-9._-]{0,63}"}});
-    }
-    auto pw = identity::ValidatePassword(*password);
-    if (!pw.ok()) return FromError(pw.error());
-    identity::NewUser nu{*username, *parsed_role, display->empty() ? *username : *display, *password};
-    auto user = org->AddUser(nu);
-    if (!user.ok()) return FromError(user.error());
-    // The enrolment goes on the ledger signed by this administrator, so the trail names who made the account.
-    // A clinical account under the two-person rule stays disabled (and refused by the contract) until a
-    // different administrator approves it. If the ledger refuses, the account must not work unrecorded.
-    const bool pending = two_person && *parsed_role == identity::Role::kDoctor;
-    if (pending) {
-      if (auto s = org->users().SetDisabled(user->username, true); !s.ok()) return FromError(s.error());
-    }
-    if (records != nullptr) {
-      auto recorded = records->RecordUserEvent(*ctx.principal, "enrolled", user->username, "api", pending);
-      if (!recorded.ok()) {
-        (void)org->users().SetDisabled(user->username, true);
-        return FromError(recorded.error());
-      }
-    }
+    std::vector<service::FieldIssue> issues;
+    auto enrolled = users->Enroll(*ctx.principal, {*username, *role, *display, *password}, &issues);
+    if (!enrolled.ok()) return FromError(enrolled.error(), issues);
+    const identity::User& user = enrolled->user;
     json out = {
-        {"username", user->username}, {"role", identity::RoleName(user->role)}, {"displayName", user->display_name}};
-    if (pending) out["pendingApproval"] = true;
+        {"username", user.username}, {"role", identity::RoleName(user.role)}, {"displayName", user.display_name}};
+    if (enrolled->pending_approval) out["pendingApproval"] = true;
     return Json(201, out);
   });
 
   // The second administrator's approval of a clinical account (two-person rule). The contract refuses the
   // enrolling administrator, so the check does not rest on this server alone.
-  router.Add("POST", "/api/v1/users/{username}/approve", RouteAuth::kAuthenticated,
-             [org, records](RequestContext& ctx) {
-               if (ctx.principal->role != identity::Role::kAdmin) {
-                 return FromError(MakeError(ErrorKind::kPermissionDenied, "forbidden", "administrators only"));
-               }
-               const std::string name = ctx.Param("username");
-               auto user = org->users().GetUser(name);
-               if (!user.ok()) return FromError(MakeError(ErrorKind::kNotFound, "user_not_found", "no such user"));
-               if (records == nullptr) {
-                 return FromError(MakeError(ErrorKind::kUnavailable, "ledger_unavailable", "no ledger"));
-               }
-               auto approved = records->RecordUserEvent(*ctx.principal, "approved", name, "api");
-               if (!approved.ok()) return FromError(approved.error());
-               if (auto s = org->users().SetDisabled(name, false); !s.ok()) return FromError(s.error());
-               return Json(200, {{"username", user->username},
-                                 {"role", identity::RoleName(user->role)},
-                                 {"displayName", user->display_name},
-                                 {"approvedBy", ctx.principal->username}});
-             });
+  router.Add("POST", "/api/v1/users/{username}/approve", RouteAuth::kAuthenticated, [users](RequestContext& ctx) {
+    auto user = users->Approve(*ctx.principal, ctx.Param("username"));
+    if (!user.ok()) return FromError(user.error());
+    return Json(200, {{"username", user->username},
+                      {"role", identity::RoleName(user->role)},
+                      {"displayName", user->display_name},
+                      {"approvedBy", ctx.principal->username}});
+  });
 
-  router.Add("GET", "/api/v1/doctors", RouteAuth::kAuthenticated, [org](RequestContext&) {
+  router.Add("GET", "/api/v1/doctors", RouteAuth::kAuthenticated, [users](RequestContext&) {
     json items = json::array();
-    for (const auto& u : org->users().ListUsers()) {
-      if (u.role == identity::Role::kDoctor && !u.disabled) {
-        items.push_back({{"username", u.username}, {"displayName", u.display_name}});
-      }
+    for (const auto& u : users->ListDoctors()) {
+      items.push_back({{"username", u.username}, {"displayName", u.display_name}});
     }
     return Json(200, {{"items", items}});
   });

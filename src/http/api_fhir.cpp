@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "auth/smart_auth.h"
+#include "auth/smart_scopes.h"
 #include "common/encoding.h"
 #include "common/time.h"
 #include "crypto/hash.h"
@@ -19,10 +21,7 @@
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/problem.h"
-#include "identity/organization.h"
 #include "service/records_service.h"
-#include "service/smart_auth.h"
-#include "service/smart_scopes.h"
 
 namespace medledger::http {
 namespace {
@@ -84,7 +83,7 @@ int64_t Millis(const json& j, const char* name) {
 }
 
 std::string MspOf(const AppDeps& deps) {
-  return deps.org != nullptr ? deps.org->msp_id() : std::string("local");
+  return deps.msp_id.empty() ? std::string("local") : deps.msp_id;
 }
 
 // A search: parsed (a 400 OperationOutcome naming every problem), then answered by `search` as a Bundle.
@@ -186,7 +185,7 @@ Result<ExportParams> ParseExportParams(const Request& req) {
   return out;
 }
 
-fhir::ExportOwner OwnerOf(const service::Principal& who) {
+fhir::ExportOwner OwnerOf(const auth::Principal& who) {
   return {who.username, who.client_id};
 }
 
@@ -205,7 +204,7 @@ json ExportErrorLine(const std::string& reference, const Error& e) {
 }
 
 // The export of one patient's record as `who` would read it.
-fhir::ExportWork PatientExportWork(RecordsService* svc, const AppDeps& deps, service::Principal who,
+fhir::ExportWork PatientExportWork(RecordsService* svc, const AppDeps& deps, auth::Principal who,
                                    std::string patient_id, ExportParams params, std::string origin) {
   return [svc, msp = MspOf(deps), who = std::move(who), patient_id = std::move(patient_id), params = std::move(params),
           origin = std::move(origin)](fhir::ExportSink& sink) -> Status {
@@ -284,14 +283,14 @@ Response ExportKickoff(RecordsService* svc, const AppDeps& deps, RequestContext&
   }
   auto params = ParseExportParams(ctx.request);
   if (!params.ok()) return FromError(params.error());
-  const service::Principal& who = *ctx.principal;
+  const auth::Principal& who = *ctx.principal;
   if (!who.client_id.empty()) {
     // An app exports only the types its scopes let it read (the route's gate checked Patient and the patient).
-    auto granted = service::smart::ParseScopes(who.scope);
+    auto granted = auth::smart::ParseScopes(who.scope);
     if (!granted.ok()) return FromError(granted.error());
     std::vector<std::string> allowed;
     for (const auto& t : params->types) {
-      if (granted->Allows(t, service::smart::kRead)) {
+      if (granted->Allows(t, auth::smart::kRead)) {
         allowed.push_back(t);
       } else if (params->explicit_types) {
         Response r = FromError(MakeError(ErrorKind::kPermissionDenied, "insufficient_scope",
@@ -398,8 +397,8 @@ Response FhirOutcome(Response res) {
 
 void AddFhirRoutes(Router& router, const AppDeps& deps) {
   auto fhir = std::make_shared<const fhir::FhirService>(deps.records, MspOf(deps));
+  using auth::Principal;
   using fhir::SearchResource;
-  using service::Principal;
 
   fhir::OAuthUris oauth;
   if (deps.smart != nullptr) {

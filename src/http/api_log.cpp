@@ -129,7 +129,7 @@ void AddLogRoutes(Router& router, const AppDeps& deps) {
 }
 
 std::optional<Response> ServeLogTile(const service::ReportLog* log, const Request& req,
-                                     const std::optional<service::Principal>& principal) {
+                                     const std::optional<auth::Principal>& principal) {
   constexpr std::string_view kPrefix = "/log/";
   if (req.path.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
   auto tile = tlog::ParseTilePath(std::string_view(req.path).substr(kPrefix.size()));

@@ -1,20 +1,20 @@
 // SMART App Launch 2.x (docs/FHIR.md, SMART on FHIR): discovery, the authorization and token endpoints, the
 // consent screen's API, the administrator's app registry, and the gate that confines an app's token to /fhir/
-// and to the scopes and patient it was granted. The flow itself is service::SmartAuthorizer.
+// and to the scopes and patient it was granted. The flow itself is auth::SmartAuthorizer.
 #include <algorithm>
 
+#include "auth/smart_auth.h"
 #include "common/encoding.h"
 #include "common/time.h"
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/problem.h"
-#include "service/smart_auth.h"
 
 namespace medledger::http {
 namespace {
 
-using service::SmartAuthorizer;
-namespace smart = service::smart;
+using auth::SmartAuthorizer;
+namespace smart = auth::smart;
 
 // Every name=value pair of a query or form body, percent-decoded (malformed pairs skipped).
 std::vector<std::pair<std::string, std::string>> FormPairs(std::string_view text) {
@@ -31,7 +31,7 @@ std::vector<std::pair<std::string, std::string>> FormPairs(std::string_view text
   return out;
 }
 
-std::string SmartConfiguration(const service::SmartConfig& c) {
+std::string SmartConfiguration(const auth::SmartConfig& c) {
   json j = {{"issuer", c.issuer},
             {"jwks_uri", c.issuer + "/.well-known/jwks.json"},
             {"authorization_endpoint", c.issuer + "/oauth2/authorize"},
@@ -58,7 +58,7 @@ Response OAuthError(int status, const std::string& error, const std::string& des
   return r;
 }
 
-Response TokenAnswer(const service::TokenResponse& t) {
+Response TokenAnswer(const auth::TokenResponse& t) {
   json j = {
       {"access_token", t.access_token}, {"token_type", "Bearer"}, {"expires_in", t.expires_in}, {"scope", t.scope}};
   if (!t.patient.empty()) j["patient"] = t.patient;
@@ -82,7 +82,7 @@ Response TokenEndpoint(SmartAuthorizer* smart, const Request& req) {
     auto it = form.find(name);
     return it == form.end() ? std::string() : it->second;
   };
-  service::ClientCredentials client;
+  auth::ClientCredentials client;
   client.client_id = param("client_id");
   std::string authz = req.Header("authorization");
   if (!authz.empty()) {
@@ -103,8 +103,8 @@ Response TokenEndpoint(SmartAuthorizer* smart, const Request& req) {
     return OAuthError(400, "invalid_request", "send the client secret with client_secret_basic, not in the body");
   }
   std::string grant = param("grant_type");
-  Result<service::TokenResponse> answer = MakeError(ErrorKind::kInvalidArgument, "unsupported_grant_type",
-                                                    "grant_type is authorization_code or refresh_token");
+  Result<auth::TokenResponse> answer = MakeError(ErrorKind::kInvalidArgument, "unsupported_grant_type",
+                                                 "grant_type is authorization_code or refresh_token");
   if (grant == "authorization_code") {
     answer = smart->ExchangeCode(client, param("code"), param("redirect_uri"), param("code_verifier"));
   } else if (grant == "refresh_token") {
@@ -134,7 +134,7 @@ Response TokenEndpoint(SmartAuthorizer* smart, const Request& req) {
   return TokenAnswer(*answer);
 }
 
-json AppJson(const service::SmartApp& a) {
+json AppJson(const auth::SmartApp& a) {
   return {{"clientId", a.client_id},
           {"name", a.name},
           {"redirectUris", a.redirect_uris},
@@ -163,7 +163,7 @@ std::string PatientIdOf(std::string_view ref) {
 
 }  // namespace
 
-std::optional<Response> SmartScopeGate(const service::Principal& who, const RequestContext& ctx) {
+std::optional<Response> SmartScopeGate(const auth::Principal& who, const RequestContext& ctx) {
   const Request& req = ctx.request;
   auto granted = smart::ParseScopes(who.scope);
   if (!granted.ok()) return InsufficientScope("the token's scope is unreadable");
@@ -228,9 +228,8 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
   router.Add("GET", "/oauth2/authorize", RouteAuth::kPublic, [smart](RequestContext& ctx) {
     const Request& req = ctx.request;
     auto p = [&req](const char* name) { return req.QueryParam(name).value_or(""); };
-    service::AuthorizeParams params{
-        p("response_type"), p("client_id"), p("redirect_uri"),   p("scope"),
-        p("state"),         p("aud"),       p("code_challenge"), p("code_challenge_method")};
+    auth::AuthorizeParams params{p("response_type"), p("client_id"), p("redirect_uri"),   p("scope"),
+                                 p("state"),         p("aud"),       p("code_challenge"), p("code_challenge_method")};
     auto outcome = smart->Begin(params);
     Response r;
     r.status = 302;
@@ -239,7 +238,7 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
       r.SetHeader("Location", "/smart/authorize?request=" + *id);
       return r;
     }
-    const auto& failure = std::get<service::AuthorizeFailure>(outcome);
+    const auto& failure = std::get<auth::AuthorizeFailure>(outcome);
     if (failure.redirect) {
       r.SetHeader("Location", failure.redirect_to);
       return r;
@@ -291,7 +290,7 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
     if (auto refusal = AdminOnly(ctx)) return std::move(*refusal);
     auto body = JsonBody(ctx.request);
     if (!body.ok()) return FromError(body.error());
-    service::SmartAppInput in;
+    auth::SmartAppInput in;
     for (const auto& [key, value] : body->items()) {
       if (key != "name" && key != "redirectUris" && key != "confidential" && key != "scope") {
         return FromError(MakeError(ErrorKind::kInvalidArgument, "unknown_field", "unexpected field " + key));
@@ -305,7 +304,7 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
     in.name = *name;
     in.scope = *scope;
     auto uris = body->find("redirectUris");
-    if (uris == body->end() || !uris->is_array() || uris->size() > service::kMaxRedirectUris) {
+    if (uris == body->end() || !uris->is_array() || uris->size() > auth::kMaxRedirectUris) {
       return FromError(
           MakeError(ErrorKind::kInvalidArgument, "invalid_field", "redirectUris: an array of 1 to 10 URIs"));
     }

@@ -4,12 +4,12 @@
 
 #include <chrono>
 
+#include "auth/auth_service.h"
+#include "auth/smart_auth.h"
 #include "crypto/random.h"
 #include "http/problem.h"
 #include "http/static_files.h"
 #include "identity/user_directory.h"
-#include "service/auth_service.h"
-#include "service/smart_auth.h"
 
 namespace medledger::http {
 namespace {
@@ -119,7 +119,7 @@ BodyAdmission App::AdmitLargeBody(const Request& head) const {
   return admission;
 }
 
-std::variant<service::Principal, Response> App::AuthenticateBearer(const Request& req) const {
+std::variant<auth::Principal, Response> App::AuthenticateBearer(const Request& req) const {
   std::string authz = req.Header("authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (authz.size() <= kBearer.size() || authz.compare(0, kBearer.size(), kBearer) != 0) {
@@ -178,11 +178,11 @@ Response App::Dispatch(RequestContext& ctx) {
     if (e.code == "route_not_found" && req.method == "GET" && StartsWith(req.path, "/log/tile/")) {
       ctx.route = "/log/tile/*";
       // Entry bundles need a token; hash tiles do not, so a bad or absent token is only fatal for them.
-      std::optional<service::Principal> who;
+      std::optional<auth::Principal> who;
       if (!req.Header("authorization").empty()) {
         auto principal = AuthenticateBearer(req);
         if (auto* refusal = std::get_if<Response>(&principal)) return std::move(*refusal);
-        who = std::get<service::Principal>(std::move(principal));
+        who = std::get<auth::Principal>(std::move(principal));
         ctx.principal = who;
       }
       if (auto r = ServeLogTile(deps_.log, req, who)) return *r;
@@ -207,7 +207,7 @@ Response App::Dispatch(RequestContext& ctx) {
   if (match->route->auth == RouteAuth::kAuthenticated) {
     auto principal = AuthenticateBearer(req);
     if (auto* refusal = std::get_if<Response>(&principal)) return std::move(*refusal);
-    ctx.principal = std::get<service::Principal>(std::move(principal));
+    ctx.principal = std::get<auth::Principal>(std::move(principal));
     if (!ctx.principal->client_id.empty()) {
       if (auto refusal = SmartScopeGate(*ctx.principal, ctx)) return std::move(*refusal);
     }

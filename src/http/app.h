@@ -10,24 +10,24 @@
 #include <string>
 #include <variant>
 
+#include "auth/principal.h"
 #include "http/message.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "service/principal.h"
 
-namespace medledger::identity {
-class Organization;
-}
 namespace medledger::fhir {
 class BulkExports;
 }
-namespace medledger::service {
+namespace medledger::auth {
 class AuthService;
 class OidcProvider;
+class SmartAuthorizer;
+}  // namespace medledger::auth
+namespace medledger::service {
 class RecordsService;
 class ReportLog;
-class SmartAuthorizer;
+class UserAdminService;
 }  // namespace medledger::service
 
 namespace medledger::http {
@@ -35,24 +35,23 @@ namespace medledger::http {
 class StaticFiles;
 
 struct AppDeps {
-  service::AuthService* auth = nullptr;
+  auth::AuthService* auth = nullptr;
   service::RecordsService* records = nullptr;
-  identity::Organization* org = nullptr;
-  std::function<bool()> ready;  // /readyz
+  service::UserAdminService* users = nullptr;  // /users and /doctors
+  std::string msp_id;                          // the organisation's MSP ID (FHIR references); empty: "local"
+  std::function<bool()> ready;                 // /readyz
   // POST /ledger/verify: JSON {ok, blocks, transactions, error?}. Empty (Fabric): 501 not_implemented_on_fabric.
   std::function<std::string()> verify_ledger;
   std::function<std::map<std::string, double>()> gauges;  // extra /metrics gauges
   service::ReportLog* log = nullptr;                      // the report log; its routes answer 503 without one
   std::string trust_bundle;                               // GET /log/trust.json (docs/RECEIPTS.md)
-  service::SmartAuthorizer* smart = nullptr;              // SMART on FHIR apps; null: no SMART routes
+  auth::SmartAuthorizer* smart = nullptr;                 // SMART on FHIR apps; null: no SMART routes
   fhir::BulkExports* bulk = nullptr;                      // $export jobs; null: $export answers 503
 };
 
 struct AppOptions {
   std::optional<std::filesystem::path> web_dir;
-  service::OidcProvider* oidc = nullptr;  // external sign-in; null when only the built-in issuer is used
-  // Two-person rule: a doctor enrolled over the API works only after a second administrator approves it.
-  bool two_person_enrollment = false;
+  auth::OidcProvider* oidc = nullptr;  // external sign-in; null when only the built-in issuer is used
 };
 
 class App {
@@ -76,7 +75,7 @@ class App {
   Response Dispatch(RequestContext& ctx);
   Response MetricsResponse() const;
   // The principal of the request's bearer token, or the 401 to answer.
-  std::variant<service::Principal, Response> AuthenticateBearer(const Request& req) const;
+  std::variant<auth::Principal, Response> AuthenticateBearer(const Request& req) const;
 
   AppDeps deps_;
   AppOptions options_;
@@ -100,14 +99,14 @@ void AddFhirRoutes(Router& router, const AppDeps& deps);
 void AddSmartRoutes(Router& router, const AppDeps& deps);
 // For an app's token on a matched /fhir/ route: the 403 (insufficient_scope) when the granted scopes do not cover
 // the interaction or the request names another patient than the one in context; nothing when allowed.
-std::optional<Response> SmartScopeGate(const service::Principal& who, const RequestContext& ctx);
+std::optional<Response> SmartScopeGate(const auth::Principal& who, const RequestContext& ctx);
 // A problem+json answer to a /fhir/ request as an OperationOutcome with the same status and headers; any other
 // answer unchanged.
 Response FhirOutcome(Response res);
 // GET /log/tile/...: C2SP tlog-tiles, whose paths have a variable number of segments. Nothing when the path
 // is not a tile path.
 std::optional<Response> ServeLogTile(const service::ReportLog* log, const Request& req,
-                                     const std::optional<service::Principal>& principal);
+                                     const std::optional<auth::Principal>& principal);
 
 // The OpenAPI 3.1 document (src/http/openapi.json compiled in).
 const char* OpenApiDocument();

@@ -9,15 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/principal.h"
 #include "http/message.h"
-#include "service/principal.h"
 
 namespace medledger::http {
 
 struct RequestContext {
   Request& request;
   std::map<std::string, std::string, std::less<>> params;
-  std::optional<service::Principal> principal;
+  std::optional<auth::Principal> principal;
   std::string request_id;
   std::string route;  // the matched pattern, for metrics and logs (never the raw path: it may hold ids)
 

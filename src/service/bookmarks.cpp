@@ -13,7 +13,7 @@ Error InvalidBookmark() {
 }  // namespace
 
 Result<BookmarkSealer> BookmarkSealer::Create(const identity::MasterKey& master_key) {
-  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "paging-bookmarks"));
+  ML_ASSIGN_OR_RETURN(auto sealer, identity::SealedFiles::Create(master_key, "paging-bookmarks"));
   return BookmarkSealer(std::move(sealer));
 }
 

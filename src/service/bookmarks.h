@@ -10,7 +10,7 @@
 
 #include "common/result.h"
 #include "identity/master_key.h"
-#include "service/sealed_file.h"
+#include "identity/sealed_file.h"
 
 namespace medledger::service {
 
@@ -27,8 +27,8 @@ class BookmarkSealer {
   Result<std::string> Open(std::string_view scope, std::string_view bookmark) const;
 
  private:
-  explicit BookmarkSealer(SealedFiles sealer) : sealer_(std::move(sealer)) {}
-  SealedFiles sealer_;
+  explicit BookmarkSealer(identity::SealedFiles sealer) : sealer_(std::move(sealer)) {}
+  identity::SealedFiles sealer_;
 };
 
 }  // namespace medledger::service

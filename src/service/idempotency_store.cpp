@@ -6,8 +6,8 @@
 #include "common/encoding.h"
 #include "common/private_dir.h"
 #include "crypto/hash.h"
+#include "identity/sealed_file.h"
 #include "io/env.h"
-#include "service/sealed_file.h"
 
 namespace medledger::service {
 namespace {

@@ -34,7 +34,7 @@ bool IsPatientId(std::string_view id) {
 Result<std::unique_ptr<PatientDirectory>> PatientDirectory::Open(const std::filesystem::path& dir,
                                                                  const identity::MasterKey& master_key, io::Env* env) {
   ML_RETURN_IF_ERROR(CreatePrivateDirectories(dir));
-  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "patient-directory", env));
+  ML_ASSIGN_OR_RETURN(auto sealer, identity::SealedFiles::Create(master_key, "patient-directory", env));
   std::error_code ec;
   ML_ASSIGN_OR_RETURN(auto pkey, master_key.Derive("patient-pseudonym", "medledger-server"));
   std::unique_ptr<PatientDirectory> d(

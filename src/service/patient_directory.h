@@ -15,7 +15,7 @@
 
 #include "common/result.h"
 #include "identity/master_key.h"
-#include "service/sealed_file.h"
+#include "identity/sealed_file.h"
 
 namespace medledger::service {
 
@@ -46,12 +46,12 @@ class PatientDirectory {
   std::vector<PatientRecord> Search(std::string_view query) const;
 
  private:
-  PatientDirectory(std::filesystem::path dir, io::Env* env, SealedFiles sealer, std::string pseudonym_key)
+  PatientDirectory(std::filesystem::path dir, io::Env* env, identity::SealedFiles sealer, std::string pseudonym_key)
       : dir_(std::move(dir)), env_(env), sealer_(std::move(sealer)), pseudonym_key_(std::move(pseudonym_key)) {}
 
   std::filesystem::path dir_;
   io::Env* env_;
-  SealedFiles sealer_;
+  identity::SealedFiles sealer_;
   std::string pseudonym_key_;
   mutable std::shared_mutex mu_;
   std::map<std::string, PatientRecord, std::less<>> by_id_;

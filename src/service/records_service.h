@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/principal.h"
 #include "common/result.h"
 #include "common/time.h"
 #include "content/content_store.h"
@@ -27,11 +28,13 @@
 #include "service/erasure.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
-#include "service/principal.h"
 #include "service/report_log.h"
 #include "service/report_validation.h"
 
 namespace medledger::service {
+
+// The service acts for a caller that auth has already verified; it decides what that caller may do.
+using auth::Principal;
 
 // Listing pages hold kMinPageSize..kMaxPageSize items: the contract's own range, so the API cannot accept a
 // size the ledger refuses. A size outside it is `invalid_page_size`, never silently clamped.

@@ -14,10 +14,10 @@
 #include "common/errno_text.h"
 #include "common/json_strict.h"
 #include "common/unique_fd.h"
+#include "identity/sealed_file.h"
 #include "io/env.h"
 #include "reportlog/block_leaves.h"
 #include "reportlog/log_files.h"
-#include "service/sealed_file.h"
 #include "tlog/cosignature.h"
 #include "tlog/merkle.h"
 

@@ -35,7 +35,7 @@ Response CallVerify(App& app, identity::Role role) {
   req.method = "POST";
   req.target = "/api/v1/ledger/verify";
   RequestContext ctx{req};
-  ctx.principal = service::Principal{};
+  ctx.principal = auth::Principal{};
   ctx.principal->username = "someone";
   ctx.principal->role = role;
   return match->route->handler(ctx);

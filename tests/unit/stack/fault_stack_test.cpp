@@ -26,6 +26,7 @@
 
 #include "app/recovering_ledger.h"
 #include "app/report_keys.h"
+#include "auth/auth_service.h"
 #include "common/shared_flush.h"
 #include "content/embedded_store.h"
 #include "content/report_vault.h"
@@ -37,12 +38,12 @@
 #include "ledger/embedded/data_dir.h"
 #include "ledger/embedded/embedded_ledger.h"
 #include "ledger/embedded/verifier.h"
-#include "service/auth_service.h"
 #include "service/bookmarks.h"
 #include "service/erasure.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
 #include "service/records_service.h"
+#include "service/user_admin.h"
 #include "temp_dir.h"
 
 namespace medledger {
@@ -92,10 +93,10 @@ class Stack {
     auto reader = Must(s->org->LoadIdentity("admin"), "admin identity");
     Must(service::ReapplyLedgerErasures(*s->ledger, reader, *s->keystore), "reapply erasures");
     s->idempotency = Must(service::IdempotencyStore::Open(data / "server" / "idempotency", env), "idempotency");
-    service::AuthConfig auth_config;
+    auth::AuthConfig auth_config;
     auth_config.issuer = "https://medledger.test";
-    s->auth = Must(service::AuthService::Open(data / "server", s->org->master_key(), s->org->users(), auth_config, env),
-                   "auth");
+    s->auth =
+        Must(auth::AuthService::Open(data / "server", s->org->master_key(), s->org->users(), auth_config, env), "auth");
     service::PatientDirectory* patients = s->patients.get();
     s->auth->SetPatientResolver([patients](std::string_view u) { return patients->ForUsername(u); });
     s->bookmarks = std::make_unique<service::BookmarkSealer>(
@@ -117,7 +118,9 @@ class Stack {
     http::AppDeps deps;
     deps.auth = s->auth.get();
     deps.records = s->records.get();
-    deps.org = s->org.get();
+    s->users = std::make_unique<service::UserAdminService>(s->org.get(), s->records.get());
+    deps.users = s->users.get();
+    deps.msp_id = s->org->msp_id();
     deps.ready = [l = s->ledger.get()] { return l->GetChainInfo().ok(); };
     // As cmd_serve wires POST /api/v1/ledger/verify.
     deps.verify_ledger = [l = s->ledger.get()] {
@@ -165,9 +168,10 @@ class Stack {
   std::unique_ptr<content::FileKeystore> keystore;
   std::unique_ptr<content::ReportVault> vault;
   std::unique_ptr<service::IdempotencyStore> idempotency;
-  std::unique_ptr<service::AuthService> auth;
+  std::unique_ptr<auth::AuthService> auth;
   std::unique_ptr<service::BookmarkSealer> bookmarks;
   std::unique_ptr<service::RecordsService> records;
+  std::unique_ptr<service::UserAdminService> users;
   std::unique_ptr<http::App> app;
 
  private:
@@ -209,7 +213,7 @@ Baseline MakeBaseline(const fs::path& dir) {
       json{{"mrn", "MRN-1"}, {"name", "Alice Example"}, {"birthDate", "1984-03-12"}, {"username", "alice"}}.dump());
   EXPECT_EQ(p.status, 201) << p.body;
   b.patient_id = json::parse(p.body)["patientId"];
-  service::Principal admin;
+  auth::Principal admin;
   admin.username = "admin";
   admin.role = identity::Role::kAdmin;
   EXPECT_TRUE(s->records->PublishClinician(admin, "dr.grey", "Dr Grey", true).ok());

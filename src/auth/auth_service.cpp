@@ -1,17 +1,16 @@
-#include "service/auth_service.h"
+#include "auth/auth_service.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
-#include "common/private_dir.h"
 #include "common/time.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
+#include "identity/sealed_file.h"
 #include "io/env.h"
-#include "service/sealed_file.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using json = nlohmann::json;
@@ -42,7 +41,8 @@ Error Revoked() {
   return MakeError(ErrorKind::kUnauthenticated, "token_revoked", "the session has ended; sign in again");
 }
 
-Result<crypto::EcPrivateKey> LoadOrCreateSigningKey(const std::filesystem::path& file, const SealedFiles& sealer) {
+Result<crypto::EcPrivateKey> LoadOrCreateSigningKey(const std::filesystem::path& file,
+                                                    const identity::SealedFiles& sealer) {
   auto pem = sealer.Read(file, kSigningKeyAad);
   if (pem.ok()) return crypto::EcPrivateKey::FromPem(*pem);
   if (pem.error().code != "not_found") return pem.error();
@@ -71,13 +71,19 @@ int64_t AuthService::Now() const {
   return config_.clock ? config_.clock() : Timestamp::Now().seconds;
 }
 
+LoginThrottle::Clock::time_point AuthService::ThrottleNow() const {
+  // The throttle only measures intervals, so the injected clock's seconds serve as its time line.
+  if (config_.clock) return LoginThrottle::Clock::time_point(std::chrono::seconds(config_.clock()));
+  return LoginThrottle::Clock::now();
+}
+
 Result<std::unique_ptr<AuthService>> AuthService::Open(const std::filesystem::path& state_dir,
                                                        const identity::MasterKey& master_key,
                                                        identity::UserDirectory& users, AuthConfig config,
                                                        io::Env* env) {
   if (env == nullptr) env = io::Env::Default();
-  ML_RETURN_IF_ERROR(CreatePrivateDirectories(state_dir));
-  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "jwt-signing-key", env));
+  ML_RETURN_IF_ERROR(env->CreateDirs(state_dir));  // 0700, as every data directory
+  ML_ASSIGN_OR_RETURN(auto sealer, identity::SealedFiles::Create(master_key, "jwt-signing-key", env));
   ML_ASSIGN_OR_RETURN(auto key, LoadOrCreateSigningKey(state_dir / "jwt-signing-key.sealed", sealer));
   std::unique_ptr<AuthService> svc(
       new AuthService(state_dir / "refresh-tokens.json", env, users, std::move(config), JwtSigner(std::move(key))));
@@ -234,7 +240,8 @@ Result<TokenPair> AuthService::StartSession(const identity::User& user) {
 
 Result<TokenPair> AuthService::Login(std::string_view username, std::string_view password,
                                      std::string_view remote_address, int64_t* retry_after) {
-  auto decision = throttle_.Begin(username, remote_address);
+  const auto throttle_now = ThrottleNow();
+  auto decision = throttle_.Begin(username, remote_address, throttle_now);
   if (decision.retry_after != 0) {
     if (retry_after) *retry_after = decision.retry_after;
     return MakeError(ErrorKind::kResourceExhausted, "too_many_attempts", "too many sign-in attempts; retry later");
@@ -243,7 +250,7 @@ Result<TokenPair> AuthService::Login(std::string_view username, std::string_view
   if (!user.ok()) {
     return MakeError(ErrorKind::kUnauthenticated, "invalid_credentials", "wrong username or password");
   }
-  throttle_.Succeeded(username, remote_address, decision);
+  throttle_.Succeeded(username, remote_address, decision, throttle_now);
   return StartSession(*user);
 }
 
@@ -372,4 +379,4 @@ std::string AuthService::OpenIdConfigurationJson() const {
   return j.dump();
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

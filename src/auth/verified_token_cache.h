@@ -21,10 +21,10 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "auth/jwt.h"
 #include "common/result.h"
-#include "service/jwt.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 class VerifiedTokenCache {
  public:
@@ -48,4 +48,4 @@ class VerifiedTokenCache {
   uint64_t hits_ = 0;
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

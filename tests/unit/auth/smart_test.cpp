@@ -4,18 +4,18 @@
 
 #include <atomic>
 
+#include "auth/auth_service.h"
+#include "auth/smart_apps.h"
+#include "auth/smart_auth.h"
+#include "auth/smart_scopes.h"
 #include "common/encoding.h"
 #include "crypto/hash.h"
+#include "identity/sealed_file.h"
 #include "io/env.h"
 #include "io/fault_env.h"
-#include "service/auth_service.h"
-#include "service/sealed_file.h"
-#include "service/smart_apps.h"
-#include "service/smart_auth.h"
-#include "service/smart_scopes.h"
 #include "temp_dir.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using medledger::testing::TempDir;
@@ -304,7 +304,7 @@ TEST_F(SmartFlowTest, PasswordChangeEndsTheAppsTokens) {
 
 TEST_F(SmartFlowTest, RefreshTokensSurviveARestartAndTheirRotationIsDurable) {
   const auto file = dir_.path() / "server" / "smart-refresh.sealed";
-  auto sealer = [&] { return SealedFiles::Create(master_, "smart-refresh-tokens").value(); };
+  auto sealer = [&] { return identity::SealedFiles::Create(master_, "smart-refresh-tokens").value(); };
   ASSERT_TRUE(smart_->PersistRefreshTokens(sealer(), file).ok());
   auto token = smart_->ExchangeCode({client_, "", false}, Code(User("alice")), kRedirect, kVerifier).value();
   ASSERT_FALSE(token.refresh_token.empty());
@@ -331,7 +331,7 @@ TEST_F(SmartFlowTest, RefreshTokensSurviveARestartAndTheirRotationIsDurable) {
 TEST_F(SmartFlowTest, AFullDiskRefusesTheRefreshAndKeepsTheOldToken) {
   io::FaultInjectionEnv env;
   ASSERT_TRUE(smart_
-                  ->PersistRefreshTokens(SealedFiles::Create(master_, "smart-refresh-tokens", &env).value(),
+                  ->PersistRefreshTokens(identity::SealedFiles::Create(master_, "smart-refresh-tokens", &env).value(),
                                          dir_.path() / "server" / "smart-refresh.sealed")
                   .ok());
   auto token = smart_->ExchangeCode({client_, "", false}, Code(User("alice")), kRedirect, kVerifier).value();
@@ -344,4 +344,4 @@ TEST_F(SmartFlowTest, AFullDiskRefusesTheRefreshAndKeepsTheOldToken) {
 }
 
 }  // namespace
-}  // namespace medledger::service
+}  // namespace medledger::auth

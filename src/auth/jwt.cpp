@@ -1,4 +1,4 @@
-#include "service/jwt.h"
+#include "auth/jwt.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -7,7 +7,7 @@
 #include "common/json_strict.h"
 #include "crypto/hash.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using json = nlohmann::json;
@@ -241,4 +241,4 @@ Result<std::vector<std::pair<std::string, VerificationKey>>> ParseJwks(std::stri
   return out;
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

@@ -1,10 +1,10 @@
-#include "service/verified_token_cache.h"
+#include "auth/verified_token_cache.h"
 
 #include <utility>
 
 #include "crypto/hash.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 Result<JwtClaims> VerifiedTokenCache::Verify(std::string_view token, int64_t now_seconds) {
   // A token too large for the verifier is refused by it; hashing it first would be wasted work.
@@ -43,4 +43,4 @@ uint64_t VerifiedTokenCache::hits() const {
   return hits_;
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

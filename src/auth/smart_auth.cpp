@@ -1,4 +1,4 @@
-#include "service/smart_auth.h"
+#include "auth/smart_auth.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 Error OAuth(ErrorKind kind, const char* code, std::string description) {
@@ -204,7 +204,7 @@ Result<SmartApp> SmartAuthorizer::AuthenticateClient(const ClientCredentials& cl
   return *app;
 }
 
-Status SmartAuthorizer::PersistRefreshTokens(SealedFiles sealer, std::filesystem::path file) {
+Status SmartAuthorizer::PersistRefreshTokens(identity::SealedFiles sealer, std::filesystem::path file) {
   using json = nlohmann::json;
   std::lock_guard lock(mu_);
   auto text = sealer.Read(file, kRefreshAad);
@@ -371,4 +371,4 @@ size_t SmartAuthorizer::code_count() const {
   return codes_.size();
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

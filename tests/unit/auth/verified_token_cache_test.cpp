@@ -1,4 +1,4 @@
-#include "service/verified_token_cache.h"
+#include "auth/verified_token_cache.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include "crypto/ecdsa.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 constexpr int64_t kNow = 1'800'000'000;
@@ -123,4 +123,4 @@ TEST(JwtLifetimeTest, AnExpiryNearTheEndOfTimeDoesNotOverflow) {
 }
 
 }  // namespace
-}  // namespace medledger::service
+}  // namespace medledger::auth

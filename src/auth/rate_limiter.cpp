@@ -1,4 +1,4 @@
-#include "service/rate_limiter.h"
+#include "auth/rate_limiter.h"
 
 #include <arpa/inet.h>
 
@@ -6,7 +6,7 @@
 #include <array>
 #include <cmath>
 
-namespace medledger::service {
+namespace medledger::auth {
 
 int64_t RateLimiter::Acquire(std::string_view key, Clock::time_point now) {
   std::lock_guard lock(mu_);
@@ -171,4 +171,4 @@ void LoginThrottle::Succeeded(std::string_view username, std::string_view addres
   }
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

@@ -16,15 +16,15 @@
 #include <variant>
 #include <vector>
 
+#include "auth/jwt.h"
+#include "auth/principal.h"
+#include "auth/smart_apps.h"
+#include "auth/smart_scopes.h"
 #include "common/result.h"
+#include "identity/sealed_file.h"
 #include "identity/user_directory.h"
-#include "service/jwt.h"
-#include "service/principal.h"
-#include "service/sealed_file.h"
-#include "service/smart_apps.h"
-#include "service/smart_scopes.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct SmartConfig {
   std::string issuer;     // the built-in issuer (AuthConfig::issuer)
@@ -107,7 +107,7 @@ class SmartAuthorizer {
   // Keeps refresh tokens (their SHA-256 and grant, never the token) in `file`, sealed, so an app granted
   // offline_access stays signed in across a restart: loads the live ones now, and every issue or rotation is
   // written (atomically, fsynced) before the new token is answered. Without it they live in memory only.
-  Status PersistRefreshTokens(SealedFiles sealer, std::filesystem::path file);
+  Status PersistRefreshTokens(identity::SealedFiles sealer, std::filesystem::path file);
 
   // Whether an app token's client is still registered (deleting the app ends its tokens).
   bool ClientActive(std::string_view client_id) const { return apps_.Find(client_id).has_value(); }
@@ -147,8 +147,8 @@ class SmartAuthorizer {
   std::map<std::string, Pending, std::less<>> pending_;  // request id -> request
   std::map<std::string, Grant, std::less<>> codes_;      // SHA-256(code) -> grant
   std::map<std::string, Grant, std::less<>> refresh_;    // SHA-256(refresh token) -> grant
-  std::optional<SealedFiles> refresh_store_;             // set by PersistRefreshTokens
+  std::optional<identity::SealedFiles> refresh_store_;   // set by PersistRefreshTokens
   std::filesystem::path refresh_file_;
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

@@ -1,10 +1,10 @@
-#include "service/oidc.h"
+#include "auth/oidc.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using json = nlohmann::json;
@@ -73,4 +73,4 @@ TEST(OidcSignIn, RefusesIncompleteRequestsAndAnUnreachableProvider) {
 }
 
 }  // namespace
-}  // namespace medledger::service
+}  // namespace medledger::auth

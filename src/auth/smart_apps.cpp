@@ -1,14 +1,14 @@
-#include "service/smart_apps.h"
+#include "auth/smart_apps.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "auth/smart_scopes.h"
 #include "common/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
-#include "service/smart_scopes.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using json = nlohmann::json;
@@ -49,7 +49,7 @@ Status ValidateRedirectUri(std::string_view uri) {
 
 Result<std::unique_ptr<SmartAppRegistry>> SmartAppRegistry::Open(std::filesystem::path file,
                                                                  const identity::MasterKey& master_key, io::Env* env) {
-  ML_ASSIGN_OR_RETURN(auto sealer, SealedFiles::Create(master_key, "smart-apps", env));
+  ML_ASSIGN_OR_RETURN(auto sealer, identity::SealedFiles::Create(master_key, "smart-apps", env));
   std::unique_ptr<SmartAppRegistry> r(new SmartAppRegistry(std::move(file), std::move(sealer)));
   ML_RETURN_IF_ERROR(r->Load());
   return r;
@@ -168,4 +168,4 @@ bool SmartAppRegistry::SecretMatches(const SmartApp& app, std::string_view secre
   return crypto::ConstantTimeEquals(HexEncode(crypto::Sha256(secret)), app.secret_hash);
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

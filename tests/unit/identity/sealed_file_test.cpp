@@ -1,4 +1,4 @@
-#include "service/sealed_file.h"
+#include "identity/sealed_file.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include "crypto/random.h"
 #include "io/fault_env.h"
 
-namespace medledger::service {
+namespace medledger::identity {
 namespace {
 
 namespace fs = std::filesystem;
@@ -51,4 +51,4 @@ TEST(SealedFiles, ReportsAbsentAndTamperedFiles) {
 }
 
 }  // namespace
-}  // namespace medledger::service
+}  // namespace medledger::identity

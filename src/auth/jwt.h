@@ -14,7 +14,7 @@
 #include "crypto/ecdsa.h"
 #include "crypto/rsa.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct JwtClaims {
   std::string iss;
@@ -106,4 +106,4 @@ class JwtVerifier {
 // RFC 7638 thumbprint.
 Result<std::vector<std::pair<std::string, VerificationKey>>> ParseJwks(std::string_view jwks_json);
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

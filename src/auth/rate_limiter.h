@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct RateLimit {
   double burst = 5;                // bucket size
@@ -101,4 +101,4 @@ class LoginThrottle {
   std::map<std::string, Clock::time_point, std::less<>> known_;  // same key -> last successful sign-in
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

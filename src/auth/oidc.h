@@ -6,17 +6,19 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
 #include "common/result.h"
 #include "identity/user_directory.h"
-#include "service/jwt.h"
+#include "net/http_client.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct OidcConfig {
   std::string issuer;     // exactly as the provider's discovery document names it
@@ -27,6 +29,8 @@ struct OidcConfig {
   // provider value -> medledger role name ("physician" -> "doctor"); empty: the claim must be a role name.
   std::map<std::string, std::string> role_map;
   int64_t http_timeout_ms = 5000;
+  // Discovery, JWKS and the code exchange go through this; empty: net::HttpFetch. Tests put a provider here.
+  std::function<Result<net::HttpReply>(const net::HttpCall&)> fetch;
 };
 
 // "provider_value=role,other=role" -> map; "oidc_role_map_invalid" on syntax or unknown roles.
@@ -74,4 +78,4 @@ class OidcProvider {
   int64_t keys_fetched_at_ = 0;  // monotonic seconds; unknown kids refetch at most every 30 s
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

@@ -1,4 +1,4 @@
-#include "service/oidc.h"
+#include "auth/oidc.h"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -6,7 +6,7 @@
 #include "common/json_strict.h"
 #include "net/http_client.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using json = nlohmann::json;
@@ -31,8 +31,12 @@ std::string Str(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-Result<json> FetchJson(const std::string& url, int64_t timeout_ms) {
-  auto reply = net::HttpFetch({url, {}, timeout_ms, 1 << 20});
+Result<net::HttpReply> Fetch(const OidcConfig& config, const net::HttpCall& call) {
+  return config.fetch ? config.fetch(call) : net::HttpFetch(call);
+}
+
+Result<json> FetchJson(const OidcConfig& config, const std::string& url) {
+  auto reply = Fetch(config, {url, {}, config.http_timeout_ms, 1 << 20});
   if (!reply.ok()) return Unavailable(reply.error().message);
   if (reply->status != 200) return Unavailable(url + " answered HTTP " + std::to_string(reply->status));
   json j = Strict(reply->body);
@@ -80,7 +84,7 @@ Result<OidcProvider::Discovery> OidcProvider::Discover() {
   if (discovery_) return *discovery_;
   std::string base = config_.issuer;
   if (!base.empty() && base.back() == '/') base.pop_back();
-  ML_ASSIGN_OR_RETURN(auto doc, FetchJson(base + "/.well-known/openid-configuration", config_.http_timeout_ms));
+  ML_ASSIGN_OR_RETURN(auto doc, FetchJson(config_, base + "/.well-known/openid-configuration"));
   // OpenID Connect Discovery 1.0 section 4.3: the document must name exactly the issuer we were given.
   if (Str(doc, "issuer") != config_.issuer) {
     return Unavailable("its discovery document names issuer '" + Str(doc, "issuer") + "'");
@@ -96,7 +100,7 @@ Result<OidcProvider::Discovery> OidcProvider::Discover() {
 Status OidcProvider::RefreshKeys(const Discovery& d, bool force) {
   const int64_t now = MonotonicSeconds();
   if (keys_fetched_at_ != 0 && (!force || now - keys_fetched_at_ < 30)) return OkStatus();
-  ML_ASSIGN_OR_RETURN(auto doc, FetchJson(d.jwks_uri, config_.http_timeout_ms));
+  ML_ASSIGN_OR_RETURN(auto doc, FetchJson(config_, d.jwks_uri));
   auto keys = ParseJwks(doc.dump());
   if (!keys.ok()) return Unavailable("its JWKS is invalid");
   verifier_.ClearKeys();
@@ -147,7 +151,7 @@ Result<ExternalIdentity> OidcProvider::SignIn(const ExternalSignIn& in, int64_t 
   }
   std::lock_guard lock(mu_);
   ML_ASSIGN_OR_RETURN(auto d, Discover());
-  auto reply = net::HttpFetch({d.token_endpoint,
+  auto reply = Fetch(config_, {d.token_endpoint,
                                {{"grant_type", "authorization_code"},
                                 {"code", in.code},
                                 {"redirect_uri", in.redirect_uri},
@@ -181,4 +185,4 @@ Result<ExternalIdentity> OidcProvider::SignIn(const ExternalSignIn& in, int64_t 
   return MapClaims(*claims);
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

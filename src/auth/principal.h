@@ -7,7 +7,7 @@
 
 #include "identity/user_directory.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct Principal {
   std::string username;  // the ledger identity (wallet entry) the caller's transactions are signed with
@@ -24,4 +24,4 @@ struct Principal {
   std::string launch_patient;
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

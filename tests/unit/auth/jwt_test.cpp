@@ -1,4 +1,4 @@
-#include "service/jwt.h"
+#include "auth/jwt.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include "crypto/hash.h"
 #include "rsa_test_key.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using json = nlohmann::json;
@@ -237,9 +237,9 @@ TEST(JwksTest, ThumbprintMatchesRfc7638Construction) {
 }
 
 }  // namespace
-}  // namespace medledger::service
+}  // namespace medledger::auth
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 // External providers: RS256 is OpenID Connect's default ID token algorithm, PS256 the other common RSA one.
@@ -388,4 +388,4 @@ TEST(JwksRsaTest, SkipsWeakEncryptionAndMalformedRsaKeys) {
 }
 
 }  // namespace
-}  // namespace medledger::service
+}  // namespace medledger::auth

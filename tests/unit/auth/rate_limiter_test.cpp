@@ -1,11 +1,11 @@
-#include "service/rate_limiter.h"
+#include "auth/rate_limiter.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-namespace medledger::service {
+namespace medledger::auth {
 namespace {
 
 using namespace std::chrono_literals;
@@ -159,4 +159,4 @@ TEST(LoginThrottleTest, MemoryIsBounded) {
 }
 
 }  // namespace
-}  // namespace medledger::service
+}  // namespace medledger::auth

@@ -13,10 +13,10 @@
 
 #include "common/result.h"
 #include "identity/master_key.h"
+#include "identity/sealed_file.h"
 #include "io/env.h"
-#include "service/sealed_file.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct SmartApp {
   std::string client_id;
@@ -61,15 +61,15 @@ class SmartAppRegistry {
   static bool SecretMatches(const SmartApp& app, std::string_view secret);
 
  private:
-  SmartAppRegistry(std::filesystem::path file, SealedFiles sealer)
+  SmartAppRegistry(std::filesystem::path file, identity::SealedFiles sealer)
       : file_(std::move(file)), sealer_(std::move(sealer)) {}
   Status Load();
   Status PersistLocked() const;
 
   std::filesystem::path file_;
-  SealedFiles sealer_;
+  identity::SealedFiles sealer_;
   mutable std::mutex mu_;
   std::vector<SmartApp> apps_;
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

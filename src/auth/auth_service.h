@@ -23,17 +23,17 @@
 #include <string>
 #include <string_view>
 
+#include "auth/jwt.h"
+#include "auth/oidc.h"
+#include "auth/principal.h"
+#include "auth/rate_limiter.h"
+#include "auth/verified_token_cache.h"
 #include "common/result.h"
 #include "identity/master_key.h"
 #include "identity/user_directory.h"
 #include "io/env.h"
-#include "service/jwt.h"
-#include "service/oidc.h"
-#include "service/principal.h"
-#include "service/rate_limiter.h"
-#include "service/verified_token_cache.h"
 
-namespace medledger::service {
+namespace medledger::auth {
 
 struct AuthConfig {
   std::string issuer = "http://127.0.0.1:8080";
@@ -48,7 +48,8 @@ struct AuthConfig {
   size_t max_sessions_per_user = 32;
   size_t max_sessions = 100000;
   size_t max_revoked_tokens = 100000;
-  // Seconds since the epoch; tests set it to move time. Empty: the system clock.
+  // Seconds since the epoch; tests set it to move time (tokens, sessions and the login throttle's waits).
+  // Empty: the system clock, and the steady clock for the throttle.
   std::function<int64_t()> clock;
 };
 
@@ -112,6 +113,7 @@ class AuthService {
   AuthService(std::filesystem::path tokens_file, io::Env* env, identity::UserDirectory& users, AuthConfig config,
               JwtSigner signer);
   int64_t Now() const;
+  LoginThrottle::Clock::time_point ThrottleNow() const;
   Status Load();
   Result<TokenPair> StartSession(const identity::User& user);
   // Makes a new refresh token and an access token for session `sid`.
@@ -139,4 +141,4 @@ class AuthService {
   std::map<std::string, int64_t, std::less<>> revoked_tokens_;  // jti -> exp: kept until the token expires
 };
 
-}  // namespace medledger::service
+}  // namespace medledger::auth

@@ -10,7 +10,7 @@
 
 #include "common/result.h"
 
-namespace medledger::service::smart {
+namespace medledger::auth::smart {
 
 // v2 permissions, in the order the scope text spells them ("cruds").
 enum Permission : uint8_t { kCreate = 1, kRead = 2, kUpdate = 4, kDelete = 8, kSearch = 16 };
@@ -53,4 +53,4 @@ ScopeSet Narrow(const ScopeSet& requested, const ScopeSet& registered, bool has_
 // One sentence a patient understands, for the consent screen.
 std::string Describe(const ResourceScope& scope);
 
-}  // namespace medledger::service::smart
+}  // namespace medledger::auth::smart

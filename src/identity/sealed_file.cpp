@@ -1,9 +1,9 @@
-#include "service/sealed_file.h"
+#include "identity/sealed_file.h"
 
 #include "crypto/aead.h"
 #include "crypto/random.h"
 
-namespace medledger::service {
+namespace medledger::identity {
 namespace {
 constexpr std::string_view kMagic = "MLS1";
 }
@@ -41,4 +41,4 @@ Result<std::string> SealedFiles::Read(const std::filesystem::path& file, std::st
   return Open(bytes, aad);
 }
 
-}  // namespace medledger::service
+}  // namespace medledger::identity

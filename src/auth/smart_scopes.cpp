@@ -1,9 +1,9 @@
-#include "service/smart_scopes.h"
+#include "auth/smart_scopes.h"
 
 #include <algorithm>
 #include <map>
 
-namespace medledger::service::smart {
+namespace medledger::auth::smart {
 namespace {
 
 constexpr std::string_view kLetters = "cruds";
@@ -173,4 +173,4 @@ std::string Describe(const ResourceScope& scope) {
   return "The app can " + verb + " " + whose + what + tail + ".";
 }
 
-}  // namespace medledger::service::smart
+}  // namespace medledger::auth::smart
