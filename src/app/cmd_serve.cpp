@@ -39,6 +39,8 @@
 #include "net/http_client.h"
 #include "reportlog/log_files.h"
 #include "service/auth_service.h"
+#include "service/backend_services.h"
+#include "service/bulk_groups.h"
 #include "service/erasure.h"
 #include "service/idempotency_store.h"
 #include "service/oidc.h"
@@ -415,6 +417,14 @@ int RunServe(const ServeOptions& o) {
   bulk_options.dir = server_dir / "bulk";
   auto bulk = fhir::BulkExports::Open(bulk_options, org->master_key(), env);
   if (!bulk.ok()) return Fail(bulk.error());
+  // SMART Backend Services and the Groups system clients export (docs/FHIR.md, Backend services).
+  service::BackendConfig backend_config;
+  backend_config.issuer = smart_config.issuer;
+  backend_config.audience = smart_config.audience;
+  backend_config.token_endpoint = smart_config.issuer + "/oauth2/token";
+  service::BackendServices backend(**smart_apps, org->users(), (*auth)->signer(), backend_config);
+  auto bulk_groups = service::BulkGroupRegistry::Open(server_dir / "bulk-groups.sealed", org->master_key(), env);
+  if (!bulk_groups.ok()) return Fail(bulk_groups.error());
 
   auto bookmarks = service::BookmarkSealer::Create(org->master_key());
   if (!bookmarks.ok()) return Fail(bookmarks.error());
@@ -486,6 +496,8 @@ int RunServe(const ServeOptions& o) {
   deps.auth = auth->get();
   deps.smart = &smart;
   deps.bulk = bulk->get();
+  deps.backend = &backend;
+  deps.groups = bulk_groups->get();
   deps.records = &records;
   deps.org = org.get();
   deps.ready = [ledger_ptr] { return ledger_ptr->GetChainInfo().ok(); };

@@ -24,6 +24,8 @@ class BulkExports;
 }
 namespace medledger::service {
 class AuthService;
+class BackendServices;
+class BulkGroupRegistry;
 class OidcProvider;
 class RecordsService;
 class ReportLog;
@@ -46,6 +48,8 @@ struct AppDeps {
   std::string trust_bundle;                               // GET /log/trust.json (docs/RECEIPTS.md)
   service::SmartAuthorizer* smart = nullptr;              // SMART on FHIR apps; null: no SMART routes
   fhir::BulkExports* bulk = nullptr;                      // $export jobs; null: $export answers 503
+  service::BackendServices* backend = nullptr;            // client_credentials; null: not offered
+  service::BulkGroupRegistry* groups = nullptr;           // Bulk Data Groups; null: every Group is 404
 };
 
 struct AppOptions {
