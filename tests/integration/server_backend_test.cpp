@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -212,6 +213,14 @@ TEST_F(BackendServicesTest, GroupExportReadsEachMemberAsTheClient) {
   EXPECT_EQ(g.value("resourceType", ""), "Group");
   EXPECT_EQ(g.value("quantity", 0), 3);
   EXPECT_EQ(g["member"][0]["entity"]["reference"], "Patient/" + alice_);
+  // The Group is a valid R4 resource by the official schema (tests/peers/fhir_validate.js, where node is).
+  if (RunCommand("command -v node").exit_code == 0) {
+    const std::string file = server_->data_dir() + "/group_validate.json";
+    std::ofstream(file) << json::array({g}).dump();
+    auto v = RunCommand(std::string("cd '") + MEDLEDGER_SOURCE_DIR + "/tests/peers' && node fhir_validate.js '" + file +
+                        "'");
+    EXPECT_EQ(v.exit_code, 0) << v.output;
+  }
   EXPECT_EQ(As("GET", "/fhir/r4/Group/" + group, tokens_["admin"]).status, 200);
   EXPECT_EQ(As("GET", "/fhir/r4/Group/" + group, tokens_["dr.grey"]).status, 404);
   // Only a system client, and only the one the Group is bound to.
