@@ -1,6 +1,7 @@
 #include "service/client_assertion.h"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -99,7 +100,10 @@ Result<std::vector<ParsedKey>> ParseKeys(std::string_view jwks_json) {
 Result<std::optional<int64_t>> NumericDate(const json& claims, const char* name) {
   auto it = claims.find(name);
   if (it == claims.end()) return std::optional<int64_t>();
-  if (!it->is_number()) return BadClient(std::string("the assertion's ") + name + " is not a NumericDate");
+  // Bounded before the conversion: a double outside int64's range does not convert (undefined behaviour).
+  if (!it->is_number() || !(std::abs(it->get<double>()) < 1e12)) {
+    return BadClient(std::string("the assertion's ") + name + " is not a NumericDate");
+  }
   return std::optional<int64_t>(static_cast<int64_t>(it->get<double>()));
 }
 

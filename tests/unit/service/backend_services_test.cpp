@@ -95,6 +95,8 @@ TEST_F(AssertionTest, EveryClaimRuleHasItsMessage) {
   json no_exp = c;
   no_exp.erase("exp");
   EXPECT_EQ(code({}, no_exp), "invalid_client: the assertion has no exp");
+  EXPECT_EQ(code({}, With(c, {{"exp", 1e300}})), "invalid_client: the assertion's exp is not a NumericDate");
+  EXPECT_EQ(code({}, With(c, {{"exp", "soon"}})), "invalid_client: the assertion's exp is not a NumericDate");
   EXPECT_EQ(code({}, With(c, {{"sub", "someone"}})),
             "invalid_client: the assertion's sub must equal its iss (the client_id)");
   EXPECT_EQ(code({}, Claims("client-2", "q")), "invalid_client: no system client is registered with this client_id");
