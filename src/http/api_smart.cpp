@@ -55,7 +55,6 @@ std::string SmartConfiguration(const service::SmartConfig& c, bool backend_servi
     j["token_endpoint_auth_signing_alg_values_supported"] = json::array({"ES384", "RS384"});
     j["grant_types_supported"].push_back("client_credentials");
     j["capabilities"].push_back("client-confidential-asymmetric");
-    j["capabilities"].push_back("permission-system");  // not yet in the SMART list; harmless to others
     for (const char* s : {"system/*.rs", "system/Patient.rs", "system/DiagnosticReport.rs", "system/Provenance.rs",
                           "system/Group.rs"}) {
       j["scopes_supported"].push_back(s);
