@@ -19,6 +19,7 @@
 #include "app/report_keys.h"
 #include "app/report_log_setup.h"
 #include "auth/auth_service.h"
+#include "auth/backend_services.h"
 #include "auth/oidc.h"
 #include "auth/smart_auth.h"
 #include "common/encoding.h"
@@ -41,6 +42,7 @@
 #include "ledger/fabric/gateway_ledger.h"
 #include "net/http_client.h"
 #include "reportlog/log_files.h"
+#include "service/bulk_groups.h"
 #include "service/erasure.h"
 #include "service/idempotency_store.h"
 #include "service/patient_directory.h"
@@ -416,6 +418,14 @@ int RunServe(const ServeOptions& o) {
   bulk_options.dir = server_dir / "bulk";
   auto bulk = fhir::BulkExports::Open(bulk_options, org->master_key(), env);
   if (!bulk.ok()) return Fail(bulk.error());
+  // SMART Backend Services and the Groups system clients export (docs/FHIR.md, Backend services).
+  auth::BackendConfig backend_config;
+  backend_config.issuer = smart_config.issuer;
+  backend_config.audience = smart_config.audience;
+  backend_config.token_endpoint = smart_config.issuer + "/oauth2/token";
+  auth::BackendServices backend(**smart_apps, org->users(), (*auth)->signer(), backend_config);
+  auto bulk_groups = service::BulkGroupRegistry::Open(server_dir / "bulk-groups.sealed", org->master_key(), env);
+  if (!bulk_groups.ok()) return Fail(bulk_groups.error());
 
   auto bookmarks = service::BookmarkSealer::Create(org->master_key());
   if (!bookmarks.ok()) return Fail(bookmarks.error());
@@ -487,6 +497,8 @@ int RunServe(const ServeOptions& o) {
   deps.auth = auth->get();
   deps.smart = &smart;
   deps.bulk = bulk->get();
+  deps.backend = &backend;
+  deps.groups = bulk_groups->get();
   deps.records = &records;
   service::UserAdminService user_admin(org.get(), &records, {.two_person_enrollment = o.two_person_enrollment});
   deps.users = &user_admin;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "auth/client_assertion.h"
 #include "auth/smart_scopes.h"
 #include "common/encoding.h"
 #include "crypto/hash.h"
@@ -23,6 +24,28 @@ bool LoopbackHost(std::string_view host_port) {
       host_port.substr(0, host_port.rfind(':') == std::string_view::npos || host_port[0] == '[' ? host_port.size()
                                                                                                 : host_port.rfind(':'));
   return host == "localhost" || host == "127.0.0.1" || host_port.rfind("[::1]", 0) == 0;
+}
+
+// A system client: keys, account and system/ scopes only (it has no user to delegate anything else).
+Result<SmartApp> ValidateSystemClient(const SmartAppInput& input) {
+  if (!input.redirect_uris.empty() || input.confidential) {
+    return Invalid("a system client (jwks) has no redirectUris and no client secret");
+  }
+  if (input.acts_as.empty() || input.acts_as.size() > 128) return Invalid("actsAs: the doctor account it acts as");
+  auto jwks = CanonicalClientJwks(input.jwks);
+  if (!jwks.ok()) return Invalid(jwks.error().message);
+  auto scopes = smart::ParseScopes(input.scope);
+  if (!scopes.ok()) return Invalid("scope: " + scopes.error().message);
+  if (scopes->resources.empty() || scopes->launch_patient || scopes->offline_access) {
+    return Invalid("scope: a system client has system/ resource scopes only");
+  }
+  for (const auto& r : scopes->resources) {
+    if (r.context != smart::Context::kSystem) return Invalid("scope: a system client has system/ scopes only");
+  }
+  SmartApp app;
+  app.jwks = std::move(*jwks);
+  app.acts_as = input.acts_as;
+  return app;
 }
 
 }  // namespace
@@ -74,6 +97,8 @@ Status SmartAppRegistry::Load() {
       app.scope = a.at("scope").get<std::string>();
       app.created_by = a.at("createdBy").get<std::string>();
       app.created_at = a.at("createdAt").get<int64_t>();
+      app.jwks = a.value("jwks", "");
+      app.acts_as = a.value("actsAs", "");
       apps_.push_back(std::move(app));
     }
   } catch (const json::exception&) {
@@ -93,6 +118,10 @@ Status SmartAppRegistry::PersistLocked() const {
                     {"scope", a.scope},
                     {"createdBy", a.created_by},
                     {"createdAt", a.created_at}});
+    if (a.system()) {
+      apps.back()["jwks"] = a.jwks;
+      apps.back()["actsAs"] = a.acts_as;
+    }
   }
   return sealer_.Write(file_, json{{"version", 1}, {"apps", std::move(apps)}}.dump(), kAad);
 }
@@ -103,7 +132,10 @@ Result<std::pair<SmartApp, std::string>> SmartAppRegistry::Register(const SmartA
       std::any_of(input.name.begin(), input.name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
     return Invalid("name: 1 to 100 characters of text");
   }
-  if (input.redirect_uris.empty() || input.redirect_uris.size() > kMaxRedirectUris) {
+  SmartApp app;
+  if (!input.jwks.empty()) {
+    ML_ASSIGN_OR_RETURN(app, ValidateSystemClient(input));
+  } else if (input.redirect_uris.empty() || input.redirect_uris.size() > kMaxRedirectUris) {
     return Invalid("redirectUris: 1 to 10 URIs");
   }
   for (const auto& uri : input.redirect_uris) {
@@ -112,7 +144,6 @@ Result<std::pair<SmartApp, std::string>> SmartAppRegistry::Register(const SmartA
   auto scopes = smart::ParseScopes(input.scope);
   if (!scopes.ok()) return Invalid("scope: " + scopes.error().message);
   if (scopes->resources.empty()) return Invalid("scope: at least one resource scope this server supports");
-  SmartApp app;
   app.client_id = crypto::RandomHex(16);
   app.name = input.name;
   app.redirect_uris = input.redirect_uris;

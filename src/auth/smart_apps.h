@@ -27,6 +27,12 @@ struct SmartApp {
   std::string scope;        // the registered (maximal) scopes, canonical v2 text
   std::string created_by;
   int64_t created_at = 0;
+  // A backend-services (system) client (docs/FHIR.md, Backend services): its public keys (canonical JWKS,
+  // auth/client_assertion.h) and the doctor account whose ledger identity and consents it acts with. Empty
+  // jwks: an App Launch app.
+  std::string jwks;
+  std::string acts_as;
+  bool system() const { return !jwks.empty(); }
 };
 
 struct SmartAppInput {
@@ -34,6 +40,8 @@ struct SmartAppInput {
   std::vector<std::string> redirect_uris;
   bool confidential = false;
   std::string scope;
+  std::string jwks;     // set: a system client (no redirect URIs, system/ scopes only)
+  std::string acts_as;  // a system client's account (the caller checks it is a doctor)
 };
 
 inline constexpr size_t kMaxSmartApps = 200;

@@ -111,7 +111,7 @@ class BulkExports::Sink : public ExportSink {
 Result<std::unique_ptr<BulkExports>> BulkExports::Open(BulkExportOptions options, const identity::MasterKey& master_key,
                                                        io::Env* env) {
   if (env == nullptr) env = io::Env::Default();
-  ML_ASSIGN_OR_RETURN(auto sealer, service::SealedFiles::Create(master_key, "bulk-export", env));
+  ML_ASSIGN_OR_RETURN(auto sealer, identity::SealedFiles::Create(master_key, "bulk-export", env));
   ML_RETURN_IF_ERROR(env->CreateDirs(options.dir.string()));
   // Jobs live in memory: whatever an earlier run left is unreachable, so it is removed (PHI kept for nothing).
   ML_ASSIGN_OR_RETURN(auto leftovers, env->ListDir(options.dir.string()));
@@ -123,7 +123,7 @@ Result<std::unique_ptr<BulkExports>> BulkExports::Open(BulkExportOptions options
   return out;
 }
 
-BulkExports::BulkExports(BulkExportOptions options, service::SealedFiles sealer, io::Env* env)
+BulkExports::BulkExports(BulkExportOptions options, identity::SealedFiles sealer, io::Env* env)
     : options_(std::move(options)), sealer_(std::move(sealer)), env_(env) {}
 
 BulkExports::~BulkExports() {

@@ -20,8 +20,8 @@
 
 #include "common/result.h"
 #include "identity/master_key.h"
+#include "identity/sealed_file.h"
 #include "io/env.h"
-#include "service/sealed_file.h"
 
 namespace medledger::fhir {
 
@@ -141,7 +141,7 @@ class BulkExports {
   };
   class Sink;
 
-  BulkExports(BulkExportOptions options, service::SealedFiles sealer, io::Env* env);
+  BulkExports(BulkExportOptions options, identity::SealedFiles sealer, io::Env* env);
   int64_t Now() const;
   void Run();
   void RunJob(const std::shared_ptr<Job>& job);
@@ -152,7 +152,7 @@ class BulkExports {
   Result<std::shared_ptr<Job>> FindLocked(const ExportOwner& owner, const std::string& job_id);
 
   BulkExportOptions options_;
-  service::SealedFiles sealer_;
+  identity::SealedFiles sealer_;
   io::Env* env_;
   std::mutex mu_;
   std::condition_variable wake_;

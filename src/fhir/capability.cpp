@@ -54,12 +54,16 @@ constexpr SearchParamSpec kConsentParams[] = {
     {"_count", "number", "Entries per page: default 20, at most 100."},
 };
 
+constexpr const char* kGroupInteractions[] = {"read"};
+
 constexpr ResourceSpec kResources[] = {
     {"DiagnosticReport", kReportInteractions, kReportParams, kReportIncludes, kReportRevIncludes},
     {"Patient", kPatientInteractions, kPatientParams, {}, {}},
     {"Provenance", kProvenanceInteractions, kProvenanceParams, {}, {}},
     {"AuditEvent", kAuditInteractions, kAuditParams, {}, {}},
     {"Consent", kConsentInteractions, kConsentParams, {}, {}},
+    // Administrator-defined Bulk Data Groups (docs/FHIR.md): read by their system client, exported with $export.
+    {"Group", kGroupInteractions, {}, {}, {}},
 };
 
 }  // namespace
@@ -104,6 +108,13 @@ json CapabilityStatement(const std::string& software_version, const std::string&
             std::string("https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.") + p);
       }
     }
+    // Bulk Data $export (FHIR Bulk Data Access 2.0): patient-level for Patient, group-level for Group.
+    if (std::string(r.type) == "Patient" || std::string(r.type) == "Group") {
+      const std::string level = std::string(r.type) == "Patient" ? "patient" : "group";
+      res["operation"] =
+          json::array({{{"name", "export"},
+                        {"definition", "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/" + level + "-export"}}});
+    }
     if (std::string(r.type) == "DiagnosticReport") {
       res["versioning"] = "versioned";
       res["readHistory"] = true;
@@ -111,8 +122,10 @@ json CapabilityStatement(const std::string& software_version, const std::string&
     resources.push_back(std::move(res));
   }
   json security = {{"description",
-                    "Bearer tokens from /api/v1/auth/login (or the configured OIDC provider), or a SMART app's token "
-                    "from the authorization code flow with PKCE; every interaction but metadata needs one."}};
+                    "Bearer tokens from /api/v1/auth/login (or the configured OIDC provider), a SMART app's token "
+                    "from the authorization code flow with PKCE, or a backend-services token (client_credentials "
+                    "with a private_key_jwt assertion, ES384 or RS384) for Group $export; every interaction but "
+                    "metadata needs one."}};
   if (!oauth.authorize.empty()) {
     security["cors"] = true;  // with SMART, the FHIR API answers browser apps of any origin (bearer tokens only)
     security["service"] = json::array(
@@ -125,6 +138,7 @@ json CapabilityStatement(const std::string& software_version, const std::string&
   }
   return {{"resourceType", "CapabilityStatement"},
           {"status", "active"},
+          {"instantiates", json::array({"http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"})},
           {"date", "2026-12-07"},
           {"kind", "instance"},
           {"software", {{"name", "medledger"}, {"version", software_version}}},

@@ -18,9 +18,11 @@
 #include "fhir/provenance.h"
 #include "fhir/resources.h"
 #include "fhir/search_params.h"
+#include "http/api_backend.h"
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/problem.h"
+#include "service/bulk_groups.h"
 #include "service/records_service.h"
 
 namespace medledger::http {
@@ -203,11 +205,11 @@ json ExportErrorLine(const std::string& reference, const Error& e) {
   return fhir::OperationOutcome(json::array({issue}));
 }
 
-// The export of one patient's record as `who` would read it.
-fhir::ExportWork PatientExportWork(RecordsService* svc, const AppDeps& deps, auth::Principal who,
-                                   std::string patient_id, ExportParams params, std::string origin) {
-  return [svc, msp = MspOf(deps), who = std::move(who), patient_id = std::move(patient_id), params = std::move(params),
-          origin = std::move(origin)](fhir::ExportSink& sink) -> Status {
+// One patient's record as `who` would read it, into `sink`; `done` counts reports across the whole export.
+Status ExportPatient(RecordsService* svc, const std::string& msp, const auth::Principal& who,
+                     const std::string& patient_id, const ExportParams& params, const std::string& origin,
+                     fhir::ExportSink& sink, size_t& done) {
+  {
     auto wants = [&params](std::string_view type) {
       return std::find(params.types.begin(), params.types.end(), type) != params.types.end();
     };
@@ -225,7 +227,6 @@ fhir::ExportWork PatientExportWork(RecordsService* svc, const AppDeps& deps, aut
       return updated >= since;
     };
     std::string token;
-    size_t done = 0;
     do {
       ML_ASSIGN_OR_RETURN(auto walk, svc->WalkPatientReports(who, patient_id, "bulk-export", keep,
                                                              RecordsService::kMaxWalkEntries, token));
@@ -274,10 +275,45 @@ fhir::ExportWork PatientExportWork(RecordsService* svc, const AppDeps& deps, aut
       token = walk.page_token;
     } while (!token.empty());
     return OkStatus();
+  }
+}
+
+fhir::ExportWork PatientExportWork(RecordsService* svc, const AppDeps& deps, auth::Principal who,
+                                   std::string patient_id, ExportParams params, std::string origin) {
+  return [svc, msp = MspOf(deps), who = std::move(who), patient_id = std::move(patient_id), params = std::move(params),
+          origin = std::move(origin)](fhir::ExportSink& sink) -> Status {
+    size_t done = 0;
+    return ExportPatient(svc, msp, who, patient_id, params, origin, sink, done);
   };
 }
 
-Response ExportKickoff(RecordsService* svc, const AppDeps& deps, RequestContext& ctx) {
+// A Group's export: each member as the client's principal would read it. A member the principal may not read
+// (no consent, unknown, erased) is an OperationOutcome line in error[] and the export goes on with the next:
+// one patient's refusal must not hide the others' data, nor fail the job.
+fhir::ExportWork GroupExportWork(RecordsService* svc, const AppDeps& deps, auth::Principal who,
+                                 std::vector<std::string> members, ExportParams params, std::string origin) {
+  return [svc, msp = MspOf(deps), who = std::move(who), members = std::move(members), params = std::move(params),
+          origin = std::move(origin)](fhir::ExportSink& sink) -> Status {
+    size_t done = 0;
+    for (const auto& patient : members) {
+      if (sink.Cancelled()) return OkStatus();
+      Status s = ExportPatient(svc, msp, who, patient, params, origin, sink, done);
+      if (!s.ok()) {
+        const ErrorKind kind = s.error().kind;
+        if (kind != ErrorKind::kPermissionDenied && kind != ErrorKind::kNotFound &&
+            kind != ErrorKind::kInvalidArgument) {
+          return s;  // the ledger or the disk failing is the job's failure, not one patient's
+        }
+        ML_RETURN_IF_ERROR(sink.EmitError(ExportErrorLine("Patient/" + patient, s.error())));
+      }
+    }
+    return OkStatus();
+  };
+}
+
+// `group`: a Group's kick-off (its members); null: Patient/{id}/$export.
+Response ExportKickoff(RecordsService* svc, const AppDeps& deps, RequestContext& ctx,
+                       const service::BulkGroup* group = nullptr) {
   if (deps.bulk == nullptr) {
     return FromError(MakeError(ErrorKind::kUnavailable, "bulk_export_unavailable", "bulk export is not enabled"));
   }
@@ -305,9 +341,10 @@ Response ExportKickoff(RecordsService* svc, const AppDeps& deps, RequestContext&
   request.request_url =
       Origin(ctx.request) + ctx.request.path + (ctx.request.query.empty() ? std::string() : "?" + ctx.request.query);
   request.types = params->types;
-  auto id =
-      deps.bulk->Start(OwnerOf(who), std::move(request),
-                       PatientExportWork(svc, deps, who, ctx.Param("id"), std::move(*params), Origin(ctx.request)));
+  auto id = deps.bulk->Start(
+      OwnerOf(who), std::move(request),
+      group != nullptr ? GroupExportWork(svc, deps, who, group->members, std::move(*params), Origin(ctx.request))
+                       : PatientExportWork(svc, deps, who, ctx.Param("id"), std::move(*params), Origin(ctx.request)));
   if (!id.ok()) {
     Response r = FromError(id.error());
     r.SetHeader("Retry-After", "60");
@@ -335,10 +372,51 @@ json Manifest(const fhir::JobStatus& st, const std::string& files_base) {
           {"error", list(st.errors)}};
 }
 
+json GroupToFhir(const service::BulkGroup& g) {
+  json members = json::array();
+  for (const auto& m : g.members) members.push_back({{"entity", {{"reference", "Patient/" + m}}}});
+  return {{"resourceType", "Group"},
+          {"id", g.id},
+          {"meta", {{"lastUpdated", Timestamp{g.created_at, 0}.ToRfc3339()}}},
+          {"active", true},
+          {"type", "person"},
+          {"actual", true},
+          {"name", g.name},
+          {"quantity", g.members.size()},
+          {"member", std::move(members)}};
+}
+
+// The Group `who` may see: an administrator any, a system client its own; anyone else is told it does not
+// exist (a Group's ID and members are not confirmed to others).
+Result<service::BulkGroup> VisibleGroup(const AppDeps& deps, const auth::Principal& who, const std::string& id) {
+  auto missing = MakeError(ErrorKind::kNotFound, "group_not_found", "no such Group");
+  if (deps.groups == nullptr) return missing;
+  auto g = deps.groups->Find(id);
+  if (!g) return missing;
+  const bool admin = who.client_id.empty() && who.role == identity::Role::kAdmin;
+  if (!admin && (who.client_id.empty() || who.client_id != g->client_id)) return missing;
+  return *g;
+}
+
 void AddBulkRoutes(Router& router, const AppDeps& deps) {
   RecordsService* svc = deps.records;
   router.Add("GET", "/fhir/r4/Patient/{id}/$export", RouteAuth::kAuthenticated,
              [svc, deps](RequestContext& ctx) { return ExportKickoff(svc, deps, ctx); });
+  router.Add("GET", "/fhir/r4/Group/{id}", RouteAuth::kAuthenticated, Negotiated([deps](RequestContext& ctx) {
+               auto g = VisibleGroup(deps, *ctx.principal, ctx.Param("id"));
+               if (!g.ok()) return FromError(g.error());
+               return Fhir(ctx.request, 200, GroupToFhir(*g));
+             }));
+  router.Add("GET", "/fhir/r4/Group/{id}/$export", RouteAuth::kAuthenticated, [svc, deps](RequestContext& ctx) {
+    const auth::Principal& who = *ctx.principal;
+    if (!IsSystemToken(who)) {
+      return FromError(MakeError(ErrorKind::kPermissionDenied, "system_client_required",
+                                 "Group/$export is for backend-services (system) clients"));
+    }
+    auto g = VisibleGroup(deps, who, ctx.Param("id"));
+    if (!g.ok()) return FromError(g.error());
+    return ExportKickoff(svc, deps, ctx, &*g);
+  });
   fhir::BulkExports* bulk = deps.bulk;
   if (bulk == nullptr) return;
   router.Add("GET", "/fhir/r4/bulk-status/{id}", RouteAuth::kAuthenticated, [bulk](RequestContext& ctx) {

@@ -6,6 +6,7 @@
 #include "auth/smart_auth.h"
 #include "common/encoding.h"
 #include "common/time.h"
+#include "http/api_backend.h"
 #include "http/app.h"
 #include "http/handler_util.h"
 #include "http/problem.h"
@@ -31,7 +32,7 @@ std::vector<std::pair<std::string, std::string>> FormPairs(std::string_view text
   return out;
 }
 
-std::string SmartConfiguration(const auth::SmartConfig& c) {
+std::string SmartConfiguration(const auth::SmartConfig& c, bool backend_services) {
   json j = {{"issuer", c.issuer},
             {"jwks_uri", c.issuer + "/.well-known/jwks.json"},
             {"authorization_endpoint", c.issuer + "/oauth2/authorize"},
@@ -48,6 +49,17 @@ std::string SmartConfiguration(const auth::SmartConfig& c) {
             {"capabilities", json::array({"launch-standalone", "client-public", "client-confidential-symmetric",
                                           "context-standalone-patient", "permission-v1", "permission-v2",
                                           "permission-patient", "permission-user", "permission-offline"})}};
+  if (backend_services) {
+    // SMART Backend Services (docs/FHIR.md): private_key_jwt with the two algorithms the spec requires.
+    j["token_endpoint_auth_methods_supported"].push_back("private_key_jwt");
+    j["token_endpoint_auth_signing_alg_values_supported"] = json::array({"ES384", "RS384"});
+    j["grant_types_supported"].push_back("client_credentials");
+    j["capabilities"].push_back("client-confidential-asymmetric");
+    for (const char* s : {"system/*.rs", "system/Patient.rs", "system/DiagnosticReport.rs", "system/Provenance.rs",
+                          "system/Group.rs"}) {
+      j["scopes_supported"].push_back(s);
+    }
+  }
   return j.dump();
 }
 
@@ -69,7 +81,7 @@ Response TokenAnswer(const auth::TokenResponse& t) {
   return r;
 }
 
-Response TokenEndpoint(SmartAuthorizer* smart, const Request& req) {
+Response TokenEndpoint(SmartAuthorizer* smart, auth::BackendServices* backend, const Request& req) {
   if (req.Header("content-type").rfind("application/x-www-form-urlencoded", 0) != 0) {
     return OAuthError(400, "invalid_request", "the token request is application/x-www-form-urlencoded");
   }
@@ -82,6 +94,7 @@ Response TokenEndpoint(SmartAuthorizer* smart, const Request& req) {
     auto it = form.find(name);
     return it == form.end() ? std::string() : it->second;
   };
+  if (param("grant_type") == "client_credentials") return ClientCredentialsToken(backend, req, form);
   auth::ClientCredentials client;
   client.client_id = param("client_id");
   std::string authz = req.Header("authorization");
@@ -103,8 +116,9 @@ Response TokenEndpoint(SmartAuthorizer* smart, const Request& req) {
     return OAuthError(400, "invalid_request", "send the client secret with client_secret_basic, not in the body");
   }
   std::string grant = param("grant_type");
-  Result<auth::TokenResponse> answer = MakeError(ErrorKind::kInvalidArgument, "unsupported_grant_type",
-                                                 "grant_type is authorization_code or refresh_token");
+  Result<auth::TokenResponse> answer =
+      MakeError(ErrorKind::kInvalidArgument, "unsupported_grant_type",
+                "grant_type is authorization_code, refresh_token or client_credentials");
   if (grant == "authorization_code") {
     answer = smart->ExchangeCode(client, param("code"), param("redirect_uri"), param("code_verifier"));
   } else if (grant == "refresh_token") {
@@ -135,13 +149,18 @@ Response TokenEndpoint(SmartAuthorizer* smart, const Request& req) {
 }
 
 json AppJson(const auth::SmartApp& a) {
-  return {{"clientId", a.client_id},
-          {"name", a.name},
-          {"redirectUris", a.redirect_uris},
-          {"confidential", a.confidential},
-          {"scope", a.scope},
-          {"createdBy", a.created_by},
-          {"createdAt", Timestamp{a.created_at, 0}.ToRfc3339()}};
+  json j = {{"clientId", a.client_id},
+            {"name", a.name},
+            {"redirectUris", a.redirect_uris},
+            {"confidential", a.confidential},
+            {"scope", a.scope},
+            {"createdBy", a.created_by},
+            {"createdAt", Timestamp{a.created_at, 0}.ToRfc3339()}};
+  if (a.system()) {
+    j["jwks"] = json::parse(a.jwks, nullptr, false);
+    j["actsAs"] = a.acts_as;
+  }
+  return j;
 }
 
 std::optional<Response> AdminOnly(const RequestContext& ctx) {
@@ -164,6 +183,7 @@ std::string PatientIdOf(std::string_view ref) {
 }  // namespace
 
 std::optional<Response> SmartScopeGate(const auth::Principal& who, const RequestContext& ctx) {
+  if (IsSystemToken(who)) return SystemScopeGate(who, ctx);
   const Request& req = ctx.request;
   auto granted = smart::ParseScopes(who.scope);
   if (!granted.ok()) return InsufficientScope("the token's scope is unreadable");
@@ -217,8 +237,8 @@ std::optional<Response> SmartScopeGate(const auth::Principal& who, const Request
 void AddSmartRoutes(Router& router, const AppDeps& deps) {
   SmartAuthorizer* smart = deps.smart;
   if (smart == nullptr) return;
-  auto discovery = [smart](RequestContext&) {
-    Response r = JsonResponse(200, SmartConfiguration(smart->config()));
+  auto discovery = [smart, backend = deps.backend != nullptr](RequestContext&) {
+    Response r = JsonResponse(200, SmartConfiguration(smart->config(), backend));
     r.SetHeader("Access-Control-Allow-Origin", "*");
     return r;
   };
@@ -246,8 +266,8 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
     return OAuthError(400, failure.error, failure.description);
   });
 
-  router.Add("POST", "/oauth2/token", RouteAuth::kPublic, [smart](RequestContext& ctx) {
-    Response r = TokenEndpoint(smart, ctx.request);
+  router.Add("POST", "/oauth2/token", RouteAuth::kPublic, [smart, backend = deps.backend](RequestContext& ctx) {
+    Response r = TokenEndpoint(smart, backend, ctx.request);
     // Browser apps (public clients) call the token endpoint cross-origin; no cookies are involved.
     r.SetHeader("Access-Control-Allow-Origin", "*");
     return r;
@@ -286,13 +306,14 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
     for (const auto& a : smart->apps().List()) items.push_back(AppJson(a));
     return Json(200, {{"items", items}});
   });
-  router.Add("POST", "/api/v1/apps", RouteAuth::kAuthenticated, [smart](RequestContext& ctx) {
+  router.Add("POST", "/api/v1/apps", RouteAuth::kAuthenticated, [smart, deps](RequestContext& ctx) {
     if (auto refusal = AdminOnly(ctx)) return std::move(*refusal);
     auto body = JsonBody(ctx.request);
     if (!body.ok()) return FromError(body.error());
     auth::SmartAppInput in;
     for (const auto& [key, value] : body->items()) {
-      if (key != "name" && key != "redirectUris" && key != "confidential" && key != "scope") {
+      if (key != "name" && key != "redirectUris" && key != "confidential" && key != "scope" && key != "jwks" &&
+          key != "actsAs") {
         return FromError(MakeError(ErrorKind::kInvalidArgument, "unknown_field", "unexpected field " + key));
       }
     }
@@ -303,12 +324,13 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
     }
     in.name = *name;
     in.scope = *scope;
+    if (auto system = SystemClientInput(deps, *body, in)) return std::move(*system);
     auto uris = body->find("redirectUris");
-    if (uris == body->end() || !uris->is_array() || uris->size() > auth::kMaxRedirectUris) {
+    if (uris != body->end() ? !uris->is_array() || uris->size() > auth::kMaxRedirectUris : in.jwks.empty()) {
       return FromError(
           MakeError(ErrorKind::kInvalidArgument, "invalid_field", "redirectUris: an array of 1 to 10 URIs"));
     }
-    for (const auto& u : *uris) {
+    for (const auto& u : uris == body->end() ? json::array() : *uris) {
       if (!u.is_string()) {
         return FromError(MakeError(ErrorKind::kInvalidArgument, "invalid_field", "redirectUris: strings only"));
       }

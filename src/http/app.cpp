@@ -7,6 +7,7 @@
 #include "auth/auth_service.h"
 #include "auth/smart_auth.h"
 #include "crypto/random.h"
+#include "http/api_backend.h"
 #include "http/problem.h"
 #include "http/static_files.h"
 #include "identity/user_directory.h"
@@ -77,6 +78,7 @@ App::App(AppDeps deps, AppOptions options) : deps_(std::move(deps)), options_(st
   AddFhirRoutes(router_, deps_);
   AddLogRoutes(router_, deps_);
   AddSmartRoutes(router_, deps_);
+  AddBackendRoutes(router_, deps_);
 }
 
 App::~App() = default;

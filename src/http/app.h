@@ -21,10 +21,12 @@ class BulkExports;
 }
 namespace medledger::auth {
 class AuthService;
+class BackendServices;
 class OidcProvider;
 class SmartAuthorizer;
 }  // namespace medledger::auth
 namespace medledger::service {
+class BulkGroupRegistry;
 class RecordsService;
 class ReportLog;
 class UserAdminService;
@@ -47,6 +49,8 @@ struct AppDeps {
   std::string trust_bundle;                               // GET /log/trust.json (docs/RECEIPTS.md)
   auth::SmartAuthorizer* smart = nullptr;                 // SMART on FHIR apps; null: no SMART routes
   fhir::BulkExports* bulk = nullptr;                      // $export jobs; null: $export answers 503
+  auth::BackendServices* backend = nullptr;               // client_credentials; null: not offered
+  service::BulkGroupRegistry* groups = nullptr;           // Bulk Data Groups; null: every Group is 404
 };
 
 struct AppOptions {

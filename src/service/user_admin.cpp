@@ -28,6 +28,11 @@ std::vector<identity::User> UserAdminService::ListDoctors() const {
   return out;
 }
 
+bool UserAdminService::IsActiveDoctor(const std::string& username) const {
+  auto user = org_->users().GetUser(username);
+  return user.ok() && !user->disabled && user->role == identity::Role::kDoctor;
+}
+
 Result<EnrolledAccount> UserAdminService::Enroll(const auth::Principal& admin, const NewAccount& in,
                                                  std::vector<FieldIssue>* issues) {
   ML_RETURN_IF_ERROR(MayAdminister(admin));

@@ -47,6 +47,8 @@ class UserAdminService {
   Result<std::vector<identity::User>> ListUsers(const auth::Principal& who) const;
   // The enabled doctors (the consent form's picker). Any signed-in caller.
   std::vector<identity::User> ListDoctors() const;
+  // Whether `username` is an enabled doctor account (what a system client may act as).
+  bool IsActiveDoctor(const std::string& username) const;
 
   // Validates role, username and password in that order ("validation_failed" with the offending field in
   // `issues`, or the password policy's own error), creates the account and records the enrolment signed by

@@ -31,7 +31,11 @@ class BulkExportTest : public ::testing::Test {
     for (const char* u : {"admin", "dr.house", "dr.grey", "alice", "bob"}) tokens_[u] = server_->Login(u);
     alice_ = ParseBody(server_->Get("/api/v1/me", tokens_["alice"])).value("patientId", "");
     ASSERT_FALSE(alice_.empty());
-    for (int i = 0; i < 3; ++i) reports_.push_back(Submit("Bulk report " + std::to_string(i)));
+    for (int i = 0; i < 3; ++i) Submit("Bulk report " + std::to_string(i));
+    // Every report of hers, the demo's included: what a complete export must contain.
+    json list = ParseBody(server_->Get("/api/v1/patients/" + alice_ + "/reports?pageSize=100", tokens_["alice"]));
+    for (const auto& item : list["items"]) reports_.push_back(item.value("reportId", ""));
+    ASSERT_GE(reports_.size(), 3u) << list.dump();
   }
   static void TearDownTestSuite() {
     delete server_;
@@ -221,10 +225,23 @@ TEST_F(BulkExportTest, TypeAndSinceNarrowTheExport) {
   EXPECT_EQ(m["output"][0]["count"], reports_.size());
 }
 
-// Consent decides exactly as for a read: dr.grey without alice's consent gets a failed export (403), with it
-// her reports; revoked, 403 again.
+// Consent decides exactly as in the JSON API: without alice's consent dr.grey's listing of her reports is
+// empty (the contract lists a doctor without consent only what he wrote himself), so his export completes with no
+// DiagnosticReport and reads nothing; with consent it has her reports; revoked, empty again.
 TEST_F(BulkExportTest, ConsentIsHonouredAsForReads) {
-  Outcome(Await(Kickoff("dr.grey", "?_type=DiagnosticReport"), "dr.grey", true), 403);
+  const size_t log_before = AccessLogSize();
+  auto without_consent = [&] {
+    auto listing = server_->Get("/api/v1/patients/" + alice_ + "/reports?pageSize=100", tokens_["dr.grey"]);
+    EXPECT_EQ(listing.status, 200) << listing.body;
+    EXPECT_TRUE(ParseBody(listing)["items"].empty()) << listing.body;
+    auto done = Await(Kickoff("dr.grey", "?_type=DiagnosticReport"), "dr.grey", true);
+    ASSERT_EQ(done.status, 200) << done.body;
+    json m = json::parse(done.body);
+    EXPECT_TRUE(m["output"].empty()) << m.dump();
+    EXPECT_TRUE(m["error"].empty()) << m.dump();
+    EXPECT_EQ(AccessLogSize(), log_before);
+  };
+  without_consent();
   // The same as his plain read of one of the reports.
   EXPECT_EQ(As("GET", "/fhir/r4/DiagnosticReport/" + reports_[0], "dr.grey").status, 403);
 
@@ -252,7 +269,11 @@ TEST_F(BulkExportTest, ConsentIsHonouredAsForReads) {
   auto revoke = server_->Request("DELETE", "/api/v1/patients/" + alice_ + "/consents/" + consent_id, "",
                                  {"Authorization: Bearer " + tokens_["alice"]});
   ASSERT_LT(revoke.status, 300) << revoke.body;
-  Outcome(Await(Kickoff("dr.grey", "?_type=DiagnosticReport"), "dr.grey", true), 403);
+  const size_t log_with_grey = AccessLogSize();
+  auto after = Await(Kickoff("dr.grey", "?_type=DiagnosticReport"), "dr.grey", true);
+  ASSERT_EQ(after.status, 200) << after.body;
+  EXPECT_TRUE(json::parse(after.body)["output"].empty()) << after.body;
+  EXPECT_EQ(AccessLogSize(), log_with_grey);
 }
 
 // Deny by default: no token 401; another patient's record fails as their reads would (403).

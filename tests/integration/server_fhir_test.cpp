@@ -162,7 +162,8 @@ TEST_F(FhirTest, MetadataIsPublicAndListsWhatIsServed) {
   EXPECT_EQ(cs["format"], json::array({"json"}));
   std::set<std::string> types;
   for (const auto& r : cs["rest"][0]["resource"]) types.insert(r.value("type", ""));
-  EXPECT_EQ(types, (std::set<std::string>{"DiagnosticReport", "Patient", "Provenance", "AuditEvent", "Consent"}));
+  EXPECT_EQ(types,
+            (std::set<std::string>{"DiagnosticReport", "Patient", "Provenance", "AuditEvent", "Consent", "Group"}));
   for (const auto& r : cs["rest"][0]["resource"]) {
     if (r["type"] == "DiagnosticReport") {
       EXPECT_EQ(r["searchRevInclude"], json::array({"Provenance:target"}));

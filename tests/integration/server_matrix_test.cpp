@@ -4,11 +4,15 @@
 // within their scopes and patient, and 403 outside them.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/encoding.h"
 #include "crypto/hash.h"
+#include "crypto/random.h"
+#include "jws_test_key.h"
 #include "server_harness.h"
 
 namespace medledger::testing {
@@ -325,6 +329,180 @@ TEST_F(MatrixTest, SmartAppTokensWithinScopeAndPatient) {
   }
   // A clinician asking for patient/ scopes gets none (no patient picker): the app is sent back with invalid_scope.
   EXPECT_TRUE(SmartToken(*server_, tokens_["dr.house"], client, "launch/patient patient/*.rs").empty());
+}
+
+// Bulk Data routes (docs/FHIR.md, Bulk Data) for every role, app scope and patient context, and a system client.
+// Kick-off is open to any signed-in user (202); the job then ends exactly as that user's JSON listing of the
+// patient's reports answers: refused (the listing's 403) or done with as many reports as the listing holds, so
+// consent decides as in the JSON API. Status, files and DELETE answer only the job's owner (user and client):
+// 404 to everyone else, 401 without a token. Group/$export is for system clients only.
+TEST_F(MatrixTest, BulkRoutesByRoleScopeAndPatient) {
+  const std::vector<std::string> async = {"Prefer: respond-async", "Accept: application/fhir+json"};
+  const std::string bob = json::parse(server_->Get("/api/v1/me", tokens_["bob"]).body).value("patientId", "");
+  auto req = [&](const std::string& method, const std::string& path, const std::string& token,
+                 std::vector<std::string> h = {}) {
+    if (!token.empty()) h.push_back("Authorization: Bearer " + token);
+    return server_->Request(method, path, "", h);
+  };
+  auto path_of = [](const std::string& url) { return url.substr(url.find("/fhir/r4")); };
+  auto await = [&](const std::string& status, const std::string& token) {
+    HttpResult r;
+    for (int i = 0; i < 600; ++i) {
+      r = req("GET", status, token);
+      if (r.status != 202) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return r;
+  };
+  // Every other principal is refused a job's status, files and DELETE with 404; no token 401.
+  std::vector<std::pair<std::string, std::string>> principals;  // (name, token)
+  for (const char* u : kUsers) principals.emplace_back(u, tokens_[u]);
+  auto others_refused = [&](const std::string& owner, const std::string& status, const json& manifest) {
+    std::vector<std::string> paths = {status};
+    for (const auto& f : manifest.value("output", json::array())) paths.push_back(path_of(f["url"]));
+    for (const auto& [name, token] : principals) {
+      if (name == owner) continue;
+      for (const auto& path : paths) EXPECT_EQ(req("GET", path, token).status, 404) << name << " " << path;
+      EXPECT_EQ(req("DELETE", status, token).status, 404) << name;
+    }
+    for (const auto& path : paths) EXPECT_EQ(req("GET", path, "").status, 401) << path;
+  };
+  // One user's export of alice: the job's end against the JSON listing, the owner's files, then DELETE.
+  auto export_as = [&](const std::string& name, const std::string& token, const std::string& state) {
+    auto kick = req("GET", "/fhir/r4/Patient/" + alice_ + "/$export?_type=DiagnosticReport", token, async);
+    ASSERT_EQ(kick.status, 202) << state << " " << name << " " << kick.body;
+    const std::string status = path_of(kick.Header("content-location"));
+    auto done = await(status, token);
+    auto listing = req("GET", "/api/v1/patients/" + alice_ + "/reports?pageSize=100", tokens_[name]);
+    if (listing.status != 200) {
+      EXPECT_EQ(done.status, listing.status) << state << " " << name << " " << done.body;
+      return;
+    }
+    ASSERT_EQ(done.status, 200) << state << " " << name << " " << done.body;
+    json manifest = json::parse(done.body);
+    size_t exported = 0, refused = 0;
+    for (const char* list : {"output", "error"}) {
+      for (const auto& f : manifest[list]) {
+        auto file = req("GET", path_of(f["url"]), token);
+        EXPECT_EQ(file.status, 200) << name;
+        (std::string(list) == "output" ? exported : refused) += f.value("count", size_t{0});
+      }
+    }
+    // Each listed report is exported if this user may read it (the JSON read says so) and an error line if not.
+    size_t readable = 0, listed = 0;
+    const json items = ParseBody(listing)["items"];
+    for (const auto& item : items) {
+      ++listed;
+      readable += Call(name, "GET", "/api/v1/reports/" + item.value("reportId", ""), "") == 200 ? 1 : 0;
+    }
+    EXPECT_EQ(exported, readable) << state << " " << name;
+    EXPECT_EQ(refused, listed - readable) << state << " " << name;
+    others_refused(name, status, manifest);
+    EXPECT_EQ(req("DELETE", status, token).status, 202) << name;
+    EXPECT_EQ(req("GET", status, token).status, 404) << name;
+  };
+  for (const char* u : kUsers) export_as(u, tokens_[u], "no consent for dr.grey");
+  EXPECT_EQ(req("GET", "/fhir/r4/Patient/" + alice_ + "/$export", "", async).status, 401);
+
+  // dr.grey with alice's consent exports her reports; revoked, nothing again (checked against his listing).
+  json for_grey = {{"doctor", "dr.grey"}, {"purpose", "care"}, {"expiresAt", Future(30)}};
+  auto granted = server_->PostJson("/api/v1/patients/" + alice_ + "/consents", for_grey.dump(), tokens_["alice"]);
+  ASSERT_EQ(granted.status, 201);
+  ASSERT_GT(
+      ParseBody(req("GET", "/api/v1/patients/" + alice_ + "/reports?pageSize=100", tokens_["dr.grey"]))["items"].size(),
+      0u);
+  export_as("dr.grey", tokens_["dr.grey"], "consent");
+  ASSERT_EQ(Call("alice", "DELETE",
+                 "/api/v1/patients/" + alice_ + "/consents/" + ParseBody(granted).value("consentId", ""), ""),
+            204);
+  export_as("dr.grey", tokens_["dr.grey"], "revoked");
+
+  // SMART app tokens: the kick-off needs a read scope on Patient and the patient in context.
+  json app = {{"name", "Bulk matrix app"},
+              {"redirectUris", {"http://127.0.0.1:9/cb"}},
+              {"scope", "launch/patient patient/*.rs user/*.rs"}};
+  const std::string client =
+      ParseBody(server_->PostJson("/api/v1/apps", app.dump(), tokens_["admin"])).value("clientId", "");
+  struct AppCase {
+    std::string user, scope, patient;
+    long want;
+  };
+  const std::vector<AppCase> cases = {
+      {"alice", "launch/patient patient/*.rs", alice_, 202},
+      {"alice", "launch/patient patient/*.rs", bob, 403},                    // not the patient in context
+      {"alice", "launch/patient patient/DiagnosticReport.rs", alice_, 403},  // no Patient scope
+      {"dr.house", "user/*.rs", alice_, 202},
+      {"dr.house", "user/DiagnosticReport.rs", alice_, 403},
+      {"bob", "launch/patient patient/*.rs", alice_, 403},
+  };
+  for (const auto& c : cases) {
+    const std::string token = SmartToken(*server_, tokens_[c.user], client, c.scope);
+    ASSERT_FALSE(token.empty()) << c.user << " " << c.scope;
+    auto kick = req("GET", "/fhir/r4/Patient/" + c.patient + "/$export?_type=DiagnosticReport", token, async);
+    EXPECT_EQ(kick.status, c.want) << c.user << " [" << c.scope << "] " << c.patient << " " << kick.body;
+    if (kick.status != 202) continue;
+    const std::string status = path_of(kick.Header("content-location"));
+    auto done = await(status, token);
+    EXPECT_EQ(done.status, 200) << done.body;
+    // The same user without the app (their web token) is another owner.
+    principals.emplace_back(c.user + " (web)", tokens_[c.user]);
+    others_refused("", status, json::parse(done.body));
+    principals.pop_back();
+    EXPECT_EQ(req("DELETE", status, token).status, 202);
+  }
+  // Group/$export: never for a user's or an app's token.
+  for (const char* u : kUsers) {
+    EXPECT_EQ(req("GET", "/fhir/r4/Group/x/$export", tokens_[u], async).status, 403) << u;
+  }
+
+  // A system client: only its own Group's export and its own jobs; Patient/$export refused.
+  TestKey key = TestKey::Ec();
+  json sys = {{"name", "Bulk matrix system"},
+              {"scope", "system/*.rs"},
+              {"actsAs", "dr.house"},
+              {"jwks", {{"keys", json::array({key.Jwk("k")})}}}};
+  const std::string sys_client =
+      ParseBody(server_->PostJson("/api/v1/apps", sys.dump(), tokens_["admin"])).value("clientId", "");
+  ASSERT_FALSE(sys_client.empty());
+  const std::string token_endpoint =
+      ParseBody(server_->Get("/.well-known/smart-configuration")).value("token_endpoint", "");
+  const int64_t now = std::time(nullptr);
+  json claims = {{"iss", sys_client}, {"sub", sys_client}, {"aud", token_endpoint},
+                 {"exp", now + 240},  {"iat", now},        {"jti", crypto::RandomHex(16)}};
+  auto tok = server_->Request("POST", "/oauth2/token",
+                              "grant_type=client_credentials&client_assertion_type=" +
+                                  UrlEncode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+                                  "&client_assertion=" + key.Sign({}, claims) + "&scope=" + UrlEncode("system/*.rs"),
+                              {"Content-Type: application/x-www-form-urlencoded"});
+  ASSERT_EQ(tok.status, 200) << tok.body;
+  const std::string sys_token = ParseBody(tok).value("access_token", "");
+  json group = {{"name", "Matrix group"}, {"clientId", sys_client}, {"members", {alice_}}};
+  const std::string group_id =
+      ParseBody(server_->PostJson("/api/v1/bulk-groups", group.dump(), tokens_["admin"])).value("id", "");
+  ASSERT_FALSE(group_id.empty());
+  for (const char* u : {"dr.house", "dr.grey", "alice", "bob", "audrey"}) {
+    EXPECT_EQ(server_->PostJson("/api/v1/bulk-groups", group.dump(), tokens_[u]).status, 403) << u;
+    EXPECT_EQ(req("GET", "/api/v1/bulk-groups", tokens_[u]).status, 403) << u;
+    EXPECT_EQ(req("GET", "/fhir/r4/Group/" + group_id, tokens_[u]).status, 404) << u;
+  }
+  EXPECT_EQ(req("GET", "/fhir/r4/Group/" + group_id, tokens_["admin"]).status, 200);
+  EXPECT_EQ(req("GET", "/fhir/r4/Group/" + group_id, sys_token).status, 200);
+  EXPECT_EQ(req("GET", "/fhir/r4/Patient/" + alice_ + "/$export", sys_token, async).status, 403);
+  EXPECT_EQ(req("GET", "/api/v1/patients/" + alice_ + "/reports", sys_token).status, 403);
+  auto kick = req("GET", "/fhir/r4/Group/" + group_id + "/$export?_type=DiagnosticReport", sys_token, async);
+  ASSERT_EQ(kick.status, 202) << kick.body;
+  const std::string status = path_of(kick.Header("content-location"));
+  auto done = await(status, sys_token);
+  ASSERT_EQ(done.status, 200) << done.body;
+  size_t exported = 0;
+  json manifest = json::parse(done.body);
+  for (const auto& f : manifest["output"]) exported += f.value("count", size_t{0});
+  // dr.house's account reads as dr.house: as many reports as his listing of alice.
+  EXPECT_EQ(exported,
+            ParseBody(req("GET", "/api/v1/patients/" + alice_ + "/reports?pageSize=100", tokens_["dr.house"]))["items"]
+                .size());
+  others_refused("", status, manifest);  // every user, dr.house's own web token included
+  EXPECT_EQ(req("DELETE", status, sys_token).status, 202);
 }
 
 }  // namespace

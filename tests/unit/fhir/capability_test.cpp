@@ -37,8 +37,11 @@ TEST(FhirCapability, EveryAdvertisedSearchParamParsesStrictly) {
       {"AuditEvent", {SearchResource::kAuditEvent, ""}},
       {"Consent", {SearchResource::kConsent, "patient=x1"}},
   };
-  ASSERT_EQ(kinds.size(), SupportedResources().size());
+  size_t searchable = 0;
+  for (const auto& r : SupportedResources()) searchable += r.search_params.empty() ? 0 : 1;
+  ASSERT_EQ(kinds.size(), searchable);
   for (const auto& r : SupportedResources()) {
+    if (r.search_params.empty()) continue;  // Group: read and $export only
     ASSERT_TRUE(kinds.count(r.type)) << r.type;
     const auto& [kind, required] = kinds.at(r.type);
     for (const auto& p : r.search_params) {
@@ -65,6 +68,23 @@ TEST(FhirCapability, EveryAdvertisedSearchParamParsesStrictly) {
   EXPECT_TRUE(Supports("Consent", "update"));
   EXPECT_FALSE(Supports("Consent", "delete"));
   EXPECT_FALSE(Supports("AuditEvent", "read"));
+}
+
+// Bulk Data: the statement instantiates the Bulk Data capability and names patient- and group-level $export
+// on Patient and Group, with Group readable.
+TEST(FhirCapability, AdvertisesBulkExportOperations) {
+  nlohmann::json cs = CapabilityStatement("1.0", "http://x/fhir/r4", {});
+  EXPECT_EQ(cs["instantiates"][0], "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data");
+  std::map<std::string, std::string> ops;
+  bool group_read = false;
+  for (const auto& r : cs["rest"][0]["resource"]) {
+    for (const auto& op : r.value("operation", nlohmann::json::array())) ops[r["type"]] = op["definition"];
+    if (r["type"] == "Group") group_read = r["interaction"] == nlohmann::json::array({{{"code", "read"}}});
+  }
+  EXPECT_EQ(ops["Patient"], "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export");
+  EXPECT_EQ(ops["Group"], "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export");
+  EXPECT_EQ(ops.size(), 2u);
+  EXPECT_TRUE(group_read);
 }
 
 }  // namespace
