@@ -375,7 +375,9 @@ std::string AuthService::OpenIdConfigurationJson() const {
             {"response_types_supported", json::array({"token"})},
             {"subject_types_supported", json::array({"public"})},
             {"id_token_signing_alg_values_supported", json::array({"ES256"})},
-            {"claims_supported", json::array({"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "role", "name"})}};
+            // nonce and fhirUser: the ID tokens of SMART apps granted openid / fhirUser (smart_auth.h).
+            {"claims_supported",
+             json::array({"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "role", "name", "nonce", "fhirUser"})}};
   return j.dump();
 }
 

@@ -84,6 +84,8 @@ Result<std::string> JwtSigner::Sign(const JwtClaims& c) const {
   if (!c.client_id.empty()) payload["client_id"] = c.client_id;
   if (!c.scope.empty()) payload["scope"] = c.scope;
   if (!c.patient.empty()) payload["patient"] = c.patient;
+  if (!c.nonce.empty()) payload["nonce"] = c.nonce;
+  if (!c.fhir_user.empty()) payload["fhirUser"] = c.fhir_user;
   std::string signing_input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
   ML_ASSIGN_OR_RETURN(auto der, key_.Sign(signing_input));
   ML_ASSIGN_OR_RETURN(auto raw, crypto::DerSignatureToRaw(der));
@@ -162,7 +164,11 @@ Result<JwtClaims> JwtVerifier::Verify(std::string_view token, int64_t now) const
   // type must not make its ID tokens unverifiable, and nothing but AuthService gives them meaning.
   if (auto it = payload.find("sid"); it != payload.end() && it->is_string()) c.sid = it->get<std::string>();
   if (auto it = payload.find("gen"); it != payload.end() && it->is_number_integer()) c.gen = it->get<int64_t>();
-  for (auto [name, out] : {std::pair{"client_id", &c.client_id}, {"scope", &c.scope}, {"patient", &c.patient}}) {
+  for (auto [name, out] : {std::pair{"client_id", &c.client_id},
+                           {"scope", &c.scope},
+                           {"patient", &c.patient},
+                           {"nonce", &c.nonce},
+                           {"fhirUser", &c.fhir_user}}) {
     if (auto it = payload.find(name); it != payload.end() && it->is_string()) *out = it->get<std::string>();
   }
   ML_ASSIGN_OR_RETURN(c.exp, TimeClaim(payload, "exp", true));

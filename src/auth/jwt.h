@@ -29,6 +29,10 @@ struct JwtClaims {
   std::string client_id;
   std::string scope;
   std::string patient;
+  // Built-in issuer, SMART OpenID Connect ID tokens only: the authorization request's nonce and the user's
+  // FHIR resource as an absolute URL ("fhirUser").
+  std::string nonce;
+  std::string fhir_user;
   int64_t iat = 0;
   int64_t nbf = 0;
   int64_t exp = 0;

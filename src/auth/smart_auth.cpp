@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "auth/rate_limiter.h"
 #include "common/encoding.h"
 #include "common/time.h"
 #include "crypto/hash.h"
@@ -80,7 +81,8 @@ void SmartAuthorizer::PruneLocked(int64_t now) {
   prune(refresh_);
 }
 
-std::variant<std::string, AuthorizeFailure> SmartAuthorizer::Begin(const AuthorizeParams& p) {
+std::variant<std::string, AuthorizeFailure> SmartAuthorizer::Begin(const AuthorizeParams& p,
+                                                                   std::string_view client_address) {
   // Until client and redirect URI are known good nothing is redirected: an open redirector otherwise.
   auto app = p.client_id.empty() || p.client_id.size() > 64 ? std::nullopt : apps_.Find(p.client_id);
   if (!app) return AuthorizeFailure{false, "invalid_client", "unknown client_id", ""};
@@ -94,6 +96,11 @@ std::variant<std::string, AuthorizeFailure> SmartAuthorizer::Begin(const Authori
   };
   if (p.response_type != "code") return fail("unsupported_response_type", "response_type must be code");
   if (p.state.empty() || p.state.size() > 512) return fail("invalid_request", "state is required (at most 512 bytes)");
+  // Printable ASCII only: it is echoed into a JSON claim, which must be valid UTF-8.
+  if (p.nonce.size() > kMaxNonceBytes ||
+      !std::all_of(p.nonce.begin(), p.nonce.end(), [](char c) { return c >= 0x20 && c <= 0x7e; })) {
+    return fail("invalid_request", "nonce: at most 256 printable ASCII characters");
+  }
   if (p.code_challenge_method != "S256") return fail("invalid_request", "code_challenge_method must be S256");
   if (p.code_challenge.size() != 43 || !std::all_of(p.code_challenge.begin(), p.code_challenge.end(), Unreserved)) {
     return fail("invalid_request", "code_challenge must be the base64url SHA-256 of the verifier");
@@ -108,8 +115,16 @@ std::variant<std::string, AuthorizeFailure> SmartAuthorizer::Begin(const Authori
   if (pending_.size() >= config_.max_pending_requests) {
     return fail("temporarily_unavailable", "too many authorizations in progress; try again shortly");
   }
+  std::string address_key = LoginThrottle::AddressKey(client_address);
+  const auto from_here = std::count_if(pending_.begin(), pending_.end(),
+                                       [&](const auto& e) { return e.second.address_key == address_key; });
+  if (static_cast<size_t>(from_here) >= config_.max_pending_per_address) {
+    return fail("temporarily_unavailable",
+                "too many authorizations in progress from this address; finish or "
+                "wait for one to expire");
+  }
   std::string id = crypto::RandomHex(16);
-  pending_.emplace(id, Pending{p, now + config_.request_ttl_seconds});
+  pending_.emplace(id, Pending{p, std::move(address_key), now + config_.request_ttl_seconds});
   return id;
 }
 
@@ -147,6 +162,10 @@ Result<ConsentView> SmartAuthorizer::Describe(const std::string& request_id, con
     one.resources.push_back(r);
     view.descriptions.emplace_back(one.ToString(), smart::Describe(r));
   }
+  view.grants_resources = !granted.resources.empty();
+  for (auto [on, name] : {std::pair{granted.openid, "openid"}, {granted.fhir_user, "fhirUser"}}) {
+    if (on) view.descriptions.emplace_back(name, smart::DescribeIdentity(name));
+  }
   view.offline_access = granted.offline_access;
   // A patient user's app is always confined to that patient, whatever the scopes' context (user/ included).
   view.patient = patient;
@@ -171,7 +190,7 @@ Result<std::string> SmartAuthorizer::Decide(const std::string& request_id, const
         params.redirect_uri,
         {{"error", "access_denied"}, {"error_description", "the user denied the request"}, {"state", params.state}});
   }
-  if (view.scope.empty() || view.descriptions.empty()) {
+  if (!view.grants_resources) {
     return WithQuery(params.redirect_uri, {{"error", "invalid_scope"},
                                            {"error_description", "none of the requested scopes can be granted"},
                                            {"state", params.state}});
@@ -184,9 +203,9 @@ Result<std::string> SmartAuthorizer::Decide(const std::string& request_id, const
   auto account = users_.GetUser(user.username);
   if (!account.ok()) return MakeError(ErrorKind::kUnauthenticated, "token_invalid", "unknown user");
   std::string code = Base64UrlEncode(crypto::RandomBytes(32));
-  codes_.emplace(Hash(code),
-                 Grant{params.client_id, params.redirect_uri, params.code_challenge, user.username,
-                       account->token_generation, view.scope, view.patient, now + config_.code_ttl_seconds});
+  codes_.emplace(Hash(code), Grant{params.client_id, params.redirect_uri, params.code_challenge, user.username,
+                                   account->token_generation, view.scope, view.patient, params.nonce,
+                                   now + config_.code_ttl_seconds});
   return WithQuery(params.redirect_uri, {{"code", code}, {"state", params.state}});
 }
 
@@ -251,6 +270,22 @@ Status SmartAuthorizer::SaveRefreshLocked() const {
   return refresh_store_->Write(refresh_file_, doc.dump(), kRefreshAad);
 }
 
+Result<std::string> SmartAuthorizer::IdToken(const identity::User& user, const Grant& grant,
+                                             const smart::ScopeSet& scopes, int64_t now) const {
+  JwtClaims c;
+  c.iss = config_.issuer;
+  c.sub = user.username;  // what the access tokens name the user by; never a display name
+  c.aud = grant.client_id;
+  c.jti = crypto::RandomHex(16);
+  c.iat = now;
+  c.nbf = now;
+  c.exp = now + config_.access_ttl_seconds;
+  c.nonce = grant.nonce;
+  // Narrow grants fhirUser only with a patient in context: the user's own Patient resource.
+  if (scopes.fhir_user && !grant.patient.empty()) c.fhir_user = config_.fhir_base + "/Patient/" + grant.patient;
+  return signer_.Sign(c);
+}
+
 Result<TokenResponse> SmartAuthorizer::IssueLocked(const Grant& grant, int64_t now) {
   auto user = users_.GetUser(grant.username);
   if (!user.ok() || user->disabled || user->token_generation != grant.generation) {
@@ -276,6 +311,9 @@ Result<TokenResponse> SmartAuthorizer::IssueLocked(const Grant& grant, int64_t n
   out.scope = grant.scope;
   out.patient = grant.patient;
   ML_ASSIGN_OR_RETURN(auto scopes, smart::ParseScopes(grant.scope));
+  if (scopes.openid) {
+    ML_ASSIGN_OR_RETURN(out.id_token, IdToken(*user, grant, scopes, now));
+  }
   if (scopes.offline_access) {
     std::optional<std::pair<std::string, Grant>> evicted;
     if (refresh_.size() >= config_.max_refresh_tokens) {
@@ -288,6 +326,7 @@ Result<TokenResponse> SmartAuthorizer::IssueLocked(const Grant& grant, int64_t n
     }
     out.refresh_token = Base64UrlEncode(crypto::RandomBytes(32));
     Grant next = grant;
+    next.nonce.clear();
     next.expires_at = now + config_.refresh_ttl_seconds;
     auto [added, inserted] = refresh_.emplace(Hash(out.refresh_token), std::move(next));
     // Answered only once durable: a token the app holds must survive a restart.

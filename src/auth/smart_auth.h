@@ -3,7 +3,8 @@
 // 60 s, bound to client, redirect URI, PKCE challenge and user), the token exchange, and rotating refresh
 // tokens for apps granted offline_access. Access tokens are the built-in issuer's JWTs with the app's
 // client_id, granted scope and patient: AuthService verifies them like any other, and the HTTP layer confines
-// them to /fhir/ and to their scopes.
+// them to /fhir/ and to their scopes. An app granted openid also gets an OpenID Connect ID token signed with
+// the same key (aud = its client_id, so it never passes as an access token), with fhirUser when granted.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,8 @@ struct SmartConfig {
   int64_t request_ttl_seconds = 10 * 60;  // how long the consent screen may stay open
   int64_t refresh_ttl_seconds = 30 * 24 * 3600;
   size_t max_pending_requests = 1000;
+  // Per client address (IPv6 per /64), so one caller cannot take every slot of max_pending_requests.
+  size_t max_pending_per_address = 20;
   size_t max_codes = 1000;
   size_t max_refresh_tokens = 10000;
   std::function<int64_t()> clock;  // empty: the system clock
@@ -42,7 +45,10 @@ struct SmartConfig {
 
 struct AuthorizeParams {
   std::string response_type, client_id, redirect_uri, scope, state, aud, code_challenge, code_challenge_method;
+  std::string nonce;  // OpenID Connect: echoed in the ID token; optional
 };
+
+inline constexpr size_t kMaxNonceBytes = 256;
 
 // Why an authorization request failed. redirect: the error goes back to the (registered, exactly matched)
 // redirect_uri as error=&state=; otherwise it is shown to the user and nothing is redirected.
@@ -59,6 +65,7 @@ struct ConsentView {
   std::string redirect_uri;
   std::string scope;  // what will be granted on approval (the request narrowed)
   std::vector<std::pair<std::string, std::string>> descriptions;  // (scope, plain words)
+  bool grants_resources = false;  // some resource scope survives the narrowing (else approval is pointless)
   bool offline_access = false;
   std::string patient;  // the patient in context: a patient user's own record, always
 };
@@ -69,6 +76,7 @@ struct TokenResponse {
   std::string scope;
   std::string patient;
   std::string refresh_token;
+  std::string id_token;  // when openid was granted
 };
 
 // Token endpoint errors: RFC 6749 5.2 codes in Error::code ("invalid_request", "invalid_client",
@@ -91,8 +99,9 @@ class SmartAuthorizer {
   const SmartConfig& config() const { return config_; }
   SmartAppRegistry& apps() { return apps_; }
 
-  // GET /oauth2/authorize: the id of the request waiting for the user's decision, or the failure.
-  std::variant<std::string, AuthorizeFailure> Begin(const AuthorizeParams& params);
+  // GET /oauth2/authorize from `client_address`: the id of the request waiting for the user's decision, or
+  // the failure.
+  std::variant<std::string, AuthorizeFailure> Begin(const AuthorizeParams& params, std::string_view client_address);
   // What the consent screen shows the signed-in user. "authorization_request_not_found" (404).
   Result<ConsentView> Describe(const std::string& request_id, const Principal& user);
   // The user's decision: the URL to send the browser to (code and state, or error=access_denied). The request
@@ -119,6 +128,7 @@ class SmartAuthorizer {
  private:
   struct Pending {
     AuthorizeParams params;
+    std::string address_key;  // LoginThrottle::AddressKey of the caller
     int64_t expires_at = 0;
   };
   struct Grant {  // what a code or a refresh token stands for
@@ -129,6 +139,7 @@ class SmartAuthorizer {
     uint64_t generation = 0;
     std::string scope;
     std::string patient;
+    std::string nonce;  // codes only: a refreshed ID token carries none (OpenID Connect Core 12.2)
     int64_t expires_at = 0;
   };
 
@@ -137,6 +148,8 @@ class SmartAuthorizer {
   Result<SmartApp> AuthenticateClient(const ClientCredentials& client) const;
   Result<std::string> PatientOf(const Principal& user) const;
   Result<TokenResponse> IssueLocked(const Grant& grant, int64_t now);
+  Result<std::string> IdToken(const identity::User& user, const Grant& grant, const smart::ScopeSet& scopes,
+                              int64_t now) const;
   Status SaveRefreshLocked() const;
 
   SmartAppRegistry& apps_;

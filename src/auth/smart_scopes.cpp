@@ -147,6 +147,8 @@ ScopeSet Narrow(const ScopeSet& requested, const ScopeSet& registered, bool has_
   }
   out.launch_patient = requested.launch_patient && registered.launch_patient && has_patient_context;
   out.offline_access = requested.offline_access && registered.offline_access;
+  out.openid = requested.openid && registered.openid;
+  out.fhir_user = out.openid && requested.fhir_user && registered.fhir_user && has_patient_context;
   return out;
 }
 
@@ -171,6 +173,11 @@ std::string Describe(const ResourceScope& scope) {
   std::string whose = scope.context == Context::kPatient ? "your " : "the ";
   std::string tail = scope.context == Context::kUser ? " you can see" : "";
   return "The app can " + verb + " " + whose + what + tail + ".";
+}
+
+std::string DescribeIdentity(std::string_view scope) {
+  if (scope == "fhirUser") return "The app can learn which patient record is yours.";
+  return "The app can learn who you are (your user name here).";
 }
 
 }  // namespace medledger::auth::smart

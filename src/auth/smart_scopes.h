@@ -47,10 +47,14 @@ Result<ScopeSet> ParseScopes(std::string_view text);
 // What may be granted: the requested scopes, cut to the app's registered scopes and to what the user can
 // delegate. patient/ scopes and launch/patient need a patient in context: only a patient user has one
 // (a clinician's launch/patient would need a patient picker, which this server does not have). system/
-// scopes are for backend services and never granted here; openid/fhirUser are not (no id_token is issued).
+// scopes are for backend services and never granted here. openid (an ID token) is granted like the others;
+// fhirUser only with openid and a patient in context, since the only FHIR resource a user can be here is
+// their own Patient (there is no Practitioner resource for a clinician to point at).
 ScopeSet Narrow(const ScopeSet& requested, const ScopeSet& registered, bool has_patient_context);
 
 // One sentence a patient understands, for the consent screen.
 std::string Describe(const ResourceScope& scope);
+// The same for the identity scopes: "openid" and "fhirUser".
+std::string DescribeIdentity(std::string_view scope);
 
 }  // namespace medledger::auth::smart

@@ -41,14 +41,15 @@ std::string SmartConfiguration(const auth::SmartConfig& c, bool backend_services
             {"grant_types_supported", json::array({"authorization_code", "refresh_token"})},
             {"response_types_supported", json::array({"code"})},
             {"scopes_supported",
-             json::array({"launch/patient", "offline_access", "patient/*.rs", "user/*.rs",
+             json::array({"openid", "fhirUser", "launch/patient", "offline_access", "patient/*.rs", "user/*.rs",
                           "patient/DiagnosticReport.rs", "user/DiagnosticReport.rs", "user/DiagnosticReport.c",
                           "patient/Patient.rs", "user/Patient.rs", "patient/Provenance.rs", "user/Provenance.rs",
                           "patient/AuditEvent.rs", "user/AuditEvent.rs", "patient/Consent.crus", "user/Consent.rs"})},
             {"code_challenge_methods_supported", json::array({"S256"})},
-            {"capabilities", json::array({"launch-standalone", "client-public", "client-confidential-symmetric",
-                                          "context-standalone-patient", "permission-v1", "permission-v2",
-                                          "permission-patient", "permission-user", "permission-offline"})}};
+            {"capabilities",
+             json::array({"launch-standalone", "client-public", "client-confidential-symmetric",
+                          "context-standalone-patient", "permission-v1", "permission-v2", "permission-patient",
+                          "permission-user", "permission-offline", "sso-openid-connect"})}};
   if (backend_services) {
     // SMART Backend Services (docs/FHIR.md): private_key_jwt with the two algorithms the spec requires.
     j["token_endpoint_auth_methods_supported"].push_back("private_key_jwt");
@@ -75,6 +76,7 @@ Response TokenAnswer(const auth::TokenResponse& t) {
       {"access_token", t.access_token}, {"token_type", "Bearer"}, {"expires_in", t.expires_in}, {"scope", t.scope}};
   if (!t.patient.empty()) j["patient"] = t.patient;
   if (!t.refresh_token.empty()) j["refresh_token"] = t.refresh_token;
+  if (!t.id_token.empty()) j["id_token"] = t.id_token;
   Response r = JsonResponse(200, j.dump());
   r.SetHeader("Cache-Control", "no-store");
   r.SetHeader("Pragma", "no-cache");
@@ -249,8 +251,9 @@ void AddSmartRoutes(Router& router, const AppDeps& deps) {
     const Request& req = ctx.request;
     auto p = [&req](const char* name) { return req.QueryParam(name).value_or(""); };
     auth::AuthorizeParams params{p("response_type"), p("client_id"), p("redirect_uri"),   p("scope"),
-                                 p("state"),         p("aud"),       p("code_challenge"), p("code_challenge_method")};
-    auto outcome = smart->Begin(params);
+                                 p("state"),         p("aud"),       p("code_challenge"), p("code_challenge_method"),
+                                 p("nonce")};
+    auto outcome = smart->Begin(params, req.remote_address);
     Response r;
     r.status = 302;
     if (auto* id = std::get_if<std::string>(&outcome)) {

@@ -1,12 +1,15 @@
 // SMART App Launch 2.x over real HTTP against the real binary (docs/FHIR.md, SMART on FHIR): discovery, the
 // administrator's app registry, the authorization code flow with PKCE as a test client runs it (authorize,
 // the web app's consent API, token), and what the app's token can and cannot do: its scopes, its patient,
-// FHIR only. Failure paths: wrong verifier, reused code, wrong or unregistered redirect, plain PKCE, a removed app.
+// FHIR only; the OpenID Connect ID token (openid fhirUser) verified against the served JWKS. Failure paths: wrong
+// verifier, reused code, wrong or unregistered redirect, plain PKCE, a removed app, a flood of authorizations.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "auth/jwt.h"
 #include "common/encoding.h"
+#include "common/time.h"
 #include "crypto/hash.h"
 #include "server_harness.h"
 
@@ -57,15 +60,18 @@ class SmartTest : public ::testing::Test {
   }
 
   std::string AuthorizeQuery(const std::string& client, const std::string& scope,
-                             const std::string& redirect = kRedirect, const std::string& method = "S256") {
+                             const std::string& redirect = kRedirect, const std::string& method = "S256",
+                             const std::string& nonce = "") {
     return "/oauth2/authorize?response_type=code&client_id=" + client + "&redirect_uri=" + UrlEncode(redirect) +
            "&scope=" + UrlEncode(scope) + "&state=xyz123&aud=" + UrlEncode(Fhir()) +
-           "&code_challenge=" + Challenge(kVerifier) + "&code_challenge_method=" + method;
+           "&code_challenge=" + Challenge(kVerifier) + "&code_challenge_method=" + method +
+           (nonce.empty() ? "" : "&nonce=" + UrlEncode(nonce));
   }
 
   // authorize -> consent screen API -> approve: the redirect the browser would follow.
-  std::string Approve(const std::string& client, const std::string& scope, const char* user) {
-    auto r = server_->Get(AuthorizeQuery(client, scope));
+  std::string Approve(const std::string& client, const std::string& scope, const char* user,
+                      const std::string& nonce = "") {
+    auto r = server_->Get(AuthorizeQuery(client, scope, kRedirect, "S256", nonce));
     EXPECT_EQ(r.status, 302) << r.body;
     std::string location = r.Header("location");
     EXPECT_EQ(location.rfind("/smart/authorize?request=", 0), 0u) << location;
@@ -90,8 +96,8 @@ class SmartTest : public ::testing::Test {
            "&redirect_uri=" + UrlEncode(redirect);
   }
 
-  json AppToken(const std::string& client, const std::string& scope, const char* user) {
-    std::string to = Approve(client, scope, user);
+  json AppToken(const std::string& client, const std::string& scope, const char* user, const std::string& nonce = "") {
+    std::string to = Approve(client, scope, user, nonce);
     EXPECT_EQ(QueryValue(to, "state"), "xyz123");
     auto r = Token(CodeForm(client, QueryValue(to, "code")));
     EXPECT_EQ(r.status, 200) << r.body;
@@ -125,8 +131,10 @@ TEST_F(SmartTest, DiscoveryAndCapabilityStatementAdvertiseTheEndpoints) {
                             "context-standalone-patient", "permission-v2", "permission-patient", "permission-user"}) {
       EXPECT_NE(std::find(caps.begin(), caps.end(), cap), caps.end()) << cap;
     }
-    // No id_token is issued, so OpenID Connect is not claimed.
-    EXPECT_EQ(std::find(caps.begin(), caps.end(), "sso-openid-connect"), caps.end());
+    // ID tokens are issued for openid (with fhirUser for a patient).
+    EXPECT_NE(std::find(caps.begin(), caps.end(), "sso-openid-connect"), caps.end());
+    auto scopes = c["scopes_supported"];
+    for (const char* s : {"openid", "fhirUser"}) EXPECT_NE(std::find(scopes.begin(), scopes.end(), s), scopes.end());
   }
   json meta = ParseBody(server_->Get("/fhir/r4/metadata"));
   const json& security = meta["rest"][0]["security"];
@@ -177,7 +185,8 @@ TEST_F(SmartTest, PatientAppSeesOnlyItsPatientAndItsScopes) {
   json token = AppToken(client, "launch/patient patient/DiagnosticReport.rs openid fhirUser offline_access", "alice");
   EXPECT_EQ(token["patient"], alice_);
   EXPECT_EQ(token["token_type"], "Bearer");
-  EXPECT_EQ(token["scope"], "launch/patient patient/DiagnosticReport.rs offline_access");  // openid not granted
+  // openid/fhirUser were asked for, not registered: not granted.
+  EXPECT_EQ(token["scope"], "launch/patient patient/DiagnosticReport.rs offline_access");
   EXPECT_FALSE(token.contains("id_token"));
   const std::string access = token["access_token"];
 
@@ -293,6 +302,94 @@ TEST_F(SmartTest, ConfidentialClientUsesClientSecretBasic) {
   auto ok = Token(CodeForm(client, code), {"Authorization: Basic " + Base64Encode(client + ":" + secret)});
   EXPECT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(ParseBody(ok)["patient"], alice_);
+}
+
+// The verifier a relying party builds from the server's discovery: issuer from openid-configuration, keys from
+// jwks.json, the app's client_id as audience.
+auth::JwtVerifier JwksVerifier(ServerProcess& server, const std::string& client_id) {
+  json oidc = ParseBody(server.Get("/.well-known/openid-configuration"));
+  EXPECT_EQ(oidc.value("issuer", ""), server.base_url());
+  auth::JwtVerifier v(auth::JwtVerifyOptions{oidc.value("issuer", ""), client_id});
+  auto jwks = server.Get("/.well-known/jwks.json");
+  EXPECT_EQ(jwks.status, 200);
+  auto keys = auth::ParseJwks(jwks.body);
+  EXPECT_TRUE(keys.ok() && !keys->empty());
+  if (keys.ok()) {
+    for (auto& [kid, key] : *keys) v.AddKey(kid, key);
+  }
+  return v;
+}
+
+TEST_F(SmartTest, OpenidFhirUserGivesAPatientAnIdTokenThatVerifiesAgainstTheJwks) {
+  json app = RegisterApp({{"name", "Who am I"},
+                          {"redirectUris", {kRedirect}},
+                          {"scope", "launch/patient patient/*.rs user/*.rs openid fhirUser offline_access"}});
+  const std::string client = app["clientId"];
+  json token =
+      AppToken(client, "launch/patient patient/Patient.rs openid fhirUser offline_access", "alice", "nonce-4f1c2a");
+  EXPECT_EQ(token["scope"], "launch/patient patient/Patient.rs openid fhirUser offline_access");
+  ASSERT_TRUE(token.contains("id_token")) << token.dump();
+  const std::string id_token = token["id_token"];
+  const int64_t now = Timestamp::Now().seconds;
+  auto claims = JwksVerifier(*server_, client).Verify(id_token, now);
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->sub, "alice");
+  EXPECT_EQ(claims->nonce, "nonce-4f1c2a");
+  const std::string fhir_user = Fhir() + "/Patient/" + alice_;
+  EXPECT_EQ(claims->fhir_user, fhir_user);
+  EXPECT_LE(claims->exp - claims->iat, token["expires_in"].get<int64_t>());
+  // fhirUser resolves, with the app's access token, to the patient's own resource.
+  auto me = GetWith(fhir_user.substr(server_->base_url().size()), token["access_token"].get<std::string>());
+  EXPECT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(ParseBody(me)["id"], alice_);
+  // The ID token is not a bearer token for the API.
+  EXPECT_EQ(GetWith("/fhir/r4/Patient/" + alice_, id_token).status, 401);
+  // A refresh answers a fresh ID token (no nonce: OpenID Connect Core 12.2).
+  auto refreshed = Token("grant_type=refresh_token&client_id=" + client +
+                         "&refresh_token=" + token["refresh_token"].get<std::string>());
+  ASSERT_EQ(refreshed.status, 200) << refreshed.body;
+  auto again = JwksVerifier(*server_, client).Verify(ParseBody(refreshed).value("id_token", ""), now);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->fhir_user, fhir_user);
+  EXPECT_TRUE(again->nonce.empty());
+
+  // A clinician: openid, but no fhirUser (this server has no Practitioner resource to point at).
+  json doctor = AppToken(client, "user/DiagnosticReport.rs openid fhirUser", "dr.house");
+  EXPECT_EQ(doctor["scope"], "user/DiagnosticReport.rs openid");
+  auto dr = JwksVerifier(*server_, client).Verify(doctor.value("id_token", ""), now);
+  ASSERT_TRUE(dr.ok()) << dr.error().message;
+  EXPECT_EQ(dr->sub, "dr.house");
+  EXPECT_TRUE(dr->fhir_user.empty());
+  // An over-long nonce goes back to the app as invalid_request.
+  auto r = server_->Get(AuthorizeQuery(client, "patient/*.rs openid", kRedirect, "S256", std::string(300, 'n')));
+  EXPECT_EQ(r.status, 302);
+  EXPECT_EQ(QueryValue(r.Header("location"), "error"), "invalid_request");
+}
+
+TEST_F(SmartTest, OneAddressCannotFillThePendingAuthorizations) {
+  json app = RegisterApp({{"name", "Flood"}, {"redirectUris", {kRedirect}}, {"scope", "patient/*.rs"}});
+  const std::string client = app["clientId"];
+  // The server's bound per address is 20 pending requests (SmartConfig::max_pending_per_address).
+  std::vector<std::string> requests;
+  for (int i = 0; i < 20; ++i) {
+    auto r = server_->Get(AuthorizeQuery(client, "patient/*.rs"));
+    ASSERT_EQ(r.Header("location").rfind("/smart/authorize?request=", 0), 0u) << i << " " << r.Header("location");
+    requests.push_back(QueryValue(r.Header("location"), "request"));
+  }
+  auto refused = server_->Get(AuthorizeQuery(client, "patient/*.rs"));
+  EXPECT_EQ(refused.status, 302);
+  EXPECT_EQ(QueryValue(refused.Header("location"), "error"), "temporarily_unavailable");
+  EXPECT_EQ(QueryValue(refused.Header("location"), "state"), "xyz123");
+  // Deciding frees the caller's slots (and leaves later tests their room).
+  for (const auto& id : requests) {
+    auto denied =
+        server_->PostJson("/api/v1/oauth2/requests/" + id + "/decision", R"({"approve":false})", tokens_["alice"]);
+    EXPECT_EQ(denied.status, 200);
+  }
+  auto again = server_->Get(AuthorizeQuery(client, "patient/*.rs"));
+  EXPECT_EQ(again.Header("location").rfind("/smart/authorize?request=", 0), 0u) << again.Header("location");
+  server_->PostJson("/api/v1/oauth2/requests/" + QueryValue(again.Header("location"), "request") + "/decision",
+                    R"({"approve":false})", tokens_["alice"]);
 }
 
 }  // namespace

@@ -78,7 +78,7 @@ try {
   const reg = await fetch(`${base}/api/v1/apps`, {
     method: "POST",
     headers: { "Content-Type": "application/json", Authorization: `Bearer ${admin.accessToken}` },
-    body: JSON.stringify({ name: "fhirclient test app", redirectUris: [`${base}/smartapp/index.html`], scope: "launch/patient patient/*.rs" }),
+    body: JSON.stringify({ name: "fhirclient test app", redirectUris: [`${base}/smartapp/index.html`], scope: "launch/patient patient/*.rs openid fhirUser" }),
   });
   const app = await reg.json();
   expect(reg.status === 201, `app registered (${reg.status})`);
@@ -97,6 +97,7 @@ try {
   expect((await page.getByTestId("smart-app-name").textContent()) === "fhirclient test app", "consent screen names the app");
   const asks = await page.getByRole("list", { name: "What the app asks for" }).textContent();
   expect(/read and search your medical reports/.test(asks), `consent screen says what is asked: ${asks}`);
+  expect(/which patient record is yours/.test(asks), `consent screen says the app learns who the user is: ${asks}`);
   const shotDir = path.join(REPO, "test-output", "screenshots");
   fs.mkdirSync(shotDir, { recursive: true });
   await page.screenshot({ path: path.join(shotDir, "smart-consent.png"), fullPage: true });
@@ -111,7 +112,31 @@ try {
   expect(result.searchType === "searchset", "the app searches DiagnosticReport");
   expect(result.reports >= 1, `the search finds the patient's reports (${result.reports})`);
   expect(result.otherPatient === 403, `another patient is refused (${result.otherPatient})`);
-  expect(!/openid|fhirUser/.test(result.scope), `openid/fhirUser not granted (${result.scope})`);
+  expect(/\bopenid\b/.test(result.scope) && /\bfhirUser\b/.test(result.scope), `openid and fhirUser granted (${result.scope})`);
+  const patientRef = `Patient/${alice.user.patientId}`;
+  const id = result.idToken ?? {};
+  expect(id.fhirUser === `${base}/fhir/r4/${patientRef}`, `id_token fhirUser is the patient's absolute URL (${id.fhirUser})`);
+  expect(result.fhirUser === patientRef && result.userFhirUser === patientRef, `client.getFhirUser() / client.user.fhirUser name the patient (${result.fhirUser}, ${result.userFhirUser})`);
+  expect(result.userType === "Patient", `the user is a Patient (${result.userType})`);
+  expect(result.userResource === patientRef, `client.user.read() reads the patient (${result.userResource})`);
+  expect(id.iss === base && id.sub === "alice" && id.aud === app.clientId, `id_token iss/sub/aud (${id.iss}, ${id.sub}, ${id.aud})`);
+  const nowS = Date.now() / 1000;
+  expect(id.iat <= nowS + 5 && id.exp > nowS && id.exp - id.iat <= 3600, `id_token iat/exp are current and short (${id.iat}, ${id.exp})`);
+  // Signed with the server's key: verify the ES256 signature against /.well-known/jwks.json (WebCrypto).
+  const raw = result.idTokenRaw;
+  expect(typeof raw === "string" && raw.split(".").length === 3, "the raw id_token is a JWS");
+  if (typeof raw === "string") {
+    const [h, p, sgn] = raw.split(".");
+    const header = JSON.parse(Buffer.from(h, "base64url").toString());
+    const jwks = await (await fetch(`${base}/.well-known/jwks.json`)).json();
+    const jwk = jwks.keys.find((k) => k.kid === header.kid);
+    expect(header.alg === "ES256" && !!jwk, `id_token is ES256 with a JWKS key (${header.alg}, ${header.kid})`);
+    if (jwk) {
+      const key = await crypto.subtle.importKey("jwk", jwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+      const ok = await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, Buffer.from(sgn, "base64url"), Buffer.from(`${h}.${p}`));
+      expect(ok, "id_token signature verifies with the JWKS key");
+    }
+  }
 } catch (e) {
   failed = true;
   console.error(e);

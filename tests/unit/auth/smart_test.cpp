@@ -57,11 +57,25 @@ TEST(SmartScopesTest, NarrowCutsToRegistrationAndToPatientContext) {
                        "offline_access openid fhirUser")
                        .value();
   auto for_patient = smart::Narrow(requested, registered, true);
-  // c, u, d were not registered; patient/Patient not registered; system/ never; offline_access not registered;
-  // openid/fhirUser not implemented.
+  // c, u, d were not registered; patient/Patient not registered; system/ never; offline_access, openid and
+  // fhirUser not registered.
   EXPECT_EQ(for_patient.ToString(), "launch/patient patient/DiagnosticReport.rs user/Consent.r");
   auto for_doctor = smart::Narrow(requested, registered, false);
   EXPECT_EQ(for_doctor.ToString(), "user/Consent.r");  // no patient in context: no patient/ scope, no launch
+}
+
+TEST(SmartScopesTest, OpenidWhenRegisteredAndFhirUserOnlyWithOpenidAndAPatient) {
+  auto registered = ParseScopes("patient/*.rs user/*.rs openid fhirUser").value();
+  auto requested = ParseScopes("patient/DiagnosticReport.rs user/Consent.r openid fhirUser").value();
+  EXPECT_EQ(smart::Narrow(requested, registered, true).ToString(),
+            "patient/DiagnosticReport.rs user/Consent.r openid fhirUser");
+  // A clinician has no FHIR resource of their own here (no Practitioner): openid, but no fhirUser.
+  EXPECT_EQ(smart::Narrow(requested, registered, false).ToString(), "user/Consent.r openid");
+  // fhirUser alone would promise an ID token that openid was not asked for.
+  auto no_openid = ParseScopes("patient/DiagnosticReport.rs fhirUser").value();
+  EXPECT_EQ(smart::Narrow(no_openid, registered, true).ToString(), "patient/DiagnosticReport.rs");
+  auto only_openid = ParseScopes("patient/DiagnosticReport.rs openid").value();
+  EXPECT_EQ(smart::Narrow(only_openid, registered, true).ToString(), "patient/DiagnosticReport.rs openid");
 }
 
 TEST(SmartScopesTest, DescribeSpeaksPlainly) {
@@ -98,6 +112,7 @@ constexpr int64_t kStart = 1'800'000'000;
 const std::string kVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const std::string kChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const std::string kRedirect = "https://app.example/cb";
+const std::string kAddress = "192.0.2.1";
 
 class SmartFlowTest : public ::testing::Test {
  protected:
@@ -143,9 +158,10 @@ class SmartFlowTest : public ::testing::Test {
     return auth_->Authenticate(pair.access_token).value();
   }
 
-  // A code for alice through Begin and Decide.
-  std::string Code(const Principal& who) {
-    auto begun = smart_->Begin(Params());
+  // A code for `who` through Begin and Decide.
+  std::string Code(const Principal& who) { return CodeFor(Params(), who); }
+  std::string CodeFor(const AuthorizeParams& params, const Principal& who) {
+    auto begun = smart_->Begin(params, kAddress);
     EXPECT_TRUE(std::holds_alternative<std::string>(begun));
     auto to = smart_->Decide(std::get<std::string>(begun), who, true);
     EXPECT_TRUE(to.ok());
@@ -165,7 +181,7 @@ class SmartFlowTest : public ::testing::Test {
 
 TEST_F(SmartFlowTest, CodeExchangeIssuesAScopedPatientTokenThatAuthServiceAccepts) {
   Principal alice = User("alice");
-  auto view = smart_->Describe(std::get<std::string>(smart_->Begin(Params())), alice);
+  auto view = smart_->Describe(std::get<std::string>(smart_->Begin(Params(), kAddress)), alice);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->app_name, "Reports app");
   EXPECT_EQ(view->patient, "p-alice");
@@ -221,37 +237,39 @@ TEST_F(SmartFlowTest, CodeExpiresAfterSixtySecondsAndIsBoundToRedirectAndClient)
 TEST_F(SmartFlowTest, BeginRefusesWithoutRedirectUntilClientAndUriAreKnown) {
   auto p = Params();
   p.client_id = "unknown";
-  auto r = std::get<AuthorizeFailure>(smart_->Begin(p));
+  auto r = std::get<AuthorizeFailure>(smart_->Begin(p, kAddress));
   EXPECT_FALSE(r.redirect);
   p = Params();
   p.redirect_uri = "https://evil.example/cb";
-  r = std::get<AuthorizeFailure>(smart_->Begin(p));
+  r = std::get<AuthorizeFailure>(smart_->Begin(p, kAddress));
   EXPECT_FALSE(r.redirect);
   EXPECT_TRUE(r.redirect_to.empty());
   for (auto mutate : std::vector<std::function<void(AuthorizeParams&)>>{
            [](AuthorizeParams& a) { a.code_challenge_method = "plain"; },
            [](AuthorizeParams& a) { a.code_challenge = ""; },
            [](AuthorizeParams& a) { a.aud = "https://other.example/fhir"; },
-           [](AuthorizeParams& a) { a.response_type = "token"; },
-           [](AuthorizeParams& a) { a.state = ""; },
+           [](AuthorizeParams& a) { a.response_type = "token"; }, [](AuthorizeParams& a) { a.state = ""; },
            [](AuthorizeParams& a) { a.scope = "openid"; },
+           [](AuthorizeParams& a) { a.nonce = std::string(kMaxNonceBytes + 1, 'n'); },
+           [](AuthorizeParams& a) { a.nonce = "a\x01b"; },
+           [](AuthorizeParams& a) { a.nonce = "caf\xc3\xa9"; },  // echoed into JSON: printable ASCII only
        }) {
     p = Params();
     mutate(p);
-    r = std::get<AuthorizeFailure>(smart_->Begin(p));
+    r = std::get<AuthorizeFailure>(smart_->Begin(p, kAddress));
     EXPECT_TRUE(r.redirect) << r.error;
     EXPECT_EQ(r.redirect_to.rfind(kRedirect + "?error=", 0), 0u) << r.redirect_to;
   }
 }
 
 TEST_F(SmartFlowTest, DenyRedirectsAccessDeniedAndADoctorGetsNoPatientScopes) {
-  auto id = std::get<std::string>(smart_->Begin(Params()));
+  auto id = std::get<std::string>(smart_->Begin(Params(), kAddress));
   auto to = smart_->Decide(id, User("alice"), false);
   ASSERT_TRUE(to.ok());
   EXPECT_EQ(*to, kRedirect + "?error=access_denied&error_description=the%20user%20denied%20the%20request&state=st");
   EXPECT_EQ(smart_->Decide(id, User("alice"), true).error().code, "authorization_request_not_found");
   // A clinician: patient/ scopes need a patient in context, which only a patient user has here.
-  id = std::get<std::string>(smart_->Begin(Params()));
+  id = std::get<std::string>(smart_->Begin(Params(), kAddress));
   to = smart_->Decide(id, User("drbob"), true);
   ASSERT_TRUE(to.ok());
   EXPECT_NE(to->find("error=invalid_scope"), std::string::npos);
@@ -263,7 +281,7 @@ TEST_F(SmartFlowTest, ConfidentialClientAuthenticatesWithItsSecret) {
   EXPECT_NE(app.first.secret_hash, app.second);
   auto p = Params();
   p.client_id = app.first.client_id;
-  auto id = std::get<std::string>(smart_->Begin(p));
+  auto id = std::get<std::string>(smart_->Begin(p, kAddress));
   auto to = smart_->Decide(id, User("alice"), true).value();
   auto at = to.find("code=");
   std::string code = to.substr(at + 5, to.find('&', at) - at - 5);
@@ -341,6 +359,162 @@ TEST_F(SmartFlowTest, AFullDiskRefusesTheRefreshAndKeepsTheOldToken) {
   EXPECT_EQ(refused.error().kind, ErrorKind::kNoSpace);
   env.ClearFaults();
   EXPECT_TRUE(smart_->Refresh({client_, "", false}, token.refresh_token, "").ok());
+}
+
+// An app registered for openid and fhirUser, asking for them with a nonce.
+class SmartIdTokenTest : public SmartFlowTest {
+ protected:
+  void SetUp() override {
+    SmartFlowTest::SetUp();
+    auto app = apps_->Register(
+        {"Who am I", {kRedirect}, false, "launch/patient patient/*.rs user/*.rs openid fhirUser offline_access"},
+        "admin", kStart);
+    ASSERT_TRUE(app.ok());
+    id_client_ = app->first.client_id;
+  }
+
+  AuthorizeParams IdParams(const std::string& scope, const std::string& nonce = "n-0S6_WzA2Mj") {
+    AuthorizeParams p = Params();
+    p.client_id = id_client_;
+    p.scope = scope;
+    p.nonce = nonce;
+    return p;
+  }
+
+  // The verifier a relying party builds from /.well-known/jwks.json, for ID tokens of this app.
+  JwtVerifier JwksVerifier(const std::string& audience) {
+    JwtVerifier v(JwtVerifyOptions{auth_->config().issuer, audience});
+    auto keys = ParseJwks(auth_->signer().JwksJson());
+    EXPECT_TRUE(keys.ok());
+    for (auto& [kid, key] : *keys) v.AddKey(kid, key);
+    return v;
+  }
+
+  std::string id_client_;
+};
+
+TEST_F(SmartIdTokenTest, PatientGetsAnIdTokenWithFhirUserAndNonceSignedByTheJwksKey) {
+  Principal alice = User("alice");
+  auto request = std::get<std::string>(
+      smart_->Begin(IdParams("launch/patient patient/DiagnosticReport.rs openid fhirUser offline_access"), kAddress));
+  auto view = smart_->Describe(request, alice).value();
+  // The consent screen says the app learns who the user is.
+  std::vector<std::string> shown;
+  for (const auto& d : view.descriptions) shown.push_back(d.first);
+  EXPECT_NE(std::find(shown.begin(), shown.end(), "openid"), shown.end());
+  EXPECT_NE(std::find(shown.begin(), shown.end(), "fhirUser"), shown.end());
+  auto to = smart_->Decide(request, alice, true).value();
+  auto at = to.find("code=");
+  std::string code = to.substr(at + 5, to.find('&', at) - at - 5);
+  auto token = smart_->ExchangeCode({id_client_, "", false}, code, kRedirect, kVerifier);
+  ASSERT_TRUE(token.ok()) << token.error().message;
+  EXPECT_EQ(token->scope, "launch/patient patient/DiagnosticReport.rs openid fhirUser offline_access");
+  ASSERT_FALSE(token->id_token.empty());
+
+  auto claims = JwksVerifier(id_client_).Verify(token->id_token, now_.load());
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->iss, auth_->config().issuer);
+  EXPECT_EQ(claims->sub, "alice");
+  EXPECT_EQ(claims->aud, id_client_);
+  EXPECT_EQ(claims->nonce, "n-0S6_WzA2Mj");
+  EXPECT_EQ(claims->fhir_user, auth_->config().issuer + "/fhir/r4/Patient/p-alice");
+  EXPECT_EQ(claims->iat, kStart);
+  EXPECT_EQ(claims->exp, kStart + smart_->config().access_ttl_seconds);
+  // No PHI and nothing an access token carries: no display name, role, scope or patient claim.
+  EXPECT_TRUE(claims->name.empty());
+  EXPECT_TRUE(claims->role.empty());
+  EXPECT_TRUE(claims->scope.empty());
+  EXPECT_TRUE(claims->client_id.empty());
+  // Signed for the app, not for the API: the ID token is no access token, nor the access token an ID token.
+  EXPECT_EQ(auth_->Authenticate(token->id_token).error().code, "token_invalid");
+  EXPECT_FALSE(JwksVerifier(id_client_).Verify(token->access_token, now_.load()).ok());
+  EXPECT_FALSE(JwksVerifier("another-client").Verify(token->id_token, now_.load()).ok());
+  // A flipped payload byte breaks the signature.
+  std::string forged = token->id_token;
+  forged[forged.find('.') + 5] ^= 1;
+  EXPECT_FALSE(JwksVerifier(id_client_).Verify(forged, now_.load()).ok());
+
+  // Refresh: a fresh ID token for the same user, issued now, without the nonce (OpenID Connect Core 12.2).
+  now_ += 100;
+  auto refreshed = smart_->Refresh({id_client_, "", false}, token->refresh_token, "");
+  ASSERT_TRUE(refreshed.ok());
+  auto again = JwksVerifier(id_client_).Verify(refreshed->id_token, now_.load());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->sub, "alice");
+  EXPECT_EQ(again->fhir_user, claims->fhir_user);
+  EXPECT_EQ(again->iat, kStart + 100);
+  EXPECT_TRUE(again->nonce.empty());
+  // A refresh narrowed to leave openid out answers no ID token.
+  auto narrowed = smart_->Refresh({id_client_, "", false}, refreshed->refresh_token, "patient/DiagnosticReport.r");
+  ASSERT_TRUE(narrowed.ok());
+  EXPECT_EQ(narrowed->scope, "patient/DiagnosticReport.r");
+  EXPECT_TRUE(narrowed->id_token.empty());
+}
+
+TEST_F(SmartIdTokenTest, OpenidAloneGivesAnIdTokenWithoutFhirUserAndNoNonceWhenNoneWasSent) {
+  auto token = smart_->ExchangeCode({id_client_, "", false},
+                                    CodeFor(IdParams("patient/DiagnosticReport.rs openid", ""), User("alice")),
+                                    kRedirect, kVerifier);
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->scope, "patient/DiagnosticReport.rs openid");
+  auto claims = JwksVerifier(id_client_).Verify(token->id_token, now_.load());
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->sub, "alice");
+  EXPECT_TRUE(claims->fhir_user.empty());
+  EXPECT_TRUE(claims->nonce.empty());
+  EXPECT_EQ(claims->raw_payload.find("nonce"), std::string::npos);
+}
+
+TEST_F(SmartIdTokenTest, AClinicianGetsNoFhirUserAndAnAppNotRegisteredForOpenidNoIdToken) {
+  auto token = smart_->ExchangeCode({id_client_, "", false},
+                                    CodeFor(IdParams("user/DiagnosticReport.rs openid fhirUser"), User("drbob")),
+                                    kRedirect, kVerifier);
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->scope, "user/DiagnosticReport.rs openid");  // fhirUser not granted: no Practitioner resource
+  auto claims = JwksVerifier(id_client_).Verify(token->id_token, now_.load());
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->sub, "drbob");
+  EXPECT_TRUE(claims->fhir_user.empty());
+  EXPECT_EQ(claims->raw_payload.find("fhirUser"), std::string::npos);
+
+  // The fixture's app did not register openid: asking is not enough.
+  AuthorizeParams p = Params();
+  p.scope = "patient/DiagnosticReport.rs openid fhirUser";
+  auto plain = smart_->ExchangeCode({client_, "", false}, CodeFor(p, User("alice")), kRedirect, kVerifier);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->scope, "patient/DiagnosticReport.rs");
+  EXPECT_TRUE(plain->id_token.empty());
+}
+
+TEST_F(SmartFlowTest, PendingRequestsAreBoundedPerClientAddress) {
+  const size_t per_address = smart_->config().max_pending_per_address;
+  ASSERT_LT(per_address, smart_->config().max_pending_requests);
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < per_address; ++i) {
+    auto begun = smart_->Begin(Params(), "203.0.113.9");
+    ASSERT_TRUE(std::holds_alternative<std::string>(begun)) << i;
+    ids.push_back(std::get<std::string>(begun));
+  }
+  auto refused = smart_->Begin(Params(), "203.0.113.9");
+  ASSERT_TRUE(std::holds_alternative<AuthorizeFailure>(refused));
+  const auto& failure = std::get<AuthorizeFailure>(refused);
+  EXPECT_TRUE(failure.redirect);
+  EXPECT_EQ(failure.error, "temporarily_unavailable");
+  EXPECT_EQ(failure.redirect_to.rfind(kRedirect + "?error=temporarily_unavailable", 0), 0u);
+  EXPECT_EQ(smart_->pending_count(), per_address);
+  // Another caller is not locked out by the first one's requests.
+  EXPECT_TRUE(std::holds_alternative<std::string>(smart_->Begin(Params(), "198.51.100.4")));
+  // IPv6 counts per /64: new addresses in one block share its bound.
+  for (size_t i = 0; i < per_address; ++i) {
+    ASSERT_TRUE(std::holds_alternative<std::string>(smart_->Begin(Params(), "2001:db8:5:6::" + std::to_string(i + 1))));
+  }
+  EXPECT_TRUE(std::holds_alternative<AuthorizeFailure>(smart_->Begin(Params(), "2001:db8:5:6::ffff")));
+  // A decision frees its slot; so does expiry.
+  ASSERT_TRUE(smart_->Decide(ids[0], User("alice"), false).ok());
+  EXPECT_TRUE(std::holds_alternative<std::string>(smart_->Begin(Params(), "203.0.113.9")));
+  EXPECT_TRUE(std::holds_alternative<AuthorizeFailure>(smart_->Begin(Params(), "203.0.113.9")));
+  now_ += smart_->config().request_ttl_seconds + 1;
+  EXPECT_TRUE(std::holds_alternative<std::string>(smart_->Begin(Params(), "203.0.113.9")));
 }
 
 }  // namespace

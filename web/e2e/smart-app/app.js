@@ -4,6 +4,14 @@ FHIR.oauth2
   .ready()
   .then(async (client) => {
     const result = { patient: client.patient.id, scope: client.state.tokenResponse.scope };
+    // openid fhirUser: fhirclient decodes the id_token and reads the user's own FHIR resource through fhirUser.
+    result.idToken = client.getIdToken();
+    result.idTokenRaw = client.state.tokenResponse.id_token;
+    result.fhirUser = client.getFhirUser();
+    result.userFhirUser = client.user.fhirUser;
+    result.userType = client.getUserType();
+    const user = await client.user.read();
+    result.userResource = user.resourceType + "/" + user.id;
     const me = await client.patient.read();
     result.patientResource = me.resourceType + "/" + me.id;
     const bundle = await client.request("DiagnosticReport?patient=" + client.patient.id);
