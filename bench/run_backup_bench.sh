@@ -24,21 +24,13 @@ done
 BIN_DIR="$(cd "$MEDLEDGER_BIN_DIR" && pwd)"
 ML="$BIN_DIR/src/app/medledger"
 WORK="$(mktemp -d "$WORK_PARENT/medledger-backup-bench-XXXXXX")"
-SERVER=""
+source "$(dirname "$0")/demo_server.sh"
 cleanup() {
-  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  demo_server_stop
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-"$ML" serve --data "$WORK/data" --demo --insecure-fast-passwords --log-level warn --listen "127.0.0.1:$PORT" \
-  >"$WORK/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 200); do
-  curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.2
-done
+demo_server_start "$ML" "$WORK" "$PORT"
 fill() { "$BIN_DIR/bench/http_bench" 127.0.0.1 "$PORT" "$WORK/data/demo-credentials.txt" post 16 "$1" | tail -1; }
 umask 077
 head -c 32 /dev/urandom | base64 >"$WORK/backup.key"
@@ -61,7 +53,7 @@ echo "more reports: $(fill 5)"
 t0=$(now); "$ML" backup --data "$WORK/data" --out "$WORK/backups" --key-file "$WORK/backup.key" 2>/dev/null; t1=$(now)
 echo "incremental backup: $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')s, $(du -sh "$WORK/backups/backup-000002" | cut -f1) written"
 
-kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
+demo_server_stop
 t0=$(now)
 "$ML" restore --from "$WORK/backups" --key-file "$WORK/backup.key" --data "$WORK/restored" >"$WORK/restore.log" 2>&1
 t1=$(now)

@@ -29,21 +29,13 @@ done
 : "${MEDLEDGER_BIN_DIR:?set MEDLEDGER_BIN_DIR to a build directory with src/app/medledger and bench/http_bench}"
 BIN_DIR="$(cd "$MEDLEDGER_BIN_DIR" && pwd)"
 WORK="$(mktemp -d "$WORK_PARENT/medledger-server-bench-XXXXXX")"
-SERVER=""
+source "$(dirname "$0")/demo_server.sh"
 cleanup() {
-  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  demo_server_stop
   if [ "$KEEP" = 1 ]; then echo "data kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
-
-"$BIN_DIR/src/app/medledger" serve --data "$WORK/data" --demo --insecure-fast-passwords --log-level warn \
-  --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 200); do
-  curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.2
-done
+demo_server_start "$BIN_DIR/src/app/medledger" "$WORK" "$PORT"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))

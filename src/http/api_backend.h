@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
+#include "auth/smart_apps.h"
 #include "http/app.h"
 #include "http/handler_util.h"
-#include "auth/smart_apps.h"
 
 namespace medledger::http {
 
