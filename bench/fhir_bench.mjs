@@ -114,6 +114,16 @@ for (let i = 0; i < opts.searches; ++i) {
 console.log(summary(`search first page (${seen} entries)`, firstMs));
 console.log(summary(`search page ${pages + 1} (via ${pages} next links)`, deepMs));
 
+// The same first page through the JSON API, for reference: what FHIR's mapping and Bundle add.
+const jsonMs = [];
+for (let i = 0; i < opts.searches; ++i) {
+  const t0 = performance.now();
+  const r = await call(`/api/v1/patients/${encodeURIComponent(patient)}/reports?pageSize=50`, {}, token);
+  jsonMs.push(performance.now() - t0);
+  if (r.status !== 200) throw new Error(`JSON listing: ${r.status} ${r.text.slice(0, 200)}`);
+}
+console.log(summary('JSON API listing, first page (reference)', jsonMs));
+
 // ---- $export: kick-off, poll, manifest, download; every report a recorded read.
 for (let run = 1; run <= opts.exports; ++run) {
   const t0 = performance.now();
