@@ -159,7 +159,24 @@ Result<TrustSet> LoadTrust(const fs::path& path) {
   return t;
 }
 
+namespace {
+Result<ReceiptReport> VerifyParsedFields(std::string_view text, const TrustSet& trust, const VerifyInputs& inputs);
+}  // namespace
+
+// The checks read the receipt's fields with nlohmann's typed accessors, which throw when a field has another
+// type than expected ({"format": 1}). A verifier must answer every input with a verdict, so such a receipt is
+// refused here as unusable, whichever field it was (receipt_fuzzer found the first: a non-string "format").
 Result<ReceiptReport> VerifyReceipt(std::string_view text, const TrustSet& trust, const VerifyInputs& inputs) {
+  try {
+    return VerifyParsedFields(text, trust, inputs);
+  } catch (const json::exception& e) {
+    return MakeError(ErrorKind::kInvalidArgument, "receipt_unusable",
+                     std::string("a field of the receipt has the wrong type (") + e.what() + ")");
+  }
+}
+
+namespace {
+Result<ReceiptReport> VerifyParsedFields(std::string_view text, const TrustSet& trust, const VerifyInputs& inputs) {
   auto unusable = [](std::string why) {
     return MakeError(ErrorKind::kInvalidArgument, "receipt_unusable", std::move(why));
   };
@@ -361,5 +378,6 @@ Result<ReceiptReport> VerifyReceipt(std::string_view text, const TrustSet& trust
   }
   return std::move(v.report);
 }
+}  // namespace
 
 }  // namespace medledger::verifier

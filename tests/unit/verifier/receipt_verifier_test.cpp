@@ -117,5 +117,30 @@ TEST_F(ExampleReceipt, UnusableInputIsAnErrorNotAReport) {
   EXPECT_EQ(VerifyReceipt(std::string(5 << 20, ' '), trust_, inputs_).error().code, "receipt_unusable");
 }
 
+// A field of another type than the receipt format says is a verdict, not a crash (receipt_fuzzer, 2026-12-08:
+// a non-string "format" threw out of VerifyReceipt). Every top-level field and one nested one, each retyped.
+TEST_F(ExampleReceipt, AFieldOfTheWrongTypeIsUnusableNotACrash) {
+  EXPECT_EQ(VerifyReceipt(R"({"format":1})", trust_, inputs_).error().code, "receipt_unusable");
+  for (const auto& [key, _] : receipt_.items()) {
+    for (const json& other : {json(7), json::array({1}), json(true), json("text")}) {
+      json retyped = receipt_;
+      retyped[key] = other;
+      // Before the fix an exception escaped (the test binary aborted); now a report or a refusal comes back.
+      auto r = VerifyReceipt(retyped.dump(), trust_, inputs_);
+      if (!r.ok()) {
+        EXPECT_EQ(r.error().code, "receipt_unusable") << key << " = " << other.dump();
+      }
+    }
+  }
+  json nested = receipt_;
+  nested["log"]["checkpoint"] = json::array({1, 2});
+  auto r = VerifyReceipt(nested.dump(), trust_, inputs_);
+  if (r.ok()) {
+    EXPECT_FALSE(r->ok());
+  } else {
+    EXPECT_EQ(r.error().code, "receipt_unusable");
+  }
+}
+
 }  // namespace
 }  // namespace medledger::verifier
