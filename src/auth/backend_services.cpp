@@ -1,7 +1,6 @@
 #include "auth/backend_services.h"
 
 #include "common/time.h"
-#include "crypto/random.h"
 
 namespace medledger::auth {
 namespace {
@@ -86,18 +85,7 @@ Result<TokenResponse> BackendServices::ClientCredentials(const std::string& asse
                  "the client's account " + app->acts_as + " is gone, disabled or not a doctor");
   }
   const int64_t now = Now();
-  JwtClaims c;
-  c.iss = config_.issuer;
-  c.aud = config_.audience;
-  c.sub = user->username;
-  c.role = identity::RoleName(user->role);
-  c.name = user->display_name;
-  c.jti = crypto::RandomHex(16);
-  c.gen = static_cast<int64_t>(user->token_generation);
-  c.iat = now;
-  c.nbf = now;
-  c.exp = now + config_.access_ttl_seconds;
-  c.client_id = client_id;
+  JwtClaims c = AppAccessClaims(config_.issuer, config_.audience, *user, client_id, now, config_.access_ttl_seconds);
   c.scope = granted.ToString();
   TokenResponse out;
   ML_ASSIGN_OR_RETURN(out.access_token, signer_.Sign(c));

@@ -286,23 +286,30 @@ Result<std::string> SmartAuthorizer::IdToken(const identity::User& user, const G
   return signer_.Sign(c);
 }
 
+JwtClaims AppAccessClaims(const std::string& issuer, const std::string& audience, const identity::User& user,
+                          const std::string& client_id, int64_t now, int64_t ttl_seconds) {
+  JwtClaims c;
+  c.iss = issuer;
+  c.aud = audience;
+  c.sub = user.username;
+  c.role = identity::RoleName(user.role);
+  c.name = user.display_name;
+  c.jti = crypto::RandomHex(16);
+  c.gen = static_cast<int64_t>(user.token_generation);
+  c.iat = now;
+  c.nbf = now;
+  c.exp = now + ttl_seconds;
+  c.client_id = client_id;
+  return c;
+}
+
 Result<TokenResponse> SmartAuthorizer::IssueLocked(const Grant& grant, int64_t now) {
   auto user = users_.GetUser(grant.username);
   if (!user.ok() || user->disabled || user->token_generation != grant.generation) {
     return OAuth(ErrorKind::kInvalidArgument, "invalid_grant", "the user's sessions have ended");
   }
-  JwtClaims c;
-  c.iss = config_.issuer;
-  c.aud = config_.audience;
-  c.sub = user->username;
-  c.role = identity::RoleName(user->role);
-  c.name = user->display_name;
-  c.jti = crypto::RandomHex(16);
-  c.gen = static_cast<int64_t>(user->token_generation);
-  c.iat = now;
-  c.nbf = now;
-  c.exp = now + config_.access_ttl_seconds;
-  c.client_id = grant.client_id;
+  JwtClaims c =
+      AppAccessClaims(config_.issuer, config_.audience, *user, grant.client_id, now, config_.access_ttl_seconds);
   c.scope = grant.scope;
   c.patient = grant.patient;
   TokenResponse out;

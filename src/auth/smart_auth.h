@@ -27,6 +27,12 @@
 
 namespace medledger::auth {
 
+// The claims every app access token carries for `user`, SMART's and backend services' alike: issuer, audience,
+// the user and role, a fresh jti, the session generation, the lifetime and the client. Callers add the scope and
+// the patient in context.
+JwtClaims AppAccessClaims(const std::string& issuer, const std::string& audience, const identity::User& user,
+                          const std::string& client_id, int64_t now, int64_t ttl_seconds);
+
 struct SmartConfig {
   std::string issuer;     // the built-in issuer (AuthConfig::issuer)
   std::string audience;   // the built-in access tokens' audience (AuthConfig::audience)
